@@ -1,0 +1,35 @@
+# Runs the core's tests on the MicroPython unix port (no pytest there).
+# Every tests/core/test_*.py module is imported and its test_* functions run;
+# tests that need CPython-only tools live elsewhere in tests/.
+import gc
+import os
+import sys
+
+HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+
+
+def main():
+    names = sorted(n[:-3] for n in os.listdir(HERE) if n.startswith("test_") and n.endswith(".py"))
+    passed = failed = 0
+    for name in names:
+        module = __import__(name)
+        for attr in sorted(dir(module)):
+            if not attr.startswith("test_"):
+                continue
+            fn = getattr(module, attr)
+            try:
+                fn()
+                passed += 1
+            except Exception as exc:
+                failed += 1
+                print("FAIL %s.%s" % (name, attr))
+                sys.print_exception(exc)
+            gc.collect()
+        del sys.modules[name]
+        gc.collect()
+    print("micropython: %d passed, %d failed" % (passed, failed))
+    if failed or not passed:
+        sys.exit(1)
+
+
+main()
