@@ -1,0 +1,26 @@
+"""The `e2mon` command: one click group; each command lives in its own module."""
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="e2mon")
+def cli():
+    """e2mon: the clinician's and patient's tool for the e2mon monitor."""
+
+
+def _register():
+    # Each module defines click commands and adds them with `register(cli)`.
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module("host_tools." + name).register(cli)
+
+
+# Command modules, one job each; add yours here.
+COMMAND_MODULES = [
+]
+
+
+def main(argv=None):
+    _register()
+    cli.main(args=argv, prog_name="e2mon")
