@@ -1,0 +1,121 @@
+"""The device's wall clock: day/minute/second since 2000-01-01, or None while unset.
+
+The hardware RTC (machine.RTC API: datetime() -> (y, m, d, weekday, h, mi, s, sub)) may restart at its epoch
+after power loss (Pico W), so a reading before MIN_VALID_DAY, or before the newest stored record, counts as
+unset: the app shows "set time" and fires no reminder until a host sets the clock.
+"""
+import time
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
+JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET
+MAX_JUMP = const(0x3FFFFFFF)         # the logged jump is clamped to a small int
+DAY_SECONDS = const(86400)
+
+
+def days_from_civil(year, month, day):
+    """Days since 2000-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    if month <= 2:
+        year -= 1
+    era = year // 400
+    yoe = year - era * 400
+    mp = (month + 9) % 12
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 730425
+
+
+def civil_from_days(days):
+    """(year, month, day) of a day number since 2000-01-01."""
+    z = days + 730425
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return year, month, day
+
+
+def weekday(days):
+    """0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday)."""
+    return (days + 5) % 7
+
+
+def format_date(day):
+    return "%04d-%02d-%02d" % civil_from_days(day)
+
+
+class SoftRTC:
+    """machine.RTC's datetime() over time.gmtime(), for ports without an RTC (the unix port)."""
+
+    def __init__(self):
+        self._offset_days = 0
+        self._offset_seconds = 0
+
+    def _raw(self):
+        t = time.gmtime()
+        return days_from_civil(t[0], t[1], t[2]), t[3] * 3600 + t[4] * 60 + t[5]
+
+    def datetime(self, value=None):
+        day, second = self._raw()
+        if value is None:
+            second += self._offset_seconds
+            day += self._offset_days + second // DAY_SECONDS
+            second %= DAY_SECONDS
+            y, m, d = civil_from_days(day)
+            return (y, m, d, weekday(day), second // 3600, second // 60 % 60, second % 60, 0)
+        self._offset_days = days_from_civil(value[0], value[1], value[2]) - day
+        self._offset_seconds = value[4] * 3600 + value[5] * 60 + value[6] - second
+
+
+class Clock:
+    def __init__(self, rtc=None):
+        self.rtc = rtc if rtc is not None else SoftRTC()
+        self.floor_day = MIN_VALID_DAY   # raised to the newest stored record's day at boot
+
+    def raw(self):
+        """(day, second of day) as the RTC reads it, set or not."""
+        t = self.rtc.datetime()
+        return days_from_civil(t[0], t[1], t[2]), t[4] * 3600 + t[5] * 60 + t[6]
+
+    def now(self):
+        """(day, minute, second) or None while the clock cannot be trusted."""
+        day, second = self.raw()
+        if day < self.floor_day:
+            return None
+        return day, second // 60, second % 60
+
+    def is_set(self):
+        return self.now() is not None
+
+    def trust_after(self, day):
+        """A clock reading earlier than a stored record's day went backwards: treat it as unset."""
+        if day > self.floor_day:
+            self.floor_day = day
+
+    def set(self, day, minute, second):
+        """Sets the RTC; returns (was_set, jump_seconds) with the jump clamped to a small int."""
+        if not (0 <= day < 65536 and 0 <= minute < 1440 and 0 <= second < 60):
+            raise ValueError("clock value out of range")
+        was_set = self.is_set()
+        old_day, old_second = self.raw()
+        day_delta = day - old_day
+        if day_delta > 12000:
+            jump = MAX_JUMP
+        elif day_delta < -12000:
+            jump = -MAX_JUMP
+        else:
+            jump = day_delta * DAY_SECONDS + minute * 60 + second - old_second
+        y, m, d = civil_from_days(day)
+        self.rtc.datetime((y, m, d, weekday(day), minute // 60, minute % 60, second, 0))
+        if day < self.floor_day:
+            self.floor_day = MIN_VALID_DAY if day >= MIN_VALID_DAY else day
+        return was_set, jump
