@@ -1,0 +1,112 @@
+"""Where the host keeps each device's provisioned key.
+
+In the user's keyring (the `keyring` package, service "e2mon") when one is
+installed and usable, else in a 0600 file `<config dir>/e2mon/keys/<device>.<role>.key`
+(hex) inside a 0700 directory. The config dir is $E2MON_CONFIG, else
+$XDG_CONFIG_HOME, else ~/.config.
+
+- `save_key(device_id, role, key) -> where` ("keyring" or the file path)
+- `load_key(device_id, role) -> bytes` (raises `KeyMissing`)
+- `known_devices() -> [device_id]` for keys held in files
+"""
+import binascii
+import os
+import re
+
+SERVICE = "e2mon"
+_SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class KeyMissing(Exception):
+    pass
+
+
+def config_dir():
+    base = (os.environ.get("E2MON_CONFIG") or os.environ.get("XDG_CONFIG_HOME")
+            or os.path.join(os.path.expanduser("~"), ".config"))
+    return os.path.join(base, "e2mon")
+
+
+def _keyring():
+    """The keyring module if one is installed with a real backend, else None."""
+    if os.environ.get("E2MON_NO_KEYRING"):
+        return None
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    try:
+        if isinstance(keyring.get_keyring(), fail.Keyring):
+            return None
+    except Exception:
+        return None
+    return keyring
+
+
+def _check_names(device_id, role):
+    if not _SAFE.match(device_id or ""):
+        raise ValueError("device id %r has characters a key name cannot hold" % (device_id,))
+    if not _SAFE.match(role or ""):
+        raise ValueError("role %r is not a valid role name" % (role,))
+
+
+def key_path(device_id, role):
+    _check_names(device_id, role)
+    return os.path.join(config_dir(), "keys", "%s.%s.key" % (device_id.replace(":", "-"), role))
+
+
+def save_key(device_id, role, key):
+    _check_names(device_id, role)
+    key = bytes(key)
+    if not key:
+        raise ValueError("empty key")
+    ring = _keyring()
+    if ring is not None:
+        ring.set_password(SERVICE, "%s/%s" % (device_id, role), key.hex())
+        return "keyring"
+    path = key_path(device_id, role)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)
+    # Create with 0600 from the start (no window where the key is world-readable), then replace atomically.
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, (key.hex() + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def load_key(device_id, role):
+    _check_names(device_id, role)
+    ring = _keyring()
+    if ring is not None:
+        text = ring.get_password(SERVICE, "%s/%s" % (device_id, role))
+        if text:
+            return bytes.fromhex(text)
+    path = key_path(device_id, role)
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        raise KeyMissing("no %s key for device %s (looked in %s)" % (role, device_id, path)) from None
+    if os.stat(path).st_mode & 0o077:
+        raise KeyMissing("key file %s is readable by other users; run chmod 600 on it" % path)
+    try:
+        return binascii.unhexlify(text)
+    except (binascii.Error, ValueError):
+        raise KeyMissing("key file %s is damaged (not hex)" % path) from None
+
+
+def known_devices():
+    directory = os.path.join(config_dir(), "keys")
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted({n.split(".")[0] for n in names if n.endswith(".key")})
