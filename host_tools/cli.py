@@ -1,11 +1,16 @@
 """The `e2mon` command: one click group; each command lives in its own module."""
 import click
 
+from host_tools.settings import global_options, make_settings
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="e2mon")
-def cli():
+@global_options
+@click.pass_context
+def cli(ctx, sim, port, as_json, db_path):
     """e2mon: the clinician's and patient's tool for the e2mon monitor."""
+    make_settings(ctx, sim, port, as_json, db_path)
 
 
 def _register():
@@ -18,6 +23,7 @@ def _register():
 
 # Command modules, one job each; add yours here.
 COMMAND_MODULES = [
+    "cmd_deploy",
 ]
 
 

@@ -42,21 +42,21 @@ def _tool(name):
     return found
 
 
-def firmware_sources():
-    for dirpath, dirs, files in os.walk(FIRMWARE):
+def firmware_sources(source_dir=FIRMWARE):
+    for dirpath, dirs, files in os.walk(source_dir):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith(".py"):
                 yield os.path.join(dirpath, name)
 
 
-def compile_firmware(arch, out_dir=None):
+def compile_firmware(arch, out_dir=None, source_dir=FIRMWARE):
     """Compiles firmware/ for arch into out_dir (build/mpy/<arch>); returns {rel path: .mpy bytes}."""
     out_dir = out_dir or os.path.join(BUILD, "mpy", arch)
     mpy_cross = _tool("mpy-cross")
     sizes = {}
-    for src in firmware_sources():
-        rel = os.path.relpath(src, FIRMWARE)
+    for src in firmware_sources(source_dir):
+        rel = os.path.relpath(src, source_dir)
         out = os.path.join(out_dir, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(out), exist_ok=True)
         done = subprocess.run([mpy_cross, "-march=" + arch, "-s", rel, "-o", out, src],

@@ -1,0 +1,74 @@
+"""Host database: keyed by (device, record number), atomic batches, devices never mix."""
+import sqlite3
+
+import pytest
+
+from host_tools.db import HostDB, RecordConflict
+
+
+def rows(first, count, value=100):
+    return [(seq, 9000 + seq // 10, seq % 1440, 0, 0, value + seq, 0) for seq in range(first, first + count)]
+
+
+def test_repull_never_duplicates(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("dev-a")
+    assert db.store_records("dev-a", rows(0, 50)) == 50
+    assert db.store_records("dev-a", rows(0, 60)) == 10
+    assert db.count("dev-a") == 60
+    assert db.next_seq("dev-a") == 60
+    assert [r[0] for r in db.records("dev-a")] == list(range(60))
+
+
+def test_two_devices_never_mix(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("dev-a")
+    db.ensure_device("dev-b")
+    db.store_records("dev-a", rows(0, 10, value=100))
+    db.store_records("dev-b", rows(0, 5, value=900))
+    assert db.count("dev-a") == 10 and db.count("dev-b") == 5
+    assert all(r[5] < 900 for r in db.records("dev-a"))
+    assert all(r[5] >= 900 for r in db.records("dev-b"))
+    assert db.next_seq("dev-b") == 5
+    assert db.devices() == ["dev-a", "dev-b"]
+
+
+def test_conflicting_record_rejects_whole_batch(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("dev-a")
+    db.store_records("dev-a", rows(0, 10))
+    bad = rows(5, 10)
+    bad[2] = (7, 1, 1, 0, 0, 12345, 0)  # record 7 with different content
+    with pytest.raises(RecordConflict):
+        db.store_records("dev-a", bad)
+    # Nothing of the failed batch was kept (records 10..14 are absent).
+    assert db.count("dev-a") == 10
+    assert db.next_seq("dev-a") == 10
+
+
+def test_failure_mid_batch_leaves_nothing(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("dev-a")
+    batch = rows(0, 10) + [(10, None, 0, 0, 0, 0, 0)]  # NOT NULL violation on the last row
+    with pytest.raises(sqlite3.IntegrityError):
+        db.store_records("dev-a", batch)
+    assert db.count("dev-a") == 0
+
+
+def test_unknown_device_is_refused(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    with pytest.raises(sqlite3.IntegrityError):
+        db.store_records("nobody", rows(0, 1))
+
+
+def test_survives_reopen_and_profile(tmp_path):
+    path = str(tmp_path / "h.sqlite")
+    with HostDB(path) as db:
+        db.ensure_device("dev-a", name="e2mon-1", firmware="0.1")
+        db.store_records("dev-a", rows(0, 3))
+        db.set_profile("dev-a", b"\x01\x02")
+    with HostDB(path) as db:
+        info = db.device("dev-a")
+        assert info["name"] == "e2mon-1" and info["firmware"] == "0.1" and info["profile"] == b"\x01\x02"
+        assert db.count("dev-a") == 3
+        assert db.device("other") is None
