@@ -1,0 +1,45 @@
+"""ESP32 DevKit (WROOM-32): the board's parts as module singletons (like wasp-os's watch.py).
+
+Wiring: OLED SDA 21 / SCL 22, buttons A/B/C on 32/33/25 to GND, buzzer or LED on 26, battery divider
+(100k/100k) on ADC1 pin 34. The RTC keeps time through deep sleep but not through power loss.
+"""
+import machine
+
+NAME = "esp32_devkit"
+DATA_DIR = "/data"
+
+buttons = (
+    machine.Pin(32, machine.Pin.IN, machine.Pin.PULL_UP),
+    machine.Pin(33, machine.Pin.IN, machine.Pin.PULL_UP),
+    machine.Pin(25, machine.Pin.IN, machine.Pin.PULL_UP),
+)
+signal = machine.Pin(26, machine.Pin.OUT, value=0)
+rtc = machine.RTC()
+i2c = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21), freq=400000)
+
+
+def _display():
+    from device.ssd1306 import SSD1306_I2C, DEFAULT_ADDRESS
+    if DEFAULT_ADDRESS not in i2c.scan():
+        return None  # runs without a screen: reminders still signal on the buzzer
+    return SSD1306_I2C(128, 64, i2c)
+
+
+def _battery():
+    from device.battery import Battery
+    adc = machine.ADC(machine.Pin(34))
+    adc.atten(machine.ADC.ATTN_11DB)   # about 0..3.3 V full scale
+    return Battery(adc, 3300, 2)
+
+
+display = _display()
+battery = _battery()
+
+
+def watchdog(timeout_ms):
+    return machine.WDT(timeout=timeout_ms)
+
+
+def sleep_ms(ms):
+    # lightsleep keeps RAM and the RTC; BLE is only stopped while no central is connected (see device.runner).
+    machine.lightsleep(ms)

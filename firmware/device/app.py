@@ -1,0 +1,270 @@
+"""The device app: the store, the tracker (derived state), the clock and the rule profile, in one object.
+
+Everything that changes the log goes through here, from the buttons (device.ui) and from BLE
+(device.ble_service.BleService(ble, app)):
+
+    app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: device.clock.Clock
+    app.boot()                              # profile from flash, tracker from the snapshot + log replay
+    app.submit_entry(kind, code, value, flags, day, minute) -> (status, seq)   # status 0 = stored
+    app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
+    app.set_clock(day, minute, second)                    # a jump >= 5 min is logged as EVENT_CLOCK_SET
+    app.profile_blob() -> bytes ; app.set_profile(blob) -> status
+    app.alerts_payload() -> bytes                         # monitor.protocol's alerts encoding
+    app.acknowledge_sync(upto_seq)                        # host stored everything up to upto_seq
+    app.battery_percent() -> int or None
+    app.flags_now() / app.reminders_now()                 # the tracker's integer tuples for today
+    app.acknowledge_reminder(reminder) / app.snooze_reminder(reminder, days)
+
+No machine or bluetooth here: this runs unchanged on CPython, the unix port and the boards.
+"""
+import os
+import struct
+
+from monitor import protocol
+from monitor import records
+from monitor import rules
+from monitor.tracker import Tracker
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+from device.clock import JUMP_LOG_SECONDS
+
+SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
+REPLAY_BATCH = const(16)          # records read per store.read_into() during replay
+PROFILE_FILE = "profile.bin"
+SNOOZE_DAYS = const(7)
+# The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day,
+# last sync record number.
+APP_STATE_FORMAT = "<HHI"
+APP_STATE_SIZE = const(8)
+NO_DAY = const(0xFFFF)
+
+
+def _join(directory, name):
+    return directory + "/" + name if directory else name
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+class App:
+    def __init__(self, store, clock, data_dir, battery=None, snapshot_every=SNAPSHOT_EVERY):
+        self.store = store
+        self.clock = clock
+        self.data_dir = data_dir
+        self.battery = battery
+        self.snapshot_every = snapshot_every
+        self.profile = rules.Profile()
+        self.tracker = Tracker(self.profile)
+        self.last_sync_day = NO_DAY
+        self.last_sync_seq = 0
+        self.newest_day = 0
+        self.since_snapshot = 0
+        self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
+        self._replay_buf = bytearray(REPLAY_BATCH * records.RECORD_SIZE)
+
+    # -- boot -------------------------------------------------------------------------------------------
+    def boot(self):
+        """Profile from flash, then the tracker from the snapshot plus every record after it."""
+        self._load_profile()
+        start = 0
+        snap = self.store.load_snapshot()
+        if snap is not None:
+            upto, blob = snap
+            if self._load_snapshot_blob(blob):
+                start = upto + 1
+        replayed = self._replay(start)
+        self.clock.trust_after(self.newest_day)
+        return replayed
+
+    def _load_profile(self):
+        path = _join(self.data_dir, PROFILE_FILE)
+        if not _exists(path):
+            return
+        with open(path, "rb") as f:
+            blob = f.read()
+        try:
+            self.profile = rules.Profile.decode(blob)
+        except ValueError:
+            # A damaged profile file: keep the defaults; the clinician sees PROFILE_SET missing and re-sends.
+            self.profile = rules.Profile()
+        self.tracker = Tracker(self.profile)
+
+    def _load_snapshot_blob(self, blob):
+        if len(blob) < APP_STATE_SIZE:
+            return False
+        sync_day, newest, sync_seq = struct.unpack_from(APP_STATE_FORMAT, blob, 0)
+        try:
+            self.tracker.load(memoryview(blob)[APP_STATE_SIZE:])
+        except ValueError:
+            self.tracker = Tracker(self.profile)   # rebuild from the whole log instead
+            return False
+        self.last_sync_day = sync_day
+        self.newest_day = newest
+        self.last_sync_seq = sync_seq
+        return True
+
+    def _replay(self, start):
+        buf = self._replay_buf
+        seq = start
+        total = 0
+        while True:
+            count, next_seq = self.store.read_into(seq, buf)
+            if count == 0:
+                break
+            for i in range(count):
+                off = i * records.RECORD_SIZE
+                if not records.record_ok(buf, off):
+                    continue   # the store already cut torn tails; a bad CRC mid-log is skipped, not fatal
+                r = records.unpack_record(buf, off)
+                self._observe(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+                total += 1
+            seq = next_seq
+        return total
+
+    def _observe(self, seq, day, minute, kind, code, value, flags):
+        self.tracker.apply(seq, day, minute, kind, code, value, flags)
+        if day > self.newest_day:
+            self.newest_day = day
+        if kind == records.KIND_EVENT and code == records.EVENT_SYNC_MARK:
+            self.last_sync_day = day
+            self.last_sync_seq = value
+
+    # -- writing ----------------------------------------------------------------------------------------
+    def _append(self, day, minute, kind, code, value, flags):
+        seq = self.store.append(day, minute, kind, code, value, flags)
+        self._observe(seq, day, minute, kind, code, value, flags)
+        self.changed += 1
+        self.since_snapshot += 1
+        if self.since_snapshot >= self.snapshot_every:
+            self.save_snapshot()
+        return seq
+
+    def save_snapshot(self):
+        last = self.tracker.last_seq
+        if last is None or last < 0:
+            return
+        head = struct.pack(APP_STATE_FORMAT, self.last_sync_day, self.newest_day, self.last_sync_seq)
+        self.store.save_snapshot(last, head + self.tracker.dump())
+        self.since_snapshot = 0
+
+    def submit_entry(self, kind, code, value, flags, day, minute):
+        """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored."""
+        now = self.clock.now()
+        if now is None:
+            return protocol.ERR_CLOCK_UNSET, None
+        if kind == records.KIND_EVENT:
+            return protocol.ERR_BAD_VALUE, None   # events are the device's own records
+        status = records.check_entry(kind, code, value, flags, day, minute, now[0])
+        if status:
+            return status, None
+        try:
+            seq = self._append(day, minute, kind, code, value, flags)
+        except self.store_full_error():
+            return protocol.ERR_STORE_FULL, None
+        return 0, seq
+
+    def store_full_error(self):
+        from monitor.store import StoreFull
+        return StoreFull
+
+    def log_event(self, code, value, flags=0):
+        """Logs a device event at the current time (or day 0 while the clock is unset)."""
+        now = self.clock.now()
+        day, minute = (now[0], now[1]) if now is not None else (0, 0)
+        try:
+            return self._append(day, minute, records.KIND_EVENT, code, value, flags)
+        except self.store_full_error():
+            return None
+
+    # -- clock --------------------------------------------------------------------------------------------
+    def clock_now(self):
+        return self.clock.now()
+
+    def set_clock(self, day, minute, second):
+        was_set, jump = self.clock.set(day, minute, second)
+        if not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
+            self.log_event(records.EVENT_CLOCK_SET, jump)
+        return 0
+
+    def today(self):
+        now = self.clock.now()
+        return None if now is None else now[0]
+
+    # -- profile ------------------------------------------------------------------------------------------
+    def profile_blob(self):
+        return self.profile.encode()
+
+    def set_profile(self, blob):
+        try:
+            profile = rules.Profile.decode(bytes(blob))
+        except ValueError:
+            return protocol.ERR_BAD_VALUE
+        path = _join(self.data_dir, PROFILE_FILE)
+        tmp = path + ".new"
+        with open(tmp, "wb") as f:
+            f.write(blob)
+        os.rename(tmp, path)   # atomic on littlefs: the old profile stays until the new one is whole
+        self.profile = profile
+        # Derived state depends on the profile: rebuild it from the log (the log is the truth).
+        self.tracker = Tracker(profile)
+        self.last_sync_day = NO_DAY
+        self.newest_day = 0
+        self._replay(0)
+        self.log_event(records.EVENT_PROFILE_SET, profile.crc() & 0x7FFFFFFF)
+        self.save_snapshot()
+        return 0
+
+    # -- alerts -------------------------------------------------------------------------------------------
+    def flags_now(self):
+        today = self.today()
+        return () if today is None else self.tracker.flags(today)
+
+    def reminders_now(self):
+        today = self.today()
+        return () if today is None else self.tracker.reminders(today)
+
+    def alerts_payload(self):
+        return protocol.encode_alerts(self.flags_now(), self.reminders_now())
+
+    def acknowledge_reminder(self, reminder):
+        return self.log_event(records.EVENT_ACK, reminder)
+
+    def snooze_reminder(self, reminder, days=SNOOZE_DAYS):
+        return self.log_event(records.EVENT_SNOOZE, reminder, days)
+
+    # -- sync ---------------------------------------------------------------------------------------------
+    def acknowledge_sync(self, upto_seq):
+        if upto_seq >= self.store.next_seq:
+            return protocol.ERR_BAD_VALUE
+        self.store.acknowledge(upto_seq)
+        self.log_event(records.EVENT_SYNC_MARK, upto_seq)
+        return 0
+
+    def unsynced_count(self):
+        return self.store.count_from(self.last_sync_seq + 1) if self.last_sync_day != NO_DAY else \
+            self.store.count_from(0)
+
+    def battery_percent(self):
+        return None if self.battery is None else self.battery.percent()
+
+    # -- words for the screen (names and plain text come from monitor.rules / monitor.schedule) -------------
+    def reminder_id(self, reminder):
+        return reminder[0]
+
+    def reminder_title(self, reminder):
+        from monitor import schedule
+        return schedule.reminder_title(reminder)
+
+    def flag_text(self, flag):
+        """(title, plain text ending in "discuss with your clinician", source tag)."""
+        return rules.message(flag)

@@ -1,0 +1,141 @@
+"""One asyncio event loop for the device: buttons, display, reminder checks, watchdog, BLE, idle sleep.
+
+    run(board, app, ble_service=None)     # never returns on a board
+The loop's tasks sleep between events; when nothing is on screen and no central is connected the board's
+sleep_ms() idles the core (lightsleep on the ESP32).
+"""
+import asyncio
+import time
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+from device.ui import UI
+
+# MicroPython's asyncio has sleep_ms; CPython's (the simulator) only sleep(seconds).
+sleep_ms = getattr(asyncio, "sleep_ms", None) or (lambda ms: asyncio.sleep(ms / 1000))
+
+BUTTON_POLL_MS = const(20)
+IDLE_POLL_MS = const(200)          # button poll while the screen is off
+SCREEN_TIMEOUT_MS = const(30000)
+REMINDER_CHECK_MS = const(60000)
+WATCHDOG_MS = const(8000)
+SIGNAL_BEEPS = const(3)
+
+
+class Runner:
+    def __init__(self, board, app, ble_service=None):
+        self.board = board
+        self.app = app
+        self.ble = ble_service
+        self.ui = UI(app, board.display)
+        from device.buttons import Buttons
+        self.buttons = Buttons(board.buttons)
+        self.last_input_ms = time.ticks_ms()
+        self.screen_on = True
+        self.signalled = set()          # reminders already signalled (by id) since boot
+        self.signal_count = 0
+        self.reminder_checks = 0
+        self.sleeps = 0
+        self.wdt = None
+        self.running = True
+
+    def ble_connected(self):
+        return self.ble is not None and getattr(self.ble, "connected", False)
+
+    async def buttons_task(self):
+        while self.running:
+            event = self.buttons.poll()
+            if event is not None:
+                self.last_input_ms = time.ticks_ms()
+                if not self.screen_on:
+                    self._screen(True)      # the first press only wakes the screen
+                else:
+                    self.ui.on_button(event[0], event[1])
+            await sleep_ms(BUTTON_POLL_MS if self.screen_on else IDLE_POLL_MS)
+
+    async def display_task(self):
+        seen = -1
+        while self.running:
+            if self.app.changed != seen:
+                seen = self.app.changed
+                self.ui.dirty = True
+            if self.screen_on and time.ticks_diff(time.ticks_ms(), self.last_input_ms) > SCREEN_TIMEOUT_MS:
+                self._screen(False)
+            if self.screen_on:
+                self.ui.render()
+            await sleep_ms(100)
+
+    def _screen(self, on):
+        self.screen_on = on
+        d = self.board.display
+        if d is not None:
+            if on:
+                d.poweron()
+                self.ui.dirty = True
+            else:
+                d.poweroff()
+
+    def check_reminders(self):
+        """Signals reminders that became due; an unset clock fires nothing. Returns the newly due ids."""
+        self.reminder_checks += 1
+        if self.app.clock_now() is None:
+            return []
+        fresh = []
+        for r in self.app.reminders_now():
+            rid = self.app.reminder_id(r)
+            if rid not in self.signalled:
+                self.signalled.add(rid)
+                fresh.append(rid)
+        if fresh:
+            self.signal_count += 1
+            self.ui.dirty = True
+        return fresh
+
+    async def reminder_task(self):
+        while self.running:
+            if self.check_reminders():
+                await self.beep()
+            await sleep_ms(REMINDER_CHECK_MS)
+
+    async def beep(self):
+        pin = self.board.signal
+        for _ in range(SIGNAL_BEEPS):
+            pin.value(1)
+            await sleep_ms(150)
+            pin.value(0)
+            await sleep_ms(150)
+
+    async def watchdog_task(self):
+        self.wdt = self.board.watchdog(WATCHDOG_MS)
+        while self.running:
+            self.wdt.feed()
+            await sleep_ms(WATCHDOG_MS // 4)
+
+    async def idle_task(self):
+        # With the screen off and no central, let the board sleep between button polls.
+        while self.running:
+            if not self.screen_on and not self.ble_connected():
+                self.sleeps += 1
+                self.board.sleep_ms(IDLE_POLL_MS)
+            await sleep_ms(IDLE_POLL_MS)
+
+    async def main(self):
+        if self.ble is not None:
+            self.ble.start()
+        tasks = [asyncio.create_task(t) for t in (
+            self.buttons_task(), self.display_task(), self.reminder_task(), self.watchdog_task(), self.idle_task())]
+        while self.running:
+            await sleep_ms(500)
+        for t in tasks:
+            t.cancel()
+        self.app.save_snapshot()
+
+
+def run(board, app, ble_service=None):
+    runner = Runner(board, app, ble_service)
+    asyncio.run(runner.main())
+    return runner

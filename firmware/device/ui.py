@@ -1,0 +1,257 @@
+"""The patient's interface on a 128x64 screen (16 columns x 8 lines of the 8x8 font) with three buttons.
+
+A: up / previous, C: down / next, B: select; holding B goes back home. Logging a symptom from home is
+B (Log symptom), A/C to the symptom, B, A/C to the severity, B.
+Screens draw on any framebuf.FrameBuffer-like object (fill, text, fill_rect, hline); display may be None.
+"""
+from monitor import records
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+from device import buttons as btn
+from device.clock import format_date
+
+COLS = const(16)
+ROWS = const(8)
+
+HOME = const(0)
+SYMPTOM = const(1)
+SEVERITY = const(2)
+REMINDERS = const(3)
+REMINDER_ACTION = const(4)
+FLAGS = const(5)
+FLAG_DETAIL = const(6)
+STATUS = const(7)
+MESSAGE = const(8)
+
+HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status")
+REMINDER_ACTIONS = ("Done", "Snooze 7 days", "Back")
+SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
+
+
+def wrap(text, width=COLS):
+    """Splits text into lines of at most width characters, at spaces where possible."""
+    lines = []
+    for para in text.split("\n"):
+        line = ""
+        for word in para.split(" "):
+            while len(word) > width:
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:width])
+                word = word[width:]
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line = line + " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+class UI:
+    def __init__(self, app, display=None):
+        self.app = app
+        self.display = display
+        self.screen = HOME
+        self.cursor = 0
+        self.top = 0
+        self.symptom = 0
+        self.severity = 1
+        self.selected = None      # the reminder or flag tuple a detail screen is about
+        self.message = None
+        self.dirty = True
+        self.pressed = 0          # button presses handled, for the simulator's counters
+
+    # -- input ---------------------------------------------------------------------------------------------
+    def on_button(self, button, gesture):
+        self.pressed += 1
+        self.dirty = True
+        if gesture == btn.HOLD and button == btn.BUTTON_B:
+            self._go(HOME)
+            return
+        if gesture != btn.PRESS:
+            return
+        if button == btn.BUTTON_A:
+            self._move(-1)
+        elif button == btn.BUTTON_C:
+            self._move(1)
+        else:
+            self._select()
+
+    def _go(self, screen, cursor=0):
+        self.screen = screen
+        self.cursor = cursor
+        self.top = 0
+
+    def _item_count(self):
+        s = self.screen
+        if s == HOME:
+            return len(HOME_ITEMS)
+        if s == SYMPTOM:
+            return len(records.SYMPTOMS)
+        if s == SEVERITY:
+            return 4
+        if s == REMINDERS:
+            return max(1, len(self.app.reminders_now()))
+        if s == REMINDER_ACTION:
+            return len(REMINDER_ACTIONS)
+        if s == FLAGS:
+            return max(1, len(self.app.flags_now()))
+        if s == FLAG_DETAIL:
+            return max(1, len(self._flag_lines()) - (ROWS - 1) + 1)
+        return 1
+
+    def _move(self, step):
+        if self.screen == SEVERITY:
+            self.severity = (self.severity + step) % 4
+            return
+        n = self._item_count()
+        self.cursor = (self.cursor + step) % n
+        if self.screen == FLAG_DETAIL:
+            self.top = self.cursor
+
+    def _select(self):
+        s = self.screen
+        app = self.app
+        if s == HOME:
+            if self.cursor == 0:
+                if app.clock_now() is None:
+                    self._show_message("Clock not set.\nSync with the\nhost first.")
+                    return
+                self._go(SYMPTOM)
+            else:
+                self._go((REMINDERS, FLAGS, STATUS)[self.cursor - 1])
+        elif s == SYMPTOM:
+            self.symptom = self.cursor
+            self.severity = 1
+            self._go(SEVERITY)
+        elif s == SEVERITY:
+            now = app.clock_now()
+            if now is None:
+                self._show_message("Clock not set.")
+                return
+            status, _seq = app.submit_entry(records.KIND_SYMPTOM, self.symptom, self.severity, 0, now[0], now[1])
+            if status:
+                self._show_message("Not saved:\n" + records.error_message(status))
+            else:
+                self._show_message("Saved:\n%s %s" % (records.SYMPTOMS[self.symptom], SEVERITY_WORDS[self.severity]))
+        elif s == REMINDERS:
+            due = app.reminders_now()
+            if not due:
+                self._go(HOME, 1)
+                return
+            self.selected = due[self.cursor % len(due)]
+            self._go(REMINDER_ACTION)
+        elif s == REMINDER_ACTION:
+            reminder = app.reminder_id(self.selected)
+            if self.cursor == 0:
+                app.acknowledge_reminder(reminder)
+                self._show_message("Marked done.\nLog the lab\nwhen you have it.")
+            elif self.cursor == 1:
+                app.snooze_reminder(reminder)
+                self._show_message("Snoozed 7 days.")
+            else:
+                self._go(REMINDERS)
+        elif s == FLAGS:
+            flags = app.flags_now()
+            if not flags:
+                self._go(HOME, 2)
+                return
+            self.selected = flags[self.cursor % len(flags)]
+            self._go(FLAG_DETAIL)
+        elif s == FLAG_DETAIL:
+            self._go(FLAGS)
+        else:
+            self._go(HOME)
+
+    def _show_message(self, text):
+        self.message = text
+        self._go(MESSAGE)
+
+    # -- output --------------------------------------------------------------------------------------------
+    def _flag_lines(self):
+        title, text, source = self.app.flag_text(self.selected)
+        return wrap(title) + wrap(text) + wrap("Source: " + source)
+
+    def lines(self):
+        """The screen as up to 8 strings (also what the simulator prints); a leading '>' marks the cursor."""
+        s = self.screen
+        app = self.app
+        if s == HOME:
+            now = app.clock_now()
+            head = "SET TIME" if now is None else format_date(now[0])
+            out = [head, ""]
+            counts = ("", " (%d)" % len(app.reminders_now()), " (%d)" % len(app.flags_now()), "")
+            for i in range(len(HOME_ITEMS)):
+                out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
+            return out
+        if s == SYMPTOM:
+            return self._list("Symptom:", [records.SYMPTOMS[i] for i in range(len(records.SYMPTOMS))])
+        if s == SEVERITY:
+            return [records.SYMPTOMS[self.symptom], "", "Severity:", "  < %d %s >" % (self.severity, SEVERITY_WORDS[self.severity]),
+                    "", "B: save", "hold B: cancel"]
+        if s == REMINDERS:
+            due = app.reminders_now()
+            if not due:
+                return ["Reminders", "", "Nothing due.", "", "B: back"]
+            return self._list("Due:", [app.reminder_title(r) for r in due])
+        if s == REMINDER_ACTION:
+            return self._list(app.reminder_title(self.selected)[:COLS], list(REMINDER_ACTIONS))
+        if s == FLAGS:
+            flags = app.flags_now()
+            if not flags:
+                return ["Flags", "", "No active flag.", "", "B: back"]
+            return self._list("Flags:", [app.flag_text(f)[0] for f in flags])
+        if s == FLAG_DETAIL:
+            lines = self._flag_lines()
+            return lines[self.top:self.top + ROWS]
+        if s == STATUS:
+            now = app.clock_now()
+            out = ["Clock: " + ("SET TIME" if now is None else "set"),
+                   format_date(now[0]) + " %02d:%02d" % (now[1] // 60, now[1] % 60) if now else "no reminders",
+                   "Sync: " + ("never" if app.last_sync_day == 0xFFFF else format_date(app.last_sync_day)),
+                   "Stored: %d" % app.store.count_from(0),
+                   "Unsynced: %d" % app.unsynced_count()]
+            pct = app.battery_percent()
+            out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
+            return out
+        return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
+
+    def _list(self, title, items):
+        visible = ROWS - 1
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + visible:
+            self.top = self.cursor - visible + 1
+        out = [title]
+        for i in range(self.top, min(len(items), self.top + visible)):
+            out.append(("> " if i == self.cursor else "  ") + items[i][:COLS - 2])
+        return out
+
+    def render(self):
+        """Redraws the screen if anything changed; returns True when it drew."""
+        if not self.dirty:
+            return False
+        self.dirty = False
+        d = self.display
+        if d is None:
+            return False
+        d.fill(0)
+        y = 0
+        for line in self.lines()[:ROWS]:
+            if line.startswith("> "):
+                d.fill_rect(0, y, 128, 8, 1)
+                d.text(line[2:COLS + 2], 8, y, 0)
+            else:
+                d.text(line[:COLS], 0, y, 1)
+            y += 8
+        d.show()
+        return True

@@ -1,0 +1,56 @@
+# Boot: pick the board, offer safe mode, mount the store, restore state, run the device's event loop.
+import sys
+
+
+def load_board():
+    if sys.platform == "esp32":
+        from boards import esp32_devkit as board
+    elif sys.platform == "rp2":
+        from boards import pico_w as board
+    else:
+        import board   # the simulator puts its own board module on the path
+    return board
+
+
+def safe_mode(board):
+    """A button held at power-on skips the app so the REPL stays free for recovery."""
+    for pin in board.buttons:
+        if pin.value() == 0:
+            return True
+    return False
+
+
+def start(board):
+    from monitor.store import Store
+    from device.app import App
+    from device.clock import Clock
+    from device import runner
+
+    try:
+        import os
+        os.mkdir(board.DATA_DIR)
+    except OSError:
+        pass   # already there
+    store = Store(board.DATA_DIR)
+    app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
+    app.boot()
+    ble_service = None
+    try:
+        import bluetooth
+        from device.ble_service import BleService
+        ble_service = BleService(bluetooth.BLE(), app)
+    except ImportError:
+        pass   # a build without BLE still logs and reminds
+    return runner.run(board, app, ble_service)
+
+
+def main():
+    board = load_board()
+    if safe_mode(board):
+        print("e2mon: safe mode (button held at boot), app not started")
+        return None
+    return start(board)
+
+
+if __name__ == "__main__":
+    main()
