@@ -1,0 +1,463 @@
+# The sync protocol's single source: UUIDs, channels, RACP-style control point
+# (SIG 0x2A52 byte layout), entry / blob / alerts / auth / CTS codecs and error codes.
+# Firmware (device/ble_service.py, monitor/endpoint.py) and host (host_tools/device_link.py)
+# both import this module; nothing here is written twice.
+#
+# Every custom characteristic carries session frames (monitor/session.py) once a
+# session is open; the plaintext inside a frame is what the codecs below describe.
+# Only the auth characteristic carries plain handshake messages.
+#
+# Codecs raise ProtocolError(code) on bad input; the code goes back to the peer.
+import struct
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+
+class ProtocolError(Exception):
+    """Bad input from the peer; .code is what the device answers with."""
+
+    def __init__(self, code, detail=""):
+        Exception.__init__(self, code, detail)
+        self.code = code
+        self.detail = detail
+
+
+# ---- UUIDs ---------------------------------------------------------------
+# Custom 128-bit service; characteristics share the base and differ in the
+# first group.  Strings so both bluetooth.UUID() and bleak take them as is.
+_BASE = "-4d32-4e9a-8b1c-e2a0a1f06d10"
+SERVICE_UUID = "7e2a0000" + _BASE
+CONTROL_UUID = "7e2a0001" + _BASE   # RACP layout: write + indicate
+RECORDS_UUID = "7e2a0002" + _BASE   # notify: many records per notification
+ENTRY_UUID = "7e2a0003" + _BASE     # write + notify: push lab/dose/symptom, answered with a status
+ALERTS_UUID = "7e2a0004" + _BASE    # write + notify: chunked read of flags and reminders
+PROFILE_UUID = "7e2a0005" + _BASE   # write + notify: chunked get/set of the rule profile
+AUTH_UUID = "7e2a0006" + _BASE      # write + notify: plain handshake messages and refusals
+
+# Bluetooth SIG 16-bit assigned numbers.
+CTS_SERVICE = const(0x1805)
+CTS_CURRENT_TIME = const(0x2A2B)
+DIS_SERVICE = const(0x180A)
+DIS_MODEL_NUMBER = const(0x2A24)
+DIS_FIRMWARE_REVISION = const(0x2A26)
+DIS_MANUFACTURER = const(0x2A29)
+BATTERY_SERVICE = const(0x180F)
+BATTERY_LEVEL = const(0x2A19)
+
+
+def sig_uuid(short):
+    """The full 128-bit string of a SIG 16-bit UUID (what bleak reports)."""
+    return "0000%04x-0000-1000-8000-00805f9b34fb" % short
+
+
+CTS_CURRENT_TIME_UUID = sig_uuid(CTS_CURRENT_TIME)
+BATTERY_LEVEL_UUID = sig_uuid(BATTERY_LEVEL)
+
+# ---- channels --------------------------------------------------------------
+# A channel names a characteristic independent of transport; over USB serial
+# the channel byte leads each frame.  Frame MACs cover the channel, so a frame
+# cannot be moved from one characteristic to another.
+CH_CONTROL = const(1)
+CH_RECORDS = const(2)
+CH_ENTRY = const(3)
+CH_ALERTS = const(4)
+CH_PROFILE = const(5)
+CH_AUTH = const(6)
+CH_TIME = const(7)
+CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
+CHANNEL_UUIDS = {
+    CH_CONTROL: CONTROL_UUID,
+    CH_RECORDS: RECORDS_UUID,
+    CH_ENTRY: ENTRY_UUID,
+    CH_ALERTS: ALERTS_UUID,
+    CH_PROFILE: PROFILE_UUID,
+    CH_AUTH: AUTH_UUID,
+    CH_TIME: CTS_CURRENT_TIME_UUID,
+}
+
+# ---- roles -----------------------------------------------------------------
+ROLE_CLINICIAN = const(1)
+ROLE_PATIENT = const(2)
+ROLE_NAMES = {ROLE_CLINICIAN: "clinician", ROLE_PATIENT: "patient"}
+
+# Operations a role may perform (checked by the device, per request).
+OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
+                 "entry", "alerts", "time")
+OPS_PATIENT = ("entry", "alerts", "profile_get", "time")
+
+
+def role_may(role, op):
+    if role == ROLE_CLINICIAN:
+        return op in OPS_CLINICIAN
+    if role == ROLE_PATIENT:
+        return op in OPS_PATIENT
+    return False
+
+
+# ---- error codes -----------------------------------------------------------
+# Protocol-level refusals live above 0xC0 so they never collide with the
+# validation codes of monitor.records (which entry answers pass through).
+STATUS_OK = const(0)
+ERR_BAD_LENGTH = const(0xC1)
+ERR_BAD_OPCODE = const(0xC2)
+ERR_BAD_VALUE = const(0xC3)
+ERR_NO_SESSION = const(0xC4)      # encrypted channel used before a session is open
+ERR_NOT_PROVISIONED = const(0xC5)
+ERR_BAD_PROOF = const(0xC6)       # handshake proof did not verify (wrong key or role)
+ERR_BAD_TAG = const(0xC7)         # frame tampered: MAC did not verify; session closed
+ERR_REPLAY = const(0xC8)          # frame counter not the next one: replayed or reordered; session closed
+ERR_ROLE = const(0xC9)            # operation not allowed for this session's role
+ERR_BUSY = const(0xCA)
+ERR_TOO_LARGE = const(0xCB)
+ERR_CLOCK_UNSET = const(0xCC)
+ERR_STORE_FULL = const(0xCD)
+ERR_INTERNAL = const(0xCE)
+ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
+ERROR_TEXT = {
+    ERR_BAD_LENGTH: "message has the wrong length",
+    ERR_BAD_OPCODE: "unknown operation",
+    ERR_BAD_VALUE: "value out of range",
+    ERR_NO_SESSION: "no session: authenticate first",
+    ERR_NOT_PROVISIONED: "device has no key: provision it over USB",
+    ERR_BAD_PROOF: "authentication failed (wrong key or role)",
+    ERR_BAD_TAG: "frame failed its integrity check; session closed",
+    ERR_REPLAY: "frame replayed or out of order; session closed",
+    ERR_ROLE: "not allowed for this role",
+    ERR_BUSY: "device busy",
+    ERR_TOO_LARGE: "message too large",
+    ERR_CLOCK_UNSET: "device clock is not set",
+    ERR_STORE_FULL: "storage full, sync now",
+    ERR_INTERNAL: "device error",
+    ERR_MTU: "link MTU too small",
+}
+
+
+def error_text(code):
+    text = ERROR_TEXT.get(code)
+    if text is not None:
+        return text
+    try:
+        from monitor import records
+        return records.error_message(code)
+    except (ImportError, AttributeError, KeyError, ValueError):
+        return "error %d" % code
+
+
+# ---- sizes -----------------------------------------------------------------
+ATT_HEADER = const(3)            # opcode + handle in front of every notification value
+MIN_MTU = const(64)              # smallest MTU the protocol runs on (auth challenge + framing)
+DEFAULT_MTU = const(23)
+MAX_BLOB = const(1024)           # largest profile or alerts payload the device buffers
+
+
+# ---- control point: SIG RACP (0x2A52) layout ---------------------------------
+# request:  op u8 | operator u8 | [filter type u8 = 0x01 record number | operand u32 LE]
+# response: 0x06 | 0x00 | request op u8 | response code u8
+# number:   0x05 | 0x00 | count u32 LE   (uint32 where SIG has uint16: logs exceed 65535)
+RACP_REPORT = const(0x01)
+RACP_DELETE = const(0x02)        # operator <= N: the host has stored up to N (sync mark)
+RACP_ABORT = const(0x03)
+RACP_REPORT_NUMBER = const(0x04)
+RACP_NUMBER_RESPONSE = const(0x05)
+RACP_RESPONSE = const(0x06)
+
+OPERATOR_NULL = const(0x00)
+OPERATOR_ALL = const(0x01)
+OPERATOR_LE = const(0x02)
+OPERATOR_GE = const(0x03)
+FILTER_RECORD_NUMBER = const(0x01)
+
+RSP_SUCCESS = const(0x01)
+RSP_OP_NOT_SUPPORTED = const(0x02)
+RSP_INVALID_OPERATOR = const(0x03)
+RSP_OPERATOR_NOT_SUPPORTED = const(0x04)
+RSP_INVALID_OPERAND = const(0x05)
+RSP_NO_RECORDS = const(0x06)
+RSP_ABORT_FAILED = const(0x07)
+RSP_NOT_COMPLETED = const(0x08)
+RSP_OPERAND_NOT_SUPPORTED = const(0x09)
+RSP_BUSY = const(0x0A)
+RSP_NAMES = {
+    RSP_SUCCESS: "success", RSP_OP_NOT_SUPPORTED: "op code not supported",
+    RSP_INVALID_OPERATOR: "invalid operator", RSP_OPERATOR_NOT_SUPPORTED: "operator not supported",
+    RSP_INVALID_OPERAND: "invalid operand", RSP_NO_RECORDS: "no records found",
+    RSP_ABORT_FAILED: "abort unsuccessful", RSP_NOT_COMPLETED: "procedure not completed",
+    RSP_OPERAND_NOT_SUPPORTED: "operand not supported", RSP_BUSY: "busy",
+}
+
+
+def racp_request(op, operator=OPERATOR_NULL, operand=None):
+    if operand is None:
+        return bytes((op, operator))
+    return struct.pack("<BBBI", op, operator, FILTER_RECORD_NUMBER, operand)
+
+
+class RacpError(Exception):
+    """A control point request the device answers with a RACP response code."""
+
+    def __init__(self, op, code):
+        Exception.__init__(self, op, code)
+        self.op = op
+        self.code = code
+
+
+def parse_racp(buf):
+    """Returns (op, operator, operand or None); raises RacpError(op, response code)."""
+    n = len(buf)
+    if n < 2:
+        raise RacpError(buf[0] if n else 0, RSP_INVALID_OPERATOR)
+    op = buf[0]
+    operator = buf[1]
+    if op not in (RACP_REPORT, RACP_DELETE, RACP_ABORT, RACP_REPORT_NUMBER):
+        raise RacpError(op, RSP_OP_NOT_SUPPORTED)
+    if op == RACP_ABORT:
+        if operator != OPERATOR_NULL or n != 2:
+            raise RacpError(op, RSP_INVALID_OPERATOR)
+        return op, operator, None
+    if operator == OPERATOR_ALL:
+        if n != 2:
+            raise RacpError(op, RSP_INVALID_OPERAND)
+        if op == RACP_DELETE:   # nothing unsynced is ever deleted
+            raise RacpError(op, RSP_OPERATOR_NOT_SUPPORTED)
+        return op, operator, None
+    if operator in (OPERATOR_GE, OPERATOR_LE):
+        if (operator == OPERATOR_GE) == (op == RACP_DELETE):
+            raise RacpError(op, RSP_OPERATOR_NOT_SUPPORTED)
+        if n != 7:
+            raise RacpError(op, RSP_INVALID_OPERAND)
+        if buf[2] != FILTER_RECORD_NUMBER:
+            raise RacpError(op, RSP_OPERAND_NOT_SUPPORTED)
+        return op, operator, struct.unpack_from("<I", buf, 3)[0]
+    if operator == OPERATOR_NULL or operator > 0x06:
+        raise RacpError(op, RSP_INVALID_OPERATOR)
+    raise RacpError(op, RSP_OPERATOR_NOT_SUPPORTED)
+
+
+def racp_response(request_op, code):
+    return bytes((RACP_RESPONSE, OPERATOR_NULL, request_op, code))
+
+
+def racp_number(count):
+    return struct.pack("<BBI", RACP_NUMBER_RESPONSE, OPERATOR_NULL, count)
+
+
+def parse_racp_reply(buf):
+    """Host side: ("response", request_op, code) or ("number", count, None)."""
+    if len(buf) == 4 and buf[0] == RACP_RESPONSE and buf[1] == OPERATOR_NULL:
+        return "response", buf[2], buf[3]
+    if len(buf) == 6 and buf[0] == RACP_NUMBER_RESPONSE and buf[1] == OPERATOR_NULL:
+        return "number", struct.unpack_from("<I", buf, 2)[0], None
+    raise ProtocolError(ERR_BAD_OPCODE, "unexpected control point reply")
+
+
+# ---- entry characteristic ----------------------------------------------------
+# request:  kind u8 | code u8 | value i32 | flags u8 | day u16 | minute u16
+#           (value already in the stored integer unit: the host converts with monitor.records)
+# response: status u8 (0 accepted, else a monitor.records ERR_* or protocol ERR_*) | seq u32
+ENTRY_FORMAT = "<BBiBHH"
+ENTRY_SIZE = const(11)
+ENTRY_REPLY_FORMAT = "<BI"
+ENTRY_REPLY_SIZE = const(5)
+
+
+def encode_entry(kind, code, value, flags, day, minute):
+    return struct.pack(ENTRY_FORMAT, kind, code, value, flags, day, minute)
+
+
+def decode_entry(buf):
+    """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape."""
+    if len(buf) != ENTRY_SIZE:
+        raise ProtocolError(ERR_BAD_LENGTH, "entry is %d bytes" % ENTRY_SIZE)
+    kind, code, value, flags, day, minute = struct.unpack(ENTRY_FORMAT, buf)
+    if kind > 3 or code > 0x3F or minute > 1439:
+        raise ProtocolError(ERR_BAD_VALUE, "entry field out of range")
+    return kind, code, value, flags, day, minute
+
+
+def encode_entry_reply(status, seq):
+    return struct.pack(ENTRY_REPLY_FORMAT, status, seq)
+
+
+def decode_entry_reply(buf):
+    if len(buf) != ENTRY_REPLY_SIZE:
+        raise ProtocolError(ERR_BAD_LENGTH, "entry reply")
+    return struct.unpack(ENTRY_REPLY_FORMAT, buf)
+
+
+# ---- blobs: chunked get/set of the profile, chunked get of the alerts --------
+# get request:  BLOB_GET u8 | offset u16
+# put request:  BLOB_PUT u8 | total u16 | offset u16 | bytes   (chunks in order from 0)
+# reply:        status u8 | total u16 | offset u16 | bytes (get: the chunk; put: empty)
+BLOB_GET = const(1)
+BLOB_PUT = const(2)
+BLOB_HEADER = const(5)
+
+
+def encode_blob_get(offset):
+    return struct.pack("<BH", BLOB_GET, offset)
+
+
+def encode_blob_put(total, offset, chunk):
+    return struct.pack("<BHH", BLOB_PUT, total, offset) + bytes(chunk)
+
+
+def decode_blob_request(buf):
+    """(BLOB_GET, offset, 0, None) or (BLOB_PUT, offset, total, chunk)."""
+    if len(buf) < 3:
+        raise ProtocolError(ERR_BAD_LENGTH, "blob request")
+    if buf[0] == BLOB_GET:
+        if len(buf) != 3:
+            raise ProtocolError(ERR_BAD_LENGTH, "blob get")
+        return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, None
+    if buf[0] == BLOB_PUT:
+        if len(buf) < BLOB_HEADER:
+            raise ProtocolError(ERR_BAD_LENGTH, "blob put")
+        total, offset = struct.unpack_from("<HH", buf, 1)
+        chunk = bytes(buf[BLOB_HEADER:])
+        if total > MAX_BLOB:
+            raise ProtocolError(ERR_TOO_LARGE, "blob larger than %d" % MAX_BLOB)
+        if offset + len(chunk) > total:
+            raise ProtocolError(ERR_BAD_VALUE, "chunk past the end")
+        return BLOB_PUT, offset, total, chunk
+    raise ProtocolError(ERR_BAD_OPCODE, "blob op")
+
+
+def encode_blob_reply(status, total, offset, chunk=b""):
+    return struct.pack("<BHH", status, total, offset) + bytes(chunk)
+
+
+def decode_blob_reply(buf):
+    if len(buf) < BLOB_HEADER:
+        raise ProtocolError(ERR_BAD_LENGTH, "blob reply")
+    status, total, offset = struct.unpack_from("<BHH", buf, 0)
+    return status, total, offset, bytes(buf[BLOB_HEADER:])
+
+
+# ---- alerts payload (what app.alerts_payload() returns) ----------------------
+# u8 number of flags, each: u8 field count, fields i32 LE; then the same for reminders.
+# Flags and reminders are the integer tuples of monitor.tracker (names and plain text
+# come from monitor.rules / monitor.schedule on whichever side shows them).
+def encode_alerts(flags, reminders):
+    out = bytearray()
+    for group in (flags, reminders):
+        if len(group) > 255:
+            raise ProtocolError(ERR_TOO_LARGE, "too many alerts")
+        out.append(len(group))
+        for item in group:
+            if len(item) > 255:
+                raise ProtocolError(ERR_TOO_LARGE, "alert tuple")
+            out.append(len(item))
+            for field in item:
+                out += struct.pack("<i", field)
+    return bytes(out)
+
+
+def decode_alerts(buf):
+    """(flags, reminders): two lists of integer tuples; ProtocolError on a bad payload."""
+    groups = []
+    pos = 0
+    n = len(buf)
+    for _ in range(2):
+        if pos >= n:
+            raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+        count = buf[pos]
+        pos += 1
+        group = []
+        for _ in range(count):
+            if pos >= n:
+                raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+            fields = buf[pos]
+            pos += 1
+            if pos + 4 * fields > n:
+                raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+            group.append(struct.unpack_from("<%di" % fields, buf, pos))
+            pos += 4 * fields
+        groups.append(group)
+    if pos != n:
+        raise ProtocolError(ERR_BAD_LENGTH, "alerts trailing bytes")
+    return groups[0], groups[1]
+
+
+# ---- auth characteristic (plain) ---------------------------------------------
+# host -> device  HELLO:     0x01 | role u8 | host nonce (16)
+# device -> host  CHALLENGE: 0x02 | device nonce (16) | device proof (16)
+# host -> device  PROOF:     0x03 | host proof (16)
+# device -> host  OPEN:      0x04 | role u8                      (session open)
+# device -> host  REFUSED:   0x05 | error code u8                (any refusal, any channel)
+AUTH_HELLO = const(1)
+AUTH_CHALLENGE = const(2)
+AUTH_PROOF = const(3)
+AUTH_OPEN = const(4)
+AUTH_REFUSED = const(5)
+NONCE_SIZE = const(16)
+PROOF_SIZE = const(16)
+
+
+def encode_refusal(code):
+    return bytes((AUTH_REFUSED, code))
+
+
+# ---- Current Time Service 0x2A2B, 10 bytes -------------------------------------
+# year u16 | month u8 | day u8 | hours u8 | minutes u8 | seconds u8 |
+# day of week u8 (1 = Monday, 0 unknown) | fractions256 u8 | adjust reason u8
+CTS_FORMAT = "<HBBBBBBBB"
+CTS_SIZE = const(10)
+CTS_REASON_MANUAL = const(0x01)
+
+
+def days_from_civil(year, month, day):
+    """Days since 2000-01-01 (the records' day number)."""
+    y = year - (1 if month <= 2 else 0)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 730425
+
+
+def civil_from_days(days):
+    """(year, month, day) of a day number counted from 2000-01-01."""
+    z = days + 730425
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + (3 if mp < 10 else -9)
+    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
+    year, month, mday = civil_from_days(day)
+    weekday = (day + 5) % 7 + 1      # 2000-01-01 was a Saturday (6)
+    return struct.pack(CTS_FORMAT, year, month, mday, minute // 60, minute % 60, second,
+                       weekday, 0, reason)
+
+
+def decode_cts(buf):
+    """(day, minute, second) from the CTS format; ProtocolError on a date that is not real."""
+    if len(buf) != CTS_SIZE:
+        raise ProtocolError(ERR_BAD_LENGTH, "current time is %d bytes" % CTS_SIZE)
+    year, month, mday, hours, minutes, seconds, _wd, _frac, _reason = struct.unpack(CTS_FORMAT, buf)
+    if not (2000 <= year <= 2099 and 1 <= month <= 12 and 1 <= mday <= _MONTH_DAYS[month - 1]):
+        raise ProtocolError(ERR_BAD_VALUE, "date out of range")
+    if month == 2 and mday == 29 and (year % 4 != 0 or (year % 100 == 0 and year % 400 != 0)):
+        raise ProtocolError(ERR_BAD_VALUE, "not a leap year")
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ProtocolError(ERR_BAD_VALUE, "time out of range")
+    return days_from_civil(year, month, mday), hours * 60 + minutes, seconds
+
+
+# ---- records notifications ---------------------------------------------------
+# The plaintext of a records frame is whole 16-byte records (monitor.records layout).
+def records_per_frame(mtu, frame_overhead):
+    """How many records fit one notification at this MTU."""
+    return (mtu - ATT_HEADER - frame_overhead) // 16
