@@ -59,3 +59,22 @@ def _jsonable(value):
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
     raise TypeError("not JSON serialisable: %r" % (value,))
+
+
+def pick_device(db, device_id):
+    """The device to work on: the one named, or the only one in the database."""
+    from host_tools.failures import EXIT_NOT_FOUND, Failure
+
+    known = db.devices()
+    if device_id:
+        if device_id not in known:
+            raise Failure("device %s is not in the host database %s" % (device_id, db.path),
+                          "run e2mon pull first (known: %s)" % (", ".join(known) or "none"), EXIT_NOT_FOUND)
+        return device_id
+    if len(known) == 1:
+        return known[0]
+    if not known:
+        raise Failure("the host database %s holds no device yet" % db.path, "run e2mon pull first",
+                      EXIT_NOT_FOUND)
+    raise Failure("the host database holds several devices (%s)" % ", ".join(known),
+                  "name one with --device ID", EXIT_NOT_FOUND)
