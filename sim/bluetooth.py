@@ -1,0 +1,644 @@
+"""Shadow of MicroPython's `bluetooth` module on a bumble Device (virtual controller).
+
+Firmware written for MicroPython's low-level IRQ API runs unchanged on CPython against bumble's real
+ATT/GATT/SMP stack. The module exports exactly what the real module exports (`BLE`, `UUID`,
+`FLAG_READ`, `FLAG_WRITE`, `FLAG_NOTIFY`, `FLAG_INDICATE`, `FLAG_WRITE_NO_RESPONSE`); IRQ codes and the
+other flags are *not* module attributes on a board either, so firmware defines them with `const()`.
+The `_IRQ_*` / `_FLAG_*` names below are private copies for this shadow's own use.
+
+How sim code uses it
+--------------------
+1. Put `sim/shadow` first on `sys.path`: `sim/shadow/bluetooth.py` replaces itself with this module, so
+   `import bluetooth` in firmware gives the very same module object (one singleton).
+2. Attach a powered-on bumble Device before the firmware calls `bluetooth.BLE()`; `sim.radio` does it:
+
+       async with radio.InProcessLink() as link:
+           ble = link.peripheral_ble()          # == bluetooth.BLE() from now on
+           service = BleService(ble, app)       # firmware code, unchanged
+           async with link.client() as client:  # bleak.BleakClient on the bumble central
+               ...
+
+   Without an attached radio `BLE()` raises OSError(ENODEV).
+
+Behaviour copied from the real stacks (where firmware can get it wrong)
+-----------------------------------------------------------------------
+- Every IRQ is delivered from the asyncio event loop (call_soon), after the ATT response went out, in
+  order, like NimBLE's ring buffer. `addr` in connect/disconnect events is a read-only memoryview that
+  is released when the handler returns: keep `bytes(addr)`, not the view.
+- A characteristic's value buffer holds 20 bytes until `gatts_write` (grows it) or `gatts_set_buffer`
+  (resizes and clears it); longer client writes are truncated, as on the boards.
+- `gatts_notify` builds and queues the ATT PDU at once; data beyond MTU-3 is cut. Stack profile
+  "nimble" (ESP32, default) has a fixed pool of `notify_pool` notifications in flight: when it is
+  used up, `gatts_notify` raises OSError(ENOMEM) with no ready event; yield to the loop and retry.
+  Profile "btstack" (Pico W) copies queued notifications onto the heap and raises MemoryError only past
+  `btstack_heap_limit` bytes in flight.
+- `gatts_indicate` completes with _IRQ_GATTS_INDICATE_DONE (conn, handle, status) once confirmed.
+- An MTU exchange (either side; `gattc_exchange_mtu` from the device) gives _IRQ_MTU_EXCHANGED.
+- `_IRQ_GATTS_READ_REQUEST` is not raised by default (ESP32/Pico W ports never deliver it); pass
+  `read_request_irq=True` to `attach` to model STM32/unix ports, where a non-zero return denies a read.
+- FLAG_READ/WRITE_ENCRYPTED (0x0200/0x1000) and *_AUTHENTICATED require an encrypted (paired) link:
+  unpaired reads/writes get ATT "insufficient encryption/authentication".
+
+Sim-only extras carry a `sim_` prefix (`sim_settle()`, `sim_stats`, `sim_device`); firmware must not
+use them.
+"""
+import asyncio
+import errno
+import sys
+import traceback
+
+from bumble import att, core, gatt, hci
+from bumble.device import AdvertisingType
+
+FLAG_READ = 0x0002
+FLAG_WRITE_NO_RESPONSE = 0x0004
+FLAG_WRITE = 0x0008
+FLAG_NOTIFY = 0x0010
+FLAG_INDICATE = 0x0020
+
+# Private: the real module does not export these either.
+_FLAG_BROADCAST = 0x0001
+_FLAG_AUTHENTICATED_SIGNED_WRITE = 0x0040
+_FLAG_AUX_WRITE = 0x0100
+_FLAG_READ_ENCRYPTED = 0x0200
+_FLAG_READ_AUTHENTICATED = 0x0400
+_FLAG_READ_AUTHORIZED = 0x0800
+_FLAG_WRITE_ENCRYPTED = 0x1000
+_FLAG_WRITE_AUTHENTICATED = 0x2000
+_FLAG_WRITE_AUTHORIZED = 0x4000
+
+_IRQ_CENTRAL_CONNECT = 1
+_IRQ_CENTRAL_DISCONNECT = 2
+_IRQ_GATTS_WRITE = 3
+_IRQ_GATTS_READ_REQUEST = 4
+_IRQ_GATTS_INDICATE_DONE = 20
+_IRQ_MTU_EXCHANGED = 21
+_IRQ_CONNECTION_UPDATE = 27
+_IRQ_ENCRYPTION_UPDATE = 28
+
+_DEFAULT_ATTR_LEN = 20  # MicroPython's MP_BLUETOOTH_DEFAULT_ATTR_LEN
+_DEFAULT_MTU = 256  # NimBLE's preferred ATT MTU on ESP32
+_MIN_MTU = 23
+_MAX_MTU = 517
+_NIMBLE_NOTIFY_POOL = 12  # ESP-IDF's default msys block count
+_BTSTACK_HEAP_LIMIT = 16 * 1024
+_STATUS_TIMEOUT = 13  # NimBLE BLE_HS_ETIMEOUT
+_STATUS_NOT_CONNECTED = 7  # NimBLE BLE_HS_ENOTCONN
+_CCCD_UUID = gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
+_CONFIG_KEYS = ("mac", "addr_mode", "gap_name", "rxbuf", "mtu", "bond", "mitm", "io", "le_secure")
+
+_attached = None  # the BLE singleton bound to a bumble Device, or None
+
+
+class UUID:
+    """bluetooth.UUID: from a 16-bit int, a 128-bit string, or 2/4/16 little-endian bytes."""
+
+    def __init__(self, value):
+        if isinstance(value, UUID):
+            self._le = value._le
+        elif isinstance(value, int):
+            if value < 0 or value > 0xFFFFFFFF:
+                raise ValueError("invalid UUID")
+            self._le = value.to_bytes(2 if value <= 0xFFFF else 4, "little")
+        elif isinstance(value, str):
+            digits = value.replace("-", "")
+            if len(digits) != 32:
+                raise ValueError("invalid UUID")
+            try:
+                self._le = bytes(reversed(bytes.fromhex(digits)))
+            except ValueError:
+                raise ValueError("invalid UUID") from None
+        else:
+            raw = bytes(value)
+            if len(raw) not in (2, 4, 16):
+                raise ValueError("invalid UUID")
+            self._le = raw
+
+    def __bytes__(self):
+        return self._le
+
+    def __eq__(self, other):
+        return isinstance(other, UUID) and other._le == self._le
+
+    def __hash__(self):
+        return hash(self._le)
+
+    def __repr__(self):
+        if len(self._le) != 16:
+            return "UUID(0x%04x)" % int.from_bytes(self._le, "little")
+        h = bytes(reversed(self._le)).hex()
+        return "UUID('%s-%s-%s-%s-%s')" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+    def _to_bumble(self):
+        return core.UUID.from_bytes(self._le)
+
+
+class _Value:
+    """One characteristic's or descriptor's local value, as MicroPython's gatts_db entry."""
+
+    __slots__ = ("data", "alloc", "append", "flags", "attribute", "characteristic")
+
+    def __init__(self, flags):
+        self.data = b""
+        self.alloc = _DEFAULT_ATTR_LEN
+        self.append = False
+        self.flags = flags
+        self.attribute = None
+        self.characteristic = None  # the bumble Characteristic for value handles, None for descriptors
+
+
+def _as_uuid(value):
+    if not isinstance(value, UUID):
+        raise TypeError("expected bluetooth.UUID, got %r" % (value,))
+    return value._to_bumble()
+
+
+def _permissions(flags):
+    perms = att.Attribute.Permissions(0)
+    if flags & (FLAG_READ | _FLAG_READ_ENCRYPTED | _FLAG_READ_AUTHENTICATED | _FLAG_READ_AUTHORIZED):
+        perms |= att.Attribute.READABLE
+    if flags & (FLAG_WRITE | FLAG_WRITE_NO_RESPONSE | _FLAG_AUX_WRITE | _FLAG_WRITE_ENCRYPTED
+                | _FLAG_WRITE_AUTHENTICATED | _FLAG_WRITE_AUTHORIZED):
+        perms |= att.Attribute.WRITEABLE
+    if flags & _FLAG_READ_ENCRYPTED:
+        perms |= att.Attribute.READ_REQUIRES_ENCRYPTION
+    if flags & _FLAG_READ_AUTHENTICATED:
+        perms |= att.Attribute.READ_REQUIRES_ENCRYPTION | att.Attribute.READ_REQUIRES_AUTHENTICATION
+    if flags & _FLAG_WRITE_ENCRYPTED:
+        perms |= att.Attribute.WRITE_REQUIRES_ENCRYPTION
+    if flags & _FLAG_WRITE_AUTHENTICATED:
+        perms |= att.Attribute.WRITE_REQUIRES_ENCRYPTION | att.Attribute.WRITE_REQUIRES_AUTHENTICATION
+    return perms
+
+
+def _display_address(address):
+    """MicroPython hands out addresses most significant byte first (as printed)."""
+    return bytes(reversed(bytes(address)))
+
+
+def attach(device, *, stack="nimble", notify_pool=_NIMBLE_NOTIFY_POOL,
+           btstack_heap_limit=_BTSTACK_HEAP_LIMIT, read_request_irq=False):
+    """Bind the BLE singleton to a bumble Device (powered on, running in this event loop).
+
+    stack: "nimble" (ESP32: OSError(ENOMEM) past `notify_pool` notifications in flight) or
+    "btstack" (Pico W: heap copies, MemoryError past `btstack_heap_limit` bytes in flight).
+    Returns the BLE object that `bluetooth.BLE()` returns until `detach()`.
+    """
+    global _attached
+    if stack not in ("nimble", "btstack"):
+        raise ValueError("stack must be 'nimble' or 'btstack', not %r" % (stack,))
+    if notify_pool < 1 or btstack_heap_limit < 1:
+        raise ValueError("notify_pool and btstack_heap_limit must be positive")
+    if _attached is not None:
+        _attached._sim_detach()
+    ble = object.__new__(BLE)
+    ble._sim_setup(device, stack, notify_pool, btstack_heap_limit, read_request_irq)
+    _attached = ble
+    return ble
+
+
+def detach():
+    """Unbind the singleton (the radio is going away); later BLE() calls raise OSError(ENODEV)."""
+    global _attached
+    if _attached is not None:
+        _attached._sim_detach()
+    _attached = None
+
+
+class BLE:
+    """bluetooth.BLE(): returns the singleton bound by `attach`."""
+
+    def __new__(cls):
+        if _attached is None:
+            raise OSError(errno.ENODEV, "no simulated radio attached (see sim.radio)")
+        return _attached
+
+    def __init__(self):
+        pass
+
+    # ---- sim plumbing -------------------------------------------------------------------------
+    def _sim_setup(self, device, stack, notify_pool, heap_limit, read_request_irq):
+        self.sim_device = device
+        self._stack = stack
+        self._notify_pool = notify_pool
+        self._heap_limit = heap_limit
+        self._read_request_irq = read_request_irq
+        self._active = False
+        self._handler = None
+        self._mtu = _DEFAULT_MTU
+        self._config = {"addr_mode": 1, "rxbuf": 1024, "bond": False, "mitm": False, "io": 3,
+                        "le_secure": False}
+        self._values = {}
+        self._connections = {}  # conn_handle -> bumble Connection
+        self._in_flight = {}  # conn_handle -> list of [acl_marker, nbytes] per queued notification
+        self._adv_data = b""
+        self._resp_data = b""
+        self._last_op = None
+        self._tasks = set()
+        self._detached = False
+        self._base_attributes = len(device.gatt_server.attributes)
+        self._base_services = len(device.gatt_server.services)
+        self.sim_stats = {"notifications": 0, "notify_bytes": 0, "notify_refused": 0,
+                          "indications": 0, "irqs": 0, "irq_errors": 0}
+        self.sim_irq_exceptions = []
+        device.on(device.EVENT_CONNECTION, self._on_connection)
+        device.gatt_server.max_mtu = self._mtu
+
+    def _sim_detach(self):
+        self._detached = True
+        self._active = False
+        self.sim_device.remove_listener(self.sim_device.EVENT_CONNECTION, self._on_connection)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def sim_settle(self):
+        """Wait until every operation queued by the synchronous API (advertise, indicate...) ran."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    def _spawn(self, coro, ordered=True):
+        """Run a bumble coroutine behind earlier ordered ones; the sync API returns at once."""
+        previous = self._last_op if ordered else None
+
+        async def run():
+            if previous is not None:
+                try:
+                    await previous
+                except BaseException:  # noqa: B036 - an earlier op's failure is reported by that op
+                    pass
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not self._detached:
+                    print("sim.bluetooth: background operation failed:", file=sys.stderr)
+                    traceback.print_exc()
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if ordered:
+            self._last_op = task
+        return task
+
+    def _irq(self, event, data):
+        if self._detached:
+            return
+        asyncio.get_running_loop().call_soon(self._invoke, event, data)
+
+    def _invoke(self, event, data):
+        if self._detached or self._handler is None:
+            return None
+        self.sim_stats["irqs"] += 1
+        try:
+            return self._handler(event, data)
+        except Exception as exc:  # MicroPython prints and carries on; so do we, and keep a record
+            self.sim_stats["irq_errors"] += 1
+            self.sim_irq_exceptions.append(exc)
+            print("Unhandled exception in IRQ callback handler", file=sys.stderr)
+            traceback.print_exc()
+            return None
+        finally:
+            for item in data:
+                if isinstance(item, memoryview):
+                    try:
+                        item.release()
+                    except BufferError:
+                        pass
+
+    def _require_active(self):
+        if not self._active:
+            raise OSError(errno.EPERM, "BLE not active")
+
+    def _connection(self, conn_handle):
+        connection = self._connections.get(conn_handle)
+        if connection is None:
+            raise OSError(errno.ENOTCONN, "not connected: %r" % (conn_handle,))
+        return connection
+
+    def _value(self, value_handle):
+        entry = self._values.get(value_handle)
+        if entry is None:
+            raise OSError(errno.EINVAL, "unknown value handle %r" % (value_handle,))
+        return entry
+
+    # ---- bumble events ------------------------------------------------------------------------
+    def _on_connection(self, connection):
+        if not self._active or connection.role != hci.Role.PERIPHERAL:
+            return
+        handle = connection.handle
+        self._connections[handle] = connection
+        self._in_flight[handle] = []
+        addr_type = connection.peer_address.address_type & 1
+
+        def address_view():
+            return memoryview(_display_address(connection.peer_address)).toreadonly()
+
+        def on_disconnection(reason):
+            self._connections.pop(handle, None)
+            self._in_flight.pop(handle, None)
+            self._irq(_IRQ_CENTRAL_DISCONNECT, (handle, addr_type, address_view()))
+
+        def on_mtu():
+            self._irq(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu))
+
+        def on_encryption(*_):
+            bonded = bool(self._config["bond"]) and connection.encryption != 0
+            self._irq(_IRQ_ENCRYPTION_UPDATE, (handle, connection.encryption != 0,
+                                               bool(connection.authenticated), bonded, 16))
+
+        def on_parameters(*_):
+            p = connection.parameters
+            interval = int(round(p.connection_interval / 1.25))
+            timeout = int(round(p.supervision_timeout / 10))
+            self._irq(_IRQ_CONNECTION_UPDATE, (handle, interval, p.peripheral_latency, timeout, 0))
+
+        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+        connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE, on_mtu)
+        connection.on(connection.EVENT_CONNECTION_ENCRYPTION_CHANGE, on_encryption)
+        connection.on(connection.EVENT_CONNECTION_PARAMETERS_UPDATE, on_parameters)
+        self._irq(_IRQ_CENTRAL_CONNECT, (handle, addr_type, address_view()))
+
+    def _remote_read(self, handle, bearer):
+        entry = self._values[handle]
+        if self._read_request_irq or entry.flags & _FLAG_READ_AUTHORIZED:
+            # Synchronous, like ports that run the stack in the scheduler: the handler may
+            # gatts_write a fresh value or deny the read with an ATT error code.
+            result = self._invoke(_IRQ_GATTS_READ_REQUEST, (bearer.handle, handle))
+            if result:
+                raise att.ATT_Error(error_code=int(result))
+        return bytes(entry.data)
+
+    def _remote_write(self, handle, bearer, value):
+        entry = self._values[handle]
+        value = bytes(value)
+        if entry.append:
+            entry.data = (entry.data + value)[:entry.alloc]
+        else:
+            entry.data = value[:entry.alloc]
+        self._irq(_IRQ_GATTS_WRITE, (bearer.handle, handle))
+
+    # ---- configuration ------------------------------------------------------------------------
+    def active(self, *args):
+        if args:
+            want = bool(args[0])
+            if want and not self._active:
+                if not self.sim_device.powered_on:
+                    self._spawn(self.sim_device.power_on())
+                self._active = True
+            elif not want and self._active:
+                self._active = False
+                self._spawn(self.sim_device.stop_advertising())
+                for connection in list(self._connections.values()):
+                    self._spawn(connection.disconnect(), ordered=False)
+        return self._active
+
+    def config(self, *args, **kwargs):
+        if args and kwargs or len(args) > 1:
+            raise TypeError("config takes one parameter name or keyword arguments")
+        if args:
+            name = args[0]
+            if name == "mac":
+                self._require_active()
+                return (1, _display_address(self.sim_device.random_address))
+            if name == "gap_name":
+                return self.sim_device.name.encode()
+            if name == "mtu":
+                return self._mtu
+            if name in self._config:
+                return self._config[name]
+            raise ValueError("unknown config param")
+        for name in kwargs:
+            if name not in _CONFIG_KEYS or name == "mac":
+                raise ValueError("unknown config param")
+        for name, value in kwargs.items():
+            if name == "gap_name":
+                self._set_gap_name(value)
+            elif name == "mtu":
+                if not _MIN_MTU <= value <= _MAX_MTU:
+                    raise ValueError("mtu must be %d..%d" % (_MIN_MTU, _MAX_MTU))
+                self._mtu = value
+                self.sim_device.gatt_server.max_mtu = value
+            else:
+                self._config[name] = value
+                if name in ("bond", "mitm", "io", "le_secure"):
+                    self._apply_pairing_config()
+        return None
+
+    def _set_gap_name(self, value):
+        name = value.decode() if isinstance(value, (bytes, bytearray, memoryview)) else str(value)
+        self.sim_device.name = name
+        device_name = core.UUID.from_16_bits(0x2A00)
+        for attribute in self.sim_device.gatt_server.attributes:
+            if isinstance(attribute, gatt.Characteristic) and attribute.uuid == device_name:
+                attribute.value = name.encode()
+
+    def _apply_pairing_config(self):
+        from bumble import pairing
+
+        config = self._config
+        io = pairing.PairingDelegate.IoCapability(config["io"]) if config["io"] in (0, 1, 2, 3, 4) \
+            else pairing.PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT
+        delegate = pairing.PairingDelegate(io_capability=io)
+        self.sim_device.pairing_config_factory = lambda connection: pairing.PairingConfig(
+            sc=True, mitm=bool(config["mitm"]), bonding=bool(config["bond"]), delegate=delegate)
+
+    def irq(self, handler):
+        self._handler = handler
+
+    # ---- GAP ----------------------------------------------------------------------------------
+    def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
+        self._require_active()
+        device = self.sim_device
+        if interval_us is None:
+            self._spawn(device.stop_advertising())
+            return
+        if adv_data is not None:
+            self._adv_data = bytes(adv_data)
+        if resp_data is not None:
+            self._resp_data = bytes(resp_data)
+        interval_ms = max(20.0, (int(interval_us) // 625) * 0.625)
+        kind = (AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE if connectable
+                else AdvertisingType.UNDIRECTED_SCANNABLE if self._resp_data
+                else AdvertisingType.UNDIRECTED)
+
+        async def restart():
+            if device.is_advertising:
+                await device.stop_advertising()
+            await device.start_advertising(
+                advertising_type=kind, advertising_data=self._adv_data,
+                scan_response_data=self._resp_data or None,
+                advertising_interval_min=interval_ms, advertising_interval_max=interval_ms)
+
+        self._spawn(restart())
+
+    def gap_disconnect(self, conn_handle):
+        self._require_active()
+        connection = self._connections.get(conn_handle)
+        if connection is None:
+            return False
+        self._spawn(connection.disconnect(), ordered=False)
+        return True
+
+    def gap_pair(self, conn_handle):
+        self._require_active()
+        self._spawn(self._connection(conn_handle).pair(), ordered=False)
+
+    # ---- GATT server --------------------------------------------------------------------------
+    def gatts_register_services(self, services_definition):
+        self._require_active()
+        server = self.sim_device.gatt_server
+        # Replace earlier registrations (the GAP/GATT services bumble added stay first).
+        del server.attributes[self._base_attributes:]
+        del server.services[self._base_services:]
+        server.attributes_by_handle = {}
+        self._values = {}
+        result = []
+        for service_def in services_definition:
+            if len(service_def) != 2:
+                raise ValueError("a service is (UUID, characteristics)")
+            service_uuid, chars_def = service_def
+            characteristics = []
+            order = []  # (entry, attribute) in MicroPython's handle order
+            for char_def in chars_def:
+                if len(char_def) not in (2, 3):
+                    raise ValueError("a characteristic is (UUID, flags[, descriptors])")
+                flags = int(char_def[1])
+                entry = _Value(flags)
+                characteristic = gatt.Characteristic(
+                    _as_uuid(char_def[0]), gatt.Characteristic.Properties(flags & 0xFF),
+                    _permissions(flags), self._make_value(entry))
+                entry.attribute = characteristic
+                entry.characteristic = characteristic
+                order.append(entry)
+                descriptors = []
+                if flags & (FLAG_NOTIFY | FLAG_INDICATE):
+                    # NimBLE puts the CCCD straight after the value; bumble would append it.
+                    descriptors.append(gatt.Descriptor(
+                        _CCCD_UUID, att.Attribute.READABLE | att.Attribute.WRITEABLE,
+                        server.make_descriptor_value(characteristic)))
+                for desc_def in (char_def[2] if len(char_def) == 3 else ()):
+                    if len(desc_def) != 2:
+                        raise ValueError("a descriptor is (UUID, flags)")
+                    dflags = int(desc_def[1])
+                    dentry = _Value(dflags)
+                    descriptor = gatt.Descriptor(_as_uuid(desc_def[0]), _permissions(dflags),
+                                                 self._make_value(dentry))
+                    dentry.attribute = descriptor
+                    descriptors.append(descriptor)
+                    order.append(dentry)
+                characteristic.descriptors = descriptors
+                characteristics.append(characteristic)
+            server.add_service(gatt.Service(_as_uuid(service_uuid), characteristics))
+            handles = []
+            for entry in order:
+                self._values[entry.attribute.handle] = entry
+                handles.append(entry.attribute.handle)
+            result.append(tuple(handles))
+        return tuple(result)
+
+    def _make_value(self, entry):
+        return att.AttributeValueV2(
+            read=lambda bearer: self._remote_read(entry.attribute.handle, bearer),
+            write=lambda bearer, value: self._remote_write(entry.attribute.handle, bearer, value))
+
+    def gatts_read(self, value_handle):
+        entry = self._value(value_handle)
+        data = bytes(entry.data)
+        if entry.append:
+            entry.data = b""
+        return data
+
+    def gatts_write(self, value_handle, data, send_update=False):
+        entry = self._value(value_handle)
+        entry.data = bytes(data)
+        if len(entry.data) > entry.alloc:
+            entry.alloc = len(entry.data)
+        if send_update and entry.characteristic is not None:
+            subscribers = self.sim_device.gatt_server.subscribers
+            for conn_handle, connection in list(self._connections.items()):
+                cccd = subscribers.get(connection, {}).get(value_handle)
+                if not cccd or len(cccd) != 2:
+                    continue
+                if cccd[0] & 0x01:
+                    self._send_notification(conn_handle, connection, entry, entry.data, count=False)
+                elif cccd[0] & 0x02:
+                    self._queue_indication(conn_handle, connection, entry, entry.data)
+
+    def gatts_set_buffer(self, value_handle, length, append=False):
+        entry = self._value(value_handle)
+        entry.alloc = int(length)
+        entry.append = bool(append)
+        entry.data = b""
+
+    def gatts_notify(self, conn_handle, value_handle, data=None):
+        self._require_active()
+        connection = self._connection(conn_handle)
+        entry = self._value(value_handle)
+        self._send_notification(conn_handle, connection, entry,
+                                entry.data if data is None else bytes(data), count=True)
+
+    def gatts_indicate(self, conn_handle, value_handle, data=None):
+        self._require_active()
+        connection = self._connection(conn_handle)
+        entry = self._value(value_handle)
+        self._queue_indication(conn_handle, connection, entry,
+                               entry.data if data is None else bytes(data))
+
+    def gattc_exchange_mtu(self, conn_handle):
+        self._require_active()
+        connection = self._connection(conn_handle)
+        self._spawn(connection.gatt_client.request_mtu(self._mtu), ordered=False)
+
+    def _notifications_in_flight(self, conn_handle):
+        """Drop queued notifications the controller has completed; return the rest."""
+        queue = self.sim_device.host.get_data_packet_queue(conn_handle)
+        pending = self._in_flight.get(conn_handle)
+        if pending is None:
+            return []
+        completed = queue.completed if queue is not None else 1 << 62
+        while pending and pending[0][0] <= completed:
+            pending.pop(0)
+        return pending
+
+    def _send_notification(self, conn_handle, connection, entry, value, count):
+        pending = self._notifications_in_flight(conn_handle)
+        value = value[:connection.att_mtu - 3]
+        if count:
+            if self._stack == "nimble" and len(pending) >= self._notify_pool:
+                self.sim_stats["notify_refused"] += 1
+                raise OSError(errno.ENOMEM, "notification pool exhausted")
+            if self._stack == "btstack" and sum(n for _, n in pending) + len(value) > self._heap_limit:
+                self.sim_stats["notify_refused"] += 1
+                raise MemoryError("memory allocation failed, queued notifications exceed heap")
+        pdu = att.ATT_Handle_Value_Notification(attribute_handle=entry.attribute.handle,
+                                                attribute_value=value)
+        self.sim_device.gatt_server.send_gatt_pdu(connection, bytes(pdu))
+        queue = self.sim_device.host.get_data_packet_queue(conn_handle)
+        if queue is not None:
+            pending.append([queue.queued, len(value)])
+        self.sim_stats["notifications"] += 1
+        self.sim_stats["notify_bytes"] += len(value)
+
+    def _queue_indication(self, conn_handle, connection, entry, value):
+        value = value[:connection.att_mtu - 3]
+        server = self.sim_device.gatt_server
+        value_handle = entry.attribute.handle
+
+        async def indicate():
+            status = 0
+            try:
+                await server.indicate_subscriber(connection, entry.attribute, value, force=True)
+            except asyncio.TimeoutError:
+                status = _STATUS_TIMEOUT
+            except (core.ConnectionError, core.InvalidStateError, att.ATT_Error):
+                status = _STATUS_NOT_CONNECTED
+            if status == 0:
+                self.sim_stats["indications"] += 1
+            self._irq(_IRQ_GATTS_INDICATE_DONE, (conn_handle, value_handle, status))
+
+        self._spawn(indicate(), ordered=False)
+

@@ -1,0 +1,231 @@
+"""Wiring a simulated e2mon device and a host central together over bumble's virtual controllers.
+
+In one process (tests):
+
+    async with radio.InProcessLink() as link:
+        ble = link.peripheral_ble()             # what firmware's bluetooth.BLE() returns
+        ...firmware registers services and advertises on `ble`...
+        async with link.client() as client:     # bleak.BleakClient with the bumble backend
+            await client.read_gatt_char(...)
+            await link.drop_connection()        # radio loss: both sides see a supervision timeout
+
+Between two processes (the demo, `python -m sim serve` and `e2mon --sim`): the device process owns
+the "air" (a bumble LocalLink with the device's controller) and lets each host process plug in its
+own virtual controller over TCP, speaking HCI H4, the framing of bumble's `tcp-client:` transport:
+
+    server = await radio.serve_tcp(port=radio.DEFAULT_TCP_PORT)   # device side
+    ble = server.peripheral_ble()
+
+    async with radio.TcpCentral("127.0.0.1", port) as central:     # host side
+        async with central.client() as client:
+            ...
+
+When a host process goes away, its controller drops the link like a radio would, so the device sees
+_IRQ_CENTRAL_DISCONNECT and can advertise again for the next host.
+"""
+import asyncio
+
+from bleak import BleakClient
+from bumble import hci, ll
+from bumble.controller import Controller
+from bumble.device import Device
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport import open_transport
+from bumble.transport.common import AsyncPipeSink, StreamPacketSource
+
+from sim import bluetooth
+from sim.bleak_backend import BumbleClientBackend
+
+DEVICE_ADDRESS = "C0:E2:00:00:00:01"  # static random address of the simulated e2mon device
+CENTRAL_ADDRESS = "C0:E2:00:00:00:F0"
+DEFAULT_TCP_PORT = 47212
+_LINK_LOST = hci.HCI_CONNECTION_TIMEOUT_ERROR  # what both ends report when the radio link dies
+
+
+def _make_device(link, name, address):
+    controller = Controller(name, link=link)
+    device = Device(name=name, address=hci.Address(address),
+                    host=Host(controller, AsyncPipeSink(controller)))
+    return controller, device
+
+
+def _drop_le_connections(controller, reason=_LINK_LOST):
+    """Tear down every LE link of `controller` at the link layer, as a lost radio link does."""
+    dropped = 0
+    for connection in list(controller.le_connections.values()):
+        connection.send_ll_control_pdu(ll.TerminateInd(reason))
+        controller.on_le_disconnected(connection, reason)
+        dropped += 1
+    return dropped
+
+
+async def _wait_idle(device, timeout):
+    """Wait until `device` has no connection left."""
+    async def idle():
+        while device.connections:
+            await asyncio.sleep(0.001)
+
+    await asyncio.wait_for(idle(), timeout)
+
+
+class InProcessLink:
+    """A device (peripheral) and a host (central) on one bumble LocalLink in this event loop."""
+
+    def __init__(self, device_name="e2mon-sim", device_address=DEVICE_ADDRESS,
+                 central_address=CENTRAL_ADDRESS, **ble_options):
+        self.link = LocalLink()
+        self.device_address = device_address
+        self.device_controller, self.device = _make_device(self.link, device_name, device_address)
+        self.central_controller, self.central = _make_device(self.link, "e2mon-host", central_address)
+        self._ble_options = ble_options
+        self._ble = None
+
+    async def __aenter__(self):
+        await self.device.power_on()
+        await self.central.power_on()
+        return self
+
+    async def __aexit__(self, *exc_info):
+        await self.close()
+
+    async def close(self):
+        _drop_le_connections(self.central_controller)
+        if self._ble is not None:
+            await self._ble.sim_settle()
+        bluetooth.detach()
+        self._ble = None
+        for device in (self.device, self.central):
+            try:
+                await device.host.flush()
+            except Exception:  # noqa: BLE001 - best effort at teardown
+                pass
+
+    def peripheral_ble(self):
+        """Attach the device to sim.bluetooth and return the BLE singleton the firmware will use."""
+        if self._ble is None:
+            self._ble = bluetooth.attach(self.device, **self._ble_options)
+        return self._ble
+
+    def client(self, **kwargs):
+        """A bleak.BleakClient for the device, on this link's central."""
+        kwargs.setdefault("timeout", 10.0)
+        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+
+    async def drop_connection(self, timeout=5.0):
+        """Simulate losing the radio link mid-whatever; returns how many links were dropped."""
+        dropped = _drop_le_connections(self.central_controller)
+        await _wait_idle(self.central, timeout)
+        await _wait_idle(self.device, timeout)
+        return dropped
+
+
+class _HostPort(asyncio.Protocol):
+    """One host process's HCI over TCP: a fresh virtual controller for the life of the socket."""
+
+    def __init__(self, server):
+        self.server = server
+        self.source = StreamPacketSource()
+        self.controller = None
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.controller = Controller("host-%d" % self.server.hosts_seen, link=self.server.link,
+                                     host_source=self.source, host_sink=self)
+        self.server.hosts_seen += 1
+
+    def on_packet(self, packet):  # HCI from the controller to the remote host
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(packet)
+
+    def data_received(self, data):
+        self.source.data_received(data)
+
+    def connection_lost(self, exc):
+        self.transport = None
+        if self.controller is not None:
+            _drop_le_connections(self.controller)
+            self.server.link.remove_controller(self.controller)
+            self.controller = None
+
+
+class TcpDeviceServer:
+    """The device side of the two-process simulator; build with `await serve_tcp(...)`."""
+
+    def __init__(self, device_name, device_address, ble_options):
+        self.link = LocalLink()
+        self.device_address = device_address
+        self.device_controller, self.device = _make_device(self.link, device_name, device_address)
+        self.hosts_seen = 0
+        self.port = None
+        self._server = None
+        self._ble_options = ble_options
+        self._ble = None
+
+    async def start(self, host, port):
+        await self.device.power_on()
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _HostPort(self), host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def peripheral_ble(self):
+        if self._ble is None:
+            self._ble = bluetooth.attach(self.device, **self._ble_options)
+        return self._ble
+
+    async def close(self):
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        _drop_le_connections(self.device_controller)
+        bluetooth.detach()
+        self._ble = None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        await self.close()
+
+
+async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-sim",
+                    device_address=DEVICE_ADDRESS, **ble_options):
+    """Start the device side; port 0 picks a free port (read it back from `.port`)."""
+    return await TcpDeviceServer(device_name, device_address, ble_options).start(host, port)
+
+
+class TcpCentral:
+    """The host side: a bumble central whose controller lives in the device process."""
+
+    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=DEVICE_ADDRESS,
+                 central_address=CENTRAL_ADDRESS):
+        self.spec = "tcp-client:%s:%d" % (host, port)
+        self.device_address = device_address
+        self.central_address = central_address
+        self.central = None
+        self._transport = None
+
+    async def open(self):
+        self._transport = await open_transport(self.spec)
+        self.central = Device.with_hci("e2mon-host", hci.Address(self.central_address),
+                                       self._transport.source, self._transport.sink)
+        await self.central.power_on()
+        return self
+
+    async def close(self):
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
+
+    async def __aenter__(self):
+        return await self.open()
+
+    async def __aexit__(self, *exc_info):
+        await self.close()
+
+    def client(self, **kwargs):
+        kwargs.setdefault("timeout", 10.0)
+        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
