@@ -20,11 +20,11 @@ def safe_mode(board):
     return False
 
 
-def start(board):
+def build(board, with_ble=True):
+    """The store, app and BLE service for board, state restored; returns (app, ble_service or None)."""
     from monitor.store import Store
     from device.app import App
     from device.clock import Clock
-    from device import runner
 
     try:
         import os
@@ -35,12 +35,20 @@ def start(board):
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
     app.boot()
     ble_service = None
-    try:
-        import bluetooth
-        from device.ble_service import BleService
-        ble_service = BleService(bluetooth.BLE(), app)
-    except ImportError:
-        pass   # a build without BLE still logs and reminds
+    if with_ble:
+        try:
+            import bluetooth
+            from device.ble_service import BleService
+            ble_service = BleService(bluetooth.BLE(), app)
+        except (ImportError, OSError) as exc:
+            # A build or board without a working radio still logs and reminds.
+            print("e2mon: BLE not started:", exc)
+    return app, ble_service
+
+
+def start(board):
+    from device import runner
+    app, ble_service = build(board)
     return runner.run(board, app, ble_service)
 
 

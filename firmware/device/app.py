@@ -34,7 +34,6 @@ except ImportError:  # CPython
 from device.clock import JUMP_LOG_SECONDS
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
-REPLAY_BATCH = const(16)          # records read per store.read_into() during replay
 PROFILE_FILE = "profile.bin"
 SNOOZE_DAYS = const(7)
 # The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day,
@@ -70,7 +69,6 @@ class App:
         self.newest_day = 0
         self.since_snapshot = 0
         self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
-        self._replay_buf = bytearray(REPLAY_BATCH * records.RECORD_SIZE)
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -114,22 +112,7 @@ class App:
         return True
 
     def _replay(self, start):
-        buf = self._replay_buf
-        seq = start
-        total = 0
-        while True:
-            count, next_seq = self.store.read_into(seq, buf)
-            if count == 0:
-                break
-            for i in range(count):
-                off = i * records.RECORD_SIZE
-                if not records.record_ok(buf, off):
-                    continue   # the store already cut torn tails; a bad CRC mid-log is skipped, not fatal
-                r = records.unpack_record(buf, off)
-                self._observe(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
-                total += 1
-            seq = next_seq
-        return total
+        return self.store.replay(start, self._observe)
 
     def _observe(self, seq, day, minute, kind, code, value, flags):
         self.tracker.apply(seq, day, minute, kind, code, value, flags)
@@ -159,12 +142,11 @@ class App:
 
     def submit_entry(self, kind, code, value, flags, day, minute):
         """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored."""
-        now = self.clock.now()
-        if now is None:
-            return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:
-            return protocol.ERR_BAD_VALUE, None   # events are the device's own records
-        status = records.check_entry(kind, code, value, flags, day, minute, now[0])
+            return records.ERR_KIND, None   # events are the device's own records
+        today = self.today()
+        status = records.check_entry(kind, code, value, flags, day, minute, -1 if today is None else today,
+                                     *self.tracker.entry_context(kind, code, day))
         if status:
             return status, None
         try:
@@ -208,7 +190,7 @@ class App:
         try:
             profile = rules.Profile.decode(bytes(blob))
         except ValueError:
-            return protocol.ERR_BAD_VALUE
+            return records.ERR_PROFILE
         path = _join(self.data_dir, PROFILE_FILE)
         tmp = path + ".new"
         with open(tmp, "wb") as f:
@@ -244,15 +226,20 @@ class App:
 
     # -- sync ---------------------------------------------------------------------------------------------
     def acknowledge_sync(self, upto_seq):
-        if upto_seq >= self.store.next_seq:
-            return protocol.ERR_BAD_VALUE
+        if not 0 <= upto_seq < self.store.next_seq:
+            return records.ERR_RANGE
         self.store.acknowledge(upto_seq)
         self.log_event(records.EVENT_SYNC_MARK, upto_seq)
+        self.save_snapshot()       # acknowledged segments are freed only once snapshots cover them
+        self.store.reclaim()
         return 0
 
     def unsynced_count(self):
-        return self.store.count_from(self.last_sync_seq + 1) if self.last_sync_day != NO_DAY else \
-            self.store.count_from(0)
+        return self.store.count_from(self.store.acked + 1)
+
+    def status_text(self, status):
+        """Plain words for a status from submit_entry / set_profile (records or protocol codes)."""
+        return protocol.error_text(status)
 
     def battery_percent(self):
         return None if self.battery is None else self.battery.percent()

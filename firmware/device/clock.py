@@ -6,6 +6,8 @@ unset: the app shows "set time" and fires no reminder until a host sets the cloc
 """
 import time
 
+from monitor.dates import civil_from_days, days_from_civil
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -18,39 +20,9 @@ MAX_JUMP = const(0x3FFFFFFF)         # the logged jump is clamped to a small int
 DAY_SECONDS = const(86400)
 
 
-def days_from_civil(year, month, day):
-    """Days since 2000-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
-    if month <= 2:
-        year -= 1
-    era = year // 400
-    yoe = year - era * 400
-    mp = (month + 9) % 12
-    doy = (153 * mp + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 730425
-
-
-def civil_from_days(days):
-    """(year, month, day) of a day number since 2000-01-01."""
-    z = days + 730425
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
-    return year, month, day
-
-
 def weekday(days):
     """0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday)."""
     return (days + 5) % 7
-
-
-def format_date(day):
-    return "%04d-%02d-%02d" % civil_from_days(day)
 
 
 class SoftRTC:
@@ -84,7 +56,11 @@ class Clock:
     def raw(self):
         """(day, second of day) as the RTC reads it, set or not."""
         t = self.rtc.datetime()
-        return days_from_civil(t[0], t[1], t[2]), t[4] * 3600 + t[5] * 60 + t[6]
+        try:
+            day = days_from_civil(t[0], t[1], t[2])
+        except ValueError:
+            day = -1   # an RTC before 2000 (a 1970 epoch): certainly unset
+        return day, t[4] * 3600 + t[5] * 60 + t[6]
 
     def now(self):
         """(day, minute, second) or None while the clock cannot be trusted."""
@@ -103,7 +79,7 @@ class Clock:
 
     def set(self, day, minute, second):
         """Sets the RTC; returns (was_set, jump_seconds) with the jump clamped to a small int."""
-        if not (0 <= day < 65536 and 0 <= minute < 1440 and 0 <= second < 60):
+        if not (0 <= day <= 65535 and 0 <= minute < 1440 and 0 <= second < 60):
             raise ValueError("clock value out of range")
         was_set = self.is_set()
         old_day, old_second = self.raw()

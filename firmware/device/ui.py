@@ -13,7 +13,7 @@ except ImportError:  # CPython
         return x
 
 from device import buttons as btn
-from device.clock import format_date
+from monitor.dates import format_day as format_date
 
 COLS = const(16)
 ROWS = const(8)
@@ -140,7 +140,7 @@ class UI:
                 return
             status, _seq = app.submit_entry(records.KIND_SYMPTOM, self.symptom, self.severity, 0, now[0], now[1])
             if status:
-                self._show_message("Not saved:\n" + records.error_message(status))
+                self._show_message("Not saved:\n" + app.status_text(status))
             else:
                 self._show_message("Saved:\n%s %s" % (records.SYMPTOMS[self.symptom], SEVERITY_WORDS[self.severity]))
         elif s == REMINDERS:

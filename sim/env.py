@@ -1,0 +1,49 @@
+"""Puts the firmware and the shadow MicroPython modules on this interpreter's path.
+
+After install(): `import machine`, `micropython`, `framebuf`, `bluetooth`, `board` (sim/shadow) and
+`time` (virtual clock) resolve to the shadows, and `device`, `boards`, `monitor` to firmware/, so the
+firmware runs unchanged. CPython-only libraries (asyncio, bumble, PIL) are imported first: they keep
+the real `time` module they bound at import.
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHADOW = os.path.join(HERE, "shadow")
+FIRMWARE = os.path.join(ROOT, "firmware")
+
+_installed = False
+
+
+def install():
+    global _installed
+    if _installed:
+        return
+    import asyncio  # noqa: F401  (bind the real time module before the shadow replaces it)
+    import logging  # noqa: F401
+    import importlib.util
+
+    try:
+        import bumble.device  # noqa: F401
+    except ImportError:
+        pass
+    for path in (FIRMWARE, SHADOW):
+        if path in sys.path:
+            sys.path.remove(path)
+    sys.path.insert(0, FIRMWARE)
+    sys.path.insert(0, SHADOW)
+    spec = importlib.util.spec_from_file_location("time", os.path.join(SHADOW, "time.py"))
+    shadow_time = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shadow_time)
+    sys.modules["time"] = shadow_time
+    sys.modules["utime"] = shadow_time
+    _installed = True
+
+
+def forget_firmware():
+    """Drops imported firmware and board modules so the next import is a fresh boot (module singletons)."""
+    for name in list(sys.modules):
+        root = name.split(".")[0]
+        if root in ("board", "boards", "device", "main"):
+            del sys.modules[name]

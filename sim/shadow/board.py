@@ -1,0 +1,15 @@
+"""The simulator's board: the real Pico W board module on the shadow `machine`, storing its flash in the
+directory the simulator chose (sim.flash.DATA_DIR) and counting lightsleeps instead of sleeping.
+"""
+import machine
+
+from boards.pico_w import *  # noqa: F401,F403  (pins, display, buttons, battery, rtc singletons)
+from boards.pico_w import NAME as _PICO_NAME
+from sim import flash
+
+NAME = "sim(" + _PICO_NAME + ")"
+DATA_DIR = flash.DATA_DIR
+
+
+def sleep_ms(ms):
+    machine.lightsleep(ms)
