@@ -24,6 +24,7 @@ def _register():
 # Command modules, one job each; add yours here.
 COMMAND_MODULES = [
     "cmd_deploy",
+    "cmd_export",
 ]
 
 

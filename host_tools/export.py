@@ -1,0 +1,139 @@
+"""Turning stored records into what people read: rows with units, CSV and JSON.
+
+Every name, unit, LOINC code and scale comes from `monitor.records`; the
+functions below only look them up (`catalog`). A stored integer becomes an
+exact `Decimal` in the stored unit (`display_value`).
+
+- `catalog(kind, code) -> Entry` (name, unit, ucum, loinc, decimals)
+- `display_value(kind, code, value) -> Decimal`
+- `rows(db, device_id) -> iterator of dicts` (one per record, events included)
+- `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
+"""
+import csv
+import datetime
+import json
+from decimal import Decimal
+
+from monitor import dates, records
+
+EPOCH = datetime.date(2000, 1, 1)
+CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "value", "unit",
+              "method", "below_lloq", "confirmed", "entered_si", "raw_value", "raw_flags")
+
+
+class Entry:
+    __slots__ = ("kind", "code", "name", "unit", "ucum", "loinc", "decimals")
+
+    def __init__(self, kind, code, name, unit, ucum, loinc, decimals):
+        self.kind, self.code, self.name, self.unit = kind, code, name, unit
+        self.ucum, self.loinc, self.decimals = ucum, loinc, decimals
+
+
+_CATALOG = {}
+
+
+def catalog(kind, code):
+    """What a (kind, code) means, from monitor.records; raises KeyError for an unknown code."""
+    key = (kind, code)
+    entry = _CATALOG.get(key)
+    if entry is None:
+        entry = _CATALOG[key] = _lookup(kind, code)
+    return entry
+
+
+# records spells a few units for people; FHIR wants their UCUM codes. Keyed by the unit
+# names records uses (the analyte -> unit relation stays in records).
+UCUM_SPELLING = {"mIU/mL": "m[IU]/mL", "IU/L": "[IU]/L", "M/mL": "10*6/mL", "10^6/mL": "10*6/mL",
+                 "SD": "{SD}", "µg": "ug", "mcg": "ug", "µg/L": "ug/L"}
+
+
+def ucum(unit):
+    return UCUM_SPELLING.get(unit, unit)
+
+
+def _lookup(kind, code):
+    if kind == records.KIND_LAB:
+        unit = records.LAB_UNITS[code][0][0]   # the conventional unit the value is stored in
+        return Entry(kind, code, records.ANALYTES[code], unit, ucum(unit), records.LOINC[code],
+                     records.LAB_DECIMALS[code])
+    if kind == records.KIND_DOSE:
+        unit = records.DOSE_UNITS[code][0][0]
+        return Entry(kind, code, records.DRUGS[code], unit, ucum(unit), None, records.DOSE_DECIMALS[code])
+    if kind == records.KIND_SYMPTOM:
+        return Entry(kind, code, records.SYMPTOMS[code], "severity 0-3", "{score}", None, 0)
+    if kind == records.KIND_EVENT:
+        return Entry(kind, code, records.EVENT_NAMES[code], "", "", None, 0)
+    raise KeyError("unknown record kind %r" % (kind,))
+
+
+def display_value(kind, code, value):
+    """The stored integer as an exact decimal in the stored unit (e.g. 385 -> 38.5 pg/mL)."""
+    decimals = catalog(kind, code).decimals
+    return Decimal(value).scaleb(-decimals) if decimals else Decimal(value)
+
+
+def day_date(day):
+    return EPOCH + datetime.timedelta(days=day)
+
+
+_DAY_TEXT = {}
+
+
+def day_text(day):
+    """'YYYY-MM-DD' of a day number (monitor.dates, cached: logs repeat days)."""
+    text = _DAY_TEXT.get(day)
+    if text is None:
+        text = _DAY_TEXT[day] = dates.format_day(day)
+    return text
+
+
+def iso_datetime(day, minute):
+    return "%sT%02d:%02d:00" % (day_text(day), minute // 60, minute % 60)
+
+
+def lab_method(flags):
+    return records.METHODS[flags & records.METHOD_MASK]
+
+
+def rows(db, device_id):
+    """One dict per stored record, in record-number order."""
+    kind_names = records.KIND_NAMES
+    for seq, day, minute, kind, code, value, flags in db.records(device_id):
+        entry = catalog(kind, code)
+        lab = kind == records.KIND_LAB
+        yield {
+            "device_id": device_id,
+            "seq": seq,
+            "date": day_text(day),
+            "time": "%02d:%02d" % (minute // 60, minute % 60),
+            "kind": kind_names[kind],
+            "code": code,
+            "name": entry.name,
+            "value": records.format_decimal(value, entry.decimals),
+            "unit": entry.unit,
+            "method": lab_method(flags) if lab else "",
+            "below_lloq": bool(flags & records.FLAG_BELOW_LLOQ) if lab else False,
+            "confirmed": bool(flags & records.FLAG_CONFIRMED) if lab else False,
+            "entered_si": bool(flags & records.FLAG_SI) if lab else False,
+            "raw_value": value,
+            "raw_flags": flags,
+        }
+
+
+def write_csv(db, device_id, out):
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for row in rows(db, device_id):
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def write_json(db, device_id, out):
+    info = db.device(device_id) or {}
+    items = list(rows(db, device_id))
+    json.dump({"device": {"device_id": device_id, "name": info.get("name"), "firmware": info.get("firmware")},
+               "records": items}, out, indent=1)
+    out.write("\n")
+    return len(items)

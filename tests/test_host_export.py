@@ -1,0 +1,106 @@
+"""Exports: CSV/JSON rows and a FHIR R4 Bundle that validates and round-trips to the device's values."""
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from host_tools import export, fhir
+from host_tools.db import HostDB
+from monitor import dates, records
+
+DAY = dates.days_from_civil(2026, 11, 1)
+
+# (analyte, entered text, unit) as a patient or clinic would type them; conventional and SI units.
+ENTRIES = [
+    ("E2", "38.5", "pg/mL"),
+    ("E2", "150", "pmol/L"),
+    ("TT", "17.3", "nmol/L"),
+    ("TT", "640", "ng/dL"),
+    ("HCT", "0.47", "L/L"),
+    ("LH", "4.2", "IU/L"),
+    ("PSA", "1.25", "ng/mL"),
+    ("TG", "1.7", "mmol/L"),
+    ("SPERM", "42", "M/mL"),
+    ("BMD_T", "-1.4", "SD"),
+]
+
+
+def decimal_entry(text):
+    mantissa, _, frac = text.partition(".")
+    return int(mantissa + frac), len(frac)
+
+
+@pytest.fixture
+def db(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("AA:BB:CC:00:00:01", name="e2mon-test", firmware="0.1.0")
+    rows = []
+    for seq, (name, text, unit) in enumerate(ENTRIES):
+        code = records.ANALYTES.index(name)
+        mantissa, decimals = decimal_entry(text)
+        stored, is_si = records.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
+        flags = records.METHOD_LCMS | (records.FLAG_SI if is_si else 0)
+        rows.append((seq, DAY + seq, 8 * 60 + seq, records.KIND_LAB, code, stored, flags))
+    n = len(rows)
+    rows.append((n, DAY, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 500, 0))
+    rows.append((n + 1, DAY, 601, records.KIND_DOSE, records.D_TESTOSTERONE, 100, 0))
+    rows.append((n + 2, DAY, 602, records.KIND_SYMPTOM, records.S_JOINT, 2, 0))
+    rows.append((n + 3, DAY, 603, records.KIND_EVENT, records.EVENT_CLOCK_SET, 3600, 0))
+    rows.append((n + 4, DAY + 1, 0, records.KIND_LAB, records.A_E2, 240, records.FLAG_BELOW_LLOQ | 1))
+    db.store_records("AA:BB:CC:00:00:01", rows)
+    db.rows = rows
+    return db
+
+
+def test_fhir_bundle_validates_with_patient_device_and_loinc(db):
+    text = fhir.bundle_text(db, "AA:BB:CC:00:00:01", tz="+01:00")
+    bundle = Bundle.model_validate_json(text)
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds.count("Patient") == 1 and kinds.count("Device") == 1
+    labs = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
+            and e.resource.code.coding[0].system == "http://loinc.org"]
+    assert len(labs) == len(ENTRIES) + 1
+    assert {o.code.coding[0].code for o in labs} == {records.LOINC[records.ANALYTES.index(a)] for a, _, _ in ENTRIES}
+    assert all(o.valueQuantity.system == "http://unitsofmeasure.org" for o in labs)
+    assert kinds.count("MedicationStatement") == 2
+    below = [o for o in labs if o.valueQuantity.comparator == "<"]
+    assert len(below) == 1 and below[0].valueQuantity.value == Decimal("24")
+    # Every reference points at an entry of the bundle.
+    urls = {e.fullUrl for e in bundle.entry}
+    for o in labs:
+        assert o.subject.reference in urls and o.device.reference in urls
+
+
+def test_fhir_values_round_trip_to_device_integers_after_unit_conversion(db):
+    bundle = json.loads(fhir.bundle_text(db, "AA:BB:CC:00:00:01", tz="+00:00"), parse_float=Decimal)
+    back = fhir.read_lab_values(bundle)
+    stored = [(records.LOINC[r[4]], r[5]) for r in db.rows if r[3] == records.KIND_LAB]
+    assert [(loinc, value) for loinc, _when, value in back] == stored
+    # And the exported number is the entry converted to the conventional unit.
+    by_loinc = {loinc: value for loinc, _w, value in back[:len(ENTRIES)]}
+    e2_si = [q for q in bundle["entry"] if q["resource"].get("effectiveDateTime", "").startswith(
+        dates.format_day(DAY + 1))][0]["resource"]["valueQuantity"]
+    assert e2_si["unit"] == "pg/mL"
+    assert abs(e2_si["value"] - Decimal(150) / Decimal("3.671")) <= Decimal("0.05")
+    assert by_loinc["4544-3"] == 470          # 0.47 L/L -> 47.0 %
+
+
+def test_csv_and_json_rows_show_units_and_qualifiers(db):
+    out = io.StringIO()
+    count = export.write_csv(db, "AA:BB:CC:00:00:01", out)
+    assert count == len(db.rows)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    first = rows[0]
+    assert (first["name"], first["value"], first["unit"], first["method"]) == ("E2", "38.5", "pg/mL", "LC-MS/MS")
+    assert rows[1]["entered_si"] == "True" and rows[1]["value"] == "40.9"
+    dose = [r for r in rows if r["kind"] == "dose"][0]
+    assert (dose["name"], dose["value"], dose["unit"]) == ("anastrozole", "0.5", "mg")
+    assert rows[-1]["below_lloq"] == "True"
+    out = io.StringIO()
+    export.write_json(db, "AA:BB:CC:00:00:01", out)
+    data = json.loads(out.getvalue())
+    assert data["device"]["name"] == "e2mon-test"
+    assert [r["seq"] for r in data["records"]] == list(range(len(db.rows)))
