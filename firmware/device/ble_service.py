@@ -319,7 +319,7 @@ class BleService:
                 result = send(conn, handle)
             else:
                 result = send(conn, handle, frame)
-        except OSError:
-            return False   # NimBLE: ENOMEM while its buffers are full
+        except (OSError, MemoryError):
+            return False   # NimBLE: ENOMEM while its buffers are full; btstack: heap exhausted
         return result is not False
 

@@ -10,6 +10,8 @@
 # Codecs raise ProtocolError(code) on bad input; the code goes back to the peer.
 import struct
 
+from monitor import dates
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -409,34 +411,8 @@ CTS_SIZE = const(10)
 CTS_REASON_MANUAL = const(0x01)
 
 
-def days_from_civil(year, month, day):
-    """Days since 2000-01-01 (the records' day number)."""
-    y = year - (1 if month <= 2 else 0)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 730425
-
-
-def civil_from_days(days):
-    """(year, month, day) of a day number counted from 2000-01-01."""
-    z = days + 730425
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + (3 if mp < 10 else -9)
-    return yoe + era * 400 + (1 if m <= 2 else 0), m, d
-
-
-_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
 def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
-    year, month, mday = civil_from_days(day)
+    year, month, mday = dates.civil_from_days(day)
     weekday = (day + 5) % 7 + 1      # 2000-01-01 was a Saturday (6)
     return struct.pack(CTS_FORMAT, year, month, mday, minute // 60, minute % 60, second,
                        weekday, 0, reason)
@@ -447,13 +423,13 @@ def decode_cts(buf):
     if len(buf) != CTS_SIZE:
         raise ProtocolError(ERR_BAD_LENGTH, "current time is %d bytes" % CTS_SIZE)
     year, month, mday, hours, minutes, seconds, _wd, _frac, _reason = struct.unpack(CTS_FORMAT, buf)
-    if not (2000 <= year <= 2099 and 1 <= month <= 12 and 1 <= mday <= _MONTH_DAYS[month - 1]):
-        raise ProtocolError(ERR_BAD_VALUE, "date out of range")
-    if month == 2 and mday == 29 and (year % 4 != 0 or (year % 100 == 0 and year % 400 != 0)):
-        raise ProtocolError(ERR_BAD_VALUE, "not a leap year")
     if hours > 23 or minutes > 59 or seconds > 59:
         raise ProtocolError(ERR_BAD_VALUE, "time out of range")
-    return days_from_civil(year, month, mday), hours * 60 + minutes, seconds
+    try:
+        day = dates.days_from_civil(year, month, mday)
+    except ValueError:
+        raise ProtocolError(ERR_BAD_VALUE, "no such date") from None
+    return day, hours * 60 + minutes, seconds
 
 
 # ---- records notifications ---------------------------------------------------

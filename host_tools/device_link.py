@@ -1,0 +1,342 @@
+"""The host's protocol client: a session with an e2mon device over any object with bleak's
+BleakClient API (`write_gatt_char`, `start_notify`, `stop_notify`, `is_connected`, `mtu_size`).
+
+    link = DeviceLink(client, role_key, "clinician")      # role_key = host_crypto.role_key(device_key, role)
+    await link.open_session()
+    n = await link.count(from_seq)                         # records >= from_seq
+    result = await link.pull(from_seq, on_batch)           # on_batch(list of record tuples), sync or async
+    await link.acknowledge(result.last_seq)                # host stored everything up to here
+    seq = await link.push_entry(kind, code, value, flags, day, minute)   # patient
+    await link.set_time(datetime) ; await link.get_time() -> (day, minute, second)
+    blob = await link.get_profile() ; await link.set_profile(blob)       # set: clinician
+    flags, reminders = await link.alerts()
+    await link.abort()
+
+Record tuples are monitor.records.unpack_record's (seq, day, minute, kind, code, value, flags).
+A pull cut by a lost link raises LinkLost; what on_batch already received is whole and in order,
+so the caller resumes with pull(last stored + 1): no duplicate, no gap.
+Every refusal raises DeviceError with the device's code and its plain text (monitor.protocol).
+"""
+import asyncio
+import inspect
+
+from monitor import dates, protocol, records
+from monitor.session import SessionError
+
+from host_tools import host_crypto
+
+ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
+_NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protocol.CH_ENTRY,
+             protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
+
+
+class DeviceError(Exception):
+    """The device refused a request; .code is its error code."""
+
+    def __init__(self, code, what=""):
+        self.code = code
+        text = protocol.error_text(code)
+        Exception.__init__(self, "%s%s (code 0x%02x)" % (what + ": " if what else "", text, code))
+
+
+class RacpFailed(DeviceError):
+    def __init__(self, op, code):
+        self.op = op
+        self.code = code
+        Exception.__init__(self, "control point op %d: %s (code 0x%02x)" % (
+            op, protocol.RSP_NAMES.get(code, "reserved"), code))
+
+
+class LinkLost(Exception):
+    """The radio link went away mid-request."""
+
+
+class PullResult:
+    def __init__(self, count, first_seq, last_seq, aborted=False):
+        self.aborted = aborted
+        self.count = count
+        self.first_seq = first_seq
+        self.last_seq = last_seq
+
+    def __repr__(self):
+        return "PullResult(count=%d, first=%s, last=%s)" % (self.count, self.first_seq, self.last_seq)
+
+
+def role_code(role):
+    if role in ROLES:
+        return ROLES[role]
+    if role in protocol.ROLE_NAMES:
+        return role
+    raise ValueError("role must be one of %s" % ", ".join(ROLES))
+
+
+class DeviceLink:
+    def __init__(self, client, key, role, timeout=10.0, random_bytes=None):
+        self.client = client
+        self.role = role_code(role)
+        self.timeout = timeout
+        kwargs = {} if random_bytes is None else {"random_bytes": random_bytes}
+        self._session = host_crypto.HostSession(bytes(key), self.role, **kwargs)
+        self._crypto_open = False
+        self._inbox = asyncio.Queue()
+        self._subscribed = False
+        self._lock = asyncio.Lock()
+        self.frames_received = 0
+        self.round_trips = 0
+
+    # -- notifications ----------------------------------------------------------------------------------
+    async def _subscribe(self):
+        if self._subscribed:
+            return
+        for channel in _NOTIFIED:
+            await self.client.start_notify(protocol.CHANNEL_UUIDS[channel], self._callback(channel))
+        self._subscribed = True
+
+    def _callback(self, channel):
+        def on_notify(_sender, data):
+            self._inbox.put_nowait((channel, bytes(data)))
+        return on_notify
+
+    async def _next(self):
+        """The next notification (channel, bytes); LinkLost if the link goes, TimeoutError if silent."""
+        waited = 0.0
+        step = 0.05
+        while True:
+            try:
+                return await asyncio.wait_for(self._inbox.get(), step)
+            except asyncio.TimeoutError:
+                waited += step
+                if not self.client.is_connected:
+                    raise LinkLost("link lost") from None
+                if waited >= self.timeout:
+                    raise TimeoutError("device did not answer") from None
+
+    async def _reply(self, channel):
+        """Decrypted plaintext of the next frame on `channel`; refusals become DeviceError."""
+        while True:
+            got, plaintext = await self._next_frame()
+            if got == channel:
+                return plaintext
+            if got == protocol.CH_RECORDS:
+                continue   # tail of an aborted pull
+            raise DeviceError(protocol.ERR_BAD_OPCODE, "reply on channel %d, expected %d" % (got, channel))
+
+    async def _write(self, channel, data):
+        await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
+
+    async def _request(self, channel, plaintext):
+        if not self._crypto_open:
+            raise DeviceError(protocol.ERR_NO_SESSION)
+        self.round_trips += 1
+        await self._write(channel, self._session.seal(channel, plaintext))
+        return await self._reply(channel)
+
+    # -- session ----------------------------------------------------------------------------------------
+    async def open_session(self):
+        async with self._lock:
+            await self._subscribe()
+            while not self._inbox.empty():
+                self._inbox.get_nowait()
+            session = self._session
+            self._crypto_open = False
+            await self._write(protocol.CH_AUTH, session.hello())
+            challenge = await self._plain_auth()
+            proof = session.answer_challenge(challenge)   # SessionError if the device is not genuine
+            await self._write(protocol.CH_AUTH, proof)
+            opened = await self._plain_auth()
+            if len(opened) != 2 or opened[0] != protocol.AUTH_OPEN or opened[1] != self.role:
+                raise DeviceError(protocol.ERR_BAD_PROOF, "session not opened")
+            self._crypto_open = True
+            self.round_trips += 2
+
+    async def _plain_auth(self):
+        while True:
+            channel, data = await self._next()
+            if channel != protocol.CH_AUTH:
+                continue   # a stale frame of a previous session
+            if len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
+                raise DeviceError(data[1])
+            return data
+
+    @property
+    def is_open(self):
+        return self._crypto_open
+
+    async def close(self):
+        if self._subscribed and self.client.is_connected:
+            for channel in _NOTIFIED:
+                try:
+                    await self.client.stop_notify(protocol.CHANNEL_UUIDS[channel])
+                except Exception:  # noqa: BLE001 - best effort, the link may be going
+                    pass
+        self._subscribed = False
+        self._crypto_open = False
+
+    # -- records ------------------------------------------------------------------------------------------
+    async def count(self, from_seq=0):
+        async with self._lock:
+            reply = await self._request(protocol.CH_CONTROL, protocol.racp_request(
+                protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, from_seq))
+            return self._control_number(reply, protocol.RACP_REPORT_NUMBER)
+
+    @staticmethod
+    def _control_number(reply, op):
+        kind, a, b = protocol.parse_racp_reply(reply)
+        if kind == "number":
+            return a
+        raise RacpFailed(a, b)
+
+    async def pull(self, from_seq, on_batch):
+        """Pulls records >= from_seq in order; returns a PullResult (count 0: nothing new)."""
+        async with self._lock:
+            self.round_trips += 1
+            request = protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, from_seq)
+            await self._write(protocol.CH_CONTROL, self._session.seal(protocol.CH_CONTROL, request))
+            count = 0
+            first = last = None
+            while True:
+                channel, data = await self._next_frame()
+                if channel == protocol.CH_RECORDS:
+                    batch = self._records(data, from_seq if last is None else last + 1)
+                    if first is None:
+                        first = batch[0][0]
+                    last = batch[-1][0]
+                    count += len(batch)
+                    result = on_batch(batch)
+                    if inspect.isawaitable(result):
+                        await result
+                    continue
+                if channel != protocol.CH_CONTROL:
+                    raise DeviceError(protocol.ERR_BAD_OPCODE, "frame on channel %d during a pull" % channel)
+                kind, op, code = protocol.parse_racp_reply(data)
+                if kind == "response" and op == protocol.RACP_ABORT and code == protocol.RSP_SUCCESS:
+                    return PullResult(count, first, last, aborted=True)
+                if kind != "response" or op != protocol.RACP_REPORT:
+                    raise DeviceError(protocol.ERR_BAD_OPCODE, "unexpected control point reply")
+                if code == protocol.RSP_NO_RECORDS:
+                    return PullResult(0, None, None)
+                if code != protocol.RSP_SUCCESS:
+                    raise RacpFailed(op, code)
+                return PullResult(count, first, last)
+
+    async def _next_frame(self):
+        got, data = await self._next()
+        if got == protocol.CH_AUTH and len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
+            self._crypto_open = False   # plain refusal: the device has no session for us any more
+            raise DeviceError(data[1])
+        if not self._crypto_open:
+            raise DeviceError(protocol.ERR_NO_SESSION, "unexpected frame")
+        try:
+            plaintext = self._session.open(got, data)
+        except SessionError as exc:
+            self._crypto_open = False
+            raise DeviceError(exc.code, "frame from the device") from None
+        self.frames_received += 1
+        if got == protocol.CH_AUTH and len(plaintext) == 2 and plaintext[0] == protocol.AUTH_REFUSED:
+            raise DeviceError(plaintext[1])
+        return got, plaintext
+
+    @staticmethod
+    def _records(data, expected):
+        """Checks and unpacks a records frame.  Record numbers must rise: a frame lost in transit
+        cannot happen unnoticed (frame counters), and a duplicate would not rise."""
+        size = records.RECORD_SIZE
+        if not data or len(data) % size:
+            raise DeviceError(protocol.ERR_BAD_LENGTH, "records frame of %d bytes" % len(data))
+        batch = []
+        for offset in range(0, len(data), size):
+            if not records.record_ok(data, offset):
+                raise DeviceError(protocol.ERR_BAD_VALUE, "record failed its check")
+            record = records.unpack_record(data, offset)
+            if record[0] < expected:
+                raise DeviceError(protocol.ERR_BAD_VALUE, "record %d after %d" % (record[0], expected - 1))
+            expected = record[0] + 1
+            batch.append(record)
+        return batch
+
+    async def acknowledge(self, upto_seq):
+        """Tells the device the host has stored every record up to upto_seq (its sync mark)."""
+        async with self._lock:
+            reply = await self._request(protocol.CH_CONTROL, protocol.racp_request(
+                protocol.RACP_DELETE, protocol.OPERATOR_LE, upto_seq))
+            self._expect_success(reply, protocol.RACP_DELETE)
+
+    async def abort(self):
+        """Stops a running pull (from another task); records already sent stay valid."""
+        await self._write(protocol.CH_CONTROL, self._session.seal(
+            protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_ABORT)))
+
+    @staticmethod
+    def _expect_success(reply, op):
+        kind, got_op, code = protocol.parse_racp_reply(reply)
+        if kind != "response" or got_op != op or code != protocol.RSP_SUCCESS:
+            raise RacpFailed(op, code if kind == "response" else protocol.RSP_NOT_COMPLETED)
+
+    # -- entries, time, profile, alerts -------------------------------------------------------------------
+    async def push_entry(self, kind, code, value, flags, day, minute):
+        """Stores one entry (value in the stored integer unit); returns its record number."""
+        async with self._lock:
+            reply = await self._request(protocol.CH_ENTRY, protocol.encode_entry(
+                kind, code, value, flags, day, minute))
+        status, seq = protocol.decode_entry_reply(reply)
+        if status != protocol.STATUS_OK:
+            raise DeviceError(status, "entry refused")
+        return seq
+
+    async def set_time(self, when):
+        """Sets the device clock from a datetime (its wall-clock fields)."""
+        day = dates.days_from_civil(when.year, when.month, when.day)
+        payload = protocol.encode_cts(day, when.hour * 60 + when.minute, when.second)
+        return await self._time(payload)
+
+    async def get_time(self):
+        return await self._time(b"")
+
+    async def _time(self, payload):
+        async with self._lock:
+            reply = await self._request(protocol.CH_TIME, payload)
+        if reply[0] != protocol.STATUS_OK:
+            raise DeviceError(reply[0], "time")
+        return protocol.decode_cts(reply[1:])
+
+    async def _get_blob(self, channel):
+        blob = bytearray()
+        total = None
+        while total is None or len(blob) < total:
+            reply = await self._request(channel, protocol.encode_blob_get(len(blob)))
+            status, total, offset, chunk = protocol.decode_blob_reply(reply)
+            if status != protocol.STATUS_OK:
+                raise DeviceError(status)
+            if offset != len(blob) or (not chunk and len(blob) < total):
+                raise DeviceError(protocol.ERR_BAD_VALUE, "blob chunk out of order")
+            blob += chunk
+        return bytes(blob)
+
+    async def get_profile(self):
+        async with self._lock:
+            return await self._get_blob(protocol.CH_PROFILE)
+
+    async def set_profile(self, blob):
+        blob = bytes(blob)
+        if len(blob) > protocol.MAX_BLOB:
+            raise ValueError("profile larger than %d bytes" % protocol.MAX_BLOB)
+        chunk = max(1, self.client.mtu_size - protocol.ATT_HEADER - host_crypto.spec.FRAME_OVERHEAD
+                    - protocol.BLOB_HEADER)
+        async with self._lock:
+            offset = 0
+            while True:
+                piece = blob[offset:offset + chunk]
+                reply = await self._request(protocol.CH_PROFILE, protocol.encode_blob_put(len(blob), offset, piece))
+                status, _total, have, _ = protocol.decode_blob_reply(reply)
+                if status != protocol.STATUS_OK:
+                    raise DeviceError(status, "profile refused")
+                offset += len(piece)
+                if offset >= len(blob):
+                    return
+                if have != offset:
+                    raise DeviceError(protocol.ERR_BAD_VALUE, "profile chunk lost")
+
+    async def alerts(self):
+        async with self._lock:
+            payload = await self._get_blob(protocol.CH_ALERTS)
+        return protocol.decode_alerts(payload)
