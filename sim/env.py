@@ -38,6 +38,12 @@ def install():
     spec.loader.exec_module(shadow_time)
     sys.modules["time"] = shadow_time
     sys.modules["utime"] = shadow_time
+    if "bluetooth" not in sys.modules:
+        try:
+            import sim.bluetooth   # the bumble-backed shadow (sim/shadow/bluetooth.py resolves to it too)
+            sys.modules["bluetooth"] = sim.bluetooth
+        except ImportError:
+            pass   # no bumble: the device runs without BLE
     _installed = True
 
 

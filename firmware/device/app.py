@@ -23,6 +23,7 @@ import struct
 from monitor import protocol
 from monitor import records
 from monitor import rules
+from monitor import schedule
 from monitor.tracker import Tracker
 
 try:
@@ -145,8 +146,7 @@ class App:
         if kind == records.KIND_EVENT:
             return records.ERR_KIND, None   # events are the device's own records
         today = self.today()
-        status = records.check_entry(kind, code, value, flags, day, minute, -1 if today is None else today,
-                                     *self.tracker.entry_context(kind, code, day))
+        status = self.tracker.check(kind, code, value, flags, day, minute, -1 if today is None else today)
         if status:
             return status, None
         try:
@@ -208,10 +208,12 @@ class App:
 
     # -- alerts -------------------------------------------------------------------------------------------
     def flags_now(self):
+        """Lab and symptom flags; with the clock unset the date-based rules stay quiet."""
         today = self.today()
-        return () if today is None else self.tracker.flags(today)
+        return self.tracker.flags(-1 if today is None else today)
 
     def reminders_now(self):
+        """Every reminder with its state (upcoming, due, overdue, done); none while the clock is unset."""
         today = self.today()
         return () if today is None else self.tracker.reminders(today)
 
@@ -245,13 +247,26 @@ class App:
         return None if self.battery is None else self.battery.percent()
 
     # -- words for the screen (names and plain text come from monitor.rules / monitor.schedule) -------------
+    def due_reminders(self):
+        """Reminders the patient should act on now: due or overdue, not acknowledged or snoozed."""
+        out = []
+        for r in self.reminders_now():
+            if r[schedule.M_STATE] in (schedule.DUE, schedule.OVERDUE) and r[schedule.M_MUTED] == schedule.MUTED_NO:
+                out.append(r)
+        return out
+
     def reminder_id(self, reminder):
-        return reminder[0]
+        return reminder[schedule.M_ID]
 
     def reminder_title(self, reminder):
-        from monitor import schedule
-        return schedule.reminder_title(reminder)
+        return schedule.REMINDER_TEXT[reminder[schedule.M_ID]]
+
+    def reminder_text(self, reminder):
+        return schedule.describe(reminder[schedule.M_ID], reminder[schedule.M_STATE], reminder[schedule.M_DUE])
 
     def flag_text(self, flag):
-        """(title, plain text ending in "discuss with your clinician", source tag)."""
-        return rules.message(flag)
+        """(rule ID, plain text ending in "discuss with your clinician", source tag) of a flag tuple."""
+        rule = flag[rules.F_RULE]
+        return (rules.RULES[rule],
+                rules.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS]),
+                rules.source(rule))

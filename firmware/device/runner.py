@@ -36,7 +36,7 @@ class Runner:
         self.buttons = Buttons(board.buttons)
         self.last_input_ms = time.ticks_ms()
         self.screen_on = True
-        self.signalled = set()          # reminders already signalled (by id) since boot
+        self.signalled = set()          # (reminder, state, due day) already signalled since boot
         self.signal_count = 0
         self.reminder_checks = 0
         self.sleeps = 0
@@ -85,11 +85,12 @@ class Runner:
         if self.app.clock_now() is None:
             return []
         fresh = []
-        for r in self.app.reminders_now():
-            rid = self.app.reminder_id(r)
-            if rid not in self.signalled:
-                self.signalled.add(rid)
-                fresh.append(rid)
+        for r in self.app.due_reminders():
+            # One signal per reminder cycle and state: a new due date or turning overdue signals again.
+            key = (r[0], r[1], r[2])
+            if key not in self.signalled:
+                self.signalled.add(key)
+                fresh.append(self.app.reminder_id(r))
         if fresh:
             self.signal_count += 1
             self.ui.dirty = True

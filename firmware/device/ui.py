@@ -5,6 +5,8 @@ B (Log symptom), A/C to the symptom, B, A/C to the severity, B.
 Screens draw on any framebuf.FrameBuffer-like object (fill, text, fill_rect, hline); display may be None.
 """
 from monitor import records
+from monitor import rules
+from monitor import schedule
 
 try:
     from micropython import const
@@ -31,6 +33,23 @@ MESSAGE = const(8)
 HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status")
 REMINDER_ACTIONS = ("Done", "Snooze 7 days", "Back")
 SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
+
+# Names that fit a 14-character list line, by the IDs in monitor.rules.RULES / monitor.schedule.REMINDERS
+# (the full plain-language text comes from those modules on the detail screens).
+SHORT_FLAG = {
+    "E2_ABOVE": "E2 above range", "E2_MILD": "E2 mildly high", "E2_HIGH": "E2 high", "E2_SEVERE": "E2 very high",
+    "E2_BONE": "E2 bone watch", "E2_LOW": "E2 low", "E2_LOW_SYMPT": "E2 low", "E2_CRITICAL": "E2 very low",
+    "TE_RATIO": "T:E2 ratio low", "TT_LOW": "T low", "TT_BELOW_TARGET": "T below range",
+    "TT_ABOVE_TARGET": "T above range", "HCT_WARN": "Hematocrit", "C1": "Over-suppress?",
+    "C2": "Low E2+symptom", "C3": "E2 v.low+sympt", "C4": "E2 low: DEXA", "C5": "E2 excess?",
+    "C6": "E2 recheck", "C7": "E2 mild on TRT", "C8": "T:E2 fertility", "C9": "Hematocrit!",
+    "C11": "Other causes?", "C12": "Recheck labs", "C14": "Mood/thinking",
+}
+SHORT_REMINDER = {
+    "RECHECK": "E2+T recheck", "RECHECK_SEVERE": "E2 recheck", "CBC": "Blood count", "LIPIDS": "Lipids",
+    "DEXA_BASELINE": "DEXA scan", "DEXA_REPEAT": "Repeat DEXA", "SEMEN": "Semen test",
+    "FERTILITY_REVIEW": "Course review", "TAPER_LABS": "Taper labs",
+}
 
 
 def wrap(text, width=COLS):
@@ -100,7 +119,7 @@ class UI:
         if s == SEVERITY:
             return 4
         if s == REMINDERS:
-            return max(1, len(self.app.reminders_now()))
+            return max(1, len(self.app.due_reminders()))
         if s == REMINDER_ACTION:
             return len(REMINDER_ACTIONS)
         if s == FLAGS:
@@ -142,9 +161,9 @@ class UI:
             if status:
                 self._show_message("Not saved:\n" + app.status_text(status))
             else:
-                self._show_message("Saved:\n%s %s" % (records.SYMPTOMS[self.symptom], SEVERITY_WORDS[self.severity]))
+                self._show_message("Saved:\n%s\n%s" % (rules.SYMPTOM_WORDS[self.symptom], SEVERITY_WORDS[self.severity]))
         elif s == REMINDERS:
-            due = app.reminders_now()
+            due = app.due_reminders()
             if not due:
                 self._go(HOME, 1)
                 return
@@ -178,8 +197,18 @@ class UI:
 
     # -- output --------------------------------------------------------------------------------------------
     def _flag_lines(self):
-        title, text, source = self.app.flag_text(self.selected)
-        return wrap(title) + wrap(text) + wrap("Source: " + source)
+        _rule_id, text, source = self.app.flag_text(self.selected)
+        return [self._flag_name(self.selected)] + wrap(text) + wrap("Source: " + source)
+
+    def _flag_name(self, flag):
+        rule_id = rules.RULES[flag[rules.F_RULE]]
+        mark = "!" if flag[rules.F_LEVEL] >= rules.LEVEL_URGENT else ""
+        return mark + SHORT_FLAG.get(rule_id, rule_id)
+
+    def _reminder_name(self, reminder):
+        reminder_id = schedule.REMINDERS[self.app.reminder_id(reminder)]
+        mark = "!" if reminder[schedule.M_STATE] == schedule.OVERDUE else ""
+        return mark + SHORT_REMINDER.get(reminder_id, reminder_id)
 
     def lines(self):
         """The screen as up to 8 strings (also what the simulator prints); a leading '>' marks the cursor."""
@@ -189,27 +218,27 @@ class UI:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
             out = [head, ""]
-            counts = ("", " (%d)" % len(app.reminders_now()), " (%d)" % len(app.flags_now()), "")
+            counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "")
             for i in range(len(HOME_ITEMS)):
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
             return out
         if s == SYMPTOM:
-            return self._list("Symptom:", [records.SYMPTOMS[i] for i in range(len(records.SYMPTOMS))])
+            return self._list("Symptom:", list(rules.SYMPTOM_WORDS))
         if s == SEVERITY:
-            return [records.SYMPTOMS[self.symptom], "", "Severity:", "  < %d %s >" % (self.severity, SEVERITY_WORDS[self.severity]),
+            return [rules.SYMPTOM_WORDS[self.symptom][:COLS], "", "Severity:", "  < %d %s >" % (self.severity, SEVERITY_WORDS[self.severity]),
                     "", "B: save", "hold B: cancel"]
         if s == REMINDERS:
-            due = app.reminders_now()
+            due = app.due_reminders()
             if not due:
                 return ["Reminders", "", "Nothing due.", "", "B: back"]
-            return self._list("Due:", [app.reminder_title(r) for r in due])
+            return self._list("Due:", [self._reminder_name(r) for r in due])
         if s == REMINDER_ACTION:
-            return self._list(app.reminder_title(self.selected)[:COLS], list(REMINDER_ACTIONS))
+            return self._list(self._reminder_name(self.selected)[:COLS], list(REMINDER_ACTIONS))
         if s == FLAGS:
             flags = app.flags_now()
             if not flags:
                 return ["Flags", "", "No active flag.", "", "B: back"]
-            return self._list("Flags:", [app.flag_text(f)[0] for f in flags])
+            return self._list("Flags:", [self._flag_name(f) for f in flags])
         if s == FLAG_DETAIL:
             lines = self._flag_lines()
             return lines[self.top:self.top + ROWS]

@@ -1,0 +1,107 @@
+"""The simulator a person can use.
+
+    python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
+        plays a therapy course into the real device app in time warp and lists every flag and reminder
+        with the day it appeared (and cleared), then shows the device's screen.
+    python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--keys]
+        runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
+        Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, q quits.
+    python -m sim demo
+        what `make demo` runs (sim/demo.py).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+from sim import env
+
+DEFAULT_FLASH = os.path.join(env.ROOT, "build", "sim", "flash")
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="python -m sim", description="e2mon device simulator")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="play a scenario into the device app and list flags and reminders by day")
+    run.add_argument("scenario", help="a scenario file (sim/scenarios/*.json) or its name")
+    run.add_argument("--json", dest="json_out", metavar="FILE", help="also write the timeline as JSON")
+    run.add_argument("--screenshots", metavar="DIR", help="write the scenario's screenshots (PNG) here")
+    run.add_argument("--flash", metavar="DIR", help="the device's flash directory (default: a fresh one)")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    serve = sub.add_parser("serve", help="run the device and wait for `e2mon --sim` on bumble's TCP link")
+    serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default: sim.radio's)")
+    serve.add_argument("--scenario", metavar="FILE", help="play this scenario first (fresh flash)")
+    serve.add_argument("--no-keyboard", action="store_true", help="do not read buttons from stdin")
+    sub.add_parser("demo", help="what `make demo` runs")
+    return p
+
+
+def scenario_path(name):
+    if os.path.exists(name):
+        return name
+    candidate = os.path.join(env.ROOT, "sim", "scenarios", name if name.endswith(".json") else name + ".json")
+    if os.path.exists(candidate):
+        return candidate
+    known = sorted(f[:-5] for f in os.listdir(os.path.join(env.ROOT, "sim", "scenarios")) if f.endswith(".json"))
+    raise SystemExit("no scenario %r (known: %s)" % (name, ", ".join(known)))
+
+
+def fresh_flash(path):
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+    return path
+
+
+def play(scenario_file, flash_dir, screenshot_dir=None, echo=print):
+    """Plays a scenario on a fresh simulated device; returns (device, player)."""
+    from sim import scenario as scenarios
+    from sim.device import SimDevice
+
+    data = scenarios.load(scenario_file)
+    device = SimDevice(fresh_flash(flash_dir))
+    device.boot()
+    player = scenarios.Player(device, data, screenshot_dir=screenshot_dir, echo=echo)
+    player.play()
+    return device, player
+
+
+def cmd_run(args):
+    from sim.scenario import ScenarioError
+
+    path = scenario_path(args.scenario)
+    flash_dir = args.flash or os.path.join(env.ROOT, "build", "sim", "run-flash")
+    echo = (lambda line: None) if args.quiet else print
+    try:
+        device, player = play(path, flash_dir, args.screenshots, echo)
+    except ScenarioError as exc:
+        print("scenario error: %s" % exc, file=sys.stderr)
+        return 2
+    summary = player.summary()
+    device.shutdown()
+    flags = [t for t in summary["timeline"] if t["type"] == "flag" and t["change"] == "appeared"]
+    due = [t for t in summary["timeline"] if t["type"] == "reminder" and t["change"] in ("due", "overdue")]
+    print("%s: %d days, %d entries stored, %d refused, %d flags raised, %d reminders came due, "
+          "buzzer/LED signalled on %d days"
+          % (summary["scenario"], summary["days"], summary["entries"], len(summary["refused"]), len(flags),
+             len(due), len(summary["signal_days"])))
+    print(device.screen_text())
+    print("\n".join(device.screen_lines()))
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(summary, f, indent=1)
+        print("timeline written to %s" % args.json_out)
+    return 1 if summary["refused"] else 0
+
+
+def main(argv):
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "serve":
+        from sim import serve
+        return serve.main(args)
+    from sim import demo
+    return demo.main()

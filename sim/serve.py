@@ -1,0 +1,97 @@
+"""`python -m sim serve`: the simulated device's real event loop (buttons, screen, reminders, watchdog,
+GATT service) on bumble's TCP link, waiting for `e2mon --sim`.
+
+    server = await start_device(flash_dir, port)   # DeviceServer: .device (SimDevice), .runner, .stop()
+"""
+import asyncio
+import os
+import sys
+
+from sim import vclock
+
+KEY_FILE = "device.key"
+
+
+class DeviceServer:
+    def __init__(self, device, radio_server, task):
+        self.device = device
+        self.runner = device.runner
+        self.radio_server = radio_server
+        self.task = task
+
+    async def stop(self):
+        self.runner.running = False
+        try:
+            await asyncio.wait_for(self.task, 5)
+        except asyncio.TimeoutError:
+            self.task.cancel()
+        self.device.shutdown()
+        await self.radio_server.close()
+
+
+async def start_device(flash_dir, port=None, wall_seconds=None):
+    """Boots the simulated device with BLE on bumble's TCP link and starts its event loop."""
+    from sim import radio
+    from sim.device import SimDevice
+
+    kwargs = {} if port is None else {"port": port}
+    radio_server = await radio.serve_tcp(**kwargs)
+    radio_server.peripheral_ble()            # bluetooth.BLE() returns this radio from now on
+    device = SimDevice(flash_dir, wall_seconds=vclock.PICO_RTC_EPOCH if wall_seconds is None else wall_seconds)
+    if device.boot(with_ble=True) is None:
+        raise RuntimeError("safe mode: a button was held at boot")
+    if device.runner.ble is None:
+        raise RuntimeError("the device's BLE service did not start (see above)")
+    task = asyncio.create_task(device.runner.main())
+    await asyncio.sleep(0)
+    return DeviceServer(device, radio_server, task)
+
+
+KEYS = {"a": ("A", False), "b": ("B", False), "c": ("C", False), "A": ("A", True), "B": ("B", True),
+        "C": ("C", True)}
+
+
+def _keyboard(server, stop):
+    line = sys.stdin.readline()
+    if not line:
+        asyncio.get_running_loop().remove_reader(sys.stdin)
+        return
+    for ch in line.strip():
+        if ch == "q":
+            stop.set()
+        elif ch == "s":
+            print(server.device.screen_text())
+        elif ch in KEYS:
+            name, hold = KEYS[ch]
+            server.device.press(name, hold)
+            print("\n".join(server.device.screen_lines()))
+
+
+async def serve_async(args):
+    from sim import cli
+    wall = None
+    if args.scenario:
+        device, player = cli.play(cli.scenario_path(args.scenario), args.flash, echo=print)
+        wall = device.clock.wall_seconds()   # a soft reboot keeps the RTC running
+        device.shutdown()
+    os.makedirs(args.flash, exist_ok=True)
+    server = await start_device(args.flash, args.port, wall)
+    stop = asyncio.Event()
+    if not args.no_keyboard and sys.stdin.isatty():
+        asyncio.get_running_loop().add_reader(sys.stdin, _keyboard, server, stop)
+    print("e2mon simulator: device %s advertising on bumble's TCP link; flash in %s"
+          % (server.device.board.NAME, args.flash))
+    print("waiting for `e2mon --sim ...`  (keys: a/b/c press, A/B/C hold, s screen, q quit)")
+    print(server.device.screen_text())
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return 0
+
+
+def main(args):
+    try:
+        return asyncio.run(serve_async(args))
+    except KeyboardInterrupt:
+        return 0
