@@ -1,0 +1,143 @@
+"""Power cuts, bit flips and truncated segments against monitor.store on the fault-injecting layer.
+
+A representative subset here (every cut of a small workload, a sample of a 1,000-entry one);
+bench/bench_store.py runs every cut point of the full campaign.
+"""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from bench import powercut as pc  # noqa: E402
+from monitor import store as store_module  # noqa: E402
+from monitor.store import Store  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reclaiming_workload():
+    # Small segments and a low segment limit: acks, snapshots, StoreFull and reclaim all happen.
+    journal, oracle = pc.run_workload(1000, seed=11, segment_records=16, max_segments=5)
+    assert len(oracle["appends"]) == 1000
+    assert oracle["full_events"] > 0 and oracle["acks"] and oracle["snaps"]
+    assert any(op[0] == "remove" for op in journal), "the workload never reclaimed a segment"
+    return journal, oracle
+
+
+def test_every_cut_of_a_small_workload_loses_nothing():
+    journal, oracle = pc.run_workload(120, seed=5, segment_records=4, max_segments=3, ack_every=10,
+                                      snap_every=16, reboot_every=50)
+    points, lost, problems = pc.run_cuts(journal, oracle)
+    assert points == pc.count_cut_points(journal) > 2000
+    assert (lost, problems) == (0, [])
+
+
+def test_sampled_cuts_of_a_1000_entry_workload_lose_nothing(reclaiming_workload):
+    journal, oracle = reclaiming_workload
+    points, lost, problems = pc.run_cuts(journal, oracle, stride=3, offset=1)
+    assert points > 2000
+    assert (lost, problems) == (0, [])
+
+
+def test_sampled_cuts_with_full_size_segments_lose_nothing():
+    journal, oracle = pc.run_workload(1000, seed=12, segment_records=256, max_segments=120)
+    points, lost, problems = pc.run_cuts(journal, oracle, stride=31)
+    assert points > 500
+    assert (lost, problems) == (0, [])
+
+
+def test_bit_flips_are_caught_and_hide_nothing_else(reclaiming_workload):
+    journal, oracle = reclaiming_workload
+    trials, undetected, lost, problems = pc.bit_flip_campaign(journal, oracle, 300, seed=3)
+    assert (trials, undetected, lost, problems) == (300, 0, 0, [])
+
+
+def test_every_single_bit_flip_of_a_record_is_detected():
+    from monitor.records import RECORD_SIZE, pack_record, record_ok, unpack_record
+    rec = bytearray(RECORD_SIZE)
+    pack_record(rec, 0, 123456, 9500, 600, 0, 5, -4321, 0x11)
+    for bit in range(RECORD_SIZE * 8):
+        bad = bytearray(rec)
+        bad[bit // 8] ^= 1 << (bit % 8)
+        # Caught by the check, or by the seq no longer matching the slot.
+        assert not record_ok(bad) or unpack_record(bad)[0] != 123456, "bit %d undetected" % bit
+
+
+def test_truncated_middle_segments_hide_nothing_after_them():
+    journal, oracle = pc.run_workload(1000, seed=13, segment_records=16, max_segments=1000)
+    cases, lost, problems = pc.truncation_campaign(journal, oracle, seed=4)
+    assert cases > 40
+    assert (lost, problems) == (0, [])
+
+
+# -- the campaign can fail: broken stores are caught ------------------------------------------------
+class _NoFlushFS(pc.FaultFS):
+    """Acknowledges writes without making them durable (a store that forgot to flush)."""
+
+    def sync(self, f):
+        pass
+
+
+def test_campaign_catches_a_store_that_does_not_flush():
+    journal, oracle = pc.run_workload(60, seed=6, segment_records=8, max_segments=50)
+    # Re-run the same workload on a file layer whose sync does nothing.
+    broken_journal = []
+    fs = _NoFlushFS(journal=broken_journal)
+    fs.mkdir("/data")
+    store = Store(pc.DIRECTORY, fs=fs, segment_records=8, max_segments=50)
+    appends = []
+    for seq in sorted(oracle["expected"]):
+        rec = oracle["expected"][seq]
+        from monitor.records import unpack_record
+        r = unpack_record(rec)
+        assert store.append(*r[1:]) == seq
+        appends.append((seq, len(broken_journal)))
+    store.close()
+    broken_oracle = dict(oracle, appends=appends, acks=[], snaps=[])
+    points, lost, problems = pc.run_cuts(broken_journal, broken_oracle, extra_append=False)
+    assert lost > 0 and any("lost" in p for p in problems)
+
+
+def test_campaign_catches_reclaim_of_unacknowledged_segments(monkeypatch):
+    def reckless_reclaim(self):
+        removed = 0
+        while len(self._firsts) > 1:
+            self.fs.remove(self._segment_path(self._firsts.pop(0)))
+            self._counts.pop(0)
+            removed += 1
+        return removed
+
+    monkeypatch.setattr(Store, "reclaim", reckless_reclaim)
+    journal, oracle = pc.run_workload(200, seed=7, segment_records=8, max_segments=4)
+    points, lost, problems = pc.run_cuts(journal, oracle, stride=97)
+    assert lost > 0
+
+
+def test_campaign_catches_a_reader_without_crc_checks(monkeypatch, reclaiming_workload):
+    journal, oracle = reclaiming_workload
+    monkeypatch.setattr(store_module, "record_ok", lambda buf, offset=0: True)
+    trials, undetected, lost, problems = pc.bit_flip_campaign(journal, oracle, 100, seed=3)
+    assert undetected > 50
+
+
+def test_fault_layer_refuses_rename_before_flush():
+    fs = pc.FaultFS(journal=[])
+    fs.mkdir("/d")
+    f = fs.open("/d/a.tmp", "wb")
+    f.write(b"data")
+    with pytest.raises(AssertionError, match="before its data was flushed"):
+        fs.rename("/d/a.tmp", "/d/a")
+    f.flush()
+    fs.rename("/d/a.tmp", "/d/a")
+    assert fs.files["/d/a"] == b"data"
+
+
+def test_cut_states_cover_every_byte_of_every_write():
+    journal = [("mkdir", "/d"), ("create", "/d/x"), ("write", "/d/x", 0, b"abcd"), ("rename", "/d/x", "/d/y")]
+    states = [(i, k, {p: bytes(v) for p, v in files.items()}) for i, k, files, _ in pc.cut_states(journal)]
+    assert len(states) == pc.count_cut_points(journal) == 8
+    assert states[3] == (2, 1, {"/d/x": b"a"}) and states[5] == (2, 3, {"/d/x": b"abc"})
+    assert states[-1] == (4, 0, {"/d/y": b"abcd"})
