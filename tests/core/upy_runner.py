@@ -12,6 +12,7 @@ def main():
     names = sorted(n[:-3] for n in os.listdir(HERE) if n.startswith("test_") and n.endswith(".py"))
     passed = failed = 0
     for name in names:
+        loaded = set(sys.modules)   # modules a test file pulls in are unloaded after it (heap is 64K)
         module = __import__(name)
         for attr in sorted(dir(module)):
             if not attr.startswith("test_"):
@@ -25,7 +26,10 @@ def main():
                 print("FAIL %s.%s" % (name, attr))
                 sys.print_exception(exc)
             gc.collect()
-        del sys.modules[name]
+        for other in list(sys.modules):
+            if other not in loaded:
+                del sys.modules[other]
+        module = fn = None
         gc.collect()
     print("micropython: %d passed, %d failed" % (passed, failed))
     if failed or not passed:

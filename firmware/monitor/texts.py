@@ -1,0 +1,234 @@
+# Names and plain-language texts for hosts and displays; evaluation never loads this module.
+from monitor import records as R
+from monitor import schedule as S
+from monitor import units
+from monitor.dates import format_day
+from monitor.rules import (
+    R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
+    R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
+    R_TT_BELOW_TARGET, R_TT_LOW, RULES, LEVELS, STATUS_INDETERMINATE,
+)
+from monitor.records import (
+    ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, LAB_DECIMALS,
+    DOSE_DECIMALS, SYMPTOM_COUNT, SYMPTOMS,
+)
+
+ERROR_MESSAGES = (
+    "ok",
+    "unknown entry type",
+    "unknown test, medicine, symptom or event",
+    "this unit is not accepted for this entry",
+    "too many decimal places",
+    "value outside the possible range: check the number and the unit",
+    "unusual value: check the number and the unit, then confirm it",
+    "the date is in the future",
+    "invalid date or time",
+    "the clock is not set: set the time first",
+    "severity must be 0, 1, 2 or 3",
+    "invalid method or qualifier",
+    "free testosterone cannot exceed 10% of total testosterone: check the units",
+    "unusual weekly total: check the doses, then confirm",
+    "invalid profile",
+)
+
+
+def format_decimal(value, decimals):
+    """Integer value with an implied decimal point, trailing zeros dropped: (1255, 2) -> '12.55'."""
+    sign = "-" if value < 0 else ""
+    value = -value if value < 0 else value
+    scale = 10 ** decimals
+    whole = value // scale
+    frac = value - whole * scale
+    if not frac:
+        return "%s%d" % (sign, whole)
+    digits = "%d" % (frac + scale)   # leading '1' keeps the zeros after the point
+    digits = digits[1:]
+    while digits[-1] == "0":
+        digits = digits[:-1]
+    return "%s%d.%s" % (sign, whole, digits)
+
+
+def format_value(kind, code, value):
+    """A stored value in plain words with its conventional unit."""
+    if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
+        return "%s %s" % (format_decimal(value, LAB_DECIMALS[code]), units.LAB_UNITS[code][0][0])
+    if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
+        return "%s %s" % (format_decimal(value, DOSE_DECIMALS[code]), "mg")
+    if kind == KIND_SYMPTOM and 0 <= code < SYMPTOM_COUNT:
+        return "%s severity %d" % (SYMPTOMS[code], value)
+    if kind == KIND_EVENT and 0 <= code < len(EVENT_NAMES):
+        return "%s %d" % (EVENT_NAMES[code], value)
+    return "%d" % value
+
+
+def format_lab_si(code, value):
+    """A stored lab value in its SI unit (2 decimals, rounded half up), or None without one."""
+    for row in units.LAB_UNITS[code]:
+        if row[3]:
+            # stored = si * mul / div  =>  si * 100 = stored * div * 100 / mul
+            hundredths = units.scale_round_half_up(value, row[2] * 100, row[1])
+            return "%s %s" % (format_decimal(hundredths, 2), row[0])
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Rule profile names and rule texts.
+
+PARAM_NAMES = (
+    'E2_TARGET_LOW', 'E2_TARGET_HIGH', 'E2_ABOVE', 'E2_MILD_LOW',
+    'E2_MILD_HIGH', 'E2_HIGH', 'E2_SEVERE', 'E2_BONE',
+    'E2_LOW', 'E2_LOW_SYMPT', 'E2_CRITICAL', 'TE_RATIO',
+    'TT_TARGET_LOW', 'TT_TARGET_HIGH', 'TT_LOW', 'HCT_HIGH',
+    'HCT_WARN', 'E2_PERSIST_DAYS', 'SYMPTOM_PERSIST_DAYS', 'NO_LAB_DAYS',
+    'DEXA_AGE', 'DEXA_PLANNED_MONTHS', 'RECHECK_DUE', 'RECHECK_EARLY',
+    'RECHECK_LATE', 'RECHECK_SEVERE_DUE', 'RECHECK_SEVERE_EARLY', 'RECHECK_SEVERE_LATE',
+    'CBC_DUE', 'CBC_EARLY', 'CBC_LATE', 'LIPIDS_DUE',
+    'LIPIDS_EARLY', 'LIPIDS_LATE', 'DEXA_BASELINE_DUE', 'DEXA_BASELINE_EARLY',
+    'DEXA_BASELINE_LATE', 'DEXA_REPEAT_DUE', 'DEXA_REPEAT_EARLY', 'DEXA_REPEAT_LATE',
+    'SEMEN_DUE', 'SEMEN_EARLY', 'SEMEN_LATE', 'FERTILITY_REVIEW_DUE',
+    'FERTILITY_REVIEW_EARLY', 'FERTILITY_REVIEW_LATE', 'TAPER_LABS_DUE', 'TAPER_LABS_EARLY',
+    'TAPER_LABS_LATE', 'DEXA_REPEAT_LOW_DUE', 'BIRTH_YEAR', 'GOAL',
+    'FRACTURE_HISTORY', 'PLANNED_MONTHS',
+) + tuple(["LEVEL_" + r for r in RULES])
+
+RULE_SOURCES = ("003", "001", "002, 001", "001", "003", "001, 003", "001", "004",
+                "002, 003", "AUA 2018", "002, 003", "000, 002, 003", "ISSAM",
+                "000", "001", "004", "001, 003", "000, 001", "001", "001", "002", "003, ES 2010, AUA 2018",
+                "000", "000", "001")
+
+
+SYMPTOM_WORDS = ("joint pain", "low libido", "fatigue", "low mood", "erection problems", "breast tenderness",
+                 "breast enlargement", "nipple sensitivity", "water retention", "hot flashes", "headache",
+                 "memory fog", "reduced sense of well-being")
+CLOSING = "Discuss this with your clinician."
+
+
+def _lab_text(code, value):
+    return format_value(KIND_LAB, code, value)
+
+
+def _symptom(code):
+    if 0 <= code < R.SYMPTOM_COUNT:
+        return SYMPTOM_WORDS[code]
+    return "a symptom"
+
+
+def explain(rule, value, value2, status):
+    """The sentence for one flag, without the closing advice."""
+    if status & STATUS_INDETERMINATE:
+        if rule in (R_TT_LOW, R_TT_BELOW_TARGET):
+            what = "Total testosterone"
+            code = R.A_TT
+        else:
+            what = "Estradiol"
+            code = R.A_E2
+        return ("%s was reported below the lab's limit of %s, so it is not known whether it is below %s"
+                " (%s): ask about a sensitive assay (LC-MS/MS)."
+                % (what, _lab_text(code, value), _lab_text(code, value2), RULES[rule]))
+    e2 = _lab_text(R.A_E2, value)
+    if rule == R_E2_ABOVE:
+        return "Estradiol %s is above the target range." % e2
+    if rule == R_E2_MILD:
+        return "Estradiol %s is mildly elevated." % e2
+    if rule == R_E2_HIGH:
+        return "Estradiol %s is elevated." % e2
+    if rule == R_E2_SEVERE:
+        return "Estradiol %s is severely elevated; a recheck around week 4 is usual." % e2
+    if rule == R_E2_BONE:
+        return "Estradiol %s is in the range where bone protection may start to suffer." % e2
+    if rule == R_E2_LOW:
+        return "Estradiol %s is low." % e2
+    if rule == R_E2_LOW_SYMPT:
+        return "Estradiol %s is low enough that dry joints, fatigue or low libido are common." % e2
+    if rule == R_E2_CRITICAL:
+        return "Estradiol %s is very low, a level linked to bone loss." % e2
+    if rule in (R_TE_RATIO, R_C8):
+        text = "The testosterone to estradiol ratio is low (%s to %s)." % (
+            _lab_text(R.A_TT, value), _lab_text(R.A_E2, value2))
+        if rule == R_C8:
+            text += " This matters while trying to conceive."
+        return text
+    if rule == R_TT_LOW:
+        return "Total testosterone %s is low." % _lab_text(R.A_TT, value)
+    if rule == R_TT_BELOW_TARGET:
+        return "Total testosterone %s is below the target range." % _lab_text(R.A_TT, value)
+    if rule == R_TT_ABOVE_TARGET:
+        return "Total testosterone %s is above the target range." % _lab_text(R.A_TT, value)
+    if rule == R_HCT_WARN:
+        return "Hematocrit %s is approaching the action level." % _lab_text(R.A_HCT, value)
+    if rule == R_C9:
+        return ("Hematocrit %s is at or above the action level: contact your clinician soon."
+                % _lab_text(R.A_HCT, value))
+    if rule == R_C1:
+        return ("New or worse %s since the last therapy change: estradiol may have dropped too low"
+                " (possible over-suppression). An estradiol recheck is suggested." % _symptom(value))
+    if rule == R_C2:
+        return "%s with estradiol %s: low estradiol is a likely cause." % (
+            _symptom(value2)[:1].upper() + _symptom(value2)[1:], e2)
+    if rule == R_C3:
+        return "Estradiol %s is very low and you report %s." % (e2, _symptom(value2))
+    if rule == R_C4:
+        return ("Estradiol has stayed low on tests at least 4 weeks apart (latest %s): a bone density"
+                " scan every 12 months is suggested." % e2)
+    if rule == R_C5:
+        return "Estradiol %s with %s: possible estrogen excess." % (e2, _symptom(value2))
+    if rule == R_C6:
+        return ("After a very high estradiol or a breast enlargement flare, an estradiol recheck is"
+                " planned for %s." % format_day_safe(value))
+    if rule == R_C7:
+        return "Estradiol %s is mildly elevated while on testosterone therapy." % e2
+    if rule == R_C11:
+        return ("Your labs are in the target range but %s has lasted 6 weeks or more: other causes"
+                " (sleep, thyroid, mood, medication) are worth looking at." % _symptom(value))
+    if rule == R_C12:
+        return ("You report %s with no estradiol test in the last 6 weeks. High and low estradiol cause"
+                " overlapping symptoms, so a recheck is suggested rather than a guess." % _symptom(value))
+    if rule == R_C14:
+        return "You report %s: changes in thinking or mood are worth raising." % _symptom(value)
+    return "Rule %d matched." % rule
+
+
+def format_day_safe(day):
+    return format_day(day) if 0 <= day <= 65535 else "soon"
+
+
+def message(rule, value, value2, status):
+    """Plain-language flag text; always ends by sending the patient to the clinician, never a dose."""
+    return "%s %s" % (explain(rule, value, value2, status), CLOSING)
+
+
+def source(rule):
+    return RULE_SOURCES[rule]
+
+
+def level_name(level):
+    return LEVELS[level] if 0 <= level < len(LEVELS) else "off"
+
+
+# ---------------------------------------------------------------------------
+# Reminder texts.
+
+REMINDER_SOURCES = ("002, 001, 000, 003", "001", "001, ES 2010", "001", "001, 003", "004, 003, 001",
+                    "001, 000", "001", "001")
+
+
+REMINDER_TEXT = (
+    "Estradiol and total testosterone recheck after a therapy start, dose change or new symptoms",
+    "Estradiol recheck after a very high result or a breast enlargement flare",
+    "Blood count (CBC) including hematocrit",
+    "Fasting lipids",
+    "Baseline bone density scan (DEXA)",
+    "Repeat bone density scan (DEXA)",
+    "Semen analysis",
+    "Review at the end of the 16-week fertility course",
+    "Labs during the step-down",
+)
+
+
+def describe_reminder(reminder, state, due):
+    when = format_day(due) if 0 <= due <= 65535 else "?"
+    if state == S.DONE:
+        return "%s: done." % REMINDER_TEXT[reminder]
+    if state == S.OVERDUE:
+        return "%s: overdue since %s. Discuss this with your clinician." % (REMINDER_TEXT[reminder], when)
+    return "%s: %s %s." % (REMINDER_TEXT[reminder], "due" if state == S.DUE else "planned for", when)
