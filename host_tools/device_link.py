@@ -20,7 +20,7 @@ Every refusal raises DeviceError with the device's code and its plain text (moni
 import asyncio
 import inspect
 
-from monitor import dates, protocol, records
+from monitor import dates, protocol, protocol_text, records
 from monitor.session import SessionError
 
 from host_tools import host_crypto
@@ -35,7 +35,7 @@ class DeviceError(Exception):
 
     def __init__(self, code, what=""):
         self.code = code
-        text = protocol.error_text(code)
+        text = protocol_text.error_text(code)
         Exception.__init__(self, "%s%s (code 0x%02x)" % (what + ": " if what else "", text, code))
 
 
@@ -44,7 +44,7 @@ class RacpFailed(DeviceError):
         self.op = op
         self.code = code
         Exception.__init__(self, "control point op %d: %s (code 0x%02x)" % (
-            op, protocol.RSP_NAMES.get(code, "reserved"), code))
+            op, protocol_text.RSP_NAMES.get(code, "reserved"), code))
 
 
 class LinkLost(Exception):

@@ -18,7 +18,6 @@ except ImportError:  # CPython
         return x
 
 from monitor import protocol
-from monitor import records
 from monitor import session as sessions
 
 MAX_QUEUED = const(8)
@@ -101,9 +100,10 @@ class Endpoint:
         self._queue.append((protocol.CH_AUTH, protocol.encode_refusal(code)))
 
     def _next_records_frame(self):
-        per_frame = protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD)
-        if self._records_buf is None or len(self._records_buf) != per_frame * records.RECORD_SIZE:
-            self._records_buf = bytearray(per_frame * records.RECORD_SIZE)
+        from monitor.records import RECORD_SIZE   # loaded by the app anyway; not needed before a pull
+        per_frame = protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE)
+        if self._records_buf is None or len(self._records_buf) != per_frame * RECORD_SIZE:
+            self._records_buf = bytearray(per_frame * RECORD_SIZE)
         count, next_seq = self.app.store.read_into(self._pull_next, self._records_buf)
         if count == 0:
             self._pull_next = -1
@@ -111,7 +111,7 @@ class Endpoint:
                 protocol.CH_CONTROL, protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS))
         self._pull_next = next_seq
         self._pull_sent += count
-        body = memoryview(self._records_buf)[:count * records.RECORD_SIZE]
+        body = memoryview(self._records_buf)[:count * RECORD_SIZE]
         return protocol.CH_RECORDS, self.session.seal(protocol.CH_RECORDS, body)
 
     # -- input ------------------------------------------------------------------------------------

@@ -11,6 +11,12 @@
 import struct
 
 from monitor import dates
+from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the public name
+    ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
+    ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
+    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, AUTH_HELLO, AUTH_CHALLENGE,
+    AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
+)
 
 try:
     from micropython import const
@@ -23,7 +29,7 @@ class ProtocolError(Exception):
     """Bad input from the peer; .code is what the device answers with."""
 
     def __init__(self, code, detail=""):
-        Exception.__init__(self, code, detail)
+        super().__init__(code, detail)
         self.code = code
         self.detail = detail
 
@@ -82,8 +88,6 @@ CHANNEL_UUIDS = {
 }
 
 # ---- roles -----------------------------------------------------------------
-ROLE_CLINICIAN = const(1)
-ROLE_PATIENT = const(2)
 ROLE_NAMES = {ROLE_CLINICIAN: "clinician", ROLE_PATIENT: "patient"}
 
 # Operations a role may perform (checked by the device, per request).
@@ -100,53 +104,8 @@ def role_may(role, op):
     return False
 
 
-# ---- error codes -----------------------------------------------------------
-# Protocol-level refusals live above 0xC0 so they never collide with the
-# validation codes of monitor.records (which entry answers pass through).
-STATUS_OK = const(0)
-ERR_BAD_LENGTH = const(0xC1)
-ERR_BAD_OPCODE = const(0xC2)
-ERR_BAD_VALUE = const(0xC3)
-ERR_NO_SESSION = const(0xC4)      # encrypted channel used before a session is open
-ERR_NOT_PROVISIONED = const(0xC5)
-ERR_BAD_PROOF = const(0xC6)       # handshake proof did not verify (wrong key or role)
-ERR_BAD_TAG = const(0xC7)         # frame tampered: MAC did not verify; session closed
-ERR_REPLAY = const(0xC8)          # frame counter not the next one: replayed or reordered; session closed
-ERR_ROLE = const(0xC9)            # operation not allowed for this session's role
-ERR_BUSY = const(0xCA)
-ERR_TOO_LARGE = const(0xCB)
-ERR_CLOCK_UNSET = const(0xCC)
-ERR_STORE_FULL = const(0xCD)
-ERR_INTERNAL = const(0xCE)
-ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
-ERROR_TEXT = {
-    ERR_BAD_LENGTH: "message has the wrong length",
-    ERR_BAD_OPCODE: "unknown operation",
-    ERR_BAD_VALUE: "value out of range",
-    ERR_NO_SESSION: "no session: authenticate first",
-    ERR_NOT_PROVISIONED: "device has no key: provision it over USB",
-    ERR_BAD_PROOF: "authentication failed (wrong key or role)",
-    ERR_BAD_TAG: "frame failed its integrity check; session closed",
-    ERR_REPLAY: "frame replayed or out of order; session closed",
-    ERR_ROLE: "not allowed for this role",
-    ERR_BUSY: "device busy",
-    ERR_TOO_LARGE: "message too large",
-    ERR_CLOCK_UNSET: "device clock is not set",
-    ERR_STORE_FULL: "storage full, sync now",
-    ERR_INTERNAL: "device error",
-    ERR_MTU: "link MTU too small",
-}
-
-
-def error_text(code):
-    text = ERROR_TEXT.get(code)
-    if text is not None:
-        return text
-    try:
-        from monitor import records
-        return records.error_message(code)
-    except (ImportError, AttributeError, KeyError, ValueError):
-        return "error %d" % code
+# ---- error codes: monitor.codes (re-exported above) ---------------------------
+# Plain-text names of these codes: monitor/protocol_text.py (host side; the device needs none).
 
 
 # ---- sizes -----------------------------------------------------------------
@@ -183,14 +142,6 @@ RSP_ABORT_FAILED = const(0x07)
 RSP_NOT_COMPLETED = const(0x08)
 RSP_OPERAND_NOT_SUPPORTED = const(0x09)
 RSP_BUSY = const(0x0A)
-RSP_NAMES = {
-    RSP_SUCCESS: "success", RSP_OP_NOT_SUPPORTED: "op code not supported",
-    RSP_INVALID_OPERATOR: "invalid operator", RSP_OPERATOR_NOT_SUPPORTED: "operator not supported",
-    RSP_INVALID_OPERAND: "invalid operand", RSP_NO_RECORDS: "no records found",
-    RSP_ABORT_FAILED: "abort unsuccessful", RSP_NOT_COMPLETED: "procedure not completed",
-    RSP_OPERAND_NOT_SUPPORTED: "operand not supported", RSP_BUSY: "busy",
-}
-
 
 def racp_request(op, operator=OPERATOR_NULL, operand=None):
     if operand is None:
@@ -202,7 +153,7 @@ class RacpError(Exception):
     """A control point request the device answers with a RACP response code."""
 
     def __init__(self, op, code):
-        Exception.__init__(self, op, code)
+        super().__init__(op, code)
         self.op = op
         self.code = code
 
@@ -253,7 +204,7 @@ def parse_racp_reply(buf):
         return "response", buf[2], buf[3]
     if len(buf) == 6 and buf[0] == RACP_NUMBER_RESPONSE and buf[1] == OPERATOR_NULL:
         return "number", struct.unpack_from("<I", buf, 2)[0], None
-    raise ProtocolError(ERR_BAD_OPCODE, "unexpected control point reply")
+    raise ProtocolError(ERR_BAD_OPCODE)
 
 
 # ---- entry characteristic ----------------------------------------------------
@@ -273,10 +224,10 @@ def encode_entry(kind, code, value, flags, day, minute):
 def decode_entry(buf):
     """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape."""
     if len(buf) != ENTRY_SIZE:
-        raise ProtocolError(ERR_BAD_LENGTH, "entry is %d bytes" % ENTRY_SIZE)
+        raise ProtocolError(ERR_BAD_LENGTH)
     kind, code, value, flags, day, minute = struct.unpack(ENTRY_FORMAT, buf)
     if kind > 3 or code > 0x3F or minute > 1439:
-        raise ProtocolError(ERR_BAD_VALUE, "entry field out of range")
+        raise ProtocolError(ERR_BAD_VALUE)
     return kind, code, value, flags, day, minute
 
 
@@ -286,7 +237,7 @@ def encode_entry_reply(status, seq):
 
 def decode_entry_reply(buf):
     if len(buf) != ENTRY_REPLY_SIZE:
-        raise ProtocolError(ERR_BAD_LENGTH, "entry reply")
+        raise ProtocolError(ERR_BAD_LENGTH)
     return struct.unpack(ENTRY_REPLY_FORMAT, buf)
 
 
@@ -310,22 +261,22 @@ def encode_blob_put(total, offset, chunk):
 def decode_blob_request(buf):
     """(BLOB_GET, offset, 0, None) or (BLOB_PUT, offset, total, chunk)."""
     if len(buf) < 3:
-        raise ProtocolError(ERR_BAD_LENGTH, "blob request")
+        raise ProtocolError(ERR_BAD_LENGTH)
     if buf[0] == BLOB_GET:
         if len(buf) != 3:
-            raise ProtocolError(ERR_BAD_LENGTH, "blob get")
+            raise ProtocolError(ERR_BAD_LENGTH)
         return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, None
     if buf[0] == BLOB_PUT:
         if len(buf) < BLOB_HEADER:
-            raise ProtocolError(ERR_BAD_LENGTH, "blob put")
+            raise ProtocolError(ERR_BAD_LENGTH)
         total, offset = struct.unpack_from("<HH", buf, 1)
         chunk = bytes(buf[BLOB_HEADER:])
         if total > MAX_BLOB:
-            raise ProtocolError(ERR_TOO_LARGE, "blob larger than %d" % MAX_BLOB)
+            raise ProtocolError(ERR_TOO_LARGE)
         if offset + len(chunk) > total:
-            raise ProtocolError(ERR_BAD_VALUE, "chunk past the end")
+            raise ProtocolError(ERR_BAD_VALUE)
         return BLOB_PUT, offset, total, chunk
-    raise ProtocolError(ERR_BAD_OPCODE, "blob op")
+    raise ProtocolError(ERR_BAD_OPCODE)
 
 
 def encode_blob_reply(status, total, offset, chunk=b""):
@@ -334,7 +285,7 @@ def encode_blob_reply(status, total, offset, chunk=b""):
 
 def decode_blob_reply(buf):
     if len(buf) < BLOB_HEADER:
-        raise ProtocolError(ERR_BAD_LENGTH, "blob reply")
+        raise ProtocolError(ERR_BAD_LENGTH)
     status, total, offset = struct.unpack_from("<BHH", buf, 0)
     return status, total, offset, bytes(buf[BLOB_HEADER:])
 
@@ -347,11 +298,11 @@ def encode_alerts(flags, reminders):
     out = bytearray()
     for group in (flags, reminders):
         if len(group) > 255:
-            raise ProtocolError(ERR_TOO_LARGE, "too many alerts")
+            raise ProtocolError(ERR_TOO_LARGE)
         out.append(len(group))
         for item in group:
             if len(item) > 255:
-                raise ProtocolError(ERR_TOO_LARGE, "alert tuple")
+                raise ProtocolError(ERR_TOO_LARGE)
             out.append(len(item))
             for field in item:
                 out += struct.pack("<i", field)
@@ -365,22 +316,22 @@ def decode_alerts(buf):
     n = len(buf)
     for _ in range(2):
         if pos >= n:
-            raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+            raise ProtocolError(ERR_BAD_LENGTH)
         count = buf[pos]
         pos += 1
         group = []
         for _ in range(count):
             if pos >= n:
-                raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+                raise ProtocolError(ERR_BAD_LENGTH)
             fields = buf[pos]
             pos += 1
             if pos + 4 * fields > n:
-                raise ProtocolError(ERR_BAD_LENGTH, "alerts truncated")
+                raise ProtocolError(ERR_BAD_LENGTH)
             group.append(struct.unpack_from("<%di" % fields, buf, pos))
             pos += 4 * fields
         groups.append(group)
     if pos != n:
-        raise ProtocolError(ERR_BAD_LENGTH, "alerts trailing bytes")
+        raise ProtocolError(ERR_BAD_LENGTH)
     return groups[0], groups[1]
 
 
@@ -390,13 +341,6 @@ def decode_alerts(buf):
 # host -> device  PROOF:     0x03 | host proof (16)
 # device -> host  OPEN:      0x04 | role u8                      (session open)
 # device -> host  REFUSED:   0x05 | error code u8                (any refusal, any channel)
-AUTH_HELLO = const(1)
-AUTH_CHALLENGE = const(2)
-AUTH_PROOF = const(3)
-AUTH_OPEN = const(4)
-AUTH_REFUSED = const(5)
-NONCE_SIZE = const(16)
-PROOF_SIZE = const(16)
 
 
 def encode_refusal(code):
@@ -421,19 +365,19 @@ def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
 def decode_cts(buf):
     """(day, minute, second) from the CTS format; ProtocolError on a date that is not real."""
     if len(buf) != CTS_SIZE:
-        raise ProtocolError(ERR_BAD_LENGTH, "current time is %d bytes" % CTS_SIZE)
+        raise ProtocolError(ERR_BAD_LENGTH)
     year, month, mday, hours, minutes, seconds, _wd, _frac, _reason = struct.unpack(CTS_FORMAT, buf)
     if hours > 23 or minutes > 59 or seconds > 59:
-        raise ProtocolError(ERR_BAD_VALUE, "time out of range")
+        raise ProtocolError(ERR_BAD_VALUE)
     try:
         day = dates.days_from_civil(year, month, mday)
     except ValueError:
-        raise ProtocolError(ERR_BAD_VALUE, "no such date") from None
+        raise ProtocolError(ERR_BAD_VALUE) from None
     return day, hours * 60 + minutes, seconds
 
 
 # ---- records notifications ---------------------------------------------------
 # The plaintext of a records frame is whole 16-byte records (monitor.records layout).
-def records_per_frame(mtu, frame_overhead):
-    """How many records fit one notification at this MTU."""
-    return (mtu - ATT_HEADER - frame_overhead) // 16
+def records_per_frame(mtu, frame_overhead, record_size):
+    """How many records (monitor.records.RECORD_SIZE each) fit one notification at this MTU."""
+    return (mtu - ATT_HEADER - frame_overhead) // record_size

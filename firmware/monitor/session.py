@@ -38,7 +38,7 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-from monitor import protocol
+from monitor import codes as protocol   # the few codes the session needs, not the codecs
 
 KEY_SIZE = const(32)
 TAG_SIZE = const(12)
@@ -61,7 +61,7 @@ class SessionError(Exception):
     """A refused frame or handshake message; .code is a monitor.protocol ERR_*."""
 
     def __init__(self, code):
-        Exception.__init__(self, code)
+        super().__init__(code)
         self.code = code
 
 
