@@ -1,0 +1,71 @@
+"""Memory budget of the whole device app on the real MicroPython unix port.
+
+Firmware is compiled to bytecode .mpy with mpy-cross (as `e2mon deploy` does), then
+bench/upy_device_heap.py boots the app (store, tracker, rules, schedule, protocol, session, BLE service on
+the loopback `bluetooth` of tests/upy_shadow), logs 1,000 entries, and a loopback central pulls every
+record with a clinician session. Heap figures are bytes in use after a collection.
+
+The target heap is 64 KB (`-X heapsize=64K`); if the app does not fit, `upy_fits_64k_heap` is 0 and the
+figures come from a run with a 256 KB heap. Note: the unix port is a 64-bit build, so objects are larger
+than on the 32-bit ESP32 / RP2040, and modules frozen into a board's firmware keep their code
+(`upy_heap_code_bytes`) in flash instead of the heap.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+ENTRIES = 1000
+GOAL_BYTES = 48 * 1024
+
+
+def compile_bytecode(out_dir):
+    firmware = os.path.join(ROOT, "firmware")
+    for dirpath, _dirs, files in os.walk(firmware):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            src = os.path.join(dirpath, name)
+            rel = os.path.relpath(src, firmware)
+            dst = os.path.join(out_dir, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", rel, "-o", dst, src], check=True)
+
+
+def run_upy(mpy_dir, heap, entries=ENTRIES):
+    """Returns (figures dict or None, error text)."""
+    work = tempfile.mkdtemp(prefix="e2mon-upy-")
+    env = dict(os.environ, MICROPYPATH=mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
+    try:
+        proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
+                               os.path.join(ROOT, "bench", "upy_device_heap.py"), str(entries), work + "/flash"],
+                              env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith("FIGURES "):
+            return json.loads(line[8:]), ""
+    return None, (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+
+
+def run():
+    mpy_dir = os.path.join(ROOT, "build", "mpy", "bytecode")
+    shutil.rmtree(mpy_dir, ignore_errors=True)
+    compile_bytecode(mpy_dir)
+    figures, error = run_upy(mpy_dir, "64K")
+    fits = 1 if figures is not None else 0
+    if figures is None:
+        print("device app does not fit a 64 KB heap: %s; measuring with 256 KB" % error[0], file=sys.stderr)
+        figures, error = run_upy(mpy_dir, "256K")
+        if figures is None:
+            raise RuntimeError("device heap bench failed: %s" % error[0])
+    figures["upy_fits_64k_heap"] = fits
+    # What stays in the heap when the modules are frozen into the board's firmware (code in flash).
+    figures["upy_heap_data_after_boot_bytes"] = figures["upy_heap_after_boot_bytes"] - figures["upy_heap_code_bytes"]
+    figures["upy_heap_data_peak_pull_bytes"] = figures["upy_heap_peak_pull_bytes"] - figures["upy_heap_code_bytes"]
+    figures["upy_heap_peak_pull_under_48k"] = 1 if figures["upy_heap_peak_pull_bytes"] < GOAL_BYTES else 0
+    return figures

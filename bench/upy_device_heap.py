@@ -1,0 +1,178 @@
+# Runs on the MicroPython unix port (`micropython -X heapsize=64K`, MICROPYPATH=firmware:tests/upy_shadow):
+# the whole device app (store, tracker with rules and schedule, protocol, session, BLE service) boots,
+# takes N entries, and a loopback central pulls every record over the GATT service with a real session.
+# Heap in use is sampled (after a collection) at boot, after the entries, while every notification of the
+# pull is in flight, and after a reboot that restores the state from the snapshot.
+# Usage: micropython upy_device_heap.py N DIR ; prints one line "FIGURES {json}".
+import gc
+import json
+import os
+import sys
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp/e2mon-upy-bench"
+KEY = bytes(range(32))
+TODAY = 9800
+
+
+def heap():
+    gc.collect()
+    return gc.mem_alloc()
+
+
+def wipe(path):
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for name in names:
+        child = path + "/" + name
+        if os.stat(child)[0] & 0x4000:   # S_IFDIR
+            wipe(child)
+        else:
+            os.remove(child)
+    os.rmdir(path)
+
+
+wipe(DIR)
+os.mkdir(DIR)
+base = heap()
+
+from monitor import protocol, records, session  # noqa: E402
+from monitor.store import Store  # noqa: E402
+from device.app import App  # noqa: E402
+from device.clock import Clock  # noqa: E402
+from device.ble_service import BleService  # noqa: E402
+import bluetooth  # noqa: E402
+
+code = heap() - base     # modules loaded (bytecode, tables, strings): flash instead if frozen into the firmware
+
+
+def boot():
+    app = App(Store(DIR), Clock(), DIR)
+    app.boot()
+    svc = BleService(bluetooth.BLE(), app, key=KEY, random_bytes=os.urandom)
+    svc.start()
+    return app, svc
+
+
+app, svc = boot()
+app.set_clock(TODAY, 600, 0)
+after_boot = heap()
+
+# -- N entries, as a patient and a clinician log them: symptoms, doses, labs ---------------------------
+first_day = TODAY - N // 8
+for i in range(N):
+    day = first_day + i // 8
+    r = i % 8
+    if r < 4:
+        entry = (records.KIND_SYMPTOM, i % records.SYMPTOM_COUNT, i % 4, 0)
+    elif r < 6:
+        entry = (records.KIND_DOSE, records.D_ANASTROZOLE, 500, 0)
+    elif r == 6:
+        entry = (records.KIND_LAB, records.A_E2, 150 + (i * 7) % 300, records.METHOD_LCMS)
+    else:
+        entry = (records.KIND_LAB, records.A_TT, 400 + (i * 3) % 500, 0)
+    status, _seq = app.submit_entry(entry[0], entry[1], entry[2], entry[3], day, (i * 37) % 1440)
+    if status:
+        raise SystemExit("entry %d refused: %s" % (i, records.error_message(status)))
+after_entries = heap()
+stored = app.store.next_seq - 1
+
+# -- a full pull by a loopback central with a clinician session ------------------------------------------
+ble = bluetooth.BLE()
+handles = svc._handles
+channel_of = {}
+for ch in handles:
+    channel_of[handles[ch]] = ch
+inbox = []
+peak = [0]
+
+
+def on_notify(handle, data):
+    inbox.append((channel_of[handle], data))
+    h = heap()        # the device's frame and queue are alive right now
+    if h > peak[0]:
+        peak[0] = h
+
+
+ble.on_notify = on_notify
+
+
+def take():
+    while True:
+        svc.pump()
+        if not ble.sim_take():
+            return
+        h = heap()
+        if h > peak[0]:
+            peak[0] = h
+
+
+role = protocol.ROLE_CLINICIAN
+rkey = session.role_key(KEY, role)
+host_nonce = bytes(range(100, 116))
+ble.sim_connect(247)
+ble.sim_write(handles[protocol.CH_AUTH], bytes((protocol.AUTH_HELLO, role)) + host_nonce)
+take()
+challenge = inbox.pop(0)[1]
+device_nonce = challenge[1:17]
+assert challenge[17:] == session.device_proof(rkey, role, host_nonce, device_nonce), "device proof"
+ble.sim_write(handles[protocol.CH_AUTH],
+              bytes((protocol.AUTH_PROOF,)) + session.host_proof(rkey, role, host_nonce, device_nonce))
+take()
+assert inbox.pop(0)[1] == bytes((protocol.AUTH_OPEN, role)), "session open"
+out = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
+                                                  session.DIR_HOST_TO_DEVICE), session.DIR_HOST_TO_DEVICE)
+inp = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
+                                                  session.DIR_DEVICE_TO_HOST), session.DIR_DEVICE_TO_HOST)
+peak[0] = heap()
+ble.sim_write(handles[protocol.CH_CONTROL],
+              out.seal(protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)))
+pulled = 0
+expected = 1
+done = None
+notifications = 0
+while done is None:
+    take()
+    if not inbox:
+        raise SystemExit("pull stalled after %d records" % pulled)
+    while inbox:
+        channel, frame = inbox.pop(0)
+        body = inp.open(channel, frame)
+        if channel == protocol.CH_RECORDS:
+            notifications += 1
+            for off in range(0, len(body), records.RECORD_SIZE):
+                assert records.record_ok(body, off), "record check"
+                seq = records.unpack_record(body, off)[0]
+                assert seq == expected, "gap or duplicate at %d" % seq
+                expected += 1
+                pulled += 1
+        elif channel == protocol.CH_CONTROL:
+            done = protocol.parse_racp_reply(body)
+assert done == ("response", protocol.RACP_REPORT, protocol.RSP_SUCCESS), done
+assert pulled == stored, (pulled, stored)
+peak_pull = peak[0]
+ble.sim_disconnect()
+
+# -- reboot: state restored from the snapshot plus the records after it ------------------------------------
+app.save_snapshot()
+app.store.close()
+ble.on_notify = None
+ble.irq(None)
+bluetooth.BLE._singleton = None
+app = svc = ble = out = inp = inbox = handles = channel_of = None
+app, svc = boot()
+after_reboot = heap()
+assert app.store.next_seq - 1 == stored
+
+print("FIGURES " + json.dumps({
+    "upy_heap_after_boot_bytes": after_boot,
+    "upy_heap_after_entries_bytes": after_entries,
+    "upy_heap_peak_pull_bytes": peak_pull,
+    "upy_heap_after_reboot_bytes": after_reboot,
+    "upy_heap_code_bytes": code,
+    "upy_pull_records": pulled,
+    "upy_pull_notifications": notifications,
+}))
+wipe(DIR)
