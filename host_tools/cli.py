@@ -25,6 +25,7 @@ def _register():
 COMMAND_MODULES = [
     "cmd_deploy",
     "cmd_export",
+    "cmd_device",
 ]
 
 

@@ -14,7 +14,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, records
+from monitor import dates, records, texts, units
 
 EPOCH = datetime.date(2000, 1, 1)
 CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "value", "unit",
@@ -53,11 +53,11 @@ def ucum(unit):
 
 def _lookup(kind, code):
     if kind == records.KIND_LAB:
-        unit = records.LAB_UNITS[code][0][0]   # the conventional unit the value is stored in
+        unit = units.units_for(kind, code)[0][0]   # the conventional unit the value is stored in
         return Entry(kind, code, records.ANALYTES[code], unit, ucum(unit), records.LOINC[code],
                      records.LAB_DECIMALS[code])
     if kind == records.KIND_DOSE:
-        unit = records.DOSE_UNITS[code][0][0]
+        unit = units.units_for(kind, code)[0][0]
         return Entry(kind, code, records.DRUGS[code], unit, ucum(unit), None, records.DOSE_DECIMALS[code])
     if kind == records.KIND_SYMPTOM:
         return Entry(kind, code, records.SYMPTOMS[code], "severity 0-3", "{score}", None, 0)
@@ -109,7 +109,7 @@ def rows(db, device_id):
             "kind": kind_names[kind],
             "code": code,
             "name": entry.name,
-            "value": records.format_decimal(value, entry.decimals),
+            "value": texts.format_decimal(value, entry.decimals),
             "unit": entry.unit,
             "method": lab_method(flags) if lab else "",
             "below_lloq": bool(flags & records.FLAG_BELOW_LLOQ) if lab else False,

@@ -23,6 +23,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (after what was stored was kept)
 class Failure(click.ClickException):
     def __init__(self, what, todo, exit_code=EXIT_FAILURE):
         what = what.rstrip(". ")
+        todo = (todo[:1].upper() + todo[1:]) if todo else todo
         message = "%s. %s" % (what, todo) if todo else what
         super().__init__(message)
         self.exit_code = exit_code

@@ -16,7 +16,7 @@ import json
 import uuid
 
 from host_tools.export import catalog, iso_datetime, lab_method
-from monitor import records
+from monitor import records, texts
 
 NAMESPACE = uuid.UUID("6f1c2d1e-2a7e-4e2a-9d6b-e2a0a1f06d10")
 LOINC_SYSTEM = "http://loinc.org"
@@ -93,7 +93,7 @@ def write_bundle(db, device_id, out, tz=None):
     dumps = json.dumps
     lab_kind, symptom_kind, dose_kind = records.KIND_LAB, records.KIND_SYMPTOM, records.KIND_DOSE
     below = records.FLAG_BELOW_LLOQ
-    format_decimal = records.format_decimal
+    format_decimal = texts.format_decimal
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         if kind == lab_kind:
             entry = catalog(kind, code)

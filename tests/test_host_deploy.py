@@ -70,7 +70,7 @@ def test_cli_deploy_without_port_is_one_clear_line():
     result = CliRunner().invoke(cli_module.cli, ["deploy", "--board", "esp32"])
     assert result.exit_code == 6
     lines = result.output.strip().splitlines()
-    assert lines == ["Error: no USB port given. pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy"]
+    assert lines == ["Error: no USB port given. Pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy"]
 
 
 def test_cli_deploy_dry_run_json(tmp_path):

@@ -1,0 +1,512 @@
+"""Commands that talk to a device: scan, provision, pull, push, time, profile, alerts, reminders.
+
+Each opens one link (BLE, `--sim`, or USB with `--port`; see host_tools.connect),
+does its job through H3's DeviceLink and ends with one clear line on failure.
+"""
+import asyncio
+import datetime
+
+import click
+
+from host_tools import alert_text, connect, keys, profile_file
+from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure, reported)
+from host_tools.progress import Progress
+from host_tools.settings import emit, pass_settings
+from monitor import dates, protocol, records, rules
+
+STORE_BATCH = 2000      # records per host transaction during a pull
+
+
+def run(coro, doing):
+    """Runs a command's coroutine; DeviceLink/bleak errors become one clear Failure."""
+    try:
+        return asyncio.run(coro)
+    except Failure:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        failure = connect.link_failure(exc, doing)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+def device_argument(fn):
+    return click.argument("device", required=False, metavar="[DEVICE]")(fn)
+
+
+def role_option(fn):
+    return click.option("--as", "role", type=click.Choice(["clinician", "patient"]), default="clinician",
+                        show_default=True, help="Which provisioned key to use.")(fn)
+
+
+# ---- scan -------------------------------------------------------------------------------------------
+@click.command("scan")
+@click.option("--seconds", type=float, default=connect.SCAN_SECONDS, show_default=True)
+@pass_settings
+@reported
+def scan_cmd(settings, seconds):
+    """List nearby e2mon devices: name, address, signal, firmware version."""
+    found = run(connect.scan(settings, seconds), "scanning")
+    lines = ["%-20s %-18s %5s dBm  firmware %s" % (d["name"] or "?", d["address"],
+                                                    d["rssi"] if d["rssi"] is not None else "?",
+                                                    d["firmware"] or "?") for d in found]
+    emit(settings, found, lines or ["no e2mon device found (is it awake and in range?)"])
+
+
+# ---- provision ----------------------------------------------------------------------------------------
+@click.command("provision")
+@click.argument("device", required=False, metavar="[DEVICE]")
+@click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
+@click.option("--goal", type=click.Choice(list(records.GOALS)), help="Therapy goal, stored in the profile.")
+@pass_settings
+@reported
+def provision_cmd(settings, device, birth_year, goal):
+    """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
+
+    DEVICE is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
+    """
+    if not settings.port:
+        raise Failure("provisioning needs the USB cable", "pass --port PORT (e.g. e2mon --port /dev/ttyUSB0 "
+                      "provision DEVICE)", EXIT_REJECTED)
+    if not device:
+        if not settings.sim:
+            raise Failure("no device address given", "pass the BLE address e2mon scan shows as DEVICE",
+                          EXIT_REJECTED)
+        from sim import radio
+        device = radio.DEVICE_ADDRESS
+    profile = rules.Profile()
+    if birth_year is not None:
+        _set_profile_value(profile, "BIRTH_YEAR", birth_year)
+    if goal is not None:
+        _set_profile_value(profile, "GOAL", records.GOALS.index(goal))
+    result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
+    emit(settings, result, ["provisioned %s: key stored in %s" % (result["device_id"], result["key_store"]),
+                            "clock set to %s, default profile sent (%d bytes)"
+                            % (result["clock"], result["profile_bytes"])])
+
+
+def _set_profile_value(profile, name, value):
+    try:
+        profile.set(name, value)
+    except ValueError as exc:
+        raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
+
+
+async def _provision(settings, device_id, profile):
+    from host_tools import host_crypto
+    from host_tools.device_link import DeviceLink
+
+    key = host_crypto.new_device_key()
+    async with connect.client(settings, device_id) as (serial_client, device_id):
+        status = await serial_client.provision(key)
+        if status != protocol.STATUS_OK:
+            raise Failure("the device refused the new key: %s" % protocol.error_text(status),
+                          "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)
+        # The device holds the key now: keep the role keys (never the device key) before anything else.
+        where = None
+        for role in ("clinician", "patient"):
+            where = keys.save_key(device_id, role, host_crypto.role_key(key, connect_role(role)))
+        link = DeviceLink(serial_client, host_crypto.role_key(key, connect_role("clinician")), "clinician")
+        await link.open_session()
+        now = datetime.datetime.now().replace(microsecond=0)
+        await link.set_time(now)
+        blob = profile.encode()
+        await link.set_profile(blob)
+        await link.close()
+    return {"device_id": device_id, "key_store": where, "clock": now.isoformat(sep=" "),
+            "profile_bytes": len(blob)}
+
+
+def connect_role(role):
+    from host_tools.device_link import role_code
+    return role_code(role)
+
+
+# ---- pull ---------------------------------------------------------------------------------------------
+@click.command("pull")
+@device_argument
+@pass_settings
+@reported
+def pull_cmd(settings, device):
+    """Incremental, resumable pull of the device's log into the host database; acknowledges what was stored."""
+    with settings.open_db() as db:
+        result = run(pull_into(settings, db, device), "pulling")
+    emit(settings, result, "%s: stored %d new records (%d on this host), acknowledged up to %s, %.1f s"
+         % (result["device_id"], result["new"], result["total_on_host"],
+            result["acknowledged"] if result["acknowledged"] is not None else "-", result["seconds"]))
+
+
+async def pull_into(settings, db, device, progress_out=None):
+    """Pulls every record the host lacks; stores in batches (each a transaction); returns a summary."""
+    async with connect.session(settings, device, "clinician") as (link, device_id):
+        firmware = await _firmware(link.client)
+        db.ensure_device(device_id, firmware=firmware)
+        try:
+            db.set_profile(device_id, await link.get_profile())
+        except Exception as exc:  # noqa: BLE001 - the report falls back to default bands
+            failure = connect.link_failure(exc, "reading the profile")
+            if failure is not None and failure.exit_code == EXIT_LINK:
+                raise failure from exc
+        start = db.next_seq(device_id)
+        total = await link.count(start)
+        progress = Progress(total, out=progress_out)
+        pending = []
+        stored = [0]
+
+        def flush():
+            if pending:
+                stored[0] += db.store_records(device_id, pending)
+                pending.clear()
+
+        def on_batch(batch):
+            pending.extend(batch)
+            progress.advance(len(batch))
+            if len(pending) >= STORE_BATCH:
+                flush()
+
+        try:
+            await link.pull(start, on_batch)
+        finally:
+            # Whole, verified records received before an interruption are kept: a rerun resumes after them.
+            flush()
+            elapsed = progress.finish()
+        last = db.next_seq(device_id) - 1
+        acknowledged = None
+        if last >= 0 and stored[0] + start > 0:
+            await link.acknowledge(last)
+            acknowledged = last
+    return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
+            "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware}
+
+
+async def _firmware(client):
+    read = getattr(client, "read_gatt_char", None)
+    if read is None:
+        return None
+    try:
+        return bytes(await read(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - optional information
+        return None
+
+
+# ---- push ---------------------------------------------------------------------------------------------
+def parse_decimal(text):
+    """'38.5' -> (385, 1). Plain words on anything else."""
+    try:
+        return profile_file._decimal(text.strip())
+    except ValueError:
+        raise Failure("%r is not a number" % text, "write it like 38 or 38.5", EXIT_REJECTED) from None
+
+
+def parse_when(date_text, time_text):
+    now = datetime.datetime.now()
+    try:
+        day = dates.parse_day(date_text) if date_text else dates.days_from_civil(now.year, now.month, now.day)
+    except ValueError as exc:
+        raise Failure("--date %r: %s" % (date_text, exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
+    if time_text:
+        try:
+            hour, minute = (int(x) for x in time_text.split(":"))
+            if not (0 <= hour < 24 and 0 <= minute < 60):
+                raise ValueError
+        except ValueError:
+            raise Failure("--time %r is not a time" % time_text, "write it as HH:MM", EXIT_REJECTED) from None
+    else:
+        hour, minute = (now.hour, now.minute) if not date_text else (12, 0)
+    return day, hour * 60 + minute
+
+
+def lookup(names, text, what):
+    wanted = text.strip().upper()
+    for i, name in enumerate(names):
+        if name.upper() == wanted:
+            return i
+    raise Failure("unknown %s %r" % (what, text), "use one of: %s" % ", ".join(names), EXIT_REJECTED)
+
+
+def refuse_entry(code, kind, entry_code, value):
+    """An ERR_* from monitor.records as one clear line (the unusual value shown in both units)."""
+    message = records.error_message(code)
+    todo = "check the entry"
+    if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
+        shown = records.format_value(kind, entry_code, value)
+        if kind == records.KIND_LAB:
+            si = records.format_lab_si(entry_code, value)
+            shown += " = %s" % si if si else ""
+        message = "%s (%s)" % (message, shown)
+        todo = "if it is right, rerun with --confirm"
+    elif code == records.ERR_CLOCK:
+        todo = "run e2mon time sync first"
+    elif code == records.ERR_RANGE:
+        todo = "check the number and the unit"
+    raise Failure(message, todo, EXIT_REJECTED)
+
+
+@click.group("push")
+def push_group():
+    """Store a lab result, dose or symptom on the device (validated here and on the device)."""
+
+
+def _entry_options(fn):
+    fn = click.option("--confirm", is_flag=True, help="Store an unusual value after checking it.")(fn)
+    fn = click.option("--time", "time_text", metavar="HH:MM")(fn)
+    fn = click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Default: today.")(fn)
+    return role_option(click.option("--device", metavar="ADDRESS", help="The device (BLE address).")(fn))
+
+
+@push_group.command("lab")
+@click.argument("analyte", metavar="ANALYTE")
+@click.argument("value", metavar="VALUE")
+@click.argument("unit", metavar="UNIT")
+@click.option("--method", type=click.Choice(["unknown", "immunoassay", "LC-MS/MS"], case_sensitive=False),
+              default="unknown", show_default=True)
+@click.option("--below-lloq", is_flag=True, help="The lab reported the result below its limit (VALUE is the limit).")
+@_entry_options
+@pass_settings
+@reported
+def push_lab(settings, analyte, value, unit, method, below_lloq, device, role, date_text, time_text, confirm):
+    """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
+    code = lookup(records.ANALYTES, analyte, "lab test")
+    mantissa, decimals = parse_decimal(value)
+    try:
+        stored, is_si = records.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
+    except records.EntryError as exc:
+        accepted = ", ".join(row[0] for row in _units(records.KIND_LAB, code))
+        raise Failure("%s %s %s: %s" % (records.ANALYTES[code], value, unit, exc),
+                      "units accepted for %s: %s" % (records.ANALYTES[code], accepted), EXIT_REJECTED) from None
+    flags = [m.lower() for m in records.METHODS].index(method.lower())
+    flags |= records.FLAG_SI if is_si else 0
+    flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
+    flags |= records.FLAG_CONFIRMED if confirm else 0
+    _push(settings, device, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
+
+
+def _units(kind, code):
+    from monitor import units
+    return units.units_for(kind, code)
+
+
+@push_group.command("dose")
+@click.argument("drug", metavar="DRUG")
+@click.argument("value", metavar="AMOUNT")
+@click.argument("unit", metavar="UNIT")
+@_entry_options
+@pass_settings
+@reported
+def push_dose(settings, drug, value, unit, device, role, date_text, time_text, confirm):
+    """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
+    code = lookup(records.DRUGS, drug, "medicine")
+    mantissa, decimals = parse_decimal(value)
+    try:
+        stored, _si = records.convert_entry(records.KIND_DOSE, code, mantissa, decimals, unit)
+    except records.EntryError as exc:
+        accepted = ", ".join(row[0] for row in _units(records.KIND_DOSE, code))
+        raise Failure("%s %s %s: %s" % (records.DRUGS[code], value, unit, exc),
+                      "units accepted: %s" % accepted, EXIT_REJECTED) from None
+    flags = records.FLAG_CONFIRMED if confirm else 0
+    _push(settings, device, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+
+
+@push_group.command("symptom")
+@click.argument("symptom", metavar="SYMPTOM")
+@click.argument("severity", metavar="SEVERITY")
+@_entry_options
+@pass_settings
+@reported
+def push_symptom(settings, symptom, severity, device, role, date_text, time_text, confirm):
+    """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
+    code = lookup(records.SYMPTOMS, symptom, "symptom")
+    if not severity.isdigit():
+        refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
+    _push(settings, device, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
+
+
+def _push(settings, device, role, kind, code, value, flags, date_text, time_text):
+    day, minute = parse_when(date_text, time_text)
+    now = datetime.datetime.now()
+    today = dates.days_from_civil(now.year, now.month, now.day)
+    # The host checks first so the answer comes in plain words before any radio traffic;
+    # the device checks again against its own clock and history.
+    status = records.check_entry(kind, code, value, flags, day, minute, today)
+    if status != records.ERR_OK:
+        refuse_entry(status, kind, code, value)
+    seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
+    shown = records.format_value(kind, code, value)
+    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
+                    "date": dates.format_day(day), "minute": minute},
+         "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
+
+
+async def _push_entry(settings, device, role, kind, code, value, flags, day, minute):
+    from host_tools.device_link import DeviceError
+
+    async with connect.session(settings, device, role) as (link, _device_id):
+        try:
+            return await link.push_entry(kind, code, value, flags, day, minute)
+        except DeviceError as exc:
+            if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
+                refuse_entry(exc.code, kind, code, value)
+            raise
+
+
+# ---- time ---------------------------------------------------------------------------------------------
+@click.group("time")
+def time_group():
+    """The device clock (Current Time Service)."""
+
+
+@time_group.command("sync")
+@device_argument
+@role_option
+@pass_settings
+@reported
+def time_sync(settings, device, role):
+    """Set the device clock to this computer's local time."""
+    result = run(_time_sync(settings, device, role), "setting the clock")
+    emit(settings, result, "device clock was %s, now %s" % (result["before"] or "unset", result["now"]))
+
+
+async def _time_sync(settings, device, role):
+    async with connect.session(settings, device, role) as (link, device_id):
+        before = await _device_time(link)
+        now = datetime.datetime.now().replace(microsecond=0)
+        await link.set_time(now)
+    return {"device_id": device_id, "before": before, "now": now.isoformat(sep=" ")}
+
+
+async def _device_time(link):
+    from host_tools.device_link import DeviceError
+    try:
+        day, minute, second = await link.get_time()
+    except DeviceError as exc:
+        if exc.code == protocol.ERR_CLOCK_UNSET:
+            return None
+        raise
+    return "%s %02d:%02d:%02d" % (dates.format_day(day), minute // 60, minute % 60, second)
+
+
+@time_group.command("show")
+@device_argument
+@role_option
+@pass_settings
+@reported
+def time_show(settings, device, role):
+    """Show the device clock."""
+    async def show():
+        async with connect.session(settings, device, role) as (link, _device_id):
+            return await _device_time(link)
+    when = run(show(), "reading the clock")
+    emit(settings, {"device_time": when}, when or "the device clock is not set (run e2mon time sync)")
+
+
+# ---- profile ------------------------------------------------------------------------------------------
+@click.group("profile")
+def profile_group():
+    """The clinician's rule profile on the device."""
+
+
+@profile_group.command("show")
+@device_argument
+@click.option("--default", "show_default", is_flag=True, help="Print the default profile (no device needed).")
+@role_option
+@pass_settings
+@reported
+def profile_show(settings, device, show_default, role):
+    """Print the device's profile as an editable file (save it, edit it, then `profile set FILE`)."""
+    if show_default:
+        profile = rules.Profile()
+    else:
+        async def get():
+            async with connect.session(settings, device, role) as (link, _device_id):
+                return await link.get_profile()
+        blob = run(get(), "reading the profile")
+        try:
+            profile = rules.Profile.decode(blob)
+        except ValueError as exc:
+            raise Failure("the device sent a profile this host cannot read (%s)" % exc,
+                          "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
+    emit(settings, {name: profile.params[i] for i, name in enumerate(_param_names())},
+         profile_file.to_text(profile).rstrip("\n"))
+
+
+def _param_names():
+    return profile_file.param_names()
+
+
+@profile_group.command("set")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@device_argument
+@pass_settings
+@reported
+def profile_set(settings, path, device):
+    """Validate FILE and send it to the device (clinician key)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure("cannot read profile file %s (%s)" % (path, getattr(exc, "strerror", None) or exc),
+                      "check the path", EXIT_STORAGE) from None
+    try:
+        profile = profile_file.parse(text, path)
+    except profile_file.ProfileFileError as exc:
+        raise Failure("bad profile file: %s" % exc, "fix that line and rerun; nothing was sent",
+                      EXIT_REJECTED) from None
+    blob = profile.encode()
+
+    async def send():
+        async with connect.session(settings, device, "clinician") as (link, device_id):
+            await link.set_profile(blob)
+            return device_id
+    device_id = run(send(), "sending the profile")
+    with settings.open_db() as db:
+        db.ensure_device(device_id)
+        db.set_profile(device_id, blob)
+    emit(settings, {"device_id": device_id, "bytes": len(blob), "crc": profile.crc()},
+         "profile from %s sent to %s (%d bytes)" % (path, device_id, len(blob)))
+
+
+# ---- alerts and reminders -----------------------------------------------------------------------------
+async def _alerts(settings, device, role):
+    async with connect.session(settings, device, role) as (link, _device_id):
+        return await link.alerts()
+
+
+@click.command("alerts")
+@device_argument
+@role_option
+@pass_settings
+@reported
+def alerts_cmd(settings, device, role):
+    """Active flags and due reminders, in plain words with their sources."""
+    flags, reminders = run(_alerts(settings, device, role), "reading the alerts")
+    due = [r for r in reminders if alert_text.is_due(r)]
+    lines = ["Flags (discuss with your clinician):"]
+    lines += ["  " + alert_text.flag_line(f) for f in flags] or ["  none"]
+    lines.append("Due reminders:")
+    lines += ["  " + alert_text.reminder_line(r) for r in due] or ["  none"]
+    emit(settings, {"flags": [alert_text.flag_dict(f) for f in flags],
+                    "reminders": [alert_text.reminder_dict(r) for r in due]}, lines)
+
+
+@click.command("reminders")
+@device_argument
+@click.option("--all", "show_all", is_flag=True, help="Include upcoming and done reminders.")
+@role_option
+@pass_settings
+@reported
+def reminders_cmd(settings, device, show_all, role):
+    """Recheck reminders: what is due or overdue (with --all, also upcoming and done)."""
+    _flags, reminders = run(_alerts(settings, device, role), "reading the reminders")
+    shown = [r for r in reminders if show_all or alert_text.is_due(r)]
+    emit(settings, [alert_text.reminder_dict(r) for r in shown],
+         [alert_text.reminder_line(r) for r in shown] or ["no reminder due"])
+
+
+def register(cli):
+    for command in (scan_cmd, provision_cmd, pull_cmd, push_group, time_group, profile_group, alerts_cmd,
+                    reminders_cmd):
+        cli.add_command(command)
+    # README spelling: `e2mon time-sync DEVICE`.
+    cli.add_command(time_sync, "time-sync")

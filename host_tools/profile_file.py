@@ -1,0 +1,140 @@
+"""The rule profile as a file a clinician can read and edit.
+
+One `NAME = VALUE [UNIT]` per line, `#` starts a comment. Names are
+monitor.texts.PARAM_NAMES. Lab thresholds carry their unit and may be written
+in any unit monitor.records accepts for that analyte (converted exactly, as an
+entry would be); goal and rule levels are words; everything else is an integer
+(days, months, years, tenths for TE_RATIO). A name left out keeps its default.
+
+- `to_text(profile) -> str`   (every parameter, with the rule's source as a comment)
+- `parse(text, name="profile") -> rules.Profile`   raises `ProfileFileError("name line N: ...")`
+"""
+from monitor import profile as P
+from monitor import records, rules, schedule, texts, units
+
+
+class ProfileFileError(ValueError):
+    pass
+
+
+def _value_text(i, value):
+    name = texts.PARAM_NAMES[i]
+    if i >= P.P_LEVELS:
+        return rules.level_name(value)
+    if i == P.P_GOAL:
+        return records.GOALS[value] if 0 <= value < len(records.GOALS) else str(value)
+    analyte = P.param_analyte(i)
+    if analyte >= 0:
+        return records.format_value(records.KIND_LAB, analyte, value)
+    if name == "FRACTURE_HISTORY":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _comment(i):
+    if i >= P.P_LEVELS:
+        rule = i - P.P_LEVELS
+        return "rule %s, source %s" % (rules.RULES[rule], rules.source(rule))
+    name = texts.PARAM_NAMES[i]
+    for r in range(schedule.REMINDER_COUNT):
+        if name.startswith(schedule.REMINDERS[r] + "_") and name[len(schedule.REMINDERS[r]) + 1:] in (
+                "DUE", "EARLY", "LATE"):
+            return "days; reminder %s, source %s" % (schedule.REMINDERS[r], texts.REMINDER_SOURCES[r])
+    if name.endswith("_DAYS") or name.endswith("_DUE"):
+        return "days"
+    if name.endswith("_MONTHS"):
+        return "months"
+    if name == "TE_RATIO":
+        return "T (ng/dL) : E2 (pg/mL), in tenths"
+    if name == "BIRTH_YEAR":
+        return "0 = unknown"
+    return ""
+
+
+def to_text(profile):
+    lines = ["# e2mon rule profile. Every value is a default the clinician may change;",
+             "# the device flags and explains, it never suggests a dose.",
+             "# Levels: off, info, discuss, urgent. Goal: %s." % ", ".join(records.GOALS)]
+    for i in range(P.PARAM_COUNT):
+        text = "%s = %s" % (texts.PARAM_NAMES[i], _value_text(i, profile.params[i]))
+        comment = _comment(i)
+        lines.append("%-40s # %s" % (text, comment) if comment else text)
+    return "\n".join(lines) + "\n"
+
+
+def _decimal(text):
+    """'38.5' -> (385, 1); '-2' -> (-2, 0); ValueError otherwise."""
+    sign = -1 if text.startswith("-") else 1
+    body = text[1:] if text[:1] in "+-" else text
+    whole, _, frac = body.partition(".")
+    if not (whole or frac) or not (whole or "0").isdigit() or (frac and not frac.isdigit()):
+        raise ValueError("not a number")
+    return sign * int((whole or "0") + frac), len(frac)
+
+
+def _parse_value(i, words):
+    name = texts.PARAM_NAMES[i]
+    if i >= P.P_LEVELS:
+        word = " ".join(words).lower()
+        if word == "off":
+            return P.LEVEL_OFF
+        if word in P.LEVELS:
+            return P.LEVELS.index(word)
+        raise ValueError("level must be off, %s" % ", ".join(P.LEVELS))
+    if i == P.P_GOAL:
+        word = " ".join(words).lower()
+        if word in records.GOALS:
+            return records.GOALS.index(word)
+        raise ValueError("goal must be one of %s" % ", ".join(records.GOALS))
+    if name == "FRACTURE_HISTORY" and len(words) == 1 and words[0].lower() in ("yes", "no"):
+        return 1 if words[0].lower() == "yes" else 0
+    analyte = P.param_analyte(i)
+    if analyte >= 0:
+        if len(words) != 2:
+            raise ValueError("write a number and its unit, e.g. %s" % _value_text(i, rules.Profile().params[i]))
+        mantissa, decimals = _decimal(words[0])
+        try:
+            stored, _is_si = records.convert_entry(records.KIND_LAB, analyte, mantissa, decimals, words[1])
+        except records.EntryError as exc:
+            accepted = ", ".join(row[0] for row in units.units_for(records.KIND_LAB, analyte))
+            raise ValueError("%s (units accepted: %s)" % (exc, accepted)) from None
+        return stored
+    if len(words) != 1:
+        raise ValueError("write a whole number")
+    mantissa, decimals = _decimal(words[0])
+    if decimals:
+        raise ValueError("write a whole number")
+    return mantissa
+
+
+def parse(text, name="profile"):
+    profile = rules.Profile()
+    seen = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip().upper()
+        where = "%s line %d" % (name, number)
+        if not sep or not value.strip():
+            raise ProfileFileError("%s: expected NAME = VALUE, got %r" % (where, raw.strip()))
+        if key not in texts.PARAM_NAMES:
+            raise ProfileFileError("%s: unknown parameter %s" % (where, key))
+        if key in seen:
+            raise ProfileFileError("%s: %s already set on line %d" % (where, key, seen[key]))
+        seen[key] = number
+        i = texts.PARAM_NAMES.index(key)
+        try:
+            profile.set(i, _parse_value(i, value.split()))
+        except ValueError as exc:
+            raise ProfileFileError("%s: %s: %s" % (where, key, exc)) from None
+    try:
+        profile.check()
+    except ValueError as exc:
+        raise ProfileFileError("%s: %s" % (name, exc)) from None
+    return profile
+
+
+def param_names():
+    return texts.PARAM_NAMES
