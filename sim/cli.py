@@ -55,12 +55,16 @@ def fresh_flash(path):
     return path
 
 
-def play(scenario_file, flash_dir, screenshot_dir=None, echo=print):
-    """Plays a scenario on a fresh simulated device; returns (device, player)."""
+def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None):
+    """Plays a scenario on a fresh simulated device; returns (device, player).
+
+    end_day moves the whole course so that it ends on that day (the demo ends it today)."""
     from sim import scenario as scenarios
     from sim.device import SimDevice
 
     data = scenarios.load(scenario_file)
+    if end_day is not None:
+        data["start_day"] = end_day - data["days"]
     device = SimDevice(fresh_flash(flash_dir))
     device.boot()
     player = scenarios.Player(device, data, screenshot_dir=screenshot_dir, echo=echo)

@@ -114,6 +114,6 @@ class SSD1306Device:
                 if self.pixel(x, y):
                     x0 = border + x * scale
                     y0 = border + y * scale
-                    draw.rectangle([x0, y0, x0 + scale - 2, y0 + scale - 2], fill=lit)
+                    draw.rectangle([x0, y0, x0 + scale - 1, y0 + scale - 1], fill=lit)
         img.save(path)
         return path

@@ -241,7 +241,8 @@ class App:
 
     def status_text(self, status):
         """Plain words for a status from submit_entry / set_profile (records or protocol codes)."""
-        return protocol.error_text(status)
+        from monitor import protocol_text
+        return protocol_text.error_text(status)
 
     def battery_percent(self):
         return None if self.battery is None else self.battery.percent()
@@ -259,7 +260,8 @@ class App:
         return reminder[schedule.M_ID]
 
     def reminder_title(self, reminder):
-        return schedule.REMINDER_TEXT[reminder[schedule.M_ID]]
+        from monitor import texts   # plain words load only when a screen or host asks for them
+        return texts.REMINDER_TEXT[reminder[schedule.M_ID]]
 
     def reminder_text(self, reminder):
         return schedule.describe(reminder[schedule.M_ID], reminder[schedule.M_STATE], reminder[schedule.M_DUE])

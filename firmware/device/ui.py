@@ -40,9 +40,9 @@ SHORT_FLAG = {
     "E2_ABOVE": "E2 above range", "E2_MILD": "E2 mildly high", "E2_HIGH": "E2 high", "E2_SEVERE": "E2 very high",
     "E2_BONE": "E2 bone watch", "E2_LOW": "E2 low", "E2_LOW_SYMPT": "E2 low", "E2_CRITICAL": "E2 very low",
     "TE_RATIO": "T:E2 ratio low", "TT_LOW": "T low", "TT_BELOW_TARGET": "T below range",
-    "TT_ABOVE_TARGET": "T above range", "HCT_WARN": "Hematocrit", "C1": "Over-suppress?",
+    "TT_ABOVE_TARGET": "T above range", "HCT_WARN": "Hematocrit warn", "C1": "Over-suppress?",
     "C2": "Low E2+symptom", "C3": "E2 v.low+sympt", "C4": "E2 low: DEXA", "C5": "E2 excess?",
-    "C6": "E2 recheck", "C7": "E2 mild on TRT", "C8": "T:E2 fertility", "C9": "Hematocrit!",
+    "C6": "E2 recheck", "C7": "E2 mild on TRT", "C8": "T:E2 fertility", "C9": "Hematocrit",
     "C11": "Other causes?", "C12": "Recheck labs", "C14": "Mood/thinking",
 }
 SHORT_REMINDER = {
@@ -50,6 +50,11 @@ SHORT_REMINDER = {
     "DEXA_BASELINE": "DEXA scan", "DEXA_REPEAT": "Repeat DEXA", "SEMEN": "Semen test",
     "FERTILITY_REVIEW": "Course review", "TAPER_LABS": "Taper labs",
 }
+
+
+def _symptom_words():
+    from monitor import texts   # plain words load only when a screen shows them
+    return texts.SYMPTOM_WORDS
 
 
 def wrap(text, width=COLS):
@@ -161,7 +166,7 @@ class UI:
             if status:
                 self._show_message("Not saved:\n" + app.status_text(status))
             else:
-                self._show_message("Saved:\n%s\n%s" % (rules.SYMPTOM_WORDS[self.symptom], SEVERITY_WORDS[self.severity]))
+                self._show_message("Saved:\n%s\n%s" % (_symptom_words()[self.symptom], SEVERITY_WORDS[self.severity]))
         elif s == REMINDERS:
             due = app.due_reminders()
             if not due:
@@ -223,9 +228,9 @@ class UI:
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
             return out
         if s == SYMPTOM:
-            return self._list("Symptom:", list(rules.SYMPTOM_WORDS))
+            return self._list("Symptom:", list(_symptom_words()))
         if s == SEVERITY:
-            return [rules.SYMPTOM_WORDS[self.symptom][:COLS], "", "Severity:", "  < %d %s >" % (self.severity, SEVERITY_WORDS[self.severity]),
+            return [_symptom_words()[self.symptom][:COLS], "", "Severity:", "  < %d %s >" % (self.severity, SEVERITY_WORDS[self.severity]),
                     "", "B: save", "hold B: cancel"]
         if s == REMINDERS:
             due = app.due_reminders()
@@ -262,7 +267,7 @@ class UI:
             self.top = self.cursor - visible + 1
         out = [title]
         for i in range(self.top, min(len(items), self.top + visible)):
-            out.append(("> " if i == self.cursor else "  ") + items[i][:COLS - 2])
+            out.append(("> " if i == self.cursor else "  ") + items[i][:COLS - 1])
         return out
 
     def render(self):
@@ -276,9 +281,11 @@ class UI:
         d.fill(0)
         y = 0
         for line in self.lines()[:ROWS]:
-            if line.startswith("> "):
+            if line.startswith("> "):          # the cursor's line, inverted
                 d.fill_rect(0, y, 128, 8, 1)
-                d.text(line[2:COLS + 2], 8, y, 0)
+                d.text(line[2:COLS + 1], 8, y, 0)
+            elif line.startswith("  "):        # other items of a list, indented like the cursor's
+                d.text(line[2:COLS + 1], 8, y, 1)
             else:
                 d.text(line[:COLS], 0, y, 1)
             y += 8

@@ -1,0 +1,155 @@
+"""`make demo`: six months of TRT + anastrozole played into the simulated device in time warp, then the
+clinician's `e2mon --sim` pulls the log over bumble's BLE link, shows flags and reminders and draws the
+report; the device's screen is saved as a picture. Everything goes to build/demo/; it ends by itself.
+"""
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time as real_time
+
+from sim import env
+
+SCENARIO = "trt_oversuppressed"
+OUT = os.path.join(env.ROOT, "build", "demo")
+BIN = os.path.dirname(sys.executable)
+STEP_TIMEOUT = 180
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def provision(flash_dir, device_id):
+    """What `e2mon --port PORT provision` does over USB: one device key, on the device's flash and,
+    as per-role keys, in the host's key store (here a demo-only config dir)."""
+    from host_tools import host_crypto, keys
+    from monitor import protocol
+
+    device_key = host_crypto.new_device_key()
+    with open(os.path.join(flash_dir, "device.key"), "wb") as f:
+        f.write(device_key)
+    for role, code in (("clinician", protocol.ROLE_CLINICIAN), ("patient", protocol.ROLE_PATIENT)):
+        keys.save_key(device_id, role, host_crypto.role_key(device_key, code))
+
+
+def e2mon_commands():
+    from host_tools import cli
+    cli._register()
+    return set(cli.cli.commands)
+
+
+async def run_e2mon(args, env_vars):
+    """Runs the real `e2mon` CLI in its own process (it reaches the device over bumble's TCP link)."""
+    say("$ e2mon " + " ".join(args))
+    proc = await asyncio.create_subprocess_exec(os.path.join(BIN, "e2mon"), *args, env=env_vars,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), STEP_TIMEOUT)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        say("  (timed out after %d s)" % STEP_TIMEOUT)
+        return None
+    text = out.decode(errors="replace").rstrip()
+    for line in text.splitlines():
+        say("  " + line)
+    if proc.returncode:
+        say("  (exit status %d)" % proc.returncode)
+    return proc.returncode
+
+
+async def host_side(server, env_vars, commands):
+    results = {}
+    if "time-sync" in commands:
+        results["time-sync"] = await run_e2mon(["--sim", "time-sync"], env_vars)
+    for name, args in (("pull", ["--sim", "pull"]), ("alerts", ["--sim", "alerts"])):
+        if name in commands:
+            results[name] = await run_e2mon(args, env_vars)
+        else:
+            say("e2mon has no `%s` command in this tree yet: skipped" % name)
+    return results
+
+
+async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
+    from sim.serve import start_device
+    port = int(env_vars["E2MON_SIM_TRANSPORT"].rsplit(":", 1)[1])
+    server = await start_device(flash_dir, port=port, wall_seconds=wall_seconds)
+    say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
+    try:
+        results = await host_side(server, env_vars, commands)
+        server.device.press("B", hold=True)     # back to the home screen for the picture
+        await asyncio.sleep(0.2)
+        shot = server.device.screenshot(os.path.join(OUT, "device.png"))
+        screen = server.device.screen_text()
+        lines = server.device.screen_lines()
+        wdt = server.device.machine.stats["wdt_expired"]
+    finally:
+        await server.stop()
+    return results, shot, screen, lines, wdt
+
+
+def main():
+    started = real_time.monotonic()
+    if os.path.exists(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    flash_dir = os.path.join(OUT, "flash")
+    env_vars = dict(os.environ)
+    env_vars.update({"E2MON_CONFIG": os.path.join(OUT, "config"), "E2MON_NO_KEYRING": "1",
+                     "E2MON_DB": os.path.join(OUT, "e2mon.sqlite"),
+                     "E2MON_SIM_TRANSPORT": "127.0.0.1:%d" % free_port()})
+    os.environ.update({k: env_vars[k] for k in ("E2MON_CONFIG", "E2MON_NO_KEYRING", "E2MON_DB")})
+
+    from monitor import dates
+    from sim import cli
+    say("== 1. The device plays the last six months of therapy in time warp (%s)" % SCENARIO)
+    today = dates.days_from_civil(*real_time.gmtime()[:3])
+    device, player = cli.play(cli.scenario_path(SCENARIO), flash_dir, os.path.join(OUT, "screens"), echo=say,
+                              end_day=today)
+    summary = player.summary()
+    wall = device.clock.wall_seconds()
+    device_id = None
+    device.shutdown()
+    say("%d entries stored on the device, %d refused; buzzer/LED signalled on %d days"
+        % (summary["entries"], len(summary["refused"]), len(summary["signal_days"])))
+
+    from sim import radio
+    device_id = radio.DEVICE_ADDRESS
+    provision(flash_dir, device_id)
+    commands = e2mon_commands()
+    say()
+    say("== 2. The clinician's `e2mon --sim` talks to the device over BLE (bumble, TCP link)")
+    results, shot, screen, lines, wdt = asyncio.run(device_and_host(flash_dir, wall, env_vars, commands))
+
+    say()
+    say("== 3. The report")
+    report = os.path.join(OUT, "report.png")
+    if "report" in commands:
+        subprocess.run([os.path.join(BIN, "e2mon"), "report", "--out", report], env=env_vars, timeout=STEP_TIMEOUT)
+    else:
+        say("e2mon has no `report` command in this tree yet: skipped")
+    say()
+    say("The device's screen now:")
+    say(screen)
+    say("\n".join(lines))
+    say()
+    say("Written:")
+    for path in [report, shot] + summary["screenshots"]:
+        if os.path.exists(path):
+            say("  " + os.path.relpath(path, env.ROOT))
+    say("  " + os.path.relpath(os.path.join(OUT, "e2mon.sqlite"), env.ROOT) + " (the clinician's database)")
+    say("watchdog expiries: %d; demo took %.1f s" % (wdt, real_time.monotonic() - started))
+    failed = [name for name, code in results.items() if code]
+    if failed:
+        say("FAILED: e2mon %s" % ", ".join(failed))
+        return 1
+    return 0
