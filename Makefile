@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 demo: $(STAMP)
-	$(BIN)/python -m sim demo
+	$(BIN)/e2mon evaluate examples/trt_anastrozole.json
 
 clean:
 	rm -rf build $(VENV)

@@ -23,6 +23,7 @@ def _register():
 
 # Command modules, one job each; add yours here.
 COMMAND_MODULES = [
+    "cmd_evaluate",
     "cmd_deploy",
     "cmd_export",
     "cmd_device",

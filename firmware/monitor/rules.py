@@ -10,7 +10,7 @@ TE_RATIO when the goal is TRT / fertility. Text is in monitor.texts. Nothing her
 from monitor import records as R
 from monitor.dates import year_of_day
 from monitor.profile import (  # noqa: F401  (Profile and LEVELS re-exported: rules.Profile is the interface)
-    LEVEL_DISCUSS, LEVELS, P_BIRTH_YEAR, P_E2_ABOVE, P_E2_CRITICAL, P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT,
+    LEVEL_DISCUSS, LEVEL_INFO, LEVEL_OFF, LEVEL_URGENT, LEVELS, P_BIRTH_YEAR, P_E2_ABOVE, P_E2_CRITICAL, P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT,
     P_E2_BONE, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_PERSIST_DAYS, P_E2_SEVERE, P_E2_TARGET_HIGH,
     P_E2_TARGET_LOW, P_GOAL, P_HCT_HIGH, P_HCT_WARN, P_LEVELS, P_NO_LAB_DAYS, P_REMINDERS,
     P_SYMPTOM_PERSIST_DAYS, P_TE_RATIO, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, Profile,

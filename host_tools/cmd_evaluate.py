@@ -1,0 +1,127 @@
+"""`e2mon evaluate HISTORY.json [--at YYYY-MM-DD] [--json]`: a history through the device's own core.
+
+The file's entries are validated and converted by monitor.records / monitor.units, applied in date order
+to a monitor.tracker.Tracker built from the file's patient settings and profile overrides, and the
+flags and reminders at the chosen date are printed. Refused entries are listed and do not stop the rest;
+a malformed file exits non-zero with a message naming the entry and field. Without --at, the file's
+top-level "at" is used, else today.
+"""
+import datetime
+import json
+import sys
+
+import click
+
+from host_tools.history import HistoryError, build_profile, day_of, load, parse_entry
+from monitor import dates, records, rules, schedule
+from monitor.tracker import Tracker
+
+
+def evaluate(doc, at_day, name="history"):
+    """The evaluation as a plain dict (the --json output)."""
+    profile = build_profile(doc, name)
+    accepted = []
+    rejected = []
+    for index, entry in enumerate(doc["entries"]):
+        try:
+            accepted.append((parse_entry(entry, index), index))
+        except records.EntryError as exc:
+            rejected.append((index, exc.code, None))
+    accepted.sort(key=lambda item: (item[0][0], item[0][1], item[1]))
+    tracker = Tracker(profile)
+    seq = 0
+    for (day, minute, kind, code, value, flags), index in accepted:
+        status = tracker.check(kind, code, value, flags, day, minute, at_day)
+        if status:
+            rejected.append((index, status, (kind, code, value)))
+            continue
+        seq += 1
+        tracker.apply(seq, day, minute, kind, code, value, flags)
+    rejected.sort()
+    return {
+        "at": dates.format_day(at_day),
+        "flags": [flag_dict(f) for f in tracker.flags(at_day)],
+        "reminders": [reminder_dict(r) for r in tracker.reminders(at_day)],
+        "rejected": [rejection_dict(i, code, what) for i, code, what in rejected],
+    }
+
+
+def flag_dict(flag):
+    rule, level, day, value, value2, status = flag
+    out = {"rule": rules.RULES[rule], "level": rules.level_name(level), "source": rules.source(rule),
+           "date": dates.format_day(day) if day >= 0 else None,
+           "message": rules.message(rule, value, value2, status)}
+    if status & rules.STATUS_INDETERMINATE:
+        out["indeterminate"] = True
+    if status & rules.STATUS_ACKED:
+        out["acknowledged"] = True
+    return out
+
+
+def reminder_dict(reminder):
+    rid, state, due, muted = reminder
+    out = {"id": schedule.REMINDERS[rid], "state": schedule.STATES[state], "due": dates.format_day(due),
+           "text": schedule.describe(rid, state, due)}
+    if muted:
+        out["muted"] = "acknowledged" if muted == schedule.MUTED_ACK else "snoozed"
+    return out
+
+
+def rejection_dict(index, code, what):
+    message = records.error_message(code)
+    if what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
+        si = records.format_lab_si(what[1], what[2])
+        shown = records.format_value(records.KIND_LAB, what[1], what[2])
+        message += " (%s%s)" % (shown, " = " + si if si else "")
+    return {"index": index, "error": records.error_name(code), "message": message}
+
+
+def print_text(result, name):
+    click.echo("%s evaluated at %s" % (name, result["at"]))
+    click.echo("Flags:" if result["flags"] else "Flags: none")
+    for f in result["flags"]:
+        mark = " (acknowledged)" if f.get("acknowledged") else ""
+        click.echo("  [%s] %s %s%s: %s (source: %s)" % (f["level"], f["rule"], f["date"], mark, f["message"],
+                                                         f["source"]))
+    click.echo("Reminders:" if result["reminders"] else "Reminders: none")
+    for r in result["reminders"]:
+        mark = " (%s)" % r["muted"] if r.get("muted") else ""
+        click.echo("  %-8s %-16s %s%s  %s" % (r["state"], r["id"], r["due"], mark, r["text"]))
+    if result["rejected"]:
+        click.echo("Rejected entries:")
+        for r in result["rejected"]:
+            click.echo("  entry %d: %s (%s)" % (r["index"], r["message"], r["error"]))
+
+
+@click.command("evaluate")
+@click.argument("history", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--at", "at", metavar="YYYY-MM-DD", help="Evaluate as of this date (default: the file's 'at', else today).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_command(history, at, as_json):
+    """Evaluate a therapy history file offline with the device's rule core."""
+    try:
+        if history == "-":
+            text = sys.stdin.read()
+        else:
+            with open(history, encoding="utf-8") as f:
+                text = f.read()
+    except OSError as exc:
+        raise click.ClickException("cannot read %s: %s" % (history, exc.strerror)) from None
+    try:
+        doc = load(text, history)
+        if at is None:
+            at = doc.get("at")
+        if at is None:
+            at = datetime.date.today().isoformat()
+        at_day = day_of(at, "--at" if at is not doc.get("at") else "%s: field 'at'" % history)
+        result = evaluate(doc, at_day, history)
+    except HistoryError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result, indent=1, ensure_ascii=False))
+    else:
+        print_text(result, history)
+
+
+def register(cli):
+    cli.add_command(evaluate_command)
