@@ -15,6 +15,7 @@ import datetime
 import html
 import io
 import os
+import textwrap
 
 import matplotlib
 
@@ -115,12 +116,19 @@ def _dose_markers(ax, data, with_labels):
                         color=COLORS.get(drug, "#555555"))
 
 
-def _series(ax, data, code, color):
+def _series(ax, data, code, color, low=None, high=None):
     dates, values = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
         ax.plot(dates, values, marker="o", markersize=4, color=color, linewidth=1.5, gid="series",
                 label=entry.name)
+        # Results outside the band stand out (red rings) without reading numbers.
+        out = [(d, v) for d, v in zip(dates, values, strict=True)
+               if (low is not None and v < low) or (high is not None and v > high)]
+        if out:
+            ax.scatter([d for d, _ in out], [v for _, v in out], s=60, facecolors="none",
+                       edgecolors="#c0392b", linewidths=1.5, zorder=5, gid="out_of_band",
+                       label="outside target")
     else:
         ax.text(0.5, 0.5, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
                 color="#888888")
@@ -139,18 +147,18 @@ def build_figure(data):
 
     _band(ax_e2, b["e2_low"], b["e2_high"], "E2 target %g-%g" % (b["e2_low"], b["e2_high"]))
     ax_e2.axhline(b["e2_severe"], color="#b03a2e", linestyle="--", linewidth=0.8, gid="threshold")
-    _series(ax_e2, data, E2, "#6c3483")
+    _series(ax_e2, data, E2, "#6c3483", b["e2_low"], b["e2_high"])
     ax_e2.set_title("Estradiol", loc="left", fontsize=10)
     _dose_markers(ax_e2, data, True)
 
     _band(ax_tt, b["tt_low"], b["tt_high"], "TT target %g-%g" % (b["tt_low"], b["tt_high"]))
-    _series(ax_tt, data, TT, "#1f618d")
+    _series(ax_tt, data, TT, "#1f618d", b["tt_low"], b["tt_high"])
     ax_tt.set_title("Total testosterone", loc="left", fontsize=10)
     _dose_markers(ax_tt, data, False)
 
     ax_hct.axhline(b["hct_action"], color="#b03a2e", linestyle="--", linewidth=1.0, gid="threshold",
                    label="action level %g %%" % b["hct_action"])
-    _series(ax_hct, data, HCT, "#7e5109")
+    _series(ax_hct, data, HCT, "#7e5109", None, b["hct_action"] - 1e-9)
     ax_hct.set_title("Hematocrit", loc="left", fontsize=10)
     _dose_markers(ax_hct, data, False)
     for ax in (ax_e2, ax_tt, ax_hct):
@@ -159,19 +167,26 @@ def build_figure(data):
         ax_e2.set_xlim(day_date(data.first - 7), day_date(max(data.last, data.today) + 7))
 
     ax_text.axis("off")
-    lines = ["Flags (discuss with your clinician):"]
-    lines += ["  - " + t for t in data.flags] or []
-    if not data.flags:
-        lines.append("  none")
-    lines.append("Due reminders:")
-    lines += ["  - " + t for t in data.reminders]
-    if not data.reminders:
-        lines.append("  none")
-    ax_text.text(0.0, 1.0, "\n".join(lines[:14]), va="top", ha="left", fontsize=8, family="monospace",
-                 transform=ax_text.transAxes, gid="summary")
+    ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
+                 family="monospace", transform=ax_text.transAxes, gid="summary")
+    fig.subplots_adjust(top=0.93, bottom=0.02, left=0.08, right=0.97)
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
                  fontsize=11)
     return fig
+
+
+def summary_lines(data, width=150, limit=13):
+    """Flags and due reminders, wrapped to the picture's width; the rest counted, never silently cut."""
+    lines = ["Flags (discuss with your clinician):"]
+    for text in data.flags or ["none"]:
+        lines += textwrap.wrap(text, width, initial_indent="  - ", subsequent_indent="    ")
+    lines.append("Due reminders:")
+    for text in data.reminders or ["none"]:
+        lines += textwrap.wrap(text, width, initial_indent="  - ", subsequent_indent="    ")
+    if len(lines) > limit:
+        hidden = len(lines) - (limit - 1)
+        lines = lines[:limit - 1] + ["  ... %d more lines: see e2mon alerts or the HTML report" % hidden]
+    return lines
 
 
 def render(db, device_id, out_path, today=None):
