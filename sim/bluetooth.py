@@ -364,6 +364,8 @@ class BLE:
 
     def _remote_read(self, handle, bearer):
         entry = self._values[handle]
+        if not entry.attribute.permissions & att.Attribute.READABLE:
+            raise att.ATT_Error(error_code=att.ATT_READ_NOT_PERMITTED_ERROR)  # bumble leaves this to us
         if self._read_request_irq or entry.flags & _FLAG_READ_AUTHORIZED:
             # Synchronous, like ports that run the stack in the scheduler: the handler may
             # gatts_write a fresh value or deny the read with an ATT error code.
@@ -374,6 +376,8 @@ class BLE:
 
     def _remote_write(self, handle, bearer, value):
         entry = self._values[handle]
+        if not entry.attribute.permissions & att.Attribute.WRITEABLE:
+            raise att.ATT_Error(error_code=att.ATT_WRITE_NOT_PERMITTED_ERROR)
         value = bytes(value)
         if entry.append:
             entry.data = (entry.data + value)[:entry.alloc]

@@ -43,8 +43,26 @@ DEFAULT_TCP_PORT = 47212
 _LINK_LOST = hci.HCI_CONNECTION_TIMEOUT_ERROR  # what both ends report when the radio link dies
 
 
+class _Controller(Controller):
+    """bumble's virtual controller, plus the spec's answer to LE Create Connection Cancel (the
+    stock one never reports the cancelled attempt, so a timed-out connect would hang)."""
+
+    def on_hci_le_create_connection_cancel_command(self, command):
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        peer = pending.peer_address
+        event = hci.HCI_LE_Connection_Complete_Event(
+            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR, connection_handle=0,
+            role=hci.Role.CENTRAL, peer_address_type=peer.address_type, peer_address=peer,
+            connection_interval=0, peripheral_latency=0, supervision_timeout=0, central_clock_accuracy=0)
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+
 def _make_device(link, name, address):
-    controller = Controller(name, link=link)
+    controller = _Controller(name, link=link)
     device = Device(name=name, address=hci.Address(address),
                     host=Host(controller, AsyncPipeSink(controller)))
     return controller, device
@@ -69,6 +87,17 @@ async def _wait_idle(device, timeout):
     await asyncio.wait_for(idle(), timeout)
 
 
+async def _settle_and_detach(ble, timeout=5.0):
+    """Let queued radio operations finish (a command cut off mid-flight upsets bumble's host),
+    then unbind the BLE singleton."""
+    if ble is not None:
+        try:
+            await asyncio.wait_for(ble.sim_settle(), timeout)
+        except asyncio.TimeoutError:
+            pass
+    bluetooth.detach()
+
+
 class InProcessLink:
     """A device (peripheral) and a host (central) on one bumble LocalLink in this event loop."""
 
@@ -91,9 +120,7 @@ class InProcessLink:
 
     async def close(self):
         _drop_le_connections(self.central_controller)
-        if self._ble is not None:
-            await self._ble.sim_settle()
-        bluetooth.detach()
+        await _settle_and_detach(self._ble)
         self._ble = None
         for device in (self.device, self.central):
             try:
@@ -131,7 +158,7 @@ class _HostPort(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
-        self.controller = Controller("host-%d" % self.server.hosts_seen, link=self.server.link,
+        self.controller = _Controller("host-%d" % self.server.hosts_seen, link=self.server.link,
                                      host_source=self.source, host_sink=self)
         self.server.hosts_seen += 1
 
@@ -181,7 +208,7 @@ class TcpDeviceServer:
             await self._server.wait_closed()
             self._server = None
         _drop_le_connections(self.device_controller)
-        bluetooth.detach()
+        await _settle_and_detach(self._ble)
         self._ble = None
 
     async def __aenter__(self):
