@@ -6,7 +6,7 @@
     store.count_from(seq); store.replay(from_seq, fn); store.records(from_seq)
     store.acknowledge(upto_seq)                                  # host's sync mark
     store.save_snapshot(upto_seq, blob); store.load_snapshot() -> (upto_seq, blob) or None
-    store.next_seq, store.first_seq, store.acked, store.close()
+    store.next_seq, store.first_seq, store.acked, store.room(), store.close()
     state, from_snapshot = rebuild_state(store, make_state)     # snapshot + replay, or the whole log
 
 Files in the directory:
@@ -24,6 +24,8 @@ Space: reclaim removes only whole segments that the host has acknowledged and th
 snapshots cover (so the derived state can still be rebuilt); unsynced records are never evicted.
 When max_segments is reached and nothing can be reclaimed, append raises StoreFull ("storage full,
 sync now"). The device app must save a snapshot after a sync for acknowledged segments to be freed.
+room() says how many more records fit, for a "sync soon" hint before that. The file layer and the
+sync-mark/snapshot file format are in monitor.store_files.
 """
 import struct
 
@@ -241,6 +243,18 @@ class Store:
             self._counts.pop(0)
             removed += 1
         return removed
+
+    def room(self):
+        """Records that can still be appended before StoreFull (counting segments reclaim could free)."""
+        free = (self.max_segments - len(self._firsts)) * self.segment_records
+        if self._appendable and self._firsts:
+            free += self.segment_records - self._counts[-1]
+        floor = min(self.acked, self._snapshot_floor()) if len(self._firsts) > 1 else 0
+        for i in range(len(self._firsts) - 1):
+            if self._firsts[i + 1] - 1 > floor:
+                break
+            free += self.segment_records
+        return max(0, free)
 
     def _snapshot_floor(self):
         low = None

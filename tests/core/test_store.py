@@ -197,7 +197,9 @@ def test_truncated_middle_segment():
 def test_full_store_refuses_until_synced_then_reclaims_only_acknowledged():
     def check(d):
         store = Store(d, segment_records=4, max_segments=3)
+        assert store.room() == 12
         _fill(store, 12)
+        assert store.room() == 0
         try:
             store.append(*_entry(12))
             raise AssertionError("append into a full store succeeded")
@@ -211,6 +213,7 @@ def test_full_store_refuses_until_synced_then_reclaims_only_acknowledged():
         except StoreFull:
             pass
         store.save_snapshot(6, b"state-6")
+        assert store.room() == 4           # segment 1..4 is acknowledged and covered by the snapshot
         assert store.append(*_entry(12)) == 13    # only segment 1..4 (<= 6) was freed
         assert store.first_seq == 5 and store.segments == 3
         assert [r[0] for r in _all(store)] == list(range(5, 14))

