@@ -1,7 +1,8 @@
 """A small peripheral written the way firmware is written for MicroPython's `bluetooth` module (IRQ
 handler, const flags, retry on ENOMEM), used to exercise the simulator's radio.
 
-Service: TX (read, notify), RX (write), CTRL (read, write, indicate), SECRET (read, encrypted).
+Service: TX (read, notify), RX (write), CTRL (read, write, indicate; a user description
+descriptor), SECRET (read, encrypted).
 Writing b"burst <n> <size>" to RX makes the pump notify n numbered packets of <size> bytes on TX
 (uint32 sequence number first), retrying when the stack refuses with ENOMEM, as NimBLE requires.
 
@@ -45,7 +46,8 @@ _SERVICE = (
     (
         (bluetooth.UUID(TX_UUID), _FLAG_READ | _FLAG_NOTIFY),
         (bluetooth.UUID(RX_UUID), _FLAG_WRITE),
-        (bluetooth.UUID(CTRL_UUID), _FLAG_READ | _FLAG_WRITE | _FLAG_INDICATE),
+        (bluetooth.UUID(CTRL_UUID), _FLAG_READ | _FLAG_WRITE | _FLAG_INDICATE,
+         ((bluetooth.UUID(0x2901), _FLAG_READ | _FLAG_WRITE),)),
         (bluetooth.UUID(SECRET_UUID), _FLAG_READ_ENCRYPTED),
     ),
 )
@@ -57,10 +59,11 @@ class EchoPeripheral:
         self.ble = ble
         ble.active(True)
         ble.irq(self._irq)
-        ((self.tx, self.rx, self.ctrl, self.secret),) = ble.gatts_register_services((_SERVICE,))
+        ((self.tx, self.rx, self.ctrl, self.ctrl_label, self.secret),) = ble.gatts_register_services((_SERVICE,))
         ble.gatts_set_buffer(self.rx, rx_size)
         ble.gatts_write(self.tx, b"ready")
         ble.gatts_write(self.secret, b"phi")
+        ble.gatts_write(self.ctrl_label, b"control")
         self.connections = {}  # conn_handle -> peer address (bytes copy)
         self.events = []  # (event, data with memoryviews copied)
         self.writes = []

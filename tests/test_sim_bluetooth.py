@@ -62,6 +62,10 @@ def test_connect_discover_read_write_and_mtu_exchange():
                 assert tx.properties == ["read", "notify"]
                 assert [d.uuid for d in tx.descriptors] == ["00002902-0000-1000-8000-00805f9b34fb"]
                 assert service.get_characteristic(echo.RX_UUID).properties == ["write"]
+                # NimBLE's handle order: value, its CCCD, then the characteristic's own descriptors.
+                ctrl = service.get_characteristic(echo.CTRL_UUID)
+                assert ctrl.handle == device.ctrl and device.ctrl_label == device.ctrl + 2
+                assert [d.handle for d in ctrl.descriptors] == [device.ctrl + 1, device.ctrl + 2]
                 assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"ready")
                 await client.write_gatt_char(echo.RX_UUID, b"hello device", response=True)
                 await settle(lambda: device.writes)
