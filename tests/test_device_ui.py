@@ -1,0 +1,115 @@
+"""The patient's interface and the event loop, on the simulated board: buttons through their pins and the
+firmware's debouncer, the screen through the SSD1306 on the I2C bus."""
+import asyncio
+
+import pytest
+
+from sim import env
+
+env.install()
+
+from sim.device import SimDevice  # noqa: E402
+from monitor import records, schedule  # noqa: E402
+
+DAY = 9800
+
+
+@pytest.fixture
+def device(tmp_path):
+    dev = SimDevice(str(tmp_path / "flash"))
+    dev.boot()
+    yield dev
+    dev.shutdown()
+
+
+def test_home_says_set_time_until_the_clock_is_set(device):
+    assert device.screen_lines()[0] == "SET TIME"
+    device.press_sequence("B")        # Log symptom without a clock
+    assert "Clock not set" in " ".join(device.screen_lines())
+    assert device.app.store.next_seq == 1
+    device.set_clock(DAY, 600)
+    device.press("B", hold=True)
+    assert device.screen_lines()[0] == "2026-10-31"
+
+
+def test_log_a_symptom_with_severity_in_five_presses(device):
+    device.set_clock(DAY, 600)
+    device.press_sequence("B C B C B")      # Log symptom, low libido, severity 1 -> 2, save
+    assert device.screen_lines()[:3] == ["Saved:", "low libido", "moderate"]
+    last = list(device.app.store.records(1))[-1]
+    assert last[3:6] == (records.KIND_SYMPTOM, records.S_LIBIDO, 2)
+    assert last[1:3] == (DAY, 600)
+
+
+def test_a_short_press_is_not_a_hold_and_a_hold_goes_home(device):
+    device.set_clock(DAY, 600)
+    assert device.press("C") == (2, 0)       # BUTTON_C, PRESS
+    device.press_sequence("B")               # Reminders screen
+    assert device.screen_lines()[0] in ("Due:", "Reminders")
+    assert device.press("B", hold=True) == (1, 1)   # BUTTON_B, HOLD
+    assert device.screen_lines()[2] == "> Log symptom"
+
+
+def test_reminder_acknowledged_from_the_buttons(device):
+    device.set_clock(DAY - 30, 600)
+    device.app.submit_entry(records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0, DAY - 30, 600)
+    device.set_clock(DAY, 600)
+    due = device.app.due_reminders()
+    assert [r[schedule.M_ID] for r in due] == [schedule.M_RECHECK]
+    fresh = device.runner.check_reminders()
+    assert fresh == [schedule.M_RECHECK] and device.runner.check_reminders() == []   # one signal per cycle
+    device.press_sequence("B! C B")          # Reminders
+    assert device.screen_lines()[:2] == ["Due:", "> E2+T recheck"]
+    device.press_sequence("B B")             # the reminder, then "Done"
+    assert "Marked done" in " ".join(device.screen_lines())
+    assert device.app.due_reminders() == []
+    last = list(device.app.store.records(1))[-1]
+    assert last[3:6] == (records.KIND_EVENT, records.EVENT_ACK, schedule.M_RECHECK)
+
+
+def test_flags_in_plain_words_with_their_source(device):
+    device.set_clock(DAY, 600)
+    device.app.submit_entry(records.KIND_LAB, records.A_HCT, 548, 0, DAY, 600)
+    device.press_sequence("B! C C B")        # Flags
+    assert device.screen_lines()[:2] == ["Flags:", "> !Hematocrit"]
+    device.press_sequence("B")
+    text = " ".join(device.screen_lines())
+    for _step in range(6):
+        device.press("C")
+        text += " " + " ".join(device.screen_lines())
+    assert "54.8 %" in text and "clinician" in text and "Source:" in text
+    assert "dose" not in text.lower()
+
+
+def test_status_screen_shows_clock_sync_and_battery(device):
+    device.set_clock(DAY, 600)
+    device.press_sequence("B! C C C B")
+    lines = device.screen_lines()
+    assert lines[0] == "Clock: set" and lines[2] == "Sync: never"
+    assert lines[-1].startswith("Battery: ") and lines[-1].endswith("%")
+
+
+def test_safe_mode_when_a_button_is_held_at_boot(tmp_path):
+    dev = SimDevice(str(tmp_path / "flash"))
+    assert dev.boot(hold="A") is None and dev.safe_mode
+    assert dev.app is None
+
+
+def test_event_loop_feeds_the_watchdog_and_sleeps_with_the_screen_off(device):
+    device.set_clock(DAY, 600)
+    runner = device.runner
+    machine = device.machine
+
+    async def run_a_while():
+        task = asyncio.create_task(runner.main())
+        await asyncio.sleep(0.3)
+        device.clock.warp(31)                 # past the screen timeout, across the ticks_ms wrap
+        await asyncio.sleep(0.6)
+        runner.running = False
+        await asyncio.wait_for(task, 3)
+
+    asyncio.run(run_a_while())
+    assert machine.stats["wdt_feeds"] >= 1 and machine.stats["wdt_expired"] == 0
+    assert not runner.screen_on and not device.oled.on
+    assert machine.stats["lightsleep_calls"] >= 1 and runner.sleeps >= 1
+    assert runner.reminder_checks >= 1
