@@ -5,7 +5,6 @@ report; the device's screen is saved as a picture. Everything goes to build/demo
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time as real_time
@@ -20,12 +19,6 @@ STEP_TIMEOUT = 180
 
 def say(text=""):
     print(text, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def provision(flash_dir, device_id):
@@ -81,8 +74,8 @@ async def host_side(server, env_vars, commands):
 
 async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
     from sim.serve import start_device
-    port = int(env_vars["E2MON_SIM_TRANSPORT"].rsplit(":", 1)[1])
-    server = await start_device(flash_dir, port=port, wall_seconds=wall_seconds)
+    server = await start_device(flash_dir, port=0, wall_seconds=wall_seconds)
+    env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
     say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
     try:
         results = await host_side(server, env_vars, commands)
@@ -105,8 +98,7 @@ def main():
     flash_dir = os.path.join(OUT, "flash")
     env_vars = dict(os.environ)
     env_vars.update({"E2MON_CONFIG": os.path.join(OUT, "config"), "E2MON_NO_KEYRING": "1",
-                     "E2MON_DB": os.path.join(OUT, "e2mon.sqlite"),
-                     "E2MON_SIM_TRANSPORT": "127.0.0.1:%d" % free_port()})
+                     "E2MON_DB": os.path.join(OUT, "e2mon.sqlite")})
     os.environ.update({k: env_vars[k] for k in ("E2MON_CONFIG", "E2MON_NO_KEYRING", "E2MON_DB")})
 
     from monitor import dates

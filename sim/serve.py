@@ -17,6 +17,7 @@ class DeviceServer:
         self.device = device
         self.runner = device.runner
         self.radio_server = radio_server
+        self.port = radio_server.port
         self.task = task
 
     async def stop(self):
@@ -30,7 +31,8 @@ class DeviceServer:
 
 
 async def start_device(flash_dir, port=None, wall_seconds=None):
-    """Boots the simulated device with BLE on bumble's TCP link and starts its event loop."""
+    """Boots the simulated device with BLE on bumble's TCP link and starts its event loop (port 0: any free
+    port, read back from .port)."""
     from sim import radio
     from sim.device import SimDevice
 
@@ -79,8 +81,8 @@ async def serve_async(args):
     stop = asyncio.Event()
     if not args.no_keyboard and sys.stdin.isatty():
         asyncio.get_running_loop().add_reader(sys.stdin, _keyboard, server, stop)
-    print("e2mon simulator: device %s advertising on bumble's TCP link; flash in %s"
-          % (server.device.board.NAME, args.flash))
+    print("e2mon simulator: device %s advertising on bumble's TCP link (port %d); flash in %s"
+          % (server.device.board.NAME, server.port, args.flash))
     print("waiting for `e2mon --sim ...`  (keys: a/b/c press, A/B/C hold, s screen, q quit)")
     print(server.device.screen_text())
     try:
