@@ -5,6 +5,7 @@ does its job through H3's DeviceLink and ends with one clear line on failure.
 """
 import asyncio
 import datetime
+import os
 
 import click
 
@@ -82,7 +83,7 @@ def provision_cmd(settings, device, birth_year, goal):
     if goal is not None:
         _set_profile_value(profile, "GOAL", records.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
-    emit(settings, result, ["provisioned %s: key stored in %s" % (result["device_id"], result["key_store"]),
+    emit(settings, result, ["provisioned %s: keys stored in %s" % (result["device_id"], result["key_store"]),
                             "clock set to %s, default profile sent (%d bytes)"
                             % (result["clock"], result["profile_bytes"])])
 
@@ -115,6 +116,8 @@ async def _provision(settings, device_id, profile):
         blob = profile.encode()
         await link.set_profile(blob)
         await link.close()
+    if where != "keyring":
+        where = os.path.dirname(where)
     return {"device_id": device_id, "key_store": where, "clock": now.isoformat(sep=" "),
             "profile_bytes": len(blob)}
 

@@ -1,0 +1,260 @@
+"""The e2mon CLI against the simulated device over bumble's TCP link (`--sim`), through click's
+CliRunner in this process and once as a real subprocess. The device runs the real firmware app,
+store and GATT service in its own process (tests/cli_sim_device.py)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from fhir.resources.R4B.bundle import Bundle
+
+from host_tools import cli as cli_module
+from host_tools import host_crypto, keys
+from host_tools.db import HostDB
+from host_tools.device_link import role_code
+from monitor import records
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = sys.executable
+DEVICE = "C0:E2:00:00:00:01"   # sim.radio.DEVICE_ADDRESS
+KEY = bytes(range(32))
+SEED = 300
+
+
+class SimDevice:
+    def __init__(self, flash, key_hex="-", seed=0, serial=False):
+        args = [PYTHON, os.path.join(ROOT, "tests", "cli_sim_device.py"), flash, key_hex, str(seed)]
+        self.proc = subprocess.Popen(args + (["--serial"] if serial else []), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.port = int(self._line("port"))
+        self.serial = self._line("serial") if serial else None
+
+    def _line(self, name):
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == name, "device did not start: %r" % line
+        return line[1]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def host_env(tmp, port):
+    return {"E2MON_CONFIG": str(tmp / "config"), "E2MON_NO_KEYRING": "1", "E2MON_DB": str(tmp / "host.sqlite"),
+            "E2MON_SIM_TRANSPORT": "127.0.0.1:%d" % port}
+
+
+def save_keys(env, key=KEY):
+    old = os.environ.get("E2MON_CONFIG")
+    os.environ["E2MON_CONFIG"] = env["E2MON_CONFIG"]
+    try:
+        for role in ("clinician", "patient"):
+            keys.save_key(DEVICE, role, host_crypto.role_key(key, role_code(role)))
+    finally:
+        if old is None:
+            del os.environ["E2MON_CONFIG"]
+        else:
+            os.environ["E2MON_CONFIG"] = old
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli_sim")
+    device = SimDevice(str(tmp / "flash"), KEY.hex(), SEED)
+    env = host_env(tmp, device.port)
+    env["E2MON_NO_KEYRING"] = "1"
+    save_keys(env)
+    yield env
+    device.stop()
+
+
+def e2mon(env, *args):
+    cli_module._register()
+    result = CliRunner().invoke(cli_module.cli, ["--sim"] + list(args), env=env, catch_exceptions=False)
+    return result
+
+
+def one_error_line(result):
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_pull_is_incremental_and_never_duplicates(sim):
+    assert e2mon(sim, "time", "sync").exit_code == 0
+    first = e2mon(sim, "--json", "pull")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert data["device_id"] == DEVICE and data["new"] >= SEED
+    again = json.loads(e2mon(sim, "--json", "pull").output)
+    # Only what the device logged since (its sync mark event) comes back.
+    assert again["new"] <= 2 and again["total_on_host"] == data["total_on_host"] + again["new"]
+    with HostDB(sim["E2MON_DB"]) as db:
+        seqs = [r[0] for r in db.records(DEVICE)]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))   # no gap, no duplicate
+        symptoms = [r for r in db.records(DEVICE, records.KIND_SYMPTOM)]
+        assert symptoms[5][3:6] == (records.KIND_SYMPTOM, 5, 1)
+
+
+def test_push_validates_in_plain_words_then_stores(sim):
+    e2mon(sim, "time", "sync")
+    bad_unit = e2mon(sim, "push", "lab", "E2", "38", "ng/dL")
+    assert bad_unit.exit_code == 6
+    assert "not accepted" in one_error_line(bad_unit) and "pg/mL, pmol/L" in bad_unit.output
+    unusual = e2mon(sim, "push", "lab", "E2", "350", "pg/mL")
+    assert unusual.exit_code == 6 and "--confirm" in one_error_line(unusual)
+    assert "pmol/L" in unusual.output   # shown back in both units
+    unknown = e2mon(sim, "push", "symptom", "ITCH", "2")
+    assert unknown.exit_code == 6 and "JOINT" in one_error_line(unknown)
+    ok = e2mon(sim, "--json", "push", "lab", "E2", "150", "pmol/L", "--method", "LC-MS/MS")
+    assert ok.exit_code == 0, ok.output
+    pushed = json.loads(ok.output)
+    assert pushed["value"] == 409 and pushed["flags"] & records.FLAG_SI
+    e2mon(sim, "pull")
+    with HostDB(sim["E2MON_DB"]) as db:
+        stored = [r for r in db.records(DEVICE) if r[0] == pushed["seq"]]
+        assert stored and stored[0][3:6] == (records.KIND_LAB, records.A_E2, 409)
+
+
+def test_alerts_and_reminders_in_plain_words(sim):
+    e2mon(sim, "time", "sync")
+    assert e2mon(sim, "push", "lab", "E2", "8", "pg/mL", "--method", "LC-MS/MS").exit_code == 0
+    result = e2mon(sim, "--json", "alerts")
+    assert result.exit_code == 0, result.output
+    flags = json.loads(result.output)["flags"]
+    critical = [f for f in flags if f["rule"] == "E2_CRITICAL"]
+    assert critical and "8 pg/mL" in critical[0]["text"] and critical[0]["source"] == "004"
+    assert all("clinician" in f["text"] for f in flags)
+    text = e2mon(sim, "alerts").output
+    assert "E2_CRITICAL" in text and "Due reminders:" in text
+    everything = json.loads(e2mon(sim, "--json", "reminders", "--all").output)
+    assert {r["state"] for r in everything} <= {"upcoming", "due", "overdue", "done"}
+    assert all(r["source"] for r in everything)
+
+
+def test_profile_show_set_and_a_bad_file_sends_nothing(sim, tmp_path):
+    shown = e2mon(sim, "profile", "show")
+    assert shown.exit_code == 0 and "E2_TARGET_LOW = 20 pg/mL" in shown.output
+    edited = tmp_path / "clinic.profile"
+    edited.write_text(shown.output.replace("E2_TARGET_LOW = 20 pg/mL", "E2_TARGET_LOW = 22 pg/mL"))
+    assert e2mon(sim, "profile", "set", str(edited)).exit_code == 0
+    assert "E2_TARGET_LOW = 22 pg/mL" in e2mon(sim, "profile", "show").output
+    bad = tmp_path / "bad.profile"
+    bad.write_text("E2_TARGET_LOW = 18 pg/mL\nE2_LOW = 5 kg\n")
+    result = e2mon(sim, "profile", "set", str(bad))
+    assert result.exit_code == 6
+    assert "line 2" in one_error_line(result) and "nothing was sent" in result.output
+    assert "E2_TARGET_LOW = 22 pg/mL" in e2mon(sim, "profile", "show").output
+
+
+def test_export_fhir_after_pull_validates(sim, tmp_path):
+    e2mon(sim, "time", "sync")
+    e2mon(sim, "push", "lab", "HCT", "0.47", "L/L")
+    e2mon(sim, "pull")
+    out = tmp_path / "bundle.json"
+    result = e2mon(sim, "export", "--format", "fhir", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    bundle = Bundle.model_validate_json(out.read_text())
+    hct = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
+           and e.resource.code.coding[0].code == "4544-3"]
+    assert hct and str(hct[-1].valueQuantity.value) == "47" and hct[-1].valueQuantity.code == "%"
+
+
+def test_wrong_key_is_one_clear_line(sim, tmp_path):
+    env = dict(sim, E2MON_CONFIG=str(tmp_path / "other"))
+    save_keys(env, key=bytes(32))
+    result = e2mon(env, "pull")
+    assert result.exit_code == 4
+    assert "provision" in one_error_line(result)
+    missing = e2mon(dict(sim, E2MON_CONFIG=str(tmp_path / "none")), "alerts")
+    assert missing.exit_code == 4 and "no clinician key" in one_error_line(missing)
+
+
+def test_simulator_not_running(tmp_path):
+    env = host_env(tmp_path, 9)   # nothing listens on port 9
+    result = e2mon(env, "pull")
+    assert result.exit_code == 3
+    assert "python -m sim serve" in one_error_line(result)
+
+
+def test_real_subprocess_pull_json(sim):
+    done = subprocess.run([os.path.join(os.path.dirname(PYTHON), "e2mon"), "--sim", "--json", "pull"],
+                          env=dict(os.environ, **sim), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["device_id"] == DEVICE
+    bad = subprocess.run([os.path.join(os.path.dirname(PYTHON), "e2mon"), "--sim", "push", "dose",
+                          "anastrozole", "50", "mg"], env=dict(os.environ, **sim), capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 6
+    assert bad.stderr.strip().count("\n") == 0 and bad.stderr.startswith("Error: ")
+
+
+def test_provision_over_usb_then_ble(tmp_path):
+    device = SimDevice(str(tmp_path / "flash"), "-", 20, serial=True)
+    try:
+        env = host_env(tmp_path, device.port)
+        refused = e2mon(env, "pull")
+        assert refused.exit_code == 4   # no key on the host yet
+        result = e2mon(env, "--port", device.serial, "--json", "provision", "--goal", "fertility")
+        assert result.exit_code == 0, result.output
+        info = json.loads(result.output)
+        assert info["device_id"] == DEVICE
+        key_file = tmp_path / "config" / "e2mon" / "keys" / ("%s.clinician.key" % DEVICE.replace(":", "-"))
+        assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        pulled = e2mon(env, "--json", "pull")
+        assert pulled.exit_code == 0, pulled.output
+        assert json.loads(pulled.output)["new"] >= 20
+        assert "GOAL = fertility" in e2mon(env, "profile", "show").output
+        assert "not set" not in e2mon(env, "time", "show").output
+    finally:
+        device.stop()
+
+
+def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypatch):
+    from host_tools import cmd_device
+    from host_tools import db as db_module
+
+    flash = str(tmp_path / "flash")
+    device = SimDevice(flash, KEY.hex(), 3000)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    monkeypatch.setattr(cmd_device, "STORE_BATCH", 200)
+    real_store = db_module.HostDB.store_records
+    calls = []
+
+    def store_then_lose_the_device(self, device_id, rows):
+        added = real_store(self, device_id, rows)
+        calls.append(added)
+        if len(calls) == 2:
+            device.kill()   # the radio link dies mid-pull
+        return added
+
+    monkeypatch.setattr(db_module.HostDB, "store_records", store_then_lose_the_device)
+    result = e2mon(env, "pull")
+    assert result.exit_code == 5, result.output
+    assert "rerun" in one_error_line(result)
+    with HostDB(env["E2MON_DB"]) as db:
+        seqs = [r[0] for r in db.records(DEVICE)]
+    assert 400 <= len(seqs) < 3000 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))   # no gap
+    monkeypatch.setattr(db_module.HostDB, "store_records", real_store)
+    device = SimDevice(flash, KEY.hex(), 0)     # the same flash: the log survived
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        resumed = e2mon(env, "--json", "pull")
+        assert resumed.exit_code == 0, resumed.output
+        assert json.loads(resumed.output)["new"] == 3000 - len(seqs)
+        with HostDB(env["E2MON_DB"]) as db:
+            assert [r[0] for r in db.records(DEVICE)][:3000] == list(range(seqs[0], seqs[0] + 3000))
+    finally:
+        device.stop()
