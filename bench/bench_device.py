@@ -39,7 +39,7 @@ def compile_bytecode(out_dir):
 def run_upy(mpy_dir, heap, entries=ENTRIES):
     """Returns (figures dict or None, error text)."""
     work = tempfile.mkdtemp(prefix="e2mon-upy-")
-    env = dict(os.environ, MICROPYPATH=mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
+    env = dict(os.environ, MICROPYPATH=".frozen:" + mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
     try:
         proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
                                os.path.join(ROOT, "bench", "upy_device_heap.py"), str(entries), work + "/flash"],
