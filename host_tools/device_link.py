@@ -16,11 +16,15 @@ Record tuples are monitor.records.unpack_record's (seq, day, minute, kind, code,
 A pull cut by a lost link raises LinkLost; what on_batch already received is whole and in order,
 so the caller resumes with pull(last stored + 1): no duplicate, no gap.
 Every refusal raises DeviceError with the device's code and its plain text (monitor.protocol).
+
+Provisioning is USB only (physical access): `provision_over_serial(port, device_key)` with a pyserial-like
+port (`write(bytes)`, `read(n)` returning b"" on timeout) sends the key in a COBS packet (monitor.framing).
 """
+import time
 import asyncio
 import inspect
 
-from monitor import dates, protocol, protocol_text, records
+from monitor import dates, framing, protocol, protocol_text, records
 from monitor.session import SessionError
 
 from host_tools import host_crypto
@@ -340,3 +344,20 @@ class DeviceLink:
         async with self._lock:
             payload = await self._get_blob(protocol.CH_ALERTS)
         return protocol.decode_alerts(payload)
+
+
+def provision_over_serial(port, device_key, timeout=5.0):
+    """Sets the device's key over USB serial; raises DeviceError if the device refuses it."""
+    device_key = bytes(device_key)
+    if len(device_key) != host_crypto.spec.KEY_SIZE:
+        raise ValueError("device key must be %d bytes" % host_crypto.spec.KEY_SIZE)
+    port.write(framing.packet(protocol.CH_PROVISION, device_key))
+    reader = framing.FrameReader()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for channel, frame in reader.feed(port.read(64) or b""):
+            if channel == protocol.CH_PROVISION and frame == bytes((protocol.STATUS_OK,)):
+                return
+            if channel == protocol.CH_AUTH and len(frame) == 2 and frame[0] == protocol.AUTH_REFUSED:
+                raise DeviceError(frame[1], "provisioning")
+    raise TimeoutError("device did not confirm the key")

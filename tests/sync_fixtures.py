@@ -121,3 +121,84 @@ async def session(link, role="clinician", key=DEVICE_KEY, mtu=247, open_session=
 
 def run(coro, timeout=120):
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def chaos_campaign(runs, seed=1, initial=400, mtu=247, stack="nimble"):
+    """Pulls cut by forced radio disconnects at random points, each resumed with ">= last + 1".
+
+    Between runs the device log grows (new entries), so every pull is incremental. Returns the figures
+    {runs, duplicates, gaps, interrupted, records, device_records} after a final uninterrupted pull; the
+    host copy is then compared with the device log record for record."""
+    import random
+    import tempfile
+
+    from host_tools.device_link import DeviceError, LinkLost
+
+    rng = random.Random(seed)
+    app = SyncApp(tempfile.mkdtemp(prefix="e2mon-chaos-"), segment_records=64)
+    fill(app, initial)
+    host = {}
+    duplicates = 0
+    interrupted = 0
+
+    def store_batch(batch):
+        nonlocal duplicates
+        for record in batch:
+            if record[0] in host:
+                duplicates += 1
+            host[record[0]] = record
+
+    async with device_and_link(app, stack=stack) as (link, _service):
+        for run_index in range(runs + 1):
+            final = run_index == runs
+            if not final:
+                fill(app, rng.randint(0, 60), start_day=TODAY - 200 + run_index)
+            # where to cut: -1 during the handshake, 0 before the pull, k after k records notifications
+            pending = app.store.next_seq - 1 - (max(host) if host else 0)
+            cut_at = None if final else rng.randint(-1, (pending + 13) // 14)
+            async with link.client(mtu=mtu) as client:
+                dl = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, 1), "clinician")
+                received = [0]
+                dropper = None
+
+                async def on_batch(batch, received=received, cut_at=cut_at):
+                    store_batch(batch)
+                    received[0] += 1
+                    if cut_at is not None and received[0] == cut_at:
+                        await link.drop_connection()
+
+                try:
+                    if cut_at == -1:
+                        dropper = asyncio.ensure_future(link.drop_connection())
+                    await dl.open_session()
+                    if cut_at == 0:
+                        await link.drop_connection()
+                    start = max(host) + 1 if host else 0
+                    result = await dl.pull(start, on_batch)
+                    if result.count:
+                        await dl.acknowledge(result.last_seq)
+                except Exception as exc:  # noqa: BLE001 - whatever the cut raised, judged below
+                    # The cut may hit bleak mid-write (its own error) or our link mid-wait (LinkLost);
+                    # anything while the link is still up is a real failure.
+                    if final or (client.is_connected and not isinstance(exc, (LinkLost, DeviceError))):
+                        raise
+                    interrupted += 1
+                if dropper is not None:
+                    await dropper
+    device = device_log(app)
+    device_seqs = [r[0] for r in device]
+    first_kept = device_seqs[0] if device_seqs else 1
+    # Acknowledged segments may be reclaimed on the device: compare the part both still hold,
+    # and check the host holds every record number from 1 to the newest.
+    host_seqs = sorted(host)
+    gaps = 0
+    expected = 1
+    for seq in host_seqs:
+        if seq != expected:
+            gaps += seq - expected
+        expected = seq + 1
+    gaps += max(0, app.store.next_seq - expected)
+    mismatched = sum(1 for r in device if host.get(r[0]) != r)
+    return {"runs": runs, "duplicates": duplicates, "gaps": gaps, "interrupted": interrupted,
+            "records": len(host), "device_records": app.store.next_seq - 1,
+            "mismatched": mismatched, "first_kept": first_kept}

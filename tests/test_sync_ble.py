@@ -1,0 +1,210 @@
+"""End to end through bleak's BleakClient API, the sim's bumble link and the firmware's own BleService
+on the real Store: USB provisioning, sessions, entries, a 10,000-record pull, resume after forced
+disconnects (200 runs), abort, time set, profile and alerts, link-layer security option."""
+import datetime
+import os
+import socket
+import tempfile
+import threading
+
+import pytest
+from bleak.exc import BleakError
+
+from sync_fixtures import (DEVICE_KEY, TODAY, SyncApp, chaos_campaign, device_and_link, device_log, fill,
+                           run, session)
+from monitor import framing, protocol, records, session as device_session
+from monitor.endpoint import Endpoint
+from host_tools.device_link import DeviceError, provision_over_serial
+
+
+class _SocketPort:
+    """A pyserial-like port on one end of an OS socket pair (read times out with b"")."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        sock.settimeout(0.05)
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def read(self, n):
+        try:
+            return self.sock.recv(n)
+        except (TimeoutError, socket.timeout):
+            return b""
+
+
+def _usb_device(app, key_path, stop):
+    """The device's USB side: framing.serve_serial on an Endpoint that may set the key."""
+    host_sock, device_sock = socket.socketpair()
+    port = _SocketPort(device_sock)
+    endpoint = Endpoint(app, device_session.load_key(key_path), os.urandom, allow_provision=True,
+                        key_path=key_path)
+    endpoint.connected(512)
+    reader = framing.FrameReader()
+
+    def loop():
+        while not stop.is_set():
+            framing.serve_serial(endpoint, reader, lambda: port.read(256), port.write)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return _SocketPort(host_sock), thread
+
+
+def test_provision_over_usb_then_session_over_ble():
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 20)
+    key_path = os.path.join(app.data_dir, "device.key")
+
+    async def main():
+        async with device_and_link(app, key=None) as (link, _service):
+            async with session(link, open_session=False) as dl:
+                with pytest.raises(DeviceError) as refused:
+                    await dl.open_session()
+                assert refused.value.code == protocol.ERR_NOT_PROVISIONED
+            stop = threading.Event()
+            port, thread = _usb_device(app, key_path, stop)
+            try:
+                provision_over_serial(port, DEVICE_KEY)
+            finally:
+                stop.set()
+                thread.join()
+            assert device_session.load_key(key_path) == DEVICE_KEY
+            async with session(link) as dl:    # the BLE side picks the key up at the next connection
+                assert await dl.count(0) == 20
+    run(main())
+
+
+def test_push_entries_pull_10k_time_profile_alerts():
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 10_000)
+
+    async def main():
+        async with device_and_link(app) as (link, service):
+            async with session(link, role="patient") as dl:
+                with pytest.raises(DeviceError) as unset:
+                    await dl.push_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 600)
+                assert unset.value.code == protocol.ERR_CLOCK_UNSET
+                assert await dl.set_time(datetime.datetime(2026, 10, 31, 12, 30, 5)) == (TODAY, 750, 5)
+                assert app.clock == (TODAY, 750, 5)
+                seq = await dl.push_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 600)
+                assert seq == 10_001
+                with pytest.raises(DeviceError) as bad:   # severity 9 is not a symptom score
+                    await dl.push_entry(records.KIND_SYMPTOM, 0, 9, 0, TODAY, 600)
+                assert bad.value.code not in (0, protocol.ERR_BAD_LENGTH)
+                assert app.store.next_seq == 10_002
+                flags, reminders = await dl.alerts()
+                assert [tuple(f) for f in flags] == [tuple(f) for f in app.flags]
+                assert [tuple(r) for r in reminders] == [tuple(r) for r in app.reminders]
+                assert await dl.get_profile() == app.profile
+            async with session(link) as dl:
+                assert await dl.count(0) == 10_001
+                assert await dl.count(9_990) == 12
+                got = []
+                notifications = service.notifications
+                result = await dl.pull(0, got.extend)
+                assert (result.count, result.first_seq, result.last_seq) == (10_001, 1, 10_001)
+                assert got == device_log(app)
+                # 14 records per notification at MTU 247, plus the completion indication
+                assert service.notifications - notifications == -(-10_001 // 14) + 1
+                await dl.acknowledge(result.last_seq)
+                assert app.acked == 10_001
+                # incremental: nothing new, then exactly the new records
+                assert (await dl.pull(result.last_seq + 1, got.extend)).count == 0
+                fill(app, 10)
+                again = await dl.pull(result.last_seq + 1, got.extend)
+                assert (again.count, again.first_seq) == (10, 10_002)
+                assert got == device_log(app)
+                new_profile = b"profile v2 " + bytes(range(256)) * 2
+                await dl.set_profile(new_profile)
+                assert app.profile == new_profile and await dl.get_profile() == new_profile
+                with pytest.raises(DeviceError):          # the app's own validation refuses it
+                    await dl.set_profile(b"not a profile")
+                assert app.profile == new_profile
+    run(main(), timeout=180)
+
+
+def test_abort_stops_a_pull_and_the_session_goes_on():
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 3000)
+
+    async def main():
+        async with device_and_link(app) as (link, _service):
+            async with session(link) as dl:
+                got = []
+
+                async def on_batch(batch):
+                    got.extend(batch)
+                    if len(got) == 14 * 3:
+                        await dl.abort()
+
+                result = await dl.pull(0, on_batch)
+                assert result.aborted and 42 <= result.count < 3000
+                assert [r[0] for r in got] == list(range(1, result.count + 1))
+                rest = await dl.pull(result.last_seq + 1, got.extend)
+                assert not rest.aborted and got == device_log(app)
+    run(main())
+
+
+def test_resume_after_forced_disconnects_200_runs():
+    figures = run(chaos_campaign(200, seed=20261121), timeout=600)
+    assert figures["runs"] == 200
+    assert figures["interrupted"] >= 150           # most runs really were cut
+    assert figures["duplicates"] == 0
+    assert figures["gaps"] == 0
+    assert figures["mismatched"] == 0
+    assert figures["records"] == figures["device_records"]
+
+
+@pytest.mark.parametrize("stack", ["btstack"])
+def test_pull_on_the_btstack_profile(stack):
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 2000)
+
+    async def main():
+        async with device_and_link(app, stack=stack) as (link, _service):
+            async with session(link) as dl:
+                got = []
+                await dl.pull(0, got.extend)
+                assert got == device_log(app)
+    run(main())
+
+
+def test_small_mtu_gets_fewer_records_per_notification_and_the_same_log():
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 200)
+
+    async def main():
+        async with device_and_link(app) as (link, service):
+            async with session(link, mtu=100) as dl:
+                got = []
+                before = service.notifications
+                await dl.pull(0, got.extend)
+                assert got == device_log(app)
+                per = protocol.records_per_frame(100, device_session.FRAME_OVERHEAD, records.RECORD_SIZE)
+                assert per == 5 and service.notifications - before == 200 // per + 1
+            async with session(link, mtu=23, open_session=False) as dl:
+                with pytest.raises(DeviceError) as small:
+                    await dl.open_session()
+                assert small.value.code == protocol.ERR_MTU
+    run(main())
+
+
+def test_secure_link_option_refuses_unpaired_writes_and_works_bonded():
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 30)
+
+    async def main():
+        async with device_and_link(app, secure_link=True) as (link, _service):
+            async with session(link, open_session=False) as dl:
+                with pytest.raises(BleakError):
+                    await dl.open_session()      # ATT: insufficient encryption
+            async with link.client() as client:
+                await client.pair()
+                from host_tools import host_crypto
+                from host_tools.device_link import DeviceLink
+                dl = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, 1), "clinician")
+                await dl.open_session()
+                assert await dl.count(0) == 30
+    run(main())
