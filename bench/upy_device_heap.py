@@ -3,7 +3,8 @@
 # takes N entries, and a loopback central pulls every record over the GATT service with a real session.
 # Heap in use is sampled (after a collection) at boot, after the entries, while every notification of the
 # pull is in flight, and after a reboot that restores the state from the snapshot.
-# Usage: micropython upy_device_heap.py N DIR ; prints one line "FIGURES {json}".
+# Usage: micropython upy_device_heap.py N DIR [reboot] ; prints one line "FIGURES {json}".
+# With "reboot", only boots from DIR's existing log and snapshot (a fresh process, like a power cycle).
 import gc
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp/e2mon-upy-bench"
+REBOOT = len(sys.argv) > 3 and sys.argv[3] == "reboot"
 KEY = bytes(range(32))
 TODAY = 9800
 
@@ -34,8 +36,9 @@ def wipe(path):
     os.rmdir(path)
 
 
-wipe(DIR)
-os.mkdir(DIR)
+if not REBOOT:
+    wipe(DIR)
+    os.mkdir(DIR)
 base = heap()
 
 from monitor import protocol, records, session  # noqa: E402
@@ -57,6 +60,12 @@ def boot():
 
 
 app, svc = boot()
+if REBOOT:
+    after_reboot = heap()
+    print("FIGURES " + json.dumps({"upy_heap_after_reboot_bytes": after_reboot,
+                                   "upy_reboot_records": app.tracker.last_seq}))
+    wipe(DIR)
+    sys.exit(0)
 app.set_clock(TODAY, 600, 0)
 after_boot = heap()
 
@@ -155,24 +164,14 @@ assert pulled == stored, (pulled, stored)
 peak_pull = peak[0]
 ble.sim_disconnect()
 
-# -- reboot: state restored from the snapshot plus the records after it ------------------------------------
 app.save_snapshot()
 app.store.close()
-ble.on_notify = None
-ble.irq(None)
-bluetooth.BLE._singleton = None
-app = svc = ble = out = inp = inbox = handles = channel_of = None
-app, svc = boot()
-after_reboot = heap()
-assert app.store.next_seq - 1 == stored
 
 print("FIGURES " + json.dumps({
     "upy_heap_after_boot_bytes": after_boot,
     "upy_heap_after_entries_bytes": after_entries,
     "upy_heap_peak_pull_bytes": peak_pull,
-    "upy_heap_after_reboot_bytes": after_reboot,
     "upy_heap_code_bytes": code,
     "upy_pull_records": pulled,
     "upy_pull_notifications": notifications,
 }))
-wipe(DIR)
