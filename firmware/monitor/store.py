@@ -52,7 +52,7 @@ TMP_SUFFIX = ".tmp"
 ACK_MAGIC = b"E2AK"
 SNAP_MAGIC = b"E2SN"
 
-MAX_SEQ = 0xFFFFFFFF
+MAX_SEQ = const(0x3FFFFFFF)       # record numbers stay small ints on the boards (below 2**30)
 SCAN_RECORDS = const(16)          # records per read when counting or replaying
 
 
@@ -104,7 +104,8 @@ class Store:
                     first = int(name[len(SEG_PREFIX):-len(SEG_SUFFIX)])
                 except ValueError:
                     continue
-                if 1 <= first <= MAX_SEQ:
+                # Only the names the store writes itself ("seg_007.log" would not be found again).
+                if 1 <= first <= MAX_SEQ and name == "%s%d%s" % (SEG_PREFIX, first, SEG_SUFFIX):
                     firsts.append(first)
         firsts.sort()
         counts = []
@@ -249,7 +250,9 @@ class Store:
         free = (self.max_segments - len(self._firsts)) * self.segment_records
         if self._appendable and self._firsts:
             free += self.segment_records - self._counts[-1]
-        floor = min(self.acked, self._snapshot_floor()) if len(self._firsts) > 1 else 0
+        floor = 0
+        if len(self._firsts) > 1 and self._firsts[1] - 1 <= self.acked:
+            floor = min(self.acked, self._snapshot_floor())
         for i in range(len(self._firsts) - 1):
             if self._firsts[i + 1] - 1 > floor:
                 break

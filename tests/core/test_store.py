@@ -224,6 +224,19 @@ def test_full_store_refuses_until_synced_then_reclaims_only_acknowledged():
     _each_fs(check)
 
 
+def test_foreign_files_in_the_directory_are_left_alone():
+    def check(d):
+        store = Store(d, segment_records=8)
+        _fill(store, 3)
+        store.close()
+        for name in ("seg_007.log", "seg_x.log", "notes.txt"):
+            _write_bytes(d + "/" + name, b"not a segment")
+        store = Store(d, segment_records=8)
+        assert store.next_seq == 4 and [r[0] for r in _all(store)] == [1, 2, 3]
+        store.close()
+    _each_fs(check)
+
+
 def test_numbers_survive_when_every_old_segment_is_gone():
     def check(d):
         store = Store(d, segment_records=4, max_segments=2)
