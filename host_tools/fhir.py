@@ -15,7 +15,7 @@ import io
 import json
 import uuid
 
-from host_tools.export import catalog, iso_datetime, lab_method
+from host_tools.export import catalog, day_text, lab_method
 from monitor import records, texts
 
 NAMESPACE = uuid.UUID("6f1c2d1e-2a7e-4e2a-9d6b-e2a0a1f06d10")
@@ -39,28 +39,30 @@ def local_offset():
     return "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
 
 
-_LAB = (
-    '{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Observation","id":"%s","status":"final",'
-    '"category":[{"coding":[{"system":"' + CATEGORY_SYSTEM + '","code":"laboratory"}]}],'
-    '"code":{"coding":[{"system":"' + LOINC_SYSTEM + '","code":"%s","display":%s}],"text":%s},'
-    '"subject":{"reference":"urn:uuid:%s"},"device":{"reference":"urn:uuid:%s"},'
-    '"effectiveDateTime":"%s%s",'
-    '"valueQuantity":{%s"value":%s,"unit":%s,"system":"' + UCUM_SYSTEM + '","code":%s}%s}}'
-)
-_SYMPTOM = (
-    '{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Observation","id":"%s","status":"final",'
-    '"category":[{"coding":[{"system":"' + CATEGORY_SYSTEM + '","code":"survey"}]}],'
-    '"code":{"coding":[{"system":"' + SYMPTOM_SYSTEM + '","code":"%s"}],"text":%s},'
-    '"subject":{"reference":"urn:uuid:%s"},"device":{"reference":"urn:uuid:%s"},'
-    '"effectiveDateTime":"%s%s","valueInteger":%d}}'
-)
-_DOSE = (
-    '{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"MedicationStatement","id":"%s","status":"completed",'
-    '"medicationCodeableConcept":{"coding":[{"system":"' + DRUG_SYSTEM + '","code":"%s"}],"text":"%s"},'
-    '"subject":{"reference":"urn:uuid:%s"},"effectiveDateTime":"%s%s",'
-    '"dosage":[{"doseAndRate":[{"doseQuantity":{"value":%s,"unit":"%s","system":"' + UCUM_SYSTEM
-    + '","code":"%s"}}]}]}}'
-)
+_ENTRY = (',{"fullUrl":"urn:uuid:%s%012x","resource":{"resourceType":"%s","id":"%s-%d",%s'
+          '"effectiveDateTime":"%s",%s}}')
+_MINUTES = tuple("T%02d:%02d:00" % (m // 60, m % 60) for m in range(1440))
+
+
+def _static_parts(kind, code, refs, patient):
+    """(resource type, the fields that depend only on the code, catalog entry, unit fields)."""
+    dumps = json.dumps
+    entry = catalog(kind, code)
+    unit = '"unit":%s,"system":"%s","code":%s' % (dumps(entry.unit), UCUM_SYSTEM, dumps(entry.ucum))
+    if kind == records.KIND_LAB:
+        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"laboratory"}]}],'
+                  '"code":{"coding":[{"system":"%s","code":"%s","display":%s}],"text":%s},%s'
+                  % (CATEGORY_SYSTEM, LOINC_SYSTEM, entry.loinc, dumps(entry.name), dumps(entry.name), refs))
+        return "Observation", fields, entry, unit
+    if kind == records.KIND_SYMPTOM:
+        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"survey"}]}],'
+                  '"code":{"coding":[{"system":"%s","code":"%s"}],"text":%s},%s'
+                  % (CATEGORY_SYSTEM, SYMPTOM_SYSTEM, entry.name, dumps("Symptom: " + entry.name), refs))
+        return "Observation", fields, entry, unit
+    fields = ('"status":"completed","medicationCodeableConcept":{"coding":[{"system":"%s","code":"%s"}],'
+              '"text":%s},"subject":{"reference":"urn:uuid:%s"},'
+              % (DRUG_SYSTEM, entry.name, dumps(entry.name), patient))
+    return "MedicationStatement", fields, entry, unit
 
 
 def _resource_id(device_id, seq):
@@ -90,35 +92,35 @@ def write_bundle(db, device_id, out, tz=None):
     out.write(",")
     out.write(json.dumps({"fullUrl": "urn:uuid:" + device, "resource": device_resource}))
     count = 2
-    dumps = json.dumps
+    # Per record only the number, time and value change: everything else is rendered once per code.
+    url_prefix = _uuid(device_id, "entries")[:24]     # + 12 hex digits of the record number
+    id_prefix = _resource_id(device_id, 0)[:-2]        # + "-<record number>"
+    refs = '"subject":{"reference":"urn:uuid:%s"},"device":{"reference":"urn:uuid:%s"},' % (patient, device)
+    static = {}
+    values = {}
     lab_kind, symptom_kind, dose_kind = records.KIND_LAB, records.KIND_SYMPTOM, records.KIND_DOSE
-    below = records.FLAG_BELOW_LLOQ
-    format_decimal = texts.format_decimal
+    below, method_mask = records.FLAG_BELOW_LLOQ, records.METHOD_MASK
+    write = out.write
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
-        if kind == lab_kind:
-            entry = catalog(kind, code)
-            method = lab_method(flags)
-            extra = (',"method":{"text":"%s"}' % method) if flags & records.METHOD_MASK else ""
-            out.write(",")
-            out.write(_LAB % (
-                _uuid(device_id, seq), _resource_id(device_id, seq), entry.loinc, dumps(entry.name),
-                dumps(entry.name), patient, device, iso_datetime(day, minute), tz,
-                '"comparator":"<",' if flags & below else "", format_decimal(value, entry.decimals),
-                dumps(entry.unit), dumps(entry.ucum), extra))
-        elif kind == symptom_kind:
-            entry = catalog(kind, code)
-            out.write(",")
-            out.write(_SYMPTOM % (
-                _uuid(device_id, seq), _resource_id(device_id, seq), entry.name,
-                dumps("Symptom: " + entry.name), patient, device, iso_datetime(day, minute), tz, value))
-        elif kind == dose_kind:
-            entry = catalog(kind, code)
-            out.write(",")
-            out.write(_DOSE % (
-                _uuid(device_id, seq), _resource_id(device_id, seq), entry.name, entry.name, patient,
-                iso_datetime(day, minute), tz, format_decimal(value, entry.decimals), entry.unit, entry.ucum))
-        else:
+        if kind not in (lab_kind, symptom_kind, dose_kind):
             continue
+        parts = static.get((kind, code))
+        if parts is None:
+            parts = static[(kind, code)] = _static_parts(kind, code, refs, patient)
+        when = day_text(day) + _MINUTES[minute] + tz
+        if kind == symptom_kind:
+            write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
+        else:
+            text = values.get((kind, code, value))
+            if text is None:
+                text = values[(kind, code, value)] = texts.format_decimal(value, parts[2].decimals)
+            if kind == lab_kind:
+                quantity = '"valueQuantity":{%s"value":%s,%s}%s' % (
+                    '"comparator":"<",' if flags & below else "", text, parts[3],
+                    (',"method":{"text":"%s"}' % lab_method(flags)) if flags & method_mask else "")
+            else:
+                quantity = '"dosage":[{"doseAndRate":[{"doseQuantity":{"value":%s,%s}}]}]' % (text, parts[3])
+            write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, quantity))
         count += 1
     out.write("]}\n")
     return count

@@ -107,13 +107,30 @@ def _band(ax, low, high, label):
         ax.axhspan(low, high, color="#2e8b57", alpha=0.15, label=label, gid="band")
 
 
+MAX_DOSE_LABELS = 16
+
+
 def _dose_markers(ax, data, with_labels):
-    for when, drug, text in data.dose_changes:
-        ax.axvline(when, color=COLORS.get(drug, "#555555"), linestyle=":", linewidth=1.2, gid="dose")
-        if with_labels:
-            ax.annotate("%s %s" % (drug, text), xy=(when, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=7,
-                        color=COLORS.get(drug, "#555555"))
+    """Every dose change as a dotted vertical line (one collection per drug); labels only where they fit."""
+    by_drug = {}
+    for when, drug, _text in data.dose_changes:
+        by_drug.setdefault(drug, []).append(when)
+    for drug, whens in by_drug.items():
+        ax.vlines(whens, 0, 1, transform=ax.get_xaxis_transform(), colors=COLORS.get(drug, "#555555"),
+                  linestyles=":", linewidth=1.2, gid="dose", label="%s change" % drug if with_labels else None)
+    if not with_labels or not data.dose_changes:
+        return
+    # Label the most recent changes, at least span/MAX_DOSE_LABELS days apart so the text stays legible.
+    span = max(1, (data.dose_changes[-1][0] - data.dose_changes[0][0]).days)
+    gap = span / MAX_DOSE_LABELS
+    last = None
+    for when, drug, text in reversed(data.dose_changes):
+        if last is not None and (last - when).days < gap:
+            continue
+        last = when
+        ax.annotate("%s %s" % (drug, text), xy=(when, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=7,
+                    color=COLORS.get(drug, "#555555"), gid="dose_label")
 
 
 def _series(ax, data, code, color, low=None, high=None):

@@ -2,6 +2,8 @@
 import csv
 import io
 import json
+import os
+import sys
 from decimal import Decimal
 
 import pytest
@@ -104,3 +106,22 @@ def test_csv_and_json_rows_show_units_and_qualifiers(db):
     data = json.loads(out.getvalue())
     assert data["device"]["name"] == "e2mon-test"
     assert [r["seq"] for r in data["records"]] == list(range(len(db.rows)))
+
+
+def test_fhir_bundle_of_a_long_log_validates_and_counts(tmp_path):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bench.bench_host import therapy_log   # the bench's log: labs, doses and symptoms
+
+    db = HostDB(str(tmp_path / "long.sqlite"))
+    db.ensure_device("dev-long")
+    log = therapy_log(3000)
+    db.store_records("dev-long", log)
+    out = io.StringIO()
+    count = fhir.write_bundle(db, "dev-long", out, tz="-05:00")
+    bundle = Bundle.model_validate_json(out.getvalue())
+    assert count == len(bundle.entry) == len(log) + 2   # every lab, dose and symptom, plus Patient and Device
+    assert len({e.fullUrl for e in bundle.entry}) == len(bundle.entry)
+    doses = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationStatement"]
+    first = doses[0].dosage[0].doseAndRate[0].doseQuantity
+    assert (str(first.value), first.code) == ("0.5", "mg")
+    assert doses[0].effectiveDateTime.isoformat().endswith("-05:00")

@@ -81,9 +81,10 @@ def test_plotted_data_bands_and_markers(tmp_path):
     (hct_rings,) = gid_artists(axes["Hematocrit"], "out_of_band")
     assert [v for _x, v in hct_rings.get_offsets()] == [55.1]
     # Dose changes only (1 mg, then 0.5 mg, then 0.25 mg), on every panel.
-    markers = gid_artists(ax_e2, "dose")
-    assert sorted(as_date(m.get_xdata()[0]) for m in markers) == [
-        dates_of(START), dates_of(START + 35), dates_of(START + 65)]
+    (markers,) = gid_artists(ax_e2, "dose")
+    xs = sorted(as_date(segment[0][0]) for segment in markers.get_segments())
+    assert xs == [dates_of(START), dates_of(START + 35), dates_of(START + 65)]
+    assert len(gid_artists(axes["Hematocrit"], "dose")) == 1
     labels = [t.get_text() for t in ax_e2.texts]
     assert "anastrozole 0.25 mg" in labels
     # The summary lists the flags in plain words (E2 15 pg/mL with joint pain).
