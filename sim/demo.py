@@ -21,19 +21,6 @@ def say(text=""):
     print(text, flush=True)
 
 
-def provision(flash_dir, device_id):
-    """What `e2mon --port PORT provision` does over USB: one device key, on the device's flash and,
-    as per-role keys, in the host's key store (here a demo-only config dir)."""
-    from host_tools import host_crypto, keys
-    from monitor import protocol
-
-    device_key = host_crypto.new_device_key()
-    with open(os.path.join(flash_dir, "device.key"), "wb") as f:
-        f.write(device_key)
-    for role, code in (("clinician", protocol.ROLE_CLINICIAN), ("patient", protocol.ROLE_PATIENT)):
-        keys.save_key(device_id, role, host_crypto.role_key(device_key, code))
-
-
 def e2mon_commands():
     from host_tools import cli
     cli._register()
@@ -109,14 +96,13 @@ def main():
                               end_day=today)
     summary = player.summary()
     wall = device.clock.wall_seconds()
-    device_id = None
     device.shutdown()
     say("%d entries stored on the device, %d refused; buzzer/LED signalled on %d days"
         % (summary["entries"], len(summary["refused"]), len(summary["signal_days"])))
 
     from sim import radio
-    device_id = radio.DEVICE_ADDRESS
-    provision(flash_dir, device_id)
+    from sim.serve import provision
+    provision(flash_dir, radio.DEVICE_ADDRESS)
     commands = e2mon_commands()
     say()
     say("== 2. The clinician's `e2mon --sim` talks to the device over BLE (bumble, TCP link)")

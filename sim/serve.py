@@ -12,6 +12,21 @@ from sim import vclock
 KEY_FILE = "device.key"
 
 
+def provision(flash_dir, device_id):
+    """What `e2mon --port PORT provision` does over USB (physical access): a new device key on the device's
+    flash and, as per-role keys, in the host's key store ($E2MON_CONFIG, else the user's config dir)."""
+    from host_tools import host_crypto, keys
+    from monitor import protocol
+
+    device_key = host_crypto.new_device_key()
+    with open(os.path.join(flash_dir, KEY_FILE), "wb") as f:
+        f.write(device_key)
+    where = []
+    for role, code in (("clinician", protocol.ROLE_CLINICIAN), ("patient", protocol.ROLE_PATIENT)):
+        where.append(keys.save_key(device_id, role, host_crypto.role_key(device_key, code)))
+    return where
+
+
 class DeviceServer:
     def __init__(self, device, radio_server, task):
         self.device = device
@@ -77,7 +92,16 @@ async def serve_async(args):
         wall = device.clock.wall_seconds()   # a soft reboot keeps the RTC running
         device.shutdown()
     os.makedirs(args.flash, exist_ok=True)
-    server = await start_device(args.flash, args.port, wall)
+    if not os.path.exists(os.path.join(args.flash, KEY_FILE)):
+        from sim import radio
+        where = provision(args.flash, radio.DEVICE_ADDRESS)
+        print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
+    try:
+        server = await start_device(args.flash, args.port, wall)
+    except OSError as exc:
+        print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
+              "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     if not args.no_keyboard and sys.stdin.isatty():
         asyncio.get_running_loop().add_reader(sys.stdin, _keyboard, server, stop)
