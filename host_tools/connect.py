@@ -188,19 +188,29 @@ async def scan(settings, seconds=SCAN_SECONDS):
                                         service_uuids=[protocol.SERVICE_UUID])
     out = []
     for address, (device, adv) in found.items():
-        out.append({"name": adv.local_name or device.name, "address": address.upper(), "rssi": adv.rssi,
-                    "firmware": await _firmware(settings, address)})
+        entry = {"name": adv.local_name or device.name, "address": address.upper(), "rssi": adv.rssi}
+        out.append(await _device_info(settings, entry))
     return sorted(out, key=lambda d: -(d["rssi"] or -999))
 
 
-async def _firmware(settings, address):
-    """Firmware revision from Device Information, or None if the device does not answer."""
+GAP_DEVICE_NAME = 0x2A00
+
+
+async def _device_info(settings, entry):
+    """Adds the firmware revision (Device Information) and, if the advertisement had none, the GAP
+    device name; a device that does not answer is listed without them."""
+    entry["firmware"] = None
     try:
-        async with client(settings, address) as (ble, _device_id):
+        async with client(settings, entry["address"]) as (ble, _device_id):
             raw = await ble.read_gatt_char(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
-            return bytes(raw).decode("utf-8", "replace")
-    except Exception:  # noqa: BLE001 - a device that does not answer is listed without a version
-        return None
+            entry["firmware"] = bytes(raw).decode("utf-8", "replace")
+            if not entry["name"]:
+                with contextlib.suppress(Exception):
+                    raw = await ble.read_gatt_char(protocol.sig_uuid(GAP_DEVICE_NAME))
+                    entry["name"] = bytes(raw).decode("utf-8", "replace") or None
+    except Exception:  # noqa: BLE001
+        pass
+    return entry
 
 
 async def _scan_sim(settings, seconds):
@@ -222,8 +232,7 @@ async def _scan_sim(settings, seconds):
         uuids = data.get_all(data.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS) or []
         flat = [u for group in uuids for u in (group if isinstance(group, list) else [group])]
         key = str(adv.address).split("/")[0].upper()
-        entry = seen.setdefault(key, {"name": None, "address": key, "rssi": adv.rssi, "firmware": None,
-                                      "e2mon": False})
+        entry = seen.setdefault(key, {"name": None, "address": key, "rssi": adv.rssi, "e2mon": False})
         entry["rssi"] = adv.rssi
         entry["e2mon"] = entry["e2mon"] or service in flat
         name = data.get(data.COMPLETE_LOCAL_NAME)
@@ -238,6 +247,4 @@ async def _scan_sim(settings, seconds):
     finally:
         await central.close()
     devices = [d for d in seen.values() if d.pop("e2mon")]
-    for d in devices:
-        d["firmware"] = await _firmware(settings, d["address"])
-    return devices
+    return [await _device_info(settings, d) for d in devices]

@@ -28,12 +28,12 @@ class Progress:
         self._drawn = 0.0
         self.live = live if live is not None else bool(getattr(self.out, "isatty", lambda: False)())
 
-    def rate(self):
-        elapsed = self.clock() - self.started
+    def rate(self, now=None):
+        elapsed = (self.clock() if now is None else now) - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
 
-    def line(self):
-        rate = self.rate()
+    def line(self, now=None):
+        rate = self.rate(now)
         fraction = self.done / self.total if self.total else 1.0
         filled = int(self.WIDTH * min(1.0, fraction))
         left = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0.0
@@ -45,12 +45,13 @@ class Progress:
         now = self.clock()
         if self.live and now - self._drawn >= self.interval:
             self._drawn = now
-            self.out.write("\r" + self.line())
+            self.out.write("\r" + self.line(now))
             self.out.flush()
 
     def finish(self):
-        elapsed = self.clock() - self.started
+        now = self.clock()
+        elapsed = now - self.started
         if self.live:
-            self.out.write("\r" + self.line() + "\n")
+            self.out.write("\r" + self.line(now) + "\n")
             self.out.flush()
         return elapsed

@@ -258,3 +258,11 @@ def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypat
             assert [r[0] for r in db.records(DEVICE)][:3000] == list(range(seqs[0], seqs[0] + 3000))
     finally:
         device.stop()
+
+
+def test_scan_lists_the_simulated_device(sim):
+    result = e2mon(sim, "--json", "scan", "--seconds", "1")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert [(d["address"], d["name"]) for d in found] == [(DEVICE, "e2mon")]
+    assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)

@@ -1,0 +1,93 @@
+"""CLI commands on the host database alone: export, report, device selection, progress line."""
+import csv
+import io
+import json
+
+from click.testing import CliRunner
+from PIL import Image
+
+from host_tools import cli as cli_module
+from host_tools.db import HostDB
+from host_tools.progress import Progress
+from monitor import dates, records
+
+DAY = dates.days_from_civil(2026, 9, 1)
+
+
+def make_db(path, devices=("dev-a",)):
+    with HostDB(str(path)) as db:
+        for n, device in enumerate(devices):
+            db.ensure_device(device)
+            db.store_records(device, [
+                (0, DAY, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 500, 0),
+                (1, DAY + 30, 540, records.KIND_LAB, records.A_E2, 180 + n, records.METHOD_LCMS),
+                (2, DAY + 30, 541, records.KIND_LAB, records.A_TT, 640, 0),
+                (3, DAY + 31, 600, records.KIND_SYMPTOM, records.S_JOINT, 2, 0),
+            ])
+
+
+def e2mon(db_path, *args):
+    cli_module._register()
+    return CliRunner().invoke(cli_module.cli, ["--db", str(db_path)] + list(args), catch_exceptions=False)
+
+
+def test_export_csv_to_stdout_and_json_to_file(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    make_db(db_path)
+    result = e2mon(db_path, "export", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["name"], r["value"], r["unit"]) for r in rows[:2]] == [("anastrozole", "0.5", "mg"),
+                                                                      ("E2", "18", "pg/mL")]
+    out = tmp_path / "export.json"
+    result = e2mon(db_path, "--json", "export", "--format", "json", "--out", str(out))
+    assert json.loads(result.output)["entries"] == 4
+    assert len(json.loads(out.read_text())["records"]) == 4
+    assert not (tmp_path / "export.json.part").exists()
+
+
+def test_report_cli_png(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    make_db(db_path)
+    out = tmp_path / "r.png"
+    result = e2mon(db_path, "--json", "report", "--out", str(out), "--today", "2026-10-05")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["records"] == 4 and summary["dose_changes"] == 1
+    assert any("18 pg/mL" in f for f in summary["flags"])
+    with Image.open(out) as image:
+        assert image.size == (1100, 850)
+
+
+def test_bad_inputs_are_one_clear_line(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    empty = e2mon(db_path, "export")
+    assert empty.exit_code == 3 and empty.output.startswith("Error: the host database")
+    make_db(db_path, ("dev-a", "dev-b"))
+    several = e2mon(db_path, "report", "--out", str(tmp_path / "r.png"))
+    assert several.exit_code == 3 and "--device" in several.output
+    unknown = e2mon(db_path, "export", "--device", "dev-z")
+    assert unknown.exit_code == 3 and "dev-a, dev-b" in unknown.output
+    wrong_ext = e2mon(db_path, "report", "--out", str(tmp_path / "r.pdf"), "--device", "dev-a")
+    assert wrong_ext.exit_code == 6 and ".png or .html" in wrong_ext.output
+    bad_date = e2mon(db_path, "report", "--out", str(tmp_path / "r.png"), "--device", "dev-a", "--today", "soon")
+    assert bad_date.exit_code == 6 and "YYYY-MM-DD" in bad_date.output
+    for result in (empty, several, unknown, wrong_ext, bad_date):
+        assert len(result.output.strip().splitlines()) == 1
+    # Exports keep the devices apart.
+    b = list(csv.DictReader(io.StringIO(e2mon(db_path, "export", "--device", "dev-b").output)))
+    assert {r["device_id"] for r in b} == {"dev-b"} and b[1]["value"] == "18.1"
+
+
+def test_progress_line_shows_records_rate_and_time_left():
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(1000, out=out, clock=lambda: now[0], live=True, interval=0)
+    now[0] = 1.0
+    progress.advance(250)    # 250 rec/s, 750 left -> 3 s
+    assert out.getvalue().endswith("250/1000 records  250 rec/s  0:03 left")
+    now[0] = 2.0
+    progress.advance(250)
+    assert "500/1000 records" in progress.line() and "0:02 left" in progress.line()
+    assert "[############............]" in progress.line()
+    assert progress.finish() == 2.0 and out.getvalue().endswith("\n")
