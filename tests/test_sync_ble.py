@@ -12,8 +12,8 @@ from bleak.exc import BleakError
 
 from sync_fixtures import (DEVICE_KEY, TODAY, SyncApp, chaos_campaign, device_and_link, device_log, fill,
                            run, session)
-from monitor import framing, protocol, records, session as device_session
-from monitor.endpoint import Endpoint
+from device.usb_service import UsbService
+from monitor import protocol, records, session as device_session
 from host_tools.device_link import DeviceError, provision_over_serial
 
 
@@ -35,17 +35,14 @@ class _SocketPort:
 
 
 def _usb_device(app, key_path, stop):
-    """The device's USB side: framing.serve_serial on an Endpoint that may set the key."""
+    """The device's USB side (firmware device.usb_service) on one end of an OS socket pair."""
     host_sock, device_sock = socket.socketpair()
     port = _SocketPort(device_sock)
-    endpoint = Endpoint(app, device_session.load_key(key_path), os.urandom, allow_provision=True,
-                        key_path=key_path)
-    endpoint.connected(512)
-    reader = framing.FrameReader()
+    usb = UsbService(app, lambda: port.read(256), port.write, key_path=key_path)
 
     def loop():
         while not stop.is_set():
-            framing.serve_serial(endpoint, reader, lambda: port.read(256), port.write)
+            usb.poll()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
@@ -55,7 +52,7 @@ def _usb_device(app, key_path, stop):
 def test_provision_over_usb_then_session_over_ble():
     app = SyncApp(tempfile.mkdtemp())
     fill(app, 20)
-    key_path = os.path.join(app.data_dir, "device.key")
+    key_path = os.path.join(app.data_dir, device_session.KEY_FILE)
 
     async def main():
         async with device_and_link(app, key=None) as (link, _service):
@@ -208,3 +205,46 @@ def test_secure_link_option_refuses_unpaired_writes_and_works_bonded():
                 await dl.open_session()
                 assert await dl.count(0) == 30
     run(main())
+
+
+def test_wired_pull_over_usb_serial_with_the_host_serial_client():
+    """Provision and pull over USB: pyserial's socket:// port under host_tools.serial_link.SerialClient."""
+    from host_tools import host_crypto
+    from host_tools.device_link import DeviceLink
+    from host_tools.serial_link import SerialClient
+
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 1000)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def device():
+        conn, _ = server.accept()
+        port = _SocketPort(conn)
+        usb = UsbService(app, lambda: port.read(256), port.write)
+        while not stop.is_set():
+            usb.poll()
+        conn.close()
+
+    thread = threading.Thread(target=device, daemon=True)
+    thread.start()
+
+    async def main():
+        url = "socket://127.0.0.1:%d" % server.getsockname()[1]
+        async with SerialClient(url) as client:
+            assert await client.provision(DEVICE_KEY) == protocol.STATUS_OK
+            dl = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, 1), "clinician")
+            await dl.open_session()
+            got = []
+            result = await dl.pull(0, got.extend)
+            assert result.count == 1000 and got == device_log(app)
+            await dl.acknowledge(result.last_seq)
+            assert app.acked == 1000
+    try:
+        run(main())
+    finally:
+        stop.set()
+        thread.join()
+        server.close()

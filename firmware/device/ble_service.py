@@ -55,7 +55,7 @@ _PREFERRED_MTU = const(247)
 _WRITE_BUFFER = const(256)      # largest write a central can make to a characteristic
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
-KEY_FILE = "device.key"
+KEY_FILE = sessions.KEY_FILE
 
 
 def uuid_bytes_le(uuid_string):

@@ -41,6 +41,7 @@ except ImportError:  # CPython
 from monitor import codes as protocol   # the few codes the session needs, not the codecs
 
 KEY_SIZE = const(32)
+KEY_FILE = "device.key"            # in the board's data directory, written only over USB
 TAG_SIZE = const(12)
 COUNTER_SIZE = const(4)
 FRAME_OVERHEAD = const(16)       # counter + tag

@@ -1,0 +1,72 @@
+# The same protocol frames over the USB serial port (COBS packets, monitor.framing), for wired pulls
+# and for provisioning: only this endpoint accepts a new device key (physical access is the authority).
+#
+#   usb = UsbService(app, read, write, key_path=None)   # read() -> available bytes or b""; write(bytes)
+#   usb.poll() -> frames sent                           # call from the event loop
+#   await usb.run(interval_ms=20)
+#   read, write = stdio_port()                          # the board's USB CDC (sys.stdin/sys.stdout)
+#
+# On a board the port is also the REPL: stdio_port() turns Ctrl-C off (micropython.kbd_intr(-1)) since
+# COBS packets may carry 0x03; safe mode at boot (a held button) keeps the REPL reachable.
+import os
+
+from monitor import framing
+from monitor import session as sessions
+from monitor.endpoint import Endpoint
+
+USB_MTU = 247    # frames sized as on BLE, so host code and tests see the same batches
+
+
+def stdio_port():
+    import sys
+    import select
+    try:
+        import micropython
+        micropython.kbd_intr(-1)
+    except (ImportError, AttributeError):
+        pass
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
+    stdout = getattr(sys.stdout, "buffer", sys.stdout)
+    poller = select.poll()
+    poller.register(stdin, select.POLLIN)
+
+    def read():
+        out = bytearray()
+        while len(out) < 256 and poller.poll(0):
+            byte = stdin.read(1)
+            if not byte:
+                break
+            out += byte
+        return bytes(out)
+
+    def write(data):
+        stdout.write(data)
+
+    return read, write
+
+
+class UsbService:
+    def __init__(self, app, read, write, key_path=None, random_bytes=None):
+        if key_path is None:
+            data_dir = getattr(app, "data_dir", None)
+            key_path = (data_dir + "/" + sessions.KEY_FILE) if data_dir else sessions.KEY_FILE
+        self.key_path = key_path
+        self._read = read
+        self._write = write
+        self.endpoint = Endpoint(app, sessions.load_key(key_path), random_bytes or os.urandom,
+                                 allow_provision=True, key_path=key_path)
+        self.endpoint.connected(USB_MTU)
+        self.reader = framing.FrameReader()
+
+    def poll(self):
+        return framing.serve_serial(self.endpoint, self.reader, self._read, self._write)
+
+    async def run(self, interval_ms=20):
+        import asyncio
+        sleep_ms = getattr(asyncio, "sleep_ms", None)
+        while True:
+            self.poll()
+            if sleep_ms is not None:
+                await sleep_ms(interval_ms)
+            else:
+                await asyncio.sleep(interval_ms / 1000)
