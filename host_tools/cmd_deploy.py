@@ -5,18 +5,19 @@ import click
 
 from host_tools import deploy
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
-from host_tools.settings import emit, pass_settings
+from host_tools.settings import emit, pass_settings, port_option, use_port
 
 
 @click.command("deploy")
 @click.option("--board", type=click.Choice(sorted(deploy.BOARD_ARCH)),
               help="Board type (default: ask the board over --port).")
 @click.option("--dry-run", is_flag=True, help="Compile and print the mpremote command without running it.")
+@port_option
 @pass_settings
 @reported
-def deploy_cmd(settings, board, dry_run):
+def deploy_cmd(settings, board, dry_run, local_port):
     """Compile the firmware for the board and copy it over USB (--port)."""
-    port = settings.port
+    port = use_port(settings, local_port)
     if not port and not (dry_run and board):
         raise Failure("no USB port given", "pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy",
                       EXIT_REJECTED)

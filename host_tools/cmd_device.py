@@ -12,7 +12,7 @@ import click
 from host_tools import alert_text, connect, keys, profile_file
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure, reported)
 from host_tools.progress import Progress
-from host_tools.settings import emit, pass_settings
+from host_tools.settings import emit, pass_settings, port_option, use_port
 from monitor import dates, protocol, records, rules
 
 STORE_BATCH = 2000      # records per host transaction during a pull
@@ -61,13 +61,15 @@ def scan_cmd(settings, seconds):
 @click.argument("device", required=False, metavar="[DEVICE]")
 @click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
 @click.option("--goal", type=click.Choice(list(records.GOALS)), help="Therapy goal, stored in the profile.")
+@port_option
 @pass_settings
 @reported
-def provision_cmd(settings, device, birth_year, goal):
+def provision_cmd(settings, device, birth_year, goal, local_port):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
     DEVICE is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
     """
+    use_port(settings, local_port)
     if not settings.port:
         raise Failure("provisioning needs the USB cable", "pass --port PORT (e.g. e2mon --port /dev/ttyUSB0 "
                       "provision DEVICE)", EXIT_REJECTED)
@@ -438,13 +440,7 @@ def _param_names():
     return profile_file.param_names()
 
 
-@profile_group.command("set")
-@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@device_argument
-@pass_settings
-@reported
-def profile_set(settings, path, device):
-    """Validate FILE and send it to the device (clinician key)."""
+def _read_profile_file(path):
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -452,11 +448,20 @@ def profile_set(settings, path, device):
         raise Failure("cannot read profile file %s (%s)" % (path, getattr(exc, "strerror", None) or exc),
                       "check the path", EXIT_STORAGE) from None
     try:
-        profile = profile_file.parse(text, path)
+        return profile_file.parse(text, path)
     except profile_file.ProfileFileError as exc:
         raise Failure("bad profile file: %s" % exc, "fix that line and rerun; nothing was sent",
                       EXIT_REJECTED) from None
-    blob = profile.encode()
+
+
+@profile_group.command("set")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@device_argument
+@pass_settings
+@reported
+def profile_set(settings, path, device):
+    """Validate FILE and send it to the device (clinician key)."""
+    blob = _read_profile_file(path).encode()
 
     async def send():
         async with connect.session(settings, device, "clinician") as (link, device_id):
@@ -466,8 +471,19 @@ def profile_set(settings, path, device):
     with settings.open_db() as db:
         db.ensure_device(device_id)
         db.set_profile(device_id, blob)
-    emit(settings, {"device_id": device_id, "bytes": len(blob), "crc": profile.crc()},
+    emit(settings, {"device_id": device_id, "bytes": len(blob)},
          "profile from %s sent to %s (%d bytes)" % (path, device_id, len(blob)))
+
+
+@profile_group.command("check")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@pass_settings
+@reported
+def profile_check(settings, path):
+    """Validate FILE without sending it (no device needed)."""
+    profile = _read_profile_file(path)
+    emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
+         "%s is a valid profile (CRC %08x)" % (path, profile.crc()))
 
 
 # ---- alerts and reminders -----------------------------------------------------------------------------

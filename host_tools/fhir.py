@@ -86,6 +86,9 @@ def write_bundle(db, device_id, out, tz=None):
                        "identifier": [{"system": DEVICE_SYSTEM, "value": device_id}],
                        "deviceName": [{"name": info.get("name") or "e2mon", "type": "user-friendly-name"}],
                        "patient": {"reference": "urn:uuid:" + patient}}
+    birth_year = _birth_year(info.get("profile"))
+    if birth_year:
+        patient_resource["birthDate"] = "%04d" % birth_year   # the profile holds the year only
     if info.get("firmware"):
         device_resource["version"] = [{"value": info["firmware"]}]
     out.write(json.dumps({"fullUrl": "urn:uuid:" + patient, "resource": patient_resource}))
@@ -124,6 +127,16 @@ def write_bundle(db, device_id, out, tz=None):
         count += 1
     out.write("]}\n")
     return count
+
+
+def _birth_year(blob):
+    if not blob:
+        return 0
+    from monitor import rules
+    try:
+        return rules.Profile.decode(bytes(blob)).get("BIRTH_YEAR")
+    except ValueError:
+        return 0
 
 
 def bundle_text(db, device_id, tz=None):

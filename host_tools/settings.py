@@ -78,3 +78,14 @@ def pick_device(db, device_id):
                       EXIT_NOT_FOUND)
     raise Failure("the host database holds several devices (%s)" % ", ".join(known),
                   "name one with --device ID", EXIT_NOT_FOUND)
+
+
+def port_option(fn):
+    """`--port` on a USB command itself (`e2mon deploy --port P`), same as the global `e2mon --port P deploy`."""
+    return click.option("--port", "local_port", metavar="PORT", help="USB serial port (same as the global --port).")(fn)
+
+
+def use_port(settings, local_port):
+    if local_port:
+        settings.port = local_port
+    return settings.port

@@ -91,3 +91,18 @@ def test_progress_line_shows_records_rate_and_time_left():
     assert "500/1000 records" in progress.line() and "0:02 left" in progress.line()
     assert "[############............]" in progress.line()
     assert progress.finish() == 2.0 and out.getvalue().endswith("\n")
+
+
+def test_profile_check_and_default(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    default = e2mon(db_path, "profile", "show", "--default")
+    assert default.exit_code == 0 and "HCT_HIGH = 54 %" in default.output
+    good = tmp_path / "good.profile"
+    good.write_text(default.output.replace("GOAL = trt", "GOAL = fertility"))
+    assert e2mon(db_path, "profile", "check", str(good)).exit_code == 0
+    bad = tmp_path / "bad.profile"
+    bad.write_text("HCT_HIGH = 54\n")
+    result = e2mon(db_path, "profile", "check", str(bad))
+    assert result.exit_code == 6 and "line 1" in result.output and "54 %" in result.output
+    missing = e2mon(db_path, "profile", "check", str(tmp_path / "nope.profile"))
+    assert missing.exit_code == 7 and "cannot read profile file" in missing.output

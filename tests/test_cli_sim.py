@@ -266,3 +266,31 @@ def test_scan_lists_the_simulated_device(sim):
     found = json.loads(result.output)
     assert [(d["address"], d["name"]) for d in found] == [(DEVICE, "e2mon")]
     assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)
+
+
+def test_ctrl_c_mid_pull_keeps_what_was_stored(sim, tmp_path, monkeypatch):
+    from host_tools import cmd_device
+    from host_tools import db as db_module
+
+    env = dict(sim, E2MON_DB=str(tmp_path / "interrupted.sqlite"))
+    monkeypatch.setattr(cmd_device, "STORE_BATCH", 50)
+    real_store = db_module.HostDB.store_records
+    calls = []
+
+    def store_then_ctrl_c(self, device_id, rows):
+        added = real_store(self, device_id, rows)
+        calls.append(added)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return added
+
+    monkeypatch.setattr(db_module.HostDB, "store_records", store_then_ctrl_c)
+    result = e2mon(env, "pull")
+    assert result.exit_code == 130
+    assert "rerun to continue" in one_error_line(result)
+    with HostDB(env["E2MON_DB"]) as db:
+        kept = [r[0] for r in db.records(DEVICE)]
+    assert len(kept) >= 100 and kept == list(range(kept[0], kept[0] + len(kept)))
+    monkeypatch.setattr(db_module.HostDB, "store_records", real_store)
+    resumed = json.loads(e2mon(env, "--json", "pull").output)
+    assert resumed["new"] > 0 and resumed["total_on_host"] == resumed["new"] + len(kept)

@@ -82,3 +82,12 @@ def test_cli_deploy_dry_run_json(tmp_path):
     data = json.loads(result.output)
     assert data["arch"] == "armv6m" and data["ran"] is False
     assert data["command"][1:3] == ["connect", "/dev/ttyUSB0"]
+
+
+def test_cli_deploy_port_after_the_command():
+    cli_module._register()
+    result = CliRunner().invoke(cli_module.cli, ["--json", "deploy", "--board", "esp32", "--dry-run",
+                                                 "--port", "/dev/ttyUSB1"])
+    assert result.exit_code == 0, result.output
+    import json
+    assert json.loads(result.output)["command"][1:3] == ["connect", "/dev/ttyUSB1"]

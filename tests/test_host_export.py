@@ -11,7 +11,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from host_tools import export, fhir
 from host_tools.db import HostDB
-from monitor import dates, records
+from monitor import dates, records, rules
 
 DAY = dates.days_from_civil(2026, 11, 1)
 
@@ -39,6 +39,9 @@ def decimal_entry(text):
 def db(tmp_path):
     db = HostDB(str(tmp_path / "h.sqlite"))
     db.ensure_device("AA:BB:CC:00:00:01", name="e2mon-test", firmware="0.1.0")
+    profile = rules.Profile()
+    profile.set("BIRTH_YEAR", 1971)
+    db.set_profile("AA:BB:CC:00:00:01", profile.encode())
     rows = []
     for seq, (name, text, unit) in enumerate(ENTRIES):
         code = records.ANALYTES.index(name)
@@ -62,6 +65,10 @@ def test_fhir_bundle_validates_with_patient_device_and_loinc(db):
     bundle = Bundle.model_validate_json(text)
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
     assert kinds.count("Patient") == 1 and kinds.count("Device") == 1
+    patient = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
+    assert str(patient.birthDate) == "1971" and patient.identifier[0].value == "AA:BB:CC:00:00:01"
+    device = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Device"][0]
+    assert device.version[0].value == "0.1.0" and device.deviceName[0].name == "e2mon-test"
     labs = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
             and e.resource.code.coding[0].system == "http://loinc.org"]
     assert len(labs) == len(ENTRIES) + 1
