@@ -84,6 +84,7 @@ _NIMBLE_NOTIFY_POOL = 12  # ESP-IDF's default msys block count
 _BTSTACK_HEAP_LIMIT = 16 * 1024
 _STATUS_TIMEOUT = 13  # NimBLE BLE_HS_ETIMEOUT
 _STATUS_NOT_CONNECTED = 7  # NimBLE BLE_HS_ENOTCONN
+_INDICATION_TIMEOUT_S = 30  # ATT transaction timeout
 _CCCD_UUID = gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
 _CONFIG_KEYS = ("mac", "addr_mode", "gap_name", "rxbuf", "mtu", "bond", "mitm", "io", "le_secure")
 
@@ -231,6 +232,8 @@ class BLE:
         self._values = {}
         self._connections = {}  # conn_handle -> bumble Connection
         self._in_flight = {}  # conn_handle -> list of [acl_marker, nbytes] per queued notification
+        self._indications = {}  # conn_handle -> [(value_handle, value)], head awaiting confirmation
+        self._confirmations = {}  # conn_handle -> future of the head indication's confirmation
         self._adv_data = b""
         self._resp_data = b""
         self._last_op = None
@@ -340,6 +343,13 @@ class BLE:
         def on_disconnection(reason):
             self._connections.pop(handle, None)
             self._in_flight.pop(handle, None)
+            # Unconfirmed indications fail first (NimBLE reports them before the disconnect).
+            confirmed = self._confirmations.pop(handle, None)
+            queued = self._indications.pop(handle, [])
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_exception(ConnectionError("link lost"))
+            for value_handle, _ in queued:
+                self._irq(_IRQ_GATTS_INDICATE_DONE, (handle, value_handle, _STATUS_NOT_CONNECTED))
             self._irq(_IRQ_CENTRAL_DISCONNECT, (handle, addr_type, address_view()))
 
         def on_mtu():
@@ -628,21 +638,42 @@ class BLE:
         self.sim_stats["notify_bytes"] += len(value)
 
     def _queue_indication(self, conn_handle, connection, entry, value):
-        value = value[:connection.att_mtu - 3]
-        server = self.sim_device.gatt_server
-        value_handle = entry.attribute.handle
+        """Indications leave in call order with the notifications around them; ATT allows one
+        unconfirmed per link, so later ones wait in a queue, as in the stacks."""
+        queue = self._indications.setdefault(conn_handle, [])
+        queue.append((entry.attribute.handle, value[:connection.att_mtu - 3]))
+        if len(queue) == 1:
+            self._send_indication(conn_handle, connection)
 
-        async def indicate():
+    def _send_indication(self, conn_handle, connection):
+        queue = self._indications.get(conn_handle)
+        if not queue:
+            return
+        value_handle, value = queue[0]
+        server = self.sim_device.gatt_server
+        confirmed = asyncio.get_running_loop().create_future()
+        server.pending_confirmations[connection] = confirmed  # bumble resolves it on the confirmation
+        self._confirmations[conn_handle] = confirmed
+        pdu = att.ATT_Handle_Value_Indication(attribute_handle=value_handle, attribute_value=value)
+        server.send_gatt_pdu(connection, bytes(pdu))
+
+        async def wait_for_confirmation():
             status = 0
             try:
-                await server.indicate_subscriber(connection, entry.attribute, value, force=True)
+                await asyncio.wait_for(confirmed, _INDICATION_TIMEOUT_S)
             except asyncio.TimeoutError:
                 status = _STATUS_TIMEOUT
-            except (core.ConnectionError, core.InvalidStateError, att.ATT_Error):
-                status = _STATUS_NOT_CONNECTED
+            except ConnectionError:
+                return  # the disconnect handler reported it
+            if server.pending_confirmations.get(connection) is confirmed:
+                server.pending_confirmations[connection] = None
+            self._confirmations.pop(conn_handle, None)
+            if queue and queue[0][0] == value_handle:
+                queue.pop(0)
             if status == 0:
                 self.sim_stats["indications"] += 1
             self._irq(_IRQ_GATTS_INDICATE_DONE, (conn_handle, value_handle, status))
+            if status == 0 and conn_handle in self._connections:
+                self._send_indication(conn_handle, connection)
 
-        self._spawn(indicate(), ordered=False)
-
+        self._spawn(wait_for_confirmation(), ordered=False)

@@ -208,6 +208,35 @@ def test_indication_round_trip_and_indicate_done_irq():
     run(main())
 
 
+def test_indications_queue_behind_each_other_and_keep_call_order_with_notifications():
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            seen = []
+            async with link.client() as client:
+                await client.start_notify(echo.CTRL_UUID, lambda _c, d: seen.append(("ind", bytes(d))))
+                await client.start_notify(echo.TX_UUID, lambda _c, d: seen.append(("ntf", bytes(d))))
+                conn_handle = next(iter(device.connections))
+                ble = device.ble
+                ble.gatts_indicate(conn_handle, device.ctrl, b"i1")
+                ble.gatts_notify(conn_handle, device.tx, b"n1")
+                ble.gatts_indicate(conn_handle, device.ctrl, b"i2")
+                ble.gatts_indicate(conn_handle, device.ctrl, b"i3")
+                await settle(lambda: len(device.indications_done) == 3)
+                assert seen == [("ind", b"i1"), ("ntf", b"n1"), ("ind", b"i2"), ("ind", b"i3")]
+                assert device.indications_done == [(conn_handle, device.ctrl, 0)] * 3
+                # Cut the link with two indications unconfirmed: both fail, before the disconnect event.
+                ble.gatts_indicate(conn_handle, device.ctrl, b"i4")
+                ble.gatts_indicate(conn_handle, device.ctrl, b"i5")
+                await link.drop_connection()
+                await settle(lambda: len(device.indications_done) == 5)
+            assert device.indications_done[3:] == [(conn_handle, device.ctrl, 7)] * 2
+            kinds = [event for event, _ in device.events]
+            assert kinds.index(_IRQ_CENTRAL_DISCONNECT) > max(i for i, k in enumerate(kinds) if k == 20)
+
+    run(main())
+
+
 def test_gatts_write_send_update_notifies_subscribers_only():
     async def main():
         async with radio.InProcessLink() as link:
