@@ -46,10 +46,17 @@ def build(board, with_ble=True):
     return app, ble_service
 
 
+def usb_service(app):
+    """Wired pulls and provisioning over the board's USB serial (the REPL port; safe mode keeps the REPL)."""
+    from device.usb_service import UsbService, stdio_port
+    read, write = stdio_port()
+    return UsbService(app, read, write)
+
+
 def start(board):
     from device import runner
     app, ble_service = build(board)
-    return runner.run(board, app, ble_service)
+    return runner.run(board, app, ble_service, usb_service(app))
 
 
 def main():

@@ -9,7 +9,7 @@ import sys
 
 from sim import vclock
 
-KEY_FILE = "device.key"
+from monitor.session import KEY_FILE   # the one name of the device key file
 
 
 def provision(flash_dir, device_id):

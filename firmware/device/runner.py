@@ -1,6 +1,6 @@
 """One asyncio event loop for the device: buttons, display, reminder checks, watchdog, BLE, idle sleep.
 
-    run(board, app, ble_service=None)     # never returns on a board
+    run(board, app, ble_service=None, usb_service=None)     # never returns on a board
 The loop's tasks sleep between events; when nothing is on screen and no central is connected the board's
 sleep_ms() idles the core (lightsleep on the ESP32).
 """
@@ -27,10 +27,11 @@ SIGNAL_BEEPS = const(3)
 
 
 class Runner:
-    def __init__(self, board, app, ble_service=None):
+    def __init__(self, board, app, ble_service=None, usb_service=None):
         self.board = board
         self.app = app
         self.ble = ble_service
+        self.usb = usb_service
         self.ui = UI(app, board.display)
         from device.buttons import Buttons
         self.buttons = Buttons(board.buttons)
@@ -127,8 +128,11 @@ class Runner:
     async def main(self):
         if self.ble is not None:
             self.ble.start()
-        tasks = [asyncio.create_task(t) for t in (
-            self.buttons_task(), self.display_task(), self.reminder_task(), self.watchdog_task(), self.idle_task())]
+        coroutines = [self.buttons_task(), self.display_task(), self.reminder_task(), self.watchdog_task(),
+                      self.idle_task()]
+        if self.usb is not None:
+            coroutines.append(self.usb.run())
+        tasks = [asyncio.create_task(c) for c in coroutines]
         while self.running:
             await sleep_ms(500)
         for t in tasks:
@@ -136,7 +140,7 @@ class Runner:
         self.app.save_snapshot()
 
 
-def run(board, app, ble_service=None):
-    runner = Runner(board, app, ble_service)
+def run(board, app, ble_service=None, usb_service=None):
+    runner = Runner(board, app, ble_service, usb_service)
     asyncio.run(runner.main())
     return runner
