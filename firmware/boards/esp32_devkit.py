@@ -4,6 +4,7 @@ Wiring: OLED SDA 21 / SCL 22, buttons A/B/C on 32/33/25 to GND, buzzer or LED on
 (100k/100k) on ADC1 pin 34. The RTC keeps time through deep sleep but not through power loss.
 """
 import machine
+import time
 
 NAME = "esp32_devkit"
 DATA_DIR = "/data"
@@ -41,5 +42,6 @@ def watchdog(timeout_ms):
 
 
 def sleep_ms(ms):
-    # lightsleep keeps RAM and the RTC; BLE is only stopped while no central is connected (see device.runner).
-    machine.lightsleep(ms)
+    # machine.lightsleep would stop NimBLE's advertising, so a host could not connect: idle the cores
+    # (WFI, radio running) instead. The screen is off and buttons are polled slowly while this runs.
+    time.sleep_ms(ms)

@@ -1,8 +1,9 @@
 """One asyncio event loop for the device: buttons, display, reminder checks, watchdog, BLE, idle sleep.
 
     run(board, app, ble_service=None, usb_service=None)     # never returns on a board
-The loop's tasks sleep between events; when nothing is on screen and no central is connected the board's
-sleep_ms() idles the core (lightsleep on the ESP32).
+The loop's tasks sleep between events; with the screen off (after 30 s without a press) the buttons are
+polled 10x slower and, while no central is connected, the board's sleep_ms() idles the core with the
+radio still advertising.
 """
 import asyncio
 import time
