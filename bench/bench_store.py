@@ -5,6 +5,7 @@
 - powercut_points / powercut_entries_lost: every cut point (each byte of each write, each flush,
   create, rename, remove) of three workloads of >= 1,000 entries with acks, snapshots, reboots and
   reclaim (bench/powercut.py), plus bit flips and truncated middle segments (entries lost counts all).
+  powercut_recovery_points: second cuts while the store recovers from every 16th first cut.
 - store_append_ms, mount_ms_10k_snapshot, mount_ms_10k_rebuild: timed on the MicroPython unix port
   (modules precompiled with mpy-cross, heap 128K, real files on this machine's disk; the tracker
   stack does not fit a 64K heap); mount = Store() + rebuild_state with monitor.tracker.Tracker,
@@ -42,18 +43,22 @@ CAMPAIGN = ((1200, 21, SEGMENT_RECORDS, MAX_SEGMENTS), (1100, 22, 16, 5), (1000,
 BIT_FLIPS = 3000
 
 
+RECOVERY_STRIDE = 16   # every 16th cut point is cut again while the store recovers from it
+
+
 def _campaign(args):
     journal, oracle = pc.run_workload(*args)
     points, lost, problems = pc.run_cuts(journal, oracle)
-    return points, lost, problems, len(oracle["appends"])
+    r_points, r_lost, r_problems = pc.run_recovery_cuts(journal, oracle, RECOVERY_STRIDE)
+    return points, lost, problems, len(oracle["appends"]), r_points, r_lost, r_problems
 
 
 def powercut_figures():
     with Pool(2) as pool:
         results = pool.map(_campaign, CAMPAIGN)
     points = sum(r[0] for r in results)
-    lost = sum(r[1] for r in results)
-    problems = [p for r in results for p in r[2]]
+    lost = sum(r[1] + r[5] for r in results)
+    problems = [p for r in results for p in r[2] + r[6]]
     journal, oracle = pc.run_workload(1000, 24, 16, 1000)
     flips, undetected, flip_lost, flip_problems = pc.bit_flip_campaign(journal, oracle, BIT_FLIPS, 5)
     cases, trunc_lost, trunc_problems = pc.truncation_campaign(journal, oracle, 6)
@@ -63,6 +68,7 @@ def powercut_figures():
         "powercut_points": points,
         "powercut_entries_lost": lost + flip_lost + trunc_lost + undetected,
         "powercut_workload_entries": sum(r[3] for r in results),
+        "powercut_recovery_points": sum(r[4] for r in results),
         "powercut_problems": len(problems) + len(flip_problems) + len(trunc_problems),
         "bitflip_trials": flips,
         "bitflip_undetected": undetected,

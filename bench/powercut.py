@@ -169,9 +169,11 @@ def count_cut_points(journal):
     return len(journal) + 1 + sum(len(op[3]) - 1 for op in journal if op[0] == "write")
 
 
-def cut_states(journal, stride=1, offset=0):
-    """Yields (op_index, partial_bytes, files, dirs) for every stride-th power-cut point."""
-    files, dirs = {}, set()
+def cut_states(journal, stride=1, offset=0, files=None, dirs=None):
+    """Yields (op_index, partial_bytes, files, dirs) for every stride-th power-cut point, starting
+    from an empty disk or from the given files and dirs."""
+    files = dict(files) if files else {}
+    dirs = set(dirs) if dirs else set()
     n = 0
     for i, op in enumerate(journal):
         if n % stride == offset:
@@ -316,7 +318,7 @@ def check_cut(files, dirs, oracle, op_index, extra_append=True):
     started_acks = [u for u, j, _ in oracle["acks"] if j <= op_index]
     returned_snaps = [(u, b) for u, b, _, j in oracle["snaps"] if j <= op_index]
     started_snaps = [(u, b) for u, b, j, _ in oracle["snaps"] if j <= op_index]
-    may_be_reclaimed = min(max(started_acks, default=0), max((u for u, _ in started_snaps), default=0))
+    may_be_reclaimed = _reclaim_bound(oracle, op_index)
 
     buf = bytearray(RECORD_SIZE * (len(expected) + 4))
     count, _ = store.read_into(0, buf)
@@ -370,6 +372,70 @@ def check_cut(files, dirs, oracle, op_index, extra_append=True):
                 problems.append("entry appended after the cut is gone after the next mount")
             again.close()
     return len(lost), problems
+
+
+def _reclaim_bound(oracle, op_index):
+    """Highest seq the store may have reclaimed by this cut: acknowledged and covered by a snapshot
+    (counting calls that had started, since their effect may have reached the disk)."""
+    acked = max((u for u, j, _ in oracle["acks"] if j <= op_index), default=0)
+    snapped = max((u for u, _, j, _ in oracle["snaps"] if j <= op_index), default=0)
+    return min(acked, snapped)
+
+
+def check_recovery_cuts(files, dirs, oracle, op_index):
+    """Cuts power again while the store recovers from a cut disk (sealing a torn segment, truncating
+    a torn empty one, starting a segment) and appends two entries; returns (points, lost, problems)."""
+    seg, maxseg = oracle["segment_records"], oracle["max_segments"]
+    if "/data" not in dirs:
+        return 0, 0, []
+    first = Store(DIRECTORY, fs=FaultFS(files, dirs), segment_records=seg, max_segments=maxseg)
+    on_disk = _read_all(first, len(oracle["expected"]))
+    bound = _reclaim_bound(oracle, op_index)
+    journal = []
+    fs = FaultFS(files, dirs, journal=journal)
+    store = Store(DIRECTORY, fs=fs, segment_records=seg, max_segments=maxseg)
+    returned = []
+    for value in (11, 22):
+        try:
+            seq = store.append(9999, 1, KIND_EVENT, 0, value, 0)
+        except StoreFull:
+            break
+        returned.append((seq, len(journal)))
+    store.close()
+    points = lost = 0
+    problems = []
+    for op_index, _, cut_files, cut_dirs in cut_states(journal, files=files, dirs=dirs):
+        points += 1
+        again = Store(DIRECTORY, fs=FaultFS(cut_files, cut_dirs), segment_records=seg, max_segments=maxseg)
+        got = _read_all(again, len(oracle["expected"]) + 2)
+        missing = [s for s in on_disk if got.get(s) != on_disk[s] and s > bound]
+        missing += [s for s, j in returned if j <= op_index and s not in got]
+        lost += len(missing)
+        if missing:
+            problems.append("recovery cut at op %d lost %r" % (op_index, missing[:5]))
+        newest = max(list(on_disk) + [s for s, _ in returned] + [0])
+        try:
+            seq = again.append(9999, 2, KIND_EVENT, 0, 33, 0)
+        except StoreFull:
+            seq = None
+        if seq is not None and seq <= max(list(got) + [0]):
+            problems.append("recovery cut at op %d: seq %d reused" % (op_index, seq))
+        if seq is not None and seq <= newest and seq in on_disk:
+            problems.append("recovery cut at op %d: seq %d collides with a stored record" % (op_index, seq))
+        again.close()
+    return points, lost, problems
+
+
+def run_recovery_cuts(journal, oracle, stride, offset=0):
+    """check_recovery_cuts on every stride-th first cut; returns (points, lost, problems)."""
+    points = lost = 0
+    problems = []
+    for op_index, _, files, dirs in cut_states(journal, stride, offset):
+        p, n, found = check_recovery_cuts(files, dirs, oracle, op_index)
+        points += p
+        lost += n
+        problems.extend(found[:20 - len(problems)])
+    return points, lost, problems
 
 
 def run_cuts(journal, oracle, stride=1, offset=0, extra_append=True, limit_problems=20):

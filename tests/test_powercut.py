@@ -42,6 +42,13 @@ def test_sampled_cuts_of_a_1000_entry_workload_lose_nothing(reclaiming_workload)
     assert (lost, problems) == (0, [])
 
 
+def test_cuts_during_recovery_lose_nothing(reclaiming_workload):
+    journal, oracle = reclaiming_workload
+    points, lost, problems = pc.run_recovery_cuts(journal, oracle, stride=101, offset=5)
+    assert points > 1000
+    assert (lost, problems) == (0, [])
+
+
 def test_sampled_cuts_with_full_size_segments_lose_nothing():
     journal, oracle = pc.run_workload(1000, seed=12, segment_records=256, max_segments=120)
     points, lost, problems = pc.run_cuts(journal, oracle, stride=31)
