@@ -154,17 +154,22 @@ def test_resume_after_forced_disconnects_200_runs():
     assert figures["records"] == figures["device_records"]
 
 
-@pytest.mark.parametrize("stack", ["btstack"])
-def test_pull_on_the_btstack_profile(stack):
+@pytest.mark.parametrize("stack,limits", [("nimble", {"notify_pool": 3}),
+                                          ("btstack", {"btstack_heap_limit": 3 * 244})])
+def test_stack_refusals_are_retried_in_order(stack, limits):
+    """More in flight per tick than the stack takes: NimBLE's ENOMEM / btstack's heap cap refuse some
+    notifications; each is retried at the head of the queue, so the log arrives whole and in order."""
     app = SyncApp(tempfile.mkdtemp())
     fill(app, 2000)
 
     async def main():
-        async with device_and_link(app, stack=stack) as (link, _service):
+        async with device_and_link(app, stack=stack, max_in_flight=12, **limits) as (link, service):
             async with session(link) as dl:
                 got = []
                 await dl.pull(0, got.extend)
                 assert got == device_log(app)
+                assert service.notify_refusals > 0
+                assert link.peripheral_ble().sim_stats["notify_refused"] == service.notify_refusals
     run(main())
 
 
