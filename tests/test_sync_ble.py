@@ -253,3 +253,21 @@ def test_wired_pull_over_usb_serial_with_the_host_serial_client():
         stop.set()
         thread.join()
         server.close()
+
+
+def test_bonds_survive_a_reboot_on_secure_builds():
+    """_IRQ_SET_SECRET / _IRQ_GET_SECRET (MicroPython's documented events 30 and 29) persist the bond keys."""
+    app = SyncApp(tempfile.mkdtemp())
+
+    async def main():
+        async with device_and_link(app, secure_link=True) as (_link, service):
+            assert service._irq(30, (1, b"peer-a", b"ltk-a")) is True
+            assert service._irq(30, (2, b"peer-b", b"irk-b")) is True
+            assert service._irq(30, (1, b"gone", b"x")) is True
+            assert service._irq(30, (1, b"gone", None)) is True      # deleting a bond
+        async with device_and_link(app, secure_link=True) as (_link, rebooted):
+            assert rebooted._irq(29, (1, 0, b"peer-a")) == b"ltk-a"
+            assert rebooted._irq(29, (2, 0, None)) == b"irk-b"       # by index when no key is given
+            assert rebooted._irq(29, (1, 0, b"gone")) is None
+            assert rebooted._irq(29, (1, 1, None)) is None
+    run(main())

@@ -90,6 +90,7 @@ class BleService:
             data_dir = getattr(app, "data_dir", None)
             key_path = (data_dir + "/" + KEY_FILE) if data_dir else KEY_FILE
         self.key_path = key_path
+        self.secrets_path = key_path + ".bonds"
         if key is None:
             key = sessions.load_key(key_path)
         if random_bytes is None:
@@ -100,6 +101,8 @@ class BleService:
         self._encrypted = False
         self._indicating = False
         self._secrets = {}
+        if secure_link:
+            self._load_secrets()
         self.notifications = 0       # notifications the stack accepted
         self.notify_refusals = 0     # refused by the stack (buffers full), retried later
         self.att_bytes = 0           # value bytes handed to the stack
@@ -259,7 +262,39 @@ class BleService:
             return self._set_secret(data[0], data[1], data[2])
         return None
 
-    # Bonding keys (ESP32 with secure_link): kept in RAM here; a board module may persist them.
+    # Bonding keys (ESP32 with secure_link), kept in a file next to the device key so bonds survive a
+    # reboot: records of  type u8 | key length u8 | key | value length u8 | value.
+    def _load_secrets(self):
+        self._secrets = {}
+        try:
+            with open(self.secrets_path, "rb") as f:
+                blob = f.read()
+        except OSError:
+            return
+        pos = 0
+        while pos + 2 <= len(blob):
+            sec_type, klen = blob[pos], blob[pos + 1]
+            key = blob[pos + 2:pos + 2 + klen]
+            pos += 2 + klen
+            if pos >= len(blob):
+                break
+            vlen = blob[pos]
+            value = blob[pos + 1:pos + 1 + vlen]
+            pos += 1 + vlen
+            if len(key) == klen and len(value) == vlen:
+                self._secrets[(sec_type, bytes(key))] = bytes(value)
+
+    def _save_secrets(self):
+        out = bytearray()
+        for (sec_type, key), value in self._secrets.items():
+            if len(key) < 256 and len(value) < 256:
+                out += bytes((sec_type, len(key))) + key + bytes((len(value),)) + value
+        tmp = self.secrets_path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(out)
+        import os
+        os.rename(tmp, self.secrets_path)
+
     def _get_secret(self, sec_type, index, key):
         if key is None:
             i = 0
@@ -277,6 +312,10 @@ class BleService:
             self._secrets.pop((sec_type, key), None)
         else:
             self._secrets[(sec_type, key)] = bytes(value)
+        try:
+            self._save_secrets()
+        except OSError:
+            pass   # bond kept for this boot only
         return True
 
     # -- sending ----------------------------------------------------------------------------------------
