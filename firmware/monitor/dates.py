@@ -15,7 +15,7 @@ def days_in_month(year, month):
 
 
 def days_from_civil(year, month, day):
-    """Day number of a calendar date; raises ValueError outside 2000-01-01..DAY_MAX."""
+    # Day number of a calendar date; raises ValueError outside 2000-01-01..DAY_MAX.
     if not (1 <= month <= 12) or not (1 <= day <= days_in_month(year, month)):
         raise ValueError("no such date")
     y = year - 1 if month <= 2 else year
@@ -45,12 +45,12 @@ def _split(n):
 
 
 def civil_from_days(n):
-    """(year, month, day) of a day number."""
+    # (year, month, day) of a day number.
     return _split(n)
 
 
 def year_of_day(n):
-    """Calendar year of a day number, without building a tuple (used in evaluation)."""
+    # Calendar year of a day number, without building a tuple (used in evaluation).
     z = n + EPOCH_SHIFT
     era = z // 146097
     doe = z - era * 146097
@@ -66,7 +66,7 @@ def format_day(n):
 
 
 def parse_day(text):
-    """'YYYY-MM-DD' -> day number; raises ValueError with a plain message."""
+    # 'YYYY-MM-DD' -> day number; raises ValueError with a plain message.
     if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
         raise ValueError("date must be YYYY-MM-DD")
     parts = (text[0:4], text[5:7], text[8:10])

@@ -1,7 +1,6 @@
 # Record kinds, codes and the 16-byte record layout shared by store, protocol and host.
 # Analyte/unit tables, conversion and validation are added below by the rule-core work.
 import struct
-from array import array
 from binascii import crc32
 
 try:
@@ -45,7 +44,7 @@ def record_check(buf, offset=0):
 
 
 def pack_record(buf, offset, seq, day, minute, kind, code, value, flags):
-    """Writes one record with its check into buf at offset (no allocation)."""
+    # Writes one record with its check into buf at offset (no allocation).
     struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, minute, (kind << 6) | code, value, flags)
     struct.pack_into("<H", buf, offset + RECORD_BODY, record_check(buf, offset))
 
@@ -55,15 +54,15 @@ def record_ok(buf, offset=0):
 
 
 def unpack_record(buf, offset=0):
-    """Returns (seq, day, minute, kind, code, value, flags); the caller checks record_ok first."""
+    # Returns (seq, day, minute, kind, code, value, flags); the caller checks record_ok first.
     seq, day, minute, kc, value, flags = struct.unpack_from(RECORD_FORMAT, buf, offset)
     return seq, day, minute, kc >> 6, kc & 0x3F, value, flags
 
 
 # ---------------------------------------------------------------------------
-# Analytes, doses, symptoms: codes are indexes into these tuples (clinical-rules §3, §5).
-ANALYTES = ("E2", "TT", "FT", "LH", "FSH", "SHBG", "PRL", "HCT", "PSA", "HDL", "LDL", "TC", "TG", "VITD",
-            "SPERM", "BMD_T")
+# Analytes, doses, symptoms (clinical-rules §3, §5): codes. Their names (ANALYTES, SYMPTOMS, DRUGS, GOALS,
+# METHODS), LOINC codes, display decimals and ERROR_NAMES are in monitor.catalog and read through
+# records.<NAME> too (module __getattr__), so the device's resident core does not carry them.
 A_E2 = const(0)
 A_TT = const(1)
 A_FT = const(2)
@@ -82,12 +81,7 @@ A_SPERM = const(14)
 A_BMD_T = const(15)
 ANALYTE_COUNT = const(16)
 
-LOINC = ("2243-4", "2986-8", "2991-8", "10501-5", "15067-2", "13967-5", "2842-3", "4544-3", "2857-1",
-         "2085-9", "13457-7", "2093-3", "2571-8", "62292-8", "9780-8", "38263-3")
-LOINC_E2_SENSITIVE = "72873-3"
 
-SYMPTOMS = ("JOINT", "LIBIDO", "FATIGUE", "MOOD", "ED", "BREAST", "GYNO", "NIPPLE", "FLUID", "HOTFLASH",
-            "HEADACHE", "COGNITION", "WELLBEING")
 S_JOINT = const(0)
 S_LIBIDO = const(1)
 S_FATIGUE = const(2)
@@ -104,13 +98,10 @@ S_WELLBEING = const(12)
 SYMPTOM_COUNT = const(13)
 SEVERITY_MAX = const(3)
 
-DRUGS = ("anastrozole", "testosterone")   # stored in µg and mg
 D_ANASTROZOLE = const(0)
 D_TESTOSTERONE = const(1)
 DRUG_COUNT = const(2)
-DRUG_STORED_UNIT = ("ug", "mg")
 
-GOALS = ("trt", "fertility", "estrogen_control")
 GOAL_TRT = const(0)
 GOAL_FERTILITY = const(1)
 GOAL_ESTROGEN_CONTROL = const(2)
@@ -120,28 +111,11 @@ METHOD_MASK = const(0x03)
 METHOD_UNKNOWN = const(0)
 METHOD_IMMUNOASSAY = const(1)
 METHOD_LCMS = const(2)
-METHODS = ("unknown", "immunoassay", "LC-MS/MS")
 FLAG_BELOW_LLOQ = const(0x04)   # value is the lab's limit of quantitation; the result is below it
 FLAG_CONFIRMED = const(0x08)    # patient confirmed an unusual value
 FLAG_SI = const(0x10)           # entered in SI units (the stored value is converted)
 LAB_FLAGS_ALL = const(0x1F)
 
-# Decimal places of each stored integer, in the first (conventional) unit.
-LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1)
-DOSE_DECIMALS = (3, 0)   # anastrozole shown in mg
-
-# Plausibility in stored units: outside [reject_lo, reject_hi] refused; outside [confirm_lo, confirm_hi]
-# accepted only with FLAG_CONFIRMED. A confirm bound equal to the reject bound means "none".
-LAB_REJECT_LO = array("i", (0, 0, 0, 0, 0, 10, 0, 150, 0, 5, 0, 0, 10, 0, 0, -80))
-LAB_REJECT_HI = array("i", (20000, 5000, 15000, 2000, 2000, 3000, 50000, 750, 1000000, 250, 1000, 1000, 10000, 4000,
-                 10000, 60))
-LAB_CONFIRM_LO = array("i", (50, 50, 0, 0, 0, 50, 0, 300, 0, 5, 0, 0, 10, 40, 0, -80))
-LAB_CONFIRM_HI = array("i", (2000, 1500, 5000, 500, 500, 1500, 1000, 600, 1000, 250, 300, 1000, 1000, 1500, 3000, 60))
-DOSE_REJECT_LO = (1, 1)
-DOSE_REJECT_HI = (10000, 2000)
-DOSE_CONFIRM_LO = (125, 1)
-DOSE_CONFIRM_HI = (1000, 2000)
-DOSE_WEEK_CONFIRM = (7000, 400)   # a week's total above this needs confirmation
 
 MAX_DECIMALS = const(3)          # digits after the point an entry may carry
 INT_LIMIT = const(0x20000000)    # 2**29: conversions keep every intermediate below 2**30
@@ -163,82 +137,34 @@ ERR_FLAGS = const(11)
 ERR_FT_ABOVE_TT = const(12)
 ERR_CONFIRM_WEEK = const(13)
 ERR_PROFILE = const(14)
-ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",
-               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE")
 
 
 class EntryError(ValueError):
-    """A refused entry; .code is one of the ERR_* codes."""
+    # A refused entry; .code is one of the ERR_* codes.
 
     def __init__(self, code):
-        ValueError.__init__(self, error_message(code))
+        super().__init__(error_message(code))
         self.code = code
 
 
 def error_message(code):
-    from monitor.texts import ERROR_MESSAGES
+    from monitor.errors import ERROR_MESSAGES
     if 0 <= code < len(ERROR_MESSAGES):
         return ERROR_MESSAGES[code]
     return "unknown error %d" % code
 
 
 def error_name(code):
+    from monitor.catalog import ERROR_NAMES
     if 0 <= code < len(ERROR_NAMES):
         return "ERR_" + ERROR_NAMES[code]
     return "ERR_%d" % code
 
 
 def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
-    """0 if the entry may be stored, else an ERR_* code.
-
-    today: the device's day number, or -1 when the clock is unset. tt: latest total testosterone
-    (ng/dL, 0 if none) for the free-T check. week_total: the same drug's doses in the 6 days before
-    `day` and on it, excluding this one.
-    """
-    if today < 0:
-        return ERR_CLOCK
-    if not (0 <= day <= 65535) or not (0 <= minute < MINUTES_PER_DAY):
-        return ERR_DATE
-    if day > today:
-        return ERR_FUTURE
-    confirmed = flags & FLAG_CONFIRMED
-    if kind == KIND_LAB:
-        if not (0 <= code < ANALYTE_COUNT):
-            return ERR_CODE
-        if flags & ~LAB_FLAGS_ALL or (flags & METHOD_MASK) == 3:
-            return ERR_FLAGS
-        if not (LAB_REJECT_LO[code] <= value <= LAB_REJECT_HI[code]):
-            return ERR_RANGE
-        if code == A_FT and tt > 0 and value > 10 * tt:
-            return ERR_FT_ABOVE_TT
-        if not confirmed and not (LAB_CONFIRM_LO[code] <= value <= LAB_CONFIRM_HI[code]):
-            return ERR_CONFIRM
-        return ERR_OK
-    if kind == KIND_DOSE:
-        if not (0 <= code < DRUG_COUNT):
-            return ERR_CODE
-        if flags & ~FLAG_CONFIRMED:
-            return ERR_FLAGS
-        if not (DOSE_REJECT_LO[code] <= value <= DOSE_REJECT_HI[code]):
-            return ERR_RANGE
-        if not confirmed and not (DOSE_CONFIRM_LO[code] <= value <= DOSE_CONFIRM_HI[code]):
-            return ERR_CONFIRM
-        if not confirmed and week_total + value > DOSE_WEEK_CONFIRM[code]:
-            return ERR_CONFIRM_WEEK
-        return ERR_OK
-    if kind == KIND_SYMPTOM:
-        if not (0 <= code < SYMPTOM_COUNT):
-            return ERR_CODE
-        if not (0 <= value <= SEVERITY_MAX):
-            return ERR_SEVERITY
-        if flags:
-            return ERR_FLAGS
-        return ERR_OK
-    if kind == KIND_EVENT:
-        if not (0 <= code < len(EVENT_NAMES)):
-            return ERR_CODE
-        return ERR_OK
-    return ERR_KIND
+    # 0 if the entry may be stored, else an ERR_* code (monitor.validate, loaded on first use).
+    from monitor.validate import check_entry as check
+    return check(kind, code, value, flags, day, minute, today, tt, week_total)
 
 
 # Conversion and formatting live in monitor.units / monitor.texts (loaded only by those who need them,
@@ -262,3 +188,14 @@ def format_value(kind, code, value):
 def format_lab_si(code, value):
     from monitor import texts
     return texts.format_lab_si(code, value)
+
+
+def __getattr__(name):
+    # names and tables kept out of the resident core (monitor.catalog, monitor.validate)
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from monitor import catalog, validate
+    for module in (catalog, validate):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(name)

@@ -8,32 +8,16 @@ from monitor.rules import (
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
     R_TT_BELOW_TARGET, R_TT_LOW, RULES, LEVELS, STATUS_INDETERMINATE,
 )
+from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, SYMPTOMS
 from monitor.records import (
-    ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, LAB_DECIMALS,
-    DOSE_DECIMALS, SYMPTOM_COUNT, SYMPTOMS,
+    ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, SYMPTOM_COUNT,
 )
 
-ERROR_MESSAGES = (
-    "ok",
-    "unknown entry type",
-    "unknown test, medicine, symptom or event",
-    "this unit is not accepted for this entry",
-    "too many decimal places",
-    "value outside the possible range: check the number and the unit",
-    "unusual value: check the number and the unit, then confirm it",
-    "the date is in the future",
-    "invalid date or time",
-    "the clock is not set: set the time first",
-    "severity must be 0, 1, 2 or 3",
-    "invalid method or qualifier",
-    "free testosterone cannot exceed 10% of total testosterone: check the units",
-    "unusual weekly total: check the doses, then confirm",
-    "invalid profile",
-)
+from monitor.errors import ERROR_MESSAGES  # noqa: E402,F401 (the records' error texts)
 
 
 def format_decimal(value, decimals):
-    """Integer value with an implied decimal point, trailing zeros dropped: (1255, 2) -> '12.55'."""
+    # Integer value with an implied decimal point, trailing zeros dropped: (1255, 2) -> '12.55'.
     sign = "-" if value < 0 else ""
     value = -value if value < 0 else value
     scale = 10 ** decimals
@@ -49,7 +33,7 @@ def format_decimal(value, decimals):
 
 
 def format_value(kind, code, value):
-    """A stored value in plain words with its conventional unit."""
+    # A stored value in plain words with its conventional unit.
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
         return "%s %s" % (format_decimal(value, LAB_DECIMALS[code]), units.LAB_UNITS[code][0][0])
     if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
@@ -62,7 +46,7 @@ def format_value(kind, code, value):
 
 
 def format_lab_si(code, value):
-    """A stored lab value in its SI unit (2 decimals, rounded half up), or None without one."""
+    # A stored lab value in its SI unit (2 decimals, rounded half up), or None without one.
     for row in units.LAB_UNITS[code]:
         if row[3]:
             # stored = si * mul / div  =>  si * 100 = stored * div * 100 / mul
@@ -74,22 +58,7 @@ def format_lab_si(code, value):
 # ---------------------------------------------------------------------------
 # Rule profile names and rule texts.
 
-PARAM_NAMES = (
-    'E2_TARGET_LOW', 'E2_TARGET_HIGH', 'E2_ABOVE', 'E2_MILD_LOW',
-    'E2_MILD_HIGH', 'E2_HIGH', 'E2_SEVERE', 'E2_BONE',
-    'E2_LOW', 'E2_LOW_SYMPT', 'E2_CRITICAL', 'TE_RATIO',
-    'TT_TARGET_LOW', 'TT_TARGET_HIGH', 'TT_LOW', 'HCT_HIGH',
-    'HCT_WARN', 'E2_PERSIST_DAYS', 'SYMPTOM_PERSIST_DAYS', 'NO_LAB_DAYS',
-    'DEXA_AGE', 'DEXA_PLANNED_MONTHS', 'RECHECK_DUE', 'RECHECK_EARLY',
-    'RECHECK_LATE', 'RECHECK_SEVERE_DUE', 'RECHECK_SEVERE_EARLY', 'RECHECK_SEVERE_LATE',
-    'CBC_DUE', 'CBC_EARLY', 'CBC_LATE', 'LIPIDS_DUE',
-    'LIPIDS_EARLY', 'LIPIDS_LATE', 'DEXA_BASELINE_DUE', 'DEXA_BASELINE_EARLY',
-    'DEXA_BASELINE_LATE', 'DEXA_REPEAT_DUE', 'DEXA_REPEAT_EARLY', 'DEXA_REPEAT_LATE',
-    'SEMEN_DUE', 'SEMEN_EARLY', 'SEMEN_LATE', 'FERTILITY_REVIEW_DUE',
-    'FERTILITY_REVIEW_EARLY', 'FERTILITY_REVIEW_LATE', 'TAPER_LABS_DUE', 'TAPER_LABS_EARLY',
-    'TAPER_LABS_LATE', 'DEXA_REPEAT_LOW_DUE', 'BIRTH_YEAR', 'GOAL',
-    'FRACTURE_HISTORY', 'PLANNED_MONTHS',
-) + tuple(["LEVEL_" + r for r in RULES])
+from monitor.param_names import PARAM_NAMES  # noqa: E402,F401 (re-exported)
 
 RULE_SOURCES = ("003", "001", "002, 001", "001", "003", "001, 003", "001", "004",
                 "002, 003", "AUA 2018", "002, 003", "000, 002, 003", "ISSAM",
@@ -114,7 +83,7 @@ def _symptom(code):
 
 
 def explain(rule, value, value2, status):
-    """The sentence for one flag, without the closing advice."""
+    # The sentence for one flag, without the closing advice.
     if status & STATUS_INDETERMINATE:
         if rule in (R_TT_LOW, R_TT_BELOW_TARGET):
             what = "Total testosterone"
@@ -193,7 +162,7 @@ def format_day_safe(day):
 
 
 def message(rule, value, value2, status):
-    """Plain-language flag text; always ends by sending the patient to the clinician, never a dose."""
+    # Plain-language flag text; always ends by sending the patient to the clinician, never a dose.
     return "%s %s" % (explain(rule, value, value2, status), CLOSING)
 
 

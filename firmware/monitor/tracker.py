@@ -1,31 +1,30 @@
-"""Incremental derived state over the record log: rules + schedule in one object.
-
-    t = Tracker(profile)
-    t.apply(seq, day, minute, kind, code, value, flags)   # every stored record, in log order
-    n = t.evaluate(today)      # fills t.flag_buf / t.reminder_buf; no allocation, O(1) in history length
-    t.flags(today), t.reminders(today)   # the same as tuples (allocates; for hosts and display)
-    blob = t.dump(); t.load(blob)        # snapshot of the state (refuses another profile's snapshot)
-
-`today` is a day number, or -1 when the clock is unset (then there are no reminders, and the
-time-based rules C11/C12 stay quiet). The state depends on the profile (E2_LOW and E2_SEVERE thresholds
-are applied as records arrive): after a profile change, build a new Tracker and replay the log.
-"""
-import struct
+# Incremental derived state over the record log: rules + schedule in one object.
+#
+#     t = Tracker(profile)
+#     t.apply(seq, day, minute, kind, code, value, flags)   # every stored record, in log order
+#     n = t.evaluate(today)      # fills t.flag_buf / t.reminder_buf; no allocation, O(1) in history length
+#     t.flags(today), t.reminders(today)   # the same as tuples (allocates; for hosts and display)
+#     blob = t.dump(); t.load(blob)        # snapshot of the state (refuses another profile's snapshot)
+#
+# `today` is a day number, or -1 when the clock is unset (then there are no reminders, and the
+# time-based rules C11/C12 stay quiet). The state depends on the profile (E2_LOW and E2_SEVERE thresholds
+# are applied as records arrive): after a profile change, build a new Tracker and replay the log.
 from array import array
-from binascii import crc32
 
+# The largest modules first: each is compiled from source before the smaller ones fill the heap.
+from monitor.reminders import evaluate_reminders  # noqa: I001
+from monitor.evaluate import evaluate_flags
+from monitor import schedule
 from monitor import records as R
-from monitor import rules, schedule
+from monitor import rules
 from monitor.profile import P_E2_LOW, P_E2_SEVERE, P_GOAL
 from monitor.state import (
     DOSE_AMT, DOSE_DAY, DOSE_START, E2_RUN_LAST, E2_RUN_START, FERT_START, GOAL, GOAL_DAY, LAST_CHANGE,
     LAST_SEQ, LAT_DAY, LAT_FLAGS, LAT_VAL, REM_ACK_DAY, REM_SNOOZE_DAY, REM_SNOOZE_UNTIL, RULE_ACK_DAY,
-    SEVERE_DAY, STATE_SIZE, SYM_DAY, SYM_ONSET, SYM_RISE, SYM_SEV, TAPER_DAY, TAPER_ON, THERAPY_START,
+    SEVERE_DAY, SYM_DAY, SYM_ONSET, SYM_RISE, SYM_SEV, TAPER_DAY, TAPER_ON, THERAPY_START,
     WEEK_DAY, WEEK_SLOTS, WEEK_SUM, fresh_state,
 )
 
-SNAPSHOT_MAGIC = b"E2TS"
-SNAPSHOT_VERSION = 1
 ACK_RULE_BASE = 64   # EVENT_ACK value: reminder index below this, 64 + rule index for a flag
 
 
@@ -44,13 +43,13 @@ class Tracker:
         return self.st[LAST_SEQ]
 
     def latest(self, analyte):
-        """(value, day, flags) of the latest result of an analyte, or None."""
+        # (value, day, flags) of the latest result of an analyte, or None.
         if self.st[LAT_DAY + analyte] < 0:
             return None
         return self.st[LAT_VAL + analyte], self.st[LAT_DAY + analyte], self.st[LAT_FLAGS + analyte]
 
     def week_total(self, drug, day):
-        """Doses of a drug logged for the 7 days ending on `day` (for records.check_entry)."""
+        # Doses of a drug logged for the 7 days ending on `day` (for records.check_entry).
         st = self.st
         total = 0
         base = WEEK_DAY + drug * WEEK_SLOTS
@@ -61,7 +60,7 @@ class Tracker:
         return total
 
     def check(self, kind, code, value, flags, day, minute, today):
-        """records.check_entry with this history's context (latest TT, the week's doses)."""
+        # records.check_entry with this history's context (latest TT, the week's doses).
         tt = self.st[LAT_VAL + R.A_TT] if self.st[LAT_DAY + R.A_TT] >= 0 else 0
         week = self.week_total(code, day) if kind == R.KIND_DOSE and 0 <= code < R.DRUG_COUNT else 0
         return R.check_entry(kind, code, value, flags, day, minute, today, tt, week)
@@ -165,42 +164,29 @@ class Tracker:
             st[TAPER_ON] = 0
 
     def evaluate(self, today):
-        """Fills flag_buf and reminder_buf; returns the number of flags. Allocates nothing."""
-        self.flag_count = rules.evaluate_flags(self.st, self.p, today, self.flag_buf)
-        self.reminder_count = schedule.evaluate_reminders(self.st, self.p, today, self.reminder_buf)
+        # Fills flag_buf and reminder_buf; returns the number of flags. Allocates nothing.
+        self.flag_count = evaluate_flags(self.st, self.p, today, self.flag_buf)
+        self.reminder_count = evaluate_reminders(self.st, self.p, today, self.reminder_buf)
         return self.flag_count
 
     def flags(self, today):
-        """((rule, level, day, value, value2, status), ...) most severe band per ladder."""
+        # ((rule, level, day, value, value2, status), ...) most severe band per ladder.
         self.evaluate(today)
         f = rules.FLAG_FIELDS
         return tuple(tuple(self.flag_buf[i * f:(i + 1) * f]) for i in range(self.flag_count))
 
     def reminders(self, today):
-        """((reminder, state, due_day, muted), ...); empty while the clock is unset."""
+        # ((reminder, state, due_day, muted), ...); empty while the clock is unset.
         self.evaluate(today)
         f = schedule.REMINDER_FIELDS
         return tuple(tuple(self.reminder_buf[i * f:(i + 1) * f]) for i in range(self.reminder_count))
 
     def dump(self):
-        head = SNAPSHOT_MAGIC + struct.pack("<BHI", SNAPSHOT_VERSION, STATE_SIZE, self.profile.crc())
-        body = bytearray(4 * STATE_SIZE)
-        for i in range(STATE_SIZE):
-            struct.pack_into("<i", body, 4 * i, self.st[i])
-        blob = head + bytes(body)
-        return blob + struct.pack("<I", crc32(blob) & 0xFFFFFFFF)
+        # Snapshot bytes of the state (monitor.snapshot).
+        from monitor.snapshot import dump
+        return dump(self)
 
     def load(self, blob):
-        """Restores a dump(); raises ValueError if it is damaged or from another profile or layout."""
-        blob = bytes(blob)
-        if len(blob) != 11 + 4 * STATE_SIZE + 4 or blob[:4] != SNAPSHOT_MAGIC:
-            raise ValueError("not a tracker snapshot of this version")
-        if struct.unpack_from("<I", blob, len(blob) - 4)[0] != crc32(blob[:-4]) & 0xFFFFFFFF:
-            raise ValueError("snapshot CRC mismatch")
-        version, size, profile_crc = struct.unpack_from("<BHI", blob, 4)
-        if version != SNAPSHOT_VERSION or size != STATE_SIZE:
-            raise ValueError("snapshot layout differs")
-        if profile_crc != self.profile.crc():
-            raise ValueError("snapshot was made with another profile: rebuild from the log")
-        for i in range(STATE_SIZE):
-            self.st[i] = struct.unpack_from("<i", blob, 11 + 4 * i)[0]
+        # Restores a dump(); raises ValueError if damaged or from another profile or layout.
+        from monitor.snapshot import load
+        load(self, blob)

@@ -30,7 +30,7 @@ DOSE_UNITS = (
     (("mg", 1, 1, 0),),                                                       # testosterone, mg
 )
 def units_for(kind, code):
-    """The unit table of a lab analyte or a drug; raises EntryError."""
+    # The unit table of a lab analyte or a drug; raises EntryError.
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
         return LAB_UNITS[code]
     if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
@@ -39,7 +39,7 @@ def units_for(kind, code):
 
 
 def unit_index(kind, code, unit):
-    """Index of a unit name (case-insensitive) in the entry's unit table; raises EntryError(ERR_UNIT)."""
+    # Index of a unit name (case-insensitive) in the entry's unit table; raises EntryError(ERR_UNIT).
     table = units_for(kind, code)
     wanted = unit.strip().lower()
     for i in range(len(table)):
@@ -73,14 +73,14 @@ def _floor_muldiv(n, mul, add, div):
 
 
 def scale_round_half_up(n, mul, div):
-    """Exact n * mul / div rounded half up (toward +infinity), integers only."""
+    # Exact n * mul / div rounded half up (toward +infinity), integers only.
     if n >= 0:
         return _floor_muldiv(n, 2 * mul, div, 2 * div)
     return -_floor_muldiv(-n, 2 * mul, div - 1, 2 * div)
 
 
 def max_intermediate():
-    """Largest intermediate any entry conversion can produce (must stay below 2**30)."""
+    # Largest intermediate any entry conversion can produce (must stay below 2**30).
     worst = INT_LIMIT
     tables = LAB_UNITS + DOSE_UNITS
     for table in tables:
@@ -91,7 +91,7 @@ def max_intermediate():
 
 
 def convert_entry(kind, code, mantissa, decimals, unit):
-    """Exact entry mantissa * 10**-decimals in `unit` -> (stored integer, is_si). Raises EntryError."""
+    # Exact entry mantissa * 10**-decimals in `unit` -> (stored integer, is_si). Raises EntryError.
     table = units_for(kind, code)
     index = unit_index(kind, code, unit) if isinstance(unit, str) else unit
     if not (0 <= index < len(table)):

@@ -1,7 +1,9 @@
 # Shared helpers for the core tests (plain Python: runs on CPython and the MicroPython unix port).
+# Larger modules first: each compiles from source while the 64K heap is still empty.
+from monitor.tracker import Tracker  # noqa: I001
+from monitor import units
 from monitor import records as R
 from monitor.profile import Profile
-from monitor.tracker import Tracker
 
 DAY0 = 9500   # 2026-01-04
 
@@ -68,7 +70,6 @@ def decimal(text):
 
 def si_entry(analyte, stored):
     """An SI entry (mantissa, decimals, unit index) that converts exactly to `stored`."""
-    from monitor import units
     table = units.LAB_UNITS[analyte]
     index = 1
     while not table[index][3]:
@@ -89,7 +90,6 @@ def si_entry(analyte, stored):
 
 def via_si(analyte, stored):
     """The stored value reached by entering in SI units (asserts the round trip is exact)."""
-    from monitor import units
     mantissa, decimals, index = si_entry(analyte, stored)
     value, _ = units.convert_entry(R.KIND_LAB, analyte, mantissa, decimals, index)
     return value

@@ -13,8 +13,14 @@ def main():
     passed = failed = 0
     for name in names:
         loaded = set(sys.modules)   # modules a test file pulls in are unloaded after it (heap is 64K)
-        module = __import__(name)
-        for attr in sorted(dir(module)):
+        try:
+            module = __import__(name)
+        except Exception as exc:   # a module that cannot load counts as one failure; the rest still run
+            failed += 1
+            print("FAIL %s (import)" % name)
+            sys.print_exception(exc)
+            module = None
+        for attr in sorted(dir(module)) if module else ():
             if not attr.startswith("test_"):
                 continue
             fn = getattr(module, attr)

@@ -1,0 +1,20 @@
+# Names and display tables of the record codes (monitor.records defines the codes themselves).
+# Read as records.ANALYTES etc.; codes are indexes into these tuples.
+
+ANALYTES = ("E2", "TT", "FT", "LH", "FSH", "SHBG", "PRL", "HCT", "PSA", "HDL", "LDL", "TC", "TG", "VITD",
+            "SPERM", "BMD_T")
+LOINC = ("2243-4", "2986-8", "2991-8", "10501-5", "15067-2", "13967-5", "2842-3", "4544-3", "2857-1",
+         "2085-9", "13457-7", "2093-3", "2571-8", "62292-8", "9780-8", "38263-3")
+LOINC_E2_SENSITIVE = "72873-3"
+SYMPTOMS = ("JOINT", "LIBIDO", "FATIGUE", "MOOD", "ED", "BREAST", "GYNO", "NIPPLE", "FLUID", "HOTFLASH",
+            "HEADACHE", "COGNITION", "WELLBEING")
+DRUGS = ("anastrozole", "testosterone")   # stored in µg and mg
+DRUG_STORED_UNIT = ("ug", "mg")
+GOALS = ("trt", "fertility", "estrogen_control")
+METHODS = ("unknown", "immunoassay", "LC-MS/MS")
+
+# Decimal places of each stored integer, in the first (conventional) unit.
+LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1)
+DOSE_DECIMALS = (3, 0)   # anastrozole shown in mg
+ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",
+               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE")

@@ -1,0 +1,82 @@
+# Combination rules (clinical-rules §4): symptoms with the latest results and therapy dates, integer
+# only and without allocating; called by monitor.evaluate after the lab ladders.
+from monitor import profile as P
+from monitor import records as R
+from monitor import state as S
+from monitor.rules import (
+    R_C1, R_C11, R_C12, R_C14, R_C2, R_C3, R_C4, R_C5, R_C6, e2_persistently_low, e2_surely_below, emit,
+    severe_recheck_anchor,
+)
+
+
+def combination_flags(st, p, today, out, n):
+    # Combination rules C1-C6, C11, C12, C14 after the lab flags; returns the new count.
+    e2_day = st[S.LAT_DAY + R.A_E2]
+    e2 = st[S.LAT_VAL + R.A_E2]
+    e2_below = st[S.LAT_FLAGS + R.A_E2] & R.FLAG_BELOW_LLOQ
+    tt_day = st[S.LAT_DAY + R.A_TT]
+    tt = st[S.LAT_VAL + R.A_TT]
+    tt_below = st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ
+    # Symptoms. c1: a JOINT..ED symptom active; any: any symptom active; excess: BREAST..FLUID active.
+    c1_code = -1
+    c1_rise = -1
+    new_code = -1
+    new_rise = -1
+    any_code = -1
+    any_day = -1
+    excess_code = -1
+    for s in range(R.SYMPTOM_COUNT):
+        if st[S.SYM_SEV + s] <= 0:
+            continue
+        rise = st[S.SYM_RISE + s]
+        if rise >= any_day:
+            any_code = s
+            any_day = rise
+        if s <= R.S_ED:
+            if rise >= c1_rise:
+                c1_code = s
+                c1_rise = rise
+            if st[S.LAST_CHANGE] >= 0 and rise > st[S.LAST_CHANGE] and rise > e2_day and rise >= new_rise:
+                new_code = s
+                new_rise = rise
+        elif s <= R.S_FLUID and excess_code < 0:
+            excess_code = s
+    low_symptom = 0
+    if any_code >= 0 and p[P.P_LEVELS + R_C3] >= 0 and e2_surely_below(st, p[P.P_E2_CRITICAL]):
+        n = emit(out, n, p, st, R_C3, e2_day if e2_day > any_day else any_day, e2, any_code, 0)
+        low_symptom = 1
+    elif c1_code >= 0 and p[P.P_LEVELS + R_C2] >= 0 and e2_surely_below(st, p[P.P_E2_LOW_SYMPT]):
+        n = emit(out, n, p, st, R_C2, e2_day if e2_day > c1_rise else c1_rise, e2, c1_code, 0)
+        low_symptom = 1
+    elif new_code >= 0 and p[P.P_LEVELS + R_C1] >= 0:
+        n = emit(out, n, p, st, R_C1, new_rise, new_code, st[S.LAST_CHANGE], 0)
+        low_symptom = 1
+    if e2_persistently_low(st, p):
+        n = emit(out, n, p, st, R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], 0)
+    if excess_code >= 0 and e2_day >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
+        n = emit(out, n, p, st, R_C5, e2_day, e2, excess_code, 0)
+    anchor = severe_recheck_anchor(st)
+    due_param = P.P_REMINDERS + 3   # RECHECK_SEVERE due / early
+    if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:
+        n = emit(out, n, p, st, R_C6, anchor, anchor + p[due_param], st[S.SEVERE_DAY], 0)
+    if today >= 0 and any_code >= 0:
+        # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more.
+        if e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] and (
+                tt_day < 0 or (not tt_below and p[P.P_TT_TARGET_LOW] <= tt <= p[P.P_TT_TARGET_HIGH])):
+            oldest = -1
+            oldest_code = -1
+            for s in range(R.SYMPTOM_COUNT):
+                onset = st[S.SYM_ONSET + s]
+                if st[S.SYM_SEV + s] > 0 and onset >= 0 and onset <= today - p[P.P_SYMPTOM_PERSIST_DAYS] and (
+                        oldest < 0 or onset < oldest):
+                    oldest = onset
+                    oldest_code = s
+            if oldest_code >= 0:
+                n = emit(out, n, p, st, R_C11, oldest, oldest_code, e2, 0)
+        # C12: symptoms but no E2 result in the last NO_LAB_DAYS: do not guess high or low.
+        if not low_symptom and (e2_day < 0 or e2_day < today - p[P.P_NO_LAB_DAYS]):
+            n = emit(out, n, p, st, R_C12, any_day, any_code, e2_day, 0)
+    if st[S.SYM_SEV + R.S_COGNITION] > 0 or st[S.SYM_SEV + R.S_MOOD] > 0:
+        code = R.S_COGNITION if st[S.SYM_SEV + R.S_COGNITION] > 0 else R.S_MOOD
+        n = emit(out, n, p, st, R_C14, st[S.SYM_RISE + code], code, 0, 0)
+    return n

@@ -1,0 +1,111 @@
+# Profile parameter names, bounds and units, and the profile's bytes: magic, version, count, int32 parameters (little-endian), CRC-32. Loaded only when
+# a profile is encoded, decoded or checked (monitor.profile.Profile methods), not by evaluation.
+import struct
+from binascii import crc32
+
+from array import array
+
+from monitor.param_names import PARAM_NAMES
+from monitor.profile import (
+    LEVEL_OFF, LEVEL_URGENT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_TARGET_HIGH, P_E2_TARGET_LOW, P_LEVELS,
+    P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT, PROFILE_MAGIC, PROFILE_VERSION,
+)
+
+# Allowed min and max of each parameter before the levels, and the analyte whose stored unit a threshold
+# is in (-1: days, years, tenths or a setting).
+PARAM_MIN = array("h", (
+
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
+    0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
+    0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
+    0, 1, 0, 0, 0, 0,
+))
+PARAM_MAX = array("h", (
+
+    20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 1000,
+    5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
+    3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
+    3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
+    3650, 3650, 2200, 2, 1, 600,
+))
+PARAM_ANALYTE = array("h", (
+
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
+    7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1,
+))
+
+
+def param_index(name):
+    for i in range(PARAM_COUNT):
+        if PARAM_NAMES[i] == name:
+            return i
+    raise ValueError("unknown profile parameter %s" % name)
+
+
+def param_name(i):
+    return PARAM_NAMES[i]
+
+
+def param_bounds(i):
+    if i >= P_LEVELS:
+        return LEVEL_OFF, LEVEL_URGENT
+    return PARAM_MIN[i], PARAM_MAX[i]
+
+
+def param_analyte(i):
+    return PARAM_ANALYTE[i] if i < P_LEVELS else -1
+
+
+def set_param(profile, name, value):
+    i = param_index(name) if isinstance(name, str) else name
+    lo, hi = param_bounds(i)
+    if not (lo <= value <= hi):
+        raise ValueError("profile %s: %d outside %d..%d" % (param_name(i), value, lo, hi))
+    profile.params[i] = value
+
+HEADER = 7   # magic (4), version (1), count (2)
+
+
+def check(profile):
+    # Raises ValueError if a parameter is out of bounds or a band is inverted.
+    params = profile.params
+    for i in range(PARAM_COUNT):
+        lo, hi = param_bounds(i)
+        if not (lo <= params[i] <= hi):
+            raise ValueError("profile %s: %d outside %d..%d" % (param_name(i), params[i], lo, hi))
+    for lo_i, hi_i in ((P_E2_TARGET_LOW, P_E2_TARGET_HIGH), (P_E2_MILD_LOW, P_E2_MILD_HIGH),
+                       (P_TT_TARGET_LOW, P_TT_TARGET_HIGH)):
+        if params[lo_i] > params[hi_i]:
+            raise ValueError("profile %s above %s" % (param_name(lo_i), param_name(hi_i)))
+
+
+def encode(profile):
+    out = bytearray(HEADER + 4 * PARAM_COUNT + 4)
+    out[0:4] = PROFILE_MAGIC
+    struct.pack_into("<BH", out, 4, PROFILE_VERSION, PARAM_COUNT)
+    for i in range(PARAM_COUNT):
+        struct.pack_into("<i", out, HEADER + 4 * i, profile.params[i])
+    struct.pack_into("<I", out, len(out) - 4, crc32(memoryview(out)[:-4]) & 0xFFFFFFFF)
+    return bytes(out)
+
+
+def decode(cls, blob):
+    # A cls() profile from encode()'s bytes; raises ValueError on any damage or bad value.
+    blob = bytes(blob)
+    if len(blob) < HEADER + 4 or blob[:4] != PROFILE_MAGIC:
+        raise ValueError("not an e2mon profile")
+    version, count = struct.unpack_from("<BH", blob, 4)
+    if version != PROFILE_VERSION:
+        raise ValueError("profile version %d not supported" % version)
+    if count != PARAM_COUNT or len(blob) != HEADER + 4 * count + 4:
+        raise ValueError("profile has the wrong length")
+    if struct.unpack_from("<I", blob, len(blob) - 4)[0] != crc32(blob[:-4]) & 0xFFFFFFFF:
+        raise ValueError("profile CRC mismatch")
+    profile = cls()
+    for i in range(count):
+        profile.params[i] = struct.unpack_from("<i", blob, HEADER + 4 * i)[0]
+    check(profile)
+    return profile
