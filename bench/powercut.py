@@ -345,10 +345,12 @@ def check_cut(files, dirs, oracle, op_index, extra_append=True):
     if returned_snaps and snap is None:
         problems.append("snapshot lost")
     if snap is not None:
+        # The newest save that returned, or one started after it.
+        newer = started_snaps[len(returned_snaps) - 1:] if returned_snaps else started_snaps
         if (snap[0], snap[1]) not in started_snaps:
             problems.append("snapshot %d is not one that was saved" % snap[0])
-        elif returned_snaps and snap[0] < returned_snaps[-1][0]:
-            problems.append("snapshot went back from %d to %d" % (returned_snaps[-1][0], snap[0]))
+        elif (snap[0], snap[1]) not in newer:
+            problems.append("snapshot went back to an older save (upto %d)" % snap[0])
     state, _ = rebuild_state(store, Digest)
     want = digest((s, oracle["values"].get(s, struct.unpack_from("<i", expected[s], 9)[0]))
                   for s in range(1, (max(present) if present else 0) + 1))

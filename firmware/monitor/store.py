@@ -233,7 +233,7 @@ class Store:
         self.acked = upto_seq
 
     def reclaim(self):
-        """Removes the oldest segments that are acknowledged and covered by both snapshots; returns count."""
+        """Removes the oldest segments that are acknowledged and covered by every kept snapshot; returns count."""
         floor = self.acked
         if len(self._firsts) > 1 and self._firsts[1] - 1 <= floor:
             floor = min(floor, self._snapshot_floor())
@@ -261,7 +261,7 @@ class Store:
 
     def _snapshot_floor(self):
         low = None
-        for name in (SNAP_FILE, SNAP_OLD_FILE):
+        for name in (SNAP_FILE, SNAP_OLD_FILE, SNAP_FILE + TMP_SUFFIX):
             got = read_small(self.fs, self._path(name), SNAP_MAGIC, False)
             if got is None:
                 continue
@@ -274,6 +274,8 @@ class Store:
         """Keeps blob as the derived state covering every record up to upto_seq (previous one kept as old)."""
         if not 0 <= upto_seq < self.next_seq:
             raise ValueError("snapshot upto %r: no such record (next seq is %d)" % (upto_seq, self.next_seq))
+        if upto_seq < self.first_seq - 1:
+            raise ValueError("snapshot upto %d: records after it were reclaimed" % upto_seq)
         tmp = self._path(SNAP_FILE + TMP_SUFFIX)
         write_small(self.fs, tmp, SNAP_MAGIC, upto_seq, blob)
         path = self._path(SNAP_FILE)
@@ -288,15 +290,15 @@ class Store:
         self.fs.sync_dir(self.directory)
 
     def load_snapshot(self):
-        """Returns (upto_seq, blob) of the newest whole snapshot, or None if there is none."""
-        best = None
-        for name in (SNAP_FILE, SNAP_FILE + TMP_SUFFIX, SNAP_OLD_FILE):
+        """Returns (upto_seq, blob) of the most recently saved whole snapshot, or None if there is none.
+
+        A whole snap.tmp is newer than snap (a save was cut before its renames); snap.old is older.
+        """
+        for name in (SNAP_FILE + TMP_SUFFIX, SNAP_FILE, SNAP_OLD_FILE):
             got = read_small(self.fs, self._path(name), SNAP_MAGIC, True)
-            if got is None or got[0] >= self.next_seq:
-                continue
-            if best is None or got[0] > best[0]:
-                best = got
-        return best
+            if got is not None and got[0] < self.next_seq:
+                return got
+        return None
 
     # -- reading --------------------------------------------------------------------------------------
     @property
