@@ -3,7 +3,8 @@
 #   svc = BleService(ble, app, key=None, key_path=None, name="e2mon", secure_link=False,
 #                    max_in_flight=4, tick_ms=10, random_bytes=None)
 #   svc.start()          # register services, advertise, start the pump task if a loop runs
-#   svc.pump() -> int    # send queued frames (at most max_in_flight per call); call from any loop
+#   svc.tick() -> int    # once per tick_ms (start() runs this in a task): new budget, then pump()
+#   svc.pump() -> int    # send queued frames within the tick's budget of max_in_flight
 #   svc.connected        # a central is connected
 #
 # Only API that MicroPython's `bluetooth` documents is used: BLE.active/config/irq,
@@ -12,8 +13,8 @@
 #
 # Flow control: NimBLE (ESP32) raises OSError(ENOMEM) from gatts_notify (older builds
 # return False) when its buffers are full and never says when they drain; btstack
-# (Pico W) copies queued notifications onto the heap.  So each pump tick sends at most
-# max_in_flight notifications, a refused one is put back at the head of the queue and
+# (Pico W) copies queued notifications onto the heap.  So each tick (tick_ms) sends at most
+# max_in_flight notifications, whether from the tick or from IRQs, a refused one is put back at the head of the queue and
 # retried on the next tick, and at most one indication is outstanding (ATT allows one).
 # Explicit memory cap: max_in_flight * (MTU - 3) bytes handed to the stack per tick, plus
 # the endpoint's queue (monitor.endpoint.MAX_QUEUED replies + one records frame).
@@ -106,6 +107,7 @@ class BleService:
         self.notifications = 0       # notifications the stack accepted
         self.notify_refusals = 0     # refused by the stack (buffers full), retried later
         self.att_bytes = 0           # value bytes handed to the stack
+        self._budget = max_in_flight
         self._task = None
         self._handles = {}
         self._channels = {}
@@ -183,7 +185,7 @@ class BleService:
         sleep_ms = getattr(asyncio, "sleep_ms", None)
         ticks = 0
         while True:
-            self.pump()
+            self.tick()
             ticks += 1
             if ticks * self.tick_ms >= _REFRESH_MS:
                 ticks = 0
@@ -319,14 +321,20 @@ class BleService:
         return True
 
     # -- sending ----------------------------------------------------------------------------------------
+    def tick(self):
+        """A new tick: a fresh budget of max_in_flight frames, then send."""
+        self._budget = self.max_in_flight
+        return self.pump()
+
     def pump(self):
-        """Sends what the endpoint has queued, in order; returns the number of frames sent."""
+        """Sends what the endpoint has queued, in order, within this tick's budget; returns frames sent.
+        Called from IRQs too (a reply goes out at once), so the budget, not the caller, bounds a tick."""
         conn = self._conn
         if conn is None:
             return 0
         sent = 0
         endpoint = self.endpoint
-        while sent < self.max_in_flight:
+        while self._budget > 0:
             item = endpoint.next_frame()
             if item is None:
                 break
@@ -348,6 +356,7 @@ class BleService:
                 break
             self.notifications += 1
             self.att_bytes += len(frame)
+            self._budget -= 1
             sent += 1
         return sent
 
