@@ -26,14 +26,17 @@ SEED = 300
 class SimDevice:
     def __init__(self, flash, key_hex="-", seed=0, serial=False):
         args = [PYTHON, os.path.join(ROOT, "tests", "cli_sim_device.py"), flash, key_hex, str(seed)]
+        self.log = open(flash.rstrip("/") + ".log", "w+")
         self.proc = subprocess.Popen(args + (["--serial"] if serial else []), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
         self.port = int(self._line("port"))
         self.serial = self._line("serial") if serial else None
 
     def _line(self, name):
         line = self.proc.stdout.readline().split()
-        assert line and line[0] == name, "device did not start: %r" % line
+        if not line or line[0] != name:
+            self.log.seek(0)
+            raise AssertionError("simulated device did not start:\n" + self.log.read()[-2000:])
         return line[1]
 
     def stop(self):
