@@ -25,11 +25,12 @@ from monitor.store import Store, StoreFull, rebuild_state
 class FaultFS:
     """In-memory file system; journal=None turns journaling off (for remounting a cut state)."""
 
-    def __init__(self, files=None, dirs=None, journal=None):
+    def __init__(self, files=None, dirs=None, journal=None, capacity=None):
         self.files = dict(files) if files else {}
         self.dirs = set(dirs) if dirs else set()
         self.journal = journal
         self.writers = {}
+        self.capacity = capacity   # bytes of file data; beyond it writes fail with ENOSPC (28)
 
     def _log(self, op):
         if self.journal is not None:
@@ -41,6 +42,8 @@ class FaultFS:
                 raise OSError(2, "no such file: %s" % path)
             return _ReadFile(bytes(self.files[path]))
         if mode == "wb" or (mode == "ab" and path not in self.files):
+            if self.capacity is not None and path not in self.files and self.bytes_used() >= self.capacity:
+                raise OSError(28, "no space for %s" % path)
             self._log(("create", path))
             self.files[path] = bytearray()
         elif mode == "ab":
@@ -135,10 +138,16 @@ class _WriteFile:
             return
         data = b"".join(self.pending)
         self.pending = []
+        room = None
+        if self.fs.capacity is not None:
+            room = max(0, self.fs.capacity - self.fs.bytes_used())
+            data, full = data[:room], len(data) > room
         self.fs._log(("write", self.path, self.pos, data))
         content = self.fs.files[self.path]
         content[self.pos:self.pos + len(data)] = data
         self.pos += len(data)
+        if room is not None and full:
+            raise OSError(28, "no space left writing %s" % self.path)
 
     def close(self):
         self.flush()

@@ -148,3 +148,37 @@ def test_cut_states_cover_every_byte_of_every_write():
     assert len(states) == pc.count_cut_points(journal) == 8
     assert states[3] == (2, 1, {"/d/x": b"a"}) and states[5] == (2, 3, {"/d/x": b"abc"})
     assert states[-1] == (4, 0, {"/d/y": b"abcd"})
+
+
+def test_file_system_full_gives_store_full_without_loss_or_leaks():
+    from monitor.records import KIND_SYMPTOM
+    from monitor.store import STORE_FULL_MESSAGE, StoreFull
+    fs = pc.FaultFS(capacity=1000)
+    fs.mkdir("/data")
+    fs.mkdir("/other")
+    fs.files["/other/ballast"] = bytearray(200)   # something else on the partition
+    store = Store(pc.DIRECTORY, fs=fs, segment_records=8, max_segments=1000)
+    returned = []
+    failures = 0
+    for i in range(200):
+        try:
+            returned.append(store.append(9500 + i, 60, KIND_SYMPTOM, i % 13, i % 4, 0))
+        except StoreFull as exc:
+            assert str(exc) == STORE_FULL_MESSAGE
+            failures += 1
+    assert failures > 100 and len(returned) == (1000 - 200) // 16
+    files_when_full = len(fs.files)
+    next_when_full = store.next_seq
+    for _ in range(20):
+        with pytest.raises(StoreFull):
+            store.append(9999, 0, KIND_SYMPTOM, 0, 0, 0)
+    assert len(fs.files) == files_when_full and store.next_seq == next_when_full   # no leak, no burn
+    store.close()
+    store = Store(pc.DIRECTORY, fs=fs, segment_records=8, max_segments=1000)
+    assert [r[0] for r in store.records(0)] == returned
+    del fs.files["/other/ballast"]                 # space comes back
+    seq = store.append(9999, 0, KIND_SYMPTOM, 0, 0, 0)
+    assert seq > returned[-1]
+    store.close()
+    store = Store(pc.DIRECTORY, fs=fs, segment_records=8, max_segments=1000)
+    assert [r[0] for r in store.records(0)] == returned + [seq]

@@ -159,9 +159,12 @@ class Store:
             self._active.write(self._record)
             self.fs.sync(self._active)
         except OSError as exc:
-            # The slot may hold part of this record: retire its number and seal the segment.
-            self._counts[-1] += 1
-            self.next_seq = seq + 1
+            # The slot may hold part of this record. The first slot of a segment is simply written
+            # again (the segment is recreated, truncated); a later slot retires its number and seals
+            # the segment, so repeated failures neither leak files nor burn numbers.
+            if self._counts[-1] > 0:
+                self._counts[-1] += 1
+                self.next_seq = seq + 1
             self._close_active()
             self._appendable = False
             if no_space(exc):
