@@ -41,9 +41,16 @@ def _upy(mpy_dir, heap, *args):
     proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
                            os.path.join(ROOT, "bench", "upy_device_heap.py")] + list(args),
                           env=env, capture_output=True, text=True, timeout=600)
+    figures = None
     for line in proc.stdout.splitlines():
         if line.startswith("FIGURES "):
-            return json.loads(line[8:]), ""
+            figures = json.loads(line[8:])
+        elif line.startswith("MODULES ") and figures is not None:
+            figures["modules"] = line[8:]
+        elif line.startswith("BOOT_MODULES ") and figures is not None:
+            figures["boot_modules"] = line[13:]
+    if figures is not None:
+        return figures, ""
     return None, (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
 
 
@@ -59,6 +66,18 @@ def run_upy(mpy_dir, heap, entries=ENTRIES):
         if reboot is None:
             return None, error
         figures.update(reboot)
+        # The modules the run loaded, lazily ones included, imported alone in a fresh process.
+        # Code of the modules loaded by boot and by the whole run (lazy ones included), each imported
+        # alone in a fresh process.
+        for key, name in (("boot_modules", "upy_heap_code_at_boot_bytes"), ("modules", "upy_heap_code_bytes")):
+            modules = figures.pop(key)
+            with open(work + "/modules.txt", "w") as f:
+                f.write(modules)
+            code, error = _upy(mpy_dir, heap, "0", work + "/unused", "code", work + "/modules.txt")
+            if code is None:
+                return None, error
+            figures[name] = code["upy_heap_code_bytes"]
+        figures["upy_modules_loaded"] = len(modules.split(","))
         return figures, ""
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -77,7 +96,8 @@ def run():
             raise RuntimeError("device heap bench failed: %s" % error[0])
     figures["upy_fits_64k_heap"] = fits
     # What stays in the heap when the modules are frozen into the board's firmware (code in flash).
-    figures["upy_heap_data_after_boot_bytes"] = figures["upy_heap_after_boot_bytes"] - figures["upy_heap_code_bytes"]
+    figures["upy_heap_data_after_boot_bytes"] = (figures["upy_heap_after_boot_bytes"]
+                                                 - figures["upy_heap_code_at_boot_bytes"])
     figures["upy_heap_data_peak_pull_bytes"] = figures["upy_heap_peak_pull_bytes"] - figures["upy_heap_code_bytes"]
     figures["upy_heap_peak_pull_under_48k"] = 1 if figures["upy_heap_peak_pull_bytes"] < GOAL_BYTES else 0
     return figures

@@ -3,8 +3,10 @@
 # takes N entries, and a loopback central pulls every record over the GATT service with a real session.
 # Heap in use is sampled (after a collection) at boot, after the entries, while every notification of the
 # pull is in flight, and after a reboot that restores the state from the snapshot.
-# Usage: micropython upy_device_heap.py N DIR [reboot] ; prints one line "FIGURES {json}".
+# Usage: micropython upy_device_heap.py N DIR [reboot | code MODULES] ; prints one line "FIGURES {json}".
 # With "reboot", only boots from DIR's existing log and snapshot (a fresh process, like a power cycle).
+# With "code FILE", only imports the modules listed in FILE (the full run's sys.modules, comma-separated;
+# a file because the unix port dies on a long argv) and reports what they take.
 import gc
 import json
 import os
@@ -13,6 +15,7 @@ import sys
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp/e2mon-upy-bench"
 REBOOT = len(sys.argv) > 3 and sys.argv[3] == "reboot"
+CODE = len(sys.argv) > 4 and sys.argv[3] == "code"
 KEY = bytes(range(32))
 TODAY = 9800
 
@@ -36,10 +39,19 @@ def wipe(path):
     os.rmdir(path)
 
 
+if CODE:
+    base = heap()
+    with open(sys.argv[4]) as f:
+        names = f.read().strip().split(",")
+    for name in names:
+        __import__(name)
+    print("FIGURES " + json.dumps({"upy_heap_code_bytes": heap() - base}))
+    sys.exit(0)
 if not REBOOT:
     wipe(DIR)
     os.mkdir(DIR)
 base = heap()
+PRELOADED = list(sys.modules)
 
 from monitor import protocol, records, session  # noqa: E402
 from monitor.store import Store  # noqa: E402
@@ -48,7 +60,6 @@ from device.clock import Clock  # noqa: E402
 from device.ble_service import BleService  # noqa: E402
 import bluetooth  # noqa: E402
 
-code = heap() - base     # modules loaded (bytecode, tables, strings): flash instead if frozen into the firmware
 
 
 def boot():
@@ -68,6 +79,7 @@ if REBOOT:
     sys.exit(0)
 app.set_clock(TODAY, 600, 0)
 after_boot = heap()
+boot_modules = ",".join(sorted(m for m in sys.modules if m not in PRELOADED))
 
 # -- N entries, as a patient and a clinician log them: symptoms, doses, labs ---------------------------
 first_day = TODAY - N // 8
@@ -110,7 +122,7 @@ ble.on_notify = on_notify
 
 def take():
     while True:
-        svc.pump()
+        svc.tick()        # one tick of the service's loop: a fresh budget of notifications in flight
         if not ble.sim_take():
             return
         h = heap()
@@ -118,6 +130,7 @@ def take():
             peak[0] = h
 
 
+before_session = heap()
 role = protocol.ROLE_CLINICIAN
 rkey = session.role_key(KEY, role)
 host_nonce = bytes(range(100, 116))
@@ -135,6 +148,7 @@ out = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device
                                                   session.DIR_HOST_TO_DEVICE), session.DIR_HOST_TO_DEVICE)
 inp = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
                                                   session.DIR_DEVICE_TO_HOST), session.DIR_DEVICE_TO_HOST)
+session_open = heap() - before_session   # both ends' session state (device and the loopback central)
 peak[0] = heap()
 ble.sim_write(handles[protocol.CH_CONTROL],
               out.seal(protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)))
@@ -171,7 +185,9 @@ print("FIGURES " + json.dumps({
     "upy_heap_after_boot_bytes": after_boot,
     "upy_heap_after_entries_bytes": after_entries,
     "upy_heap_peak_pull_bytes": peak_pull,
-    "upy_heap_code_bytes": code,
+    "upy_heap_session_both_ends_bytes": session_open,
     "upy_pull_records": pulled,
     "upy_pull_notifications": notifications,
 }))
+print("MODULES " + ",".join(sorted(m for m in sys.modules if m not in PRELOADED)))
+print("BOOT_MODULES " + boot_modules)
