@@ -31,4 +31,6 @@ def test_whole_app_pull_on_micropython(tmp_path):
     line = [x for x in proc.stdout.splitlines() if x.startswith("FIGURES ")][0]
     figures = json.loads(line[8:])
     assert figures["upy_pull_records"] == 201          # 200 entries and the clock-set event
-    assert figures["upy_heap_peak_pull_bytes"] > figures["upy_heap_after_boot_bytes"] > figures["upy_heap_code_bytes"]
+    assert figures["upy_heap_peak_pull_bytes"] > figures["upy_heap_after_boot_bytes"] > 0
+    modules = [x for x in proc.stdout.splitlines() if x.startswith("MODULES ")][0][8:].split(",")
+    assert "device.app" in modules and "device.ble_service" in modules and "monitor.store" in modules
