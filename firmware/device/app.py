@@ -7,13 +7,13 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute) -> (status, seq)   # status 0 = stored
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
-    app.set_clock(day, minute, second)                    # a jump >= 5 min is logged as EVENT_CLOCK_SET
+    app.set_clock(day, minute, second) -> status          # a jump >= 5 min is logged as EVENT_CLOCK_SET
     app.profile_blob() -> bytes ; app.set_profile(blob) -> status
     app.alerts_payload() -> bytes                         # monitor.protocol's alerts encoding
     app.acknowledge_sync(upto_seq)                        # host stored everything up to upto_seq
     app.battery_percent() -> int or None
     app.flags_now() / app.reminders_now()                 # the tracker's integer tuples for today
-    app.acknowledge_reminder(reminder) / app.snooze_reminder(reminder, days)
+    app.acknowledge_reminder(reminder) / app.snooze_reminder(reminder, days)   # -> seq, None if store full
 
 No machine or bluetooth here: this runs unchanged on CPython, the unix port and the boards.
 """
@@ -24,6 +24,7 @@ from monitor import protocol
 from monitor import records
 from monitor import rules
 from monitor import schedule
+from monitor.store import StoreFull
 from monitor.tracker import Tracker
 
 try:
@@ -151,21 +152,18 @@ class App:
             return status, None
         try:
             seq = self._append(day, minute, kind, code, value, flags)
-        except self.store_full_error():
-            return protocol.ERR_STORE_FULL, None
+        except StoreFull:
+            return protocol.ERR_STORE_FULL, None   # nothing unsynced is evicted: the patient is told to sync
         return 0, seq
 
-    def store_full_error(self):
-        from monitor.store import StoreFull
-        return StoreFull
-
     def log_event(self, code, value, flags=0):
-        """Logs a device event at the current time (or day 0 while the clock is unset)."""
+        """Logs a device event at the current time (or day 0 while the clock is unset); None if the store
+        is full."""
         now = self.clock.now()
         day, minute = (now[0], now[1]) if now is not None else (0, 0)
         try:
             return self._append(day, minute, records.KIND_EVENT, code, value, flags)
-        except self.store_full_error():
+        except StoreFull:
             return None
 
     # -- clock --------------------------------------------------------------------------------------------
@@ -173,7 +171,11 @@ class App:
         return self.clock.now()
 
     def set_clock(self, day, minute, second):
-        was_set, jump = self.clock.set(day, minute, second)
+        """Sets the wall clock; returns 0, or records.ERR_DATE for an impossible time."""
+        try:
+            was_set, jump = self.clock.set(day, minute, second)
+        except ValueError:
+            return records.ERR_DATE
         if not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
             self.log_event(records.EVENT_CLOCK_SET, jump)
         return 0
@@ -230,6 +232,8 @@ class App:
     def acknowledge_sync(self, upto_seq):
         if not 0 <= upto_seq < self.store.next_seq:
             return records.ERR_RANGE
+        if upto_seq <= self.store.acked:
+            return 0               # already known: no new sync mark
         self.store.acknowledge(upto_seq)
         self.log_event(records.EVENT_SYNC_MARK, upto_seq)
         self.save_snapshot()       # acknowledged segments are freed only once snapshots cover them

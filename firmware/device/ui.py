@@ -176,14 +176,16 @@ class UI:
             self._go(REMINDER_ACTION)
         elif s == REMINDER_ACTION:
             reminder = app.reminder_id(self.selected)
-            if self.cursor == 0:
-                app.acknowledge_reminder(reminder)
-                self._show_message("Marked done.\nLog the lab\nwhen you have it.")
-            elif self.cursor == 1:
-                app.snooze_reminder(reminder)
-                self._show_message("Snoozed 7 days.")
-            else:
+            if self.cursor == 2:
                 self._go(REMINDERS)
+                return
+            if self.cursor == 0:
+                seq = app.acknowledge_reminder(reminder)
+                done = "Marked done.\nLog the lab\nwhen you have it."
+            else:
+                seq = app.snooze_reminder(reminder)
+                done = "Snoozed 7 days."
+            self._show_message(done if seq is not None else "Not saved:\nstorage full,\nsync now.")
         elif s == FLAGS:
             flags = app.flags_now()
             if not flags:
