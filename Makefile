@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 demo: $(STAMP)
-	$(BIN)/e2mon evaluate examples/trt_anastrozole.json
+	$(BIN)/python -m sim demo
 
 clean:
 	rm -rf build $(VENV)
