@@ -324,8 +324,8 @@ class DeviceLink:
         blob = bytes(blob)
         if len(blob) > protocol.MAX_BLOB:
             raise ValueError("profile larger than %d bytes" % protocol.MAX_BLOB)
-        chunk = max(1, self.client.mtu_size - protocol.ATT_HEADER - host_crypto.spec.FRAME_OVERHEAD
-                    - protocol.BLOB_HEADER)
+        mtu = min(self.client.mtu_size, protocol.MAX_MTU)   # the device never buffers a larger write
+        chunk = max(1, mtu - protocol.ATT_HEADER - host_crypto.spec.FRAME_OVERHEAD - protocol.BLOB_HEADER)
         async with self._lock:
             offset = 0
             while True:

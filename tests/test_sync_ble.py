@@ -271,3 +271,21 @@ def test_bonds_survive_a_reboot_on_secure_builds():
             assert rebooted._irq(29, (1, 0, b"gone")) is None
             assert rebooted._irq(29, (1, 1, None)) is None
     run(main())
+
+
+def test_large_mtu_central_gets_frames_the_device_can_buffer():
+    """A central offering MTU 517 meets the device's 247; profile chunks still fit the write buffer."""
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 100)
+
+    async def main():
+        async with device_and_link(app) as (link, _service):
+            async with session(link, mtu=517) as dl:
+                assert dl.client.mtu_size <= protocol.MAX_MTU
+                new_profile = b"profile v3 " + bytes(range(256)) * 3
+                await dl.set_profile(new_profile)
+                assert app.profile == new_profile
+                got = []
+                await dl.pull(0, got.extend)
+                assert got == device_log(app)
+    run(main())

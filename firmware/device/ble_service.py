@@ -52,8 +52,7 @@ _FLAG_INDICATE = const(0x0020)
 _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
 
-_PREFERRED_MTU = const(247)
-_WRITE_BUFFER = const(256)      # largest write a central can make to a characteristic
+_WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
 KEY_FILE = sessions.KEY_FILE
@@ -143,7 +142,7 @@ class BleService:
         ble.active(True)
         if self.secure_link:
             ble.config(bond=True, le_secure=True, mitm=False, io=3)   # io 3: no input, no output
-        ble.config(mtu=_PREFERRED_MTU)
+        ble.config(mtu=protocol.MAX_MTU)
         try:
             ble.config(gap_name=self.name)
         except (ValueError, OSError):

@@ -10,11 +10,11 @@
 # COBS packets may carry 0x03; safe mode at boot (a held button) keeps the REPL reachable.
 import os
 
-from monitor import framing
+from monitor import framing, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
 
-USB_MTU = 247    # frames sized as on BLE, so host code and tests see the same batches
+USB_MTU = protocol.MAX_MTU   # frames sized as on BLE, so host code and tests see the same batches
 
 
 def stdio_port():

@@ -44,7 +44,7 @@ class Endpoint:
     # -- link events --------------------------------------------------------------------------------
     def connected(self, mtu=protocol.DEFAULT_MTU):
         self.disconnected()
-        self.mtu = mtu
+        self.mtu = min(mtu, protocol.MAX_MTU)
 
     def disconnected(self):
         self.session.close()
@@ -55,7 +55,7 @@ class Endpoint:
         self.mtu = protocol.DEFAULT_MTU
 
     def set_mtu(self, mtu):
-        self.mtu = mtu
+        self.mtu = min(mtu, protocol.MAX_MTU)
         self._records_buf = None
 
     @property

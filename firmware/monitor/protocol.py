@@ -111,6 +111,7 @@ def role_may(role, op):
 # ---- sizes -----------------------------------------------------------------
 ATT_HEADER = const(3)            # opcode + handle in front of every notification value
 MIN_MTU = const(64)              # smallest MTU the protocol runs on (auth challenge + framing)
+MAX_MTU = const(247)             # the device asks for this; frames never exceed MAX_MTU - 3 either way
 DEFAULT_MTU = const(23)
 MAX_BLOB = const(1024)           # largest profile or alerts payload the device buffers
 
