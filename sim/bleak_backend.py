@@ -146,7 +146,14 @@ class BumbleClientBackend(BaseBleakClient):
         self._connection = None
 
     async def pair(self, *args, **kwargs):
-        await self._guard(self._require().pair())
+        """Re-encrypt with the stored keys when bonded (as phones and BlueZ do), else pair."""
+        connection = self._require()
+        keystore = self._central.keystore
+        keys = await keystore.get(str(connection.peer_address)) if keystore is not None else None
+        if keys is not None and (keys.ltk or keys.ltk_central):
+            await self._guard(connection.encrypt())
+        else:
+            await self._guard(connection.pair())
 
     async def unpair(self):
         keystore = self._central.keystore

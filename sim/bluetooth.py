@@ -37,18 +37,24 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
 - `_IRQ_GATTS_READ_REQUEST` is not raised by default (ESP32/Pico W ports never deliver it); pass
   `read_request_irq=True` to `attach` to model STM32/unix ports, where a non-zero return denies a read.
 - FLAG_READ/WRITE_ENCRYPTED (0x0200/0x1000) and *_AUTHENTICATED require an encrypted (paired) link:
-  unpaired reads/writes get ATT "insufficient encryption/authentication".
+  unpaired reads/writes get ATT "insufficient encryption/authentication". `config(bond=, mitm=,
+  le_secure=, io=)` set bumble's pairing (Secure Connections always offered); _IRQ_ENCRYPTION_UPDATE
+  reports the result; bonds are stored and looked up through _IRQ_SET_SECRET / _IRQ_GET_SECRET
+  (key: the peer's ble_addr_t, value: an opaque blob). `gap_pair(conn)` starts pairing from the
+  device; `gap_passkey` is not shadowed (the e2mon boards have no input or display for passkeys).
 
 Sim-only extras carry a `sim_` prefix (`sim_settle()`, `sim_stats`, `sim_device`); firmware must not
 use them.
 """
 import asyncio
 import errno
+import json
 import sys
 import traceback
 
 from bumble import att, core, gatt, hci
 from bumble.device import AdvertisingType
+from bumble.keys import KeyStore, PairingKeys
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -75,6 +81,9 @@ _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
 _IRQ_CONNECTION_UPDATE = 27
 _IRQ_ENCRYPTION_UPDATE = 28
+_IRQ_GET_SECRET = 29
+_IRQ_SET_SECRET = 30
+_SEC_TYPE_PEER = 2  # NimBLE's BLE_STORE_OBJ_TYPE_PEER_SEC
 
 _DEFAULT_ATTR_LEN = 20  # MicroPython's MP_BLUETOOTH_DEFAULT_ATTR_LEN
 _DEFAULT_MTU = 256  # NimBLE's preferred ATT MTU on ESP32
@@ -206,6 +215,52 @@ def detach():
     _attached = None
 
 
+class _SecretKeyStore(KeyStore):
+    """Bonds live where the firmware keeps them: bumble's key store asks the IRQ handler, as
+    NimBLE does, with _IRQ_SET_SECRET (sec_type, key, value or None to delete) and
+    _IRQ_GET_SECRET (sec_type, index, key or None for the index'th entry). `key` is the peer's
+    ble_addr_t (type byte, then the address least significant byte first); `value` is an opaque
+    blob the firmware stores as is (here JSON of bumble's keys, on NimBLE a C struct)."""
+
+    def __init__(self, ble):
+        self._ble = ble
+
+    @staticmethod
+    def _key(name):
+        address = hci.Address(name)
+        return bytes((address.address_type & 1,)) + bytes(address)
+
+    def _ask(self, event, data):
+        return self._ble._invoke(event, tuple(
+            memoryview(item).toreadonly() if isinstance(item, bytes) else item for item in data))
+
+    async def update(self, name, keys):
+        value = json.dumps({"name": name, "keys": keys.to_dict()}).encode()
+        self._ask(_IRQ_SET_SECRET, (_SEC_TYPE_PEER, self._key(name), value))
+
+    async def delete(self, name):
+        self._ask(_IRQ_SET_SECRET, (_SEC_TYPE_PEER, self._key(name), None))
+
+    @staticmethod
+    def _decode(value):
+        if value is None:
+            return None
+        entry = json.loads(bytes(value))
+        return entry["name"], PairingKeys.from_dict(entry["keys"])
+
+    async def get(self, name):
+        found = self._decode(self._ask(_IRQ_GET_SECRET, (_SEC_TYPE_PEER, 0, self._key(name))))
+        return None if found is None else found[1]
+
+    async def get_all(self):
+        entries = []
+        while True:
+            found = self._decode(self._ask(_IRQ_GET_SECRET, (_SEC_TYPE_PEER, len(entries), None)))
+            if found is None:
+                return entries
+            entries.append(found)
+
+
 class BLE:
     """bluetooth.BLE(): returns the singleton bound by `attach`."""
 
@@ -246,10 +301,13 @@ class BLE:
         self.sim_irq_exceptions = []
         device.on(device.EVENT_CONNECTION, self._on_connection)
         device.gatt_server.max_mtu = self._mtu
+        self._previous_keystore = device.keystore
+        device.keystore = _SecretKeyStore(self)
 
     def _sim_detach(self):
         self._detached = True
         self._active = False
+        self.sim_device.keystore = self._previous_keystore
         self.sim_device.remove_listener(self.sim_device.EVENT_CONNECTION, self._on_connection)
         for task in list(self._tasks):
             task.cancel()

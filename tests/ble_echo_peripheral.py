@@ -26,6 +26,8 @@ _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
 _IRQ_GATTS_INDICATE_DONE = const(20)
 _IRQ_MTU_EXCHANGED = const(21)
+_IRQ_GET_SECRET = const(29)
+_IRQ_SET_SECRET = const(30)
 
 _FLAG_READ = const(0x0002)
 _FLAG_WRITE = const(0x0008)
@@ -69,6 +71,7 @@ class EchoPeripheral:
         self.writes = []
         self.mtu = {}
         self.indications_done = []
+        self.secrets = {}  # (sec_type, key) -> value: bonds, kept in RAM like a board without a file
         self.sent = 0
         self.refusals = 0
         self._burst = None
@@ -104,6 +107,19 @@ class EchoPeripheral:
             self.mtu[conn_handle] = mtu
         elif event == _IRQ_GATTS_INDICATE_DONE:
             self.indications_done.append(data)
+        elif event == _IRQ_SET_SECRET:
+            sec_type, key, value = data
+            if value is None:
+                self.secrets.pop((sec_type, bytes(key)), None)
+            else:
+                self.secrets[(sec_type, bytes(key))] = bytes(value)
+            return True
+        elif event == _IRQ_GET_SECRET:
+            sec_type, index, key = data
+            if key is not None:
+                return self.secrets.get((sec_type, bytes(key)))
+            matching = [v for (t, _), v in self.secrets.items() if t == sec_type]
+            return matching[index] if index < len(matching) else None
 
     async def _pump(self):
         packet = bytearray(512)

@@ -287,6 +287,34 @@ def test_pairing_encrypts_the_link_and_opens_encrypted_characteristics():
     run(main())
 
 
+def test_bonds_are_kept_by_the_firmware_through_the_secret_irqs():
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            device.ble.config(bond=True, le_secure=True)
+            async with link.client(pair=True) as client:
+                assert await client.read_gatt_char(echo.SECRET_UUID) == bytearray(b"phi")
+            central = bytes.fromhex(radio.CENTRAL_ADDRESS.replace(":", ""))
+            ((sec_type, key),) = device.secrets
+            assert sec_type == 2 and key == b"\x01" + bytes(reversed(central))  # ble_addr_t
+            await device.ble.sim_settle()
+            # Bonded: the next session re-encrypts with the stored key, which the stack asks the
+            # firmware for; no new pairing, no new secret.
+            asked = len([e for e, _ in device.events if e == 29])
+            async with link.client(pair=True) as client:
+                assert await client.read_gatt_char(echo.SECRET_UUID) == bytearray(b"phi")
+            assert len([e for e, _ in device.events if e == 29]) > asked
+            assert len([e for e, _ in device.events if e == 30]) == 1
+            # A device that lost its bonds refuses the old key: the link stays unencrypted.
+            device.secrets.clear()
+            await device.ble.sim_settle()
+            with pytest.raises(BleakError):
+                async with link.client(pair=True):
+                    pass
+
+    run(main())
+
+
 def test_forced_link_loss_reaches_both_sides_and_the_device_readvertises():
     async def main():
         async with radio.InProcessLink() as link:
