@@ -14,13 +14,19 @@
 (`mtu=` keyword, default 247) and discovers every service, characteristic and descriptor. ATT errors
 raise `bleak.exc.BleakGATTProtocolError`; any operation on a dropped link raises `BleakError`.
 The disconnected callback runs only for a disconnect this client did not ask for.
-Written against bleak 3.1 (`BaseBleakClient`); `tests/test_bleak_backend_contract.py` pins it.
+
+Scanning works the same way: `BleakScanner(backend=BumbleScannerBackend, central=bumble_device)`
+(e.g. `await BleakScanner.discover(2.0, backend=..., central=...)`) lists advertisers on the link
+with their parsed advertising data (name, service UUIDs, manufacturer/service data, TX power).
+Written against bleak 3.1 (`BaseBleakClient`, `BaseBleakScanner`); `tests/test_bleak_backend_contract.py`
+pins both.
 """
 import asyncio
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.descriptor import BleakGATTDescriptor
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
 from bleak.uuids import normalize_uuid_str
@@ -214,3 +220,76 @@ class BumbleClientBackend(BaseBleakClient):
         connection = self._require()
         subscriber = self._subscriptions.pop(characteristic.handle, None)
         await self._guard(connection.gatt_client.unsubscribe(characteristic.obj, subscriber))
+
+
+# Advertising data types (Core Supplement, Part A).
+_AD_UUIDS_16 = (0x02, 0x03)
+_AD_UUIDS_128 = (0x06, 0x07)
+_AD_SHORT_NAME = 0x08
+_AD_COMPLETE_NAME = 0x09
+_AD_TX_POWER = 0x0A
+_AD_SERVICE_DATA_16 = 0x16
+_AD_MANUFACTURER = 0xFF
+
+
+def parse_advertising_data(ad_structures, rssi):
+    """bleak's AdvertisementData from bumble's (type, bytes) advertising structures."""
+    name = None
+    uuids = []
+    manufacturer = {}
+    service_data = {}
+    tx_power = None
+    for ad_type, value in ad_structures:
+        value = bytes(value)
+        if ad_type == _AD_COMPLETE_NAME or (ad_type == _AD_SHORT_NAME and name is None):
+            name = value.decode("utf-8", "replace")
+        elif ad_type in _AD_UUIDS_16:
+            uuids += [normalize_uuid_str("%04x" % int.from_bytes(value[i:i + 2], "little"))
+                      for i in range(0, len(value) - 1, 2)]
+        elif ad_type in _AD_UUIDS_128:
+            uuids += [bleak_uuid(core.UUID.from_bytes(value[i:i + 16]))
+                      for i in range(0, len(value) - 15, 16)]
+        elif ad_type == _AD_MANUFACTURER and len(value) >= 2:
+            manufacturer[int.from_bytes(value[:2], "little")] = value[2:]
+        elif ad_type == _AD_SERVICE_DATA_16 and len(value) >= 2:
+            service_data[normalize_uuid_str("%04x" % int.from_bytes(value[:2], "little"))] = value[2:]
+        elif ad_type == _AD_TX_POWER and len(value) == 1:
+            tx_power = int.from_bytes(value, "little", signed=True)
+    # bumble merges a scan response into the advertisement, which may repeat structures
+    return AdvertisementData(local_name=name, manufacturer_data=manufacturer, service_data=service_data,
+                             service_uuids=list(dict.fromkeys(uuids)), tx_power=tx_power, rssi=rssi, platform_data=())
+
+
+class BumbleScannerBackend(BaseBleakScanner):
+    """bleak scanner backend: LE scanning on a bumble central."""
+
+    def __init__(self, detection_callback, service_uuids, scanning_mode="active", *, central=None, **kwargs):
+        super().__init__(detection_callback, service_uuids)
+        self._central = central if central is not None else _default_central
+        if self._central is None:
+            raise BleakError("no bumble central: pass central= or call set_default_central()")
+        self._active = scanning_mode == "active"
+        self._scanning = False
+
+    def _on_advertisement(self, advertisement):
+        data = parse_advertising_data(advertisement.data.ad_structures, advertisement.rssi)
+        if not self.is_allowed_uuid(data.service_uuids):
+            return
+        address = advertisement.address.to_string(False)
+        previous = self.seen_devices.get(address)
+        if previous is not None and data.local_name is None:  # a scan response may carry the name
+            data = data._replace(local_name=previous[1].local_name)
+        device = self.create_or_update_device(address, address, data.local_name, advertisement, data)
+        self.call_detection_callbacks(device, data)
+
+    async def start(self):
+        self.seen_devices = {}
+        self._central.on("advertisement", self._on_advertisement)
+        await self._central.start_scanning(active=self._active, filter_duplicates=False)
+        self._scanning = True
+
+    async def stop(self):
+        if self._scanning:
+            self._scanning = False
+            await self._central.stop_scanning()
+        self._central.remove_listener("advertisement", self._on_advertisement)

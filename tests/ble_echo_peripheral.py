@@ -53,7 +53,7 @@ _SERVICE = (
         (bluetooth.UUID(SECRET_UUID), _FLAG_READ_ENCRYPTED),
     ),
 )
-_ADV = b"\x02\x01\x06" + b"\x06\x09e2mon"
+_ADV = b"\x02\x01\x06" + b"\x06\x09e2mon" + b"\x11\x07" + bytes(bluetooth.UUID(SERVICE_UUID))
 
 
 class EchoPeripheral:

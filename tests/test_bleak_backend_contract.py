@@ -6,10 +6,11 @@ import sys
 from importlib.metadata import version
 
 import pytest
-from bleak import BleakClient
+from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.descriptor import BleakGATTDescriptor
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService
 from bleak.exc import BleakError, BleakGATTProtocolError
 
@@ -19,7 +20,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 
 import ble_echo_peripheral as echo  # noqa: E402
 from sim import radio  # noqa: E402
-from sim.bleak_backend import BumbleClientBackend  # noqa: E402
+from sim.bleak_backend import BumbleClientBackend, BumbleScannerBackend  # noqa: E402
 
 CCCD = "00002902-0000-1000-8000-00805f9b34fb"
 USER_DESCRIPTION = "00002901-0000-1000-8000-00805f9b34fb"
@@ -136,5 +137,36 @@ def test_behaviour_through_the_public_bleak_client():
             await client.disconnect()  # idempotent
             with pytest.raises(BleakError):
                 await client.read_gatt_char(tx)
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_scanner_contract_and_discovery():
+    assert set(BaseBleakScanner.__abstractmethods__) == {"start", "stop"}
+    assert list(inspect.signature(BaseBleakScanner.__init__).parameters) == [
+        "self", "detection_callback", "service_uuids"]
+    assert list(AdvertisementData._fields) == [
+        "local_name", "manufacturer_data", "service_data", "service_uuids", "tx_power", "rssi", "platform_data"]
+    assert not BumbleScannerBackend.__abstractmethods__
+
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = echo.EchoPeripheral(link.peripheral_ble())
+            await device.ble.sim_settle()
+            found = await BleakScanner.discover(0.5, return_adv=True, backend=BumbleScannerBackend,
+                                                central=link.central)
+            assert list(found) == [radio.DEVICE_ADDRESS]
+            ble_device, adv = found[radio.DEVICE_ADDRESS]
+            assert ble_device.name == adv.local_name == "e2mon"
+            assert adv.service_uuids == [echo.SERVICE_UUID] and isinstance(adv.rssi, int)
+            wanted = await BleakScanner.discover(0.3, backend=BumbleScannerBackend, central=link.central,
+                                                 service_uuids=[echo.SERVICE_UUID])
+            assert [d.address for d in wanted] == [radio.DEVICE_ADDRESS]
+            other = await BleakScanner.discover(0.3, backend=BumbleScannerBackend, central=link.central,
+                                                service_uuids=["0000180d-0000-1000-8000-00805f9b34fb"])
+            assert other == []
+            # The scanner hands over a device a client can connect to, as on a real adapter.
+            async with BleakClient(ble_device, backend=BumbleClientBackend, central=link.central) as client:
+                assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"ready")
 
     asyncio.run(asyncio.wait_for(main(), 60))
