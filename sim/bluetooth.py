@@ -8,8 +8,9 @@ The `_IRQ_*` / `_FLAG_*` names below are private copies for this shadow's own us
 
 How sim code uses it
 --------------------
-1. Put `sim/shadow` first on `sys.path`: `sim/shadow/bluetooth.py` replaces itself with this module, so
-   `import bluetooth` in firmware gives the very same module object (one singleton).
+1. Make `import bluetooth` resolve here: put `sim/shadow` first on `sys.path` (`sim/shadow/bluetooth.py`
+   replaces itself with this module) or set `sys.modules["bluetooth"] = sim.bluetooth` (what
+   `sim.env.install()` does). Either way firmware and sim share one module object, one singleton.
 2. Attach a powered-on bumble Device before the firmware calls `bluetooth.BLE()`; `sim.radio` does it:
 
        async with radio.InProcessLink() as link:
@@ -18,7 +19,9 @@ How sim code uses it
            async with link.client() as client:  # bleak.BleakClient on the bumble central
                ...
 
-   Without an attached radio `BLE()` raises OSError(ENODEV).
+   Without an attached radio `BLE()` raises OSError(ENODEV). `attach(device, stack=, notify_pool=,
+   btstack_heap_limit=, read_request_irq=)` binds one directly; `radio.InProcessLink(**those)` and
+   `radio.serve_tcp(**those)` pass them through.
 
 Behaviour copied from the real stacks (where firmware can get it wrong)
 -----------------------------------------------------------------------
@@ -34,8 +37,10 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
   `btstack_heap_limit` bytes in flight.
 - `gatts_indicate` completes with _IRQ_GATTS_INDICATE_DONE (conn, handle, status) once confirmed.
 - An MTU exchange (either side; `gattc_exchange_mtu` from the device) gives _IRQ_MTU_EXCHANGED.
-- `_IRQ_GATTS_READ_REQUEST` is not raised by default (ESP32/Pico W ports never deliver it); pass
-  `read_request_irq=True` to `attach` to model STM32/unix ports, where a non-zero return denies a read.
+- `_IRQ_GATTS_READ_REQUEST` (conn, handle) is not raised by default (ESP32/Pico W ports never deliver
+  it); `read_request_irq=True` models the STM32/unix ports: the handler runs before the read, may
+  `gatts_write` a fresh value, and a non-zero return is the ATT error the client gets. Characteristics
+  flagged _FLAG_READ_AUTHORIZED (0x0800) always ask.
 - FLAG_READ/WRITE_ENCRYPTED (0x0200/0x1000) and *_AUTHENTICATED require an encrypted (paired) link:
   unpaired reads/writes get ATT "insufficient encryption/authentication". `config(bond=, mitm=,
   le_secure=, io=)` set bumble's pairing (Secure Connections always offered); _IRQ_ENCRYPTION_UPDATE

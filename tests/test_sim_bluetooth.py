@@ -315,6 +315,53 @@ def test_bonds_are_kept_by_the_firmware_through_the_secret_irqs():
     run(main())
 
 
+def test_read_request_irq_can_refresh_or_deny_a_read():
+    async def main():
+        async with radio.InProcessLink(read_request_irq=True) as link:
+            device = await started(link)
+            ble = device.ble
+            echo_irq = device._irq
+            reads = []
+
+            def irq(event, data):
+                if event == 4:  # _IRQ_GATTS_READ_REQUEST
+                    conn_handle, handle = data
+                    reads.append(handle)
+                    if handle == device.secret:
+                        return 0x08  # insufficient authorization
+                    ble.gatts_write(handle, b"fresh %d" % len(reads))
+                    return 0
+                return echo_irq(event, data)
+
+            ble.irq(irq)
+            async with link.client(pair=True) as client:
+                assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"fresh 1")
+                assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"fresh 2")
+                with pytest.raises(BleakGATTProtocolError) as denied:
+                    await client.read_gatt_char(echo.SECRET_UUID)
+                assert denied.value.code == 0x08
+            assert reads == [device.tx, device.tx, device.secret]
+
+    run(main())
+
+
+def test_device_initiated_pairing_reports_the_encryption_update():
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            async with link.client() as client:
+                with pytest.raises(BleakGATTProtocolError):
+                    await client.read_gatt_char(echo.SECRET_UUID)
+                conn_handle = next(iter(device.connections))
+                device.ble.gap_pair(conn_handle)
+                await settle(lambda: any(e == 28 for e, _ in device.events))
+                update = [data for event, data in device.events if event == 28][0]
+                assert update[:2] == (conn_handle, True)
+                assert await client.read_gatt_char(echo.SECRET_UUID) == bytearray(b"phi")
+
+    run(main())
+
+
 def test_forced_link_loss_reaches_both_sides_and_the_device_readvertises():
     async def main():
         async with radio.InProcessLink() as link:
