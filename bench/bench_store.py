@@ -9,7 +9,8 @@
 - store_append_ms, mount_ms_10k_snapshot, mount_ms_10k_rebuild: timed on the MicroPython unix port
   (modules precompiled with mpy-cross, heap 128K, real files on this machine's disk; the tracker
   stack does not fit a 64K heap); mount = Store() + rebuild_state with monitor.tracker.Tracker,
-  the snapshot 32 records behind the log (the app snapshots every 64).
+  the snapshot 32 records behind the log (the app snapshots every 64). store_count_from_ms_10k: the
+  RACP "number of records" answer over 10,000 records (reads them all, CRC-checked).
 - capacity_years_512k: entries stored before StoreFull with no sync, on the default geometry
   (256-record segments = one 4 KB littlefs block, MAX_SEGMENTS of them), divided by entries per year.
 """

@@ -9,6 +9,7 @@ says 0; numbers are never reused.
 import os
 import sys
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -68,6 +69,10 @@ class StoreModel(RuleBasedStateMachine):
     @rule(back=st.integers(0, 6), blob=st.binary(max_size=40))
     def snapshot(self, back, blob):
         upto = max(0, self.store.next_seq - 1 - back)
+        if upto < self.store.first_seq - 1:
+            with pytest.raises(ValueError, match="reclaimed"):
+                self.store.save_snapshot(upto, blob)   # could not be replayed from
+            return
         self.store.save_snapshot(upto, blob)
         self.snapped.append((upto, blob))
         assert self.store.load_snapshot() == (upto, blob)

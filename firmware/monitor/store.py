@@ -76,6 +76,7 @@ class Store:
         self.max_segments = max_segments
         self._firsts = []          # first seq of each segment, ascending
         self._counts = []          # slots in each segment (records, good or bad)
+        self._valid = []           # good records in each sealed segment once counted, else -1
         self._active = None        # open file of the last segment while appending
         self._appendable = False   # the last segment ends on a whole slot at next_seq
         self._record = bytearray(RECORD_SIZE)
@@ -118,6 +119,7 @@ class Store:
             counts.append(slots)
         self._firsts = firsts
         self._counts = counts
+        self._valid = [-1] * len(firsts)
         self.acked = self._read_ack()
         end = firsts[-1] + counts[-1] if firsts else 1
         self.next_seq = max(end, self.acked + 1)
@@ -206,6 +208,7 @@ class Store:
         else:
             self._firsts.append(first)
             self._counts.append(0)
+            self._valid.append(-1)
         self._active = f
         self._appendable = True
         self.fs.sync_dir(self.directory)
@@ -245,6 +248,7 @@ class Store:
             self.fs.remove(self._segment_path(self._firsts[0]))
             self._firsts.pop(0)
             self._counts.pop(0)
+            self._valid.pop(0)
             removed += 1
         return removed
 
@@ -392,14 +396,38 @@ class Store:
             total += count
 
     def count_from(self, seq):
-        """Number of valid records with seq >= the given one (reads them, never the whole log at once)."""
+        """Number of valid records with seq >= the given one.
+
+        Reads the records (CRC-checked) but remembers the count of each sealed segment it read whole,
+        so repeated counts only read the segment being written.
+        """
         buf = bytearray(SCAN_RECORDS * RECORD_SIZE)
         total = 0
-        while True:
-            count, seq = self.read_into(seq, buf)
+        last = len(self._firsts) - 1
+        for i in range(last + 1):
+            first = self._firsts[i]
+            end = first + self._counts[i]
+            if end <= seq:
+                continue
+            if seq <= first and i < last:
+                if self._valid[i] < 0:
+                    self._valid[i] = self._count_range(first, end, buf)
+                total += self._valid[i]
+            else:
+                total += self._count_range(seq if seq > first else first, end, buf)
+        return total
+
+    def _count_range(self, seq, end, buf):
+        total = 0
+        while seq < end:
+            count, next_seq = self.read_into(seq, buf)
             if count == 0:
-                return total
-            total += count
+                break
+            for k in range(count):
+                if _seq_at(buf, k * RECORD_SIZE) < end:
+                    total += 1
+            seq = next_seq
+        return total
 
 
 def rebuild_state(store, make_state):
