@@ -18,10 +18,14 @@ Files in the directory:
 Durability: a record is stored once its write is flushed (file.flush() is the durability point on
 littlefs; os.fsync is used where it exists). At mount a torn tail (a partial slot) is cut by sealing
 the segment: the next append opens a new segment. A bad record anywhere is skipped by readers and
-never hides the records after it; its number is not reused.
+never hides the records after it; its number is not reused. Record numbers start at 1, only grow
+(also across reclaim: the sync mark remembers them) and stay below 2**30.
 
-Space: reclaim removes only whole segments that the host has acknowledged and that both kept
-snapshots cover (so the derived state can still be rebuilt); unsynced records are never evicted.
+Snapshots: load_snapshot() returns the most recent whole save (snap.tmp if a save was cut after
+writing it, else snap, else snap.old); rebuild_state() falls back to the whole log if it is refused.
+
+Space: reclaim removes only whole segments that the host has acknowledged and that every kept
+snapshot covers (so the derived state can still be rebuilt); unsynced records are never evicted.
 When max_segments is reached and nothing can be reclaimed, append raises StoreFull ("storage full,
 sync now"). The device app must save a snapshot after a sync for acknowledged segments to be freed.
 room() says how many more records fit, for a "sync soon" hint before that. The file layer and the
