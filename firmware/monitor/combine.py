@@ -3,10 +3,7 @@
 from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
-from monitor.rules import (
-    R_C1, R_C11, R_C12, R_C14, R_C2, R_C3, R_C4, R_C5, R_C6, e2_persistently_low, e2_surely_below, emit,
-    severe_recheck_anchor,
-)
+from monitor import rules as U
 
 
 def combination_flags(st, p, today, out, n):
@@ -42,23 +39,23 @@ def combination_flags(st, p, today, out, n):
         elif s <= R.S_FLUID and excess_code < 0:
             excess_code = s
     low_symptom = 0
-    if any_code >= 0 and p[P.P_LEVELS + R_C3] >= 0 and e2_surely_below(st, p[P.P_E2_CRITICAL]):
-        n = emit(out, n, p, st, R_C3, e2_day if e2_day > any_day else any_day, e2, any_code, 0)
+    if any_code >= 0 and p[P.P_LEVELS + U.R_C3] >= 0 and U.e2_surely_below(st, p[P.P_E2_CRITICAL]):
+        n = U.emit(out, n, p, st, U.R_C3, e2_day if e2_day > any_day else any_day, e2, any_code, 0)
         low_symptom = 1
-    elif c1_code >= 0 and p[P.P_LEVELS + R_C2] >= 0 and e2_surely_below(st, p[P.P_E2_LOW_SYMPT]):
-        n = emit(out, n, p, st, R_C2, e2_day if e2_day > c1_rise else c1_rise, e2, c1_code, 0)
+    elif c1_code >= 0 and p[P.P_LEVELS + U.R_C2] >= 0 and U.e2_surely_below(st, p[P.P_E2_LOW_SYMPT]):
+        n = U.emit(out, n, p, st, U.R_C2, e2_day if e2_day > c1_rise else c1_rise, e2, c1_code, 0)
         low_symptom = 1
-    elif new_code >= 0 and p[P.P_LEVELS + R_C1] >= 0:
-        n = emit(out, n, p, st, R_C1, new_rise, new_code, st[S.LAST_CHANGE], 0)
+    elif new_code >= 0 and p[P.P_LEVELS + U.R_C1] >= 0:
+        n = U.emit(out, n, p, st, U.R_C1, new_rise, new_code, st[S.LAST_CHANGE], 0)
         low_symptom = 1
-    if e2_persistently_low(st, p):
-        n = emit(out, n, p, st, R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], 0)
+    if U.e2_persistently_low(st, p):
+        n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], 0)
     if excess_code >= 0 and e2_day >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
-        n = emit(out, n, p, st, R_C5, e2_day, e2, excess_code, 0)
-    anchor = severe_recheck_anchor(st)
+        n = U.emit(out, n, p, st, U.R_C5, e2_day, e2, excess_code, 0)
+    anchor = U.severe_recheck_anchor(st)
     due_param = P.P_REMINDERS + 3   # RECHECK_SEVERE due / early
     if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:
-        n = emit(out, n, p, st, R_C6, anchor, anchor + p[due_param], st[S.SEVERE_DAY], 0)
+        n = U.emit(out, n, p, st, U.R_C6, anchor, anchor + p[due_param], st[S.SEVERE_DAY], 0)
     if today >= 0 and any_code >= 0:
         # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more.
         if e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] and (
@@ -72,11 +69,11 @@ def combination_flags(st, p, today, out, n):
                     oldest = onset
                     oldest_code = s
             if oldest_code >= 0:
-                n = emit(out, n, p, st, R_C11, oldest, oldest_code, e2, 0)
+                n = U.emit(out, n, p, st, U.R_C11, oldest, oldest_code, e2, 0)
         # C12: symptoms but no E2 result in the last NO_LAB_DAYS: do not guess high or low.
         if not low_symptom and (e2_day < 0 or e2_day < today - p[P.P_NO_LAB_DAYS]):
-            n = emit(out, n, p, st, R_C12, any_day, any_code, e2_day, 0)
+            n = U.emit(out, n, p, st, U.R_C12, any_day, any_code, e2_day, 0)
     if st[S.SYM_SEV + R.S_COGNITION] > 0 or st[S.SYM_SEV + R.S_MOOD] > 0:
         code = R.S_COGNITION if st[S.SYM_SEV + R.S_COGNITION] > 0 else R.S_MOOD
-        n = emit(out, n, p, st, R_C14, st[S.SYM_RISE + code], code, 0, 0)
+        n = U.emit(out, n, p, st, U.R_C14, st[S.SYM_RISE + code], code, 0, 0)
     return n

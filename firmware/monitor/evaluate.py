@@ -1,20 +1,14 @@
 # Flag evaluation: the latest results, symptoms and therapy dates in the tracker's state against the
 # profile, integer only and without allocating. Writes FLAG_FIELDS ints per flag into `out` (rule, level,
 # day, value, value2, status) and returns the count; rule IDs and fields are in monitor.rules.
+from monitor.combine import combination_flags  # noqa: I001  (first: compile order, see monitor.ingest)
 from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
-from monitor.combine import combination_flags
-from monitor.rules import (
-    R_C7, R_C8, R_C9, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL, R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT,
-    R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET, R_TT_BELOW_TARGET, R_TT_LOW,
-    STATUS_INDETERMINATE, emit,
-)
-
-# Ladders from most to least severe: (rule, threshold parameter).
-E2_LOW_LADDER = (R_E2_CRITICAL, R_E2_LOW_SYMPT, R_E2_LOW, R_E2_BONE)
+from monitor import rules as U
+E2_LOW_LADDER = (U.R_E2_CRITICAL, U.R_E2_LOW_SYMPT, U.R_E2_LOW, U.R_E2_BONE)
 E2_LOW_PARAMS = (P.P_E2_CRITICAL, P.P_E2_LOW_SYMPT, P.P_E2_LOW, P.P_E2_BONE)
-TT_LOW_LADDER = (R_TT_LOW, R_TT_BELOW_TARGET)
+TT_LOW_LADDER = (U.R_TT_LOW, U.R_TT_BELOW_TARGET)
 TT_LOW_PARAMS = (P.P_TT_LOW, P.P_TT_TARGET_LOW)
 
 
@@ -38,15 +32,15 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
         threshold = p[params[i]]
         if below:
             if value <= threshold:
-                n = emit(out, n, p, st, rule, day, value, threshold, 0)
+                n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
                 break
             unsure = rule
             unsure_param = threshold
         elif value < threshold:
-            n = emit(out, n, p, st, rule, day, value, threshold, 0)
+            n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
             break
     if unsure >= 0:
-        n = emit(out, n, p, st, unsure, day, value, unsure_param, STATUS_INDETERMINATE)
+        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE)
     return n
 
 
@@ -58,18 +52,18 @@ def evaluate_flags(st, p, today, out):
     e2 = st[S.LAT_VAL + R.A_E2]
     e2_below = st[S.LAT_FLAGS + R.A_E2] & R.FLAG_BELOW_LLOQ
     if e2_day >= 0 and not e2_below:
-        if p[P.P_LEVELS + R_E2_SEVERE] >= 0 and e2 > p[P.P_E2_SEVERE]:
-            n = emit(out, n, p, st, R_E2_SEVERE, e2_day, e2, 0, 0)
-        elif p[P.P_LEVELS + R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]:
-            n = emit(out, n, p, st, R_E2_HIGH, e2_day, e2, 0, 0)
+        if p[P.P_LEVELS + U.R_E2_SEVERE] >= 0 and e2 > p[P.P_E2_SEVERE]:
+            n = U.emit(out, n, p, st, U.R_E2_SEVERE, e2_day, e2, 0, 0)
+        elif p[P.P_LEVELS + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]:
+            n = U.emit(out, n, p, st, U.R_E2_HIGH, e2_day, e2, 0, 0)
         elif p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH] and (
-                p[P.P_LEVELS + R_E2_MILD] >= 0 or (goal == R.GOAL_TRT and p[P.P_LEVELS + R_C7] >= 0)):
-            if goal == R.GOAL_TRT and p[P.P_LEVELS + R_C7] >= 0:
-                n = emit(out, n, p, st, R_C7, e2_day, e2, 0, 0)
+                p[P.P_LEVELS + U.R_E2_MILD] >= 0 or (goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0)):
+            if goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0:
+                n = U.emit(out, n, p, st, U.R_C7, e2_day, e2, 0, 0)
             else:
-                n = emit(out, n, p, st, R_E2_MILD, e2_day, e2, 0, 0)
+                n = U.emit(out, n, p, st, U.R_E2_MILD, e2_day, e2, 0, 0)
         elif e2 > p[P.P_E2_ABOVE]:
-            n = emit(out, n, p, st, R_E2_ABOVE, e2_day, e2, 0, 0)
+            n = U.emit(out, n, p, st, U.R_E2_ABOVE, e2_day, e2, 0, 0)
     n = _low_ladder(out, n, p, st, R.A_E2, E2_LOW_LADDER, E2_LOW_PARAMS, 4)
 
     # Total testosterone and the T:E2 ratio (T*100 < ratio_tenths * e2_d, both exact integers).
@@ -78,22 +72,22 @@ def evaluate_flags(st, p, today, out):
     tt_below = st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ
     n = _low_ladder(out, n, p, st, R.A_TT, TT_LOW_LADDER, TT_LOW_PARAMS, 2)
     if tt_day >= 0 and not tt_below and tt > p[P.P_TT_TARGET_HIGH]:
-        n = emit(out, n, p, st, R_TT_ABOVE_TARGET, tt_day, tt, 0, 0)
+        n = U.emit(out, n, p, st, U.R_TT_ABOVE_TARGET, tt_day, tt, 0, 0)
     if tt_day >= 0 and e2_day >= 0 and not tt_below and not e2_below and e2 > 0 \
             and tt * 100 < p[P.P_TE_RATIO] * e2:
         day = tt_day if tt_day > e2_day else e2_day
-        if goal == R.GOAL_FERTILITY and p[P.P_LEVELS + R_C8] >= 0:
-            n = emit(out, n, p, st, R_C8, day, tt, e2, 0)
+        if goal == R.GOAL_FERTILITY and p[P.P_LEVELS + U.R_C8] >= 0:
+            n = U.emit(out, n, p, st, U.R_C8, day, tt, e2, 0)
         else:
-            n = emit(out, n, p, st, R_TE_RATIO, day, tt, e2, 0)
+            n = U.emit(out, n, p, st, U.R_TE_RATIO, day, tt, e2, 0)
 
     # Hematocrit ladder: C9 (action level, urgent) above HCT_WARN.
     hct_day = st[S.LAT_DAY + R.A_HCT]
     hct = st[S.LAT_VAL + R.A_HCT]
     if hct_day >= 0 and not st[S.LAT_FLAGS + R.A_HCT] & R.FLAG_BELOW_LLOQ:
-        if p[P.P_LEVELS + R_C9] >= 0 and hct >= p[P.P_HCT_HIGH]:
-            n = emit(out, n, p, st, R_C9, hct_day, hct, 0, 0)
+        if p[P.P_LEVELS + U.R_C9] >= 0 and hct >= p[P.P_HCT_HIGH]:
+            n = U.emit(out, n, p, st, U.R_C9, hct_day, hct, 0, 0)
         elif hct >= p[P.P_HCT_WARN]:
-            n = emit(out, n, p, st, R_HCT_WARN, hct_day, hct, 0, 0)
+            n = U.emit(out, n, p, st, U.R_HCT_WARN, hct_day, hct, 0, 0)
 
     return combination_flags(st, p, today, out, n)

@@ -1,5 +1,5 @@
 # Names of the profile parameters (monitor.profile order), then one LEVEL_<rule> per rule.
-from monitor.rules import RULES
+from monitor.catalog import RULES
 
 PARAM_NAMES = (
     'E2_TARGET_LOW', 'E2_TARGET_HIGH', 'E2_ABOVE', 'E2_MILD_LOW',

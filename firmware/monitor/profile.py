@@ -73,7 +73,16 @@ class Profile:
     # The clinician-editable rule profile: a flat array of integer parameters.
 
     def __init__(self):
-        self.params = array("i", list(PARAM_DEFAULTS) + list(RULE_LEVELS))
+        self.params = array("i", bytes(4 * PARAM_COUNT))   # no list in between (small heaps)
+        self.reset()
+
+    def reset(self):
+        # every parameter back to its default, in place
+        params = self.params
+        for i in range(P_LEVELS):
+            params[i] = PARAM_DEFAULTS[i]
+        for i in range(PARAM_COUNT - P_LEVELS):
+            params[P_LEVELS + i] = RULE_LEVELS[i]
 
     def get(self, name):
         from monitor.profile_codec import param_index

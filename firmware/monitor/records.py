@@ -154,48 +154,10 @@ def error_message(code):
     return "unknown error %d" % code
 
 
-def error_name(code):
-    from monitor.catalog import ERROR_NAMES
-    if 0 <= code < len(ERROR_NAMES):
-        return "ERR_" + ERROR_NAMES[code]
-    return "ERR_%d" % code
-
-
-def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
-    # 0 if the entry may be stored, else an ERR_* code (monitor.validate, loaded on first use).
-    from monitor.validate import check_entry as check
-    return check(kind, code, value, flags, day, minute, today, tt, week_total)
-
-
-# Conversion and formatting live in monitor.units / monitor.texts (loaded only by those who need them,
-# keeping the device's resident core small); these names keep the records interface in one place.
-
-def convert_entry(kind, code, mantissa, decimals, unit):
-    from monitor import units
-    return units.convert_entry(kind, code, mantissa, decimals, unit)
-
-
-def unit_index(kind, code, unit):
-    from monitor import units
-    return units.unit_index(kind, code, unit)
-
-
-def format_value(kind, code, value):
-    from monitor import texts
-    return texts.format_value(kind, code, value)
-
-
-def format_lab_si(code, value):
-    from monitor import texts
-    return texts.format_lab_si(code, value)
-
-
 def __getattr__(name):
-    # names and tables kept out of the resident core (monitor.catalog, monitor.validate)
+    # Names, conversion, formatting and validation for hosts and displays (monitor.extras, catalog,
+    # validate, units, texts) are found here too, without the device's resident core carrying them.
     if name.startswith("__"):
         raise AttributeError(name)
-    from monitor import catalog, validate
-    for module in (catalog, validate):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(name)
+    from monitor.extras import find
+    return find(name)

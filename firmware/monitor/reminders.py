@@ -1,45 +1,37 @@
 # Reminder evaluation (clinical-rules §2) over the tracker's state; no allocation. IDs, states and the
 # rules of the window, acknowledgement and snooze are described in monitor.schedule.
+import monitor.evaluate  # noqa: F401,I001  (compile order: see monitor.ingest)
 from monitor import records as R
-from monitor.schedule import (
-    DONE, DUE, MUTED_ACK, MUTED_NO, MUTED_SNOOZE, M_CBC, M_DEXA_BASELINE, M_DEXA_REPEAT,
-    M_FERTILITY_REVIEW, M_LIPIDS, M_RECHECK, M_RECHECK_SEVERE, M_SEMEN, M_TAPER_LABS, OVERDUE,
-    REMINDER_FIELDS, UPCOMING,
-)
-from monitor.profile import (
-    P_DEXA_AGE, P_DEXA_PLANNED_MONTHS, P_DEXA_REPEAT_LOW_DUE, P_FRACTURE_HISTORY, P_PLANNED_MONTHS, P_REMINDERS,
-)
-from monitor.rules import e2_persistently_low, on_testosterone, severe_recheck_anchor, symptom_recheck_day, therapy_age
-from monitor.state import (
-    E2_RUN_START, FERT_START, GOAL, GOAL_DAY, LAST_CHANGE, LAT_DAY, REM_ACK_DAY, REM_SNOOZE_DAY,
-    REM_SNOOZE_UNTIL, TAPER_DAY, TAPER_ON, THERAPY_START,
-)
+from monitor import schedule as M
+from monitor import profile as P
+from monitor import rules as U
+from monitor import state as S
 
 
 LIPID_ANALYTES = (R.A_HDL, R.A_LDL, R.A_TC, R.A_TG)
 
 
 def _put(out, n, st, p, reminder, due, state, today):
-    early = p[P_REMINDERS + 3 * reminder + 1]
-    late = p[P_REMINDERS + 3 * reminder + 2]
+    early = p[P.P_REMINDERS + 3 * reminder + 1]
+    late = p[P.P_REMINDERS + 3 * reminder + 2]
     opens = due - early
     if state < 0:
         if today < opens:
-            state = UPCOMING
+            state = M.UPCOMING
         elif today <= due + late:
-            state = DUE
+            state = M.DUE
         else:
-            state = OVERDUE
-    muted = MUTED_NO
-    if state != DONE:
-        ack = st[REM_ACK_DAY + reminder]
-        if ack >= opens and (state != OVERDUE or ack > due + late):
-            muted = MUTED_ACK
-        snooze = st[REM_SNOOZE_DAY + reminder]
-        if muted == MUTED_NO and snooze >= opens and today < st[REM_SNOOZE_UNTIL + reminder] and (
-                state != OVERDUE or snooze > due + late):
-            muted = MUTED_SNOOZE
-    o = n * REMINDER_FIELDS
+            state = M.OVERDUE
+    muted = M.MUTED_NO
+    if state != M.DONE:
+        ack = st[S.REM_ACK_DAY + reminder]
+        if ack >= opens and (state != M.OVERDUE or ack > due + late):
+            muted = M.MUTED_ACK
+        snooze = st[S.REM_SNOOZE_DAY + reminder]
+        if muted == M.MUTED_NO and snooze >= opens and today < st[S.REM_SNOOZE_UNTIL + reminder] and (
+                state != M.OVERDUE or snooze > due + late):
+            muted = M.MUTED_SNOOZE
+    o = n * M.REMINDER_FIELDS
     out[o] = reminder
     out[o + 1] = state
     out[o + 2] = due
@@ -48,11 +40,11 @@ def _put(out, n, st, p, reminder, due, state, today):
 
 
 def _opens(p, reminder, due):
-    return due - p[P_REMINDERS + 3 * reminder + 1]
+    return due - p[P.P_REMINDERS + 3 * reminder + 1]
 
 
 def _due_after(p, reminder, anchor):
-    return anchor + p[P_REMINDERS + 3 * reminder]
+    return anchor + p[P.P_REMINDERS + 3 * reminder]
 
 
 def _periodic(out, n, st, p, reminder, base, last, today, interval):
@@ -62,7 +54,7 @@ def _periodic(out, n, st, p, reminder, base, last, today, interval):
 
 
 def _one_shot(out, n, st, p, reminder, due, done_day, today):
-    state = DONE if done_day >= _opens(p, reminder, due) else -1
+    state = M.DONE if done_day >= _opens(p, reminder, due) else -1
     return _put(out, n, st, p, reminder, due, state, today)
 
 
@@ -70,63 +62,63 @@ def evaluate_reminders(st, p, today, out):
     if today < 0:
         return 0   # an unset clock (RTC back at its epoch) never fires a reminder
     n = 0
-    e2_day = st[LAT_DAY + R.A_E2]
-    start = st[THERAPY_START]
+    e2_day = st[S.LAT_DAY + R.A_E2]
+    start = st[S.THERAPY_START]
 
     # RECHECK after a start or dose change; also brought forward by symptoms with no E2 since (C1, C12).
-    change = st[LAST_CHANGE]
-    symptom_day = symptom_recheck_day(st)
+    change = st[S.LAST_CHANGE]
+    symptom_day = U.symptom_recheck_day(st)
     if change >= 0:
-        due = _due_after(p, M_RECHECK, change)
-        if e2_day < _opens(p, M_RECHECK, due):
-            n = _put(out, n, st, p, M_RECHECK, due, -1, today)
+        due = _due_after(p, M.M_RECHECK, change)
+        if e2_day < _opens(p, M.M_RECHECK, due):
+            n = _put(out, n, st, p, M.M_RECHECK, due, -1, today)
         elif symptom_day >= 0:
-            n = _put(out, n, st, p, M_RECHECK, symptom_day, -1, today)
+            n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
         else:
-            n = _put(out, n, st, p, M_RECHECK, due, DONE, today)
+            n = _put(out, n, st, p, M.M_RECHECK, due, M.DONE, today)
     elif symptom_day >= 0:
-        n = _put(out, n, st, p, M_RECHECK, symptom_day, -1, today)
+        n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
 
-    anchor = severe_recheck_anchor(st)
+    anchor = U.severe_recheck_anchor(st)
     if anchor >= 0:
-        n = _one_shot(out, n, st, p, M_RECHECK_SEVERE, _due_after(p, M_RECHECK_SEVERE, anchor), e2_day, today)
+        n = _one_shot(out, n, st, p, M.M_RECHECK_SEVERE, _due_after(p, M.M_RECHECK_SEVERE, anchor), e2_day, today)
 
-    if start >= 0 and (on_testosterone(st) or st[GOAL] == R.GOAL_TRT):
-        n = _periodic(out, n, st, p, M_CBC, start, st[LAT_DAY + R.A_HCT], today, p[P_REMINDERS + 3 * M_CBC])
+    if start >= 0 and (U.on_testosterone(st) or st[S.GOAL] == R.GOAL_TRT):
+        n = _periodic(out, n, st, p, M.M_CBC, start, st[S.LAT_DAY + R.A_HCT], today, p[P.P_REMINDERS + 3 * M.M_CBC])
 
     if start >= 0:
         last = -1
         for i in range(4):
-            d = st[LAT_DAY + LIPID_ANALYTES[i]]
+            d = st[S.LAT_DAY + LIPID_ANALYTES[i]]
             if d > last:
                 last = d
-        n = _periodic(out, n, st, p, M_LIPIDS, start, last, today, p[P_REMINDERS + 3 * M_LIPIDS])
+        n = _periodic(out, n, st, p, M.M_LIPIDS, start, last, today, p[P.P_REMINDERS + 3 * M.M_LIPIDS])
 
-    dexa_day = st[LAT_DAY + R.A_BMD_T]
+    dexa_day = st[S.LAT_DAY + R.A_BMD_T]
     if start >= 0:
-        age = therapy_age(st, p)
-        if (age > p[P_DEXA_AGE]) or p[P_FRACTURE_HISTORY] or p[P_PLANNED_MONTHS] >= p[P_DEXA_PLANNED_MONTHS]:
-            due = _due_after(p, M_DEXA_BASELINE, start)
-            n = _one_shot(out, n, st, p, M_DEXA_BASELINE, due, dexa_day, today)
+        age = U.therapy_age(st, p)
+        if (age > p[P.P_DEXA_AGE]) or p[P.P_FRACTURE_HISTORY] or p[P.P_PLANNED_MONTHS] >= p[P.P_DEXA_PLANNED_MONTHS]:
+            due = _due_after(p, M.M_DEXA_BASELINE, start)
+            n = _one_shot(out, n, st, p, M.M_DEXA_BASELINE, due, dexa_day, today)
 
-    low = e2_persistently_low(st, p)
-    interval = p[P_DEXA_REPEAT_LOW_DUE] if low else p[P_REMINDERS + 3 * M_DEXA_REPEAT]
+    low = U.e2_persistently_low(st, p)
+    interval = p[P.P_DEXA_REPEAT_LOW_DUE] if low else p[P.P_REMINDERS + 3 * M.M_DEXA_REPEAT]
     if dexa_day >= 0:
-        n = _put(out, n, st, p, M_DEXA_REPEAT, dexa_day + interval, -1, today)
+        n = _put(out, n, st, p, M.M_DEXA_REPEAT, dexa_day + interval, -1, today)
     elif low:
-        base = start if start >= 0 else st[E2_RUN_START]
-        n = _put(out, n, st, p, M_DEXA_REPEAT, base + interval, -1, today)
+        base = start if start >= 0 else st[S.E2_RUN_START]
+        n = _put(out, n, st, p, M.M_DEXA_REPEAT, base + interval, -1, today)
 
-    if st[GOAL] == R.GOAL_FERTILITY:
-        base = st[GOAL_DAY] if st[GOAL_DAY] >= 0 else start
+    if st[S.GOAL] == R.GOAL_FERTILITY:
+        base = st[S.GOAL_DAY] if st[S.GOAL_DAY] >= 0 else start
         if base >= 0:
-            n = _periodic(out, n, st, p, M_SEMEN, base, st[LAT_DAY + R.A_SPERM], today,
-                          p[P_REMINDERS + 3 * M_SEMEN])
-        if st[FERT_START] >= 0:
-            due = _due_after(p, M_FERTILITY_REVIEW, st[FERT_START])
-            n = _one_shot(out, n, st, p, M_FERTILITY_REVIEW, due, st[REM_ACK_DAY + M_FERTILITY_REVIEW], today)
+            n = _periodic(out, n, st, p, M.M_SEMEN, base, st[S.LAT_DAY + R.A_SPERM], today,
+                          p[P.P_REMINDERS + 3 * M.M_SEMEN])
+        if st[S.FERT_START] >= 0:
+            due = _due_after(p, M.M_FERTILITY_REVIEW, st[S.FERT_START])
+            n = _one_shot(out, n, st, p, M.M_FERTILITY_REVIEW, due, st[S.REM_ACK_DAY + M.M_FERTILITY_REVIEW], today)
 
-    if st[TAPER_ON]:
-        n = _periodic(out, n, st, p, M_TAPER_LABS, st[TAPER_DAY], e2_day, today,
-                      p[P_REMINDERS + 3 * M_TAPER_LABS])
+    if st[S.TAPER_ON]:
+        n = _periodic(out, n, st, p, M.M_TAPER_LABS, st[S.TAPER_DAY], e2_day, today,
+                      p[P.P_REMINDERS + 3 * M.M_TAPER_LABS])
     return n

@@ -18,9 +18,6 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2_LOW_SYMPT", "E2_CRITICAL",
-         "TE_RATIO", "TT_LOW", "TT_BELOW_TARGET", "TT_ABOVE_TARGET", "HCT_WARN",
-         "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C11", "C12", "C14")
 R_E2_ABOVE = const(0)
 R_E2_MILD = const(1)
 R_E2_HIGH = const(2)
@@ -58,13 +55,6 @@ F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
 MAX_FLAGS = const(32)
-
-def rule_index(name):
-    for i in range(RULE_COUNT):
-        if RULES[i] == name:
-            return i
-    raise ValueError("unknown rule %s" % name)
-
 
 def emit(out, n, p, st, rule, day, value, value2, status):
     # Writes one flag at index n unless its rule is off; returns the new count.
@@ -129,18 +119,9 @@ def on_testosterone(st):
     return st[S.DOSE_START + R.D_TESTOSTERONE] >= 0
 
 
-# Plain-language text lives in monitor.texts; these wrappers load it only when asked.
-
-def message(rule, value, value2, status):
-    # Plain-language flag text; always ends by sending the patient to the clinician, never a dose.
-    from monitor import texts
-    return texts.message(rule, value, value2, status)
-
-
-def source(rule):
-    from monitor import texts
-    return texts.RULE_SOURCES[rule]
-
-
-def level_name(level):
-    return LEVELS[level] if 0 <= level < len(LEVELS) else "off"
+def __getattr__(name):
+    # RULES, rule_index, message, source, level_name: monitor.catalog / monitor.extras (host and display)
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from monitor.extras import find
+    return find(name)

@@ -14,8 +14,6 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-REMINDERS = ("RECHECK", "RECHECK_SEVERE", "CBC", "LIPIDS", "DEXA_BASELINE", "DEXA_REPEAT", "SEMEN",
-             "FERTILITY_REVIEW", "TAPER_LABS")
 M_RECHECK = const(0)
 M_RECHECK_SEVERE = const(1)
 M_CBC = const(2)
@@ -27,7 +25,6 @@ M_FERTILITY_REVIEW = const(7)
 M_TAPER_LABS = const(8)
 REMINDER_COUNT = const(9)
 
-STATES = ("upcoming", "due", "overdue", "done")
 UPCOMING = const(0)
 DUE = const(1)
 OVERDUE = const(2)
@@ -43,15 +40,9 @@ M_STATE = const(1)
 M_DUE = const(2)
 M_MUTED = const(3)
 
-# Plain text in monitor.texts; these wrappers load it only when asked.
-
-def describe(reminder, state, due):
-    from monitor import texts
-    return texts.describe_reminder(reminder, state, due)
-
-
-def reminder_index(name):
-    for i in range(REMINDER_COUNT):
-        if REMINDERS[i] == name:
-            return i
-    raise ValueError("unknown reminder %s" % name)
+def __getattr__(name):
+    # REMINDERS, STATES, describe, reminder_index: monitor.catalog / monitor.extras (host and display)
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from monitor.extras import find
+    return find(name)

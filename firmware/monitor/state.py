@@ -43,7 +43,15 @@ REMINDER_SLOTS = const(9)
 
 
 def fresh_state(goal):
-    st = array("i", [-1] * STATE_SIZE)
+    st = array("i", bytes(4 * STATE_SIZE))   # no list in between (small heaps)
+    reset_state(st, goal)
+    return st
+
+
+def reset_state(st, goal):
+    # the state of an empty log, in place
+    for i in range(STATE_SIZE):
+        st[i] = -1
     for i in range(13):
         st[SYM_SEV + i] = 0
     for i in range(14):
@@ -51,4 +59,3 @@ def fresh_state(goal):
     st[GOAL] = goal
     st[TAPER_ON] = 0
     st[LAST_SEQ] = 0
-    return st

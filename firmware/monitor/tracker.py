@@ -11,157 +11,75 @@
 # are applied as records arrive): after a profile change, build a new Tracker and replay the log.
 from array import array
 
-# The largest modules first: each is compiled from source before the smaller ones fill the heap.
-from monitor.reminders import evaluate_reminders  # noqa: I001
+# The largest modules first (compile order for the 64K heap, see monitor.ingest).
+from monitor import records as R  # noqa: I001
+from monitor.ingest import apply_dose, apply_event, apply_lab, apply_symptom
+from monitor.reminders import evaluate_reminders
 from monitor.evaluate import evaluate_flags
 from monitor import schedule
-from monitor import records as R
 from monitor import rules
-from monitor.profile import P_E2_LOW, P_E2_SEVERE, P_GOAL
-from monitor.state import (
-    DOSE_AMT, DOSE_DAY, DOSE_START, E2_RUN_LAST, E2_RUN_START, FERT_START, GOAL, GOAL_DAY, LAST_CHANGE,
-    LAST_SEQ, LAT_DAY, LAT_FLAGS, LAT_VAL, REM_ACK_DAY, REM_SNOOZE_DAY, REM_SNOOZE_UNTIL, RULE_ACK_DAY,
-    SEVERE_DAY, SYM_DAY, SYM_ONSET, SYM_RISE, SYM_SEV, TAPER_DAY, TAPER_ON, THERAPY_START,
-    WEEK_DAY, WEEK_SLOTS, WEEK_SUM, fresh_state,
-)
+from monitor import profile as P
+from monitor.state import fresh_state
+from monitor import state as S
 
-ACK_RULE_BASE = 64   # EVENT_ACK value: reminder index below this, 64 + rule index for a flag
 
 
 class Tracker:
     def __init__(self, profile):
         self.profile = profile
         self.p = profile.params
-        self.st = fresh_state(profile.params[P_GOAL])
-        self.flag_buf = array("i", [0] * (rules.MAX_FLAGS * rules.FLAG_FIELDS))
-        self.reminder_buf = array("i", [0] * (schedule.REMINDER_COUNT * schedule.REMINDER_FIELDS))
+        self.st = fresh_state(profile.params[P.P_GOAL])
+        self.flag_buf = array("i", bytes(4 * rules.MAX_FLAGS * rules.FLAG_FIELDS))
+        self.reminder_buf = array("i", bytes(4 * schedule.REMINDER_COUNT * schedule.REMINDER_FIELDS))
+        self.flag_count = 0
+        self.reminder_count = 0
+
+    def reset(self):
+        # Back to an empty log, in place (no allocation): for a replay after a profile change.
+        S.reset_state(self.st, self.p[P.P_GOAL])
         self.flag_count = 0
         self.reminder_count = 0
 
     @property
     def last_seq(self):
-        return self.st[LAST_SEQ]
+        return self.st[S.LAST_SEQ]
 
     def latest(self, analyte):
         # (value, day, flags) of the latest result of an analyte, or None.
-        if self.st[LAT_DAY + analyte] < 0:
+        if self.st[S.LAT_DAY + analyte] < 0:
             return None
-        return self.st[LAT_VAL + analyte], self.st[LAT_DAY + analyte], self.st[LAT_FLAGS + analyte]
+        return self.st[S.LAT_VAL + analyte], self.st[S.LAT_DAY + analyte], self.st[S.LAT_FLAGS + analyte]
 
     def week_total(self, drug, day):
         # Doses of a drug logged for the 7 days ending on `day` (for records.check_entry).
         st = self.st
         total = 0
-        base = WEEK_DAY + drug * WEEK_SLOTS
-        for i in range(WEEK_SLOTS):
+        base = S.WEEK_DAY + drug * S.WEEK_SLOTS
+        for i in range(S.WEEK_SLOTS):
             d = st[base + i]
-            if 0 <= day - d < WEEK_SLOTS:
-                total += st[WEEK_SUM + drug * WEEK_SLOTS + i]
+            if 0 <= day - d < S.WEEK_SLOTS:
+                total += st[S.WEEK_SUM + drug * S.WEEK_SLOTS + i]
         return total
 
     def check(self, kind, code, value, flags, day, minute, today):
         # records.check_entry with this history's context (latest TT, the week's doses).
-        tt = self.st[LAT_VAL + R.A_TT] if self.st[LAT_DAY + R.A_TT] >= 0 else 0
+        tt = self.st[S.LAT_VAL + R.A_TT] if self.st[S.LAT_DAY + R.A_TT] >= 0 else 0
         week = self.week_total(code, day) if kind == R.KIND_DOSE and 0 <= code < R.DRUG_COUNT else 0
-        return R.check_entry(kind, code, value, flags, day, minute, today, tt, week)
+        from monitor.validate import check_entry
+        return check_entry(kind, code, value, flags, day, minute, today, tt, week)
 
     def apply(self, seq, day, minute, kind, code, value, flags):
         st = self.st
-        if seq > st[LAST_SEQ]:
-            st[LAST_SEQ] = seq
+        if seq > st[S.LAST_SEQ]:
+            st[S.LAST_SEQ] = seq
         if kind == R.KIND_LAB:
-            self._lab(day, code, value, flags)
+            apply_lab(st, self.p, day, code, value, flags)
         elif kind == R.KIND_DOSE:
-            self._dose(day, code, value)
+            apply_dose(st, day, code, value)
         elif kind == R.KIND_SYMPTOM:
-            self._symptom(day, code, value)
+            apply_symptom(st, day, code, value)
         elif kind == R.KIND_EVENT:
-            self._event(day, code, value, flags)
-
-    def _lab(self, day, code, value, flags):
-        st = self.st
-        if not (0 <= code < R.ANALYTE_COUNT) or day < st[LAT_DAY + code]:
-            return   # a back-dated result does not replace a later one
-        st[LAT_VAL + code] = value
-        st[LAT_DAY + code] = day
-        st[LAT_FLAGS + code] = flags
-        if code != R.A_E2:
-            return
-        p = self.p
-        below = flags & R.FLAG_BELOW_LLOQ
-        if (value <= p[P_E2_LOW]) if below else (value < p[P_E2_LOW]):
-            if st[E2_RUN_START] < 0:
-                st[E2_RUN_START] = day
-            st[E2_RUN_LAST] = day
-        elif not below:
-            st[E2_RUN_START] = -1
-            st[E2_RUN_LAST] = -1
-        if not below and value > p[P_E2_SEVERE]:
-            st[SEVERE_DAY] = day
-
-    def _dose(self, day, drug, amount):
-        st = self.st
-        if not (0 <= drug < R.DRUG_COUNT):
-            return
-        if st[THERAPY_START] < 0 or day < st[THERAPY_START]:
-            st[THERAPY_START] = day
-        if st[DOSE_START + drug] < 0 or day < st[DOSE_START + drug]:
-            st[DOSE_START + drug] = day
-        if st[GOAL] == R.GOAL_FERTILITY and st[FERT_START] < 0:
-            st[FERT_START] = day
-        slot = WEEK_DAY + drug * WEEK_SLOTS + day % WEEK_SLOTS
-        if st[slot] == day:
-            st[slot + (WEEK_SUM - WEEK_DAY)] += amount
-        elif day > st[slot]:
-            st[slot] = day
-            st[slot + (WEEK_SUM - WEEK_DAY)] = amount
-        if day < st[DOSE_DAY + drug]:
-            return   # back-dated: not a change of the current regimen
-        if st[DOSE_AMT + drug] != amount:
-            if day > st[LAST_CHANGE]:
-                st[LAST_CHANGE] = day
-        st[DOSE_AMT + drug] = amount
-        st[DOSE_DAY + drug] = day
-
-    def _symptom(self, day, code, severity):
-        st = self.st
-        if not (0 <= code < R.SYMPTOM_COUNT) or day < st[SYM_DAY + code]:
-            return
-        before = st[SYM_SEV + code]
-        if severity > 0 and before == 0:
-            st[SYM_ONSET + code] = day
-            st[SYM_RISE + code] = day
-        elif severity > before:
-            st[SYM_RISE + code] = day
-        elif severity == 0:
-            st[SYM_ONSET + code] = -1
-            st[SYM_RISE + code] = -1
-        st[SYM_SEV + code] = severity
-        st[SYM_DAY + code] = day
-
-    def _event(self, day, code, value, flags):
-        st = self.st
-        if code == R.EVENT_ACK:
-            if 0 <= value < schedule.REMINDER_COUNT:
-                if day > st[REM_ACK_DAY + value]:
-                    st[REM_ACK_DAY + value] = day
-            elif 0 <= value - ACK_RULE_BASE < rules.RULE_COUNT:
-                if day > st[RULE_ACK_DAY + value - ACK_RULE_BASE]:
-                    st[RULE_ACK_DAY + value - ACK_RULE_BASE] = day
-        elif code == R.EVENT_SNOOZE:
-            if 0 <= value < schedule.REMINDER_COUNT and flags > 0:
-                st[REM_SNOOZE_DAY + value] = day
-                st[REM_SNOOZE_UNTIL + value] = day + flags
-        elif code == R.EVENT_GOAL:
-            if 0 <= value < len(R.GOALS) and value != st[GOAL]:
-                st[GOAL] = value
-                st[GOAL_DAY] = day
-                st[FERT_START] = -1
-        elif code == R.EVENT_TAPER_START:
-            st[TAPER_ON] = 1
-            st[TAPER_DAY] = day
-        elif code == R.EVENT_TAPER_END:
-            st[TAPER_ON] = 0
+            apply_event(st, day, code, value, flags)
 
     def evaluate(self, today):
         # Fills flag_buf and reminder_buf; returns the number of flags. Allocates nothing.

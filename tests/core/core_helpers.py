@@ -1,23 +1,44 @@
 # Shared helpers for the core tests (plain Python: runs on CPython and the MicroPython unix port).
-# Larger modules first: each compiles from source while the 64K heap is still empty.
-from monitor.tracker import Tracker  # noqa: I001
-from monitor import units
+from monitor.tracker import Tracker  # noqa: I001  (the largest import first: least fragmentation)
 from monitor import records as R
-from monitor.profile import Profile
+from monitor.profile import P_GOAL, Profile
+
+# One Profile and Tracker, reset in place for each History, made before anything else fragments the
+# 64K heap (the state and result buffers are the largest blocks a test needs).
+_PROFILE = Profile()
+_TRACKER = Tracker(_PROFILE)
+
+from monitor import validate  # noqa: E402,F401  (loaded up front, not between allocations mid-test)
 
 DAY0 = 9500   # 2026-01-04
 
 
 class History:
-    """A tracker fed through the same validation the device uses; every entry must be accepted."""
+    """A tracker fed through the same validation the device uses; every entry must be accepted.
 
-    def __init__(self, goal=0, profile=None, **settings):
-        self.profile = profile or Profile()
-        self.profile.set("GOAL", goal)
-        for name in settings:
-            self.profile.set(name, settings[name])
-        self.tracker = Tracker(self.profile)
+    Histories share one tracker: creating a new one ends the previous one (using it then fails)."""
+
+    generation = 0
+
+    def __init__(self, goal=0, settings=None):
+        # settings: {profile parameter index: value}, written directly (bounds are test_profile's job;
+        # setting by name would load the names table, which a 64K heap cannot spare here)
+        self.profile = _PROFILE
+        self.profile.reset()
+        self.profile.params[P_GOAL] = goal
+        if settings:
+            for index in settings:
+                self.profile.params[index] = settings[index]
+        self._tracker = _TRACKER
+        self._tracker.reset()
+        History.generation += 1
+        self.generation = History.generation
         self.seq = 0
+
+    @property
+    def tracker(self):
+        assert self.generation == History.generation, "a newer History has replaced this one"
+        return self._tracker
 
     def add(self, day, kind, code, value, flags=0):
         status = self.tracker.check(kind, code, value, flags, day, 0, day)
@@ -54,42 +75,3 @@ class History:
             if r[0] == reminder:
                 return r
         return None
-
-
-def conventional(analyte, text):
-    """Stored value of a lab entered in its conventional unit, e.g. conventional(E2, '60.1')."""
-    return R.convert_entry(R.KIND_LAB, analyte, *decimal(text), unit=0)[0]
-
-
-def decimal(text):
-    if "." in text:
-        whole, frac = text.split(".")
-        return int(whole + frac), len(frac)
-    return int(text), 0
-
-
-def si_entry(analyte, stored):
-    """An SI entry (mantissa, decimals, unit index) that converts exactly to `stored`."""
-    table = units.LAB_UNITS[analyte]
-    index = 1
-    while not table[index][3]:
-        index += 1
-    mul = table[index][1]
-    div = table[index][2]
-    decimals = 0
-    while mul > div * 10 ** decimals:   # one SI step must not exceed one stored unit
-        decimals += 1
-    guess = stored * div * 10 ** decimals // mul
-    for delta in range(-30, 31):
-        value, is_si = units.convert_entry(R.KIND_LAB, analyte, guess + delta, decimals, index)
-        if value == stored:
-            assert is_si
-            return guess + delta, decimals, index
-    raise AssertionError("no SI entry converts to %d" % stored)
-
-
-def via_si(analyte, stored):
-    """The stored value reached by entering in SI units (asserts the round trip is exact)."""
-    mantissa, decimals, index = si_entry(analyte, stored)
-    value, _ = units.convert_entry(R.KIND_LAB, analyte, mantissa, decimals, index)
-    return value

@@ -1,0 +1,41 @@
+# Boundary cases of the lab rules: (stored value, rule IDs expected) with the default profile.
+# test_rules_*.py run them through the tracker; test_units_boundaries.py enters every one of these
+# stored values in the conventional and in the SI unit and checks both convert to exactly it, so each
+# boundary holds in both unit systems (the rules only ever see the stored integer).
+from monitor import records as R
+from monitor import rules as X
+
+E2_HIGH = [(399, []), (400, []), (401, [X.R_E2_ABOVE]),
+           (449, [X.R_E2_ABOVE]), (450, [X.R_E2_MILD]), (451, [X.R_E2_MILD]),
+           (599, [X.R_E2_MILD]), (600, [X.R_E2_MILD]), (601, [X.R_E2_HIGH]),
+           (799, [X.R_E2_HIGH]), (800, [X.R_E2_HIGH]), (801, [X.R_E2_SEVERE, X.R_C6])]
+E2_MILD_ON_TRT = [(449, [X.R_E2_ABOVE]), (450, [X.R_C7]), (600, [X.R_C7]), (601, [X.R_E2_HIGH])]
+E2_LOW = [(261, []), (260, []), (259, [X.R_E2_BONE]),
+          (201, [X.R_E2_BONE]), (200, [X.R_E2_BONE]), (199, [X.R_E2_LOW]),
+          (151, [X.R_E2_LOW]), (150, [X.R_E2_LOW]), (149, [X.R_E2_LOW_SYMPT]),
+          (101, [X.R_E2_LOW_SYMPT]), (100, [X.R_E2_LOW_SYMPT]), (99, [X.R_E2_CRITICAL])]
+E2_HIGH_AT_55 = [(549, [X.R_E2_MILD]), (550, [X.R_E2_MILD]), (551, [X.R_E2_HIGH])]
+TT = [(299, [X.R_TT_LOW]), (300, [X.R_TT_BELOW_TARGET]), (301, [X.R_TT_BELOW_TARGET]),
+      (499, [X.R_TT_BELOW_TARGET]), (500, []), (501, []),
+      (999, []), (1000, []), (1001, [X.R_TT_ABOVE_TARGET])]
+HCT = [(519, []), (520, []), (539, []), (540, [X.R_C9]), (541, [X.R_C9])]
+HCT_WITH_WARNING = [(519, []), (520, [X.R_HCT_WARN]), (539, [X.R_HCT_WARN]), (540, [X.R_C9])]
+# T:E2 ratio: T 600 ng/dL against E2 59.9 / 60.0 / 60.1 pg/mL, and T 599 / 600 against E2 60.0
+RATIO_E2 = (599, 600, 601)
+RATIO_TT = (599, 600)
+
+ANALYTE_CASES = ((R.A_E2, (E2_HIGH, E2_MILD_ON_TRT, E2_LOW, E2_HIGH_AT_55)), (R.A_TT, (TT,)),
+                 (R.A_HCT, (HCT, HCT_WITH_WARNING)))
+
+
+def stored_values(analyte):
+    values = []
+    for code, tables in ANALYTE_CASES:
+        if code == analyte:
+            for table in tables:
+                values.extend(stored for stored, _ in table)
+    if analyte == R.A_E2:
+        values.extend(RATIO_E2)
+    if analyte == R.A_TT:
+        values.extend(RATIO_TT)
+    return sorted(set(values))

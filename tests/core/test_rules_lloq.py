@@ -1,0 +1,39 @@
+# Below-LLOQ results: indeterminate instead of firing; flag acknowledgement.
+from core_helpers import DAY0, History  # noqa: I001
+from monitor import records as R
+from monitor import rules as X
+
+BLQ = R.METHOD_IMMUNOASSAY | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED
+
+
+def flags(value, flags=BLQ):
+    return [(f[0], f[5]) for f in History(2).lab(DAY0, R.A_E2, value, flags).tracker.flags(DAY0)]
+
+
+def test_below_lloq_is_indeterminate_not_fired():
+    assert flags(240) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]     # "< 24 pg/mL"
+    # LLOQ at, just above and just below the bone threshold (26 pg/mL)
+    assert flags(260) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]
+    assert flags(261) == [(X.R_E2_BONE, X.STATUS_INDETERMINATE)]
+    assert flags(259) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]
+    # a sensitive assay with LLOQ 5 pg/mL: below it is surely critical
+    assert flags(50, R.METHOD_LCMS | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED) == [(X.R_E2_CRITICAL, 0)]
+    # LLOQ exactly at the critical threshold: surely below 10
+    assert flags(100) == [(X.R_E2_CRITICAL, 0)]
+    assert flags(101) == [(X.R_E2_LOW_SYMPT, 0), (X.R_E2_CRITICAL, X.STATUS_INDETERMINATE)]
+
+
+def test_below_lloq_testosterone():
+    h = History(2).lab(DAY0, R.A_TT, 400, R.FLAG_BELOW_LLOQ)
+    assert [(f[0], f[5]) for f in h.tracker.flags(DAY0)] == [
+        (X.R_TT_BELOW_TARGET, 0), (X.R_TT_LOW, X.STATUS_INDETERMINATE)]
+
+
+def test_flag_acknowledgement_lasts_until_a_new_result():
+    h = History(2).lab(DAY0, R.A_E2, 650)
+    assert h.flag(X.R_E2_HIGH, DAY0)[5] == 0
+    h.event(DAY0 + 1, R.EVENT_ACK, 64 + X.R_E2_HIGH)
+    assert h.flag(X.R_E2_HIGH, DAY0 + 1)[5] == X.STATUS_ACKED
+    h.lab(DAY0 + 30, R.A_E2, 700)
+    assert h.flag(X.R_E2_HIGH, DAY0 + 30)[5] == 0
+    assert X.Profile().level(X.R_C9) == X.LEVEL_URGENT
