@@ -8,6 +8,7 @@ In one process (tests):
         async with link.client() as client:     # bleak.BleakClient with the bumble backend
             await client.read_gatt_char(...)
             await link.drop_connection()        # radio loss: both sides see a supervision timeout
+            link.drop_after(37)                 # ...or after the next 37 ACL packets, at any point
 
 Between two processes (the demo, `python -m sim serve` and `e2mon --sim`): the device process owns
 the "air" (a bumble LocalLink with the device's controller) and lets each host process plug in its
@@ -73,6 +74,31 @@ class _Controller(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
 
+class _CuttableLink(LocalLink):
+    """bumble's LocalLink that can die after a given number of ACL packets, in either direction,
+    for cuts at arbitrary points of an exchange (between a request and its response, mid-burst)."""
+
+    def __init__(self):
+        super().__init__()
+        self.packets = 0  # ACL packets carried so far
+        self.cut_at_packet = None  # `packets` when the last armed cut happened
+        self._cut_at = None
+        self._cut_controller = None
+
+    def cut_after(self, packets, controller):
+        self._cut_at = self.packets + packets
+        self._cut_controller = controller
+
+    def send_acl_data(self, sender_controller, destination_address, transport, data):
+        if self._cut_at is not None and self.packets >= self._cut_at:
+            self._cut_at = None
+            self.cut_at_packet = self.packets
+            _drop_le_connections(self._cut_controller)
+            return  # this packet dies with the link
+        self.packets += 1
+        super().send_acl_data(sender_controller, destination_address, transport, data)
+
+
 def _make_device(link, name, address):
     controller = _Controller(name, link=link)
     device = Device(name=name, address=hci.Address(address),
@@ -115,7 +141,7 @@ class InProcessLink:
 
     def __init__(self, device_name="e2mon-sim", device_address=DEVICE_ADDRESS,
                  central_address=CENTRAL_ADDRESS, **ble_options):
-        self.link = LocalLink()
+        self.link = _CuttableLink()
         self.device_address = device_address
         self.device_controller, self.device = _make_device(self.link, device_name, device_address)
         self.central_controller, self.central = _make_device(self.link, "e2mon-host", central_address)
@@ -150,6 +176,11 @@ class InProcessLink:
         """A bleak.BleakClient for the device, on this link's central."""
         kwargs.setdefault("timeout", 10.0)
         return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+
+    def drop_after(self, packets):
+        """Arm a link loss: the radio link dies once `packets` more ACL packets (L2CAP PDUs, either
+        direction) have crossed it; the next one is lost. `link.link.packets` counts them."""
+        self.link.cut_after(packets, self.central_controller)
 
     async def drop_connection(self, timeout=5.0):
         """Simulate losing the radio link mid-whatever; returns how many links were dropped."""

@@ -391,6 +391,55 @@ def test_forced_link_loss_reaches_both_sides_and_the_device_readvertises():
     run(main())
 
 
+def test_link_cut_between_a_write_and_its_response():
+    """The write reaches the device but its response dies with the link: the host cannot tell."""
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            lost = []
+            client = link.client(disconnected_callback=lost.append)
+            await client.connect()
+            link.drop_after(1)  # the write request crosses, the write response does not
+            with pytest.raises(BleakError):
+                await client.write_gatt_char(echo.RX_UUID, b"landed", response=True)
+            await settle(lambda: lost and not device.connections)
+            assert device.writes == [(device.rx, b"landed")]
+            await device.ble.sim_settle()
+            await client.connect()
+            link.drop_after(0)  # this time the request itself is lost
+            with pytest.raises(BleakError):
+                await client.write_gatt_char(echo.RX_UUID, b"lost", response=True)
+            await settle(lambda: len(lost) == 2 and not device.connections)
+            assert device.writes == [(device.rx, b"landed")]
+
+    run(main())
+
+
+def test_link_cut_after_random_packet_counts_mid_burst():
+    import random
+
+    async def main():
+        rng = random.Random(7)
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            for _ in range(10):
+                received, on_notify = burst_collector()
+                lost = []
+                async with link.client(disconnected_callback=lost.append) as client:
+                    await client.start_notify(echo.TX_UUID, on_notify)
+                    cut = rng.randint(2, 400)  # 1: the write request, 2: its response
+                    link.drop_after(cut)
+                    before = link.link.packets
+                    await client.write_gatt_char(echo.RX_UUID, b"burst 1000 100", response=True)
+                    await settle(lambda lost=lost: lost and not device.connections)
+                    assert link.link.cut_at_packet - before == cut
+                seqs = [struct.unpack_from("<I", p)[0] for p in received]
+                assert seqs == list(range(len(seqs))) and len(seqs) < 1000
+                await device.ble.sim_settle()
+
+    run(main())
+
+
 def test_device_initiated_disconnect():
     async def main():
         async with radio.InProcessLink() as link:
