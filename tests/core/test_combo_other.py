@@ -29,6 +29,8 @@ def test_c11_symptoms_persist_with_labs_in_target():
     h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 300)
     assert X.R_C11 not in h.rules(DAY0 + 42)
     assert X.R_C11 in h.rules(DAY0 + 43)
+    h = started().symptom(DAY0 + 1, R.S_MOOD, 1).symptom(DAY0 + 20, R.S_MOOD, 2).lab(DAY0 + 30, R.A_E2, 300)
+    assert X.R_C11 in h.rules(DAY0 + 43)               # onset is the first day, not the worsening
     h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 401)
     assert X.R_C11 not in h.rules(DAY0 + 50)
 

@@ -1,0 +1,90 @@
+# Periodic and one-off reminders at their boundaries: CBC, lipids, DEXA, semen, fertility review, taper.
+from core_helpers import DAY0, History  # noqa: I001
+from monitor import profile as P
+from monitor import records as R
+from monitor import schedule as M
+
+
+def state(h, reminder, today):
+    r = h.reminder(reminder, today)
+    return None if r is None else (r[M.M_STATE], r[M.M_DUE] - DAY0)
+
+
+def on_trt():
+    return History(0).dose(DAY0, R.D_TESTOSTERONE, 100)
+
+
+def test_cbc_every_three_months_from_the_start_then_from_the_last_count():
+    h = on_trt()
+    assert state(h, M.M_CBC, DAY0 + 76) == (M.UPCOMING, 91)
+    assert state(h, M.M_CBC, DAY0 + 77) == (M.DUE, 91)
+    assert state(h, M.M_CBC, DAY0 + 105) == (M.DUE, 91)
+    assert state(h, M.M_CBC, DAY0 + 106) == (M.OVERDUE, 91)
+    h.lab(DAY0 + 100, R.A_HCT, 480)
+    assert state(h, M.M_CBC, DAY0 + 101) == (M.UPCOMING, 191)
+    assert state(History(2).dose(DAY0, R.D_ANASTROZOLE, 500), M.M_CBC, DAY0) is None   # no TRT
+
+
+def test_lipids_every_six_months():
+    h = on_trt()
+    assert state(h, M.M_LIPIDS, DAY0 + 167) == (M.UPCOMING, 182)
+    assert state(h, M.M_LIPIDS, DAY0 + 168) == (M.DUE, 182)
+    h.lab(DAY0 + 170, R.A_LDL, 120)
+    assert state(h, M.M_LIPIDS, DAY0 + 171) == (M.UPCOMING, 352)
+
+
+def dexa(**settings):
+    values = {P.P_BIRTH_YEAR: settings.get("birth", 0), P.P_FRACTURE_HISTORY: settings.get("fracture", 0),
+              P.P_PLANNED_MONTHS: settings.get("months", 0)}
+    h = History(2, values).dose(DAY0, R.D_ANASTROZOLE, 500)
+    return state(h, M.M_DEXA_BASELINE, DAY0)
+
+
+def test_baseline_dexa_conditions():
+    assert dexa(birth=1975) == (M.DUE, 0)        # 51 at the 2026 start: over 50
+    assert dexa(birth=1976) is None              # 50: not over 50
+    assert dexa(fracture=1) == (M.DUE, 0)
+    assert dexa(months=12) == (M.DUE, 0)
+    assert dexa(months=11) is None
+    h = History(2, {P.P_FRACTURE_HISTORY: 1}).lab(DAY0 - 60, R.A_BMD_T, -10).dose(DAY0, R.D_ANASTROZOLE, 500)
+    assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DONE, 0)
+    h = History(2, {P.P_FRACTURE_HISTORY: 1}).lab(DAY0 - 61, R.A_BMD_T, -10).dose(DAY0, R.D_ANASTROZOLE, 500)
+    assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DUE, 0)
+
+
+def test_repeat_dexa_every_two_years_or_yearly_while_e2_stays_low():
+    h = History(2).lab(DAY0, R.A_BMD_T, -12)
+    assert state(h, M.M_DEXA_REPEAT, DAY0 + 1) == (M.UPCOMING, 730)
+    h.lab(DAY0 + 10, R.A_E2, 150).lab(DAY0 + 38, R.A_E2, 150)     # persistently < 20 pg/mL
+    assert state(h, M.M_DEXA_REPEAT, DAY0 + 40) == (M.UPCOMING, 365)
+
+
+def test_semen_analysis_and_fertility_review_on_the_fertility_goal():
+    h = History(1).dose(DAY0, R.D_ANASTROZOLE, 1000)
+    assert state(h, M.M_SEMEN, DAY0 + 76) == (M.UPCOMING, 91)
+    assert state(h, M.M_SEMEN, DAY0 + 77) == (M.DUE, 91)
+    assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 104) == (M.UPCOMING, 112)
+    assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 105) == (M.DUE, 112)
+    h.event(DAY0 + 104, R.EVENT_ACK, M.M_FERTILITY_REVIEW)       # before the window: not done
+    assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 105) == (M.DUE, 112)
+    h.event(DAY0 + 105, R.EVENT_ACK, M.M_FERTILITY_REVIEW)
+    assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 106) == (M.DONE, 112)
+    assert state(History(0).dose(DAY0, R.D_ANASTROZOLE, 500), M.M_SEMEN, DAY0 + 80) is None
+
+
+def test_goal_event_starts_the_fertility_course():
+    h = History(0).dose(DAY0, R.D_TESTOSTERONE, 100).event(DAY0 + 10, R.EVENT_GOAL, R.GOAL_FERTILITY)
+    h.dose(DAY0 + 12, R.D_ANASTROZOLE, 1000)
+    assert state(h, M.M_SEMEN, DAY0 + 20) == (M.UPCOMING, 101)
+    assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 20) == (M.UPCOMING, 124)
+
+
+def test_labs_every_two_weeks_during_a_step_down():
+    h = History(2).dose(DAY0, R.D_ANASTROZOLE, 1000).event(DAY0 + 30, R.EVENT_TAPER_START, 0)
+    assert state(h, M.M_TAPER_LABS, DAY0 + 40) == (M.UPCOMING, 44)
+    assert state(h, M.M_TAPER_LABS, DAY0 + 41) == (M.DUE, 44)
+    assert state(h, M.M_TAPER_LABS, DAY0 + 48) == (M.OVERDUE, 44)
+    h.lab(DAY0 + 40, R.A_E2, 300)
+    assert state(h, M.M_TAPER_LABS, DAY0 + 41) == (M.UPCOMING, 54)
+    h.event(DAY0 + 45, R.EVENT_TAPER_END, 0)
+    assert state(h, M.M_TAPER_LABS, DAY0 + 46) is None

@@ -1,0 +1,67 @@
+# Recheck reminders at their boundaries: window opens, due, overdue, done; clock unset; ack and snooze.
+from core_helpers import DAY0, History  # noqa: I001
+from monitor import records as R
+from monitor import schedule as M
+
+
+def started():
+    return History(2).dose(DAY0, R.D_ANASTROZOLE, 500)
+
+
+def state(h, today, reminder=M.M_RECHECK):
+    r = h.reminder(reminder, today)
+    return None if r is None else (r[M.M_STATE], r[M.M_DUE] - DAY0, r[M.M_MUTED])
+
+
+def test_recheck_window_after_a_start():
+    h = started()
+    assert state(h, DAY0 + 13) == (M.UPCOMING, 28, 0)
+    assert state(h, DAY0 + 14) == (M.DUE, 28, 0)
+    assert state(h, DAY0 + 42) == (M.DUE, 28, 0)
+    assert state(h, DAY0 + 43) == (M.OVERDUE, 28, 0)
+
+
+def test_recheck_is_satisfied_by_e2_inside_the_window():
+    assert state(started().lab(DAY0 + 13, R.A_E2, 300), DAY0 + 20)[0] == M.DUE     # too early
+    assert state(started().lab(DAY0 + 14, R.A_E2, 300), DAY0 + 20)[0] == M.DONE
+    h = started().lab(DAY0 + 30, R.A_E2, 300).dose(DAY0 + 40, R.D_ANASTROZOLE, 250)  # dose change
+    assert state(h, DAY0 + 41) == (M.UPCOMING, 68, 0)
+    h = started().dose(DAY0 + 3, R.D_ANASTROZOLE, 500)                              # same dose
+    assert state(h, DAY0 + 14) == (M.DUE, 28, 0)
+
+
+def test_recheck_brought_forward_by_symptoms_without_e2():
+    h = started().lab(DAY0 + 20, R.A_E2, 300).symptom(DAY0 + 50, R.S_JOINT, 2)
+    assert state(h, DAY0 + 50) == (M.DUE, 50, 0)
+    h.lab(DAY0 + 51, R.A_E2, 250)
+    assert state(h, DAY0 + 51)[0] == M.DONE
+
+
+def test_no_reminder_while_the_clock_is_unset():
+    assert started().tracker.reminders(-1) == ()
+    assert started().tracker.reminders(DAY0 + 1) != ()
+
+
+def test_acknowledge_mutes_until_overdue():
+    h = started().event(DAY0 + 20, R.EVENT_ACK, M.M_RECHECK)
+    assert state(h, DAY0 + 42) == (M.DUE, 28, M.MUTED_ACK)
+    assert state(h, DAY0 + 43) == (M.OVERDUE, 28, 0)                 # escalates
+    h.event(DAY0 + 43, R.EVENT_ACK, M.M_RECHECK)
+    assert state(h, DAY0 + 44) == (M.OVERDUE, 28, M.MUTED_ACK)
+    h = started().event(DAY0 + 13, R.EVENT_ACK, M.M_RECHECK)         # before the window: not this cycle
+    assert state(h, DAY0 + 14) == (M.DUE, 28, 0)
+
+
+def test_snooze_for_some_days():
+    h = started().event(DAY0 + 20, R.EVENT_SNOOZE, M.M_RECHECK, 7)
+    assert state(h, DAY0 + 26) == (M.DUE, 28, M.MUTED_SNOOZE)
+    assert state(h, DAY0 + 27) == (M.DUE, 28, 0)
+
+
+def test_recheck_after_a_severe_result():
+    h = History(2).lab(DAY0, R.A_E2, 801)
+    assert state(h, DAY0 + 13, M.M_RECHECK_SEVERE) == (M.UPCOMING, 28, 0)
+    assert state(h, DAY0 + 14, M.M_RECHECK_SEVERE) == (M.DUE, 28, 0)
+    h.lab(DAY0 + 14, R.A_E2, 500)
+    assert state(h, DAY0 + 15, M.M_RECHECK_SEVERE)[0] == M.DONE
+    assert state(History(2).lab(DAY0, R.A_E2, 800), DAY0, M.M_RECHECK_SEVERE) is None
