@@ -201,6 +201,7 @@ class _HostPort(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        self.server.ports.add(self)
         self.controller = _Controller("host-%d" % self.server.hosts_seen, link=self.server.link,
                                      host_source=self.source, host_sink=self)
         self.server.hosts_seen += 1
@@ -214,6 +215,7 @@ class _HostPort(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.transport = None
+        self.server.ports.discard(self)
         if self.controller is not None:
             _drop_le_connections(self.controller)
             self.server.link.remove_controller(self.controller)
@@ -228,6 +230,7 @@ class TcpDeviceServer:
         self.device_address = device_address
         self.device_controller, self.device = _make_device(self.link, device_name, device_address)
         self.hosts_seen = 0
+        self.ports = set()  # connected host processes
         self.port = None
         self._server = None
         self._ble_options = ble_options
@@ -246,13 +249,17 @@ class TcpDeviceServer:
         return self._ble
 
     async def close(self):
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # no new hosts
         _drop_le_connections(self.device_controller)
         await _settle_and_detach(self._ble)
         self._ble = None
+        for port in list(self.ports):
+            if port.transport is not None:
+                port.transport.close()
+        if server is not None:
+            await server.wait_closed()
 
     async def __aenter__(self):
         return self

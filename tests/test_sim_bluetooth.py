@@ -544,6 +544,26 @@ def test_uuid_forms():
     assert not hasattr(sim.bluetooth, "IRQ_CENTRAL_CONNECT")  # not on the real module either
 
 
+def test_tcp_server_closes_cleanly_under_a_connected_host():
+    async def main():
+        server = await radio.serve_tcp(port=0)
+        device = echo.EchoPeripheral(server.peripheral_ble())
+        await device.ble.sim_settle()
+        lost = []
+        async with radio.TcpCentral("127.0.0.1", server.port) as central:
+            client = central.client(disconnected_callback=lost.append)
+            await client.connect()
+            assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"ready")
+            await server.close()
+            await settle(lambda: lost)
+        with pytest.raises(OSError):
+            sim.bluetooth.BLE()  # detached with the server
+        with pytest.raises(OSError):  # nobody listens any more
+            await radio.TcpCentral("127.0.0.1", server.port).open()
+
+    run(main())
+
+
 def test_two_processes_over_tcp():
     """The device in a subprocess (its own event loop and LocalLink), the host here over TCP."""
     bootstrap = ("import sys, runpy, sim.bluetooth; sys.modules['bluetooth'] = sim.bluetooth; "
@@ -568,11 +588,24 @@ def test_two_processes_over_tcp():
         assert run(session(500)) == list(range(500))
         # A second host process (fresh controller) finds the device advertising again.
         assert run(session(50)) == list(range(50))
+
+        async def device_dies_mid_burst():
+            received, on_notify = burst_collector()
+            lost = []
+            async with radio.TcpCentral("127.0.0.1", port) as central:
+                client = central.client(disconnected_callback=lost.append)
+                await client.connect()
+                await client.start_notify(echo.TX_UUID, on_notify)
+                await client.write_gatt_char(echo.RX_UUID, b"burst 1000000 240", response=True)
+                await settle(lambda: len(received) > 20)
+                proc.kill()
+                await settle(lambda: lost, timeout=10)
+                assert not client.is_connected
+                with pytest.raises(BleakError):
+                    await client.read_gatt_char(echo.TX_UUID)
+
+        run(device_dies_mid_burst())
     finally:
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0
