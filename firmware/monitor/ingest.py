@@ -86,7 +86,7 @@ def apply_event(st, day, code, value, flags):
             st[S.REM_SNOOZE_DAY + value] = day
             st[S.REM_SNOOZE_UNTIL + value] = day + flags
     elif code == R.EVENT_GOAL:
-        if 0 <= value < len(R.GOALS) and value != st[S.GOAL]:
+        if 0 <= value < R.GOAL_COUNT and value != st[S.GOAL]:
             st[S.GOAL] = value
             st[S.GOAL_DAY] = day
             st[S.FERT_START] = -1

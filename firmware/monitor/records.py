@@ -105,6 +105,7 @@ DRUG_COUNT = const(2)
 GOAL_TRT = const(0)
 GOAL_FERTILITY = const(1)
 GOAL_ESTROGEN_CONTROL = const(2)
+GOAL_COUNT = const(3)
 
 # Lab flags byte: method in bits 0-1, then qualifiers. FLAG_CONFIRMED also marks doses.
 METHOD_MASK = const(0x03)

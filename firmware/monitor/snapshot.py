@@ -11,14 +11,21 @@ VERSION = 1
 HEADER = 11   # magic (4), version (1), state size (2), profile fingerprint (4)
 
 
+SIZE = HEADER + 4 * STATE_SIZE + 4
+
+
 def dump(tracker):
-    out = bytearray(HEADER + 4 * STATE_SIZE + 4)
+    return bytes(dump_into(tracker, bytearray(SIZE)))
+
+
+def dump_into(tracker, out):
+    # writes the snapshot into a caller's bytearray of SIZE bytes (no allocation) and returns it
     out[0:4] = MAGIC
     struct.pack_into("<BHI", out, 4, VERSION, STATE_SIZE, tracker.profile.crc())
     for i in range(STATE_SIZE):
         struct.pack_into("<i", out, HEADER + 4 * i, tracker.st[i])
-    struct.pack_into("<I", out, len(out) - 4, crc32(memoryview(out)[:-4]) & 0xFFFFFFFF)
-    return bytes(out)
+    struct.pack_into("<I", out, SIZE - 4, crc32(memoryview(out)[:SIZE - 4]) & 0xFFFFFFFF)
+    return out
 
 
 def load(tracker, blob):

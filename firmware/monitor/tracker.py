@@ -104,6 +104,11 @@ class Tracker:
         from monitor.snapshot import dump
         return dump(self)
 
+    def dump_into(self, buf):
+        # The same snapshot written into a caller's bytearray of monitor.snapshot.SIZE bytes.
+        from monitor.snapshot import dump_into
+        return dump_into(self, buf)
+
     def load(self, blob):
         # Restores a dump(); raises ValueError if damaged or from another profile or layout.
         from monitor.snapshot import load
