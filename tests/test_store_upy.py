@@ -1,7 +1,9 @@
 """tests/core/test_store.py on the real MicroPython unix port.
 
 - heap 64K, modules precompiled with mpy-cross as a board loads them, on real files;
-- a larger heap, from source, where the littlefs-in-RAM pass of every test also runs (os.VfsLfs2).
+- a larger heap, from source, where the littlefs-in-RAM pass of every test also runs (os.VfsLfs2);
+- power cuts at block writes under real littlefs (bench/store_upy_powercut.py, sampled), and a store
+  that acknowledges before committing, which that campaign must catch.
 """
 import os
 import subprocess
@@ -58,3 +60,27 @@ def test_core_store_tests_pass_on_littlefs():
     out = _run("firmware:tests/core", "256K")
     assert "littlefs True" in out, out
     assert "passed %d failed 0" % _count_tests() in out, out
+
+
+def _littlefs_cuts(*args):
+    out = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", os.path.join(ROOT, "bench", "store_upy_powercut.py")]
+                         + list(args), env=dict(os.environ, MICROPYPATH="firmware"), capture_output=True,
+                         text=True, timeout=300, cwd=ROOT)
+    figures = {}
+    for line in out.stdout.splitlines():
+        name, _, value = line.partition(": ")
+        if name.startswith("powercut_"):
+            figures[name] = int(value)
+    assert figures, out.stdout + out.stderr
+    return figures
+
+
+def test_power_cuts_on_littlefs_lose_nothing():
+    figures = _littlefs_cuts("100", "7")
+    assert figures["powercut_littlefs_points"] > 100
+    assert figures["powercut_littlefs_entries_lost"] == 0 and figures["powercut_littlefs_problems"] == 0
+
+
+def test_littlefs_campaign_catches_appends_acknowledged_before_commit():
+    figures = _littlefs_cuts("60", "5", "noflush")
+    assert figures["powercut_littlefs_entries_lost"] > 0

@@ -174,7 +174,7 @@ class Store:
             self._close_active()
             self._appendable = False
             if no_space(exc):
-                raise StoreFull(STORE_FULL_MESSAGE) from exc
+                raise StoreFull(STORE_FULL_MESSAGE) from None   # MicroPython warns on chaining
             raise
         self._counts[-1] += 1
         self.next_seq = seq + 1
@@ -196,12 +196,12 @@ class Store:
             if not no_space(exc):
                 raise
             if not self.reclaim():
-                raise StoreFull(STORE_FULL_MESSAGE) from exc
+                raise StoreFull(STORE_FULL_MESSAGE) from None   # MicroPython warns on chaining
             try:
                 self._create_segment()
             except OSError as exc2:
                 if no_space(exc2):
-                    raise StoreFull(STORE_FULL_MESSAGE) from exc2
+                    raise StoreFull(STORE_FULL_MESSAGE) from None   # MicroPython warns on chaining
                 raise
 
     def _create_segment(self):
