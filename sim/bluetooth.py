@@ -106,15 +106,16 @@ _attached = None  # the BLE singleton bound to a bumble Device, or None
 
 
 class UUID:
-    """bluetooth.UUID: from a 16-bit int, a 128-bit string, or 2/4/16 little-endian bytes."""
+    """bluetooth.UUID: from a 16-bit int, a 128-bit string, or 2/4/16 little-endian bytes
+    (`bytes(uuid)` gives them back, as the real UUID's buffer protocol does)."""
 
     def __init__(self, value):
         if isinstance(value, UUID):
             self._le = value._le
         elif isinstance(value, int):
-            if value < 0 or value > 0xFFFFFFFF:
+            if value < 0 or value > 0xFFFF:  # MicroPython takes only 16-bit ints
                 raise ValueError("invalid UUID")
-            self._le = value.to_bytes(2 if value <= 0xFFFF else 4, "little")
+            self._le = value.to_bytes(2, "little")
         elif isinstance(value, str):
             digits = value.replace("-", "")
             if len(digits) != 32:

@@ -536,7 +536,8 @@ def test_uuid_forms():
     assert long_form == uuid(bytes(long_form)) and long_form != uuid(0x180F)
     assert repr(uuid(0x2A19)) == "UUID(0x2a19)"
     assert repr(long_form) == "UUID('6e400001-b5a3-f393-e0a9-e50e24dcca9e')"
-    for bad in ("1234", "zz400001-b5a3-f393-e0a9-e50e24dcca9e", b"\x01\x02\x03", -1):
+    assert bytes(uuid(b"\x01\x02\x03\x04")) == b"\x01\x02\x03\x04"  # 32-bit only from bytes
+    for bad in ("1234", "zz400001-b5a3-f393-e0a9-e50e24dcca9e", b"\x01\x02\x03", -1, 0x10000):
         with pytest.raises(ValueError):
             uuid(bad)
     assert {name for name in dir(sim.bluetooth) if name.isupper() or name[0].isupper()} >= {
