@@ -9,8 +9,6 @@ from monitor.state import STATE_SIZE
 MAGIC = b"E2TS"
 VERSION = 1
 HEADER = 11   # magic (4), version (1), state size (2), profile fingerprint (4)
-
-
 SIZE = HEADER + 4 * STATE_SIZE + 4
 
 
@@ -29,10 +27,10 @@ def dump_into(tracker, out):
 
 
 def load(tracker, blob):
-    blob = bytes(blob)
-    if len(blob) != HEADER + 4 * STATE_SIZE + 4 or blob[:4] != MAGIC:
+    # blob: bytes, bytearray or memoryview of SIZE bytes; read in place (no copy of the state)
+    if len(blob) != SIZE or bytes(blob[:4]) != MAGIC:
         raise ValueError("not a tracker snapshot of this version")
-    if struct.unpack_from("<I", blob, len(blob) - 4)[0] != crc32(blob[:-4]) & 0xFFFFFFFF:
+    if struct.unpack_from("<I", blob, SIZE - 4)[0] != crc32(memoryview(blob)[:SIZE - 4]) & 0xFFFFFFFF:
         raise ValueError("snapshot CRC mismatch")
     version, size, fingerprint = struct.unpack_from("<BHI", blob, 4)
     if version != VERSION or size != STATE_SIZE:
