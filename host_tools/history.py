@@ -3,7 +3,20 @@
 Parsing only: every conversion and validation is monitor.records / monitor.units (one copy). Numbers
 are read exactly (json with parse_float=Decimal) and become (mantissa, decimals) pairs; "55 pg/mL"
 strings carry their unit. Structural problems raise HistoryError naming the entry and field; an entry
-the core refuses is returned as a rejection (index, ERR_* code), and the rest go on.
+the core refuses raises records.EntryError (the caller lists it as rejected, and the rest go on).
+
+File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entries": [...]}
+- patient: birth_year, goal (trt | fertility | estrogen_control), fracture_history (bool), planned_months.
+- profile (optional), by rule, band or reminder ID: {"E2_HIGH": {"threshold": "55 pg/mL"}} (lab thresholds
+  need a unit, SI accepted), {"E2_TARGET": {"low": "20 pg/mL", "high": "35 pg/mL"}},
+  {"C1": {"level": "info" | "discuss" | "urgent" | "off"}}, {"TE_RATIO": {"threshold": 8}},
+  {"RECHECK": {"due_days": 21, "early_days": 7, "late_days": 14}}, {"E2_PERSIST_DAYS": {"threshold": 21}}.
+- entries, each with "date" (and optional "time" HH:MM):
+  lab: analyte (records.ANALYTES), value + unit or "value": "65 pg/mL", method (unknown | immunoassay |
+  LC-MS/MS), below_lloq (the value is the lab's limit), confirmed (an unusual value was checked);
+  dose: drug (anastrozole | testosterone), amount + unit, confirmed; symptom: code (records.SYMPTOMS),
+  severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") | ACK (+ "reminder" or "rule") |
+  SNOOZE (+ "reminder", "days").
 """
 import decimal
 import json

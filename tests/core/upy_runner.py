@@ -36,7 +36,11 @@ def main():
     names = sorted(n[:-3] for n in os.listdir(HERE) if n.startswith("test_") and n.endswith(".py"))
     bytecode = bytecode_is_fresh()
     print("firmware from %s" % ("mpy-cross bytecode" if bytecode else "source"))
-    result = "/tmp/upy_runner_%d.txt" % len(os.listdir("/tmp"))
+    try:
+        os.mkdir(ROOT + "/build")
+    except OSError:
+        pass
+    result = ROOT + "/build/upy_runner_counts.txt"   # each child writes its passed/failed counts here
     passed = failed = 0
     for name in names:
         try:
