@@ -271,11 +271,21 @@ def test_scan_lists_the_simulated_device(sim):
     assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)
 
 
-def test_ctrl_c_mid_pull_keeps_what_was_stored(sim, tmp_path, monkeypatch):
+def test_ctrl_c_mid_pull_keeps_what_was_stored(tmp_path, monkeypatch):
     from host_tools import cmd_device
     from host_tools import db as db_module
 
-    env = dict(sim, E2MON_DB=str(tmp_path / "interrupted.sqlite"))
+    # A device of its own: the shared one may have reclaimed what earlier tests acknowledged.
+    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 600)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    try:
+        _ctrl_c_then_resume(env, monkeypatch, cmd_device, db_module)
+    finally:
+        device.stop()
+
+
+def _ctrl_c_then_resume(env, monkeypatch, cmd_device, db_module):
     monkeypatch.setattr(cmd_device, "STORE_BATCH", 50)
     real_store = db_module.HostDB.store_records
     calls = []
