@@ -13,7 +13,7 @@ from host_tools import alert_text, connect, keys, profile_file
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure, reported)
 from host_tools.progress import Progress
 from host_tools.settings import emit, pass_settings, port_option, use_port
-from monitor import dates, protocol, records, rules
+from monitor import dates, protocol, protocol_text, records, rules
 
 STORE_BATCH = 2000      # records per host transaction during a pull
 
@@ -105,7 +105,7 @@ async def _provision(settings, device_id, profile):
     async with connect.client(settings, device_id) as (serial_client, device_id):
         status = await serial_client.provision(key)
         if status != protocol.STATUS_OK:
-            raise Failure("the device refused the new key: %s" % protocol.error_text(status),
+            raise Failure("the device refused the new key: %s" % protocol_text.error_text(status),
                           "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)
         # The device holds the key now: keep the role keys (never the device key) before anything else.
         where = None

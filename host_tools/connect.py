@@ -16,7 +16,7 @@ import contextlib
 from host_tools import keys
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
-from monitor import protocol
+from monitor import protocol, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 47212          # sim.radio.DEFAULT_TCP_PORT (read from there when sim is importable)
@@ -152,7 +152,7 @@ def link_failure(exc, doing):
     if isinstance(exc, device_link.DeviceError):
         code = getattr(exc, "code", None)
         if code in (protocol.ERR_BAD_PROOF, protocol.ERR_NOT_PROVISIONED, protocol.ERR_BAD_TAG):
-            return Failure("the device refused our key while %s: %s" % (doing, protocol.error_text(code)),
+            return Failure("the device refused our key while %s: %s" % (doing, protocol_text.error_text(code)),
                            "provision it again over USB (e2mon --port PORT provision)", EXIT_AUTH)
         if code == protocol.ERR_ROLE:
             return Failure("the device does not allow this for the role used",

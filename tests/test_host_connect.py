@@ -1,0 +1,35 @@
+"""Every way a device conversation can fail maps to one clear line and a distinct exit code."""
+import pytest
+
+from host_tools import connect
+from host_tools.device_link import DeviceError, LinkLost
+from host_tools.failures import EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE
+from host_tools.settings import Settings
+from monitor import protocol, protocol_text
+
+
+@pytest.mark.parametrize("code, exit_code, words", [
+    (protocol.ERR_BAD_PROOF, EXIT_AUTH, "provision it again"),
+    (protocol.ERR_NOT_PROVISIONED, EXIT_AUTH, "provision it again"),
+    (protocol.ERR_ROLE, EXIT_AUTH, "clinician key"),
+    (protocol.ERR_STORE_FULL, EXIT_STORAGE, "pull and acknowledge"),
+    (protocol.ERR_CLOCK_UNSET, EXIT_REJECTED, "time sync"),
+    (protocol.ERR_BUSY, EXIT_REJECTED, protocol_text.error_text(protocol.ERR_BUSY)),
+])
+def test_device_refusals(code, exit_code, words):
+    failure = connect.link_failure(DeviceError(code), "pulling")
+    assert failure.exit_code == exit_code
+    assert words.lower() in failure.message.lower() and "\n" not in failure.message
+
+
+def test_link_problems():
+    assert connect.link_failure(LinkLost("gone"), "pulling").exit_code == EXIT_LINK
+    assert connect.link_failure(TimeoutError(), "pulling").exit_code == EXIT_LINK
+    assert "rerun" in connect.link_failure(ConnectionResetError(), "pulling").message
+    assert connect.link_failure(ValueError("a bug"), "pulling") is None   # not hidden as a link problem
+
+
+def test_sim_endpoint_parsing():
+    assert connect.sim_endpoint(Settings(sim_transport="127.0.0.1:5000")) == ("127.0.0.1", 5000)
+    with pytest.raises(Exception, match="host:port"):
+        connect.sim_endpoint(Settings(sim_transport="nowhere"))
