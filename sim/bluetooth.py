@@ -28,6 +28,7 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
 - Every IRQ is delivered from the asyncio event loop (call_soon), after the ATT response went out, in
   order, like NimBLE's ring buffer. `addr` in connect/disconnect events is a read-only memoryview that
   is released when the handler returns: keep `bytes(addr)`, not the view.
+- `gatts_register_services` raises OSError(EBUSY) while advertising or connected (NimBLE's rule).
 - A characteristic's value buffer holds 20 bytes until `gatts_write` (grows it) or `gatts_set_buffer`
   (resizes and clears it); longer client writes are truncated, as on the boards.
 - `gatts_notify` builds and queues the ATT PDU at once; data beyond MTU-3 is cut. Stack profile
@@ -297,6 +298,7 @@ class BLE:
         self._confirmations = {}  # conn_handle -> future of the head indication's confirmation
         self._adv_data = b""
         self._resp_data = b""
+        self._advertising = False  # as the firmware last asked; a connection ends it, as on the stacks
         self._last_op = None
         self._tasks = set()
         self._detached = False
@@ -399,6 +401,7 @@ class BLE:
         handle = connection.handle
         self._connections[handle] = connection
         self._in_flight[handle] = []
+        self._advertising = False
         addr_type = connection.peer_address.address_type & 1
 
         def address_view():
@@ -532,8 +535,10 @@ class BLE:
         self._require_active()
         device = self.sim_device
         if interval_us is None:
+            self._advertising = False
             self._spawn(device.stop_advertising())
             return
+        self._advertising = True
         if adv_data is not None:
             self._adv_data = bytes(adv_data)
         if resp_data is not None:
@@ -568,6 +573,9 @@ class BLE:
     # ---- GATT server --------------------------------------------------------------------------
     def gatts_register_services(self, services_definition):
         self._require_active()
+        if self._advertising or self._connections:
+            # NimBLE's ble_gatts_reset() refuses while advertising or connected.
+            raise OSError(errno.EBUSY, "stop advertising and disconnect before registering services")
         server = self.sim_device.gatt_server
         # Replace earlier registrations (the GAP/GATT services bumble added stay first).
         del server.attributes[self._base_attributes:]

@@ -519,6 +519,12 @@ def test_api_errors_match_micropython():
             attributes = len(link.device.gatt_server.attributes)
             second = ble.gatts_register_services((echo._SERVICE,))
             assert first == second and len(link.device.gatt_server.attributes) == attributes
+            ble.gap_advertise(100000, b"")
+            with pytest.raises(OSError) as busy:
+                ble.gatts_register_services((echo._SERVICE,))
+            assert busy.value.errno == errno.EBUSY
+            ble.gap_advertise(None)
+            await ble.sim_settle()
             # Nothing advertises, so there is nothing to connect to.
             with pytest.raises(BleakError):
                 async with link.client(timeout=0.5):
