@@ -22,7 +22,14 @@ own virtual controller over TCP, speaking HCI H4, the framing of bumble's `tcp-c
             ...
 
 When a host process goes away, its controller drops the link like a radio would, so the device sees
-_IRQ_CENTRAL_DISCONNECT and can advertise again for the next host.
+_IRQ_CENTRAL_DISCONNECT and can advertise again for the next host; when the device process dies, the
+host's bleak client gets its disconnected callback and BleakError on the next operation.
+
+Keyword options of `InProcessLink(...)` and `serve_tcp(...)` beyond the names and addresses go to
+`sim.bluetooth.attach` (stack="nimble"|"btstack", notify_pool, btstack_heap_limit, read_request_irq).
+`link.central` / `central.central` is the bumble Device, e.g. for `BleakScanner(backend=
+sim.bleak_backend.BumbleScannerBackend, central=...)`. Connecting needs the device to be advertising:
+the virtual controller connects on the next advertisement, as a real one does.
 """
 import asyncio
 import logging
