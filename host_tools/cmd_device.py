@@ -165,8 +165,11 @@ async def pull_into(settings, db, device, progress_out=None):
                 stored[0] += db.store_records(device_id, pending)
                 pending.clear()
 
+        substantive = [0]   # new records other than the device's own sync marks
+
         def on_batch(batch):
             pending.extend(batch)
+            substantive[0] += sum(1 for r in batch if not _is_sync_mark(r))
             progress.advance(len(batch))
             if len(pending) >= STORE_BATCH:
                 flush()
@@ -179,11 +182,16 @@ async def pull_into(settings, db, device, progress_out=None):
             elapsed = progress.finish()
         last = db.next_seq(device_id) - 1
         acknowledged = None
-        if last >= 0 and stored[0] + start > 0:
+        # Each acknowledgement logs a sync mark on the device: acknowledging only marks would never settle.
+        if last >= 0 and substantive[0]:
             await link.acknowledge(last)
             acknowledged = last
     return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
             "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware}
+
+
+def _is_sync_mark(record):
+    return record[3] == records.KIND_EVENT and record[4] == records.EVENT_SYNC_MARK
 
 
 async def _firmware(client):

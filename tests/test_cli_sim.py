@@ -101,8 +101,11 @@ def test_pull_is_incremental_and_never_duplicates(sim):
     data = json.loads(first.output)
     assert data["device_id"] == DEVICE and data["new"] >= SEED
     again = json.loads(e2mon(sim, "--json", "pull").output)
-    # Only what the device logged since (its sync mark event) comes back.
+    # Only what the device logged since (its sync mark event) comes back, and a pull of nothing but
+    # sync marks does not acknowledge (which would log yet another mark).
     assert again["new"] <= 2 and again["total_on_host"] == data["total_on_host"] + again["new"]
+    third = json.loads(e2mon(sim, "--json", "pull").output)
+    assert third["new"] == 0 and third["acknowledged"] is None
     with HostDB(sim["E2MON_DB"]) as db:
         seqs = [r[0] for r in db.records(DEVICE)]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))   # no gap, no duplicate
