@@ -86,7 +86,8 @@ async def client(settings, address):
     if not address:
         raise Failure("no device given", "pass its address (see e2mon scan)", EXIT_REJECTED)
     address = normalize_address(address)
-    found = await BleakScanner.find_device_by_address(address, timeout=SCAN_SECONDS * 2)
+    async with _bluetooth_available():
+        found = await BleakScanner.find_device_by_address(address, timeout=SCAN_SECONDS * 2)
     if found is None:
         raise Failure("device %s not found" % address,
                       "bring it closer, wake it (press a button) and retry", EXIT_NOT_FOUND)
@@ -96,6 +97,17 @@ async def client(settings, address):
         yield ble, address
     finally:
         await _disconnect(ble)
+
+
+@contextlib.asynccontextmanager
+async def _bluetooth_available():
+    """No adapter or no BlueZ/D-Bus shows up as OSError or BleakError: say so in one line."""
+    from bleak.exc import BleakError
+    try:
+        yield
+    except (OSError, BleakError) as exc:
+        raise Failure("Bluetooth is not available on this computer (%s)" % (exc or type(exc).__name__),
+                      "turn Bluetooth on (BlueZ on Linux), or use --sim for the simulator", EXIT_LINK) from None
 
 
 async def _connect(ble, address):
@@ -184,8 +196,9 @@ async def scan(settings, seconds=SCAN_SECONDS):
     if settings.sim:
         return await _scan_sim(settings, seconds)
     from bleak import BleakScanner
-    found = await BleakScanner.discover(timeout=seconds, return_adv=True,
-                                        service_uuids=[protocol.SERVICE_UUID])
+    async with _bluetooth_available():
+        found = await BleakScanner.discover(timeout=seconds, return_adv=True,
+                                            service_uuids=[protocol.SERVICE_UUID])
     out = []
     for address, (device, adv) in found.items():
         entry = {"name": adv.local_name or device.name, "address": address.upper(), "rssi": adv.rssi}

@@ -55,9 +55,10 @@ def _translate(exc):
         return Failure("the link dropped: %s" % (exc or name),
                        "bring the device closer and rerun; nothing partial was kept", EXIT_LINK)
     if isinstance(exc, PermissionError):
-        return Failure("permission denied: %s" % exc.filename, "check the file's permissions", EXIT_STORAGE)
+        return Failure("permission denied: %s" % (exc.filename or exc), "check the file's permissions",
+                       EXIT_STORAGE)
     if isinstance(exc, FileNotFoundError):
-        return Failure("file not found: %s" % exc.filename, "check the path", EXIT_STORAGE)
+        return Failure("file not found: %s" % (exc.filename or exc), "check the path", EXIT_STORAGE)
     if isinstance(exc, OSError):
         return Failure("system error: %s" % exc, "check the path or device and retry", EXIT_STORAGE)
     return None

@@ -33,3 +33,17 @@ def test_sim_endpoint_parsing():
     assert connect.sim_endpoint(Settings(sim_transport="127.0.0.1:5000")) == ("127.0.0.1", 5000)
     with pytest.raises(Exception, match="host:port"):
         connect.sim_endpoint(Settings(sim_transport="nowhere"))
+
+
+def test_no_bluetooth_stack_is_one_line():
+    import asyncio
+
+    from host_tools.failures import Failure
+
+    async def scan_without_dbus():
+        async with connect._bluetooth_available():
+            raise FileNotFoundError(2, "No such file or directory")   # what bleak gives without BlueZ
+
+    with pytest.raises(Failure) as caught:
+        asyncio.run(scan_without_dbus())
+    assert caught.value.exit_code == EXIT_LINK and "--sim" in caught.value.message
