@@ -123,17 +123,22 @@ def _dose_markers(ax, data, with_labels):
     # Label the most recent changes, at least span/MAX_DOSE_LABELS days apart so the text stays legible.
     span = max(1, (data.dose_changes[-1][0] - data.dose_changes[0][0]).days)
     gap = span / MAX_DOSE_LABELS
+    same_day = {}
+    for when, drug, text in data.dose_changes:
+        same_day.setdefault(when, []).append((drug, text))
     last = None
-    for when, drug, text in reversed(data.dose_changes):
+    for when in sorted(same_day, reverse=True):
         if last is not None and (last - when).days < gap:
             continue
         last = when
-        ax.annotate("%s %s" % (drug, text), xy=(when, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=7,
-                    color=COLORS.get(drug, "#555555"), gid="dose_label")
+        changes = same_day[when]
+        ax.annotate("\n".join("%s %s" % change for change in changes), xy=(when, 1.0),
+                    xycoords=("data", "axes fraction"), xytext=(2, -2), textcoords="offset points",
+                    rotation=90, va="top", fontsize=7, color=COLORS.get(changes[0][0], "#555555"),
+                    gid="dose_label")
 
 
-def _series(ax, data, code, color, low=None, high=None):
+def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
     dates, values = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
@@ -145,7 +150,7 @@ def _series(ax, data, code, color, low=None, high=None):
         if out:
             ax.scatter([d for d, _ in out], [v for _, v in out], s=60, facecolors="none",
                        edgecolors="#c0392b", linewidths=1.5, zorder=5, gid="out_of_band",
-                       label="outside target")
+                       label=out_label)
     else:
         ax.text(0.5, 0.5, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
                 color="#888888")
@@ -175,10 +180,11 @@ def build_figure(data):
 
     ax_hct.axhline(b["hct_action"], color="#b03a2e", linestyle="--", linewidth=1.0, gid="threshold",
                    label="action level %g %%" % b["hct_action"])
-    _series(ax_hct, data, HCT, "#7e5109", None, b["hct_action"] - 1e-9)
+    _series(ax_hct, data, HCT, "#7e5109", None, b["hct_action"] - 1e-9, "at or above action level")
     ax_hct.set_title("Hematocrit", loc="left", fontsize=10)
     _dose_markers(ax_hct, data, False)
     for ax in (ax_e2, ax_tt, ax_hct):
+        ax.margins(y=0.12)   # points on a threshold line stay visible
         ax.legend(loc="upper right", fontsize=7)
     if data.first is not None:
         ax_e2.set_xlim(day_date(data.first - 7), day_date(max(data.last, data.today) + 7))
