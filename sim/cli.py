@@ -5,7 +5,8 @@
         with the day it appeared (and cleared), then shows the device's screen.
     python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--keys]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
-        Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, q quits.
+        Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day /
+        a week ahead, q quits.
     python -m sim demo
         what `make demo` runs (sim/demo.py).
 """

@@ -66,6 +66,16 @@ async def start_device(flash_dir, port=None, wall_seconds=None):
 
 KEYS = {"a": ("A", False), "b": ("B", False), "c": ("C", False), "A": ("A", True), "B": ("B", True),
         "C": ("C", True)}
+WARPS = {"d": 1, "w": 7}    # days the virtual clock jumps ahead (the RTC and ticks with it)
+
+
+def warp_days(server, days):
+    """Fast-forwards the device by whole days and runs its reminder check at once (buzzer if one came due)."""
+    server.device.clock.warp(days * 86400)
+    fresh = server.runner.check_reminders()
+    if fresh:
+        asyncio.get_running_loop().create_task(server.runner.beep())
+    return fresh
 
 
 def _keyboard(server, stop):
@@ -78,6 +88,10 @@ def _keyboard(server, stop):
             stop.set()
         elif ch == "s":
             print(server.device.screen_text())
+        elif ch in WARPS:
+            fresh = warp_days(server, WARPS[ch])
+            print("+%d day(s); %d reminder(s) newly due" % (WARPS[ch], len(fresh)))
+            print("\n".join(server.device.screen_lines()))
         elif ch in KEYS:
             name, hold = KEYS[ch]
             server.device.press(name, hold)
@@ -107,7 +121,8 @@ async def serve_async(args):
         asyncio.get_running_loop().add_reader(sys.stdin, _keyboard, server, stop)
     print("e2mon simulator: device %s advertising on bumble's TCP link (port %d); flash in %s"
           % (server.device.board.NAME, server.port, args.flash))
-    print("waiting for `e2mon --sim ...`  (keys: a/b/c press, A/B/C hold, s screen, q quit)")
+    print("waiting for `e2mon --sim ...`  (keys + Enter: a/b/c press, A/B/C hold, s screen, d +1 day, "
+          "w +7 days, q quit)")
     print(server.device.screen_text())
     try:
         await stop.wait()

@@ -70,3 +70,39 @@ def test_clinician_pulls_everything_over_the_tcp_link(tmp_path):
     assert acked == len(stored)
     assert screen[0] != "SET TIME"     # a soft reboot kept the RTC
     assert vclock.clock.wall_seconds() >= wall
+
+
+def test_warping_days_brings_a_reminder_due_and_sounds_the_buzzer(tmp_path):
+    """The served device fast-forwarded by the keyboard's `w`: the recheck four weeks after a dose comes
+    due, and the signal pin (buzzer/LED) pulses three times."""
+    from sim.serve import warp_days
+    from sim.device import SIGNAL_PIN
+
+    flash = str(tmp_path / "flash")
+    dev = SimDevice(flash)
+    dev.boot()
+    dev.set_clock(DAY, 600)
+    assert dev.app.submit_entry(records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0, DAY, 600)[0] == 0
+    wall = dev.clock.wall_seconds()
+    dev.shutdown()
+    with open(os.path.join(flash, "device.key"), "wb") as f:
+        f.write(KEY)
+
+    async def scenario():
+        server = await start_device(flash, port=0, wall_seconds=wall)
+        try:
+            await asyncio.sleep(0.2)
+            assert server.device.app.due_reminders() == []
+            fresh = []
+            for _week in range(3):
+                fresh += warp_days(server, 7)
+            await asyncio.sleep(1.2)       # the beep: three 150 ms pulses
+            pulses = [e for e in server.device.machine.output_log() if e[1] == SIGNAL_PIN and e[2] == 1]
+            return fresh, pulses, server.device.screen_lines()
+        finally:
+            await server.stop()
+
+    fresh, pulses, lines = asyncio.run(scenario())
+    assert fresh == [0]                     # RECHECK (monitor.schedule.M_RECHECK)
+    assert len(pulses) == 3
+    assert "Reminders (1)" in " ".join(lines)
