@@ -4,8 +4,6 @@ The hardware RTC (machine.RTC API: datetime() -> (y, m, d, weekday, h, mi, s, su
 after power loss (Pico W), so a reading before MIN_VALID_DAY, or before the newest stored record, counts as
 unset: the app shows "set time" and fires no reminder until a host sets the clock.
 """
-import time
-
 from monitor.dates import civil_from_days, days_from_civil
 
 try:
@@ -25,32 +23,12 @@ def weekday(days):
     return (days + 5) % 7
 
 
-class SoftRTC:
-    """machine.RTC's datetime() over time.gmtime(), for ports without an RTC (the unix port)."""
-
-    def __init__(self):
-        self._offset_days = 0
-        self._offset_seconds = 0
-
-    def _raw(self):
-        t = time.gmtime()
-        return days_from_civil(t[0], t[1], t[2]), t[3] * 3600 + t[4] * 60 + t[5]
-
-    def datetime(self, value=None):
-        day, second = self._raw()
-        if value is None:
-            second += self._offset_seconds
-            day += self._offset_days + second // DAY_SECONDS
-            second %= DAY_SECONDS
-            y, m, d = civil_from_days(day)
-            return (y, m, d, weekday(day), second // 3600, second // 60 % 60, second % 60, 0)
-        self._offset_days = days_from_civil(value[0], value[1], value[2]) - day
-        self._offset_seconds = value[4] * 3600 + value[5] * 60 + value[6] - second
-
-
 class Clock:
     def __init__(self, rtc=None):
-        self.rtc = rtc if rtc is not None else SoftRTC()
+        if rtc is None:
+            from device.soft_rtc import SoftRTC   # only ports without machine.RTC (the unix port) need it
+            rtc = SoftRTC()
+        self.rtc = rtc
         self.floor_day = MIN_VALID_DAY   # raised to the newest stored record's day at boot
 
     def raw(self):
