@@ -85,9 +85,14 @@ def provision_cmd(settings, device, birth_year, goal, local_port):
     if goal is not None:
         _set_profile_value(profile, "GOAL", records.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
-    emit(settings, result, ["provisioned %s: keys stored in %s" % (result["device_id"], result["key_store"]),
-                            "clock set to %s, default profile sent (%d bytes)"
-                            % (result["clock"], result["profile_bytes"])])
+    # A provisioned device starts a new log: what this host pulled before is kept under another id.
+    with settings.open_db() as db:
+        result["archived_as"] = db.archive_device(result["device_id"])
+    lines = ["provisioned %s: keys stored in %s" % (result["device_id"], result["key_store"]),
+             "clock set to %s, default profile sent (%d bytes)" % (result["clock"], result["profile_bytes"])]
+    if result["archived_as"]:
+        lines.append("records pulled earlier from this address are kept as device %s" % result["archived_as"])
+    emit(settings, result, lines)
 
 
 def _set_profile_value(profile, name, value):
@@ -136,8 +141,16 @@ def connect_role(role):
 @reported
 def pull_cmd(settings, device):
     """Incremental, resumable pull of the device's log into the host database; acknowledges what was stored."""
+    from host_tools.db import RecordConflict
+
     with settings.open_db() as db:
-        result = run(pull_into(settings, db, device), "pulling")
+        try:
+            result = run(pull_into(settings, db, device), "pulling")
+        except RecordConflict as exc:
+            raise Failure("device %s sent record %d with other content than this host stored for it (was the "
+                          "device reset or replaced?); that batch was not stored" % (exc.device_id, exc.seq),
+                          "pull it into a separate database (e2mon --db NEW.sqlite pull) and compare",
+                          EXIT_STORAGE) from None
     emit(settings, result, "%s: stored %d new records (%d on this host), acknowledged up to %s, %.1f s"
          % (result["device_id"], result["new"], result["total_on_host"],
             result["acknowledged"] if result["acknowledged"] is not None else "-", result["seconds"]))
@@ -156,6 +169,11 @@ async def pull_into(settings, db, device, progress_out=None):
                 raise failure from exc
         start = db.next_seq(device_id)
         total = await link.count(start)
+        if total == 0 and start > 0 and await link.count(start - 1) == 0:
+            # The device no longer has the newest record this host stored: its numbering went back.
+            raise Failure("device %s has no record %d although this host stored it (was the device reset or "
+                          "replaced?)" % (device_id, start - 1),
+                          "pull it into a separate database (e2mon --db NEW.sqlite pull)", EXIT_STORAGE)
         progress = Progress(total, out=progress_out)
         pending = []
         stored = [0]

@@ -11,6 +11,8 @@
   highest record number stored).
 - `records(device_id, kind=None)` yields rows in record-number order.
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
+- `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
+  records move to `<id>~<n>` (kept, never mixed with the new log).
 """
 import os
 import sqlite3
@@ -116,6 +118,25 @@ class HostDB:
             return None
         keys = ("device_id", "name", "address", "firmware", "profile", "first_seen", "last_pull")
         return dict(zip(keys, row, strict=True))
+
+    def archive_device(self, device_id):
+        """Moves a device's records to a new id `<id>~<n>` (a re-provisioned device starts a new log
+        numbered from the beginning); returns the archive id, or None if nothing was stored."""
+        if self.count(device_id) == 0:
+            return None
+        with self.transaction():
+            n = 1
+            while self.conn.execute("SELECT 1 FROM devices WHERE device_id=?",
+                                    ("%s~%d" % (device_id, n),)).fetchone():
+                n += 1
+            archive = "%s~%d" % (device_id, n)
+            self.conn.execute(
+                "INSERT INTO devices(device_id, name, address, firmware, profile, first_seen, last_pull) "
+                "SELECT ?, name, address, firmware, profile, first_seen, last_pull FROM devices WHERE device_id=?",
+                (archive, device_id))
+            self.conn.execute("UPDATE records SET device_id=? WHERE device_id=?", (archive, device_id))
+            self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
+        return archive
 
     def devices(self):
         cur = self.conn.execute("SELECT device_id FROM devices ORDER BY device_id")

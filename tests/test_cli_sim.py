@@ -310,3 +310,23 @@ def _ctrl_c_then_resume(env, monkeypatch, cmd_device, db_module):
     monkeypatch.setattr(db_module.HostDB, "store_records", real_store)
     resumed = json.loads(e2mon(env, "--json", "pull").output)
     assert resumed["new"] > 0 and resumed["total_on_host"] == resumed["new"] + len(kept)
+
+
+def test_a_reset_device_is_not_mixed_into_its_old_log(tmp_path):
+    device = SimDevice(str(tmp_path / "flash-a"), KEY.hex(), 60)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    try:
+        assert e2mon(env, "pull").exit_code == 0
+    finally:
+        device.stop()
+    device = SimDevice(str(tmp_path / "flash-b"), KEY.hex(), 5)   # same address, wiped flash
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        result = e2mon(env, "pull")
+        assert result.exit_code == 7
+        assert "reset or replaced" in one_error_line(result)
+        with HostDB(env["E2MON_DB"]) as db:
+            assert db.count(DEVICE) >= 60   # the old log untouched
+    finally:
+        device.stop()

@@ -72,3 +72,16 @@ def test_survives_reopen_and_profile(tmp_path):
         assert info["name"] == "e2mon-1" and info["firmware"] == "0.1" and info["profile"] == b"\x01\x02"
         assert db.count("dev-a") == 3
         assert db.device("other") is None
+
+
+def test_archive_keeps_old_log_apart(tmp_path):
+    db = HostDB(str(tmp_path / "h.sqlite"))
+    db.ensure_device("dev-a", name="one")
+    assert db.archive_device("dev-a") is None          # nothing stored: nothing to keep apart
+    db.store_records("dev-a", rows(0, 5))
+    assert db.archive_device("dev-a") == "dev-a~1"
+    assert db.count("dev-a") == 0 and db.count("dev-a~1") == 5 and db.next_seq("dev-a") == 0
+    db.store_records("dev-a", rows(0, 2, value=700))   # the new log reuses record numbers
+    assert db.archive_device("dev-a") == "dev-a~2"
+    assert [r[5] for r in db.records("dev-a~1")] == [100, 101, 102, 103, 104]
+    assert db.device("dev-a~2")["name"] == "one"
