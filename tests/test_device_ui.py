@@ -113,3 +113,19 @@ def test_event_loop_feeds_the_watchdog_and_sleeps_with_the_screen_off(device):
     assert not runner.screen_on and not device.oled.on
     assert machine.stats["lightsleep_calls"] >= 1 and runner.sleeps >= 1
     assert runner.reminder_checks >= 1
+
+
+def test_main_boots_the_board_with_ble_and_usb(tmp_path, monkeypatch):
+    """firmware/main.py's board path: store, app, BLE service and USB service handed to the event loop."""
+    dev = SimDevice(str(tmp_path / "flash"))
+    import device.runner
+    import device.usb_service
+    started = {}
+    monkeypatch.setattr(device.usb_service, "stdio_port", lambda: (lambda: b"", lambda data: None))
+    monkeypatch.setattr(device.runner, "run", lambda board, app, ble, usb: started.update(
+        board=board, app=app, ble=ble, usb=usb))
+    dev.main.main()
+    assert started["board"] is dev.board and started["app"].store is not None
+    assert started["usb"].endpoint is not None
+    # No radio attached in this test: the app still starts without BLE.
+    assert started["ble"] is None or hasattr(started["ble"], "start")
