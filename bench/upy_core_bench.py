@@ -28,8 +28,9 @@ def build(entries):
     t = Tracker(profile)
     for i in range(entries):
         kind, code, value, flags = KINDS[i % len(KINDS)]
-        t.apply(i + 1, DAY0 + i // 8, 0, kind, code, value, flags)
-    return t, DAY0 + entries // 8 + 3
+        # the last cycle falls on the same days in both histories; older ones go back in time
+        t.apply(i + 1, DAY0 + (i - entries + len(KINDS)) // 8, 0, kind, code, value, flags)
+    return t, DAY0 + 4
 
 
 def heap_per_eval(t, today, n):
