@@ -1,0 +1,19 @@
+"""The clinician's side of e2mon: the `e2mon` CLI (host_tools.cli) and what it is built from.
+
+    cli.py            the click group; each cmd_*.py adds its commands with register(cli)
+    settings.py       global options --sim --port --json --db, output helpers
+    failures.py       one clear line and a distinct exit code per failure
+    connect.py        reaching a device: BLE (bleak), the simulator (--sim, bumble TCP), USB (--port)
+    serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
+    device_link.py    the protocol client (H3)        host_crypto.py  its crypto (H3)
+    db.py             SQLite: records keyed by (device, record number), atomic batches
+    export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
+    report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
+    profile_file.py   the rule profile as an editable text file
+    keys.py           per-device role keys: keyring, else 0600 files
+    deploy.py         mpy-cross per board + the mpremote command (shared with `make mpy`)
+    progress.py       the pull's progress line
+
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 device or data not found, 4 key/auth, 5 link or
+Bluetooth, 6 refused input, 7 storage, 130 interrupted (what was stored is kept).
+"""
