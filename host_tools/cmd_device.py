@@ -291,7 +291,7 @@ def _entry_options(fn):
 @click.argument("analyte", metavar="ANALYTE")
 @click.argument("value", metavar="VALUE")
 @click.argument("unit", metavar="UNIT")
-@click.option("--method", type=click.Choice(["unknown", "immunoassay", "LC-MS/MS"], case_sensitive=False),
+@click.option("--method", type=click.Choice(list(records.METHODS), case_sensitive=False),
               default="unknown", show_default=True)
 @click.option("--below-lloq", is_flag=True, help="The lab reported the result below its limit (VALUE is the limit).")
 @_entry_options
