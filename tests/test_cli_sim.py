@@ -218,9 +218,13 @@ def test_provision_over_usb_then_ble(tmp_path):
         assert info["device_id"] == DEVICE
         key_file = tmp_path / "config" / "e2mon" / "keys" / ("%s.clinician.key" % DEVICE.replace(":", "-"))
         assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        # The same commands run over the USB cable (DeviceLink on the serial port), then over BLE.
+        over_usb = e2mon(env, "--port", device.serial, "--json", "pull", DEVICE)
+        assert over_usb.exit_code == 0, over_usb.output
+        assert json.loads(over_usb.output)["new"] >= 20
         pulled = e2mon(env, "--json", "pull")
         assert pulled.exit_code == 0, pulled.output
-        assert json.loads(pulled.output)["new"] >= 20
+        assert json.loads(pulled.output)["new"] <= 2
         assert "GOAL = fertility" in e2mon(env, "profile", "show").output
         assert "not set" not in e2mon(env, "time", "show").output
     finally:
