@@ -61,6 +61,27 @@ def report_cmd(settings, out_path, device_id, today):
          % (out_path, data.count, len(data.flags), len(data.reminders)))
 
 
+@click.command("devices")
+@pass_settings
+@reported
+def devices_cmd(settings):
+    """Devices in the host database: records held, firmware, last pull."""
+    import datetime
+
+    rows = []
+    with settings.open_db() as db:
+        for device_id in db.devices():
+            info = db.device(device_id)
+            last = info["last_pull"]
+            rows.append({"device_id": device_id, "name": info["name"], "firmware": info["firmware"],
+                         "records": db.count(device_id), "next_seq": db.next_seq(device_id),
+                         "last_pull": datetime.datetime.fromtimestamp(last).isoformat(sep=" ") if last else None})
+    emit(settings, rows, ["%-22s %8d records  firmware %-8s last pull %s"
+                          % (r["device_id"], r["records"], r["firmware"] or "?", r["last_pull"] or "never")
+                          for r in rows] or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()])
+
+
 def register(cli):
     cli.add_command(export_cmd)
     cli.add_command(report_cmd)
+    cli.add_command(devices_cmd)

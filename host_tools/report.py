@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
-from host_tools.export import EPOCH, catalog, day_date, display_value  # noqa: E402
+from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
 from monitor import records, rules  # noqa: E402
 
 FIG_INCHES = (11.0, 8.5)
@@ -40,6 +40,7 @@ class ReportData:
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
         self.bands = {}         # name -> number, from the profile
+        self.latest = []        # (analyte name, value text, SI text or "", date, method) per analyte with a result
         self.first = self.last = None
         self.today = None
         self.count = 0
@@ -89,6 +90,15 @@ def gather(db, device_id, today=None):
     data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
     data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]
     data.bands = plot_bands(profile)
+    for code in range(len(records.ANALYTES)):
+        latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated
+        if latest is not None:
+            value, day, flags = latest
+            shown = records.format_value(records.KIND_LAB, code, value)
+            if flags & records.FLAG_BELOW_LLOQ:
+                shown = "< " + shown
+            data.latest.append((records.ANALYTES[code], shown, records.format_lab_si(code, value) or "",
+                                day_date(day), lab_method(flags)))
     return data
 
 
@@ -233,12 +243,17 @@ def _html(data, png_b64):
     items = lambda lines: "".join("<li>%s</li>" % esc(t) for t in lines) or "<li>none</li>"  # noqa: E731
     changes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (d.isoformat(), esc(n), esc(t))
                       for d, n, t in data.dose_changes)
+    latest = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                     % (esc(name), esc(value), esc(si), day.isoformat(), esc(method))
+                     for name, value, si, day, method in data.latest)
     return ("<!doctype html><html><head><meta charset='utf-8'><title>e2mon report %s</title>"
             "<style>body{font-family:sans-serif;max-width:1150px;margin:auto}td{padding:2px 8px}</style>"
             "</head><body><h1>e2mon report: %s</h1><p>%d records, as of %s. The device never gives dosing "
             "advice: every flag is for discussion with the clinician.</p>"
             "<img alt='trends' src='data:image/png;base64,%s'>"
             "<h2>Flags</h2><ul>%s</ul><h2>Due reminders</h2><ul>%s</ul>"
+            "<h2>Latest results</h2><table><tr><th>test</th><th>result</th><th>SI</th><th>date</th>"
+            "<th>method</th></tr>%s</table>"
             "<h2>Dose changes</h2><table>%s</table></body></html>"
             % (esc(data.device_id), esc(data.device_id), data.count, day_date(data.today), png_b64,
-               items(data.flags), items(data.reminders), changes))
+               items(data.flags), items(data.reminders), latest, changes))

@@ -21,7 +21,12 @@ class Settings:
     def open_db(self):
         from host_tools.db import HostDB
 
-        return HostDB(self.db_path or HostDB.default_path())
+        return HostDB(self.db_path_shown())
+
+    def db_path_shown(self):
+        from host_tools.db import HostDB
+
+        return self.db_path or HostDB.default_path()
 
 
 def global_options(fn):

@@ -106,3 +106,12 @@ def test_profile_check_and_default(tmp_path):
     assert result.exit_code == 6 and "line 1" in result.output and "54 %" in result.output
     missing = e2mon(db_path, "profile", "check", str(tmp_path / "nope.profile"))
     assert missing.exit_code == 7 and "cannot read profile file" in missing.output
+
+
+def test_devices_lists_what_the_host_holds(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    assert "no device" in e2mon(db_path, "devices").output
+    make_db(db_path, ("dev-a", "dev-b"))
+    listed = json.loads(e2mon(db_path, "--json", "devices").output)
+    assert [(d["device_id"], d["records"], d["next_seq"]) for d in listed] == [("dev-a", 4, 4), ("dev-b", 4, 4)]
+    assert all(d["last_pull"] for d in listed)

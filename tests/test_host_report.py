@@ -111,6 +111,9 @@ def test_html_report_embeds_picture_and_flags(tmp_path):
     assert "data:image/png;base64,iVBOR" in page
     assert data.flags and all(f.split("]")[1].strip()[:30].replace("&", "&amp;") in page for f in data.flags)
     assert "anastrozole" in page and "never gives dosing" in page
+    # Latest results as the tracker saw them, in both unit systems.
+    assert "<td>E2</td><td>15 pg/mL</td><td>55.07 pmol/L</td>" in page
+    assert "<td>HCT</td><td>55.1 %</td>" in page
 
 
 def as_date(x):
