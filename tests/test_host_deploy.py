@@ -91,3 +91,25 @@ def test_cli_deploy_port_after_the_command():
     assert result.exit_code == 0, result.output
     import json
     assert json.loads(result.output)["command"][1:3] == ["connect", "/dev/ttyUSB1"]
+
+
+def test_board_detected_from_sys_platform():
+    class Done:
+        def __init__(self, out, rc=0):
+            self.stdout, self.stderr, self.returncode = out, "", rc
+
+    seen = []
+
+    def board_says(text, rc=0):
+        def run(argv, **kwargs):
+            seen.append(argv)
+            return Done(text, rc)
+        return run
+
+    assert deploy.detect_board("/dev/ttyACM0", run=board_says("rp2\n")) == "pico_w"
+    assert deploy.detect_board("/dev/ttyUSB0", run=board_says("esp32\n")) == "esp32"
+    assert seen[0][1:] == ["connect", "/dev/ttyACM0", "exec", "import sys; print(sys.platform)"]
+    with pytest.raises(deploy.CompileError, match="could not tell"):
+        deploy.detect_board("/dev/ttyUSB0", run=board_says("linux\n"))
+    with pytest.raises(deploy.CompileError):
+        deploy.detect_board("/dev/ttyUSB0", run=board_says("", rc=1))
