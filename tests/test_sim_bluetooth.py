@@ -311,6 +311,13 @@ def test_bonds_are_kept_by_the_firmware_through_the_secret_irqs():
             with pytest.raises(BleakError):
                 async with link.client(pair=True):
                     pass
+            # The host forgets its side too and pairs afresh: a new bond lands in the firmware.
+            await device.ble.sim_settle()
+            async with link.client() as client:
+                await client.unpair()
+                await client.pair()
+                assert await client.read_gatt_char(echo.SECRET_UUID) == bytearray(b"phi")
+            assert len(device.secrets) == 1
 
     run(main())
 
