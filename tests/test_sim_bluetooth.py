@@ -623,3 +623,10 @@ def test_two_processes_over_tcp():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_shadow_directory_makes_import_bluetooth_this_module():
+    code = ("import sys; sys.path.insert(0, 'sim/shadow'); import bluetooth, sim.bluetooth; "
+            "print(bluetooth is sim.bluetooth, bluetooth.FLAG_NOTIFY)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["True", "16"], out.stderr
