@@ -352,6 +352,22 @@ def test_read_request_irq_can_refresh_or_deny_a_read():
     run(main())
 
 
+def test_connection_parameter_update_reaches_the_device():
+    async def main():
+        async with radio.InProcessLink() as link:
+            device = await started(link)
+            async with link.client():
+                (connection,) = link.central.connections.values()
+                await connection.update_parameters(7.5, 7.5, 0, 4000)
+                await settle(lambda: any(e == 27 for e, _ in device.events))
+                conn_handle = next(iter(device.connections))
+                update = [data for event, data in device.events if event == 27][-1]
+                # (conn, interval in 1.25 ms units, latency, supervision timeout in 10 ms units, status)
+                assert update == (conn_handle, 6, 0, 400, 0)
+
+    run(main())
+
+
 def test_device_initiated_pairing_reports_the_encryption_update():
     async def main():
         async with radio.InProcessLink() as link:
