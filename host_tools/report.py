@@ -223,18 +223,20 @@ def summary_lines(data, width=150, limit=13):
 
 
 def render(db, device_id, out_path, today=None):
-    data = gather(db, device_id, today)
-    fig = build_figure(data)
     ext = os.path.splitext(out_path)[1].lower()
-    if ext == ".png":
-        fig.savefig(out_path, format="png")
-    elif ext in (".html", ".htm"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        with open(out_path, "w", encoding="utf-8") as f:
-            f.write(_html(data, base64.b64encode(buf.getvalue()).decode("ascii")))
-    else:
+    if ext not in (".png", ".html", ".htm"):
         raise ValueError("report file must end in .png or .html, not %r" % ext)
+    data = gather(db, device_id, today)
+    buf = io.BytesIO()
+    build_figure(data).savefig(buf, format="png")
+    if ext == ".png":
+        content = buf.getvalue()
+    else:
+        content = _html(data, base64.b64encode(buf.getvalue()).decode("ascii")).encode("utf-8")
+    tmp = out_path + ".part"
+    with open(tmp, "wb") as f:
+        f.write(content)
+    os.replace(tmp, out_path)   # a reader never sees half a report
     return data
 
 
