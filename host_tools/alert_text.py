@@ -1,34 +1,31 @@
 """Flags and reminders (the integer tuples of monitor.tracker / the device's alerts payload)
-in plain words, with the rule's source. The words themselves live in monitor.rules and
-monitor.schedule; this only arranges them for the terminal, JSON and the report.
+in plain words, with the rule's source. The dict form is `e2mon evaluate`'s (host_tools.cmd_evaluate),
+so `alerts --json` and `evaluate --json` read alike; the words live in monitor.texts.
 """
-from monitor import rules, schedule, texts
+from host_tools.cmd_evaluate import flag_dict as _evaluate_flag_dict
+from host_tools.cmd_evaluate import reminder_dict as _evaluate_reminder_dict
+from monitor import schedule, texts
 
 
 def flag_dict(flag):
-    rule, level, day, value, value2, status = flag[:rules.FLAG_FIELDS]
-    return {"rule": rules.RULES[rule], "level": rules.level_name(level), "day": day,
-            "text": rules.message(rule, value, value2, status), "source": rules.source(rule),
-            "indeterminate": bool(status & rules.STATUS_INDETERMINATE),
-            "acknowledged": bool(status & rules.STATUS_ACKED)}
+    return _evaluate_flag_dict(tuple(flag))
 
 
 def flag_line(flag):
     d = flag_dict(flag)
-    ack = " (acknowledged)" if d["acknowledged"] else ""
-    return "[%s] %s (%s; source %s)%s" % (d["level"], d["text"], d["rule"], d["source"], ack)
+    ack = " (acknowledged)" if d.get("acknowledged") else ""
+    return "[%s] %s (%s; source %s)%s" % (d["level"], d["message"], d["rule"], d["source"], ack)
 
 
 def reminder_dict(reminder):
-    index, state, due, muted = reminder[:schedule.REMINDER_FIELDS]
-    return {"reminder": schedule.REMINDERS[index], "state": schedule.STATES[state], "due_day": due,
-            "text": schedule.describe(index, state, due), "source": texts.REMINDER_SOURCES[index],
-            "muted": ("no", "acknowledged", "snoozed")[muted] if 0 <= muted < 3 else str(muted)}
+    d = _evaluate_reminder_dict(tuple(reminder))
+    d["source"] = texts.REMINDER_SOURCES[reminder[0]]
+    return d
 
 
 def reminder_line(reminder):
     d = reminder_dict(reminder)
-    muted = "" if d["muted"] == "no" else " (%s)" % d["muted"]
+    muted = " (%s)" % d["muted"] if d.get("muted") else ""
     return "[%s] %s (source %s)%s" % (d["state"], d["text"], d["source"], muted)
 
 

@@ -259,14 +259,13 @@ def lookup(names, text, what):
 
 def refuse_entry(code, kind, entry_code, value):
     """An ERR_* from monitor.records as one clear line (the unusual value shown in both units)."""
-    message = records.error_message(code)
+    from host_tools.cmd_evaluate import rejection_dict   # the same words as `e2mon evaluate`
+
+    message = rejection_dict(0, code, (kind, entry_code, value))["message"]
     todo = "check the entry"
     if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
-        shown = records.format_value(kind, entry_code, value)
-        if kind == records.KIND_LAB:
-            si = records.format_lab_si(entry_code, value)
-            shown += " = %s" % si if si else ""
-        message = "%s (%s)" % (message, shown)
+        if kind != records.KIND_LAB:
+            message = "%s (%s)" % (message, records.format_value(kind, entry_code, value))
         todo = "if it is right, rerun with --confirm"
     elif code == records.ERR_CLOCK:
         todo = "run e2mon time sync first"
@@ -473,11 +472,31 @@ def _read_profile_file(path):
     except (OSError, UnicodeDecodeError) as exc:
         raise Failure("cannot read profile file %s (%s)" % (path, getattr(exc, "strerror", None) or exc),
                       "check the path", EXIT_STORAGE) from None
+    if text.lstrip().startswith("{"):
+        return _json_profile(text, path)
     try:
         return profile_file.parse(text, path)
     except profile_file.ProfileFileError as exc:
         raise Failure("bad profile file: %s" % exc, "fix that line and rerun; nothing was sent",
                       EXIT_REJECTED) from None
+
+
+def _json_profile(text, path):
+    """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
+    import decimal
+    import json
+
+    from host_tools.history import HistoryError, build_profile
+    try:
+        doc = json.loads(text, parse_float=decimal.Decimal)
+        if not isinstance(doc, dict):
+            raise HistoryError("%s: the top level must be an object" % path)
+        return build_profile(doc, path)
+    except json.JSONDecodeError as exc:
+        raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
+                      "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
+    except HistoryError as exc:
+        raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
 
 
 @profile_group.command("set")
@@ -486,7 +505,10 @@ def _read_profile_file(path):
 @pass_settings
 @reported
 def profile_set(settings, path, device):
-    """Validate FILE and send it to the device (clinician key)."""
+    """Validate FILE and send it to the device (clinician key).
+
+    FILE is the text `profile show` prints (NAME = VALUE lines), or JSON with the "patient" and
+    "profile" objects of an `e2mon evaluate` history file."""
     blob = _read_profile_file(path).encode()
 
     async def send():

@@ -115,3 +115,24 @@ def test_devices_lists_what_the_host_holds(tmp_path):
     listed = json.loads(e2mon(db_path, "--json", "devices").output)
     assert [(d["device_id"], d["records"], d["next_seq"]) for d in listed] == [("dev-a", 4, 4), ("dev-b", 4, 4)]
     assert all(d["last_pull"] for d in listed)
+
+
+def test_profile_check_accepts_evaluate_json(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    good = tmp_path / "clinic.json"
+    good.write_text('{"patient": {"goal": "fertility"}, "profile": {"E2_TARGET": {"low": "22 pg/mL", '
+                    '"high": "35 pg/mL"}, "C1": {"level": "urgent"}}}')
+    result = e2mon(db_path, "--json", "profile", "check", str(good))
+    assert result.exit_code == 0, result.output
+    from monitor import rules
+    expected = rules.Profile()
+    expected.set("GOAL", 1)
+    expected.set("E2_TARGET_LOW", 220)
+    expected.set("E2_TARGET_HIGH", 350)
+    expected.set("LEVEL_C1", 2)
+    assert json.loads(result.output)["crc"] == expected.crc()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"profile": {"E2_TARGET": {"low": "22 kg"}}}')
+    result = e2mon(db_path, "profile", "check", str(bad))
+    assert result.exit_code == 6 and "E2_TARGET" in result.output
+    assert len(result.output.strip().splitlines()) == 1

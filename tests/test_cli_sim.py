@@ -140,8 +140,8 @@ def test_alerts_and_reminders_in_plain_words(sim):
     assert result.exit_code == 0, result.output
     flags = json.loads(result.output)["flags"]
     critical = [f for f in flags if f["rule"] == "E2_CRITICAL"]
-    assert critical and "8 pg/mL" in critical[0]["text"] and critical[0]["source"] == "004"
-    assert all("clinician" in f["text"] for f in flags)
+    assert critical and "8 pg/mL" in critical[0]["message"] and critical[0]["source"] == "004"
+    assert all("clinician" in f["message"] for f in flags)
     text = e2mon(sim, "alerts").output
     assert "E2_CRITICAL" in text and "Due reminders:" in text
     everything = json.loads(e2mon(sim, "--json", "reminders", "--all").output)
