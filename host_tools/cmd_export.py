@@ -8,7 +8,8 @@ from host_tools import export, fhir
 from host_tools.failures import EXIT_REJECTED, Failure, reported
 from host_tools.settings import emit, pass_settings, pick_device
 
-WRITERS = {"csv": export.write_csv, "json": export.write_json, "fhir": fhir.write_bundle}
+WRITERS = {"csv": export.write_csv, "json": export.write_json, "fhir": fhir.write_bundle,
+           "history": export.write_history}
 
 
 @click.command("export")
@@ -18,7 +19,8 @@ WRITERS = {"csv": export.write_csv, "json": export.write_json, "fhir": fhir.writ
 @pass_settings
 @reported
 def export_cmd(settings, fmt, device_id, out_path):
-    """Export a device's pulled records (csv, json, or a FHIR R4 Bundle with LOINC and UCUM)."""
+    """Export a device's pulled records: csv, json, a FHIR R4 Bundle (LOINC, UCUM), or a history
+    file for `e2mon evaluate` (what-if review with another profile)."""
     with settings.open_db() as db:
         device_id = pick_device(db, device_id)
         if out_path and out_path != "-":

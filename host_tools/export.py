@@ -8,13 +8,15 @@ exact `Decimal` in the stored unit (`display_value`).
 - `display_value(kind, code, value) -> Decimal`
 - `rows(db, device_id) -> iterator of dicts` (one per record, events included)
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
+- `write_history(db, device_id, out)`: the log as an `e2mon evaluate` history file (host_tools.history's
+  format: exact values with their units, patient settings from the device's profile), for what-if review
 """
 import csv
 import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, records, texts, units
+from monitor import dates, records, rules, schedule, texts, units
 
 EPOCH = datetime.date(2000, 1, 1)
 CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "value", "unit",
@@ -137,3 +139,63 @@ def write_json(db, device_id, out):
                "records": items}, out, indent=1)
     out.write("\n")
     return len(items)
+
+
+def history_entry(day, minute, kind, code, value, flags):
+    """One record as a history-file entry, or None for the device's own bookkeeping events."""
+    entry = {"date": day_text(day), "time": "%02d:%02d" % (minute // 60, minute % 60)}
+    if kind == records.KIND_LAB:
+        e = catalog(kind, code)
+        entry.update(kind="lab", analyte=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit),
+                     method=lab_method(flags))
+        if flags & records.FLAG_BELOW_LLOQ:
+            entry["below_lloq"] = True
+        if flags & records.FLAG_CONFIRMED:
+            entry["confirmed"] = True
+        return entry
+    if kind == records.KIND_DOSE:
+        e = catalog(kind, code)
+        entry.update(kind="dose", drug=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit))
+        if flags & records.FLAG_CONFIRMED:
+            entry["confirmed"] = True
+        return entry
+    if kind == records.KIND_SYMPTOM:
+        entry.update(kind="symptom", code=records.SYMPTOMS[code], severity=value)
+        return entry
+    from host_tools.history import EVENT_KINDS
+    names = {number: name for name, number in EVENT_KINDS.items()}
+    if kind != records.KIND_EVENT or code not in names:
+        return None   # clock set, sync mark, profile set: the device's bookkeeping, not therapy history
+    entry.update(kind="event", event=names[code])
+    if code == records.EVENT_GOAL:
+        entry["goal"] = records.GOALS[value]
+    elif code in (records.EVENT_ACK, records.EVENT_SNOOZE):
+        from monitor.ingest import ACK_RULE_BASE
+        if value >= ACK_RULE_BASE:
+            entry["rule"] = rules.RULES[value - ACK_RULE_BASE]
+        else:
+            entry["reminder"] = schedule.REMINDERS[value]
+        if code == records.EVENT_SNOOZE:
+            entry["days"] = flags
+    return entry
+
+
+def write_history(db, device_id, out):
+    info = db.device(device_id) or {}
+    patient = {}
+    if info.get("profile"):
+        try:
+            profile = rules.Profile.decode(bytes(info["profile"]))
+        except ValueError:
+            profile = None
+        if profile is not None:
+            if profile.get("BIRTH_YEAR"):
+                patient["birth_year"] = profile.get("BIRTH_YEAR")
+            if profile.get("PLANNED_MONTHS"):
+                patient["planned_months"] = profile.get("PLANNED_MONTHS")
+            patient["goal"] = records.GOALS[profile.get("GOAL")]
+            patient["fracture_history"] = bool(profile.get("FRACTURE_HISTORY"))
+    entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id)) if e is not None]
+    json.dump({"device_id": device_id, "patient": patient, "entries": entries}, out, indent=1, ensure_ascii=False)
+    out.write("\n")
+    return len(entries)

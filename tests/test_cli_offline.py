@@ -136,3 +136,42 @@ def test_profile_check_accepts_evaluate_json(tmp_path):
     result = e2mon(db_path, "profile", "check", str(bad))
     assert result.exit_code == 6 and "E2_TARGET" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_history_export_evaluates_to_the_same_flags_as_the_report(tmp_path):
+    """The exported history, run through `e2mon evaluate`, gives the flags and reminders the host's
+    report computed from the stored records: the same core, the same values, nothing lost in between."""
+    from host_tools import report
+
+    db_path = tmp_path / "h.sqlite"
+    with HostDB(str(db_path)) as db:
+        db.ensure_device("dev-h")
+        rows = [
+            (0, DAY, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0),
+            (1, DAY, 481, records.KIND_EVENT, records.EVENT_CLOCK_SET, 3600, 0),
+            (2, DAY + 28, 540, records.KIND_LAB, records.A_E2, 120, records.METHOD_LCMS),
+            (3, DAY + 28, 541, records.KIND_LAB, records.A_TT, 700, records.FLAG_SI),
+            (4, DAY + 29, 600, records.KIND_SYMPTOM, records.S_JOINT, 2, 0),
+            (5, DAY + 30, 600, records.KIND_EVENT, records.EVENT_ACK, 64 + 5, 0),
+            (6, DAY + 31, 600, records.KIND_EVENT, records.EVENT_SNOOZE, 2, 7),
+            (7, DAY + 32, 600, records.KIND_LAB, records.A_HCT, 551, records.FLAG_CONFIRMED),
+        ]
+        db.store_records("dev-h", rows)
+        expected = report.gather(db, "dev-h", today=DAY + 40)
+    out = tmp_path / "history.json"
+    assert e2mon(db_path, "export", "--format", "history", "--out", str(out)).exit_code == 0
+    history = json.loads(out.read_text())
+    assert len(history["entries"]) == len(rows) - 1            # the clock-set event is bookkeeping
+    assert history["entries"][1]["value"] == "12 pg/mL" and history["entries"][1]["method"] == "LC-MS/MS"
+    assert history["entries"][4] == {"date": dates.format_day(DAY + 30), "time": "10:00", "kind": "event",
+                                     "event": "ACK", "rule": "E2_LOW"}
+    cli_module._register()
+    evaluated = CliRunner().invoke(cli_module.cli, ["evaluate", str(out), "--at", dates.format_day(DAY + 40),
+                                                    "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    result = json.loads(evaluated.output)
+    assert result["rejected"] == []
+    got = sorted("[%s] %s (%s; source %s)%s" % (f["level"], f["message"], f["rule"], f["source"],
+                                                 " (acknowledged)" if f.get("acknowledged") else "")
+                 for f in result["flags"])
+    assert got == sorted(expected.flags) and got
