@@ -50,7 +50,7 @@ if CODE:
 if not REBOOT:
     wipe(DIR)
     os.mkdir(DIR)
-base = heap()
+base = heap()   # the interpreter and this script (the central and driver) before any firmware loads
 PRELOADED = list(sys.modules)
 
 from monitor import protocol, records, session  # noqa: E402
@@ -106,15 +106,33 @@ handles = svc._handles
 channel_of = {}
 for ch in handles:
     channel_of[handles[ch]] = ch
-inbox = []
+inbox = []        # handshake replies, read in order by the central
 peak = [0]
+pull = {"cipher": None, "expected": 1, "pulled": 0, "notifications": 0, "done": None}
 
 
 def on_notify(handle, data):
-    inbox.append((channel_of[handle], data))
+    # The central lives in this process but is not the device: it consumes each notification as it
+    # arrives (as a real central's own memory would), so only the device's frames in flight are counted.
     h = heap()        # the device's frame and queue are alive right now
     if h > peak[0]:
         peak[0] = h
+    channel = channel_of[handle]
+    inp = pull["cipher"]
+    if inp is None:
+        inbox.append((channel, data))
+        return
+    body = inp.open(channel, data)
+    if channel == protocol.CH_RECORDS:
+        pull["notifications"] += 1
+        for off in range(0, len(body), records.RECORD_SIZE):
+            assert records.record_ok(body, off), "record check"
+            seq = records.unpack_record(body, off)[0]
+            assert seq == pull["expected"], "gap or duplicate at %d" % seq
+            pull["expected"] += 1
+            pull["pulled"] += 1
+    elif channel == protocol.CH_CONTROL:
+        pull["done"] = bytes(body)
 
 
 ble.on_notify = on_notify
@@ -146,34 +164,20 @@ take()
 assert inbox.pop(0)[1] == bytes((protocol.AUTH_OPEN, role)), "session open"
 out = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
                                                   session.DIR_HOST_TO_DEVICE), session.DIR_HOST_TO_DEVICE)
-inp = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
-                                                  session.DIR_DEVICE_TO_HOST), session.DIR_DEVICE_TO_HOST)
+pull["cipher"] = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
+                                                             session.DIR_DEVICE_TO_HOST),
+                                     session.DIR_DEVICE_TO_HOST)
 session_open = heap() - before_session   # both ends' session state (device and the loopback central)
 peak[0] = heap()
 ble.sim_write(handles[protocol.CH_CONTROL],
-              out.seal(protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)))
-pulled = 0
-expected = 1
-done = None
-notifications = 0
-while done is None:
-    take()
-    if not inbox:
-        raise SystemExit("pull stalled after %d records" % pulled)
-    while inbox:
-        channel, frame = inbox.pop(0)
-        body = inp.open(channel, frame)
-        if channel == protocol.CH_RECORDS:
-            notifications += 1
-            for off in range(0, len(body), records.RECORD_SIZE):
-                assert records.record_ok(body, off), "record check"
-                seq = records.unpack_record(body, off)[0]
-                assert seq == expected, "gap or duplicate at %d" % seq
-                expected += 1
-                pulled += 1
-        elif channel == protocol.CH_CONTROL:
-            done = protocol.parse_racp_reply(body)
-assert done == ("response", protocol.RACP_REPORT, protocol.RSP_SUCCESS), done
+              out.seal(protocol.CH_CONTROL, bytes((protocol.RACP_REPORT, protocol.OPERATOR_ALL))))
+take()
+done = pull["done"]
+pulled = pull["pulled"]
+notifications = pull["notifications"]
+if done is None:
+    raise SystemExit("pull stalled after %d records" % pulled)
+assert done == protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS), done
 assert pulled == stored, (pulled, stored)
 peak_pull = peak[0]
 ble.sim_disconnect()
@@ -182,6 +186,7 @@ app.save_snapshot()
 app.store.close()
 
 print("FIGURES " + json.dumps({
+    "upy_heap_before_app_bytes": base,
     "upy_heap_after_boot_bytes": after_boot,
     "upy_heap_after_entries_bytes": after_entries,
     "upy_heap_peak_pull_bytes": peak_pull,

@@ -57,14 +57,6 @@ BATTERY_SERVICE = const(0x180F)
 BATTERY_LEVEL = const(0x2A19)
 
 
-def sig_uuid(short):
-    """The full 128-bit string of a SIG 16-bit UUID (what bleak reports)."""
-    return "0000%04x-0000-1000-8000-00805f9b34fb" % short
-
-
-CTS_CURRENT_TIME_UUID = sig_uuid(CTS_CURRENT_TIME)
-BATTERY_LEVEL_UUID = sig_uuid(BATTERY_LEVEL)
-
 # ---- channels --------------------------------------------------------------
 # A channel names a characteristic independent of transport; over USB serial
 # the channel byte leads each frame.  Frame MACs cover the channel, so a frame
@@ -77,19 +69,7 @@ CH_PROFILE = const(5)
 CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
-CHANNEL_UUIDS = {
-    CH_CONTROL: CONTROL_UUID,
-    CH_RECORDS: RECORDS_UUID,
-    CH_ENTRY: ENTRY_UUID,
-    CH_ALERTS: ALERTS_UUID,
-    CH_PROFILE: PROFILE_UUID,
-    CH_AUTH: AUTH_UUID,
-    CH_TIME: CTS_CURRENT_TIME_UUID,
-}
-
 # ---- roles -----------------------------------------------------------------
-ROLE_NAMES = {ROLE_CLINICIAN: "clinician", ROLE_PATIENT: "patient"}
-
 # Operations a role may perform (checked by the device, per request).
 OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
                  "entry", "alerts", "time")
@@ -144,11 +124,6 @@ RSP_NOT_COMPLETED = const(0x08)
 RSP_OPERAND_NOT_SUPPORTED = const(0x09)
 RSP_BUSY = const(0x0A)
 
-def racp_request(op, operator=OPERATOR_NULL, operand=None):
-    if operand is None:
-        return bytes((op, operator))
-    return struct.pack("<BBBI", op, operator, FILTER_RECORD_NUMBER, operand)
-
 
 class RacpError(Exception):
     """A control point request the device answers with a RACP response code."""
@@ -199,15 +174,6 @@ def racp_number(count):
     return struct.pack("<BBI", RACP_NUMBER_RESPONSE, OPERATOR_NULL, count)
 
 
-def parse_racp_reply(buf):
-    """Host side: ("response", request_op, code) or ("number", count, None)."""
-    if len(buf) == 4 and buf[0] == RACP_RESPONSE and buf[1] == OPERATOR_NULL:
-        return "response", buf[2], buf[3]
-    if len(buf) == 6 and buf[0] == RACP_NUMBER_RESPONSE and buf[1] == OPERATOR_NULL:
-        return "number", struct.unpack_from("<I", buf, 2)[0], None
-    raise ProtocolError(ERR_BAD_OPCODE)
-
-
 # ---- entry characteristic ----------------------------------------------------
 # request:  kind u8 | code u8 | value i32 | flags u8 | day u16 | minute u16
 #           (value already in the stored integer unit: the host converts with monitor.records)
@@ -216,10 +182,6 @@ ENTRY_FORMAT = "<BBiBHH"
 ENTRY_SIZE = const(11)
 ENTRY_REPLY_FORMAT = "<BI"
 ENTRY_REPLY_SIZE = const(5)
-
-
-def encode_entry(kind, code, value, flags, day, minute):
-    return struct.pack(ENTRY_FORMAT, kind, code, value, flags, day, minute)
 
 
 def decode_entry(buf):
@@ -236,12 +198,6 @@ def encode_entry_reply(status, seq):
     return struct.pack(ENTRY_REPLY_FORMAT, status, seq)
 
 
-def decode_entry_reply(buf):
-    if len(buf) != ENTRY_REPLY_SIZE:
-        raise ProtocolError(ERR_BAD_LENGTH)
-    return struct.unpack(ENTRY_REPLY_FORMAT, buf)
-
-
 # ---- blobs: chunked get/set of the profile, chunked get of the alerts --------
 # get request:  BLOB_GET u8 | offset u16
 # put request:  BLOB_PUT u8 | total u16 | offset u16 | bytes   (chunks in order from 0)
@@ -249,14 +205,6 @@ def decode_entry_reply(buf):
 BLOB_GET = const(1)
 BLOB_PUT = const(2)
 BLOB_HEADER = const(5)
-
-
-def encode_blob_get(offset):
-    return struct.pack("<BH", BLOB_GET, offset)
-
-
-def encode_blob_put(total, offset, chunk):
-    return struct.pack("<BHH", BLOB_PUT, total, offset) + bytes(chunk)
 
 
 def decode_blob_request(buf):
@@ -284,13 +232,6 @@ def encode_blob_reply(status, total, offset, chunk=b""):
     return struct.pack("<BHH", status, total, offset) + bytes(chunk)
 
 
-def decode_blob_reply(buf):
-    if len(buf) < BLOB_HEADER:
-        raise ProtocolError(ERR_BAD_LENGTH)
-    status, total, offset = struct.unpack_from("<BHH", buf, 0)
-    return status, total, offset, bytes(buf[BLOB_HEADER:])
-
-
 # ---- alerts payload (what app.alerts_payload() returns) ----------------------
 # u8 number of flags, each: u8 field count, fields i32 LE; then the same for reminders.
 # Flags and reminders are the integer tuples of monitor.tracker (names and plain text
@@ -308,32 +249,6 @@ def encode_alerts(flags, reminders):
             for field in item:
                 out += struct.pack("<i", field)
     return bytes(out)
-
-
-def decode_alerts(buf):
-    """(flags, reminders): two lists of integer tuples; ProtocolError on a bad payload."""
-    groups = []
-    pos = 0
-    n = len(buf)
-    for _ in range(2):
-        if pos >= n:
-            raise ProtocolError(ERR_BAD_LENGTH)
-        count = buf[pos]
-        pos += 1
-        group = []
-        for _ in range(count):
-            if pos >= n:
-                raise ProtocolError(ERR_BAD_LENGTH)
-            fields = buf[pos]
-            pos += 1
-            if pos + 4 * fields > n:
-                raise ProtocolError(ERR_BAD_LENGTH)
-            group.append(struct.unpack_from("<%di" % fields, buf, pos))
-            pos += 4 * fields
-        groups.append(group)
-    if pos != n:
-        raise ProtocolError(ERR_BAD_LENGTH)
-    return groups[0], groups[1]
 
 
 # ---- auth characteristic (plain) ---------------------------------------------
@@ -382,3 +297,15 @@ def decode_cts(buf):
 def records_per_frame(mtu, frame_overhead, record_size):
     """How many records (monitor.records.RECORD_SIZE each) fit one notification at this MTU."""
     return (mtu - ATT_HEADER - frame_overhead) // record_size
+
+
+def __getattr__(name):
+    # The host's half of the codecs (requests it sends, replies it reads) is in monitor.protocol_host
+    # and found here too (protocol.<name>), so the device does not carry it.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from monitor import protocol_host
+    try:
+        return getattr(protocol_host, name)
+    except AttributeError:
+        raise AttributeError(name) from None
