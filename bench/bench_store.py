@@ -141,7 +141,7 @@ def upy_figures():
             if name.endswith(".py"):
                 subprocess.run([os.path.join(BIN, "mpy-cross"), "-o", os.path.join(lib, name[:-3] + ".mpy"),
                                 os.path.join(src, name)], check=True)
-        env = dict(os.environ, MICROPYPATH=os.path.join(work, "lib"))
+        env = dict(os.environ, MICROPYPATH=os.path.join(work, "lib") + ":" + os.path.join(ROOT, "tests", "core"))
         figures = {}
         runs = ((["store_upy.py", os.path.join(work, "files")], "128K"),
                 (["store_upy.py", os.path.join(work, "files"), "littlefs"], "512K"),

@@ -10,6 +10,7 @@ from monitor.profile import Profile
 from monitor.records import KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM
 from monitor.store import Store, rebuild_state
 from monitor.tracker import Tracker
+from store_fs import RamBlocks  # tests/core, on MICROPYPATH
 
 APPENDS = 1000
 MOUNT_RECORDS = 10000
@@ -41,38 +42,6 @@ def rmtree(path):
 
 def ms_since(t0):
     return time.ticks_diff(time.ticks_us(), t0) / 1000
-
-
-class RamBlocks:
-    def __init__(self, block_size, blocks):
-        self.block_size = block_size
-        self.blocks = [bytearray(block_size) for _ in range(blocks)]
-
-    def _span(self, block, offset, buf, write):
-        done = 0
-        while done < len(buf):
-            start = offset % self.block_size
-            n = min(self.block_size - start, len(buf) - done)
-            target = memoryview(self.blocks[block + offset // self.block_size])
-            if write:
-                target[start:start + n] = memoryview(buf)[done:done + n]
-            else:
-                memoryview(buf)[done:done + n] = target[start:start + n]
-            done += n
-            offset += n
-
-    def readblocks(self, block, buf, offset=0):
-        self._span(block, offset, buf, False)
-
-    def writeblocks(self, block, buf, offset=0):
-        self._span(block, offset or 0, buf, True)
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return len(self.blocks)
-        if op == 5:
-            return self.block_size
-        return 0
 
 
 def time_appends(directory, label, rounds=5):

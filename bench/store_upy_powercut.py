@@ -14,6 +14,7 @@ import sys
 from monitor.records import KIND_DOSE, KIND_LAB, KIND_SYMPTOM
 from monitor.store import Store, StoreFull
 from monitor.store_files import OsFiles
+from store_fs import RamBlocks  # tests/core, on MICROPYPATH
 
 BLOCK = 256
 BLOCKS = 64
@@ -28,15 +29,15 @@ class NoFlushFiles(OsFiles):
         pass
 
 
-class CutBlocks:
+class CutBlocks(RamBlocks):
+    """littlefs blocks on which power fails during write number `cut` (an erase counts as a write)."""
+
     def __init__(self, image):
+        self.block_size = BLOCK
         self.blocks = [bytearray(b) for b in image]
         self.writes = 0
         self.cut = -1        # index of the write during which power fails; -1: never
         self.tear = 0        # bytes of that write that still land
-
-    def readblocks(self, block, buf, offset=0):
-        self._span(block, offset, buf, False)
 
     def writeblocks(self, block, buf, offset=0):
         n = self.writes
@@ -48,10 +49,6 @@ class CutBlocks:
         self._span(block, offset or 0, buf, True)
 
     def ioctl(self, op, arg):
-        if op == 4:
-            return len(self.blocks)
-        if op == 5:
-            return BLOCK
         if op == 6:   # erase: counts as a write that can be cut
             n = self.writes
             self.writes += 1
@@ -59,20 +56,8 @@ class CutBlocks:
                 b = self.blocks[arg]
                 for i in range(BLOCK):
                     b[i] = 0xFF
-        return 0
-
-    def _span(self, block, offset, buf, write):
-        done = 0
-        while done < len(buf):
-            start = offset % BLOCK
-            n = min(BLOCK - start, len(buf) - done)
-            target = memoryview(self.blocks[block + offset // BLOCK])
-            if write:
-                target[start:start + n] = memoryview(buf)[done:done + n]
-            else:
-                memoryview(buf)[done:done + n] = target[start:start + n]
-            done += n
-            offset += n
+            return 0
+        return RamBlocks.ioctl(self, op, arg)
 
 
 def entry(i):
