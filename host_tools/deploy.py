@@ -15,6 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+
+from host_tools.const_inline import inline_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
@@ -51,20 +54,31 @@ def firmware_sources(source_dir=FIRMWARE):
 
 
 def compile_firmware(arch, out_dir=None, source_dir=FIRMWARE):
-    """Compiles firmware/ for arch into out_dir (build/mpy/<arch>); returns {rel path: .mpy bytes}."""
+    """Compiles firmware/ for arch into out_dir (build/mpy/<arch>); returns {rel path: .mpy bytes}.
+
+    The sources go through host_tools.const_inline first (cross-module const() names inlined), so what
+    a board loads is what the device memory bench measured."""
     out_dir = out_dir or os.path.join(BUILD, "mpy", arch)
     mpy_cross = _tool("mpy-cross")
     sizes = {}
-    for src in firmware_sources(source_dir):
-        rel = os.path.relpath(src, source_dir)
-        out = os.path.join(out_dir, rel[:-3] + ".mpy")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        done = subprocess.run([mpy_cross, "-march=" + arch, "-s", rel, "-o", out, src],
-                              capture_output=True, text=True)
-        if done.returncode != 0:
-            raise CompileError("mpy-cross (%s) cannot compile %s: %s"
-                               % (arch, rel, (done.stderr or done.stdout).strip()))
-        sizes[rel] = os.path.getsize(out)
+    staged = tempfile.mkdtemp(prefix="e2mon-inline-")
+    try:
+        for rel in inline_tree(source_dir, staged):
+            src = os.path.join(staged, rel)
+            if not rel.endswith(".py"):   # the names const_inline took out, read by name on demand
+                os.makedirs(os.path.dirname(os.path.join(out_dir, rel)), exist_ok=True)
+                shutil.copyfile(src, os.path.join(out_dir, rel))
+                continue
+            out = os.path.join(out_dir, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            done = subprocess.run([mpy_cross, "-march=" + arch, "-s", rel, "-o", out, src],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise CompileError("mpy-cross (%s) cannot compile %s: %s"
+                                   % (arch, rel, (done.stderr or done.stdout).strip()))
+            sizes[rel] = os.path.getsize(out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
     return sizes
 
 
