@@ -52,6 +52,11 @@ def _upy(mpy_dir, heap, *args):
             figures["modules"] = line[8:]
         elif line.startswith("BOOT_MODULES ") and figures is not None:
             figures["boot_modules"] = line[13:]
+        elif line.startswith("qstr pool:") and figures is not None:
+            # interned names (module, attribute, argument names...) of the whole run: never freed
+            fields = dict(item.strip().split("=") for item in line[len("qstr pool:"):].split(","))
+            figures["upy_qstr_count"] = int(fields["n_qstr"])
+            figures["upy_heap_qstr_bytes"] = int(fields["n_total_bytes"])
     if figures is not None:
         return figures, ""
     return None, (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
