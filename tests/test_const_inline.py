@@ -108,7 +108,7 @@ def test_source_lines_are_kept(tmp_path):
     _write(str(src))
     out = tmp_path / "out"
     written = inline_tree(str(src), str(out))
-    assert sorted(written) == sorted(list(PKG) + ["pkg/codes.consts", "pkg/proto.consts"])
+    assert sorted(written) == sorted(list(PKG) + ["pkg/codes.consts", "pkg/proto.consts", "_const_names.py"])
     for rel in PKG:
         original = PKG[rel].splitlines()
         inlined = (out / rel).read_text().splitlines()
