@@ -100,9 +100,9 @@ class BleService:
         self._conn = None
         self._encrypted = False
         self._indicating = False
-        self._secrets = {}
+        self._bonds = None           # device.ble_bonds.Bonds, loaded by a build that bonds or on demand
         if secure_link:
-            self._load_secrets()
+            self._bond_keys()
         self.notifications = 0       # notifications the stack accepted
         self.notify_refusals = 0     # refused by the stack (buffers full), retried later
         self.att_bytes = 0           # value bytes handed to the stack
@@ -258,66 +258,16 @@ class BleService:
             if data[0] == self._conn:
                 self._encrypted = bool(data[1])
         elif event == _IRQ_GET_SECRET:
-            return self._get_secret(data[0], data[1], data[2])
+            return self._bond_keys().get(data[0], data[1], data[2])
         elif event == _IRQ_SET_SECRET:
-            return self._set_secret(data[0], data[1], data[2])
+            return self._bond_keys().set(data[0], data[1], data[2])
         return None
 
-    # Bonding keys (ESP32 with secure_link), kept in a file next to the device key so bonds survive a
-    # reboot: records of  type u8 | key length u8 | key | value length u8 | value.
-    def _load_secrets(self):
-        self._secrets = {}
-        try:
-            with open(self.secrets_path, "rb") as f:
-                blob = f.read()
-        except OSError:
-            return
-        pos = 0
-        while pos + 2 <= len(blob):
-            sec_type, klen = blob[pos], blob[pos + 1]
-            key = blob[pos + 2:pos + 2 + klen]
-            pos += 2 + klen
-            if pos >= len(blob):
-                break
-            vlen = blob[pos]
-            value = blob[pos + 1:pos + 1 + vlen]
-            pos += 1 + vlen
-            if len(key) == klen and len(value) == vlen:
-                self._secrets[(sec_type, bytes(key))] = bytes(value)
-
-    def _save_secrets(self):
-        out = bytearray()
-        for (sec_type, key), value in self._secrets.items():
-            if len(key) < 256 and len(value) < 256:
-                out += bytes((sec_type, len(key))) + key + bytes((len(value),)) + value
-        tmp = self.secrets_path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(out)
-        import os
-        os.rename(tmp, self.secrets_path)
-
-    def _get_secret(self, sec_type, index, key):
-        if key is None:
-            i = 0
-            for (t, k) in self._secrets:
-                if t == sec_type:
-                    if i == index:
-                        return self._secrets[(t, k)]
-                    i += 1
-            return None
-        return self._secrets.get((sec_type, bytes(key)))
-
-    def _set_secret(self, sec_type, key, value):
-        key = bytes(key)
-        if value is None:
-            self._secrets.pop((sec_type, key), None)
-        else:
-            self._secrets[(sec_type, key)] = bytes(value)
-        try:
-            self._save_secrets()
-        except OSError:
-            pass   # bond kept for this boot only
-        return True
+    def _bond_keys(self):
+        if self._bonds is None:
+            from device.ble_bonds import Bonds
+            self._bonds = Bonds(self.secrets_path, load=self.secure_link)
+        return self._bonds
 
     # -- sending ----------------------------------------------------------------------------------------
     def tick(self):
