@@ -53,6 +53,13 @@ def firmware_sources(source_dir=FIRMWARE):
                 yield os.path.join(dirpath, name)
 
 
+def _source_name(rel):
+    """The name tracebacks on the board show for a module: its dotted name ("monitor.store"), a name the
+    board interns anyway (sys.modules), so each module carries one interned string less."""
+    name = rel[:-3].replace(os.sep, ".")
+    return name[:-9] if name.endswith(".__init__") else name
+
+
 def compile_firmware(arch, out_dir=None, source_dir=FIRMWARE):
     """Compiles firmware/ for arch into out_dir (build/mpy/<arch>); returns {rel path: .mpy bytes}.
 
@@ -71,7 +78,7 @@ def compile_firmware(arch, out_dir=None, source_dir=FIRMWARE):
                 continue
             out = os.path.join(out_dir, rel[:-3] + ".mpy")
             os.makedirs(os.path.dirname(out), exist_ok=True)
-            done = subprocess.run([mpy_cross, "-march=" + arch, "-s", rel, "-o", out, src],
+            done = subprocess.run([mpy_cross, "-march=" + arch, "-s", _source_name(rel), "-o", out, src],
                                   capture_output=True, text=True)
             if done.returncode != 0:
                 raise CompileError("mpy-cross (%s) cannot compile %s: %s"

@@ -100,7 +100,7 @@ def test_inlined_build_behaves_like_the_source_and_keeps_names_reachable(tmp_pat
     assert lines[2] == "False False True"                                 # gone from the modules' globals
     assert lines[3] == "193 388 194 from the module own __getattr__"      # yet found by name
     assert lines[4] == "missing"
-    assert 'line 22' in lines[-1] and any('pkg/proto.py", line 22' in line for line in lines)
+    assert 'line 22' in lines[-1] and any('"pkg.proto", line 22' in line for line in lines)
 
 
 def test_source_lines_are_kept(tmp_path):

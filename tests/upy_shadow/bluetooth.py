@@ -1,22 +1,24 @@
 # A loopback `bluetooth` for the MicroPython unix port (which has none): the firmware's GATT service
 # registers, writes and notifies through MicroPython's documented BLE API; a central in the same
 # process (the sim_* methods) connects, writes characteristics and takes what was notified.
-# Notifications in flight are bounded like NimBLE's pool: past NOTIFY_POOL, gatts_notify raises
+# Notifications in flight are bounded like NimBLE's pool: past _NOTIFY_POOL (8), gatts_notify raises
 # OSError(ENOMEM) until the central has taken them. Pure Python, tiny, no allocation beyond the queue.
+from micropython import const
+
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
 FLAG_WRITE = 0x0008
 FLAG_NOTIFY = 0x0010
 FLAG_INDICATE = 0x0020
 
-_IRQ_CENTRAL_CONNECT = 1
-_IRQ_CENTRAL_DISCONNECT = 2
-_IRQ_GATTS_WRITE = 3
-_IRQ_GATTS_INDICATE_DONE = 20
-_IRQ_MTU_EXCHANGED = 21
-ENOMEM = 12
-NOTIFY_POOL = 8
-CONN = 64
+_IRQ_CENTRAL_CONNECT = const(1)
+_IRQ_CENTRAL_DISCONNECT = const(2)
+_IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_INDICATE_DONE = const(20)
+_IRQ_MTU_EXCHANGED = const(21)
+_ENOMEM = const(12)
+_NOTIFY_POOL = const(8)
+_CONN = const(64)
 
 
 class UUID:
@@ -87,10 +89,10 @@ class BLE:
         return self._values[handle]
 
     def gatts_notify(self, conn, handle, data=None):
-        if not self._connected or conn != CONN:
-            raise OSError(ENOMEM)
-        if len(self._inbox) >= NOTIFY_POOL:
-            raise OSError(ENOMEM)
+        if not self._connected or conn != _CONN:
+            raise OSError(_ENOMEM)
+        if len(self._inbox) >= _NOTIFY_POOL:
+            raise OSError(_ENOMEM)
         self._inbox.append((handle, bytes(self._values[handle] if data is None else data), False))
 
     def gatts_indicate(self, conn, handle, data=None):
@@ -101,23 +103,23 @@ class BLE:
         self.advertising = interval_us is not None
 
     def gap_disconnect(self, conn):
-        if self._connected and conn == CONN:
+        if self._connected and conn == _CONN:
             self.sim_disconnect()
 
     # -- the loopback central ------------------------------------------------------------------------
     def sim_connect(self, mtu):
         self._connected = True
-        self._handler(_IRQ_CENTRAL_CONNECT, (CONN, 0, b"\x00" * 6))
-        self._handler(_IRQ_MTU_EXCHANGED, (CONN, mtu))
+        self._handler(_IRQ_CENTRAL_CONNECT, (_CONN, 0, b"\x00" * 6))
+        self._handler(_IRQ_MTU_EXCHANGED, (_CONN, mtu))
 
     def sim_disconnect(self):
         self._connected = False
         self._inbox = []
-        self._handler(_IRQ_CENTRAL_DISCONNECT, (CONN, 0, b"\x00" * 6))
+        self._handler(_IRQ_CENTRAL_DISCONNECT, (_CONN, 0, b"\x00" * 6))
 
     def sim_write(self, handle, data):
         self._values[handle] = bytes(data)
-        self._handler(_IRQ_GATTS_WRITE, (CONN, handle))
+        self._handler(_IRQ_GATTS_WRITE, (_CONN, handle))
 
     def sim_take(self):
         """Delivers everything in flight to on_notify, confirming indications; returns how many."""
@@ -128,5 +130,5 @@ class BLE:
             if self.on_notify is not None:
                 self.on_notify(handle, data)
             if indication:
-                self._handler(_IRQ_GATTS_INDICATE_DONE, (CONN, handle, 0))
+                self._handler(_IRQ_GATTS_INDICATE_DONE, (_CONN, handle, 0))
         return n
