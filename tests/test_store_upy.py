@@ -72,7 +72,7 @@ def test_core_store_tests_pass_on_littlefs():
 
 def _littlefs_cuts(*args):
     out = subprocess.run([MICROPYTHON, "-X", "heapsize=1M", os.path.join(ROOT, "bench", "store_upy_powercut.py")]
-                         + list(args), env=dict(os.environ, MICROPYPATH="firmware"), capture_output=True,
+                         + list(args), env=dict(os.environ, MICROPYPATH="firmware:tests/core"), capture_output=True,
                          text=True, timeout=300, cwd=ROOT)
     figures = {}
     for line in out.stdout.splitlines():
