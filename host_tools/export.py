@@ -43,24 +43,14 @@ def catalog(kind, code):
     return entry
 
 
-# records spells a few units for people; FHIR wants their UCUM codes. Keyed by the unit
-# names records uses (the analyte -> unit relation stays in records).
-UCUM_SPELLING = {"mIU/mL": "m[IU]/mL", "IU/L": "[IU]/L", "M/mL": "10*6/mL", "10^6/mL": "10*6/mL",
-                 "SD": "{SD}", "µg": "ug", "mcg": "ug", "µg/L": "ug/L"}
-
-
-def ucum(unit):
-    return UCUM_SPELLING.get(unit, unit)
-
-
 def _lookup(kind, code):
     if kind == records.KIND_LAB:
         unit = units.units_for(kind, code)[0][0]   # the conventional unit the value is stored in
-        return Entry(kind, code, records.ANALYTES[code], unit, ucum(unit), records.LOINC[code],
+        return Entry(kind, code, records.ANALYTES[code], unit, units.ucum(unit), records.LOINC[code],
                      records.LAB_DECIMALS[code])
     if kind == records.KIND_DOSE:
         unit = units.units_for(kind, code)[0][0]
-        return Entry(kind, code, records.DRUGS[code], unit, ucum(unit), None, records.DOSE_DECIMALS[code])
+        return Entry(kind, code, records.DRUGS[code], unit, units.ucum(unit), None, records.DOSE_DECIMALS[code])
     if kind == records.KIND_SYMPTOM:
         return Entry(kind, code, records.SYMPTOMS[code], "severity 0-3", "{score}", None, 0)
     if kind == records.KIND_EVENT:

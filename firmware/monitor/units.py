@@ -29,6 +29,15 @@ DOSE_UNITS = (
     (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),   # anastrozole, µg
     (("mg", 1, 1, 0),),                                                       # testosterone, mg
 )
+# UCUM codes (for FHIR) of the unit names above that UCUM spells differently; the rest are valid as written.
+UCUM_SPELLING = {"mIU/mL": "m[IU]/mL", "IU/L": "[IU]/L", "M/mL": "10*6/mL", "10^6/mL": "10*6/mL",
+                 "SD": "{SD}", "µg": "ug", "mcg": "ug", "µg/L": "ug/L"}
+
+
+def ucum(unit):
+    return UCUM_SPELLING.get(unit, unit)
+
+
 def units_for(kind, code):
     # The unit table of a lab analyte or a drug; raises EntryError.
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
