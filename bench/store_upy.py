@@ -10,7 +10,7 @@ from monitor.profile import Profile
 from monitor.records import KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM
 from monitor.store import Store, rebuild_state
 from monitor.tracker import Tracker
-from store_fs import RamBlocks  # tests/core, on MICROPYPATH
+from store_fs import RamBlocks, rmtree  # tests/core, on MICROPYPATH
 
 APPENDS = 1000
 MOUNT_RECORDS = 10000
@@ -28,16 +28,6 @@ def entry(i):
     if r == 11:
         return day, 720, KIND_EVENT, 2, i % 8, 1
     return day, 540 + r, KIND_SYMPTOM, i % 13, i % 4, 0
-
-
-def rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for name in names:
-        os.remove(path + "/" + name)
-    os.rmdir(path)
 
 
 def ms_since(t0):

@@ -299,13 +299,7 @@ def _entry_options(fn):
 def push_lab(settings, analyte, value, unit, method, below_lloq, device, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
     code = lookup(records.ANALYTES, analyte, "lab test")
-    mantissa, decimals = parse_decimal(value)
-    try:
-        stored, is_si = records.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
-    except records.EntryError as exc:
-        accepted = ", ".join(row[0] for row in _units(records.KIND_LAB, code))
-        raise Failure("%s %s %s: %s" % (records.ANALYTES[code], value, unit, exc),
-                      "units accepted for %s: %s" % (records.ANALYTES[code], accepted), EXIT_REJECTED) from None
+    stored, is_si = _convert(records.KIND_LAB, code, records.ANALYTES[code], value, unit)
     flags = [m.lower() for m in records.METHODS].index(method.lower())
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
@@ -313,9 +307,16 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, device, role, d
     _push(settings, device, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
 
 
-def _units(kind, code):
-    from monitor import units
-    return units.units_for(kind, code)
+def _convert(kind, code, name, value, unit):
+    # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+    mantissa, decimals = parse_decimal(value)
+    try:
+        return records.convert_entry(kind, code, mantissa, decimals, unit)
+    except records.EntryError as exc:
+        from monitor import units
+        accepted = ", ".join(row[0] for row in units.units_for(kind, code))
+        raise Failure("%s %s %s: %s" % (name, value, unit, exc),
+                      "units accepted for %s: %s" % (name, accepted), EXIT_REJECTED) from None
 
 
 @push_group.command("dose")
@@ -328,13 +329,7 @@ def _units(kind, code):
 def push_dose(settings, drug, value, unit, device, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
     code = lookup(records.DRUGS, drug, "medicine")
-    mantissa, decimals = parse_decimal(value)
-    try:
-        stored, _si = records.convert_entry(records.KIND_DOSE, code, mantissa, decimals, unit)
-    except records.EntryError as exc:
-        accepted = ", ".join(row[0] for row in _units(records.KIND_DOSE, code))
-        raise Failure("%s %s %s: %s" % (records.DRUGS[code], value, unit, exc),
-                      "units accepted: %s" % accepted, EXIT_REJECTED) from None
+    stored, _si = _convert(records.KIND_DOSE, code, records.DRUGS[code], value, unit)
     flags = records.FLAG_CONFIRMED if confirm else 0
     _push(settings, device, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
 
