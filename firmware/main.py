@@ -39,7 +39,7 @@ def build(board, with_ble=True):
         try:
             import bluetooth
             from device.ble_service import BleService
-            ble_service = BleService(bluetooth.BLE(), app)
+            ble_service = BleService(bluetooth.BLE(), app, secure_link=board.BLE_SECURE_LINK)
         except (ImportError, OSError) as exc:
             # A build or board without a working radio still logs and reminds.
             print("e2mon: BLE not started:", exc)

@@ -8,6 +8,8 @@ import time
 
 NAME = "esp32_devkit"
 DATA_DIR = "/data"
+# NimBLE bonds: LE Secure Connections pairing is required on top of the session layer.
+BLE_SECURE_LINK = True
 
 buttons = (
     machine.Pin(32, machine.Pin.IN, machine.Pin.PULL_UP),

@@ -8,6 +8,8 @@ import time
 
 NAME = "pico_w"
 DATA_DIR = "/data"
+# btstack on mainline MicroPython cannot pair: security rests on the session layer alone.
+BLE_SECURE_LINK = False
 
 buttons = (
     machine.Pin(14, machine.Pin.IN, machine.Pin.PULL_UP),
