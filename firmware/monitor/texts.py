@@ -6,7 +6,7 @@ from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
-    R_TT_BELOW_TARGET, R_TT_LOW, RULES, LEVELS, STATUS_INDETERMINATE,
+    R_TT_BELOW_TARGET, R_TT_LOW, RULES, STATUS_INDETERMINATE,
 )
 from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, SYMPTOMS
 from monitor.records import (
@@ -164,14 +164,6 @@ def format_day_safe(day):
 def message(rule, value, value2, status):
     # Plain-language flag text; always ends by sending the patient to the clinician, never a dose.
     return "%s %s" % (explain(rule, value, value2, status), CLOSING)
-
-
-def source(rule):
-    return RULE_SOURCES[rule]
-
-
-def level_name(level):
-    return LEVELS[level] if 0 <= level < len(LEVELS) else "off"
 
 
 # ---------------------------------------------------------------------------
