@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from compile_mpy import compile_all  # noqa: E402
+from host_tools.deploy import compile_firmware  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 
@@ -32,13 +33,7 @@ def mpy_sizes():
 
 def upy_figures():
     with tempfile.TemporaryDirectory() as tmp:
-        source = os.path.join(ROOT, "firmware", "monitor")
-        os.makedirs(os.path.join(tmp, "monitor"))
-        for name in os.listdir(source):
-            if name.endswith(".py"):
-                subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "monitor/" + name, "-o",
-                                os.path.join(tmp, "monitor", name[:-3] + ".mpy"), os.path.join(source, name)],
-                               check=True)
+        compile_firmware("armv6m", tmp)   # the device build, as deployed
         proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=64K",
                                os.path.join(HERE, "upy_core_bench.py")],
                               env=dict(os.environ, MICROPYPATH=tmp), capture_output=True, text=True, timeout=600)

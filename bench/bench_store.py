@@ -28,6 +28,7 @@ import tempfile
 from multiprocessing import Pool
 
 from bench import powercut as pc
+from host_tools.deploy import compile_firmware
 from monitor import records as R
 from monitor.dates import format_day
 from monitor.store import MAX_SEGMENTS, SEGMENT_RECORDS, Store, StoreFull
@@ -133,15 +134,10 @@ def upy_figures():
     """Runs bench/store_upy.py on the MicroPython unix port from mpy-cross output."""
     work = tempfile.mkdtemp(prefix="e2mon_bench_store_")
     try:
-        lib = os.path.join(work, "lib", "monitor")
-        os.makedirs(lib)
+        lib = os.path.join(work, "lib")
         os.makedirs(os.path.join(work, "files"))
-        src = os.path.join(ROOT, "firmware", "monitor")
-        for name in os.listdir(src):
-            if name.endswith(".py"):
-                subprocess.run([os.path.join(BIN, "mpy-cross"), "-o", os.path.join(lib, name[:-3] + ".mpy"),
-                                os.path.join(src, name)], check=True)
-        env = dict(os.environ, MICROPYPATH=os.path.join(work, "lib") + ":" + os.path.join(ROOT, "tests", "core"))
+        compile_firmware("armv6m", lib)   # the device build, as deployed
+        env = dict(os.environ, MICROPYPATH=lib + ":" + os.path.join(ROOT, "tests", "core"))
         figures = {}
         runs = ((["store_upy.py", os.path.join(work, "files")], "128K"),
                 (["store_upy.py", os.path.join(work, "files"), "littlefs"], "512K"),

