@@ -1,14 +1,20 @@
 """Memory budget of the whole device app on the real MicroPython unix port.
 
 Firmware is built as `e2mon deploy` builds it (host_tools.deploy.compile_firmware: cross-module const()
-names inlined by host_tools.const_inline, then mpy-cross bytecode), then bench/upy_device_heap.py boots the app (store, tracker, rules, schedule, protocol, session, BLE service on
-the loopback `bluetooth` of tests/upy_shadow), logs 1,000 entries, and a loopback central pulls every
-record with a clinician session. Heap figures are bytes in use after a collection.
+names inlined by host_tools.const_inline, then mpy-cross bytecode). bench/upy_device_heap.py boots the app
+(store, tracker, rules, schedule, protocol, session, BLE service on the `bluetooth` of tests/upy_shadow)
+and logs 1,000 entries; then a central in another process (bench/device_central.py, CPython, the host's
+own session code) pulls every record with a clinician session, so the device's heap holds the device
+alone. A reboot from that flash follows in a fresh process. Heap figures are bytes in use after a
+collection.
 
-The target heap is 64 KB (`-X heapsize=64K`); if the app does not fit, `upy_fits_64k_heap` is 0 and the
-figures come from a run with a 256 KB heap. Note: the unix port is a 64-bit build, so objects are larger
-than on the 32-bit ESP32 / RP2040, and modules frozen into a board's firmware keep their code
-(`upy_heap_code_bytes`) in flash instead of the heap.
+The budget is 64 KB of a 32-bit board's heap: `-X heapsize=64wK`, MicroPython's word-size-adjusted heap
+size (128 KB on this 64-bit build, where every pointer and object header is twice as wide as on the ESP32
+or RP2040). `upy_fits_64wk_heap` says whether the whole run completes in it (else the figures come from a
+256 KB run); `upy_fits_64k_heap` whether it completes in a literal 64 KB of 64-bit heap, and
+`upy_min_heap_kb` is the smallest literal heap it completes in. `upy_heap_code_bytes` is what the loaded
+modules themselves take; firmware with the modules frozen in keeps that code in flash, leaving the
+`upy_heap_data_*` figures.
 """
 import json
 import os
@@ -17,14 +23,18 @@ import subprocess
 import sys
 import tempfile
 
+from bench.device_central import DeviceRunError, device_env, run_device
 from host_tools.const_inline import inline_tree
 from host_tools.deploy import compile_firmware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 DRIVER = os.path.join(ROOT, "bench", "upy_device_heap.py")
+SHADOW = os.path.join(ROOT, "tests", "upy_shadow")
+MICROPYTHON = os.path.join(BIN, "micropython")
 ENTRIES = 1000
 GOAL_BYTES = 48 * 1024
+HEAP_BUDGET = "64wK"     # 64 KB of 32-bit words (see above)
 
 
 def compile_bytecode(out_dir):
@@ -45,63 +55,35 @@ def compile_bytecode(out_dir):
         shutil.rmtree(staged, ignore_errors=True)
 
 
-def _upy(mpy_dir, heap, *args):
-    env = dict(os.environ, MICROPYPATH=".frozen:" + mpy_dir + ":" + os.path.join(ROOT, "tests", "upy_shadow"))
-    proc = subprocess.run([os.path.join(BIN, "micropython"), "-X", "heapsize=" + heap,
-                           "-m", "_driver"] + list(args),
-                          env=env, capture_output=True, text=True, timeout=600)
-    figures = None
-    for line in proc.stdout.splitlines():
-        if line.startswith("FIGURES "):
-            figures = json.loads(line[8:])
-        elif line.startswith("MODULES ") and figures is not None:
-            figures["modules"] = line[8:]
-        elif line.startswith("BOOT_MODULES ") and figures is not None:
-            figures["boot_modules"] = line[13:]
-        elif line.startswith("qstr pool:") and figures is not None:
-            # interned names (module, attribute, argument names...) of the whole run: never freed
-            fields = dict(item.strip().split("=") for item in line[len("qstr pool:"):].split(","))
-            figures["upy_qstr_count"] = int(fields["n_qstr"])
-            figures["upy_heap_qstr_bytes"] = int(fields["n_total_bytes"])
-    if figures is not None:
-        return figures, ""
-    return None, (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-
-
 def run_upy(mpy_dir, heap, entries=ENTRIES):
-    """Boot, entries and pull in one process, then a reboot from that flash in another.
-    Returns (figures dict or None, error text)."""
+    """Boot, entries and a pull by the central in another process, then a reboot from that flash in a
+    fresh process. Returns (figures dict or None, error text)."""
+    env = device_env(mpy_dir, SHADOW)
     work = tempfile.mkdtemp(prefix="e2mon-upy-")
     try:
-        figures, error = _upy(mpy_dir, heap, str(entries), work + "/flash")
-        if figures is None:
-            return None, error
-        reboot, error = _upy(mpy_dir, heap, str(entries), work + "/flash", "reboot")
-        if reboot is None:
-            return None, error
-        figures.update(reboot)
-        # The modules the run loaded, lazily ones included, imported alone in a fresh process.
-        # Code of the modules loaded by boot and by the whole run (lazy ones included), each imported
+        figures = run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash"])
+        figures.update(run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash", "reboot"]))
+        # Code of the modules loaded by boot and by the whole run (lazy ones included), each set imported
         # alone in a fresh process.
-        for key, name in (("boot_modules", "upy_heap_code_at_boot_bytes"), ("modules", "upy_heap_code_bytes")):
+        for key, name in (("upy_boot_modules", "upy_heap_code_at_boot_bytes"), ("upy_modules", "upy_heap_code_bytes")):
             modules = figures.pop(key)
             with open(work + "/modules.txt", "w") as f:
                 f.write(modules)
-            code, error = _upy(mpy_dir, heap, "0", work + "/unused", "code", work + "/modules.txt")
-            if code is None:
-                return None, error
+            code = run_device(MICROPYTHON, env, heap, ["0", "-", "code", work + "/modules.txt"])
             figures[name] = code["upy_heap_code_bytes"]
         figures["upy_modules_loaded"] = len(modules.split(","))
         return figures, ""
+    except DeviceRunError as exc:
+        return None, str(exc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def smallest_heap_kb(mpy_dir, low=32, high=256):
-    """The smallest -X heapsize (whole KB) in which the whole run (boot, entries, pull, reboot) completes."""
+def smallest_heap(mpy_dir, unit, low=16, high=256):
+    """The smallest -X heapsize (whole `unit`s: "K" or "wK") in which the whole run completes."""
     while low < high:
         mid = (low + high) // 2
-        figures, _error = run_upy(mpy_dir, "%dK" % mid)
+        figures, _error = run_upy(mpy_dir, "%d%s" % (mid, unit))
         if figures is None:
             low = mid + 1
         else:
@@ -113,15 +95,18 @@ def run():
     mpy_dir = os.path.join(ROOT, "build", "mpy", "bytecode")
     shutil.rmtree(mpy_dir, ignore_errors=True)
     compile_bytecode(mpy_dir)
-    figures, error = run_upy(mpy_dir, "64K")
+    figures, error = run_upy(mpy_dir, HEAP_BUDGET)
     fits = 1 if figures is not None else 0
     if figures is None:
-        print("device app does not fit a 64 KB heap: %s; measuring with 256 KB" % error[0], file=sys.stderr)
+        print("device app does not fit its %s heap: %s; measuring with 256 KB" % (HEAP_BUDGET, error),
+              file=sys.stderr)
         figures, error = run_upy(mpy_dir, "256K")
         if figures is None:
-            raise RuntimeError("device heap bench failed: %s" % error[0])
-    figures["upy_fits_64k_heap"] = fits
-    figures["upy_min_heap_kb"] = smallest_heap_kb(mpy_dir)
+            raise RuntimeError("device heap bench failed: %s" % error)
+    figures["upy_fits_64wk_heap"] = fits
+    figures["upy_min_heap_wkb"] = smallest_heap(mpy_dir, "wK")
+    figures["upy_min_heap_kb"] = smallest_heap(mpy_dir, "K")
+    figures["upy_fits_64k_heap"] = 1 if figures["upy_min_heap_kb"] <= 64 else 0
     # What stays in the heap when the modules are frozen into the board's firmware (code in flash).
     figures["upy_heap_data_after_boot_bytes"] = (figures["upy_heap_after_boot_bytes"]
                                                  - figures["upy_heap_code_at_boot_bytes"])

@@ -1,22 +1,27 @@
-# Runs on the MicroPython unix port (`micropython -X heapsize=64K`, MICROPYPATH=firmware:tests/upy_shadow):
-# the whole device app (store, tracker with rules and schedule, protocol, session, BLE service) boots,
-# takes N entries, and a loopback central pulls every record over the GATT service with a real session.
-# Heap in use is sampled (after a collection) at boot, after the entries, while every notification of the
-# pull is in flight, and after a reboot that restores the state from the snapshot.
-# Usage: micropython upy_device_heap.py N DIR [reboot | code MODULES] ; prints one line "FIGURES {json}".
-# With "reboot", only boots from DIR's existing log and snapshot (a fresh process, like a power cycle).
-# With "code FILE", only imports the modules listed in FILE (the full run's sys.modules, comma-separated;
-# a file because the unix port dies on a long argv) and reports what they take.
+# Runs on the MicroPython unix port (`micropython -X heapsize=64K`, MICROPYPATH=<build>:tests/upy_shadow):
+# the whole device app (store, tracker with rules and schedule, protocol, session, BLE service) boots and
+# takes N entries; then it serves its GATT service to a central in another process (bench/device_central.py,
+# CPython with the host's own session code) over stdin/stdout, the radio of tests/upy_shadow/bluetooth.py.
+# The central is not in this process, so the heap measured is the device's alone (plus that stand-in radio).
+# Heap in use is sampled (after a collection) at boot, after the entries, and while every notification
+# of a pull is in flight.
+#
+# Usage: micropython -m _driver N DIR          boot, N entries, serve until the central says quit
+#        micropython -m _driver N DIR reboot   boot from DIR's log and snapshot only (a power cycle)
+#        micropython -m _driver 0 - code FILE  import the modules listed in FILE (comma-separated) only
+# Messages both ways: kind (1 byte), handle (1 byte), length (2 bytes, little-endian), payload.
+#   central -> device: C connect (payload: MTU), W write, T take what is in flight, D disconnect, Q quit
+#   device -> central: N notification, I indication, . nothing more in flight, F figures (JSON)
 import gc
 import json
 import micropython
 import os
+import struct
 import sys
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 DIR = sys.argv[2] if len(sys.argv) > 2 else "/tmp/e2mon-upy-bench"
-REBOOT = len(sys.argv) > 3 and sys.argv[3] == "reboot"
-CODE = len(sys.argv) > 4 and sys.argv[3] == "code"
+MODE = sys.argv[3] if len(sys.argv) > 3 else "serve"
 KEY = bytes(range(32))
 TODAY = 9800
 
@@ -40,27 +45,47 @@ def wipe(path):
     os.rmdir(path)
 
 
-if CODE:
+def send(kind, handle, payload):
+    out = sys.stdout.buffer
+    out.write(struct.pack("<BBH", kind, handle, len(payload)))
+    out.write(payload)
+
+
+def send_figures(figures):
+    send(70, 0, json.dumps(figures).encode())   # "F"
+    sys.stdout.buffer.flush()
+
+
+def read_exactly(n):
+    data = b""
+    while len(data) < n:
+        chunk = sys.stdin.buffer.read(n - len(data))
+        if not chunk:
+            raise SystemExit("central went away")
+        data += chunk
+    return data
+
+
+if MODE == "code":
     base = heap()
     with open(sys.argv[4]) as f:
         names = f.read().strip().split(",")
     for name in names:
         __import__(name)
-    print("FIGURES " + json.dumps({"upy_heap_code_bytes": heap() - base}))
+    send_figures({"upy_heap_code_bytes": heap() - base})
     sys.exit(0)
-if not REBOOT:
+if MODE != "reboot":
     wipe(DIR)
     os.mkdir(DIR)
-base = heap()   # the interpreter and this script (the central and driver) before any firmware loads
+base = heap()   # the interpreter and this script before any firmware loads
 PRELOADED = list(sys.modules)
 
-from monitor import protocol, records, session  # noqa: E402
+from monitor import records  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from device.app import App  # noqa: E402
 from device.clock import Clock  # noqa: E402
 from device.ble_service import BleService  # noqa: E402
 import bluetooth  # noqa: E402
-
 
 
 def boot():
@@ -90,101 +115,66 @@ def log_entries(app):
             raise SystemExit("entry %d refused: %s" % (i, records.error_message(status)))
 
 
-def full_pull(svc, stored):
-    """A full pull by a loopback central with a clinician session; returns the figures of the pull.
-
-    The central lives in this process but is not the device: it consumes each notification as it arrives
-    (as a real central's own memory would), so only the device's frames in flight are counted with it."""
+def serve(svc):
+    """The radio: the central's writes in, what the service notifies out. Returns the peak heap seen
+    while frames were in flight and the count of notifications the central took."""
     ble = bluetooth.BLE()
-    handles = svc._handles
-    channel_of = {}
-    for ch in handles:
-        channel_of[handles[ch]] = ch
-    inbox = []        # handshake replies, read in order by the central
-    # peak heap, records pulled, next record number expected, notifications, final control reply, cipher
-    st = [0, 0, 1, 0, None, None]
+    st = [heap(), 0]
 
-    def on_notify(handle, data):
+    def on_notify(handle, data, indication=False):
         h = heap()        # the device's frame and queue are alive right now
         if h > st[0]:
             st[0] = h
-        channel = channel_of[handle]
-        if st[5] is None:
-            inbox.append((channel, data))
-            return
-        body = st[5].open(channel, data)
-        if channel == protocol.CH_RECORDS:
-            st[3] += 1
-            for off in range(0, len(body), records.RECORD_SIZE):
-                assert records.record_ok(body, off), "record check"
-                seq = records.unpack_record(body, off)[0]
-                assert seq == st[2], "gap or duplicate at %d" % seq
-                st[2] += 1
-                st[1] += 1
-        elif channel == protocol.CH_CONTROL:
-            st[4] = bytes(body)
-
-    def take():
-        while True:
-            svc.tick()        # one tick of the service's loop: a fresh budget of notifications in flight
-            if not ble.sim_take():
-                return
-            h = heap()
-            if h > st[0]:
-                st[0] = h
+        st[1] += 1
+        send(73 if indication else 78, handle, data)   # "I" / "N"
 
     ble.on_notify = on_notify
-    before_session = heap()
-    role = protocol.ROLE_CLINICIAN
-    rkey = session.role_key(KEY, role)
-    host_nonce = bytes(range(100, 116))
-    ble.sim_connect(247)
-    ble.sim_write(handles[protocol.CH_AUTH], bytes((protocol.AUTH_HELLO, role)) + host_nonce)
-    take()
-    challenge = inbox.pop(0)[1]
-    device_nonce = challenge[1:17]
-    assert challenge[17:] == session.device_proof(rkey, role, host_nonce, device_nonce), "device proof"
-    ble.sim_write(handles[protocol.CH_AUTH],
-                  bytes((protocol.AUTH_PROOF,)) + session.host_proof(rkey, role, host_nonce, device_nonce))
-    take()
-    assert inbox.pop(0)[1] == bytes((protocol.AUTH_OPEN, role)), "session open"
-    out = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
-                                                      session.DIR_HOST_TO_DEVICE), session.DIR_HOST_TO_DEVICE)
-    st[5] = session.FrameCipher(*session.direction_keys(rkey, role, host_nonce, device_nonce,
-                                                        session.DIR_DEVICE_TO_HOST), session.DIR_DEVICE_TO_HOST)
-    session_open = heap() - before_session   # both ends' session state (device and the loopback central)
-    st[0] = heap()
-    ble.sim_write(handles[protocol.CH_CONTROL],
-                  out.seal(protocol.CH_CONTROL, bytes((protocol.RACP_REPORT, protocol.OPERATOR_ALL))))
-    take()
-    if st[4] is None:
-        raise SystemExit("pull stalled after %d records" % st[1])
-    assert st[4] == protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS), st[4]
-    assert st[1] == stored, (st[1], stored)
-    ble.sim_disconnect()
-    return {"upy_heap_peak_pull_bytes": st[0], "upy_heap_session_both_ends_bytes": session_open,
-            "upy_pull_records": st[1], "upy_pull_notifications": st[3]}
+    while True:
+        kind, handle, length = struct.unpack("<BBH", read_exactly(4))
+        payload = read_exactly(length) if length else b""
+        if kind == 67:      # "C"
+            ble.sim_connect(struct.unpack("<H", payload)[0])
+        elif kind == 87:    # "W"
+            ble.sim_write(handle, payload)
+        elif kind == 84:    # "T": ticks of the service's loop until nothing is in flight
+            while True:
+                svc.tick()
+                if not ble.sim_take():
+                    break
+            send(46, 0, b"")   # "."
+            sys.stdout.buffer.flush()
+        elif kind == 68:    # "D"
+            ble.sim_disconnect()
+        elif kind == 81:    # "Q"
+            return st[0], st[1]
+        else:
+            raise SystemExit("unknown message %d" % kind)
 
 
 def main():
     app, svc = boot()
-    if REBOOT:
-        print("FIGURES " + json.dumps({"upy_heap_after_reboot_bytes": heap(),
-                                       "upy_reboot_records": app.tracker.last_seq}))
+    if MODE == "reboot":
+        send_figures({"upy_heap_after_reboot_bytes": heap(), "upy_reboot_records": app.tracker.last_seq})
         wipe(DIR)
         return
     app.set_clock(TODAY, 600, 0)
-    figures = {"upy_heap_before_app_bytes": base, "upy_heap_after_boot_bytes": heap()}
-    boot_modules = ",".join(sorted(m for m in sys.modules if m not in PRELOADED))
+    figures = {"upy_heap_before_app_bytes": base, "upy_heap_after_boot_bytes": heap(),
+               "upy_boot_modules": ",".join(sorted(m for m in sys.modules if m not in PRELOADED))}
     log_entries(app)
     figures["upy_heap_after_entries_bytes"] = heap()
-    figures.update(full_pull(svc, app.store.next_seq - 1))
+    figures["upy_stored_records"] = app.store.next_seq - 1
+    handles = {}   # what a central's service discovery finds: channel -> value handle
+    for channel in svc._handles:
+        handles[str(channel)] = svc._handles[channel]
+    figures["handles"] = handles
+    send_figures(figures)     # the central learns how many records to expect
+    peak, notifications = serve(svc)
     app.save_snapshot()
     app.store.close()
-    print("FIGURES " + json.dumps(figures))
-    print("MODULES " + ",".join(sorted(m for m in sys.modules if m not in PRELOADED)))
-    print("BOOT_MODULES " + boot_modules)
-    micropython.qstr_info()   # "qstr pool: ..." line: the interned names of everything loaded
+    figures = {"upy_heap_peak_pull_bytes": peak, "upy_pull_notifications": notifications,
+               "upy_modules": ",".join(sorted(m for m in sys.modules if m not in PRELOADED))}
+    send_figures(figures)
+    micropython.qstr_info()   # "qstr pool: ..." on stdout after the last message: the interned names
 
 
 main()

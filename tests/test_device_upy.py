@@ -1,9 +1,15 @@
 """The device code on the real MicroPython unix port: the UI and app (ui_smoke.py) and the whole app with a
-loopback BLE pull (bench/upy_device_heap.py, fewer entries than the bench)."""
+BLE pull by a central in another process (bench/upy_device_heap.py and bench/device_central.py, fewer
+entries than the bench)."""
 import json
 import os
 import subprocess
 import sys
+
+import pytest
+
+from bench.bench_device import HEAP_BUDGET, compile_bytecode
+from bench.device_central import DeviceRunError, device_env, run_device
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPY = os.path.join(os.path.dirname(sys.executable), "micropython")
@@ -26,11 +32,24 @@ def test_ui_app_and_runner_on_micropython(tmp_path):
 
 
 def test_whole_app_pull_on_micropython(tmp_path):
-    proc = upy(os.path.join(ROOT, "bench", "upy_device_heap.py"), "200", str(tmp_path / "flash"))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    line = [x for x in proc.stdout.splitlines() if x.startswith("FIGURES ")][0]
-    figures = json.loads(line[8:])
-    assert figures["upy_pull_records"] == 201          # 200 entries and the clock-set event
+    """The device build (as e2mon deploy compiles it) boots, takes 200 entries and serves a full pull to a
+    central in another process, inside the word-adjusted 64 KB heap (bench_device.HEAP_BUDGET)."""
+    build = str(tmp_path / "mpy")
+    compile_bytecode(build)
+    env = device_env(build, os.path.join(ROOT, "tests", "upy_shadow"))
+    figures = run_device(UPY, env, HEAP_BUDGET, ["200", str(tmp_path / "flash")])
+    assert figures["upy_pull_records"] == figures["upy_stored_records"] == 201   # 200 entries and the clock-set event
     assert figures["upy_heap_peak_pull_bytes"] > figures["upy_heap_after_boot_bytes"] > 0
-    modules = [x for x in proc.stdout.splitlines() if x.startswith("MODULES ")][0][8:].split(",")
+    modules = figures["upy_modules"].split(",")
     assert "device.app" in modules and "device.ble_service" in modules and "monitor.store" in modules
+    # a power cycle restores every record from that flash, in the same budget
+    reboot = run_device(UPY, env, HEAP_BUDGET, ["200", str(tmp_path / "flash"), "reboot"])
+    assert reboot["upy_reboot_records"] == 201
+
+
+def test_device_run_reports_a_heap_that_is_too_small(tmp_path):
+    build = str(tmp_path / "mpy")
+    compile_bytecode(build)
+    env = device_env(build, os.path.join(ROOT, "tests", "upy_shadow"))
+    with pytest.raises(DeviceRunError, match="MemoryError"):
+        run_device(UPY, env, "24K", ["200", str(tmp_path / "flash")])

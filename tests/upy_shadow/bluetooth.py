@@ -1,6 +1,6 @@
 # A loopback `bluetooth` for the MicroPython unix port (which has none): the firmware's GATT service
-# registers, writes and notifies through MicroPython's documented BLE API; a central in the same
-# process (the sim_* methods) connects, writes characteristics and takes what was notified.
+# registers, writes and notifies through MicroPython's documented BLE API; a central (the sim_* methods,
+# driven in this process or relayed from another) connects, writes characteristics and takes what was notified.
 # Notifications in flight are bounded like NimBLE's pool: past _NOTIFY_POOL (8), gatts_notify raises
 # OSError(ENOMEM) until the central has taken them. Pure Python, tiny, no allocation beyond the queue.
 from micropython import const
@@ -49,7 +49,7 @@ class BLE:
         self._inbox = []          # (handle, bytes, is_indication) the central has not taken yet
         self._connected = False
         self.advertising = False
-        self.on_notify = None     # the central's hook: called with (handle, data) when it takes a value
+        self.on_notify = None     # the central's hook: called with (handle, data, indication) when it takes a value
 
     def active(self, value=None):
         if value is not None:
@@ -128,7 +128,7 @@ class BLE:
             handle, data, indication = self._inbox.pop(0)
             n += 1
             if self.on_notify is not None:
-                self.on_notify(handle, data)
+                self.on_notify(handle, data, indication)
             if indication:
                 self._handler(_IRQ_GATTS_INDICATE_DONE, (_CONN, handle, 0))
         return n

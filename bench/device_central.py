@@ -1,0 +1,128 @@
+"""The central of the device memory bench: CPython, in its own process, with the host's own session code
+(host_tools.host_crypto). It drives bench/upy_device_heap.py running on the MicroPython unix port over the
+process's stdin/stdout, the radio of tests/upy_shadow/bluetooth.py (message format in that script), so
+the device's heap holds the device alone.
+
+    run_device(micropython, env, heap, entries, flash_dir) -> figures dict   (raises DeviceRunError)
+"""
+import json
+import os
+import struct
+import subprocess
+
+from host_tools import host_crypto
+from monitor import protocol, records
+
+KEY = bytes(range(32))      # the bench device's key (upy_device_heap.KEY)
+MTU = 247
+
+
+class DeviceRunError(Exception):
+    """The device process failed; the message is its last line of output."""
+
+
+class _Link:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def send(self, kind, handle=0, payload=b""):
+        self.proc.stdin.write(struct.pack("<BBH", ord(kind), handle, len(payload)) + payload)
+        self.proc.stdin.flush()
+
+    def receive(self):
+        header = self.proc.stdout.read(4)
+        if len(header) < 4:
+            raise EOFError
+        kind, handle, length = struct.unpack("<BBH", header)
+        return chr(kind), handle, self.proc.stdout.read(length)
+
+    def take(self):
+        """Ticks the device until nothing is in flight; returns [(handle, value)] in the order sent."""
+        self.send("T")
+        taken = []
+        while True:
+            kind, handle, value = self.receive()
+            if kind == ".":
+                return taken
+            taken.append((handle, value))
+
+    def figures(self):
+        kind, _handle, value = self.receive()
+        if kind != "F":
+            raise DeviceRunError("expected figures, got %r" % kind)
+        return json.loads(value)
+
+
+def _pull(link, handles, expected):
+    """A clinician session, then a pull of every record; checks order and integrity of each record."""
+    channel_of = {handle: int(channel) for channel, handle in handles.items()}
+    auth = handles[str(protocol.CH_AUTH)]
+    role = protocol.ROLE_CLINICIAN
+    session = host_crypto.HostSession(host_crypto.role_key(KEY, role), role)
+    link.send("C", 0, struct.pack("<H", MTU))
+    link.send("W", auth, session.hello())
+    (reply,) = link.take()
+    link.send("W", auth, session.answer_challenge(reply[1]))
+    (reply,) = link.take()
+    if reply[1] != bytes((protocol.AUTH_OPEN, role)):
+        raise DeviceRunError("session not opened: %r" % reply[1])
+    link.send("W", handles[str(protocol.CH_CONTROL)],
+              session.seal(protocol.CH_CONTROL, bytes((protocol.RACP_REPORT, protocol.OPERATOR_ALL))))
+    next_seq, pulled, final = 1, 0, None
+    for handle, value in link.take():
+        channel = channel_of[handle]
+        body = session.open(channel, value)
+        if channel == protocol.CH_RECORDS:
+            for off in range(0, len(body), records.RECORD_SIZE):
+                if not records.record_ok(body, off) or records.unpack_record(body, off)[0] != next_seq:
+                    raise DeviceRunError("record %d damaged, missing or repeated" % next_seq)
+                next_seq += 1
+                pulled += 1
+        elif channel == protocol.CH_CONTROL:
+            final = body
+    if final != protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS):
+        raise DeviceRunError("pull did not end with success: %r" % (final,))
+    if pulled != expected:
+        raise DeviceRunError("pulled %d of %d records" % (pulled, expected))
+    link.send("D")
+    return pulled
+
+
+def run_device(micropython, env, heap, args):
+    """Runs the device script with `args` under `-X heapsize=heap`; in serve mode (no mode argument) pulls
+    every record as a clinician. Returns the device's figures (and the pull's); raises DeviceRunError."""
+    proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_driver"] + list(args),
+                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    link = _Link(proc)
+    try:
+        figures = link.figures()
+        if len(args) == 2:      # serve mode
+            figures["upy_pull_records"] = _pull(link, figures.pop("handles"), figures["upy_stored_records"])
+            link.send("Q")
+            figures.update(link.figures())
+            for line in proc.stdout.read().decode().splitlines():
+                if line.startswith("qstr pool:"):
+                    # interned names (module, attribute, argument names...) of the whole run: never freed
+                    fields = dict(item.strip().split("=") for item in line[len("qstr pool:"):].split(","))
+                    figures["upy_qstr_count"] = int(fields["n_qstr"])
+                    figures["upy_heap_qstr_bytes"] = int(fields["n_total_bytes"])
+        proc.wait(timeout=120)
+    except (EOFError, BrokenPipeError, ValueError) as exc:   # the device died: its last words say why
+        proc.kill()
+        out, err = proc.communicate()
+        lines = (out.decode(errors="replace") + err.decode(errors="replace")).strip().splitlines()
+        raise DeviceRunError(lines[-1] if lines else str(exc) or type(exc).__name__) from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
+    if proc.returncode != 0:
+        raise DeviceRunError("device exited with %d" % proc.returncode)
+    return figures
+
+
+def device_env(mpy_dir, shadow_dir):
+    """MICROPYPATH for the device: the port's frozen modules, the firmware build, the stand-in radio."""
+    return dict(os.environ, MICROPYPATH=".frozen:" + mpy_dir + ":" + shadow_dir)
