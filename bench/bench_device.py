@@ -16,7 +16,6 @@ or RP2040). `upy_fits_64wk_heap` says whether the whole run completes in it (els
 modules themselves take; firmware with the modules frozen in keeps that code in flash, leaving the
 `upy_heap_data_*` figures.
 """
-import json
 import os
 import shutil
 import subprocess

@@ -1,7 +1,6 @@
 """The device code on the real MicroPython unix port: the UI and app (ui_smoke.py) and the whole app with a
 BLE pull by a central in another process (bench/upy_device_heap.py and bench/device_central.py, fewer
 entries than the bench)."""
-import json
 import os
 import subprocess
 import sys
