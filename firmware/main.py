@@ -2,6 +2,14 @@
 import sys
 
 
+def filesystem_first():
+    """The filesystem ('') before a ROMFS (/rom) on sys.path: the packages are on the filesystem only after
+    a plain `e2mon deploy` (`deploy --romfs` removes them), so a ROMFS image left from before never wins."""
+    if "/rom" in sys.path and "" in sys.path:
+        sys.path.remove("")
+        sys.path.insert(0, "")
+
+
 def load_board():
     if sys.platform == "esp32":
         from boards import esp32_devkit as board
@@ -60,6 +68,7 @@ def start(board):
 
 
 def main():
+    filesystem_first()
     board = load_board()
     if safe_mode(board):
         print("e2mon: safe mode (button held at boot), app not started")

@@ -1,4 +1,6 @@
 """`e2mon deploy`: compile firmware/ for the board with mpy-cross and copy it with mpremote."""
+import os
+import shlex
 import subprocess
 
 import click
@@ -12,10 +14,14 @@ from host_tools.settings import emit, pass_settings, port_option, use_port
 @click.option("--board", type=click.Choice(sorted(deploy.BOARD_ARCH)),
               help="Board type (default: ask the board over --port).")
 @click.option("--dry-run", is_flag=True, help="Compile and print the mpremote command without running it.")
+@click.option("--romfs", is_flag=True,
+              help="Write the modules as a ROMFS image into the board's ROMFS partition (MicroPython >= 1.25 "
+                   "built with ROMFS): they run from flash instead of the heap. Only main.py goes on the "
+                   "filesystem.")
 @port_option
 @pass_settings
 @reported
-def deploy_cmd(settings, board, dry_run, local_port):
+def deploy_cmd(settings, board, dry_run, romfs, local_port):
     """Compile the firmware for the board and copy it over USB (--port)."""
     port = use_port(settings, local_port)
     if not port and not (dry_run and board):
@@ -24,21 +30,22 @@ def deploy_cmd(settings, board, dry_run, local_port):
     try:
         if board is None:
             board = deploy.detect_board(port)
-        if dry_run:
-            stage_dir = deploy.stage(board)
-            argv = deploy.mpremote_command(port or "PORT", stage_dir)
-        else:
-            stage_dir, argv = deploy.deploy(board, port)
+        stage_dir, argv = deploy.deploy(board, port or "PORT", run=None if dry_run else subprocess.run,
+                                        romfs=romfs)
     except deploy.CompileError as exc:
         raise Failure(str(exc), "check the board is connected and running MicroPython", EXIT_LINK) from None
     except subprocess.TimeoutExpired:
         raise Failure("the board on %s did not answer" % port,
                       "press its reset button (hold a button for safe mode) and retry", EXIT_LINK) from None
-    command = " ".join(argv)
-    emit(settings, {"board": board, "arch": deploy.BOARD_ARCH[board], "staged": stage_dir,
-                    "command": argv, "ran": not dry_run},
-         ("would run (in %s): %s" % (stage_dir, command)) if dry_run
-         else "deployed to %s (%s, %s)" % (port, board, deploy.BOARD_ARCH[board]))
+    data = {"board": board, "arch": deploy.BOARD_ARCH[board], "staged": stage_dir,
+            "command": argv, "ran": not dry_run}
+    lines = [("would run (in %s): %s" % (stage_dir, shlex.join(argv))) if dry_run
+             else "deployed to %s (%s, %s)" % (port, board, deploy.BOARD_ARCH[board])]
+    if romfs:
+        data["romfs"] = deploy.image_path(stage_dir)
+        data["romfs_bytes"] = os.path.getsize(data["romfs"])
+        lines.append("ROMFS image %s: %d bytes" % (data["romfs"], data["romfs_bytes"]))
+    emit(settings, data, lines)
 
 
 def register(cli):

@@ -8,14 +8,24 @@ The one copy of the compile step: `bench/compile_mpy.py` (`make mpy`) and
   raises `CompileError` naming the file the board could not load.
 - `stage(board, out_dir=None) -> directory`: what goes on the board: every module
   as .mpy, `main.py` (and `boot.py`) as source because the board runs those by name.
-- `mpremote_command(port, stage_dir) -> argv` the exact mpremote invocation.
-- `deploy(board, port, run=subprocess.run)` stages and copies.
+- `romfs_image(stage_dir) -> bytes`: the staged tree except main.py/boot.py, as a ROMFS image
+  (MicroPython >= 1.25 with `vfs.VfsRom`): the board runs that bytecode in place from flash instead of
+  loading it into the heap. `write_romfs(stage_dir) -> path` writes it to `image_path(stage_dir)`
+  (`<stage_dir>.romfs`, e.g. build/deploy/pico_w.romfs).
+- `mpremote_command(port, stage_dir, romfs_path=None) -> argv` the exact mpremote invocation.
+- `deploy(board, port, run=subprocess.run, romfs=False)` stages and copies (run=None: dry run).
+
+Which copy runs: the filesystem ('' on sys.path, first: main.py keeps it before '/rom') holds the packages
+only after a plain deploy; the ROMFS route writes the image, then removes the packages a plain deploy left
+on the filesystem (REMOVE_STALE), so neither route's older copy shadows the newer one. /data stays.
 """
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+
+from mpremote.romfs import VfsRomWriter
 
 from host_tools.const_inline import inline_tree
 
@@ -114,10 +124,68 @@ def staged_entries(stage_dir):
     return dirs, files
 
 
-def mpremote_command(port, stage_dir):
-    """The mpremote argv (run with cwd=stage_dir): packages recursively, files, then a soft reset."""
+def romfs_image(stage_dir):
+    """The ROMFS image (mpremote's own writer) of a staged tree: every package and file, .mpy and .consts
+    sidecars alike, in sorted order, except the KEEP_AS_SOURCE files the board runs by name from its
+    filesystem. The sidecars are found from each module's __file__, so they work from /rom as well."""
+    writer = VfsRomWriter()
+
+    def add(directory, top):
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if os.path.isdir(path):
+                writer.opendir(name)
+                add(path, False)
+                writer.closedir()
+            elif not (top and name in KEEP_AS_SOURCE):
+                with open(path, "rb") as f:
+                    writer.mkfile(name, f.read())
+
+    add(stage_dir, True)
+    return writer.finalise()
+
+
+def image_path(stage_dir):
+    """<stage_dir>.romfs, absolute (mpremote runs in the stage dir): a name `romfs deploy` takes as an image."""
+    return os.path.abspath(stage_dir) + ".romfs"
+
+
+def write_romfs(stage_dir):
+    """Writes romfs_image(stage_dir) to image_path(stage_dir); returns that path."""
+    path = image_path(stage_dir)
+    with open(path, "wb") as f:
+        f.write(romfs_image(stage_dir))
+    return path
+
+
+# Run on the board by `mpremote exec` (MicroPython): removes each named file or directory tree if there.
+REMOVE_STALE = (
+    "import os\n"
+    "def rm(p):\n"
+    " try:\n"
+    "  for n in os.listdir(p):\n"
+    "   rm(p+'/'+n)\n"
+    "  os.rmdir(p)\n"
+    " except OSError:\n"
+    "  try:\n"
+    "   os.remove(p)\n"
+    "  except OSError:\n"
+    "   pass\n"
+    "for p in %r:\n"
+    " rm(p)\n")
+
+
+def mpremote_command(port, stage_dir, romfs_path=None):
+    """The mpremote argv (run with cwd=stage_dir): packages recursively, files, then a soft reset.
+
+    With romfs_path: that image into the board's ROMFS partition (mpremote stops there if the board has
+    none), the packages a plain deploy left on the filesystem removed, then only the KEEP_AS_SOURCE files."""
     dirs, files = staged_entries(stage_dir)
     argv = [_tool("mpremote"), "connect", port]
+    if romfs_path:
+        in_image = tuple(dirs + [name for name in files if name not in KEEP_AS_SOURCE])
+        argv += ["romfs", "deploy", romfs_path, "+", "exec", REMOVE_STALE % (in_image,), "+"]
+        dirs, files = [], [name for name in files if name in KEEP_AS_SOURCE]
     if dirs:
         argv += ["fs", "cp", "-r"] + dirs + [":", "+"]
     for name in files:
@@ -137,11 +205,16 @@ def detect_board(port, run=subprocess.run):
     return PLATFORM_BOARD[platform[0]]
 
 
-def deploy(board, port, run=subprocess.run):
-    """Compiles for the board and copies it; returns (stage_dir, argv)."""
+def deploy(board, port, run=subprocess.run, romfs=False):
+    """Compiles for the board and copies it (romfs: as a ROMFS image); returns (stage_dir, argv).
+
+    run=None only builds: the staged tree, the image, the command (a dry run)."""
     stage_dir = stage(board)
-    argv = mpremote_command(port, stage_dir)
+    argv = mpremote_command(port, stage_dir, write_romfs(stage_dir) if romfs else None)
+    if run is None:
+        return stage_dir, argv
     done = run(argv, cwd=stage_dir)
     if done.returncode != 0:
-        raise CompileError("mpremote could not copy to %s (exit %d)" % (port, done.returncode))
+        raise CompileError("mpremote could not copy to %s (exit %d)%s" % (
+            port, done.returncode, "; does its MicroPython (1.25 or later) have a ROMFS partition?" if romfs else ""))
     return stage_dir, argv
