@@ -29,6 +29,7 @@ from host_tools.deploy import compile_firmware
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 DRIVER = os.path.join(ROOT, "bench", "upy_device_heap.py")
+INTERFACE = os.path.join(ROOT, "bench", "upy_interface.py")
 SHADOW = os.path.join(ROOT, "tests", "upy_shadow")
 MICROPYTHON = os.path.join(BIN, "micropython")
 ENTRIES = 1000
@@ -42,14 +43,15 @@ def compile_bytecode(out_dir):
     compile_firmware("armv6m", out_dir)     # plain bytecode: loads on the unix port as on a board
     staged = tempfile.mkdtemp(prefix="e2mon-driver-")
     try:
-        inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[DRIVER])
+        inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[DRIVER, INTERFACE])
         # compiled like the firmware: parsing them from source at run time would take heap a device never
         # spends (the loopback bluetooth stands in for the board's C module)
         subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "bluetooth", "-o", os.path.join(out_dir, "bluetooth.mpy"),
                         os.path.join(ROOT, "tests", "upy_shadow", "bluetooth.py")], check=True)
-        subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "upy_device_heap.py", "-o",
-                        os.path.join(out_dir, "_driver.mpy"), os.path.join(staged, os.path.basename(DRIVER))],
-                       check=True)
+        for script, module in ((DRIVER, "_driver"), (INTERFACE, "_interface")):
+            subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", os.path.basename(script), "-o",
+                            os.path.join(out_dir, module + ".mpy"), os.path.join(staged, os.path.basename(script))],
+                           check=True)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
 

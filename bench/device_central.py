@@ -89,14 +89,14 @@ def _pull(link, handles, expected):
 
 
 def run_device(micropython, env, heap, args):
-    """Runs the device script with `args` under `-X heapsize=heap`; in serve mode (no mode argument) pulls
-    every record as a clinician. Returns the device's figures (and the pull's); raises DeviceRunError."""
+    """Runs the device script with `args` under `-X heapsize=heap`; when it serves (no mode argument, or
+    "ui") pulls every record as a clinician. Returns the device's figures (and the pull's); raises DeviceRunError."""
     proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_driver"] + list(args),
                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     link = _Link(proc)
     try:
         figures = link.figures()
-        if len(args) == 2:      # serve mode
+        if len(args) == 2 or args[2] == "ui":      # the device serves a pull
             figures["upy_pull_records"] = _pull(link, figures.pop("handles"), figures["upy_stored_records"])
             link.send("Q")
             figures.update(link.figures())

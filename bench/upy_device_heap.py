@@ -7,6 +7,9 @@
 # of a pull is in flight.
 #
 # Usage: micropython -m _driver N DIR          boot, N entries, serve until the central says quit
+#        micropython -m _driver N DIR ui       the same with the patient's interface running too: the
+#                                              runner and its UI on a 128x64 framebuf, the flag and
+#                                              reminder screens drawn in plain words before the pull
 #        micropython -m _driver N DIR reboot   boot from DIR's log and snapshot only (a power cycle)
 #        micropython -m _driver 0 - code FILE  import the modules listed in FILE (comma-separated) only
 # Messages both ways: kind (1 byte), handle (1 byte), length (2 bytes, little-endian), payload.
@@ -74,9 +77,11 @@ if MODE == "code":
         __import__(name)
     send_figures({"upy_heap_code_bytes": heap() - base})
     sys.exit(0)
-if MODE != "reboot":
+if MODE in ("serve", "ui"):
     wipe(DIR)
     os.mkdir(DIR)
+from device import memory  # noqa: E402
+memory.tune()   # as main.py does first on a board
 base = heap()   # the interpreter and this script before any firmware loads
 PRELOADED = list(sys.modules)
 
@@ -167,8 +172,14 @@ def main():
     for channel in svc._handles:
         handles[str(channel)] = svc._handles[channel]
     figures["handles"] = handles
+    runner = None
+    if MODE == "ui":
+        from _interface import use_interface   # bench/upy_interface.py: loaded (and its names interned) only here
+        runner = use_interface(app, svc)
+    figures["upy_heap_with_interface_bytes"] = heap()
     send_figures(figures)     # the central learns how many records to expect
     peak, notifications = serve(svc)
+    del runner
     app.save_snapshot()
     app.store.close()
     figures = {"upy_heap_peak_pull_bytes": peak, "upy_pull_notifications": notifications,

@@ -68,6 +68,8 @@ def start(board):
 
 
 def main():
+    from device import memory
+    memory.tune()      # first, before anything else allocates: keeps the heap in large free blocks
     filesystem_first()
     board = load_board()
     if safe_mode(board):

@@ -23,7 +23,7 @@ import json
 
 from monitor import dates, records, rules, schedule, units
 from monitor import profile as P
-from monitor.texts import PARAM_NAMES
+from monitor.param_names import PARAM_NAMES
 
 
 class HistoryError(ValueError):

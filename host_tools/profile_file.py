@@ -1,7 +1,7 @@
 """The rule profile as a file a clinician can read and edit.
 
 One `NAME = VALUE [UNIT]` per line, `#` starts a comment. Names are
-monitor.texts.PARAM_NAMES. Lab thresholds carry their unit and may be written
+monitor.param_names.PARAM_NAMES. Lab thresholds carry their unit and may be written
 in any unit monitor.records accepts for that analyte (converted exactly, as an
 entry would be); goal and rule levels are words; everything else is an integer
 (days, months, years, tenths for TE_RATIO). A name left out keeps its default.
@@ -11,6 +11,7 @@ entry would be); goal and rule levels are words; everything else is an integer
 """
 from monitor import profile as P
 from monitor import records, rules, schedule, texts, units
+from monitor.param_names import PARAM_NAMES
 
 
 class ProfileFileError(ValueError):
@@ -18,7 +19,7 @@ class ProfileFileError(ValueError):
 
 
 def _value_text(i, value):
-    name = texts.PARAM_NAMES[i]
+    name = PARAM_NAMES[i]
     if i >= P.P_LEVELS:
         return rules.level_name(value)
     if i == P.P_GOAL:
@@ -35,7 +36,7 @@ def _comment(i):
     if i >= P.P_LEVELS:
         rule = i - P.P_LEVELS
         return "rule %s, source %s" % (rules.RULES[rule], rules.source(rule))
-    name = texts.PARAM_NAMES[i]
+    name = PARAM_NAMES[i]
     for r in range(schedule.REMINDER_COUNT):
         if name.startswith(schedule.REMINDERS[r] + "_") and name[len(schedule.REMINDERS[r]) + 1:] in (
                 "DUE", "EARLY", "LATE"):
@@ -56,7 +57,7 @@ def to_text(profile):
              "# the device flags and explains, it never suggests a dose.",
              "# Levels: off, info, discuss, urgent. Goal: %s." % ", ".join(records.GOALS)]
     for i in range(P.PARAM_COUNT):
-        text = "%s = %s" % (texts.PARAM_NAMES[i], _value_text(i, profile.params[i]))
+        text = "%s = %s" % (PARAM_NAMES[i], _value_text(i, profile.params[i]))
         comment = _comment(i)
         lines.append("%-40s # %s" % (text, comment) if comment else text)
     return "\n".join(lines) + "\n"
@@ -73,7 +74,7 @@ def _decimal(text):
 
 
 def _parse_value(i, words):
-    name = texts.PARAM_NAMES[i]
+    name = PARAM_NAMES[i]
     if i >= P.P_LEVELS:
         word = " ".join(words).lower()
         if word == "off":
@@ -119,12 +120,12 @@ def parse(text, name="profile"):
         where = "%s line %d" % (name, number)
         if not sep or not value.strip():
             raise ProfileFileError("%s: expected NAME = VALUE, got %r" % (where, raw.strip()))
-        if key not in texts.PARAM_NAMES:
+        if key not in PARAM_NAMES:
             raise ProfileFileError("%s: unknown parameter %s" % (where, key))
         if key in seen:
             raise ProfileFileError("%s: %s already set on line %d" % (where, key, seen[key]))
         seen[key] = number
-        i = texts.PARAM_NAMES.index(key)
+        i = PARAM_NAMES.index(key)
         try:
             profile.set(i, _parse_value(i, value.split()))
         except ValueError as exc:
@@ -137,4 +138,4 @@ def parse(text, name="profile"):
 
 
 def param_names():
-    return texts.PARAM_NAMES
+    return PARAM_NAMES

@@ -7,10 +7,12 @@ import sys
 
 import pytest
 
-from bench.bench_device import HEAP_BUDGET, compile_bytecode
-from bench.device_central import DeviceRunError, device_env, run_device
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from bench.bench_device import HEAP_BUDGET, compile_bytecode  # noqa: E402
+from bench.device_central import DeviceRunError, device_env, run_device  # noqa: E402
 UPY = os.path.join(os.path.dirname(sys.executable), "micropython")
 # The whole app's code does not fit a 64 KB heap on the 64-bit unix port yet (see bench_device);
 # these behaviour tests run with room to spare.

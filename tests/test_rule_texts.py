@@ -4,6 +4,7 @@ and never gives a dose."""
 import re
 
 from monitor import catalog, profile, records, rules, schedule, texts
+from monitor.errors import ERROR_MESSAGES
 from monitor.param_names import PARAM_NAMES
 
 DOSE_WORDS = re.compile(r"\d\s*(mg|µg|ug|mcg)\b|\b(increase|decrease|reduce|raise|lower|double|halve|stop|skip)"
@@ -14,7 +15,7 @@ def test_tables_have_one_entry_per_code():
     assert len(catalog.RULES) == rules.RULE_COUNT == len(texts.RULE_SOURCES) == len(profile.RULE_LEVELS)
     assert len(catalog.REMINDERS) == schedule.REMINDER_COUNT == len(texts.REMINDER_TEXT)
     assert len(PARAM_NAMES) == profile.PARAM_COUNT == len(set(PARAM_NAMES))
-    assert len(records.ERROR_NAMES) == len(texts.ERROR_MESSAGES) == records.ERR_PROFILE + 1
+    assert len(records.ERROR_NAMES) == len(ERROR_MESSAGES) == records.ERR_PROFILE + 1
     assert len(records.ANALYTES) == records.ANALYTE_COUNT == len(records.LOINC)
     assert len(records.SYMPTOMS) == records.SYMPTOM_COUNT == len(texts.SYMPTOM_WORDS)
     assert records.GOAL_COUNT == len(records.GOALS)
@@ -38,7 +39,7 @@ def test_reminder_and_error_texts():
             text = schedule.describe(reminder, state, 9600)
             assert text and not DOSE_WORDS.search(text)
             assert ("overdue" in text) == (state == schedule.OVERDUE)
-    for code in range(len(texts.ERROR_MESSAGES)):
+    for code in range(len(ERROR_MESSAGES)):
         assert records.error_message(code) and records.error_name(code).startswith("ERR_")
 
 

@@ -255,7 +255,8 @@ class App:
     def battery_percent(self):
         return None if self.battery is None else self.battery.percent()
 
-    # -- words for the screen (names and plain text come from monitor.rules / monitor.schedule) -------------
+    # -- words for the screen: plain text from monitor.texts, names from monitor.catalog, loaded only when a
+    # screen or host asks (not through rules/schedule, whose helpers would load the host's tools too) ------
     def due_reminders(self):
         """Reminders the patient should act on now: due or overdue, not acknowledged or snoozed."""
         out = []
@@ -268,15 +269,18 @@ class App:
         return reminder[schedule.M_ID]
 
     def reminder_title(self, reminder):
-        from monitor import texts   # plain words load only when a screen or host asks for them
+        from monitor import texts
         return texts.REMINDER_TEXT[reminder[schedule.M_ID]]
 
     def reminder_text(self, reminder):
-        return schedule.describe(reminder[schedule.M_ID], reminder[schedule.M_STATE], reminder[schedule.M_DUE])
+        from monitor import texts
+        return texts.describe_reminder(reminder[schedule.M_ID], reminder[schedule.M_STATE],
+                                       reminder[schedule.M_DUE])
 
     def flag_text(self, flag):
         """(rule ID, plain text ending in "discuss with your clinician", source tag) of a flag tuple."""
+        from monitor import catalog, texts
         rule = flag[rules.F_RULE]
-        return (rules.RULES[rule],
-                rules.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS]),
-                rules.source(rule))
+        return (catalog.RULES[rule],
+                texts.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS]),
+                texts.RULE_SOURCES[rule])

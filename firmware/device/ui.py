@@ -15,6 +15,7 @@ except ImportError:  # CPython
         return x
 
 from device import buttons as btn
+from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach
 from monitor.dates import format_day as format_date
 
 COLS = const(16)
@@ -34,7 +35,7 @@ HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status")
 REMINDER_ACTIONS = ("Done", "Snooze 7 days", "Back")
 SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
 
-# Names that fit a 14-character list line, by the IDs in monitor.rules.RULES / monitor.schedule.REMINDERS
+# Names that fit a 14-character list line, by the IDs in monitor.catalog.RULES / REMINDERS
 # (the full plain-language text comes from those modules on the detail screens).
 SHORT_FLAG = {
     "E2_ABOVE": "E2 above range", "E2_MILD": "E2 mildly high", "E2_HIGH": "E2 high", "E2_SEVERE": "E2 very high",
@@ -120,7 +121,7 @@ class UI:
         if s == HOME:
             return len(HOME_ITEMS)
         if s == SYMPTOM:
-            return len(records.SYMPTOMS)
+            return len(catalog.SYMPTOMS)
         if s == SEVERITY:
             return 4
         if s == REMINDERS:
@@ -208,12 +209,12 @@ class UI:
         return [self._flag_name(self.selected)] + wrap(text) + wrap("Source: " + source)
 
     def _flag_name(self, flag):
-        rule_id = rules.RULES[flag[rules.F_RULE]]
+        rule_id = catalog.RULES[flag[rules.F_RULE]]
         mark = "!" if flag[rules.F_LEVEL] >= rules.LEVEL_URGENT else ""
         return mark + SHORT_FLAG.get(rule_id, rule_id)
 
     def _reminder_name(self, reminder):
-        reminder_id = schedule.REMINDERS[self.app.reminder_id(reminder)]
+        reminder_id = catalog.REMINDERS[self.app.reminder_id(reminder)]
         mark = "!" if reminder[schedule.M_STATE] == schedule.OVERDUE else ""
         return mark + SHORT_REMINDER.get(reminder_id, reminder_id)
 

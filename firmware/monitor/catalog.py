@@ -13,7 +13,10 @@ DRUG_STORED_UNIT = ("ug", "mg")
 GOALS = ("trt", "fertility", "estrogen_control")
 METHODS = ("unknown", "immunoassay", "LC-MS/MS")
 
-# Decimal places of each stored integer, in the first (conventional) unit.
+# The conventional unit each lab value is stored in (monitor.units: the first row of its unit table), and
+# the decimal places of the stored integer in it.
+LAB_UNIT = ("pg/mL", "ng/dL", "pg/mL", "mIU/mL", "mIU/mL", "nmol/L", "ng/mL", "%", "ng/mL", "mg/dL", "mg/dL",
+            "mg/dL", "mg/dL", "ng/mL", "M/mL", "SD")
 LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1)
 DOSE_DECIMALS = (3, 0)   # anastrozole shown in mg
 ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",

@@ -3,7 +3,7 @@
 # Thresholds in stored units (monitor.units), day counts, patient settings (birth year, goal, fracture
 # history, planned months) and one level per rule (monitor.rules order; -1 = off). A clinician changes any
 # of them without code. `Profile.encode()` gives versioned, CRC-checked bytes; `Profile.decode(blob)`
-# raises ValueError on damage or an out-of-bounds value. Names are in monitor.texts.PARAM_NAMES.
+# raises ValueError on damage or an out-of-bounds value. Names are in monitor.param_names.PARAM_NAMES.
 from array import array
 from binascii import crc32
 

@@ -1,19 +1,16 @@
 # Names and plain-language texts for hosts and displays; evaluation never loads this module.
 from monitor import records as R
 from monitor import schedule as S
-from monitor import units
 from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
-    R_TT_BELOW_TARGET, R_TT_LOW, RULES, STATUS_INDETERMINATE,
+    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE,
 )
-from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, SYMPTOMS
+from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, LAB_UNIT, RULES, SYMPTOMS
 from monitor.records import (
     ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, SYMPTOM_COUNT,
 )
-
-from monitor.errors import ERROR_MESSAGES  # noqa: E402,F401 (the records' error texts)
 
 
 def format_decimal(value, decimals):
@@ -35,7 +32,7 @@ def format_decimal(value, decimals):
 def format_value(kind, code, value):
     # A stored value in plain words with its conventional unit.
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
-        return "%s %s" % (format_decimal(value, LAB_DECIMALS[code]), units.LAB_UNITS[code][0][0])
+        return "%s %s" % (format_decimal(value, LAB_DECIMALS[code]), LAB_UNIT[code])
     if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
         return "%s %s" % (format_decimal(value, DOSE_DECIMALS[code]), "mg")
     if kind == KIND_SYMPTOM and 0 <= code < SYMPTOM_COUNT:
@@ -47,6 +44,7 @@ def format_value(kind, code, value):
 
 def format_lab_si(code, value):
     # A stored lab value in its SI unit (2 decimals, rounded half up), or None without one.
+    from monitor import units   # the conversion tables: hosts' reports, not the device's screens
     for row in units.LAB_UNITS[code]:
         if row[3]:
             # stored = si * mul / div  =>  si * 100 = stored * div * 100 / mul
@@ -56,9 +54,7 @@ def format_lab_si(code, value):
 
 
 # ---------------------------------------------------------------------------
-# Rule profile names and rule texts.
-
-from monitor.param_names import PARAM_NAMES  # noqa: E402,F401 (re-exported)
+# Rule texts.
 
 RULE_SOURCES = ("003", "001", "002, 001", "001", "003", "001, 003", "001", "004",
                 "002, 003", "AUA 2018", "002, 003", "000, 002, 003", "ISSAM",

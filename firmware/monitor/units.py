@@ -4,26 +4,28 @@ from monitor.records import (
     ANALYTE_COUNT, DRUG_COUNT, ERR_CODE, ERR_KIND, ERR_PRECISION, ERR_RANGE, ERR_UNIT, INT_LIMIT, KIND_DOSE,
     KIND_LAB, MAX_DECIMALS, EntryError,
 )
+from monitor.catalog import LAB_UNIT as _STORED
 
 # Units: per lab analyte, (unit, multiplier, divisor, is_si): stored = value * multiplier / divisor,
-# the value being the entered decimal; the first unit is the conventional one the value is stored in.
+# the value being the entered decimal; the first unit is the conventional one the value is stored in,
+# named in monitor.catalog.LAB_UNIT (displays read the name there without loading these tables).
 LAB_UNITS = (
-    (("pg/mL", 10, 1, 0), ("pmol/L", 10000, 3671, 1)),      # E2, 0.1 pg/mL; pg/mL = pmol/L / 3.671
-    (("ng/dL", 1, 1, 0), ("nmol/L", 721, 25, 1)),           # TT; ng/dL = nmol/L * 28.84
-    (("pg/mL", 10, 1, 0), ("pmol/L", 10000, 3467, 1)),      # FT, 0.1 pg/mL; pg/mL = pmol/L / 3.467
-    (("mIU/mL", 10, 1, 0), ("IU/L", 10, 1, 1)),             # LH, 0.1 IU/L
-    (("mIU/mL", 10, 1, 0), ("IU/L", 10, 1, 1)),             # FSH
-    (("nmol/L", 10, 1, 0),),                                # SHBG, 0.1 nmol/L
-    (("ng/mL", 10, 1, 0), ("ug/L", 10, 1, 1), ("µg/L", 10, 1, 1)),   # PRL, 0.1 ng/mL
-    (("%", 10, 1, 0), ("L/L", 1000, 1, 1)),                 # HCT, 0.1 %
-    (("ng/mL", 100, 1, 0),),                                # PSA, 0.01 ng/mL
-    (("mg/dL", 1, 1, 0), ("mmol/L", 3867, 100, 1)),         # HDL; mg/dL = mmol/L * 38.67
-    (("mg/dL", 1, 1, 0), ("mmol/L", 3867, 100, 1)),         # LDL
-    (("mg/dL", 1, 1, 0), ("mmol/L", 3867, 100, 1)),         # TC
-    (("mg/dL", 1, 1, 0), ("mmol/L", 8857, 100, 1)),         # TG; mg/dL = mmol/L * 88.57
-    (("ng/mL", 10, 1, 0), ("nmol/L", 625, 156, 1)),         # VITD, 0.1 ng/mL; ng/mL = nmol/L / 2.496
-    (("M/mL", 10, 1, 0), ("10^6/mL", 10, 1, 0)),            # SPERM, 0.1 x 10^6/mL
-    (("SD", 10, 1, 0),),                                    # BMD T-score, 0.1 SD, signed
+    ((_STORED[0], 10, 1, 0), ("pmol/L", 10000, 3671, 1)),   # E2, 0.1 pg/mL; pg/mL = pmol/L / 3.671
+    ((_STORED[1], 1, 1, 0), ("nmol/L", 721, 25, 1)),        # TT; ng/dL = nmol/L * 28.84
+    ((_STORED[2], 10, 1, 0), ("pmol/L", 10000, 3467, 1)),   # FT, 0.1 pg/mL; pg/mL = pmol/L / 3.467
+    ((_STORED[3], 10, 1, 0), ("IU/L", 10, 1, 1)),           # LH, 0.1 IU/L
+    ((_STORED[4], 10, 1, 0), ("IU/L", 10, 1, 1)),           # FSH
+    ((_STORED[5], 10, 1, 0),),                              # SHBG, 0.1 nmol/L
+    ((_STORED[6], 10, 1, 0), ("ug/L", 10, 1, 1), ("µg/L", 10, 1, 1)),  # PRL, 0.1 ng/mL
+    ((_STORED[7], 10, 1, 0), ("L/L", 1000, 1, 1)),          # HCT, 0.1 %
+    ((_STORED[8], 100, 1, 0),),                             # PSA, 0.01 ng/mL
+    ((_STORED[9], 1, 1, 0), ("mmol/L", 3867, 100, 1)),      # HDL; mg/dL = mmol/L * 38.67
+    ((_STORED[10], 1, 1, 0), ("mmol/L", 3867, 100, 1)),     # LDL
+    ((_STORED[11], 1, 1, 0), ("mmol/L", 3867, 100, 1)),     # TC
+    ((_STORED[12], 1, 1, 0), ("mmol/L", 8857, 100, 1)),     # TG; mg/dL = mmol/L * 88.57
+    ((_STORED[13], 10, 1, 0), ("nmol/L", 625, 156, 1)),     # VITD, 0.1 ng/mL; ng/mL = nmol/L / 2.496
+    ((_STORED[14], 10, 1, 0), ("10^6/mL", 10, 1, 0)),       # SPERM, 0.1 x 10^6/mL
+    ((_STORED[15], 10, 1, 0),),                             # BMD T-score, 0.1 SD, signed
 )
 DOSE_UNITS = (
     (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),   # anastrozole, µg
