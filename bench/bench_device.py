@@ -24,12 +24,13 @@ import tempfile
 
 from bench.device_central import DeviceRunError, device_env, run_device
 from host_tools.const_inline import inline_tree
-from host_tools.deploy import compile_firmware
+from host_tools.deploy import compile_firmware, romfs_image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 DRIVER = os.path.join(ROOT, "bench", "upy_device_heap.py")
 INTERFACE = os.path.join(ROOT, "bench", "upy_interface.py")
+LAUNCHER = os.path.join(ROOT, "bench", "upy_launch.py")
 SHADOW = os.path.join(ROOT, "tests", "upy_shadow")
 MICROPYTHON = os.path.join(BIN, "micropython")
 ENTRIES = 1000
@@ -43,12 +44,12 @@ def compile_bytecode(out_dir):
     compile_firmware("armv6m", out_dir)     # plain bytecode: loads on the unix port as on a board
     staged = tempfile.mkdtemp(prefix="e2mon-driver-")
     try:
-        inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[DRIVER, INTERFACE])
+        inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[LAUNCHER, DRIVER, INTERFACE])
         # compiled like the firmware: parsing them from source at run time would take heap a device never
         # spends (the loopback bluetooth stands in for the board's C module)
         subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "bluetooth", "-o", os.path.join(out_dir, "bluetooth.mpy"),
                         os.path.join(ROOT, "tests", "upy_shadow", "bluetooth.py")], check=True)
-        for script, module in ((DRIVER, "_driver"), (INTERFACE, "_interface")):
+        for script, module in ((LAUNCHER, "_launch"), (DRIVER, "_driver"), (INTERFACE, "_interface")):
             subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", os.path.basename(script), "-o",
                             os.path.join(out_dir, module + ".mpy"), os.path.join(staged, os.path.basename(script))],
                            check=True)
@@ -56,23 +57,31 @@ def compile_bytecode(out_dir):
         shutil.rmtree(staged, ignore_errors=True)
 
 
-def run_upy(mpy_dir, heap, entries=ENTRIES):
+def run_upy(mpy_dir, heap, entries=ENTRIES, mode=None, romfs=None, code=True):
     """Boot, entries and a pull by the central in another process, then a reboot from that flash in a
-    fresh process. Returns (figures dict or None, error text)."""
+    fresh process; mode "ui" runs the patient's interface too; romfs: a ROMFS image of mpy_dir to import
+    the firmware from. With code, also the heap the run's modules take when imported alone.
+    Returns (figures dict or None, error text)."""
     env = device_env(mpy_dir, SHADOW)
+    if romfs:
+        env["E2MON_ROMFS"] = romfs
     work = tempfile.mkdtemp(prefix="e2mon-upy-")
     try:
-        figures = run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash"])
+        figures = run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash"] + ([mode] if mode else []))
+        if not romfs:
+            figures.pop("upy_romfs_heap_bytes")
         figures.update(run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash", "reboot"]))
         # Code of the modules loaded by boot and by the whole run (lazy ones included), each set imported
         # alone in a fresh process.
         for key, name in (("upy_boot_modules", "upy_heap_code_at_boot_bytes"), ("upy_modules", "upy_heap_code_bytes")):
             modules = figures.pop(key)
+            if not code:
+                continue
             with open(work + "/modules.txt", "w") as f:
                 f.write(modules)
-            code = run_device(MICROPYTHON, env, heap, ["0", "-", "code", work + "/modules.txt"])
-            figures[name] = code["upy_heap_code_bytes"]
-        figures["upy_modules_loaded"] = len(modules.split(","))
+            figures[name] = run_device(MICROPYTHON, env, heap, ["0", "-", "code", work + "/modules.txt"])[
+                "upy_heap_code_bytes"]
+            figures["upy_modules_loaded"] = len(modules.split(","))
         return figures, ""
     except DeviceRunError as exc:
         return None, str(exc)
@@ -80,11 +89,13 @@ def run_upy(mpy_dir, heap, entries=ENTRIES):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def smallest_heap(mpy_dir, unit, low=16, high=256):
-    """The smallest -X heapsize (whole `unit`s: "K" or "wK") in which the whole run completes."""
+def smallest_heap(mpy_dir, unit, mode=None, romfs=None, besides=0, low=16, high=256):
+    """The smallest heap, in whole `unit`s ("K", or "wK": 32-bit words), in which the whole run completes;
+    `besides` bytes (the ROMFS image) come on top."""
     while low < high:
         mid = (low + high) // 2
-        figures, _error = run_upy(mpy_dir, "%d%s" % (mid, unit))
+        heap = "%d%s" % (mid, unit) if not besides else "%d" % (mid * 1024 + besides)
+        figures, _error = run_upy(mpy_dir, heap, mode=mode, romfs=romfs, code=False)
         if figures is None:
             low = mid + 1
         else:
@@ -113,4 +124,37 @@ def run():
                                                  - figures["upy_heap_code_at_boot_bytes"])
     figures["upy_heap_data_peak_pull_bytes"] = figures["upy_heap_peak_pull_bytes"] - figures["upy_heap_code_bytes"]
     figures["upy_heap_peak_pull_under_48k"] = 1 if figures["upy_heap_peak_pull_bytes"] < GOAL_BYTES else 0
+    figures.update(_variants(mpy_dir))
     return figures
+
+
+def _variants(mpy_dir):
+    """The same run with the patient's interface, and with the firmware in a ROMFS image (e2mon deploy
+    --romfs): heap figures and the smallest heap of each."""
+    out = {}
+    ui, error = run_upy(mpy_dir, "256K", mode="ui", code=False)
+    if ui is None:
+        raise RuntimeError("device heap bench with the interface failed: %s" % error)
+    out["upy_heap_with_interface_bytes"] = ui["upy_heap_with_interface_bytes"]
+    out["upy_heap_peak_pull_with_interface_bytes"] = ui["upy_heap_peak_pull_bytes"]
+    out["upy_min_heap_with_interface_wkb"] = smallest_heap(mpy_dir, "wK", mode="ui")
+    image = romfs_image(mpy_dir)
+    path = mpy_dir + ".romfs"
+    with open(path, "wb") as f:
+        f.write(image)
+    out["upy_romfs_image_bytes"] = len(image)
+    rom, error = run_upy(mpy_dir, "256K", romfs=path)
+    if rom is None:
+        raise RuntimeError("device heap bench from ROMFS failed: %s" % error)
+    besides = rom["upy_romfs_heap_bytes"]
+    out["upy_heap_after_boot_romfs_bytes"] = rom["upy_heap_after_boot_bytes"]
+    out["upy_heap_peak_pull_romfs_bytes"] = rom["upy_heap_peak_pull_bytes"]
+    out["upy_heap_code_romfs_bytes"] = rom["upy_heap_code_bytes"]
+    out["upy_min_heap_romfs_kb"] = smallest_heap(mpy_dir, "K", romfs=path, besides=besides)
+    rom_ui, error = run_upy(mpy_dir, "256K", mode="ui", romfs=path, code=False)
+    if rom_ui is None:
+        raise RuntimeError("device heap bench with the interface from ROMFS failed: %s" % error)
+    out["upy_heap_peak_pull_with_interface_romfs_bytes"] = rom_ui["upy_heap_peak_pull_bytes"]
+    out["upy_min_heap_with_interface_romfs_kb"] = smallest_heap(mpy_dir, "K", mode="ui", romfs=path,
+                                                                besides=besides)
+    return out

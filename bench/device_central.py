@@ -91,7 +91,7 @@ def _pull(link, handles, expected):
 def run_device(micropython, env, heap, args):
     """Runs the device script with `args` under `-X heapsize=heap`; when it serves (no mode argument, or
     "ui") pulls every record as a clinician. Returns the device's figures (and the pull's); raises DeviceRunError."""
-    proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_driver"] + list(args),
+    proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_launch"] + list(args),
                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     link = _Link(proc)
     try:

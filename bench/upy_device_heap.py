@@ -6,12 +6,13 @@
 # Heap in use is sampled (after a collection) at boot, after the entries, and while every notification
 # of a pull is in flight.
 #
-# Usage: micropython -m _driver N DIR          boot, N entries, serve until the central says quit
-#        micropython -m _driver N DIR ui       the same with the patient's interface running too: the
+# Started by bench/upy_launch.py (module _launch), which can mount the firmware from a ROMFS image first.
+# Usage: micropython -m _launch N DIR          boot, N entries, serve until the central says quit
+#        micropython -m _launch N DIR ui       the same with the patient's interface running too: the
 #                                              runner and its UI on a 128x64 framebuf, the flag and
 #                                              reminder screens drawn in plain words before the pull
-#        micropython -m _driver N DIR reboot   boot from DIR's log and snapshot only (a power cycle)
-#        micropython -m _driver 0 - code FILE  import the modules listed in FILE (comma-separated) only
+#        micropython -m _launch N DIR reboot   boot from DIR's log and snapshot only (a power cycle)
+#        micropython -m _launch 0 - code FILE  import the modules listed in FILE (comma-separated) only
 # Messages both ways: kind (1 byte), handle (1 byte), length (2 bytes, little-endian), payload.
 #   central -> device: C connect (payload: MTU), W write, T take what is in flight, D disconnect, Q quit
 #   device -> central: N notification, I indication, . nothing more in flight, F figures (JSON)
@@ -29,9 +30,12 @@ KEY = bytes(range(32))
 TODAY = 9800
 
 
+from _launch import ROM_BYTES  # noqa: E402  bench/upy_launch.py: the ROMFS image's bytes, 0 without one
+
+
 def heap():
     gc.collect()
-    return gc.mem_alloc()
+    return gc.mem_alloc() - ROM_BYTES
 
 
 def wipe(path):
@@ -83,7 +87,6 @@ if MODE in ("serve", "ui"):
 from device import memory  # noqa: E402
 memory.tune()   # as main.py does first on a board
 base = heap()   # the interpreter and this script before any firmware loads
-PRELOADED = list(sys.modules)
 
 from monitor import records  # noqa: E402
 from monitor.store import Store  # noqa: E402
@@ -163,8 +166,8 @@ def main():
         wipe(DIR)
         return
     app.set_clock(TODAY, 600, 0)
-    figures = {"upy_heap_before_app_bytes": base, "upy_heap_after_boot_bytes": heap(),
-               "upy_boot_modules": ",".join(sorted(m for m in sys.modules if m not in PRELOADED))}
+    figures = {"upy_heap_before_app_bytes": base, "upy_heap_after_boot_bytes": heap(), "upy_romfs_heap_bytes": ROM_BYTES,
+               "upy_boot_modules": ",".join(sorted(m for m in sys.modules if m[0] != "_"))}   # the harness's names start with "_"
     log_entries(app)
     figures["upy_heap_after_entries_bytes"] = heap()
     figures["upy_stored_records"] = app.store.next_seq - 1
@@ -183,7 +186,7 @@ def main():
     app.save_snapshot()
     app.store.close()
     figures = {"upy_heap_peak_pull_bytes": peak, "upy_pull_notifications": notifications,
-               "upy_modules": ",".join(sorted(m for m in sys.modules if m not in PRELOADED))}
+               "upy_modules": ",".join(sorted(m for m in sys.modules if m[0] != "_"))}   # the harness's names start with "_"
     send_figures(figures)
     micropython.qstr_info()   # "qstr pool: ..." on stdout after the last message: the interned names
 

@@ -5,11 +5,6 @@
 # OSError(ENOMEM) until the central has taken them. Pure Python, tiny, no allocation beyond the queue.
 from micropython import const
 
-FLAG_READ = 0x0002
-FLAG_WRITE_NO_RESPONSE = 0x0004
-FLAG_WRITE = 0x0008
-FLAG_NOTIFY = 0x0010
-FLAG_INDICATE = 0x0020
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
