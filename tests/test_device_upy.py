@@ -12,11 +12,13 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench.bench_device import HEAP_BUDGET, compile_bytecode  # noqa: E402
+from host_tools.deploy import romfs_image  # noqa: E402
 from bench.device_central import DeviceRunError, device_env, run_device  # noqa: E402
 UPY = os.path.join(os.path.dirname(sys.executable), "micropython")
-# The whole app's code does not fit a 64 KB heap on the 64-bit unix port yet (see bench_device);
-# these behaviour tests run with room to spare.
+# ui_smoke.py runs from source (parsed on the port), with room to spare.
 HEAP = "256K"
+INTERFACE_HEAP = "80wK"     # the app with its interface: about 73wK measured, see bench_device
+ROMFS_HEAP_KB = 72          # the app from ROMFS, besides the image: about 68 KB measured
 
 
 def upy(script, *args, path="firmware:tests/upy_shadow"):
@@ -32,25 +34,60 @@ def test_ui_app_and_runner_on_micropython(tmp_path):
     assert proc.stdout.startswith("OK ")
 
 
-def test_whole_app_pull_on_micropython(tmp_path):
-    """The device build (as e2mon deploy compiles it) boots, takes 200 entries and serves a full pull to a
-    central in another process, inside the word-adjusted 64 KB heap (bench_device.HEAP_BUDGET)."""
-    build = str(tmp_path / "mpy")
-    compile_bytecode(build)
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """The device build as e2mon deploy compiles it, with the bench's harness."""
+    out = str(tmp_path_factory.mktemp("upy") / "mpy")
+    compile_bytecode(out)
+    return out
+
+
+def _env(build, romfs=None):
     env = device_env(build, os.path.join(ROOT, "tests", "upy_shadow"))
-    figures = run_device(UPY, env, HEAP_BUDGET, ["200", str(tmp_path / "flash")])
+    if romfs:
+        env["E2MON_ROMFS"] = romfs
+    return env
+
+
+def test_whole_app_pull_on_micropython(build, tmp_path):
+    """The device build boots, takes 200 entries and serves a full pull to a central in another process,
+    inside the word-adjusted 64 KB heap (bench_device.HEAP_BUDGET)."""
+    figures = run_device(UPY, _env(build), HEAP_BUDGET, ["200", str(tmp_path / "flash")])
     assert figures["upy_pull_records"] == figures["upy_stored_records"] == 201   # 200 entries and the clock-set event
     assert figures["upy_heap_peak_pull_bytes"] > figures["upy_heap_after_boot_bytes"] > 0
     modules = figures["upy_modules"].split(",")
     assert "device.app" in modules and "device.ble_service" in modules and "monitor.store" in modules
+    assert "device.ui" not in modules and "monitor.texts" not in modules
     # a power cycle restores every record from that flash, in the same budget
-    reboot = run_device(UPY, env, HEAP_BUDGET, ["200", str(tmp_path / "flash"), "reboot"])
+    reboot = run_device(UPY, _env(build), HEAP_BUDGET, ["200", str(tmp_path / "flash"), "reboot"])
     assert reboot["upy_reboot_records"] == 201
 
 
-def test_device_run_reports_a_heap_that_is_too_small(tmp_path):
-    build = str(tmp_path / "mpy")
-    compile_bytecode(build)
-    env = device_env(build, os.path.join(ROOT, "tests", "upy_shadow"))
+def test_app_with_the_patients_interface_on_micropython(build, tmp_path):
+    """The interface too (runner, screens in plain words) before the pull. It needs more than the 64wK
+    budget (bench: upy_min_heap_with_interface_wkb); INTERFACE_HEAP keeps it from growing unnoticed."""
+    figures = run_device(UPY, _env(build), INTERFACE_HEAP, ["200", str(tmp_path / "flash"), "ui"])
+    assert figures["upy_pull_records"] == 201
+    modules = figures["upy_modules"].split(",")
+    assert "device.ui" in modules and "device.runner" in modules and "monitor.texts" in modules
+    assert figures["upy_heap_with_interface_bytes"] > figures["upy_heap_after_entries_bytes"]
+
+
+def test_app_from_a_romfs_image_on_micropython(build, tmp_path):
+    """The e2mon deploy --romfs image: the same run with the firmware executing in place takes much less
+    heap than from .mpy files (the image's own bytes, flash on a board, are left out of the figures)."""
+    image = romfs_image(build)
+    path = str(tmp_path / "firmware.romfs")
+    with open(path, "wb") as f:
+        f.write(image)
+    heap = "%d" % (ROMFS_HEAP_KB * 1024 + len(image) + 2048)   # + the mount's own objects
+    rom = run_device(UPY, _env(build, path), heap, ["200", str(tmp_path / "rom")])
+    plain = run_device(UPY, _env(build), HEAP_BUDGET, ["200", str(tmp_path / "plain")])
+    assert rom["upy_pull_records"] == plain["upy_pull_records"] == 201
+    assert rom["upy_romfs_heap_bytes"] >= len(image)
+    assert rom["upy_heap_after_boot_bytes"] < 0.75 * plain["upy_heap_after_boot_bytes"]
+
+
+def test_device_run_reports_a_heap_that_is_too_small(build, tmp_path):
     with pytest.raises(DeviceRunError, match="MemoryError"):
-        run_device(UPY, env, "24K", ["200", str(tmp_path / "flash")])
+        run_device(UPY, _env(build), "24K", ["200", str(tmp_path / "flash")])
