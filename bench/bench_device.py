@@ -15,6 +15,11 @@ or RP2040). `upy_fits_64wk_heap` says whether the whole run completes in it (els
 `upy_min_heap_kb` is the smallest literal heap it completes in. `upy_heap_code_bytes` is what the loaded
 modules themselves take; firmware with the modules frozen in keeps that code in flash, leaving the
 `upy_heap_data_*` figures.
+
+Variants (figures named *_romfs_* and *_with_interface_*): the firmware imported from the ROMFS image that
+`e2mon deploy --romfs` writes (host_tools.deploy.romfs_image), executing in place, the image's bytes left
+out of every figure and added on top of each heap tried; and the patient's interface running too
+(bench/upy_interface.py: runner, screens, plain-language texts).
 """
 import os
 import shutil
