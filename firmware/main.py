@@ -68,9 +68,9 @@ def start(board):
 
 
 def main():
+    filesystem_first()   # before the first firmware import, so `device` comes from the deployed copy
     from device import memory
-    memory.tune()      # first, before anything else allocates: keeps the heap in large free blocks
-    filesystem_first()
+    memory.tune()        # before anything else allocates: keeps the heap in large free blocks
     board = load_board()
     if safe_mode(board):
         print("e2mon: safe mode (button held at boot), app not started")
