@@ -11,7 +11,8 @@ import struct
 import subprocess
 
 from host_tools import host_crypto
-from monitor import protocol, records
+from host_tools.device_link import records_in_frame
+from monitor import protocol
 
 KEY = bytes(range(32))      # the bench device's key (upy_device_heap.KEY)
 MTU = 247
@@ -73,11 +74,11 @@ def _pull(link, handles, expected):
         channel = channel_of[handle]
         body = session.open(channel, value)
         if channel == protocol.CH_RECORDS:
-            for off in range(0, len(body), records.RECORD_SIZE):
-                if not records.record_ok(body, off) or records.unpack_record(body, off)[0] != next_seq:
-                    raise DeviceRunError("record %d damaged, missing or repeated" % next_seq)
-                next_seq += 1
-                pulled += 1
+            batch = records_in_frame(body, next_seq)    # the host's own check: intact and rising
+            if batch[0][0] != next_seq or batch[-1][0] != next_seq + len(batch) - 1:
+                raise DeviceRunError("records missing before %d" % batch[-1][0])
+            next_seq += len(batch)
+            pulled += len(batch)
         elif channel == protocol.CH_CONTROL:
             final = body
     if final != protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS):

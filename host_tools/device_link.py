@@ -74,6 +74,24 @@ def role_code(role):
     raise ValueError("role must be one of %s" % ", ".join(ROLES))
 
 
+def records_in_frame(data, expected):
+    """Checks and unpacks a records frame; returns the records. Record numbers must rise from expected
+    on: a frame lost in transit cannot happen unnoticed (frame counters), and a duplicate would not rise."""
+    size = records.RECORD_SIZE
+    if not data or len(data) % size:
+        raise DeviceError(protocol.ERR_BAD_LENGTH, "records frame of %d bytes" % len(data))
+    batch = []
+    for offset in range(0, len(data), size):
+        if not records.record_ok(data, offset):
+            raise DeviceError(protocol.ERR_BAD_VALUE, "record failed its check")
+        record = records.unpack_record(data, offset)
+        if record[0] < expected:
+            raise DeviceError(protocol.ERR_BAD_VALUE, "record %d after %d" % (record[0], expected - 1))
+        expected = record[0] + 1
+        batch.append(record)
+    return batch
+
+
 class DeviceLink:
     def __init__(self, client, key, role, timeout=10.0, random_bytes=None):
         self.client = client
@@ -201,7 +219,7 @@ class DeviceLink:
             while True:
                 channel, data = await self._next_frame()
                 if channel == protocol.CH_RECORDS:
-                    batch = self._records(data, from_seq if last is None else last + 1)
+                    batch = records_in_frame(data, from_seq if last is None else last + 1)
                     if first is None:
                         first = batch[0][0]
                     last = batch[-1][0]
@@ -239,24 +257,6 @@ class DeviceLink:
         if got == protocol.CH_AUTH and len(plaintext) == 2 and plaintext[0] == protocol.AUTH_REFUSED:
             raise DeviceError(plaintext[1])
         return got, plaintext
-
-    @staticmethod
-    def _records(data, expected):
-        """Checks and unpacks a records frame.  Record numbers must rise: a frame lost in transit
-        cannot happen unnoticed (frame counters), and a duplicate would not rise."""
-        size = records.RECORD_SIZE
-        if not data or len(data) % size:
-            raise DeviceError(protocol.ERR_BAD_LENGTH, "records frame of %d bytes" % len(data))
-        batch = []
-        for offset in range(0, len(data), size):
-            if not records.record_ok(data, offset):
-                raise DeviceError(protocol.ERR_BAD_VALUE, "record failed its check")
-            record = records.unpack_record(data, offset)
-            if record[0] < expected:
-                raise DeviceError(protocol.ERR_BAD_VALUE, "record %d after %d" % (record[0], expected - 1))
-            expected = record[0] + 1
-            batch.append(record)
-        return batch
 
     async def acknowledge(self, upto_seq):
         """Tells the device the host has stored every record up to upto_seq (its sync mark)."""
