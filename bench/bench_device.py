@@ -52,8 +52,9 @@ def compile_bytecode(out_dir):
         inline_tree(os.path.join(ROOT, "firmware"), staged, extra=[LAUNCHER, DRIVER, INTERFACE])
         # compiled like the firmware: parsing them from source at run time would take heap a device never
         # spends (the loopback bluetooth stands in for the board's C module)
-        subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", "bluetooth", "-o", os.path.join(out_dir, "bluetooth.mpy"),
-                        os.path.join(ROOT, "tests", "upy_shadow", "bluetooth.py")], check=True)
+        for standin in ("bluetooth", "_board_standin"):   # tests/upy_shadow: the board's C parts, stood in for
+            subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", standin, "-o", os.path.join(out_dir, standin + ".mpy"),
+                            os.path.join(SHADOW, standin + ".py")], check=True)
         for script, module in ((LAUNCHER, "_launch"), (DRIVER, "_driver"), (INTERFACE, "_interface")):
             subprocess.run([os.path.join(BIN, "mpy-cross"), "-s", os.path.basename(script), "-o",
                             os.path.join(out_dir, module + ".mpy"), os.path.join(staged, os.path.basename(script))],

@@ -2,38 +2,7 @@
 # MicroPython unix port: the runner and its UI draw on a real framebuf standing in for the SSD1306, and
 # the patient opens the flags (plain words), one flag's detail and the reminders.
 # A module of its own so that its names are interned only in runs that use it.
-class Screen:
-    """The board's SSD1306 as the UI sees it: a framebuf with show/poweron/poweroff."""
-
-    def __init__(self):
-        import framebuf
-        self.buf = bytearray(128 * 64 // 8)
-        self.fb = framebuf.FrameBuffer(self.buf, 128, 64, framebuf.MONO_VLSB)
-        self.fill = self.fb.fill
-        self.text = self.fb.text
-        self.fill_rect = self.fb.fill_rect
-        self.hline = self.fb.hline
-
-    def show(self):
-        pass
-
-    def poweron(self):
-        pass
-
-    def poweroff(self):
-        pass
-
-
-class Pin:
-    def value(self, v=None):
-        return 1
-
-
-class Board:
-    def __init__(self):
-        self.display = Screen()
-        self.buttons = (Pin(), Pin(), Pin())
-        self.signal = Pin()
+from _board_standin import Board   # tests/upy_shadow: the SSD1306 and pins the UI drives
 
 
 def use_interface(app, svc):

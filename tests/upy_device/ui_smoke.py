@@ -3,8 +3,7 @@
 import os
 import sys
 
-import framebuf
-
+from _board_standin import Board
 from device import buttons as btn
 from device.app import App
 from device.clock import Clock
@@ -14,41 +13,6 @@ from monitor.store import Store
 
 DIR = sys.argv[1]
 DAY = 9800
-
-
-class Screen(framebuf.FrameBuffer):
-    def __init__(self):
-        self.buf = bytearray(128 * 8)
-        super().__init__(self.buf, 128, 64, framebuf.MONO_VLSB)
-        self.shows = 0
-        self.on = True
-
-    def show(self):
-        self.shows += 1
-
-    def poweron(self):
-        self.on = True
-
-    def poweroff(self):
-        self.on = False
-
-
-class Pin:
-    def __init__(self):
-        self.level = 1
-
-    def value(self, v=None):
-        if v is None:
-            return self.level
-        self.level = v
-
-
-class Board:
-    def __init__(self):
-        self.display = Screen()
-        self.buttons = (Pin(), Pin(), Pin())
-        self.signal = Pin()
-
 
 os.mkdir(DIR)
 app = App(Store(DIR), Clock(), DIR)
