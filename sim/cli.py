@@ -3,7 +3,7 @@
     python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
         plays a therapy course into the real device app in time warp and lists every flag and reminder
         with the day it appeared (and cleared), then shows the device's screen.
-    python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--keys]
+    python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
         Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day /
         a week ahead, q quits.
