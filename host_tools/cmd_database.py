@@ -55,8 +55,10 @@ def devices_label(settings, address, label, clear):
         if len(label) > LABEL_LIMIT or not label.isprintable():
             raise Failure("label %s is too long or holds control characters" % clip(label),
                           "use at most %d printable characters" % LABEL_LIMIT, EXIT_REJECTED)
-    device_id = address.strip() if "~" in address else connect.normalize_address(address)
     with settings.open_db() as db:
+        # A device already held keeps its id (any case); a new one is filed under its address, as pull does.
+        known = {d.upper(): d for d in db.devices()}
+        device_id = known.get(address.strip().upper(), connect.normalize_address(address))
         db.set_label(device_id, label)
     emit(settings, {"device_id": device_id, "label": label},
          "%s is now labelled %r" % (device_id, label) if label else "%s has no label now" % device_id)

@@ -131,6 +131,8 @@ class HostDB:
             raise DatabaseTooNew("the host database %s was written by a newer e2mon (schema %d, this one "
                                  "knows %d)" % (self.path, version, SCHEMA_VERSION))
         fresh = not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='devices'").fetchone()
+        if version == SCHEMA_VERSION and not fresh:
+            return   # nothing to write: opening never waits for another e2mon's transaction
         if version < SCHEMA_VERSION and not fresh:
             self.auto_backup("before-schema-%d" % SCHEMA_VERSION)
             with self.transaction():
