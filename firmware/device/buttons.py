@@ -8,8 +8,8 @@ import time
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 BUTTON_A = const(0)   # up / previous
 BUTTON_B = const(1)   # select (hold: back to home)

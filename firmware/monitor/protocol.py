@@ -21,8 +21,8 @@ from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the publi
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 
 class ProtocolError(Exception):
