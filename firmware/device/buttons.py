@@ -27,7 +27,7 @@ class Buttons:
     def __init__(self, pins):
         self.pins = pins
         self.count = len(pins)
-        self._down_since = [None] * self.count
+        self._down_since = [None] * self.count   # type: list  # a ticks_ms() while down
         self._held = [False] * self.count
 
     def any_pressed(self):

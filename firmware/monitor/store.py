@@ -355,7 +355,7 @@ class Store:
                 f.seek((seq - first) * RECORD_SIZE)
                 while count < cap and seq < end:
                     want = min(cap - count, end - seq)
-                    got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0
+                    got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0  # pyright: ignore[reportAttributeAccessIssue]  (stubs' IO lacks readinto)
                     whole = got // RECORD_SIZE
                     kept = count
                     for k in range(whole):
