@@ -76,14 +76,23 @@ def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None
 def cmd_run(args):
     from sim.scenario import ScenarioError
 
+    from sim.serve import Busy, claim_flash
+
     path = scenario_path(args.scenario)
     flash_dir = args.flash or os.path.join(env.ROOT, "build", "sim", "run-flash")
     echo = (lambda line: None) if args.quiet else print
+    try:
+        lock = claim_flash(flash_dir)   # play() starts from a fresh flash: never another simulator's
+    except Busy as exc:
+        print("cannot start: %s" % exc, file=sys.stderr)
+        return 2
     try:
         device, player = play(path, flash_dir, args.screenshots, echo)
     except ScenarioError as exc:
         print("scenario error: %s" % exc, file=sys.stderr)
         return 2
+    finally:
+        os.close(lock)
     summary = player.summary()
     device.shutdown()
     flags = [t for t in summary["timeline"] if t["type"] == "flag" and t["change"] == "appeared"]

@@ -362,6 +362,13 @@ def test_sim_serve_refuses_a_busy_flash_or_port_before_touching_the_flash(tmp_pa
     finally:
         os.close(lock)
     assert busy_flash.returncode == 2 and "another simulator (pid %d)" % os.getpid() in busy_flash.stderr
+    lock = claim_flash(str(flash))
+    try:
+        run = subprocess.run([sys.executable, "-m", "sim", "run", "trt_oversuppressed", "--flash", str(flash),
+                              "--quiet"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    finally:
+        os.close(lock)
+    assert run.returncode == 2 and "another simulator" in run.stderr
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
