@@ -141,8 +141,8 @@ def load_role_key(device_id, role):
     try:
         return keys.load_key(device_id, role)
     except keys.KeyMissing as exc:
-        raise Failure(str(exc), "provision the device over USB first (e2mon --port PORT provision)",
-                      EXIT_AUTH) from None
+        raise Failure(str(exc), "provision the device over USB first (e2mon --port PORT provision --device %s)"
+                      % device_id, EXIT_AUTH) from None
     except ValueError as exc:
         raise Failure(str(exc), "check the device address", EXIT_REJECTED) from None
 

@@ -125,7 +125,13 @@ def load_key(device_id, role):
     if ring is not None:
         text = ring.get_password(SERVICE, "%s/%s" % (device_id, role))
         if text:
-            return bytes.fromhex(text)
+            try:
+                key = bytes.fromhex(text)
+            except ValueError:
+                key = b""
+            if len(key) != KEY_BYTES:
+                raise KeyMissing("the keyring's %s key for device %s is damaged" % (role, device_id))
+            return key
     path = key_path(device_id, role)
     try:
         with open(path) as f:
