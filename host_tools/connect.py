@@ -172,10 +172,12 @@ def key_mismatch(exc, device_id, role):
 
     where = keys.key_location(device_id, role)
     fix = ("if %s was provisioned again (here or on another computer), provision it over USB here "
-           "(e2mon --port PORT provision --device %s) or copy the keys from the computer that did" % (device_id, device_id))
+           "(e2mon --port PORT provision --device %s) or copy the keys from the computer that did"
+           % (device_id, device_id))
     if type(exc).__name__ == "SessionError":
-        return Failure("the key check failed on this computer: %s answered, but not with the %s key stored here (%s)"
-                       % (device_id, role, where), fix + "; if it was not, this may be another device", EXIT_AUTH)
+        return Failure("the key check failed on this computer: %s answered, but not with the %s key stored "
+                       "here (%s)" % (device_id, role, where),
+                       fix + "; if it was not, this may be another device", EXIT_AUTH)
     if isinstance(exc, device_link.DeviceError) and exc.code in (protocol.ERR_BAD_PROOF, protocol.ERR_BAD_TAG):
         return Failure("the key check failed on the device: %s refused the %s key stored here (%s)"
                        % (device_id, role, where), fix, EXIT_AUTH)
