@@ -37,9 +37,10 @@ def unit_index(kind, code, unit):
     return units.unit_index(kind, code, unit)
 
 
-def format_value(kind, code, value):
+def format_value(kind, code, value, flags=0):
+    # flags: a lab's flags byte; below the limit of quantitation the text keeps its "<"
     from monitor import texts
-    return texts.format_value(kind, code, value)
+    return texts.format_value(kind, code, value, flags)
 
 
 def format_lab_si(code, value):

@@ -16,11 +16,11 @@ LAB_REJECT_HI = array("i", (20000, 5000, 15000, 2000, 2000, 3000, 50000, 750, 10
                  10000, 60))
 LAB_CONFIRM_LO = array("i", (50, 50, 0, 0, 0, 50, 0, 300, 0, 5, 0, 0, 10, 40, 0, -80))
 LAB_CONFIRM_HI = array("i", (2000, 1500, 5000, 500, 500, 1500, 1000, 600, 1000, 250, 300, 1000, 1000, 1500, 3000, 60))
-DOSE_REJECT_LO = (1, 1)
-DOSE_REJECT_HI = (10000, 2000)
-DOSE_CONFIRM_LO = (125, 1)
-DOSE_CONFIRM_HI = (1000, 2000)
-DOSE_WEEK_CONFIRM = (7000, 400)   # a week's total above this needs confirmation
+DOSE_REJECT_LO = (1, 1000)          # µg: anastrozole 0.001-10 mg, testosterone 1-2000 mg per dose
+DOSE_REJECT_HI = (10000, 2000000)
+DOSE_CONFIRM_LO = (125, 1000)
+DOSE_CONFIRM_HI = (1000, 2000000)
+DOSE_WEEK_CONFIRM = (7000, 400000)   # a week's total above this needs confirmation
 
 
 def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
