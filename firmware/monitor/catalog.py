@@ -20,7 +20,7 @@ LAB_UNIT = ("pg/mL", "ng/dL", "pg/mL", "mIU/mL", "mIU/mL", "nmol/L", "ng/mL", "%
 LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1)
 DOSE_DECIMALS = (3, 3)   # both stored in µg, shown in mg
 ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",
-               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE")
+               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE", "BUDGET", "BEFORE_CLOCK")
 
 # Rule IDs (monitor.rules R_* order), reminder IDs and states (monitor.schedule order).
 RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2_LOW_SYMPT", "E2_CRITICAL",

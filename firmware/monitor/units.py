@@ -116,9 +116,10 @@ def convert_entry(kind, code, mantissa, decimals, unit):
     if not (-INT_LIMIT < mantissa < INT_LIMIT):
         raise EntryError(ERR_RANGE)
     row = table[index]
-    if row[2] == 1 and (mantissa * row[1]) % (10 ** decimals):
-        # an exact scaling (no conversion factor): a digit the stored unit cannot hold is refused, not
-        # rounded away (monitor.units.precision_text says what the unit takes)
+    step = 10 ** decimals
+    if row[2] == 1 and row[1] < step and mantissa % (step // row[1]):
+        # an exact scaling (a power of ten, no conversion factor): a digit the stored unit cannot hold is
+        # refused, not rounded away (precision_text says what the unit takes); no product: no big int
         raise EntryError(ERR_PRECISION)
     return scale_round_half_up(mantissa, row[1], row[2] * 10 ** decimals), row[3] == 1
 

@@ -6,7 +6,7 @@ from monitor.records import (
     ANALYTE_COUNT, A_FT, DRUG_COUNT, ERR_CLOCK, ERR_CODE, ERR_CONFIRM, ERR_CONFIRM_WEEK, ERR_DATE,
     ERR_FLAGS, ERR_FT_ABOVE_TT, ERR_FUTURE, ERR_KIND, ERR_OK, ERR_RANGE, ERR_SEVERITY, EVENT_NAMES,
     FLAG_CONFIRMED, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, LAB_FLAGS_ALL, METHOD_MASK,
-    MINUTES_PER_DAY, SEVERITY_MAX, SYMPTOM_COUNT,
+    MINUTES_PER_DAY, SEVERITY_MAX, SYMPTOM_COUNT, FUTURE_MINUTES,
 )
 
 # Plausibility in stored units: outside [reject_lo, reject_hi] refused; outside [confirm_lo, confirm_hi]
@@ -23,18 +23,22 @@ DOSE_CONFIRM_HI = (1000, 2000000)
 DOSE_WEEK_CONFIRM = (7000, 400000)   # a week's total above this needs confirmation
 
 
-def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
+def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0, now_minute=-1):
     # 0 if the entry may be stored, else an ERR_* code.
     #
     # today: the device's day number, or -1 when the clock is unset. tt: latest total testosterone
     # (ng/dL, 0 if none) for the free-T check. week_total: the same drug's doses in the 6 days before
     # `day` and on it, excluding this one.
-    #
+    # now_minute: the device's minute of `today` (-1: compare days only); an entry more than
+    # FUTURE_MINUTES ahead of it is refused.
     if today < 0:
         return ERR_CLOCK
     if not (0 <= day <= 65535) or not (0 <= minute < MINUTES_PER_DAY):
         return ERR_DATE
-    if day > today:
+    if now_minute < 0:
+        if day > today:
+            return ERR_FUTURE
+    elif (day - today) * MINUTES_PER_DAY + minute - now_minute > FUTURE_MINUTES:
         return ERR_FUTURE
     confirmed = flags & FLAG_CONFIRMED
     if kind == KIND_LAB:
