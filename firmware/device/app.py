@@ -213,13 +213,12 @@ class App:
         """Sets the wall clock; returns 0, records.ERR_DATE for an impossible time, or protocol.ERR_CLOCK_BACK
         for a day before the newest stored record's (such a clock would read as unset; force sets it anyway,
         starts a new clock epoch and logs the jump with CLOCK_FORCED)."""
+        if not self.clock.valid(day, minute, second):
+            return records.ERR_DATE
         back = day < self.newest_day
         if back and not force:
             return protocol.ERR_CLOCK_BACK
-        try:
-            was_set, jump = self.clock.set(day, minute, second)
-        except ValueError:
-            return records.ERR_DATE
+        was_set, jump = self.clock.set(day, minute, second)
         if back or not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
             self.log_event(records.EVENT_CLOCK_SET, jump, CLOCK_FORCED if back else 0)
         return 0
