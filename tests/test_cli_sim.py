@@ -149,6 +149,35 @@ def test_alerts_and_reminders_in_plain_words(sim):
     assert all(r["source"] for r in everything)
 
 
+def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
+    import datetime
+    e2mon(sim, "time", "sync")
+    bmd = e2mon(sim, "--json", "push", "lab", "BMD_T", "-2.5", "SD")       # negative, without `--`
+    assert bmd.exit_code == 0, bmd.output
+    assert json.loads(bmd.output)["value"] == -25
+    below = e2mon(sim, "push", "lab", "E2", "24", "pg/mL", "--below-lloq", "--method", "immunoassay")
+    assert below.exit_code == 0 and "<24 pg/mL" in below.output, below.output
+    flags = json.loads(e2mon(sim, "--json", "alerts").output)["flags"]
+    by_rule = {f["rule"]: f["message"] for f in flags}
+    assert "Estradiol <24 pg/mL" in by_rule["E2_BONE"] and "<24 pg/mL" in by_rule["E2_LOW"]
+    assert "-2.5 SD" in by_rule["BMD_OSTEOPOROSIS"]
+    precise = e2mon(sim, "push", "lab", "E2", "38.15", "pg/mL")
+    assert precise.exit_code == 6 and "at most 1 decimal in pg/mL" in one_error_line(precise)
+    assert e2mon(sim, "push", "lab", "PSA", "0.001", "ng/mL").exit_code == 6
+    gel = e2mon(sim, "--json", "push", "dose", "testosterone", "12.5", "mg")
+    assert gel.exit_code == 0 and json.loads(gel.output)["value"] == 12500         # stored in µg, exactly
+    ahead = datetime.datetime.now() + datetime.timedelta(minutes=30)
+    future = e2mon(sim, "push", "symptom", "JOINT", "1", "--date", ahead.date().isoformat(),
+                   "--time", ahead.strftime("%H:%M"))
+    assert future.exit_code == 6 and "future" in one_error_line(future)
+    assert e2mon(sim, "pull").exit_code == 0
+    out = tmp_path / "log.csv"
+    assert e2mon(sim, "export", "--format", "csv", "--out", str(out)).exit_code == 0
+    import csv
+    rows = [r for r in csv.DictReader(out.open()) if r["name"] == "E2" and r["below_lloq"] == "True"]
+    assert rows and rows[-1]["comparator"] == "<" and rows[-1]["value"] == "24" and rows[-1]["shown"] == "<24 pg/mL"
+
+
 def test_profile_show_set_and_a_bad_file_sends_nothing(sim, tmp_path):
     shown = e2mon(sim, "profile", "show")
     assert shown.exit_code == 0 and "E2_TARGET_LOW = 20 pg/mL" in shown.output
