@@ -365,7 +365,8 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
     today = dates.days_from_civil(now.year, now.month, now.day)
     # The host checks first so the answer comes in plain words before any radio traffic;
     # the device checks again against its own clock and history.
-    status = records.check_entry(kind, code, value, flags, day, minute, today, now_minute=now.hour * 60 + now.minute)
+    status = records.check_entry(kind, code, value, flags, day, minute, today,
+                                 now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")

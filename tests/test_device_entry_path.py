@@ -167,7 +167,7 @@ def test_filling_the_store_through_the_patient_role_leaves_the_buttons_their_res
         pushed += 1
         assert pushed < 100, "the store never refused the host"
     assert status == protocol.ERR_STORE_FULL
-    assert app.sync_needed()
+    assert app.room() == 0
     ui._go(HOME)
     assert ui.lines()[1] == "SYNC NEEDED"                                 # the screen asks for a sync
     # the patient's own button entries go into the reserve (one segment)

@@ -5,12 +5,12 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
 
     app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: device.clock.Clock
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
-    app.submit_entry(kind, code, value, flags, day, minute, source=0) -> (status, seq)   # status 0 = stored
-        # source: 0 = the device's own buttons, else the session role of the host that pushed it
+    app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
+        # role: 0 = the device's own buttons, else the session role of the host that pushed it
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
-    app.set_clock(day, minute, second, force=0) -> status # a jump >= 5 min is logged as EVENT_CLOCK_SET;
-        # a day before the newest record's is refused (protocol.ERR_CLOCK_BACK) unless forced
-    app.sync_needed() -> bool                             # only the buttons' reserve is left: "SYNC NEEDED"
+    app.set_clock(day, minute, second, flag=0) -> status  # a jump >= 5 min is logged as EVENT_CLOCK_SET;
+        # a day before the newest record's is refused (protocol.ERR_CLOCK_BACK) unless flag TIME_FORCE
+    app.room() -> int                                     # records hosts may still push; 0: "SYNC NEEDED"
     app.profile_blob() -> bytes ; app.set_profile(blob) -> status
     app.alerts_payload() -> bytes                         # monitor.protocol's alerts encoding
     app.acknowledge_sync(upto_seq)                        # host stored everything up to upto_seq
@@ -74,11 +74,13 @@ class App:
         self.last_sync_day = NO_DAY
         self.last_sync_seq = 0
         self.newest_day = 0
-        self.epoch_day = NO_DAY        # day of the last forced set-back: entries dated before it are refused
+        # Entries dated before floor_day are refused: the day of the last forced set-back (a new clock epoch).
+        self.floor_day = NO_DAY
         self.since_snapshot = 0
         self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
-        self.pushed_day = -1           # the day pushed_today counts (RAM only: a reboot needs the board in hand)
-        self.pushed_today = 0          # entries the patient's host pushed that day (profile PUSH_DAY_BUDGET)
+        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
+        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
+        self._budget = [-1, 0]
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -119,7 +121,7 @@ class App:
         self.last_sync_day = sync_day
         self.newest_day = newest
         self.last_sync_seq = sync_seq
-        self.epoch_day = epoch
+        self.floor_day = epoch
         return True
 
     def _replay(self, start):
@@ -135,7 +137,7 @@ class App:
         elif kind == records.KIND_EVENT and code == records.EVENT_CLOCK_SET and flags & CLOCK_FORCED:
             # a new clock epoch: the records before it carry the old clock's dates
             self.newest_day = day
-            self.epoch_day = day
+            self.floor_day = day
 
     # -- writing ----------------------------------------------------------------------------------------
     def _append(self, day, minute, kind, code, value, flags):
@@ -155,45 +157,48 @@ class App:
         # one buffer for the app's part and the tracker's: on a fragmented heap each ~0.8 KB block counts
         blob = bytearray(APP_STATE_SIZE + SIZE)
         struct.pack_into(APP_STATE_FORMAT, blob, 0, self.last_sync_day, self.newest_day, self.last_sync_seq,
-                         self.epoch_day)
+                         self.floor_day)
         self.tracker.dump_into(memoryview(blob)[APP_STATE_SIZE:])
         self.store.save_snapshot(last, blob)
         self.since_snapshot = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute, source=0):
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
         """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored.
-        source 0: the device's buttons (may use the reserve); else the role of the host that pushed it."""
+        role 0: the device's buttons (may use the reserve); else the role of the host that pushed it."""
         if kind == records.KIND_EVENT:
             return records.ERR_KIND, None   # events are the device's own records
         now = self.clock.now()
         if now is None:
             status = self.tracker.check(kind, code, value, flags, day, minute, -1)
         else:
-            status = self.tracker.check(kind, code, value, flags, day, minute, now[0], now[1])
+            status = self.tracker.check(kind, code, value, flags, day, minute, now[0],
+                                        now[0] * records.MINUTES_PER_DAY + now[1])
         if status:
             return status, None
-        if self.epoch_day != NO_DAY and day < self.epoch_day:
+        if self.floor_day != NO_DAY and day < self.floor_day:
             return records.ERR_BEFORE_CLOCK, None
-        if source:
-            if self.store.room() <= self.store.segment_records:
-                return protocol.ERR_STORE_FULL, None   # the last segment's room is the buttons' reserve
-            if source == protocol.ROLE_PATIENT:
-                if self.pushed_day != now[0]:
-                    self.pushed_day = now[0]
-                    self.pushed_today = 0
-                if self.pushed_today >= self.profile.params[P_PUSH_DAY_BUDGET]:
+        budget = self._budget
+        if role:
+            if self.room() <= 0:
+                return protocol.ERR_STORE_FULL, None   # the rest is the buttons' reserve
+            if role == protocol.ROLE_PATIENT:
+                if budget[0] != now[0]:
+                    budget[0] = now[0]
+                    budget[1] = 0
+                if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                     return records.ERR_BUDGET, None
         try:
             seq = self._append(day, minute, kind, code, value, flags)
         except StoreFull:
             return protocol.ERR_STORE_FULL, None   # nothing unsynced is evicted: the patient is told to sync
-        if source == protocol.ROLE_PATIENT:
-            self.pushed_today += 1
+        if role == protocol.ROLE_PATIENT:
+            budget[1] += 1
         return 0, seq
 
-    def sync_needed(self):
-        """True once hosts may no longer push (only the buttons' reserve is left): the screen asks for a sync."""
-        return self.store.room() <= self.store.segment_records
+    def room(self):
+        """Records hosts may still push; the last segment's worth is kept for the device's own buttons and
+        events. 0: the screen shows SYNC NEEDED."""
+        return max(0, self.store.room() - self.store.segment_records)
 
     def log_event(self, code, value, flags=0):
         """Logs a device event at the current time (or day 0 while the clock is unset); None if the store
@@ -209,14 +214,14 @@ class App:
     def clock_now(self):
         return self.clock.now()
 
-    def set_clock(self, day, minute, second, force=0):
+    def set_clock(self, day, minute, second, flag=0):
         """Sets the wall clock; returns 0, records.ERR_DATE for an impossible time, or protocol.ERR_CLOCK_BACK
-        for a day before the newest stored record's (such a clock would read as unset; force sets it anyway,
-        starts a new clock epoch and logs the jump with CLOCK_FORCED)."""
-        if not self.clock.valid(day, minute, second):
+        for a day before the newest stored record's (such a clock would read as unset). flag TIME_FORCE sets it
+        anyway, starts a new clock epoch and logs the jump with CLOCK_FORCED."""
+        if not self.clock.check(day, minute, second):
             return records.ERR_DATE
         back = day < self.newest_day
-        if back and not force:
+        if back and not flag & protocol.TIME_FORCE:
             return protocol.ERR_CLOCK_BACK
         was_set, jump = self.clock.set(day, minute, second)
         if back or not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
@@ -246,7 +251,7 @@ class App:
         self.tracker = Tracker(profile)
         self.last_sync_day = NO_DAY
         self.newest_day = 0
-        self.epoch_day = NO_DAY
+        self.floor_day = NO_DAY
         self._replay(0)
         self.log_event(records.EVENT_PROFILE_SET, profile.crc() & 0x7FFFFFFF)
         self.save_snapshot()

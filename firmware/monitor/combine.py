@@ -15,40 +15,6 @@ except ImportError:  # CPython
 LOW_E2_SYMPTOMS = const(0x1A1F)   # JOINT, LIBIDO, FATIGUE, MOOD, ED, HOTFLASH, COGNITION, WELLBEING
 
 
-def _e2_flagged(p, e2, rule, param, above):
-    # True if the lab rule is on and the E2 value lies on its flagged side of its threshold.
-    if p[P.P_LEVELS + rule] < 0:
-        return False
-    return e2 > p[param] if above else e2 < p[param]
-
-
-def labs_in_target(st, p):
-    # C11's "labs in target" (clinical-rules §4): the latest E2 measured (not below LLOQ) within the target
-    # band with no E2 flag (E2_BONE included), the latest TT measured and in target, no hematocrit flag.
-    if st[S.LAT_DAY + R.A_E2] < 0 or st[S.LAT_FLAGS + R.A_E2] & R.FLAG_BELOW_LLOQ:
-        return False
-    e2 = st[S.LAT_VAL + R.A_E2]
-    if not p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH]:
-        return False
-    if _e2_flagged(p, e2, U.R_E2_BONE, P.P_E2_BONE, 0) or _e2_flagged(p, e2, U.R_E2_LOW, P.P_E2_LOW, 0) \
-            or _e2_flagged(p, e2, U.R_E2_ABOVE, P.P_E2_ABOVE, 1) or _e2_flagged(p, e2, U.R_E2_HIGH, P.P_E2_HIGH, 1):
-        return False
-    if (p[P.P_LEVELS + U.R_E2_MILD] >= 0 or p[P.P_LEVELS + U.R_C7] >= 0) and \
-            p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH]:
-        return False
-    if st[S.LAT_DAY + R.A_TT] < 0 or st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ:
-        return False
-    tt = st[S.LAT_VAL + R.A_TT]
-    if not p[P.P_TT_TARGET_LOW] <= tt <= p[P.P_TT_TARGET_HIGH]:
-        return False
-    if st[S.LAT_DAY + R.A_HCT] >= 0:
-        hct = st[S.LAT_VAL + R.A_HCT]
-        if (p[P.P_LEVELS + U.R_C9] >= 0 and hct >= p[P.P_HCT_HIGH]) or (
-                p[P.P_LEVELS + U.R_HCT_WARN] >= 0 and hct >= p[P.P_HCT_WARN]):
-            return False
-    return True
-
-
 def combination_flags(st, p, today, out, n):
     # Combination rules C1-C6, C11, C12, C14 after the lab flags; returns the new count.
     e2_day = st[S.LAT_DAY + R.A_E2]
@@ -103,8 +69,25 @@ def combination_flags(st, p, today, out, n):
     if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:
         n = U.emit(out, n, p, st, U.R_C6, anchor, anchor + p[due_param], st[S.SEVERE_DAY], 0)
     if today >= 0 and any_code >= 0:
-        # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more.
-        if labs_in_target(st, p):
+        # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more. Labs in target
+        # (clinical-rules §4): the latest E2 measured (not below LLOQ) in the target band with no E2 flag,
+        # E2_BONE included; the latest TT measured and in target; no hematocrit flag. Written inline: every
+        # helper's name is one more entry in the device's table of interned names (README, Performance).
+        lv = P.P_LEVELS
+        tt = st[S.LAT_VAL + R.A_TT]
+        hct = st[S.LAT_VAL + R.A_HCT]
+        in_target = e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] \
+            and not (p[lv + U.R_E2_BONE] >= 0 and e2 < p[P.P_E2_BONE]) \
+            and not (p[lv + U.R_E2_LOW] >= 0 and e2 < p[P.P_E2_LOW]) \
+            and not (p[lv + U.R_E2_ABOVE] >= 0 and e2 > p[P.P_E2_ABOVE]) \
+            and not (p[lv + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]) \
+            and not ((p[lv + U.R_E2_MILD] >= 0 or p[lv + U.R_C7] >= 0)
+                     and p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH]) \
+            and st[S.LAT_DAY + R.A_TT] >= 0 and not st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ \
+            and p[P.P_TT_TARGET_LOW] <= tt <= p[P.P_TT_TARGET_HIGH] \
+            and not (st[S.LAT_DAY + R.A_HCT] >= 0 and ((p[lv + U.R_C9] >= 0 and hct >= p[P.P_HCT_HIGH]) or (
+                p[lv + U.R_HCT_WARN] >= 0 and hct >= p[P.P_HCT_WARN])))
+        if in_target:
             oldest = -1
             oldest_code = -1
             for s in range(R.SYMPTOM_COUNT):

@@ -305,18 +305,18 @@ class Endpoint:
         channel = protocol.CH_TIME
         status = protocol.STATUS_OK
         if len(plaintext):
-            if not self._permitted("time_set"):
+            if not self._permitted("set_clock"):
                 return
-            force = 0
+            flag = 0
             if len(plaintext) == protocol.CTS_SIZE + 1:
-                force = plaintext[protocol.CTS_SIZE] & protocol.TIME_FORCE
+                flag = plaintext[protocol.CTS_SIZE] & protocol.TIME_FORCE
                 plaintext = plaintext[:protocol.CTS_SIZE]
             try:
                 day, minute, second = protocol.decode_cts(plaintext)
             except protocol.ProtocolError as exc:
                 self._sealed(channel, bytes((exc.code,)))
                 return
-            status = self.app.set_clock(day, minute, second, force) or protocol.STATUS_OK
+            status = self.app.set_clock(day, minute, second, flag) or protocol.STATUS_OK
         now = self.app.clock_now()
         if now is None:
             self._sealed(channel, bytes((protocol.ERR_CLOCK_UNSET,)))

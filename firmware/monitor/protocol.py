@@ -71,9 +71,9 @@ CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
 # ---- roles -----------------------------------------------------------------
 # Operations a role may perform (checked by the device, per request).
-# "time" reads the clock; "time_set" sets it (the clinician's: a patient's key could make every reminder due).
+# "time" reads the clock; "set_clock" sets it (the clinician's: a patient's key could make every reminder due).
 OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
-                 "entry", "alerts", "time", "time_set")
+                 "entry", "alerts", "time", "set_clock")
 OPS_PATIENT = ("entry", "alerts", "profile_get", "time")
 
 

@@ -108,8 +108,12 @@ def evaluate_reminders(st, p, today, out):
             baseline_pending = dexa_day < counts_from
             n = _put(out, n, st, p, M.M_DEXA_BASELINE, due, -1 if baseline_pending else M.DONE, today)
 
-    # Yearly instead of every two years while E2 stays low (C4) or the last T-score is in a BMD band.
-    low = U.e2_persistently_low(st, p) or U.bmd_low(st, p)
+    # Yearly instead of every two years while E2 stays low (C4) or the last T-score is in the band of
+    # BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
+    t = st[S.LAT_VAL + R.A_BMD_T]
+    low = U.e2_persistently_low(st, p) or (dexa_day >= 0 and (
+        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t <= p[P.P_BMD_OSTEOPENIA])
+        or (p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])))
     interval = p[P.P_DEXA_REPEAT_LOW_DUE] if low else p[P.P_REMINDERS + 3 * M.M_DEXA_REPEAT]
     if baseline_pending:
         pass   # one scan answers both: the baseline reminder alone asks for it

@@ -111,15 +111,6 @@ def symptom_recheck_day(st):
     return best
 
 
-def bmd_low(st, p):
-    # True if the latest T-score is in the band of BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
-    if st[S.LAT_DAY + R.A_BMD_T] < 0:
-        return False
-    t = st[S.LAT_VAL + R.A_BMD_T]
-    return (p[P.P_LEVELS + R_BMD_OSTEOPENIA] >= 0 and t <= p[P.P_BMD_OSTEOPENIA]) or (
-        p[P.P_LEVELS + R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])
-
-
 def therapy_age(st, p):
     # Age in years at therapy start from the birth year, or -1 if either is unknown.
     if p[P.P_BIRTH_YEAR] <= 0 or st[S.THERAPY_START] < 0:

@@ -23,22 +23,22 @@ DOSE_CONFIRM_HI = (1000, 2000000)
 DOSE_WEEK_CONFIRM = (7000, 400000)   # a week's total above this needs confirmation
 
 
-def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0, now_minute=-1):
+def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0, now=-1):
     # 0 if the entry may be stored, else an ERR_* code.
     #
     # today: the device's day number, or -1 when the clock is unset. tt: latest total testosterone
     # (ng/dL, 0 if none) for the free-T check. week_total: the same drug's doses in the 6 days before
     # `day` and on it, excluding this one.
-    # now_minute: the device's minute of `today` (-1: compare days only); an entry more than
+    # now: the device's time in minutes since 2000-01-01 (-1: compare days only); an entry more than
     # FUTURE_MINUTES ahead of it is refused.
     if today < 0:
         return ERR_CLOCK
     if not (0 <= day <= 65535) or not (0 <= minute < MINUTES_PER_DAY):
         return ERR_DATE
-    if now_minute < 0:
+    if now < 0:
         if day > today:
             return ERR_FUTURE
-    elif (day - today) * MINUTES_PER_DAY + minute - now_minute > FUTURE_MINUTES:
+    elif day * MINUTES_PER_DAY + minute - now > FUTURE_MINUTES:   # below 2**27: no big int
         return ERR_FUTURE
     confirmed = flags & FLAG_CONFIRMED
     if kind == KIND_LAB:

@@ -121,7 +121,8 @@ def test_dates_method_and_qualifier():
 
 def test_future_times_beyond_the_tolerance_are_refused():
     def at(day, minute, today, now_minute):
-        return R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 1, 0, day, minute, today, 0, 0, now_minute)
+        now = -1 if now_minute < 0 else today * R.MINUTES_PER_DAY + now_minute
+        return R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 1, 0, day, minute, today, 0, 0, now)
     assert at(100, 600 + R.FUTURE_MINUTES, 100, 600) == 0
     assert at(100, 601 + R.FUTURE_MINUTES, 100, 600) == R.ERR_FUTURE
     assert at(100, 1439, 100, 540) == R.ERR_FUTURE                  # 23:59 entered at 09:00
