@@ -260,6 +260,41 @@ def test_provision_over_usb_then_ble(tmp_path):
         device.stop()
 
 
+def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
+    import datetime
+    import types
+
+    from host_tools import cmd_device
+
+    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 20)
+    try:
+        env = host_env(tmp_path, device.port)
+        save_keys(env)
+        assert e2mon(env, "time", "sync").exit_code == 0
+        assert e2mon(env, "push", "symptom", "JOINT", "1").exit_code == 0
+
+        class Past(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return datetime.datetime(2005, 1, 1, 9, 30)
+        monkeypatch.setattr(cmd_device, "datetime", types.SimpleNamespace(datetime=Past))
+        refused = e2mon(env, "time", "sync")
+        assert refused.exit_code == 6 and "--force" in refused.output
+        assert "2005" not in e2mon(env, "time", "show").output                  # unchanged
+        forced = e2mon(env, "time", "sync", "--force")
+        assert forced.exit_code == 0 and "forced back, logged" in forced.output
+        assert "2005-01-01" in e2mon(env, "time", "show").output
+        # the clock epoch starts at the forced set: an entry dated before it is refused with its code
+        before = e2mon(env, "push", "symptom", "JOINT", "2", "--date", "2004-12-31")
+        assert before.exit_code == 6 and "ERR_BEFORE_CLOCK" in before.output
+        assert e2mon(env, "push", "symptom", "JOINT", "2").exit_code == 0
+        # the patient's key may not set the clock at all
+        patient = e2mon(env, "time", "sync", "--as", "patient")
+        assert patient.exit_code != 0
+    finally:
+        device.stop()
+
+
 def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypatch):
     from host_tools import cmd_device
     from host_tools import db as db_module
