@@ -8,8 +8,8 @@ from monitor import rules as U
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 # Symptoms whose usual direction is low estradiol or either (clinical-rules §3): the ones C3 names.
 LOW_E2_SYMPTOMS = const(0x1A1F)   # JOINT, LIBIDO, FATIGUE, MOOD, ED, HOTFLASH, COGNITION, WELLBEING
