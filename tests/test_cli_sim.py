@@ -160,6 +160,7 @@ def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
     flags = json.loads(e2mon(sim, "--json", "alerts").output)["flags"]
     by_rule = {f["rule"]: f["message"] for f in flags}
     assert "Estradiol <24 pg/mL" in by_rule["E2_BONE"] and "<24 pg/mL" in by_rule["E2_LOW"]
+    assert [f.get("below_lloq") for f in flags if f["rule"] in ("E2_BONE", "E2_LOW")] == [True, True]
     assert "-2.5 SD" in by_rule["BMD_OSTEOPOROSIS"]
     precise = e2mon(sim, "push", "lab", "E2", "38.15", "pg/mL")
     assert precise.exit_code == 6 and "at most 1 decimal in pg/mL" in one_error_line(precise)
