@@ -9,7 +9,9 @@
   (and nothing of that batch is kept), so two devices never mix under one id.
 - `next_seq(device_id)` is where an incremental pull resumes (one past the
   highest record number stored).
-- `records(device_id, kind=None)` yields rows in record-number order.
+- `records(device_id, kind=None)` yields rows in record-number order. Values are in the stored units of
+  monitor.catalog (doses in µg; a database from before schema 3 has its testosterone doses converted from mg
+  when opened, after a backup).
 - `lab_results(device_id, code)` yields one analyte's results as (day, minute, value, below_lloq) in date
   order; below_lloq True means the result was below the lab's limit of quantitation and `value` is that
   limit (show it as "<24 pg/mL": monitor.records.format_value(KIND_LAB, code, value, flags)).
@@ -34,8 +36,9 @@ import sqlite3
 import time
 
 from host_tools import keys
+from monitor.records import D_TESTOSTERONE, KIND_DOSE
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
 
 SCHEMA = """
@@ -62,8 +65,13 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 """
 
-# Schema upgrades: from version N to N + 1 (a backup is taken first).
-MIGRATIONS = {1: ("ALTER TABLE devices ADD COLUMN label TEXT",)}
+# Schema upgrades: from version N to N + 1 (a backup is taken first). Up to version 2, testosterone doses
+# were stored in mg; since 3 every dose is in µg, as monitor.records.unpack_record gives a device's records
+# (old mg ones included), so a record pulled again matches the row it was stored as.
+MIGRATIONS = {
+    1: ("ALTER TABLE devices ADD COLUMN label TEXT",),
+    2: ("UPDATE records SET value = value * 1000 WHERE kind = %d AND code = %d" % (KIND_DOSE, D_TESTOSTERONE),),
+}
 
 ROW_FIELDS = ("seq", "day", "minute", "kind", "code", "value", "flags")
 DEVICE_FIELDS = ("device_id", "name", "address", "firmware", "profile", "first_seen", "last_pull", "label")

@@ -34,6 +34,12 @@ RECORD_FORMAT = "<IHHBiB"
 RECORD_BODY = const(14)
 RECORD_SIZE = const(16)
 
+# Testosterone doses are stored in µg with FLAG_UG set; one without it was stored in mg, by firmware from
+# before µg doses. pack_record sets the flag and unpack_record gives both kinds in µg, without the flag:
+# above the stored bytes every dose is in µg (monitor.catalog.DRUG_STORED_UNIT). The bytes stay as written.
+FLAG_UG = const(0x20)
+_TESTOSTERONE_DOSE = const(0x41)   # kind/code byte of KIND_DOSE, D_TESTOSTERONE
+
 
 def kindcode(kind, code):
     return (kind << 6) | code
@@ -45,7 +51,10 @@ def record_check(buf, offset=0):
 
 def pack_record(buf, offset, seq, day, minute, kind, code, value, flags):
     # Writes one record with its check into buf at offset (no allocation).
-    struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, minute, (kind << 6) | code, value, flags)
+    kc = (kind << 6) | code
+    if kc == _TESTOSTERONE_DOSE:
+        flags |= FLAG_UG
+    struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, minute, kc, value, flags)
     struct.pack_into("<H", buf, offset + RECORD_BODY, record_check(buf, offset))
 
 
@@ -56,6 +65,10 @@ def record_ok(buf, offset=0):
 def unpack_record(buf, offset=0):
     # Returns (seq, day, minute, kind, code, value, flags); the caller checks record_ok first.
     seq, day, minute, kc, value, flags = struct.unpack_from(RECORD_FORMAT, buf, offset)
+    if kc == _TESTOSTERONE_DOSE:
+        if not flags & FLAG_UG:
+            value *= 1000   # stored in mg (FLAG_UG above)
+        flags &= ~FLAG_UG
     return seq, day, minute, kc >> 6, kc & 0x3F, value, flags
 
 
@@ -107,7 +120,7 @@ GOAL_FERTILITY = const(1)
 GOAL_ESTROGEN_CONTROL = const(2)
 GOAL_COUNT = const(3)
 
-# Lab flags byte: method in bits 0-1, then qualifiers. FLAG_CONFIRMED also marks doses.
+# Lab flags byte: method in bits 0-1, then qualifiers. FLAG_CONFIRMED also marks doses (FLAG_UG: 0x20).
 METHOD_MASK = const(0x03)
 METHOD_UNKNOWN = const(0)
 METHOD_IMMUNOASSAY = const(1)
