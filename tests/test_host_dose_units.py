@@ -5,7 +5,7 @@ import io
 import json
 import os
 import sqlite3
-import struct
+import sys
 
 from host_tools import db as host_db
 from host_tools import export, fhir, report
@@ -15,24 +15,24 @@ from host_tools.device_link import records_in_frame
 from host_tools.history import load
 from monitor import dates, records
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "core"))
+from store_fs import old_record  # noqa: E402  (the bytes earlier firmware wrote: mg, no FLAG_UG)
+
 DAY = dates.days_from_civil(2026, 11, 2)
 DEVICE = "dev-old"
 T, A = records.D_TESTOSTERONE, records.D_ANASTROZOLE
 CONFIRMED = records.FLAG_CONFIRMED
 
 
-def old_record(seq, day, value_mg):
-    """A testosterone dose as earlier firmware wrote it on flash and sent it: mg, no FLAG_UG."""
+def old_record_bytes(seq, day, value_mg):
     buf = bytearray(records.RECORD_SIZE)
-    struct.pack_into(records.RECORD_FORMAT, buf, 0, seq, day, 480, records.kindcode(records.KIND_DOSE, T),
-                     value_mg, CONFIRMED)
-    struct.pack_into("<H", buf, records.RECORD_BODY, records.record_check(buf))
+    old_record(buf, 0, seq, day, value_mg)
     return bytes(buf)
 
 
 def new_record(seq, day, kind, code, value, flags=CONFIRMED):
     buf = bytearray(records.RECORD_SIZE)
-    records.pack_record(buf, 0, seq, day, 480, kind, code, value, flags)
+    records.pack_record(buf, 0, seq, day, 0, kind, code, value, flags)
     return bytes(buf)
 
 
@@ -43,7 +43,7 @@ def schema_2_database(path):
     conn = sqlite3.connect(str(path))
     conn.executescript(host_db.SCHEMA)
     conn.execute("INSERT INTO devices(device_id, first_seen) VALUES (?, 1)", (DEVICE,))
-    conn.executemany("INSERT INTO records VALUES (?, ?, ?, 480, ?, ?, ?, ?)", [
+    conn.executemany("INSERT INTO records VALUES (?, ?, ?, 0, ?, ?, ?, ?)", [
         (DEVICE, 1, DAY, records.KIND_DOSE, T, 100, CONFIRMED),           # 100 mg
         (DEVICE, 2, DAY, records.KIND_DOSE, A, 500, CONFIRMED),           # 0.5 mg (µg then too)
         (DEVICE, 3, DAY + 7, records.KIND_DOSE, T, 100, CONFIRMED),
@@ -63,7 +63,7 @@ def test_schema_2_testosterone_doses_become_ug_after_a_backup(tmp_path):
     schema_2_database(path)
     with HostDB(str(path)) as db:
         assert dose_values(db) == [(1, T, 100000, CONFIRMED), (2, A, 500, CONFIRMED), (3, T, 100000, CONFIRMED)]
-        assert list(db.lab_results(DEVICE, records.A_TT)) == [(DAY + 8, 480, 640, False)]
+        assert list(db.lab_results(DEVICE, records.A_TT)) == [(DAY + 8, 0, 640, False)]
         assert db.conn.execute("PRAGMA user_version").fetchone()[0] == host_db.SCHEMA_VERSION == 3
     (backup,) = os.listdir(str(path) + ".backups")
     kept = sqlite3.connect(os.path.join(str(path) + ".backups", backup))
@@ -80,7 +80,7 @@ def test_old_and_new_records_of_one_dose_agree_in_every_export(tmp_path):
     schema_2_database(path)
     with HostDB(str(path)) as db:
         # the device sends its log again (old mg records from its flash) and then a new µg record
-        frame = old_record(3, DAY + 7, 100) + new_record(5, DAY + 14, records.KIND_DOSE, T, 100000)
+        frame = old_record_bytes(3, DAY + 7, 100) + new_record(5, DAY + 14, records.KIND_DOSE, T, 100000)
         assert db.store_records(DEVICE, records_in_frame(frame, 3)) == 1   # record 3 matches the converted row
         gel = new_record(6, DAY + 15, records.KIND_DOSE, T, 20250)            # 20.25 mg gel
         assert db.store_records(DEVICE, records_in_frame(gel, 6)) == 1
