@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UPY := $(BIN)/micropython -X heapsize=64K
 MPY_ARCHS := armv6m xtensawin
 
-.PHONY: test demo bench lint pytest check-upy mpy clean
+.PHONY: test demo bench lint pytest check-upy mpy clean firmware tools
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,3 +38,43 @@ demo: $(STAMP)
 
 clean:
 	rm -rf build $(VENV)
+
+# MicroPython v1.28.0 built from source (upy/source.sh: the vendor tarball, else a pinned git checkout,
+# with the overlay files in upy/overlay). Each binary is rebuilt only when its inputs change.
+UPY_SRC := build/upy/micropython
+UPY_SOURCE_STAMP := build/upy/source.stamp
+UPY_OVERLAY := $(shell find upy/overlay -type f)
+FIRMWARE_PY := firmware/manifest.py $(shell find firmware -name '*.py')
+MPY_CROSS := $(UPY_SRC)/mpy-cross/build/mpy-cross
+UPY_MAKE := nice $(MAKE) --no-print-directory -j2
+# Both stacks deliver IRQs synchronously from the scheduler, as the ESP32 and rp2 ports do.
+UPY_UNIX_BLE := MICROPY_PY_BLUETOOTH=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
+	FROZEN_MANIFEST=$(abspath upy/unix_manifest.py) \
+	CFLAGS_EXTRA=-DMICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS=1
+UPY_UNIX_BTSTACK := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_BTSTACK=1 MICROPY_BLUETOOTH_BTSTACK_H4=1 \
+	MICROPY_BLUETOOTH_BTSTACK_USB=0
+UPY_UNIX_NIMBLE := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_NIMBLE=1 MICROPY_BLUETOOTH_BTSTACK=0
+QEMU_FIRMWARE := build/firmware/qemu-mps2-an385.elf
+
+firmware: build/firmware/mpy-cross build/firmware/micropython-btstack build/firmware/micropython-nimble \
+	$(QEMU_FIRMWARE)
+
+tools:
+	upy/install-tools.sh
+
+$(UPY_SOURCE_STAMP): upy/source.sh $(UPY_OVERLAY)
+	upy/install-tools.sh
+	upy/source.sh $(UPY_SRC)
+	touch $@
+
+build/firmware/mpy-cross: $(UPY_SOURCE_STAMP)
+	$(UPY_MAKE) -C $(UPY_SRC)/mpy-cross
+	mkdir -p $(@D) && cp $(MPY_CROSS) $@
+
+build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.py
+	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-btstack) $(UPY_UNIX_BTSTACK)
+	cp build/upy/unix-btstack/micropython $@
+
+build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py
+	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-nimble) $(UPY_UNIX_NIMBLE)
+	cp build/upy/unix-nimble/micropython $@
