@@ -75,6 +75,26 @@ build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.p
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-btstack) $(UPY_UNIX_BTSTACK)
 	cp build/upy/unix-btstack/micropython $@
 
+# The qemu Cortex-M3 image: firmware and test harness frozen (upy/qemu_manifest.py), cryptolib (axTLS AES;
+# its switch is MICROPY_PY_SSL, which brings the ssl module too, as on the boards)
+# and os.urandom as the boards have them, littlefs on a semihosting file (upy/cmodules/hostflash), and
+# a heap chosen at run time up to 512 KB (qemu -append heap=64K, upy/overlay/ports/qemu/main.c).
+QEMU_HARNESS := build/upy/qemu-harness
+QEMU_HARNESS_FILES := _launch:upy/qemu_launch.py _qemu_boot:upy/qemu_boot.py _driver:bench/upy_device_heap.py \
+	_interface:bench/upy_interface.py bluetooth:tests/upy_shadow/bluetooth.py \
+	_board_standin:tests/upy_shadow/_board_standin.py
+QEMU_BUILD := $(abspath build/upy/qemu-mps2-an385)
+UPY_QEMU := BOARD=MPS2_AN385 BUILD=$(QEMU_BUILD) FROZEN_MANIFEST=$(abspath upy/qemu_manifest.py) \
+	MICROPY_HEAP_SIZE=524288 MICROPY_PY_SSL=1 MICROPY_SSL_AXTLS=1 MICROPY_VFS_LFS2=1 USER_C_MODULES=$(abspath upy/cmodules) \
+	CFLAGS_EXTRA="-DMICROPY_PY_CRYPTOLIB=1 -DMICROPY_PY_OS_URANDOM=1"
+
+$(QEMU_FIRMWARE): build/firmware/mpy-cross upy/qemu_manifest.py $(FIRMWARE_PY) $(wildcard tests/core/*.py) \
+		$(foreach f,$(QEMU_HARNESS_FILES),$(word 2,$(subst :, ,$(f)))) $(wildcard upy/cmodules/*/*)
+	rm -rf $(QEMU_HARNESS) && mkdir -p $(QEMU_HARNESS)
+	$(foreach f,$(QEMU_HARNESS_FILES),cp $(word 2,$(subst :, ,$(f))) $(QEMU_HARNESS)/$(word 1,$(subst :, ,$(f))).py && ) true
+	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(UPY_QEMU)
+	cp $(QEMU_BUILD)/firmware.elf $@
+
 build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-nimble) $(UPY_UNIX_NIMBLE)
 	cp build/upy/unix-nimble/micropython $@
