@@ -19,7 +19,7 @@ test: lint pytest check-upy
 lint: $(STAMP)
 	$(BIN)/ruff check firmware host_tools sim tests bench
 
-pytest: $(STAMP)
+pytest: $(STAMP) firmware
 	$(BIN)/pytest
 
 # The core's tests on the real MicroPython unix port with a small heap, then
@@ -30,7 +30,7 @@ check-upy: $(STAMP) mpy
 mpy: $(STAMP)
 	$(BIN)/python bench/compile_mpy.py $(MPY_ARCHS)
 
-bench: $(STAMP)
+bench: $(STAMP) firmware
 	$(BIN)/python -m bench
 
 demo: $(STAMP)
@@ -46,7 +46,8 @@ UPY_SOURCE_STAMP := build/upy/source.stamp
 UPY_OVERLAY := $(shell find upy/overlay -type f)
 FIRMWARE_PY := firmware/manifest.py $(shell find firmware -name '*.py')
 MPY_CROSS := $(UPY_SRC)/mpy-cross/build/mpy-cross
-UPY_MAKE := nice $(MAKE) --no-print-directory -j2
+# GIT_CEILING_DIRECTORIES: the banner shows v1.28.0, not this repository's commit (the tree sits inside it).
+UPY_MAKE := GIT_CEILING_DIRECTORIES=$(abspath build/upy) nice $(MAKE) --no-print-directory -j2
 # Both stacks deliver IRQs synchronously from the scheduler, as the ESP32 and rp2 ports do.
 UPY_UNIX_BLE := MICROPY_PY_BLUETOOTH=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 \
 	FROZEN_MANIFEST=$(abspath upy/unix_manifest.py) \
@@ -55,6 +56,12 @@ UPY_UNIX_BTSTACK := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_BTSTACK=1 MICROPY_BLUETOOT
 	MICROPY_BLUETOOTH_BTSTACK_USB=0
 UPY_UNIX_NIMBLE := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_NIMBLE=1 MICROPY_BLUETOOTH_BTSTACK=0
 QEMU_FIRMWARE := build/firmware/qemu-mps2-an385.elf
+
+# A build directory whose make flags changed starts afresh: MicroPython's make does not notice new flags
+# (its interned-name tables would keep the old module set).
+define upy_flags_check
+	@echo '$(2)' | cmp -s - $(1).flags || { rm -rf $(1); mkdir -p $(1); echo '$(2)' > $(1).flags; }
+endef
 
 firmware: build/firmware/mpy-cross build/firmware/micropython-btstack build/firmware/micropython-nimble \
 	$(QEMU_FIRMWARE)
@@ -71,30 +78,33 @@ build/firmware/mpy-cross: $(UPY_SOURCE_STAMP)
 	$(UPY_MAKE) -C $(UPY_SRC)/mpy-cross
 	mkdir -p $(@D) && cp $(MPY_CROSS) $@
 
-build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.py
+build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.py Makefile
+	$(call upy_flags_check,$(abspath build/upy/unix-btstack),$(UPY_UNIX_BTSTACK))
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-btstack) $(UPY_UNIX_BTSTACK)
 	cp build/upy/unix-btstack/micropython $@
 
-# The qemu Cortex-M3 image: firmware and test harness frozen (upy/qemu_manifest.py), cryptolib (axTLS AES;
-# its switch is MICROPY_PY_SSL, which brings the ssl module too, as on the boards)
-# and os.urandom as the boards have them, littlefs on a semihosting file (upy/cmodules/hostflash), and
-# a heap chosen at run time up to 512 KB (qemu -append heap=64K, upy/overlay/ports/qemu/main.c).
+# The qemu Cortex-M3 image: firmware and test harness frozen (upy/qemu_manifest.py), cryptolib (axTLS AES,
+# upy/cmodules/cryptolib_aes) and os.urandom as the boards have them, littlefs on a semihosting file
+# (upy/cmodules/hostflash), and a heap chosen at run time up to 512 KB (qemu -append heap=64K,
+# upy/overlay/ports/qemu/main.c).
 QEMU_HARNESS := build/upy/qemu-harness
 QEMU_HARNESS_FILES := _launch:upy/qemu_launch.py _qemu_boot:upy/qemu_boot.py _driver:bench/upy_device_heap.py \
 	_interface:bench/upy_interface.py bluetooth:tests/upy_shadow/bluetooth.py \
 	_board_standin:tests/upy_shadow/_board_standin.py
 QEMU_BUILD := $(abspath build/upy/qemu-mps2-an385)
 UPY_QEMU := BOARD=MPS2_AN385 BUILD=$(QEMU_BUILD) FROZEN_MANIFEST=$(abspath upy/qemu_manifest.py) \
-	MICROPY_HEAP_SIZE=524288 MICROPY_PY_SSL=1 MICROPY_SSL_AXTLS=1 MICROPY_VFS_LFS2=1 USER_C_MODULES=$(abspath upy/cmodules) \
-	CFLAGS_EXTRA="-DMICROPY_PY_CRYPTOLIB=1 -DMICROPY_PY_OS_URANDOM=1"
+	MICROPY_HEAP_SIZE=524288 MICROPY_VFS_LFS2=1 USER_C_MODULES=$(abspath upy/cmodules) \
+	CFLAGS_EXTRA=-DMICROPY_PY_OS_URANDOM=1
 
 $(QEMU_FIRMWARE): build/firmware/mpy-cross upy/qemu_manifest.py $(FIRMWARE_PY) $(wildcard tests/core/*.py) \
-		$(foreach f,$(QEMU_HARNESS_FILES),$(word 2,$(subst :, ,$(f)))) $(wildcard upy/cmodules/*/*)
+		$(foreach f,$(QEMU_HARNESS_FILES),$(word 2,$(subst :, ,$(f)))) $(shell find upy/cmodules -type f) Makefile
+	$(call upy_flags_check,$(QEMU_BUILD),$(UPY_QEMU))
 	rm -rf $(QEMU_HARNESS) && mkdir -p $(QEMU_HARNESS)
 	$(foreach f,$(QEMU_HARNESS_FILES),cp $(word 2,$(subst :, ,$(f))) $(QEMU_HARNESS)/$(word 1,$(subst :, ,$(f))).py && ) true
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(UPY_QEMU)
 	cp $(QEMU_BUILD)/firmware.elf $@
 
-build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py
+build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py Makefile
+	$(call upy_flags_check,$(abspath build/upy/unix-nimble),$(UPY_UNIX_NIMBLE))
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-nimble) $(UPY_UNIX_NIMBLE)
 	cp build/upy/unix-nimble/micropython $@

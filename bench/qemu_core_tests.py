@@ -1,7 +1,7 @@
 """The core tests (tests/core/test_*.py) on the qemu Cortex-M3 image, with the firmware frozen, in a
 literal 32-bit heap: each test file in a fresh interpreter (a soft reset: empty heap, as a device boots),
-run by tests/core/upy_one.py as on the unix port, with the flash (littlefs) mounted at / and the session
-vectors on it.
+run by tests/core/upy_one.py as on the unix port, with the flash (littlefs) mounted at /, the session
+vectors on it where tests/core/test_session.py looks (../vectors from its directory, /core).
 
     python -m bench.qemu_core_tests [HEAP ...]       e.g. 64K 48K 32K; prints the counts, fails on a failure
 """
@@ -36,11 +36,11 @@ def run(heap):
     report = []
     with tempfile.TemporaryDirectory(prefix="e2mon-qemu-core-") as work:
         flash = os.path.join(work, "flash.lfs")
-        mount = "from _qemu_boot import mount\nmount(%r)\n" % flash
+        mount = "from _qemu_boot import mount\nmount(%r)\nimport os\nos.chdir('/core')\n" % flash
         repl = RawRepl(heap)
         try:
-            repl.exec(mount)
-            _copy_to_flash(repl, VECTORS, "/vectors/session.json")   # tests/core/test_session.py reads it
+            repl.exec("from _qemu_boot import mount\nmount(%r)\nimport os\nos.mkdir('/core')" % flash)
+            _copy_to_flash(repl, VECTORS, "/vectors/session.json")
             for name in test_modules():
                 repl.soft_reset()
                 try:
