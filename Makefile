@@ -85,7 +85,7 @@ build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.p
 
 # The qemu Cortex-M3 image: firmware and test harness frozen (upy/qemu_manifest.py), cryptolib (axTLS AES,
 # upy/cmodules/cryptolib_aes) and os.urandom as the boards have them, littlefs on a semihosting file
-# (upy/cmodules/hostflash), and a heap chosen at run time up to 512 KB (qemu -append heap=64K,
+# (upy/cmodules/semihost), and a heap chosen at run time up to 512 KB (qemu -append heap=64K,
 # upy/overlay/ports/qemu/main.c).
 QEMU_HARNESS := build/upy/qemu-harness
 QEMU_HARNESS_FILES := _launch:upy/qemu_launch.py _qemu_boot:upy/qemu_boot.py _driver:bench/upy_device_heap.py \
@@ -98,7 +98,7 @@ UPY_QEMU := BOARD=MPS2_AN385 BUILD=$(QEMU_BUILD) FROZEN_MANIFEST=$(abspath upy/q
 
 $(QEMU_FIRMWARE): build/firmware/mpy-cross upy/qemu_manifest.py $(FIRMWARE_PY) $(wildcard tests/core/*.py) \
 		$(foreach f,$(QEMU_HARNESS_FILES),$(word 2,$(subst :, ,$(f)))) $(shell find upy/cmodules -type f) Makefile
-	$(call upy_flags_check,$(QEMU_BUILD),$(UPY_QEMU))
+	$(call upy_flags_check,$(QEMU_BUILD),$(UPY_QEMU) $(shell cat upy/cmodules/*/micropython.mk | cksum))
 	rm -rf $(QEMU_HARNESS) && mkdir -p $(QEMU_HARNESS)
 	$(foreach f,$(QEMU_HARNESS_FILES),cp $(word 2,$(subst :, ,$(f))) $(QEMU_HARNESS)/$(word 1,$(subst :, ,$(f))).py && ) true
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(UPY_QEMU)

@@ -1,5 +1,5 @@
 # The flash of the qemu image (frozen as _qemu_boot): littlefs (vfs.VfsLfs2) on a file of the host's,
-# reached through ARM semihosting (upy/cmodules/hostflash), mounted at / as a board's boot mounts its
+# reached through ARM semihosting (upy/cmodules/semihost), mounted at / as a board's boot mounts its
 # data partition. The file outlives qemu: a reboot is a fresh qemu on the same file.
 FLASH_BLOCKS = 512   # 2 MB of 4 KB blocks, like a board's data partition
 

@@ -6,28 +6,10 @@
 
 #include "py/runtime.h"
 #include "py/mperrno.h"
-#include "py/mphal.h"
 #include "extmod/vfs.h"
-#include "shared/timeutils/timeutils.h"
+#include "semihosting.h"
 
-enum { SYS_OPEN = 0x01, SYS_WRITE = 0x05, SYS_READ = 0x06, SYS_SEEK = 0x0a, SYS_TIME = 0x11 };
 enum { MODE_READ_WRITE = 3, MODE_CREATE_READ_WRITE = 7 };   // "r+b", "w+b"
-
-static uint32_t semihosting(uint32_t op, const void *args) {
-    register uint32_t r0 __asm__ ("r0") = op;
-    register const void *r1 __asm__ ("r1") = args;
-    __asm__ volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
-    return r0;
-}
-
-// littlefs stamps files with the time (vfs_lfs.c), which the qemu port does not provide: the host's clock.
-uint64_t mp_hal_time_ns(void) {
-    uint64_t seconds = semihosting(SYS_TIME, NULL);   // since 1970
-    #if !MICROPY_EPOCH_IS_1970
-    seconds -= TIMEUTILS_SECONDS_1970_TO_2000;
-    #endif
-    return seconds * 1000000000ull;
-}
 
 typedef struct _hostflash_obj_t {
     mp_obj_base_t base;
