@@ -35,7 +35,9 @@ class _Link:
         if len(header) < 4:
             raise EOFError
         kind, handle, length = struct.unpack("<BBH", header)
-        return chr(kind), handle, self.proc.stdout.read(length)
+        value = self.proc.stdout.read(length)
+        self.last_raw = header + value   # not a message when the device printed an error instead
+        return chr(kind), handle, value
 
     def take(self):
         """Ticks the device until nothing is in flight; returns [(handle, value)] in the order sent."""
@@ -49,8 +51,9 @@ class _Link:
 
     def figures(self):
         kind, _handle, value = self.receive()
-        if kind != "F":
-            raise DeviceRunError("expected figures, got %r" % kind)
+        if kind != "F":   # e.g. a traceback: its last line says why
+            lines = self.last_raw.decode(errors="replace").strip().splitlines()
+            raise ValueError(lines[-1] if lines else "expected figures, got %r" % kind)
         return json.loads(value)
 
 
