@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 test: lint pytest check-upy
 
 lint: $(STAMP)
-	$(BIN)/ruff check firmware host_tools sim tests bench
+	$(BIN)/ruff check firmware host_tools sim tests bench upy
 
 pytest: $(STAMP) firmware
 	$(BIN)/pytest
