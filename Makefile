@@ -57,6 +57,7 @@ UPY_UNIX_BTSTACK := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_BTSTACK=1 MICROPY_BLUETOOT
 UPY_UNIX_NIMBLE := $(UPY_UNIX_BLE) MICROPY_BLUETOOTH_NIMBLE=1 MICROPY_BLUETOOTH_BTSTACK=0
 QEMU_FIRMWARE := build/firmware/qemu-mps2-an385.elf
 
+# Binaries are replaced by a rename (mv), so one that is running (another test's device) stays intact.
 # A build directory whose make flags changed starts afresh: MicroPython's make does not notice new flags
 # (its interned-name tables would keep the old module set).
 define upy_flags_check
@@ -76,12 +77,12 @@ $(UPY_SOURCE_STAMP): upy/source.sh $(UPY_OVERLAY)
 
 build/firmware/mpy-cross: $(UPY_SOURCE_STAMP)
 	$(UPY_MAKE) -C $(UPY_SRC)/mpy-cross
-	mkdir -p $(@D) && cp $(MPY_CROSS) $@
+	mkdir -p $(@D) && cp $(MPY_CROSS) $@.tmp && mv -f $@.tmp $@
 
 build/firmware/micropython-btstack: build/firmware/mpy-cross upy/unix_manifest.py Makefile
 	$(call upy_flags_check,$(abspath build/upy/unix-btstack),$(UPY_UNIX_BTSTACK))
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-btstack) $(UPY_UNIX_BTSTACK)
-	cp build/upy/unix-btstack/micropython $@
+	cp build/upy/unix-btstack/micropython $@.tmp && mv -f $@.tmp $@
 
 # The qemu Cortex-M3 image: firmware and test harness frozen (upy/qemu_manifest.py), cryptolib (axTLS AES,
 # upy/cmodules/cryptolib_aes) and os.urandom as the boards have them, littlefs on a semihosting file
@@ -102,9 +103,9 @@ $(QEMU_FIRMWARE): build/firmware/mpy-cross upy/qemu_manifest.py $(FIRMWARE_PY) $
 	rm -rf $(QEMU_HARNESS) && mkdir -p $(QEMU_HARNESS)
 	$(foreach f,$(QEMU_HARNESS_FILES),cp $(word 2,$(subst :, ,$(f))) $(QEMU_HARNESS)/$(word 1,$(subst :, ,$(f))).py && ) true
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(UPY_QEMU)
-	cp $(QEMU_BUILD)/firmware.elf $@
+	cp $(QEMU_BUILD)/firmware.elf $@.tmp && mv -f $@.tmp $@
 
 build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py Makefile
 	$(call upy_flags_check,$(abspath build/upy/unix-nimble),$(UPY_UNIX_NIMBLE))
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-nimble) $(UPY_UNIX_NIMBLE)
-	cp build/upy/unix-nimble/micropython $@
+	cp build/upy/unix-nimble/micropython $@.tmp && mv -f $@.tmp $@

@@ -34,6 +34,14 @@ class _Link:
         header = self.proc.stdout.read(4)
         if len(header) < 4:
             raise EOFError
+        if header[0] == 4:   # qemu's raw REPL failed before the driver ran: its error, up to the "\x04>" prompt
+            while not header.endswith(b"\x04>"):
+                byte = self.proc.stdout.read(1)
+                if not byte:
+                    break
+                header += byte
+            lines = header.decode(errors="replace").replace("\x04", "\n").rstrip(">").strip().splitlines()
+            raise ValueError(lines[-1] if lines else "the device stopped")
         kind, handle, length = struct.unpack("<BBH", header)
         value = self.proc.stdout.read(length)
         self.last_raw = header + value   # not a message when the device printed an error instead

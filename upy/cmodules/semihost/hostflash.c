@@ -47,30 +47,32 @@ static mp_obj_t hostflash_make_new(const mp_obj_type_t *type, size_t n_args, siz
     return MP_OBJ_FROM_PTR(self);
 }
 
-static mp_obj_t hostflash_readblocks(size_t n_args, const mp_obj_t *args) {
+// readblocks/writeblocks(block, buf, offset=0): one semihosting read or write at that place; returns
+// the count of bytes it left undone.
+static uint32_t transfer(size_t n_args, const mp_obj_t *args, uint32_t op, int access, mp_buffer_info_t *buf) {
     hostflash_obj_t *self = MP_OBJ_TO_PTR(args[0]);
-    mp_buffer_info_t buf;
-    mp_get_buffer_raise(args[2], &buf, MP_BUFFER_WRITE);
+    mp_get_buffer_raise(args[2], buf, access);
     uint32_t offset = n_args > 3 ? mp_obj_get_int(args[3]) : 0;
-    seek(self, mp_obj_get_int(args[1]), offset, buf.len);
-    uint32_t call[3] = { (uint32_t)self->handle, (uint32_t)buf.buf, buf.len };
-    uint32_t unread = semihosting(SYS_READ, call);   // past the file's end: never written
-    if (unread > buf.len) {
+    seek(self, mp_obj_get_int(args[1]), offset, buf->len);
+    uint32_t call[3] = { (uint32_t)self->handle, (uint32_t)buf->buf, buf->len };
+    uint32_t undone = semihosting(op, call);
+    if (undone > buf->len) {
         mp_raise_OSError(MP_EIO);
     }
+    return undone;
+}
+
+static mp_obj_t hostflash_readblocks(size_t n_args, const mp_obj_t *args) {
+    mp_buffer_info_t buf;
+    uint32_t unread = transfer(n_args, args, SYS_READ, MP_BUFFER_WRITE, &buf);   // past the file's end: never written
     memset((uint8_t *)buf.buf + buf.len - unread, 0xff, unread);
     return MP_OBJ_NEW_SMALL_INT(0);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(hostflash_readblocks_obj, 3, 4, hostflash_readblocks);
 
 static mp_obj_t hostflash_writeblocks(size_t n_args, const mp_obj_t *args) {
-    hostflash_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     mp_buffer_info_t buf;
-    mp_get_buffer_raise(args[2], &buf, MP_BUFFER_READ);
-    uint32_t offset = n_args > 3 ? mp_obj_get_int(args[3]) : 0;
-    seek(self, mp_obj_get_int(args[1]), offset, buf.len);
-    uint32_t call[3] = { (uint32_t)self->handle, (uint32_t)buf.buf, buf.len };
-    if (semihosting(SYS_WRITE, call) != 0) {
+    if (transfer(n_args, args, SYS_WRITE, MP_BUFFER_READ, &buf) != 0) {
         mp_raise_OSError(MP_EIO);
     }
     return MP_OBJ_NEW_SMALL_INT(0);
