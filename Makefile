@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UPY := $(BIN)/micropython -X heapsize=64K
 MPY_ARCHS := armv6m xtensawin
 
-.PHONY: test demo bench lint typecheck typecheck-stubs pytest check-upy mpy clean firmware tools
+.PHONY: test demo bench lint typecheck typecheck-stubs pytest check-upy mpy clean firmware tools qemu-inline-image
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -125,6 +125,13 @@ $(QEMU_FIRMWARE): build/firmware/mpy-cross upy/qemu_manifest.py $(FIRMWARE_PY) $
 	$(foreach f,$(QEMU_HARNESS_FILES),cp $(word 2,$(subst :, ,$(f))) $(QEMU_HARNESS)/$(word 1,$(subst :, ,$(f))).py && ) true
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(UPY_QEMU)
 	cp $(QEMU_BUILD)/firmware.elf $@.tmp && mv -f $@.tmp $@
+
+# The same image with the firmware as e2mon deploy stages it (cross-module const() names inlined by
+# host_tools/const_inline.py, staged by bench/qemu_heap_tricks.py): what that step buys when frozen.
+QEMU_INLINE_BUILD := $(abspath build/upy/qemu-inline)
+qemu-inline-image: $(QEMU_FIRMWARE)
+	$(UPY_MAKE) -C $(UPY_SRC)/ports/qemu $(subst $(QEMU_BUILD),$(QEMU_INLINE_BUILD),$(subst \
+		$(abspath upy/qemu_manifest.py),$(abspath build/upy/inline-src/manifest.py),$(UPY_QEMU)))
 
 build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py Makefile
 	$(call upy_flags_check,$(abspath build/upy/unix-nimble),$(UPY_UNIX_NIMBLE))

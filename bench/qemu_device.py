@@ -19,21 +19,21 @@ class QemuError(Exception):
     """qemu or the REPL did not answer as expected; the message has what it printed."""
 
 
-def command(heap, icount=False):
+def command(heap, icount=False, image=None):
     """qemu for the image with `heap` (bytes, or "64K"): -monitor null leaves stdin/stdout to the UART
     alone (no ^A escapes), -semihosting gives the heap argument and the flash file; with icount, guest
     time counts instructions (1 ns each: ticks_us() x 1,000 = instructions)."""
     cmd = ["qemu-system-arm", "-machine", "mps2-an385", "-nographic", "-monitor", "null", "-semihosting",
-           "-kernel", IMAGE, "-append", "heap=%s" % heap]
+           "-kernel", image or IMAGE, "-append", "heap=%s" % heap]
     if icount:
         cmd += ["-icount", "shift=0"]
     return cmd
 
 
-def _start(heap, icount=False, timeout=600):
-    if not os.path.exists(IMAGE):
-        raise QemuError("%s is missing: run `make firmware`" % IMAGE)
-    proc = subprocess.Popen(command(heap, icount), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+def _start(heap, icount=False, timeout=600, image=None):
+    if not os.path.exists(image or IMAGE):
+        raise QemuError("%s is missing: run `make firmware`" % (image or IMAGE))
+    proc = subprocess.Popen(command(heap, icount, image), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     # A run that hangs (an exception at the REPL waits for input forever) is ended; its reader sees EOF.
     watchdog = threading.Timer(timeout, proc.kill)
@@ -69,8 +69,8 @@ class RawRepl:
     """One qemu; exec() runs code and returns what it printed (raises QemuError with the traceback);
     soft_reset() starts a fresh interpreter with an empty heap and nothing mounted."""
 
-    def __init__(self, heap, timeout=1800):
-        self.proc = _start(heap, timeout=timeout)
+    def __init__(self, heap, timeout=1800, image=None):
+        self.proc = _start(heap, timeout=timeout, image=image)
         _enter_raw_repl(self.proc)
 
     def exec(self, code):
