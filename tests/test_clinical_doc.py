@@ -57,8 +57,9 @@ def test_every_reminder_and_parameter_with_its_default():
 
 def test_a_changed_default_changes_the_doc(monkeypatch):
     """The numbers come from the firmware: a new default shows up, with no prose edited."""
-    i = PARAM_NAMES.index("E2_SEVERE")
-    monkeypatch.setitem(P.PARAM_DEFAULTS, i, 900)
+    defaults = P.PARAM_DEFAULTS[:]
+    defaults[PARAM_NAMES.index("E2_SEVERE")] = 900
+    monkeypatch.setattr(P, "PARAM_DEFAULTS", defaults)
     rows = table_rows(clinical_doc.generate(), "Rule")
     assert "latest E2 above 90 pg/mL" in rows["E2_SEVERE"][1]
 
