@@ -10,7 +10,8 @@ its points in date order. Results below the lab's limit of quantitation are draw
 
 Bands and thresholds are the profile's (the device's profile when pulled, else
 `monitor.rules` defaults); flags and reminders come from `monitor.tracker`
-replaying the stored log, so the host shows exactly what the device computes.
+replaying the stored log, so the host shows what the device computes, except that
+records with impossible dates are left out (and listed).
 
 - `gather(db, device_id, today=None) -> ReportData`
 - `build_figure(data) -> matplotlib Figure` (Agg, no display needed)
@@ -86,13 +87,17 @@ def gather(db, device_id, today=None):
     doses = []
     lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
-        tracker.apply(seq, day, minute, kind, code, value, flags)   # the device's view: the whole log
         data.count += 1
         if kind not in (lab, dose, symptom):
-            continue   # sync marks, clock and other events carry no clinical value and no real date
+            # Sync marks, clock and other events: no clinical value and no date to plot; the tracker
+            # still needs acknowledgements, snoozes and goal changes.
+            tracker.apply(seq, day, minute, kind, code, value, flags)
+            continue
         if day == UNSET_CLOCK_DAY or day > data.today + CLOCK_SLACK_DAYS:
+            # A result "from 2179" would pass for the latest one: listed apart, kept out of the flags.
             data.impossible.append((day, _record_text(kind, code, value, flags)))
             continue
+        tracker.apply(seq, day, minute, kind, code, value, flags)
         data.first = day if data.first is None else min(data.first, day)
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
@@ -269,7 +274,7 @@ def _symptom_panel(ax, data):
 def build_figure(data, with_summary=True):
     """The picture; the HTML report lists flags and reminders itself (with_summary=False)."""
     fig = Figure(figsize=FIG_INCHES, dpi=DPI)
-    ratios = (3, 3, 2, 1 + 0.25 * max(len(data.symptoms), 2)) + ((2.2,) if with_summary else ())
+    ratios = (3, 3, 2, 1 + 0.25 * max(len(data.symptoms), 2)) + ((3.2,) if with_summary else ())
     grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.45)
     ax_e2 = fig.add_subplot(grid[0])
     ax_tt = fig.add_subplot(grid[1], sharex=ax_e2)
@@ -303,7 +308,7 @@ def build_figure(data, with_summary=True):
     if data.first is not None:
         first, last = data.first, max(data.last, data.today)
         # Room on the left for the threshold labels (no point lies before the first record).
-        ax_e2.set_xlim(day_date(first - max(7, (last - first) * 0.16)), day_date(last + max(7, (last - first) // 50)))
+        ax_e2.set_xlim(day_date(first - max(7, (last - first) // 5)), day_date(last + max(7, (last - first) // 50)))
 
     if with_summary:
         ax_text = fig.add_subplot(grid[4])
@@ -318,9 +323,9 @@ def build_figure(data, with_summary=True):
 
 def impossible_note(data):
     return ("%d record%s dated after %s or on 2000-01-01 (a device clock that was wrong or unset) "
-            "cannot be placed in time and %s not drawn" % (len(data.impossible), "" if len(data.impossible) == 1
-                                                             else "s", day_date(data.today),
-                                                             "is" if len(data.impossible) == 1 else "are"))
+            "cannot be placed in time: %s left out of the picture and the flags"
+            % (len(data.impossible), "" if len(data.impossible) == 1 else "s", day_date(data.today),
+               "it is" if len(data.impossible) == 1 else "they are"))
 
 
 def summary_lines(data, width=150, limit=13):
