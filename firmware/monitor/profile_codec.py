@@ -85,12 +85,13 @@ def check(profile):
 
 
 # The threshold ladders (clinical-rules §1), as (lower, higher, strict) triples: every band has room,
-# so no rule is shadowed or inverted. E2_BONE lies inside the target band by design (20-26 pg/mL).
+# so no rule is shadowed or inverted. E2_BONE lies inside the target band by design (20-26 pg/mL); the
+# mild band may reach past E2_HIGH, which then takes precedence.
 LADDER = (
     P_E2_CRITICAL, P_E2_LOW_SYMPT, 1, P_E2_LOW_SYMPT, P_E2_LOW, 1, P_E2_LOW, P_E2_BONE, 1,
     P_E2_LOW, P_E2_TARGET_LOW, 0, P_E2_BONE, P_E2_TARGET_HIGH, 1, P_E2_TARGET_LOW, P_E2_TARGET_HIGH, 1,
     P_E2_TARGET_HIGH, P_E2_ABOVE, 0, P_E2_ABOVE, P_E2_MILD_LOW, 0, P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
-    P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_HIGH, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
+    P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_LOW, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
     P_TT_LOW, P_TT_TARGET_LOW, 1, P_TT_TARGET_LOW, P_TT_TARGET_HIGH, 1, P_HCT_WARN, P_HCT_HIGH, 1,
 )
 
