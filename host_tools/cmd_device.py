@@ -531,7 +531,7 @@ def profile_set(settings, path, device, replace, assume_yes):
     new = _read_profile_file(path, rules.Profile() if replace else old)
     changes = profile_file.differences(old, new)
     diff = ["  %s: %s -> %s" % change for change in changes]
-    result = {"device_id": device_id, "changes": [dict(zip(("name", "old", "new"), c)) for c in changes],
+    result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
               "sent": False}
     if not changes:
         emit(settings, result, "%s already has these values: nothing sent" % device_id)
