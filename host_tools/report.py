@@ -27,6 +27,7 @@ import textwrap
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
@@ -212,7 +213,7 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
                        edgecolors="#c0392b", linewidths=1.5, zorder=5, gid="out_of_band",
                        label=out_label)
     else:
-        ax.text(0.5, 0.5, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
+        ax.text(0.5, 0.25, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
                 color="#888888")
     ax.set_ylabel("%s (%s)" % (entry.name, entry.unit))
     ax.grid(True, alpha=0.3)
@@ -303,12 +304,18 @@ def build_figure(data, with_summary=True):
     for ax in (ax_e2, ax_tt, ax_hct):
         ax.margins(y=0.12)   # points on a threshold line stay visible
     for ax in (ax_e2, ax_tt, ax_hct, ax_sym):
-        # Beside the panel, never over a point.
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
+        if ax.get_legend_handles_labels()[0]:   # beside the panel, never over a point
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
     if data.first is not None:
         first, last = data.first, max(data.last, data.today)
         # Room on the left for the threshold labels (no point lies before the first record).
         ax_e2.set_xlim(day_date(first - max(7, (last - first) // 5)), day_date(last + max(7, (last - first) // 50)))
+    else:   # nothing to place in time: the month up to today
+        ax_e2.set_xlim(day_date(data.today - 30), day_date(data.today + 7))
+    for ax in (ax_e2, ax_tt, ax_hct, ax_sym):
+        locator = mdates.AutoDateLocator(maxticks=12)   # labels that never run into each other
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
     if with_summary:
         ax_text = fig.add_subplot(grid[4])
