@@ -168,3 +168,16 @@ def test_a_terminal_is_asked_before_sending(sim, tmp_path):  # noqa: F811
     code, out, err = run_on_a_terminal(sim, ["profile", "set", "--yes", str(back)], "n")
     assert code == 0 and "Send them?" not in err
     assert device_params(sim)["E2_TARGET_HIGH"] == 400
+
+
+def test_a_json_profile_gets_the_same_checks(tmp_path):
+    cli_module._register()
+    cases = (('{"patient": {"birth_year": 1980}}', 0, "is a valid profile"),
+             ('{"patient": {"birth_year": 2090}}', 6, "BIRTH_YEAR = 2090 is not 18-110 years ago"),
+             ('{"profile": {"E2_CRITICAL": {"threshold": "50 pg/mL"}}}', 6, "E2_CRITICAL must be below"),
+             ('{"entries": []}', 6, "sets no parameter"))
+    for text, code, words in cases:
+        path = tmp_path / "p.json"
+        path.write_text(text)
+        result = CliRunner().invoke(cli_module.cli, ["profile", "check", str(path)])
+        assert result.exit_code == code and words in result.output, (text, result.output)
