@@ -462,8 +462,9 @@ def _param_names():
     return profile_file.param_names()
 
 
-def _read_profile_file(path, base=None):
-    """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check them."""
+def _read_profile_file(path, base=None, cross_check=True):
+    """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
+    them; without cross_check, only each value alone (a JSON file is then only read)."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -472,7 +473,9 @@ def _read_profile_file(path, base=None):
                       "check the path", EXIT_STORAGE) from None
     try:
         if not text.lstrip().startswith("{"):
-            return profile_file.parse(text, path, base)
+            return profile_file.parse(text, path, base, cross_check)
+        if not cross_check:
+            return None
         profile = _json_profile(text, path, base)
         profile_file.check(profile, path)
         return profile
@@ -515,7 +518,9 @@ def profile_set(settings, path, device, replace, assume_yes):
     FILE is the text `profile show` prints (NAME = VALUE lines, any subset), or JSON with the "patient"
     and "profile" objects of an `e2mon evaluate` history file. The changes are shown (old -> new) and,
     on a terminal, confirmed before anything is sent."""
-    _read_profile_file(path)   # a bad file fails here, before any link is opened
+    # A bad line fails here, before any link is opened; the order of the thresholds is checked on the
+    # profile that would result, the device's with FILE's changes.
+    _read_profile_file(path, cross_check=replace)
 
     async def read():
         async with connect.session(settings, device, "clinician") as (link, device_id):

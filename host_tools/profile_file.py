@@ -119,8 +119,9 @@ def copy(profile):
     return twin
 
 
-def parse(text, name="profile", base=None):
-    """`base` (default: the defaults) with the file's NAME = VALUE lines applied, then checked.
+def parse(text, name="profile", base=None, cross_check=True):
+    """`base` (default: the defaults) with the file's NAME = VALUE lines applied, then checked
+    (each value alone always; with cross_check, the whole profile: ladders, birth year).
 
     A file that names no parameter is refused: it would change nothing, which is never what was meant."""
     profile = rules.Profile() if base is None else copy(base)
@@ -147,7 +148,8 @@ def parse(text, name="profile", base=None):
     if not seen:
         raise ProfileFileError("%s sets no parameter: write NAME = VALUE lines (e2mon profile show --default "
                                "prints them all)" % name)
-    check(profile, name)
+    if cross_check:
+        check(profile, name)
     return profile
 
 

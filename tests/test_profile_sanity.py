@@ -132,6 +132,12 @@ def test_set_changes_only_the_named_parameters_and_replace_resets_the_rest(sim, 
         refused = e2mon(sim, "profile", "set", str(bad))
         assert refused.exit_code == 6 and words in one_error_line(refused)
     assert device_params(sim) == dict(params_of(rules.Profile()), BIRTH_YEAR=1980)
+    # The order is checked on the device's profile with the change, not on the defaults: E2_HIGH = 100
+    # is fine below the device's E2_SEVERE of 120 (above the default 80).
+    for step in ("E2_SEVERE = 120 pg/mL\n", "E2_HIGH = 100 pg/mL\n"):
+        first.write_text(step)
+        assert e2mon(sim, "profile", "set", str(first)).exit_code == 0
+    assert (device_params(sim)["E2_HIGH"], device_params(sim)["E2_SEVERE"]) == (1000, 1200)
 
 
 def run_on_a_terminal(env, args, answer):
