@@ -76,9 +76,11 @@ CLOCK_SLACK_DAYS = 1    # the device's local day may run one ahead of this compu
 
 
 def gather(db, device_id, today=None):
+    from host_tools.settings import device_title
     from monitor.tracker import Tracker
 
     data = ReportData(device_id)
+    data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     data.today = today_day() if today is None else today
     profile = load_profile(db, device_id)
     tracker = Tracker(profile)

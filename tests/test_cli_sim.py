@@ -253,10 +253,13 @@ def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypat
     monkeypatch.setattr(db_module.HostDB, "store_records", store_then_lose_the_device)
     result = e2mon(env, "pull")
     assert result.exit_code == 5, result.output
-    assert "rerun" in one_error_line(result)
+    line = one_error_line(result)
     with HostDB(env["E2MON_DB"]) as db:
         seqs = [r[0] for r in db.records(DEVICE)]
     assert 400 <= len(seqs) < 3000 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))   # no gap
+    # It says what was kept, in numbers that match the database.
+    assert "The %d new records received before were kept" % len(seqs) in line and "rerun" in line
+    assert "nothing partial" not in line
     monkeypatch.setattr(db_module.HostDB, "store_records", real_store)
     device = SimDevice(flash, KEY.hex(), 0)     # the same flash: the log survived
     try:
