@@ -90,10 +90,10 @@ RULE_PROSE = {
             "000: \"side effects of high and low estradiol can overlap\": a recheck, never a guess"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
-    "BMD_OSTEOPENIA": ("latest DEXA T-score in the low bone density range (above the osteoporosis range)",
+    "BMD_OSTEOPENIA": ("latest DEXA T-score at or below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS}",
                        "WHO 1994 classification (-2.5 < T <= -1.0); 003 and 004: aromatase inhibition "
                        "raises the risk of osteopenia and osteoporosis"),
-    "BMD_OSTEOPOROSIS": ("latest DEXA T-score in the osteoporosis range",
+    "BMD_OSTEOPOROSIS": ("latest DEXA T-score at or below {BMD_OSTEOPOROSIS}",
                          "WHO 1994 (T <= -2.5); ISCD official positions: T-scores apply to men of 50 or more, "
                          "under 50 a clinician may switch both BMD rules off"),
 }
@@ -112,9 +112,10 @@ REMINDER_PROSE = {
                       "planned duration of {DEXA_PLANNED_MONTHS} or more; a scan in the 24 months before "
                       "counts",
                       "001 and 003: a baseline scan for those at risk of bone loss"),
-    "DEXA_REPEAT": ("the last DEXA: {DEXA_REPEAT_DUE} later, {DEXA_REPEAT_LOW_DUE} while E2 is persistently low (C4)",
+    "DEXA_REPEAT": ("the last DEXA: {DEXA_REPEAT_DUE} later; {DEXA_REPEAT_LOW_DUE} while E2 is persistently low "
+                    "(C4) or the last T-score is in the BMD_OSTEOPENIA or BMD_OSTEOPOROSIS range (that rule on)",
                     "004 \"1-2 years\", 003 \"2-5 years\", 001 \"annually ... especially if E2 persistently "
-                    "<20\": two years, one while E2 stays low"),
+                    "<20\": two years, one while E2 stays low or bone density is already low"),
     "SEMEN": ("the fertility goal; repeats", "001 \"3-6 months\", 000: the shorter interval"),
     "FERTILITY_REVIEW": ("the fertility goal's start", "001: \"1 mg daily x 16 weeks then taper\""),
     "TAPER_LABS": ("a step-down entered by the clinician (TAPER_START); repeats until TAPER_END",
@@ -124,7 +125,8 @@ REMINDER_PROSE = {
 PARAM_MEANING = {"TE_RATIO": "T (ng/dL) : E2 (pg/mL)", "DEXA_AGE": "years, age at therapy start",
                  "GOAL": "therapy goal", "FRACTURE_HISTORY": "yes or no",
                  "PLANNED_MONTHS": "planned duration of therapy, months (0 = unknown)",
-                 "DEXA_REPEAT_LOW_DUE": "days; DEXA_REPEAT while E2 is persistently low"}
+                 "DEXA_REPEAT_LOW_DUE": "days; DEXA_REPEAT while E2 is persistently low or the T-score low",
+                 "BMD_OSTEOPENIA": "DEXA T-score threshold", "BMD_OSTEOPOROSIS": "DEXA T-score threshold"}
 
 SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either", "MOOD": "either",
                      "ED": "either", "BREAST": "high E2", "GYNO": "high E2", "NIPPLE": "high E2",

@@ -296,7 +296,11 @@ def refuse_entry(code, kind, entry_code, value):
         todo = "run e2mon time sync first"
     elif code == records.ERR_RANGE:
         todo = "check the number and the unit"
-    raise Failure(message, todo, EXIT_REJECTED)
+    elif code == records.ERR_FUTURE:
+        todo = "check --date and --time (and the device clock: e2mon time show)"
+    elif code == records.ERR_BUDGET:
+        todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
+    raise Failure("%s (%s)" % (message, records.error_name(code)), todo, EXIT_REJECTED)
 
 
 @click.group("push", cls=SummaryGroup)
@@ -311,7 +315,8 @@ def _entry_options(fn):
     return role_option(fn)
 
 
-@push_group.command("lab")
+# ignore_unknown_options: a negative VALUE (`push lab BMD_T -2.5 SD`) is an argument, not an option.
+@push_group.command("lab", context_settings={"ignore_unknown_options": True})
 @click.argument("analyte", metavar="ANALYTE")
 @click.argument("value", metavar="VALUE")
 @click.argument("unit", metavar="UNIT")
@@ -339,6 +344,12 @@ def _convert(kind, code, name, value, unit):
         return records.convert_entry(kind, code, mantissa, decimals, unit)
     except records.EntryError as exc:
         from monitor import units
+        if exc.code == records.ERR_PRECISION:
+            # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
+            what = "%s %s" % (name, "doses" if kind == records.KIND_DOSE else "results")
+            raise Failure("%s %s %s: %s take %s" % (name, value, unit, what, units.precision_text(kind, code, unit)),
+                          "enter the value as the lab or prescription gives it, within that precision",
+                          EXIT_REJECTED) from None
         accepted = ", ".join(row[0] for row in units.units_for(kind, code))
         raise Failure("%s %s %s: %s" % (name, value, unit, exc),
                       "units accepted for %s: %s" % (name, accepted), EXIT_REJECTED) from None
@@ -379,11 +390,12 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
     today = dates.days_from_civil(now.year, now.month, now.day)
     # The host checks first so the answer comes in plain words before any radio traffic;
     # the device checks again against its own clock and history.
-    status = records.check_entry(kind, code, value, flags, day, minute, today)
+    status = records.check_entry(kind, code, value, flags, day, minute, today,
+                                 now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
-    shown = records.format_value(kind, code, value)
+    shown = records.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
@@ -409,21 +421,32 @@ def time_group():
 
 @time_group.command("sync")
 @device_argument
-@role_option
+@click.option("--force", is_flag=True,
+              help="Set the clock even to a day before the newest stored record (the device logs the jump).")
 @pass_settings
 @reported
-def time_sync(settings, device, role):
-    """Set the device clock to this computer's local time."""
-    result = run(_time_sync(settings, device, role), "setting the clock")
-    emit(settings, result, "device clock was %s, now %s" % (result["before"] or "unset", result["now"]))
+def time_sync(settings, device, force):
+    """Set the device clock to this computer's local time (clinician key)."""
+    result = run(_time_sync(settings, device, force), "setting the clock")
+    emit(settings, result, "device clock was %s, now %s%s" % (result["before"] or "unset", result["now"],
+                                                              " (forced back, logged)" if result["forced"] else ""))
 
 
-async def _time_sync(settings, device, role):
-    async with connect.session(settings, device, role) as (link, device_id):
+async def _time_sync(settings, device, force):
+    from host_tools.device_link import DeviceError
+    async with connect.session(settings, device, "clinician") as (link, device_id):
         before = await _device_time(link)
         now = datetime.datetime.now().replace(microsecond=0)
-        await link.set_time(now)
-    return {"device_id": device_id, "before": before, "now": now.isoformat(sep=" ")}
+        try:
+            await link.set_time(now, force)
+        except DeviceError as exc:
+            if exc.code != protocol.ERR_CLOCK_BACK:
+                raise
+            raise Failure("the device holds records dated after %s (its clock reads %s); setting the clock back "
+                          "before them was refused" % (now.date().isoformat(), before or "unset"),
+                          "check this computer's date; if it is right and the device's records are misdated, "
+                          "rerun with --force (the jump is logged on the device)", EXIT_REJECTED) from None
+    return {"device_id": device_id, "before": before, "now": now.isoformat(sep=" "), "forced": bool(force)}
 
 
 async def _device_time(link):

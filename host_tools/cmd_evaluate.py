@@ -57,6 +57,8 @@ def flag_dict(flag):
         out["indeterminate"] = True
     if status & rules.STATUS_ACKED:
         out["acknowledged"] = True
+    if status & rules.STATUS_BELOW_LLOQ:
+        out["below_lloq"] = True     # the value in the message is the lab's limit: "<24 pg/mL"
     return out
 
 

@@ -10,6 +10,9 @@
 - `next_seq(device_id)` is where an incremental pull resumes (one past the
   highest record number stored).
 - `records(device_id, kind=None)` yields rows in record-number order.
+- `lab_results(device_id, code)` yields one analyte's results as (day, minute, value, below_lloq) in date
+  order; below_lloq True means the result was below the lab's limit of quantitation and `value` is that
+  limit (show it as "<24 pg/mL": monitor.records.format_value(KIND_LAB, code, value, flags)).
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
 - `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
   records move to `<id>~<n>` (kept, never mixed with the new log).
@@ -322,6 +325,15 @@ class HostDB:
                 "SELECT seq, day, minute, kind, code, value, flags FROM records WHERE device_id=? "
                 "AND kind=? ORDER BY seq", (device_id, kind))
         return iter(cur)
+
+    def lab_results(self, device_id, code):
+        """One analyte's results as (day, minute, value, below_lloq) in date order (stored integer units)."""
+        from monitor.records import FLAG_BELOW_LLOQ, KIND_LAB
+        cur = self.conn.execute(
+            "SELECT day, minute, value, flags FROM records WHERE device_id=? AND kind=? AND code=? "
+            "ORDER BY day, minute, seq", (device_id, KIND_LAB, code))
+        for day, minute, value, flags in cur:
+            yield day, minute, value, bool(flags & FLAG_BELOW_LLOQ)
 
 
 class _Transaction:

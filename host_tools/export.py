@@ -7,7 +7,7 @@ exact `Decimal` in the stored unit (`display_value`).
 - `catalog(kind, code) -> Entry` (name, unit, ucum, loinc, decimals)
 - `display_value(kind, code, value) -> Decimal`
 - `rows(db, device_id) -> iterator of dicts` (one per record, events included; an event's value in words,
-  `event_text`)
+  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL")
 - `Window(db, since, until)`: the database seen through a date range (`export --since/--until`); every
   writer takes it in place of the database
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
@@ -22,7 +22,9 @@ from decimal import Decimal
 from monitor import dates, records, rules, schedule, texts, units
 
 EPOCH = datetime.date(2000, 1, 1)
-CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "value", "unit",
+# comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
+# valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
+CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
               "method", "below_lloq", "confirmed", "entered_si", "raw_value", "raw_flags")
 
 
@@ -159,8 +161,10 @@ def rows(db, device_id):
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         lab = kind == records.KIND_LAB
-        shown = (event_text(day, minute, code, value, flags) if kind == records.KIND_EVENT
-                 else texts.format_decimal(value, entry.decimals))
+        below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
+        event = kind == records.KIND_EVENT
+        value_text = (event_text(day, minute, code, value, flags) if event
+                      else texts.format_decimal(value, entry.decimals))
         yield {
             "device_id": device_id,
             "seq": seq,
@@ -169,10 +173,12 @@ def rows(db, device_id):
             "kind": kind_names[kind],
             "code": code,
             "name": entry.name,
-            "value": shown,
+            "comparator": "<" if below else "",
+            "value": value_text,
             "unit": entry.unit,
+            "shown": value_text if event else texts.format_value(kind, code, value, flags),
             "method": lab_method(flags) if lab else "",
-            "below_lloq": bool(flags & records.FLAG_BELOW_LLOQ) if lab else False,
+            "below_lloq": below,
             "confirmed": bool(flags & records.FLAG_CONFIRMED) if lab else False,
             "entered_si": bool(flags & records.FLAG_SI) if lab else False,
             "raw_value": value,

@@ -44,7 +44,7 @@ COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
 class ReportData:
     def __init__(self, device_id):
         self.device_id = device_id
-        self.series = {}        # analyte code -> ([date], [float value in stored unit], [below LLOQ]), by date
+        self.series = {}        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text]), by date
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
         self.dose_changes = []  # (date, drug name, dose text)
@@ -105,14 +105,15 @@ def gather(db, device_id, today=None):
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
             points[code].append((day, minute, seq, float(display_value(kind, code, value)),
-                                 bool(flags & records.FLAG_BELOW_LLOQ)))
+                                 bool(flags & records.FLAG_BELOW_LLOQ), records.format_value(kind, code, value, flags)))
         elif kind == symptom:
             symptoms.setdefault(code, []).append((day, minute, seq, value))
         elif kind == dose:
             doses.append((day, minute, seq, code, value))
     for code in wanted:
         rows = sorted(points[code])
-        data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows])
+        data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows],
+                             [r[5] for r in rows])
     for code in sorted(symptoms):
         rows = sorted(symptoms[code])
         data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
@@ -130,24 +131,18 @@ def gather(db, device_id, today=None):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated
         if latest is not None:
             value, day, flags = latest
-            data.latest.append((records.ANALYTES[code], lab_text(code, value, flags),
-                                records.format_lab_si(code, value) or "", day_date(day), lab_method(flags)))
+            si = records.format_lab_si(code, value)
+            if si and flags & records.FLAG_BELOW_LLOQ:
+                si = "<" + si   # the limit in SI units is a limit too
+            data.latest.append((records.ANALYTES[code], records.format_value(lab, code, value, flags), si or "",
+                                day_date(day), lab_method(flags)))
     return data
 
 
-def lab_text(code, value, flags):
-    """'24 pg/mL', or '<24 pg/mL' for a result below the lab's limit of quantitation."""
-    text = records.format_value(records.KIND_LAB, code, value)
-    return "<" + text if flags & records.FLAG_BELOW_LLOQ else text
-
-
 def _record_text(kind, code, value, flags):
-    name = catalog(kind, code).name
-    if kind == records.KIND_LAB:
-        return "%s %s" % (name, lab_text(code, value, flags))
-    if kind == records.KIND_SYMPTOM:
-        return "%s severity %d" % (name, value)
-    return "%s %s" % (name, records.format_value(kind, code, value))
+    """'E2 <24 pg/mL', 'anastrozole 0.5 mg', 'JOINT severity 2'."""
+    text = records.format_value(kind, code, value, flags)   # keeps a result's "<"
+    return text if kind == records.KIND_SYMPTOM else "%s %s" % (catalog(kind, code).name, text)
 
 
 def plot_bands(profile):
@@ -197,7 +192,7 @@ def _dose_markers(ax, data, with_labels):
 
 
 def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
-    dates, values, below = data.series[code]
+    dates, values, below, _texts = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
         # One line in date order; round markers on measured results only.
@@ -223,18 +218,12 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
 
 def _below_lloq(ax, data, code, color):
     """Results below the limit of quantitation: a "<" marker at the limit, labelled "<24 pg/mL"."""
-    dates, values, below = data.series[code]
-    shown = [(d, v) for d, v, b in zip(dates, values, below, strict=True) if b]
-    ax.plot([d for d, _ in shown], [v for _, v in shown], linestyle="none", marker="$<$", markersize=11,
+    shown = [(d, v, t) for d, v, b, t in zip(*data.series[code], strict=True) if b]
+    ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=11,
             color=color, zorder=6, gid="below_lloq", label="below the lab's limit (<)")
-    for when, value in shown:
-        ax.annotate("<%s %s" % (_number(value), catalog(records.KIND_LAB, code).unit), xy=(when, value),
-                    xytext=(6, -3), textcoords="offset points", fontsize=7, color=color, va="top",
-                    gid="below_lloq_label")
-
-
-def _number(value):
-    return ("%.2f" % value).rstrip("0").rstrip(".")
+    for when, value, text in shown:
+        ax.annotate(text, xy=(when, value), xytext=(6, -3), textcoords="offset points", fontsize=7, color=color,
+                    va="top", gid="below_lloq_label")
 
 
 def _threshold(ax, value, text, color="#b03a2e", width=0.8):

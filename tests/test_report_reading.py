@@ -234,4 +234,4 @@ def test_html_shows_a_result_below_the_limit_with_its_less_than(tmp_path):
     report.render(db, "dev", str(out), today=TODAY)
     page = Page()
     page.feed(out.read_text())
-    assert page.tables["Latest results"][1][:2] == ["E2", "<24 pg/mL"]
+    assert page.tables["Latest results"][1][:3] == ["E2", "<24 pg/mL", "<88.1 pmol/L"]

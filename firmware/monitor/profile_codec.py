@@ -7,9 +7,10 @@ from array import array
 
 from monitor.param_names import PARAM_NAMES
 from monitor.profile import (
-    LEVEL_OFF, LEVEL_URGENT, P_E2_ABOVE, P_E2_BONE, P_E2_CRITICAL, P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT,
-    P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH, P_E2_TARGET_LOW, P_HCT_HIGH, P_HCT_WARN,
-    P_LEVELS, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT, PROFILE_MAGIC, PROFILE_VERSION,
+    LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_ABOVE, P_E2_BONE, P_E2_CRITICAL,
+    P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH,
+    P_E2_TARGET_LOW, P_HCT_HIGH, P_HCT_WARN, P_LEVELS, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT,
+    PROFILE_MAGIC, PROFILE_VERSION,
 )
 
 # Allowed min and max of each parameter before the levels, and the analyte whose stored unit a threshold
@@ -20,7 +21,7 @@ PARAM_MIN = array("h", (
     0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
     0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
     0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-    0, 1, 0, 0, 0, 0,
+    0, 1, 0, 0, 0, 0, -80, -80, 0, 1,
 ))
 PARAM_MAX = array("h", (
 
@@ -28,14 +29,14 @@ PARAM_MAX = array("h", (
     5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
-    3650, 3650, 2200, 2, 1, 600,
+    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000,
 ))
 PARAM_ANALYTE = array("h", (
 
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
     7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1,
 ))
 
 
@@ -93,6 +94,7 @@ LADDER = (
     P_E2_TARGET_HIGH, P_E2_ABOVE, 0, P_E2_ABOVE, P_E2_MILD_LOW, 0, P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
     P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_LOW, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
     P_TT_LOW, P_TT_TARGET_LOW, 1, P_TT_TARGET_LOW, P_TT_TARGET_HIGH, 1, P_HCT_WARN, P_HCT_HIGH, 1,
+    P_BMD_OSTEOPOROSIS, P_BMD_OSTEOPENIA, 0,
 )
 
 
