@@ -313,7 +313,7 @@ def build_figure(data, with_summary=True):
         ax_text.axis("off")
         ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
                      family="monospace", transform=ax_text.transAxes, gid="summary")
-    fig.subplots_adjust(top=0.95, bottom=0.02, left=0.12, right=0.80)
+    fig.subplots_adjust(top=0.95, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
                  fontsize=11)
     return fig
