@@ -6,12 +6,13 @@ does its job through H3's DeviceLink and ends with one clear line on failure.
 import asyncio
 import datetime
 import os
+import sys
 
 import click
 
 from host_tools import alert_text, connect, keys, profile_file
-from host_tools.failures import (EXIT_AUTH, EXIT_INTERRUPTED, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure,
-                                 clip, reported)
+from host_tools.failures import (EXIT_AUTH, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_LINK, EXIT_REJECTED,
+                                 EXIT_STORAGE, Failure, clip, reported)
 from host_tools.progress import Progress
 from host_tools.settings import (SummaryGroup, device_title, emit, legacy_device_argument, pass_settings,
                                  use_port)
@@ -100,7 +101,8 @@ def provision_cmd(settings, device, birth_year, goal):
 def _set_profile_value(profile, name, value):
     try:
         profile.set(name, value)
-    except ValueError as exc:
+        profile_file.check(profile, "--" + name.lower().replace("_", "-"))
+    except ValueError as exc:   # ProfileFileError too
         raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
 
 
@@ -506,7 +508,9 @@ def _param_names():
     return profile_file.param_names()
 
 
-def _read_profile_file(path):
+def _read_profile_file(path, base=None, cross_check=True):
+    """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
+    them; without cross_check, only each value alone (a JSON file is then only read)."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -516,16 +520,20 @@ def _read_profile_file(path):
     except UnicodeDecodeError as exc:
         raise Failure("profile file %s is not UTF-8 text (byte %d)" % (path, exc.start), "save it as UTF-8 text",
                       EXIT_REJECTED) from None
-    if text.lstrip().startswith("{"):
-        return _json_profile(text, path)
     try:
-        return profile_file.parse(text, path)
+        if not text.lstrip().startswith("{"):
+            return profile_file.parse(text, path, base, cross_check)
+        if not cross_check:
+            return None
+        profile = _json_profile(text, path, base)
+        profile_file.check(profile, path)
+        return profile
     except profile_file.ProfileFileError as exc:
-        raise Failure("bad profile file: %s" % exc, "fix that line and rerun; nothing was sent",
+        raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent",
                       EXIT_REJECTED) from None
 
 
-def _json_profile(text, path):
+def _json_profile(text, path, base):
     """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
     import decimal
     import json
@@ -538,7 +546,9 @@ def _json_profile(text, path):
             raise HistoryError("%s: nested too deeply to be a profile" % path) from None
         if not isinstance(doc, dict):
             raise HistoryError("%s: the top level must be an object" % path)
-        return build_profile(doc, path)
+        if not doc.get("patient") and not doc.get("profile"):
+            raise HistoryError("%s sets no parameter: give a \"patient\" or \"profile\" object" % path)
+        return build_profile(doc, path, base)
     except json.JSONDecodeError as exc:
         raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
                       "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
@@ -549,25 +559,59 @@ def _json_profile(text, path):
 @profile_group.command("set")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @device_argument
+@click.option("--replace", is_flag=True, help="Reset every parameter FILE does not name to its default.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True,
+              help="Send without asking (no question is asked when stdin is not a terminal).")
 @pass_settings
 @reported
-def profile_set(settings, path, device):
-    """Validate FILE and send it to the device (clinician key).
+def profile_set(settings, path, device, replace, assume_yes):
+    """Change the parameters FILE names on the device (clinician key); the rest keep their values.
 
-    FILE is the text `profile show` prints (NAME = VALUE lines), or JSON with the "patient" and
-    "profile" objects of an `e2mon evaluate` history file."""
-    blob = _read_profile_file(path).encode()
+    FILE is the text `profile show` prints (NAME = VALUE lines, any subset), or JSON with the "patient"
+    and "profile" objects of an `e2mon evaluate` history file. The changes are shown (old -> new) and,
+    on a terminal, confirmed before anything is sent."""
+    # A bad line fails here, before any link is opened; the order of the thresholds is checked on the
+    # profile that would result, the device's with FILE's changes.
+    _read_profile_file(path, cross_check=replace)
+
+    async def read():
+        async with connect.session(settings, device, "clinician") as (link, device_id):
+            return device_id, await link.get_profile()
+    device_id, old_blob = run(read(), "reading the profile")
+    try:
+        old = rules.Profile.decode(old_blob)
+    except ValueError as exc:
+        if not replace:
+            raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
+                          "send a whole profile with --replace", EXIT_REJECTED) from None
+        old = rules.Profile()
+    new = _read_profile_file(path, rules.Profile() if replace else old)
+    changes = profile_file.differences(old, new)
+    diff = ["  %s: %s -> %s" % change for change in changes]
+    result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
+              "sent": False}
+    if not changes:
+        emit(settings, result, "%s already has these values: nothing sent" % device_id)
+        return
+    if not assume_yes and sys.stdin.isatty():
+        click.echo("Changes to the profile of %s:\n%s" % (device_id, "\n".join(diff)), err=True)
+        if not click.confirm("Send them?", default=False, err=True):
+            raise Failure("cancelled: nothing was sent", "", EXIT_FAILURE)
+    blob = new.encode()
 
     async def send():
-        async with connect.session(settings, device, "clinician") as (link, device_id):
+        async with connect.session(settings, device, "clinician") as (link, _device_id):
+            if await link.get_profile() != old_blob:   # changed by someone else since it was read
+                raise Failure("the profile on %s changed while you were deciding" % device_id,
+                              "rerun to see the new differences; nothing was sent", EXIT_REJECTED)
             await link.set_profile(blob)
-            return device_id
-    device_id = run(send(), "sending the profile")
+    run(send(), "sending the profile")
     with settings.open_db() as db:
         db.ensure_device(device_id)
         db.set_profile(device_id, blob)
-    emit(settings, {"device_id": device_id, "bytes": len(blob)},
-         "profile from %s sent to %s (%d bytes)" % (path, device_id, len(blob)))
+    result.update(sent=True, bytes=len(blob))
+    emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
+                                                                 "" if len(changes) == 1 else "s")] + diff)
 
 
 @profile_group.command("check")
@@ -575,7 +619,7 @@ def profile_set(settings, path, device):
 @pass_settings
 @reported
 def profile_check(settings, path):
-    """Validate FILE without sending it (no device needed)."""
+    """Validate FILE on top of the default profile without sending it (no device needed)."""
     profile = _read_profile_file(path)
     emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
          "%s is a valid profile (CRC %08x)" % (path, profile.crc()))

@@ -93,9 +93,11 @@ def _name_index(names, value, where, what):
     return -1
 
 
-def build_profile(doc, name="history"):
-    """rules.Profile from the file's "patient" and "profile" objects (defaults for the rest)."""
+def build_profile(doc, name="history", base=None):
+    """rules.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest)."""
     profile = rules.Profile()
+    if base is not None:
+        profile.params[:] = base.params
     patient = doc.get("patient", {})
     if not isinstance(patient, dict):
         raise HistoryError("%s: 'patient' must be an object" % name)

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from host_tools import cli as cli_module
+from host_tools import report
 from host_tools.db import HostDB
 from host_tools.progress import Progress
 from monitor import dates, records
@@ -56,7 +57,7 @@ def test_report_cli_png(tmp_path):
     assert summary["records"] == 4 and summary["dose_changes"] == 1
     assert any("18 pg/mL" in f for f in summary["flags"])
     with Image.open(out) as image:
-        assert image.size == (1100, 850)
+        assert image.size == (int(report.FIG_INCHES[0] * report.DPI), int(report.FIG_INCHES[1] * report.DPI))
 
 
 def test_bad_inputs_are_one_clear_line(tmp_path):

@@ -149,7 +149,7 @@ def test_profile_set_persists_and_bad_blob_is_refused(tmp_path):
     log_course(app)
     assert app.set_profile(b"junk") == records.ERR_PROFILE
     profile = rules.Profile()
-    profile.set("E2_LOW_SYMPT", 100)     # a clinician lowers the threshold below this E2 of 11 pg/mL
+    profile.set("E2_LOW_SYMPT", 105)     # a clinician lowers the threshold below this E2 of 11 pg/mL (above E2_CRITICAL)
     assert app.set_profile(profile.encode()) == 0
     assert not any(f[rules.F_RULE] == rules.R_E2_LOW_SYMPT for f in app.flags_now())
     last = list(app.store.records(1))[-1]
