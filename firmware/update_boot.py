@@ -100,6 +100,11 @@ def select(ota_dir=OTA_DIR, fs=None, path=None):
     return slot, on_trial
 
 
+def read_dir():
+    """The slots' directory this boot chose from."""
+    return _booted[2]
+
+
 def booted():
     """(slot, on trial) of this boot; slot "" or None: the deployed copy."""
     return _booted[0] or "", _booted[1]

@@ -44,6 +44,10 @@ class Runner:
         self.sleeps = 0
         self.wdt = None
         self.running = True
+        self.restarting = False         # an update is staged: restart into it once the host has gone
+        note = getattr(app, "update_note", None)
+        if note:
+            self.ui._show_message(note)  # the new version says so once
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -136,9 +140,15 @@ class Runner:
         tasks = [asyncio.create_task(c) for c in coroutines]
         while self.running:
             await sleep_ms(500)
+            if getattr(self.app, "restart_pending", False) and not self.ble_connected():
+                self.restarting = True
+                self.running = False
         for t in tasks:
             t.cancel()
         self.app.save_snapshot()
+        if self.restarting:
+            from main import restart
+            restart(self.board)
 
 
 def run(board, app, ble_service=None, usb_service=None):

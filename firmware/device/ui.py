@@ -146,6 +146,9 @@ class UI:
     def _select(self):
         s = self.screen
         app = self.app
+        percent = getattr(app, "update_percent", None)
+        if percent is not None:          # an update arriving over BLE (monitor.update)
+            return ["Update", "", "Updating %d %%..." % percent, "", "Keep the device", "near the host."]
         if s == HOME:
             if self.cursor == 0:
                 if app.clock_now() is None:
@@ -222,6 +225,9 @@ class UI:
         """The screen as up to 8 strings (also what the simulator prints); a leading '>' marks the cursor."""
         s = self.screen
         app = self.app
+        percent = getattr(app, "update_percent", None)
+        if percent is not None:          # an update arriving over BLE (monitor.update)
+            return ["Update", "", "Updating %d %%..." % percent, "", "Keep the device", "near the host."]
         if s == HOME:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
@@ -259,6 +265,8 @@ class UI:
                    "Unsynced: %d" % app.unsynced_count()]
             pct = app.battery_percent()
             out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
+            from monitor import version
+            out.append("Version: " + version.VERSION)
             return out
         return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
 

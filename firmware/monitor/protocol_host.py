@@ -98,3 +98,60 @@ def decode_alerts(buf):
     if pos != n:
         raise ProtocolError(ERR_BAD_LENGTH)
     return groups[0], groups[1]
+
+
+# ---- updates (layout next to UPDATE_* in monitor.protocol) ----------------------------------------------
+def encode_update_begin(total, header_size, bundle_id, allow_downgrade=False):
+    from monitor.protocol import UPDATE_BEGIN, UPDATE_BEGIN_FORMAT, UPDATE_FLAG_DOWNGRADE
+    return struct.pack(UPDATE_BEGIN_FORMAT, UPDATE_BEGIN, total, header_size, bytes(bundle_id),
+                       UPDATE_FLAG_DOWNGRADE if allow_downgrade else 0)
+
+
+def encode_update_chunk(offset, data):
+    from monitor.protocol import UPDATE_CHUNK
+    return struct.pack("<BI", UPDATE_CHUNK, offset) + bytes(data)
+
+
+class UpdateStatus:
+    """What UPDATE_STATUS says: the running version and the last update's outcome (update_boot codes)."""
+
+    def __init__(self, stored, total, outcome, sequence, version, note):
+        self.stored = stored
+        self.total = total
+        self.outcome = outcome
+        self.sequence = sequence
+        self.version = version
+        self.note = note
+
+    def __repr__(self):
+        return "UpdateStatus(version=%r, sequence=%d, outcome=%d, note=%r)" % (
+            self.version, self.sequence, self.outcome, self.note)
+
+
+def decode_update_reply(buf):
+    """(op, status, stored, total, UpdateStatus or None); ProtocolError on a bad shape."""
+    from monitor.protocol import UPDATE_REPLY_FORMAT, UPDATE_REPLY_SIZE, UPDATE_STATUS
+    if len(buf) < UPDATE_REPLY_SIZE:
+        raise ProtocolError(ERR_BAD_LENGTH)
+    op, status, stored, total = struct.unpack_from(UPDATE_REPLY_FORMAT, buf, 0)
+    extra = bytes(buf[UPDATE_REPLY_SIZE:])
+    if op != UPDATE_STATUS or status != 0:
+        return op, status, stored, total, None
+    try:
+        outcome, sequence = struct.unpack_from("<BI", extra, 0)
+        n = extra[5]
+        version = extra[6:6 + n].decode()
+        m = extra[6 + n]
+        note = extra[7 + n:7 + n + m].decode()
+    except (IndexError, struct.error, UnicodeError):
+        raise ProtocolError(ERR_BAD_LENGTH) from None
+    return op, status, stored, total, UpdateStatus(stored, total, outcome, sequence, version, note)
+
+
+UPDATE_OUTCOME_TEXT = {
+    0: "no update yet", 1: "update staged, waiting for the device to restart",
+    2: "new version running on trial (not confirmed yet)", 3: "new version confirmed",
+    4: "rolled back: the new version failed its self-test",
+    5: "rolled back: the new version was reset before it confirmed itself",
+    6: "staged update withdrawn",
+}
