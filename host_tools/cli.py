@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "cmd_deploy",
     "cmd_export",
     "cmd_device",
+    "cmd_update",
 ]
 
 

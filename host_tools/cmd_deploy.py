@@ -18,10 +18,13 @@ from host_tools.settings import emit, pass_settings, port_option, use_port
               help="Write the modules as a ROMFS image into the board's ROMFS partition (MicroPython >= 1.25 "
                    "built with ROMFS): they run from flash instead of the heap. Only main.py goes on the "
                    "filesystem.")
+@click.option("--publisher-key", type=click.Path(exists=True, dir_okay=False), metavar="NAME.pub",
+              help="The publisher's public key (e2mon release keygen): the device then accepts updates over "
+                   "BLE signed with it (e2mon update).")
 @port_option
 @pass_settings
 @reported
-def deploy_cmd(settings, board, dry_run, romfs, local_port):
+def deploy_cmd(settings, board, dry_run, romfs, local_port, publisher_key=None):
     """Compile the firmware for the board and copy it over USB (--port)."""
     port = use_port(settings, local_port)
     if not port and not (dry_run and board):
@@ -31,7 +34,7 @@ def deploy_cmd(settings, board, dry_run, romfs, local_port):
         if board is None:
             board = deploy.detect_board(port)
         stage_dir, argv = deploy.deploy(board, port or "PORT", run=None if dry_run else subprocess.run,
-                                        romfs=romfs)
+                                        romfs=romfs, publisher_key=publisher_key)
     except deploy.CompileError as exc:
         raise Failure(str(exc), "check the board is connected and running MicroPython", EXIT_LINK) from None
     except subprocess.TimeoutExpired:

@@ -148,10 +148,13 @@ def decode_update_reply(buf):
     return op, status, stored, total, UpdateStatus(stored, total, outcome, sequence, version, note)
 
 
+# update_boot's outcome codes (the device's copy; tests/test_update.py holds the two equal)
+UPDATE_NONE, UPDATE_STAGED, UPDATE_ON_TRIAL, UPDATE_CONFIRMED = 0, 1, 2, 3
+UPDATE_SELFTEST_FAILED, UPDATE_NOT_CONFIRMED, UPDATE_CANCELLED = 4, 5, 6
 UPDATE_OUTCOME_TEXT = {
-    0: "no update yet", 1: "update staged, waiting for the device to restart",
-    2: "new version running on trial (not confirmed yet)", 3: "new version confirmed",
-    4: "rolled back: the new version failed its self-test",
-    5: "rolled back: the new version was reset before it confirmed itself",
-    6: "staged update withdrawn",
+    UPDATE_NONE: "no update yet", UPDATE_STAGED: "update staged, waiting for the device to restart",
+    UPDATE_ON_TRIAL: "new version running on trial (not confirmed yet)", UPDATE_CONFIRMED: "new version confirmed",
+    UPDATE_SELFTEST_FAILED: "rolled back: the new version failed its self-test",
+    UPDATE_NOT_CONFIRMED: "rolled back: the new version was reset before it confirmed itself",
+    UPDATE_CANCELLED: "staged update withdrawn",
 }
