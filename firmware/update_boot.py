@@ -27,7 +27,7 @@ SELFTEST_FAILED = 4   # rolled back: the new version failed its self-test
 NOT_CONFIRMED = 5     # rolled back: reset before the new version confirmed itself
 CANCELLED = 6         # a staged update replaced or withdrawn before it booted
 
-_booted = [None, False, OTA_DIR]   # slot, on trial, ota dir of this boot
+_booted = [None, False, OTA_DIR, None]   # slot, on trial, ota dir of this boot, the path entry it added
 
 
 class _Files:
@@ -76,10 +76,11 @@ def write_state(state, ota_dir=None, fs=None):
 
 def select(ota_dir=OTA_DIR, fs=None, path=None):
     """Decides this boot's version, counts a trial's try, and puts its slot first on path (sys.path)."""
-    _booted[2] = ota_dir
     path = sys.path if path is None else path
-    for entry in [p for p in path if p.startswith(ota_dir + "/")]:
-        path.remove(entry)
+    if _booted[3] in path:   # a soft reset keeps sys.path: the last boot's slot goes
+        path.remove(_booted[3])
+    _booted[2] = ota_dir
+    _booted[3] = None
     state = read_state(ota_dir, fs)
     confirmed, trial, tries = state[0], state[1], state[2]
     on_trial = False
@@ -96,7 +97,8 @@ def select(ota_dir=OTA_DIR, fs=None, path=None):
     _booted[0] = slot
     _booted[1] = on_trial
     if slot:
-        path.insert(0, ota_dir + "/" + slot)
+        _booted[3] = ota_dir + "/" + slot
+        path.insert(0, _booted[3])
     return slot, on_trial
 
 
