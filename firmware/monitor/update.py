@@ -200,6 +200,8 @@ class Updater:
         if header is None:
             part = self._size(self._path(HEADER_FILE + PART))
             self.stored = max(0, min(part, self.header_size))
+            if self.stored == self.header_size:
+                return self._accept_header()   # cut after the header's last chunk, before it was accepted
             return protocol.STATUS_OK
         status = self._check_header(header)
         if status:

@@ -1,6 +1,6 @@
 # The device's HSS/LMS verifier (monitor/lms.py) against the host signer's vectors (lms_vectors.py):
 # every vector verifies, and a changed message, signature byte, key byte or length does not.
-from lms_vectors import VECTORS
+from lms_vectors import PRODUCTION, VECTORS
 from monitor import lms
 
 
@@ -13,6 +13,12 @@ def test_vectors_verify():
     for i in range(len(VECTORS)):
         pub, msg, sig = _vector(i)
         assert lms.verify_hss(pub, msg, sig)
+
+
+def test_the_production_parameters_verify():
+    pub, msg, sig = [bytes.fromhex(x) for x in PRODUCTION]
+    assert lms.verify_hss(pub, msg, sig)
+    assert not lms.verify_hss(pub, msg, sig[:4] + bytes((sig[4] ^ 1,)) + sig[5:])
 
 
 def test_any_change_is_refused():
