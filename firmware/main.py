@@ -78,7 +78,7 @@ def build(board, with_ble=True):
     store = Store(board.DATA_DIR)
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
     app.boot()
-    app.board_name = board.NAME    # an update bundle must be built for this board
+    app.board_name = getattr(board, "NAME", None)    # an update bundle must be built for this board
     if not check_trial(app, board):
         restart(board)
         return app, None

@@ -38,6 +38,8 @@ BOARD_ARCH = {"esp32": "xtensawin", "pico_w": "armv6m"}
 PLATFORM_BOARD = {"esp32": "esp32", "rp2": "pico_w"}
 # Run from source on the board: MicroPython only executes these by their .py name.
 KEEP_AS_SOURCE = ("main.py", "boot.py")
+# Build inputs, not modules: never copied to a board (manifest.py is the freeze manifest of `make firmware`).
+NOT_ON_BOARD = ("manifest.mpy",)
 
 
 class CompileError(Exception):
@@ -106,6 +108,9 @@ def stage(board, out_dir=None):
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     compile_firmware(arch, out_dir)
+    for name in NOT_ON_BOARD:
+        if os.path.exists(os.path.join(out_dir, name)):
+            os.remove(os.path.join(out_dir, name))
     for name in KEEP_AS_SOURCE:
         compiled = os.path.join(out_dir, name[:-3] + ".mpy")
         if os.path.exists(compiled):

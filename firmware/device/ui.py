@@ -263,10 +263,10 @@ class UI:
                    "Sync: " + ("never" if app.last_sync_day == 0xFFFF else format_date(app.last_sync_day)),
                    "Stored: %d" % app.store.count_from(0),
                    "Unsynced: %d" % app.unsynced_count()]
-            pct = app.battery_percent()
-            out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
             from monitor import version
             out.append("Version: " + version.VERSION)
+            pct = app.battery_percent()
+            out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
             return out
         return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
 

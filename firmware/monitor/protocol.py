@@ -307,7 +307,7 @@ def records_per_frame(mtu, frame_overhead, record_size):
 #          BEGIN:   op | total u32 | header size u32 | bundle id (SHA-256 of the header, 32) | flags u8
 #          CHUNK:   op | offset u32 | bytes            (offset must be the stored one)
 #          APPLY:   op                                 (all stored: verify, then boot it on trial next start)
-# reply:   op u8 | status u8 | stored u32 | total u32
+# reply:   status u8 | op u8 | stored u32 | total u32     (status first, as in every blob reply)
 #          STATUS adds: outcome u8 (update_boot) | running sequence u32 | version (len u8 | ASCII) |
 #          note (len u8 | ASCII: the version the outcome is about)
 UPDATE_STATUS = const(0x10)
@@ -332,7 +332,7 @@ ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over t
 
 
 def encode_update_reply(op, status, stored, total, extra=b""):
-    return struct.pack(UPDATE_REPLY_FORMAT, op, status, stored, total) + extra
+    return struct.pack(UPDATE_REPLY_FORMAT, status, op, stored, total) + extra
 
 
 def __getattr__(name):

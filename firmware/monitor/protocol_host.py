@@ -133,7 +133,7 @@ def decode_update_reply(buf):
     from monitor.protocol import UPDATE_REPLY_FORMAT, UPDATE_REPLY_SIZE, UPDATE_STATUS
     if len(buf) < UPDATE_REPLY_SIZE:
         raise ProtocolError(ERR_BAD_LENGTH)
-    op, status, stored, total = struct.unpack_from(UPDATE_REPLY_FORMAT, buf, 0)
+    status, op, stored, total = struct.unpack_from(UPDATE_REPLY_FORMAT, buf, 0)
     extra = bytes(buf[UPDATE_REPLY_SIZE:])
     if op != UPDATE_STATUS or status != 0:
         return op, status, stored, total, None
