@@ -205,10 +205,10 @@ def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_e
     problems = []
     for n, (op_index, _partial, cut_files, cut_dirs) in enumerate(
             pc.cut_states(journal, stride, offset, files, dirs)):
-        b, l, p = check_cut(cut_files, cut_dirs, oracle, op_index, checker,
+        b, n_lost, p = check_cut(cut_files, cut_dirs, oracle, op_index, checker,
                             resume=bool(resume_every) and n % resume_every == 0)
         points += 1
         bricked += b
-        lost += l
+        lost += n_lost
         problems += p[:3]
     return points, bricked, lost, problems[:20]

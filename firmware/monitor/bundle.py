@@ -51,11 +51,12 @@ def header_size(prefix):
 
 
 def split_header(header):
-    """(manifest, signature) of a whole header."""
+    """(manifest, signature) of a whole header, as memoryviews into it."""
     if header_size(header) != len(header):
         raise BundleError("header length does not match")
     mlen = struct.unpack_from("<I", header, 4)[0]
-    return header[8:8 + mlen], header[12 + mlen:]
+    view = memoryview(header)   # views, not copies: a signature is 2-5 KB of a small heap
+    return view[8:8 + mlen], view[12 + mlen:]
 
 
 def encode_manifest(sequence, version, board, code, files):

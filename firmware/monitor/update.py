@@ -369,14 +369,17 @@ class Updater:
         return self._public_key
 
     def _read(self, path):
-        try:
-            f = self.fs.open(path, "rb")
-        except OSError:
+        """The whole file in one buffer of its size (no growing reads on a fragmented heap); None if absent."""
+        size = self._size(path)
+        if size < 0:
             return None
+        buf = bytearray(size)
+        f = self.fs.open(path, "rb")
         try:
-            return bytes(f.read())
+            got = f.readinto(buf) if size else 0
         finally:
             f.close()
+        return buf if got == size else None
 
     def _write_small(self, rel, data):
         tmp = self._path(rel + ".tmp")
