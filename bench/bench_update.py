@@ -53,7 +53,7 @@ def powercut_figures():
         shutil.rmtree(work, ignore_errors=True)
     return {"update_powercut_points": points, "update_bricked": bricked, "update_powercut_records_lost": lost,
             "update_resume_checked": math.ceil(points / RESUME_EVERY),
-            "update_resume_failures": sum(1 for p in problems if "resen" in p)}
+            "update_resume_failures": pu.run_cuts.resume_failures}
 
 
 def production_vector():

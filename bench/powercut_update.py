@@ -200,8 +200,10 @@ def check_cut(files, dirs, oracle, op_index, checker, resume=False):
 
 
 def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_every=0):
-    """Every stride-th cut point; returns (points, bricked, lost, problems)."""
+    """Every stride-th cut point; returns (points, bricked, lost, problems). Resends that failed are among
+    the problems (run_cuts.resume_failures counts them all)."""
     points = bricked = lost = 0
+    run_cuts.resume_failures = 0
     problems = []
     for n, (op_index, _partial, cut_files, cut_dirs) in enumerate(
             pc.cut_states(journal, stride, offset, files, dirs)):
@@ -210,5 +212,6 @@ def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_e
         points += 1
         bricked += b
         lost += n_lost
+        run_cuts.resume_failures += sum(1 for text in p if "resen" in text)
         problems += p[:3]
     return points, bricked, lost, problems[:20]

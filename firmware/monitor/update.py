@@ -288,8 +288,9 @@ class Updater:
             self._mkdirs(self.slot + "/" + rel)
         f = self.fs.open(self._path(rel), "ab")
         try:
-            f.write(data)
-            self.fs.sync(f)
+            if len(data):
+                f.write(data)
+                self.fs.sync(f)
         finally:
             f.close()
 
