@@ -69,14 +69,16 @@ def flash(tmp_path, keys):
 
 
 class Boot:
-    """One power-on of the simulated device with BLE; .session() opens a clinician session."""
+    """One power-on of the simulated device with BLE; .session() opens a clinician session. stack: which
+    stack's behaviour the shadow bluetooth gives (NimBLE refuses notifications when full, BTstack queues)."""
 
-    def __init__(self, flash):
+    def __init__(self, flash, stack="nimble"):
         self.flash = flash
+        self.stack = stack
 
     async def __aenter__(self):
         from sim.device import SimDevice
-        self._link = radio.InProcessLink()
+        self._link = radio.InProcessLink(stack=self.stack)
         link = await self._link.__aenter__()
         ble = link.peripheral_ble()
         self.device = SimDevice(self.flash)
@@ -95,10 +97,10 @@ class Boot:
         return fx.session(self.link)
 
 
-def power_on(flash, job=None):
+def power_on(flash, job=None, stack="nimble"):
     """Boots the device, runs job(boot, device_link) in a session if given; returns (device, job's result)."""
     async def go():
-        async with Boot(flash) as boot:
+        async with Boot(flash, stack) as boot:
             if job is None:
                 return boot.device, None
             async with boot.session() as dl:
@@ -146,20 +148,21 @@ def test_outcome_codes_are_the_devices():
         assert getattr(update_boot, name) == getattr(protocol, "UPDATE_" + name), name
 
 
-def test_a_good_update_boots_on_trial_and_is_confirmed_by_the_next_session(flash, keys, sim_tree):
+@pytest.mark.parametrize("stack", ["nimble", "btstack"])
+def test_a_good_update_boots_on_trial_and_is_confirmed_by_the_next_session(flash, keys, sim_tree, stack):
     data, header = make(sim_tree, keys[0], "1.1.0", 2)
-    device, before = power_on(flash, status)
+    device, before = power_on(flash, status, stack)
     assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol.UPDATE_NONE)
     records_before = len(device_log(flash))
     seen = []
-    device, staged = power_on(flash, send(data, header, seen=seen))
+    device, staged = power_on(flash, send(data, header, seen=seen), stack)
     assert staged.outcome == protocol.UPDATE_STAGED and staged.version == "dev" and staged.note == "1.1.0"
     assert device.app.restart_pending
     # the patient's screen followed the transfer
     assert any(line == "Updating 40 %..." for _pct, line in seen), seen[::50]
     assert [pct for pct, _ in seen] == sorted(pct for pct, _ in seen) and seen[-1][0] == 100
     # restart: the new version runs on trial and says so; its first session confirms it
-    device, after = power_on(flash, status)
+    device, after = power_on(flash, status, stack)
     assert (device.slot, device.on_trial) == ("a", True)
     assert device.main.sys.path[0] == os.path.join(flash, "ota", "a")
     assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol.UPDATE_CONFIRMED)
@@ -308,3 +311,35 @@ def test_lms_vectors_verify_with_the_host_library_too():
     from lms_vectors import VECTORS
     for pub, msg, sig in VECTORS:
         assert pyhsslms.HssPublicKey.deserialize(bytes.fromhex(pub)).verify(bytes.fromhex(msg), bytes.fromhex(sig))
+
+
+def test_e2mon_update_over_the_sim_link(tmp_path, keys):
+    """The real CLI against the simulator in its own process: a refused bundle says why and changes nothing;
+    a good one is sent with a progress bar, the device restarts into it and the CLI reports it confirmed."""
+    from click.testing import CliRunner
+    from host_tools import cli as cli_module
+    from host_tools.failures import EXIT_REJECTED
+    import test_cli_sim as cs
+
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    shutil.copyfile(keys[0] + ".pub", str(flash / "publisher.pub"))
+    device = cs.SimDevice(str(flash), cs.KEY.hex(), 5)
+    try:
+        env = cs.host_env(tmp_path, device.port)
+        cs.save_keys(env)
+        cli_module._register()
+        good = str(tmp_path / "good.e2up")
+        release.build("sim", "1.4.0", 6, keys[0], good)
+        stranger = str(tmp_path / "stranger.e2up")
+        release.build("sim", "1.4.0", 6, keys[1], stranger)
+        refused = CliRunner().invoke(cli_module.cli, ["--sim", "update", stranger], env=env)
+        assert refused.exit_code == EXIT_REJECTED, refused.output
+        assert "not signed by this device's publisher" in refused.output
+        done = CliRunner().invoke(cli_module.cli, ["--sim", "--json", "update", good], env=env)
+        assert done.exit_code == 0, done.output
+        import json
+        result = json.loads(done.output[done.output.index("{"):])
+        assert (result["running"], result["before"], result["outcome"]) == ("1.4.0", "dev", protocol.UPDATE_CONFIRMED)
+    finally:
+        device.stop()
