@@ -34,9 +34,7 @@ class StubApp:
         self.data_dir = DATA
         self.board_name = BOARD
         self.store = store
-        self.update_percent = None
         self.changed = 0
-        self.restart_pending = False
         self.appends = []
 
     def log_event(self, code, value, flags=0):

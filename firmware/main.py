@@ -26,13 +26,11 @@ def check_trial(app, board):
     update_boot = sys.modules.get("update_boot")
     if update_boot is None or not update_boot.booted()[1]:
         return True
-    from monitor import selftest, version
+    from monitor import selftest
     from device.app import PROFILE_FILE
     failed = selftest.run(app, board.DATA_DIR + "/" + PROFILE_FILE)
     if failed is None:
-        app.update_trial = True     # the first session it accepts confirms it (monitor.endpoint)
-        app.update_note = "Updated to version " + version.VERSION
-        return True
+        return True                 # the first session it accepts confirms it (monitor.update.proof)
     print("e2mon: new version failed its self-test (%s): back to the previous one" % failed)
     update_boot.rollback(update_boot.SELFTEST_FAILED)
     return False
@@ -78,7 +76,6 @@ def build(board, with_ble=True):
     store = Store(board.DATA_DIR)
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
     app.boot()
-    app.board_name = getattr(board, "NAME", None)    # an update bundle must be built for this board
     if not check_trial(app, board):
         restart(board)
         return app, None

@@ -52,5 +52,8 @@ def forget_firmware(core=False):
     core=True drops monitor too (another firmware version boots: its own core must load)."""
     roots = ("board", "boards", "device", "main") + (("monitor",) if core else ())
     for name in list(sys.modules):
-        if name.split(".")[0] in roots:
+        if name.split(".")[0] in roots or name == "monitor.update":   # an update's state is one boot's
             del sys.modules[name]
+    core_package = sys.modules.get("monitor")
+    if core_package is not None and hasattr(core_package, "update"):
+        del core_package.update     # else `from monitor import update` would find the old one

@@ -41,7 +41,8 @@ class DeviceServer:
         again from its flash on the same radio, as a board does after machine.reset()."""
         while True:
             await self.runner.main()
-            if not self.runner.restarting:
+            updating = sys.modules.get("monitor.update")
+            if updating is None or not updating.reset:
                 return
             await self._reboot(flash_dir)
 

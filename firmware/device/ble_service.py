@@ -166,8 +166,7 @@ class BleService:
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
         ble.gatts_write(manufacturer, b"e2mon project")
         ble.gatts_write(model, b"e2mon-1")
-        from monitor.version import VERSION
-        ble.gatts_write(firmware, VERSION.encode())   # the running version (an update changes it)
+        ble.gatts_write(firmware, b"0.1.0")
         self.refresh_values()
         self._advertise()
         self._started = True

@@ -4,6 +4,8 @@ A: up / previous, C: down / next, B: select; holding B goes back home. Logging a
 B (Log symptom), A/C to the symptom, B, A/C to the severity, B.
 Screens draw on any framebuf.FrameBuffer-like object (fill, text, fill_rect, hline); display may be None.
 """
+import sys
+
 from monitor import records
 from monitor import rules
 from monitor import schedule
@@ -146,9 +148,6 @@ class UI:
     def _select(self):
         s = self.screen
         app = self.app
-        percent = getattr(app, "update_percent", None)
-        if percent is not None:          # an update arriving over BLE (monitor.update)
-            return ["Update", "", "Updating %d %%..." % percent, "", "Keep the device", "near the host."]
         if s == HOME:
             if self.cursor == 0:
                 if app.clock_now() is None:
@@ -225,9 +224,9 @@ class UI:
         """The screen as up to 8 strings (also what the simulator prints); a leading '>' marks the cursor."""
         s = self.screen
         app = self.app
-        percent = getattr(app, "update_percent", None)
-        if percent is not None:          # an update arriving over BLE (monitor.update)
-            return ["Update", "", "Updating %d %%..." % percent, "", "Keep the device", "near the host."]
+        updating = sys.modules.get("monitor.update")
+        if updating is not None and updating.percent is not None:   # an update arriving over BLE
+            return ["Update", "", "Updating %d %%..." % updating.percent, "", "Keep the device", "near the host."]
         if s == HOME:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])

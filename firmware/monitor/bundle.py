@@ -24,6 +24,16 @@ MAX_FILES = 200
 _STRUCT_ERROR = getattr(struct, "error", ValueError)   # CPython's; MicroPython raises ValueError
 
 
+# The update requests' and replies' layouts (monitor/protocol.py describes them; these live here so the
+# device loads them only while an update runs).
+UPDATE_REPLY_FORMAT = "<BBII"
+UPDATE_BEGIN_FORMAT = "<BII32sB"
+
+
+def encode_update_reply(op, status, stored, total, extra=b""):
+    return struct.pack(UPDATE_REPLY_FORMAT, status, op, stored, total) + extra
+
+
 class BundleError(ValueError):
     pass
 

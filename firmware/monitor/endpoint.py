@@ -17,6 +17,8 @@ except ImportError:  # CPython
     def const(x):
         return x
 
+import sys
+
 from monitor import protocol
 from monitor import session as sessions
 
@@ -40,7 +42,6 @@ class Endpoint:
         self._profile_in = None       # profile being received: bytearray of the announced size
         self._profile_have = 0
         self.refusals = 0             # frames refused since boot (for the screen and the tests)
-        self._updater = None          # monitor.update.Updater while an update is being received
 
     # -- link events --------------------------------------------------------------------------------
     def connected(self, mtu=protocol.DEFAULT_MTU):
@@ -54,9 +55,9 @@ class Endpoint:
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
-        if self._updater is not None:   # what is staged stays on flash; the next BEGIN resumes it
-            self._updater._show(None)
-            self._updater = None
+        updating = sys.modules.get("monitor.update")
+        if updating is not None:        # what is staged stays on flash; the next BEGIN resumes it
+            updating.disconnected(self)
 
     def set_mtu(self, mtu):
         self.mtu = min(mtu, protocol.MAX_MTU)
@@ -163,8 +164,9 @@ class Endpoint:
                 self._plain(protocol.CH_AUTH, self.session.hello(data))
             elif op == protocol.AUTH_PROOF:
                 self._plain(protocol.CH_AUTH, self.session.proof(data))
-                if getattr(self.app, "update_trial", False):
-                    self._confirm_update()
+                if "update_boot" in sys.modules:   # there only while a new version is on trial (main.py)
+                    from monitor import update
+                    update.proof(self.app)        # its first accepted session confirms it
             else:
                 raise sessions.SessionError(protocol.ERR_BAD_OPCODE)
         except sessions.SessionError as exc:
@@ -277,26 +279,12 @@ class Endpoint:
             self._alerts = self.app.alerts_payload()   # one consistent snapshot per read
         self._serve_chunk(protocol.CH_ALERTS, self._alerts, offset)
 
-    def _confirm_update(self):
-        """A version on trial that passed its self-test is kept once it has accepted a session."""
-        import update_boot
-        if update_boot.confirm():
-            from monitor import records, version
-            self.app.update_trial = False
-            self.app.log_event(records.EVENT_UPDATE, version.SEQUENCE, update_boot.CONFIRMED)
-
-    def _update_request(self, plaintext):
-        if not self._permitted("update"):
-            return
-        if self._updater is None:
-            from monitor.update import Updater   # loaded only while updating
-            self._updater = Updater(self.app)
-        self._sealed(protocol.CH_PROFILE, self._updater.request(plaintext))
-
     def _profile_request(self, plaintext):
         channel = protocol.CH_PROFILE
         if len(plaintext) and plaintext[0] >= protocol.UPDATE_STATUS:
-            self._update_request(plaintext)
+            if self._permitted("update"):
+                from monitor import update   # loaded only while updating (names here are interned at boot)
+                self._sealed(channel, update.receive(self, plaintext))
             return
         try:
             op, offset, total, chunk = protocol.decode_blob_request(plaintext)

@@ -315,11 +315,10 @@ UPDATE_BEGIN = const(0x11)
 UPDATE_CHUNK = const(0x12)
 UPDATE_APPLY = const(0x13)
 UPDATE_FLAG_DOWNGRADE = const(0x01)
-UPDATE_REPLY_FORMAT = "<BBII"
 UPDATE_REPLY_SIZE = const(10)
-UPDATE_BEGIN_FORMAT = "<BII32sB"
 UPDATE_BEGIN_SIZE = const(42)
 UPDATE_CHUNK_HEADER = const(5)
+# (their struct formats are in monitor/bundle.py: every name here is interned on the device at boot)
 
 ERR_UPDATE_SIGNATURE = const(0xD0)   # not signed by the publisher key this device was deployed with
 ERR_UPDATE_HASH = const(0xD1)        # staged bytes do not match the signed manifest (tampered chunk)
@@ -329,10 +328,6 @@ ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the
 ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
 ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
 ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
-
-
-def encode_update_reply(op, status, stored, total, extra=b""):
-    return struct.pack(UPDATE_REPLY_FORMAT, status, op, stored, total) + extra
 
 
 def __getattr__(name):

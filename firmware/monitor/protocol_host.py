@@ -102,7 +102,8 @@ def decode_alerts(buf):
 
 # ---- updates (layout next to UPDATE_* in monitor.protocol) ----------------------------------------------
 def encode_update_begin(total, header_size, bundle_id, allow_downgrade=False):
-    from monitor.protocol import UPDATE_BEGIN, UPDATE_BEGIN_FORMAT, UPDATE_FLAG_DOWNGRADE
+    from monitor.bundle import UPDATE_BEGIN_FORMAT
+    from monitor.protocol import UPDATE_BEGIN, UPDATE_FLAG_DOWNGRADE
     return struct.pack(UPDATE_BEGIN_FORMAT, UPDATE_BEGIN, total, header_size, bytes(bundle_id),
                        UPDATE_FLAG_DOWNGRADE if allow_downgrade else 0)
 
@@ -130,7 +131,8 @@ class UpdateStatus:
 
 def decode_update_reply(buf):
     """(op, status, stored, total, UpdateStatus or None); ProtocolError on a bad shape."""
-    from monitor.protocol import UPDATE_REPLY_FORMAT, UPDATE_REPLY_SIZE, UPDATE_STATUS
+    from monitor.bundle import UPDATE_REPLY_FORMAT
+    from monitor.protocol import UPDATE_REPLY_SIZE, UPDATE_STATUS
     if len(buf) < UPDATE_REPLY_SIZE:
         raise ProtocolError(ERR_BAD_LENGTH)
     status, op, stored, total = struct.unpack_from(UPDATE_REPLY_FORMAT, buf, 0)

@@ -5,6 +5,11 @@
 #   u = Updater(app, fs=None, ota_dir=None)
 #   u.request(plaintext) -> reply bytes          (one UPDATE_* request, monitor.protocol layout)
 #
+# What the resident app calls (names it already has, so none is interned at boot for updates):
+#   receive(endpoint, plaintext) -> reply      disconnected(endpoint)      proof(app): a session opened
+#   show(ui): the new version says so once     percent: transfer progress for the screen, or None
+#   reset: True once an update is staged: the runner restarts when the host has gone
+#
 # Slot directory while staging:  ID (bundle id, sizes, flags)  HEADER.part -> HEADER  then the payload
 # files at their paths.  Every write is flushed before its reply, so what the device reports as stored is
 # on flash; after a disconnect or a reboot the host's BEGIN with the same bundle id resumes from there.
@@ -31,6 +36,44 @@ ID_SIZE = 41
 BLOCK = 4096                 # a littlefs block: a file takes whole blocks
 FLASH_RESERVE = 4 * BLOCK    # left free for the log and the boot state after staging
 READ_SIZE = 512
+
+percent = None
+reset = False
+_updater = [None]   # the Updater of the connected host's transfer
+
+
+def receive(endpoint, plaintext):
+    if _updater[0] is None:
+        _updater[0] = Updater(endpoint.app)
+    return _updater[0].request(plaintext)
+
+
+def disconnected(endpoint):
+    if _updater[0] is not None:
+        _updater[0]._show(None)
+        _updater[0] = None
+
+
+def proof(app):
+    """A version on trial (its self-test passed at boot, main.py) is kept once it has accepted a session."""
+    if update_boot.booted()[1] and update_boot.confirm():
+        from monitor import records, version
+        app.log_event(records.EVENT_UPDATE, version.SEQUENCE, update_boot.CONFIRMED)
+
+
+def show(ui):
+    if update_boot.booted()[1]:
+        from monitor import version
+        ui._show_message("Updated to version " + version.VERSION)
+
+
+def board_name(app):
+    """The board this firmware runs on (boards/*.py NAME, as main.py picked it)."""
+    name = getattr(app, "board_name", None)
+    if name is None:
+        from main import load_board
+        name = getattr(load_board(), "NAME", None)
+    return name
 
 
 def flash_free(fs, path):
@@ -88,7 +131,7 @@ class Updater:
             if op == protocol.UPDATE_BEGIN:
                 if len(plaintext) != protocol.UPDATE_BEGIN_SIZE:
                     return self._reply(op, protocol.ERR_BAD_LENGTH)
-                _op, total, header_size, bundle_id, flags = struct.unpack(protocol.UPDATE_BEGIN_FORMAT, plaintext)
+                _op, total, header_size, bundle_id, flags = struct.unpack(bundle.UPDATE_BEGIN_FORMAT, plaintext)
                 return self._reply(op, self.begin(total, header_size, bytes(bundle_id), flags))
             if op == protocol.UPDATE_CHUNK:
                 if len(plaintext) <= protocol.UPDATE_CHUNK_HEADER:
@@ -104,7 +147,7 @@ class Updater:
         return self._reply(op, protocol.ERR_BAD_OPCODE)
 
     def _reply(self, op, status, extra=b""):
-        return protocol.encode_update_reply(op, status, self.stored, self.total, extra)
+        return bundle.encode_update_reply(op, status, self.stored, self.total, extra)
 
     def _status_extra(self):
         state = update_boot.read_state(self.ota_dir, self.fs)
@@ -336,7 +379,7 @@ class Updater:
             manifest = bundle.Manifest(raw)
         except bundle.BundleError:
             return protocol.ERR_UPDATE_BUNDLE
-        if manifest.board != getattr(self.app, "board_name", None) or \
+        if manifest.board != board_name(self.app) or \
                 manifest.code.split("-")[0] not in loadable_codes():
             return protocol.ERR_UPDATE_BOARD
         self.manifest = manifest
@@ -358,7 +401,8 @@ class Updater:
         self._remove(self._path(ID_FILE))
         update_boot.stage(self.slot, self.manifest.version, self.fs)
         self._log(update_boot.STAGED, 0)
-        self.app.restart_pending = True      # the runner restarts once the host has gone
+        global reset
+        reset = True                         # the runner restarts once the host has gone
         self._show(None)
         return protocol.STATUS_OK
 
@@ -408,9 +452,10 @@ class Updater:
 
     def _show(self, stored):
         """The patient's screen follows the transfer ("Updating 40 %...")."""
-        percent = None if stored is None or not self.total else stored * 100 // self.total
-        if percent != getattr(self.app, "update_percent", None):
-            self.app.update_percent = percent
+        global percent
+        now = None if stored is None or not self.total else stored * 100 // self.total
+        if now != percent:
+            percent = now
             self.app.changed = getattr(self.app, "changed", 0) + 1   # the display task redraws
 
     def _log(self, outcome, downgrade):

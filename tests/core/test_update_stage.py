@@ -18,7 +18,8 @@ import os  # noqa: E402
 import struct  # noqa: E402
 
 import update_boot  # noqa: E402
-from monitor import protocol  # noqa: E402
+from monitor import bundle, protocol  # noqa: E402
+from monitor import update  # noqa: E402
 from monitor.update import Updater  # noqa: E402
 from update_vectors import HEADER_SIZE, OTHER_KEY, PUBLIC_KEY  # noqa: E402
 
@@ -66,7 +67,7 @@ def _fresh():
 # the 64K heap beside the device's modules.
 def _begin(data):
     ident = hashlib.sha256(memoryview(data)[:HEADER_SIZE]).digest()
-    return struct.pack(protocol.UPDATE_BEGIN_FORMAT, protocol.UPDATE_BEGIN, len(data), HEADER_SIZE, ident, 0)
+    return struct.pack(bundle.UPDATE_BEGIN_FORMAT, protocol.UPDATE_BEGIN, len(data), HEADER_SIZE, ident, 0)
 
 
 def _chunk(offset, piece):
@@ -74,7 +75,7 @@ def _chunk(offset, piece):
 
 
 def _stored(reply):
-    return struct.unpack_from(protocol.UPDATE_REPLY_FORMAT, reply, 0)[2]
+    return struct.unpack_from(bundle.UPDATE_REPLY_FORMAT, reply, 0)[2]
 
 
 def _send(updater, data, tamper_at=-1, chunk=CHUNK):
@@ -108,7 +109,7 @@ def test_a_good_bundle_stages_boots_on_trial_and_confirms():
     app = App()
     assert _send(Updater(app, public_key=bytes.fromhex(PUBLIC_KEY)), DATA) == 0
     assert update_boot.read_state()[1:] == ["a", 0, update_boot.STAGED, "9.9.9"]
-    assert app.events[-1][2] == update_boot.STAGED and app.restart_pending
+    assert app.events[-1][2] == update_boot.STAGED and update.reset
     path = []
     assert update_boot.select(WORK + "/ota", path=path) == ("a", True)
     assert path == [WORK + "/ota/a"]
