@@ -119,6 +119,7 @@ COMMAND_MODULES = [
     "cmd_export",
     "cmd_device",
     "cmd_database",
+    "cmd_update",
 ]
 
 

@@ -348,6 +348,60 @@ class DeviceLink:
             payload = await self._get_blob(protocol.CH_ALERTS)
         return protocol.decode_alerts(payload)
 
+    # -- updates (monitor/update.py on the device) --------------------------------------------------------
+    async def _update(self, plaintext, op):
+        reply = await self._request(protocol.CH_PROFILE, plaintext)
+        got_op, status, stored, total, info = protocol.decode_update_reply(reply)
+        if got_op != op:
+            raise DeviceError(protocol.ERR_BAD_OPCODE, "update reply to op %d, expected %d" % (got_op, op))
+        return status, stored, total, info
+
+    async def update_status(self):
+        """The running version and the last update's outcome (protocol.UpdateStatus)."""
+        async with self._lock:
+            status, _stored, _total, info = await self._update(bytes((protocol.UPDATE_STATUS,)),
+                                                               protocol.UPDATE_STATUS)
+        if status != protocol.STATUS_OK:
+            raise DeviceError(status, "update status")
+        return info
+
+    def update_chunk_size(self):
+        mtu = min(self.client.mtu_size, protocol.MAX_MTU)   # the device never buffers a larger write
+        return mtu - protocol.ATT_HEADER - host_crypto.spec.FRAME_OVERHEAD - protocol.UPDATE_CHUNK_HEADER
+
+    async def update_send(self, data, header_size, allow_downgrade=False, on_progress=None):
+        """Sends a bundle from where the device's staging stands (a rerun resumes) and stages it; returns the
+        offset the transfer started from. Every refusal raises DeviceError with the device's code."""
+        import hashlib
+        data = bytes(data)
+        bundle_id = hashlib.sha256(data[:header_size]).digest()
+        room = self.update_chunk_size()
+        async with self._lock:
+            status, stored, _total, _ = await self._update(
+                protocol.encode_update_begin(len(data), header_size, bundle_id, allow_downgrade),
+                protocol.UPDATE_BEGIN)
+            if status != protocol.STATUS_OK:
+                raise DeviceError(status, "update refused")
+            started = offset = stored
+            if on_progress is not None:
+                on_progress(offset, len(data))
+            while offset < len(data):
+                piece = data[offset:offset + room]
+                status, stored, _total, _ = await self._update(protocol.encode_update_chunk(offset, piece),
+                                                               protocol.UPDATE_CHUNK)
+                if status == protocol.ERR_UPDATE_OFFSET and stored < len(data):
+                    offset = stored            # the device says where its flash stands
+                    continue
+                if status != protocol.STATUS_OK:
+                    raise DeviceError(status, "update refused at byte %d" % offset)
+                offset = stored
+                if on_progress is not None:
+                    on_progress(offset, len(data))
+            status, _stored, _total, _ = await self._update(bytes((protocol.UPDATE_APPLY,)), protocol.UPDATE_APPLY)
+            if status != protocol.STATUS_OK:
+                raise DeviceError(status, "update not staged")
+        return started
+
 
 def provision_over_serial(port, device_key, timeout=5.0):
     """Sets the device's key over USB serial; raises DeviceError if the device refuses it."""

@@ -31,12 +31,45 @@ def provision(flash_dir, device_id):
 
 
 class DeviceServer:
-    def __init__(self, device, radio_server, task):
+    def __init__(self, device, radio_server, task=None):
         self.device = device
         self.runner = device.runner
         self.radio_server = radio_server
         self.port = radio_server.port
         self.task = task
+        self.restarts = 0
+
+    async def run(self, flash_dir):
+        """The device's event loop; when the firmware restarts itself (an update staged), the device boots
+        again from its flash on the same radio, as a board does after machine.reset()."""
+        while True:
+            await self.runner.main()
+            updating = sys.modules.get("monitor.update")
+            if updating is None or not updating.reset:
+                return
+            await self._reboot(flash_dir)
+
+    async def _reboot(self, flash_dir):
+        from sim.device import SimDevice
+        wall = self.device.clock.wall_seconds()    # the RTC keeps running across a soft reset
+        self.device.shutdown()
+        service = self.runner.ble
+        if service is not None:
+            if service._task is not None:
+                service._task.cancel()
+            ble = service._ble
+            ble.gap_advertise(None)
+            ble.active(False)
+            await ble.sim_settle()
+        while True:
+            self.restarts += 1
+            device = SimDevice(flash_dir, wall_seconds=wall)
+            device.boot(with_ble=True)
+            if not device.reset_requested:   # a version that failed its self-test restarts at once
+                break
+            device.shutdown()
+        self.device = device
+        self.runner = device.runner
 
     async def stop(self):
         self.runner.running = False
@@ -62,9 +95,10 @@ async def start_device(flash_dir, port=None, wall_seconds=None):
         raise RuntimeError("safe mode: a button was held at boot")
     if device.runner.ble is None:
         raise RuntimeError("the device's BLE service did not start (see above)")
-    task = asyncio.create_task(device.runner.main())
+    server = DeviceServer(device, radio_server)
+    server.task = asyncio.create_task(server.run(flash_dir))
     await asyncio.sleep(0)
-    return DeviceServer(device, radio_server, task)
+    return server
 
 
 KEYS = {"a": ("A", False), "b": ("B", False), "c": ("C", False), "A": ("A", True), "B": ("B", True),

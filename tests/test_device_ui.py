@@ -87,6 +87,7 @@ def test_status_screen_shows_clock_sync_and_battery(device):
     lines = device.screen_lines()
     assert lines[0] == "Clock: set" and lines[2] == "Sync: never"
     assert lines[-1].startswith("Battery: ") and lines[-1].endswith("%")
+    assert lines[-2] == "Version: dev"      # a tree deployed from source; a release says its own
 
 
 def test_safe_mode_when_a_button_is_held_at_boot(tmp_path):

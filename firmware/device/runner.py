@@ -6,6 +6,7 @@ polled 10x slower and, while no central is connected, the board's sleep_ms() idl
 radio still advertising.
 """
 import asyncio
+import sys
 import time
 
 try:
@@ -44,6 +45,9 @@ class Runner:
         self.sleeps = 0
         self.wdt = None
         self.running = True
+        if "update_boot" in sys.modules:   # a new version on trial says so once (main.py keeps the selector then)
+            from monitor import update
+            update.show(self.ui)
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -134,11 +138,18 @@ class Runner:
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]
+        updating = None
         while self.running:
             await sleep_ms(500)
+            updating = sys.modules.get("monitor.update")
+            if updating is not None and updating.reset and not self.ble_connected():
+                self.running = False    # an update is staged: restart into it once the host has gone
         for t in tasks:
             t.cancel()
         self.app.save_snapshot()
+        if updating is not None and updating.reset:
+            from main import restart
+            restart(self.board)
 
 
 def run(board, app, ble_service=None, usb_service=None):

@@ -17,6 +17,8 @@ except ImportError:  # CPython
     def const(__x):   # __x: positional-only, as micropython.const
         return __x
 
+import sys
+
 from monitor import protocol
 from monitor import session as sessions
 
@@ -53,6 +55,9 @@ class Endpoint:
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
+        updating = sys.modules.get("monitor.update")
+        if updating is not None:        # what is staged stays on flash; the next BEGIN resumes it
+            updating.disconnected(self)
 
     def set_mtu(self, mtu):
         self.mtu = min(mtu, protocol.MAX_MTU)
@@ -159,6 +164,9 @@ class Endpoint:
                 self._plain(protocol.CH_AUTH, self.session.hello(data))
             elif op == protocol.AUTH_PROOF:
                 self._plain(protocol.CH_AUTH, self.session.proof(data))
+                if "update_boot" in sys.modules:   # there only while a new version is on trial (main.py)
+                    from monitor import update
+                    update.proof(self.app)        # its first accepted session confirms it
             else:
                 raise sessions.SessionError(protocol.ERR_BAD_OPCODE)
         except sessions.SessionError as exc:
@@ -273,6 +281,11 @@ class Endpoint:
 
     def _profile_request(self, plaintext):
         channel = protocol.CH_PROFILE
+        if len(plaintext) and plaintext[0] >= protocol.UPDATE_STATUS:
+            if self._permitted("update"):
+                from monitor import update   # loaded only while updating (names here are interned at boot)
+                self._sealed(channel, update.receive(self, plaintext))
+            return
         try:
             op, offset, total, chunk = protocol.decode_blob_request(plaintext)
         except protocol.ProtocolError as exc:

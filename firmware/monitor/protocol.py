@@ -73,7 +73,7 @@ CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device 
 # Operations a role may perform (checked by the device, per request).
 # "time" reads the clock; "set_clock" sets it (the clinician's: a patient's key could make every reminder due).
 OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
-                 "entry", "alerts", "time", "set_clock")
+                 "entry", "alerts", "time", "set_clock", "update")
 OPS_PATIENT = ("entry", "alerts", "profile_get", "time")
 
 
@@ -301,6 +301,37 @@ def decode_cts(buf):
 def records_per_frame(mtu, frame_overhead, record_size):
     """How many records (monitor.records.RECORD_SIZE each) fit one notification at this MTU."""
     return (mtu - ATT_HEADER - frame_overhead) // record_size
+
+
+# ---- updates (monitor/update.py, loaded only while one runs) ----------------------------------------
+# On the profile channel, with op codes above the blob ops; clinician only.  The bundle (monitor/bundle.py)
+# goes as one byte stream in chunks, each written to flash before its reply, so a cut transfer resumes
+# from the stored offset the device reports.
+# request: STATUS:  op
+#          BEGIN:   op | total u32 | header size u32 | bundle id (SHA-256 of the header, 32) | flags u8
+#          CHUNK:   op | offset u32 | bytes            (offset must be the stored one)
+#          APPLY:   op                                 (all stored: verify, then boot it on trial next start)
+# reply:   status u8 | op u8 | stored u32 | total u32     (status first, as in every blob reply)
+#          STATUS adds: outcome u8 (update_boot) | running sequence u32 | version (len u8 | ASCII) |
+#          note (len u8 | ASCII: the version the outcome is about)
+UPDATE_STATUS = const(0x10)
+UPDATE_BEGIN = const(0x11)
+UPDATE_CHUNK = const(0x12)
+UPDATE_APPLY = const(0x13)
+UPDATE_FLAG_DOWNGRADE = const(0x01)
+UPDATE_REPLY_SIZE = const(10)
+UPDATE_BEGIN_SIZE = const(42)
+UPDATE_CHUNK_HEADER = const(5)
+# (their struct formats are in monitor/bundle.py: every name here is interned on the device at boot)
+
+ERR_UPDATE_SIGNATURE = const(0xD0)   # not signed by the publisher key this device was deployed with
+ERR_UPDATE_HASH = const(0xD1)        # staged bytes do not match the signed manifest (tampered chunk)
+ERR_UPDATE_OLDER = const(0xD2)       # older than the running version (the host may allow a downgrade)
+ERR_UPDATE_BOARD = const(0xD3)       # built for another board, or code this device cannot load
+ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the first chunk)
+ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
+ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
+ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
 
 
 def __getattr__(name):

@@ -25,7 +25,9 @@ EVENT_PROFILE_SET = const(4)    # value: profile CRC (low 31 bits)
 EVENT_TAPER_START = const(5)    # clinician-entered step-down begins
 EVENT_TAPER_END = const(6)
 EVENT_GOAL = const(7)           # value: goal index (see GOALS)
-EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_START", "TAPER_END", "GOAL")
+EVENT_UPDATE = const(8)         # value: release sequence of the update; flags: update_boot outcome
+EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_START", "TAPER_END", "GOAL",
+               "UPDATE")
 
 # Layout on flash and on the wire, little-endian, 16 bytes:
 #   seq u32 | day u16 (days since 2000-01-01) | minute u16 (0..1439) |
