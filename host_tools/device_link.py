@@ -17,6 +17,11 @@ A pull cut by a lost link raises LinkLost; what on_batch already received is who
 so the caller resumes with pull(last stored + 1): no duplicate, no gap.
 Every refusal raises DeviceError with the device's code and its plain text (monitor.protocol).
 
+Frames are opened in the order of their counters, not of their arrival: a stack may send queued
+indications ahead of queued notifications (BTstack does), so the control point's reply can overtake the
+records notifications sealed before it. A frame whose counter is ahead of the next expected one waits
+(at most REORDER_WINDOW of them) until the frames before it have come; replays are refused as before.
+
 Provisioning is USB only (physical access): `provision_over_serial(port, device_key)` with a pyserial-like
 port (`write(bytes)`, `read(n)` returning b"" on timeout) sends the key in a COBS packet (monitor.framing).
 """
@@ -30,6 +35,7 @@ from monitor.session import SessionError
 from host_tools import host_crypto
 
 ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
+REORDER_WINDOW = 32    # sealed frames held back while an earlier one is still on its way
 _NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protocol.CH_ENTRY,
              protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
 
@@ -101,6 +107,7 @@ class DeviceLink:
         self._session = host_crypto.HostSession(bytes(key), self.role, **kwargs)
         self._crypto_open = False
         self._inbox = asyncio.Queue()
+        self._held = {}           # counter -> (channel, frame) that arrived ahead of its turn
         self._subscribed = False
         self._lock = asyncio.Lock()
         self.frames_received = 0
@@ -159,6 +166,7 @@ class DeviceLink:
             await self._subscribe()
             while not self._inbox.empty():
                 self._inbox.get_nowait()
+            self._held = {}
             session = self._session
             self._crypto_open = False
             await self._write(protocol.CH_AUTH, session.hello())
@@ -241,8 +249,28 @@ class DeviceLink:
                     raise RacpFailed(op, code)
                 return PullResult(count, first, last)
 
+    async def _next_in_order(self):
+        """The next notification or indication in the device's sealing order (see REORDER_WINDOW)."""
+        while True:
+            if self._crypto_open:
+                held = self._held.pop(self._session.incoming.counter, None)
+                if held is not None:
+                    return held
+            got, data = await self._next()
+            if got == protocol.CH_AUTH and len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
+                return got, data            # plain: not sealed, no counter
+            if self._crypto_open and len(data) >= host_crypto.spec.COUNTER_SIZE:
+                counter = int.from_bytes(data[:host_crypto.spec.COUNTER_SIZE], "little")
+                if counter > self._session.incoming.counter:
+                    if len(self._held) >= REORDER_WINDOW:
+                        self._crypto_open = False
+                        raise DeviceError(protocol.ERR_REPLAY, "%d frames ahead of a missing one" % len(self._held))
+                    self._held[counter] = (got, data)
+                    continue
+            return got, data
+
     async def _next_frame(self):
-        got, data = await self._next()
+        got, data = await self._next_in_order()
         if got == protocol.CH_AUTH and len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
             self._crypto_open = False   # plain refusal: the device has no session for us any more
             raise DeviceError(data[1])
