@@ -25,9 +25,13 @@ How sim code uses it
 
 Behaviour copied from the real stacks (where firmware can get it wrong)
 -----------------------------------------------------------------------
-- Every IRQ is delivered from the asyncio event loop (call_soon), after the ATT response went out, in
-  order, like NimBLE's ring buffer. `addr` in connect/disconnect events is a read-only memoryview that
-  is released when the handler returns: keep `bytes(addr)`, not the view.
+- _IRQ_GATTS_WRITE runs the handler synchronously, before the ATT write response and before the next
+  write can overwrite the value, as the ESP32 and rp2 ports do (MICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS):
+  back-to-back writes each reach the handler with their own value. The other IRQs are delivered from
+  the asyncio event loop (call_soon), in order. `addr` in connect/disconnect events is a read-only
+  memoryview that is released when the handler returns: keep `bytes(addr)`, not the view.
+- gatts_write, gatts_notify and gatts_indicate take any buffer, a str too (its UTF-8 bytes), as the
+  real module does.
 - `gatts_register_services` raises OSError(EBUSY) while advertising or connected (NimBLE's rule).
 - A characteristic's value buffer holds 20 bytes until `gatts_write` (grows it) or `gatts_set_buffer`
   (resizes and clears it); longer client writes are truncated, as on the boards.
@@ -186,6 +190,11 @@ def _permissions(flags):
     if flags & _FLAG_WRITE_AUTHENTICATED:
         perms |= att.Attribute.WRITE_REQUIRES_ENCRYPTION | att.Attribute.WRITE_REQUIRES_AUTHENTICATION
     return perms
+
+
+def _buffer(data):
+    """What the real module's buffer protocol gives: a str's UTF-8 bytes, any other buffer's bytes."""
+    return data.encode() if isinstance(data, str) else bytes(data)
 
 
 def _display_address(address):
@@ -460,7 +469,8 @@ class BLE:
             entry.data = (entry.data + value)[:entry.alloc]
         else:
             entry.data = value[:entry.alloc]
-        self._irq(_IRQ_GATTS_WRITE, (bearer.handle, handle))
+        if not self._detached:
+            self._invoke(_IRQ_GATTS_WRITE, (bearer.handle, handle))   # synchronous, as on the boards
 
     # ---- configuration ------------------------------------------------------------------------
     def active(self, *args):
@@ -640,7 +650,7 @@ class BLE:
 
     def gatts_write(self, value_handle, data, send_update=False):
         entry = self._value(value_handle)
-        entry.data = bytes(data)
+        entry.data = _buffer(data)
         if len(entry.data) > entry.alloc:
             entry.alloc = len(entry.data)
         if send_update and entry.characteristic is not None:
@@ -665,14 +675,14 @@ class BLE:
         connection = self._connection(conn_handle)
         entry = self._value(value_handle)
         self._send_notification(conn_handle, connection, entry,
-                                entry.data if data is None else bytes(data), count=True)
+                                entry.data if data is None else _buffer(data), count=True)
 
     def gatts_indicate(self, conn_handle, value_handle, data=None):
         self._require_active()
         connection = self._connection(conn_handle)
         entry = self._value(value_handle)
         self._queue_indication(conn_handle, connection, entry,
-                               entry.data if data is None else bytes(data))
+                               entry.data if data is None else _buffer(data))
 
     def gattc_exchange_mtu(self, conn_handle):
         self._require_active()
