@@ -111,6 +111,7 @@ class DeviceLink:
         self._subscribed = False
         self._lock = asyncio.Lock()
         self.frames_received = 0
+        self.frames_reordered = 0     # frames that arrived ahead of their turn and waited
         self.round_trips = 0
 
     # -- notifications ----------------------------------------------------------------------------------
@@ -266,6 +267,7 @@ class DeviceLink:
                         self._crypto_open = False
                         raise DeviceError(protocol.ERR_REPLAY, "%d frames ahead of a missing one" % len(self._held))
                     self._held[counter] = (got, data)
+                    self.frames_reordered += 1
                     continue
             return got, data
 

@@ -71,19 +71,26 @@ class StackController(radio._Controller):
         self.random_address = self.identity
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
+    def on_packet(self, packet):
+        # Before bumble parses it: bumble cannot parse some of these (0xFC09 without parameters raises).
+        if packet[0] == hci.HCI_COMMAND_PACKET and len(packet) >= 4:
+            opcode = packet[1] | packet[2] << 8
+            parameters = bytes(packet[4:4 + packet[3]])
+            if opcode == _LE_ENCRYPT:
+                self._reply(opcode, bytes((hci.HCI_SUCCESS,)) + crypto.e(parameters[:16], parameters[16:32]))
+                return
+            if opcode == _ZEPHYR_READ_STATIC_ADDRESSES:
+                # status, one address (little-endian), its 16-byte identity root (none)
+                self._reply(opcode, bytes((hci.HCI_SUCCESS, 1)) + bytes(self.identity) + bytes(16))
+                return
+        super().on_packet(packet)
+
     def on_hci_command_packet(self, command):
-        opcode = command.op_code
-        if opcode == _LE_ENCRYPT:
-            key, plaintext = bytes(command.parameters[:16]), bytes(command.parameters[16:32])
-            self._reply(opcode, bytes((hci.HCI_SUCCESS,)) + crypto.e(key, plaintext))
-        elif opcode == _ZEPHYR_READ_STATIC_ADDRESSES:
-            # status, one address (little-endian), its 16-byte identity root (none)
-            self._reply(opcode, bytes((hci.HCI_SUCCESS, 1)) + bytes(self.identity) + bytes(16))
-        elif isinstance(command, hci.HCI_SyncCommand) or hasattr(self, "on_" + command.name.lower()):
+        if isinstance(command, hci.HCI_SyncCommand) or hasattr(self, "on_" + command.name.lower()):
             super().on_hci_command_packet(command)
         else:
-            self.answered_unknown.append(opcode)
-            self._reply(opcode, bytes((hci.HCI_ErrorCode.UNKNOWN_HCI_COMMAND_ERROR,)))
+            self.answered_unknown.append(command.op_code)
+            self._reply(command.op_code, bytes((hci.HCI_ErrorCode.UNKNOWN_HCI_COMMAND_ERROR,)))
 
     def _reply(self, opcode, parameters):
         if self.host:
