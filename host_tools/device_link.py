@@ -40,6 +40,19 @@ _NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protoco
              protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
 
 
+def notified_characteristics():
+    """{characteristic UUID: its channel, or the tuple of channels sharing it (protocol.SHARED_CHANNELS)}."""
+    out = {}
+    for channel in _NOTIFIED:
+        uuid = protocol.CHANNEL_UUIDS[channel]
+        out[uuid] = (out[uuid] + (channel,)) if isinstance(out.get(uuid), tuple) else \
+            ((out[uuid], channel) if uuid in out else channel)
+    return out
+
+
+_CHARACTERISTICS = notified_characteristics()
+
+
 class DeviceError(Exception):
     """The device refused a request; .code is its error code."""
 
@@ -118,8 +131,8 @@ class DeviceLink:
     async def _subscribe(self):
         if self._subscribed:
             return
-        for channel in _NOTIFIED:
-            await self.client.start_notify(protocol.CHANNEL_UUIDS[channel], self._callback(channel))
+        for uuid, channel in _CHARACTERISTICS.items():
+            await self.client.start_notify(uuid, self._callback(channel))
         self._subscribed = True
 
     def _callback(self, channel):
@@ -152,7 +165,11 @@ class DeviceLink:
             raise DeviceError(protocol.ERR_BAD_OPCODE, "reply on channel %d, expected %d" % (got, channel))
 
     async def _write(self, channel, data):
-        await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
+        write_channel = getattr(self.client, "write_channel", None)   # USB: the channel byte leads the frame
+        if write_channel is not None:
+            await write_channel(channel, data)
+        else:
+            await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
 
     async def _request(self, channel, plaintext):
         if not self._crypto_open:
@@ -195,9 +212,9 @@ class DeviceLink:
 
     async def close(self):
         if self._subscribed and self.client.is_connected:
-            for channel in _NOTIFIED:
+            for uuid in _CHARACTERISTICS:
                 try:
-                    await self.client.stop_notify(protocol.CHANNEL_UUIDS[channel])
+                    await self.client.stop_notify(uuid)
                 except Exception:  # noqa: BLE001 - best effort, the link may be going
                     pass
         self._subscribed = False
@@ -278,6 +295,8 @@ class DeviceLink:
             raise DeviceError(data[1])
         if not self._crypto_open:
             raise DeviceError(protocol.ERR_NO_SESSION, "unexpected frame")
+        if isinstance(got, tuple):    # a characteristic several channels share: the tag tells which
+            got = next((c for c in got if self._session.incoming.tag_ok(c, data)), got[0])
         try:
             plaintext = self._session.open(got, data)
         except SessionError as exc:

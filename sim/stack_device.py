@@ -41,6 +41,29 @@ _ZEPHYR_READ_STATIC_ADDRESSES = 0xFC09
 _START_TIMEOUT_S = 20
 
 
+BTSTACK_ATT_DB_SIZE = 512    # MAX_ATT_DB_SIZE, extmod/btstack/btstack_config_common.h (the rp2 port's too)
+_NOTIFY_OR_INDICATE = 0x0030
+
+
+def btstack_att_db_bytes(services):
+    """Bytes of BTstack's ATT database (att_db_util) a gatts_register_services(services) call fills on
+    MicroPython, its own GAP and GATT services included. Past BTSTACK_ATT_DB_SIZE BTstack drops attributes
+    without an error and later handles collide. Each attribute: size, flags, handle (2 bytes each), its
+    UUID, its value (a declaration's value: properties, value handle, the characteristic's UUID)."""
+    size = 1 + 2                      # database version, end tag
+    size += 2 * (8 + 2 + 8 + 5 + 8)   # GAP (device name) and GATT (service changed) services
+    for service_uuid, characteristics in services:
+        size += 8 + len(bytes(service_uuid))
+        for definition in characteristics:
+            uuid_len = len(bytes(definition[0]))
+            size += (8 + 3 + uuid_len) + (6 + uuid_len)          # declaration, value (empty at registration)
+            if definition[1] & _NOTIFY_OR_INDICATE:
+                size += 8 + 2                                      # its client configuration descriptor
+            for descriptor in (definition[2] if len(definition) > 2 else ()):
+                size += 6 + len(bytes(descriptor[0]))
+    return size
+
+
 def binary(stack):
     """Where `make firmware` puts the unix port built with this stack (an environment override wins)."""
     if stack not in STACKS:

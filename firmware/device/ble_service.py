@@ -56,6 +56,9 @@ _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a h
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
 KEY_FILE = sessions.KEY_FILE
+MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
+MODEL_NUMBER = b"e2mon-1"
+FIRMWARE_REVISION = b"0.1.0"
 
 
 def uuid_bytes_le(uuid_string):
@@ -119,9 +122,7 @@ class BleService:
         custom = (UUID(protocol.SERVICE_UUID), (
             (UUID(protocol.CONTROL_UUID), _FLAG_WRITE | _FLAG_INDICATE | enc_rw),
             (UUID(protocol.RECORDS_UUID), _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.ENTRY_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.ALERTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.PROFILE_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
+            (UUID(protocol.REQUESTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),   # protocol.SHARED_CHANNELS
             (UUID(protocol.AUTH_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
         ))
         # Reading the time is harmless; setting it needs a session frame (and the link on ESP32).
@@ -134,7 +135,8 @@ class BleService:
             (UUID(protocol.DIS_MODEL_NUMBER), _FLAG_READ),
             (UUID(protocol.DIS_FIRMWARE_REVISION), _FLAG_READ),
         ))
-        battery = (UUID(protocol.BATTERY_SERVICE), ((UUID(protocol.BATTERY_LEVEL), _FLAG_READ | _FLAG_NOTIFY),))
+        # Read only (notifying it is optional and unused): its CCCD would cost BTstack's table 10 bytes.
+        battery = (UUID(protocol.BATTERY_SERVICE), ((UUID(protocol.BATTERY_LEVEL), _FLAG_READ),))
         return (custom, cts, dis, battery)
 
     def start(self):
@@ -149,24 +151,25 @@ class BleService:
             pass   # some ports keep the name in the scan response only
         ble.irq(self._irq)
         custom, cts, dis, battery = ble.gatts_register_services(self._services())
-        control, records_h, entry, alerts, profile, auth = custom
+        control, records_h, requests, auth = custom
         (time_h,) = cts
         manufacturer, model, firmware = dis
         (self._battery_handle,) = battery
         self._time_handle = time_h
         self._handles = {
-            protocol.CH_CONTROL: control, protocol.CH_RECORDS: records_h, protocol.CH_ENTRY: entry,
-            protocol.CH_ALERTS: alerts, protocol.CH_PROFILE: profile, protocol.CH_AUTH: auth,
+            protocol.CH_CONTROL: control, protocol.CH_RECORDS: records_h, protocol.CH_ENTRY: requests,
+            protocol.CH_ALERTS: requests, protocol.CH_PROFILE: requests, protocol.CH_AUTH: auth,
             protocol.CH_TIME: time_h,
         }
         self._channels = {}
         for channel in self._handles:
             self._channels[self._handles[channel]] = channel
-        for handle in (control, entry, alerts, profile, auth, time_h):
+        self._channels[requests] = protocol.SHARED_CHANNELS   # the frame's tag tells which
+        for handle in (control, requests, auth, time_h):
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
-        ble.gatts_write(manufacturer, b"e2mon project")
-        ble.gatts_write(model, b"e2mon-1")
-        ble.gatts_write(firmware, b"0.1.0")
+        ble.gatts_write(manufacturer, MANUFACTURER)
+        ble.gatts_write(model, MODEL_NUMBER)
+        ble.gatts_write(firmware, FIRMWARE_REVISION)
         self.refresh_values()
         self._advertise()
         self._started = True
@@ -243,7 +246,10 @@ class BleService:
                 return None
             if self.secure_link and not self._encrypted:
                 return None   # the stack enforces the flags; this guards stacks that do not
-            self.endpoint.receive(channel, self._ble.gatts_read(handle))
+            data = self._ble.gatts_read(handle)
+            if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
+                channel = self.endpoint.session.channel_of(data, channel)
+            self.endpoint.receive(channel, data)
             self.pump()
         elif event == _IRQ_GATTS_READ_REQUEST:
             self.refresh_values()
