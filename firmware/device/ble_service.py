@@ -13,7 +13,10 @@
 #
 # Flow control: NimBLE (ESP32) raises OSError(ENOMEM) from gatts_notify (older builds
 # return False) when its buffers are full and never says when they drain; btstack
-# (Pico W) copies queued notifications onto the heap.  So each tick (tick_ms) sends at most
+# (Pico W) never refuses: it copies queued notifications onto the heap and frees them once sent,
+# so a link slower than the ticks would fill the heap. The free heap is btstack's only signal:
+# no frame is handed over while gc.mem_free() is below HEAP_FLOOR (heap_waits counts the pauses).
+# And each tick (tick_ms) sends at most
 # max_in_flight notifications, whether from the tick or from IRQs, a refused one is put back at the head of the queue and
 # retried on the next tick, and at most one indication is outstanding (ATT allows one).
 # Explicit memory cap: max_in_flight * (MTU - 3) bytes handed to the stack per tick, plus
@@ -55,6 +58,7 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
+HEAP_FLOOR = const(16384)       # bytes kept free while btstack queues notifications on the heap
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
@@ -109,6 +113,9 @@ class BleService:
         self.notifications = 0       # notifications the stack accepted
         self.notify_refusals = 0     # refused by the stack (buffers full), retried later
         self.att_bytes = 0           # value bytes handed to the stack
+        self.heap_waits = 0          # ticks cut short because the free heap was at HEAP_FLOOR
+        import gc
+        self._mem_free = getattr(gc, "mem_free", None)   # MicroPython; CPython (the shadow) has none
         self._budget = max_in_flight
         self._task = None
         self._handles = {}
@@ -289,7 +296,11 @@ class BleService:
             return 0
         sent = 0
         endpoint = self.endpoint
+        mem_free = self._mem_free
         while self._budget > 0:
+            if mem_free is not None and mem_free() < HEAP_FLOOR:
+                self.heap_waits += 1
+                break
             item = endpoint.next_frame()
             if item is None:
                 break
