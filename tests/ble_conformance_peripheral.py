@@ -152,7 +152,7 @@ class Peripheral:
     def _burst(self, conn, n, size, first=0):
         accepted = refused = errors = 0
         packet = bytearray(size)
-        for i in range(first, first + n):
+        for _ in range(n):
             packet[0] = (accepted + first) & 0xFF    # numbered by acceptance: the central checks order
             packet[1] = (accepted + first) >> 8
             try:

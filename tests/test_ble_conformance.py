@@ -140,7 +140,7 @@ def test_value_handles_match_what_the_central_discovers(stack, tmp_path):
                 discovered = [ch.handle for ch in service.characteristics]
                 assert sorted(discovered) == handles
                 by_handle = {ch.handle: ch for ch in service.characteristics}
-                for handle, following in zip(handles, handles[1:]):
+                for handle, following in zip(handles, handles[1:], strict=False):
                     ch = by_handle[handle]
                     cccd = 1 if {"notify", "indicate"} & set(ch.properties) else 0
                     assert [d.handle for d in ch.descriptors] == ([handle + 1] if cccd else [])
