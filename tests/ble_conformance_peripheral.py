@@ -11,6 +11,7 @@
 #   clear               forget them
 #   handles             the value handles gatts_register_services returned, in order
 #   mac | mtu           config("mac") as "type,hex" | config("mtu")
+#   lastread            the last _IRQ_GATTS_READ_REQUEST's (conn_handle, value_handle) as "conn,handle"
 #   burst N SIZE        N gatts_notify on TX in one go (no yield): "accepted,refused,errors"
 #   order N             N notifications on TX, then one indication on IND, then N more notifications:
 #                       "accepted,refused,errors" of both bursts, ";" between
@@ -28,6 +29,7 @@ except ImportError:  # CPython (the shadow)
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_READ_REQUEST = const(4)
 _IRQ_GATTS_INDICATE_DONE = const(20)
 _IRQ_MTU_EXCHANGED = const(21)
 
@@ -84,6 +86,7 @@ class Peripheral:
         ble.gatts_write(self.log, bytes(LOG_SIZE))   # grows the value buffer
         ble.gatts_write(self.log, b"")
         self.events = []
+        self.last_read = ""
         self.conn = None
         self.advertise()
 
@@ -99,6 +102,9 @@ class Peripheral:
             else:
                 self.events.append("%d:%d,%d,%s" % (event, conn, handle, _field(value)))
             return None
+        if event == _IRQ_GATTS_READ_REQUEST:
+            self.last_read = "%d,%d" % (data[0], data[1])   # not logged: reading the log is a read
+            return 0
         self.events.append("%d:%s" % (event, ",".join([_field(x) for x in data])))
         if event == _IRQ_CENTRAL_CONNECT:
             self.conn = data[0]
@@ -130,6 +136,8 @@ class Peripheral:
         elif op == "mac":
             kind, addr = self.ble.config("mac")
             self._answer("%d,%s" % (kind, _field(addr)))
+        elif op == "lastread":
+            self._answer(self.last_read)
         elif op == "mtu":
             self._answer(str(self.ble.config("mtu")))
         elif op == "burst":

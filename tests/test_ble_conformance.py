@@ -266,6 +266,22 @@ def test_disconnects_and_their_reasons(stack, tmp_path):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_read_asks_the_handler_first(stack, tmp_path):
+    """Builds with sync events (ESP32, rp2, these unix builds) raise _IRQ_GATTS_READ_REQUEST
+    (conn_handle, value_handle) before every read, on BTstack and NimBLE alike."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                tx = int((await c.command("handles")).split(",")[2])
+                await client.read_gatt_char(peripheral.TX_UUID)
+                conn, handle = [int(x) for x in (await c.command("lastread")).split(",")]
+                assert handle == tx and conn >= 0
+
+    run(main())
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_gatts_write_and_notify_take_a_str(stack, tmp_path):
     """The real module takes any buffer, a str too (its UTF-8 bytes)."""
     async def main():
