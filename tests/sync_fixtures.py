@@ -43,7 +43,7 @@ class SyncApp:
         self.acked = 0
         self.clock_sets = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute):
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
         if self.clock is None:
             return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:
@@ -59,7 +59,7 @@ class SyncApp:
     def clock_now(self):
         return self.clock
 
-    def set_clock(self, day, minute, second):
+    def set_clock(self, day, minute, second, flag=0):
         self.clock = (day, minute, second)
         self.clock_sets += 1
         return 0
