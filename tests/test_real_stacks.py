@@ -94,9 +94,11 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
                 assert read[protocol.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
                 assert read[protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == ble_service.FIRMWARE_REVISION
                 assert read[protocol.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
+                clinician = link_for(client)          # setting the clock is the clinician's
+                await clinician.open_session()
+                assert await clinician.set_time(when) == (day, 9 * 60 + 41, 7)
                 patient = link_for(client, "patient")
                 await patient.open_session()
-                assert await patient.set_time(when) == (day, 9 * 60 + 41, 7)
                 seq = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, day, 9 * 60)
                 assert seq == len(log) + 2          # the clock-set event, then this entry
                 flags, reminders = await patient.alerts()
@@ -146,9 +148,9 @@ def test_pulls_cut_by_random_disconnects_resume_without_duplicates_or_gaps(stack
         interrupted = 0
         async with stack_device.StackLink(stack, flash) as link:
             async with link.client(mtu=247) as client:
-                patient = link_for(client, "patient")
-                await patient.open_session()
-                await patient.set_time(datetime.datetime(2026, 11, 2, 9, 0, 0))
+                clinician = link_for(client)
+                await clinician.open_session()
+                await clinician.set_time(datetime.datetime(2026, 11, 2, 9, 0, 0))
                 expected[len(log) + 1] = None        # the clock-set event the device logs
             for run_index in range(runs + 1):
                 final = run_index == runs
