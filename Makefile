@@ -54,7 +54,7 @@ mpy: $(STAMP)
 bench: $(STAMP) firmware
 	$(BIN)/python -m bench
 
-demo: $(STAMP)
+demo: $(STAMP) build/firmware/micropython-btstack
 	$(BIN)/python -m sim demo
 
 clean:

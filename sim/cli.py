@@ -3,10 +3,12 @@
     python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
         plays a therapy course into the real device app in time warp and lists every flag and reminder
         with the day it appeared (and cleared), then shows the device's screen.
-    python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
+    python -m sim serve [--stack shadow|btstack|nimble] [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
-        Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day /
-        a week ahead, q quits.
+        --stack shadow (default): the firmware under CPython on sim/bluetooth.py, with its screen and buttons
+        from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day / a week
+        ahead, q quits. --stack btstack|nimble: the unchanged firmware on the from-source MicroPython with
+        its real BLE stack (sim/stack_device.py; `make firmware` builds it), headless; q quits.
     python -m sim demo
         what `make demo` runs (sim/demo.py).
 """
@@ -31,6 +33,8 @@ def _parser():
     run.add_argument("--flash", metavar="DIR", help="the device's flash directory (default: a fresh one)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     serve = sub.add_parser("serve", help="run the device and wait for `e2mon --sim` on bumble's TCP link")
+    serve.add_argument("--stack", choices=("shadow", "btstack", "nimble"), default="shadow",
+                       help="the BLE stack under the firmware (default: the shadow)")
     serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
     serve.add_argument("--port", type=int, default=None, help="TCP port (default: sim.radio's)")
     serve.add_argument("--scenario", metavar="FILE", help="play this scenario first (fresh flash)")

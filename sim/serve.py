@@ -202,6 +202,8 @@ async def _serve(args, cli):
         from sim import radio
         where = provision(args.flash, radio.DEVICE_ADDRESS)
         print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
+    if getattr(args, "stack", "shadow") != "shadow":
+        return await serve_stack(args, wall)
     try:
         server = await start_device(args.flash, args.port, wall)
     except OSError as exc:
@@ -221,6 +223,42 @@ async def _serve(args, cli):
     finally:
         await server.stop()
     return 0
+
+
+async def serve_stack(args, wall=None):
+    """`serve --stack btstack|nimble`: the firmware in a MicroPython process on its real stack."""
+    from sim import stack_device
+    if not stack_device.built(args.stack):
+        print("no MicroPython with %s at %s: run `make firmware`" % (args.stack, stack_device.binary(args.stack)),
+              file=sys.stderr)
+        return 2
+    rtc_start = None if wall is None else wall - vclock.EPOCH_2000
+    try:
+        server, device = await stack_device.serve(args.stack, args.flash, args.port, rtc_start)
+    except OSError as exc:
+        print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
+              "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
+        return 2
+    print("e2mon simulator: the firmware on MicroPython with %s, advertising on bumble's TCP link (port %d); "
+          "flash in %s" % (args.stack, server.port, args.flash))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if not args.no_keyboard and sys.stdin.isatty():
+        def keyboard():
+            line = sys.stdin.readline()
+            if not line or "q" in line:
+                stop.set()
+        loop.add_reader(sys.stdin, keyboard)
+        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
+    try:
+        exited = asyncio.ensure_future(device.process.wait())
+        await asyncio.wait([exited, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        if exited.done():
+            print("the device process exited (%s)" % device.process.returncode, file=sys.stderr)
+    finally:
+        await device.stop()
+        await server.close()
+    return 0 if not exited.done() else 1
 
 
 def main(args):

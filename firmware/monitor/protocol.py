@@ -41,9 +41,12 @@ _BASE = "-4d32-4e9a-8b1c-e2a0a1f06d10"
 SERVICE_UUID = "7e2a0000" + _BASE
 CONTROL_UUID = "7e2a0001" + _BASE   # RACP layout: write + indicate
 RECORDS_UUID = "7e2a0002" + _BASE   # notify: many records per notification
-ENTRY_UUID = "7e2a0003" + _BASE     # write + notify: push lab/dose/symptom, answered with a status
-ALERTS_UUID = "7e2a0004" + _BASE    # write + notify: chunked read of flags and reminders
-PROFILE_UUID = "7e2a0005" + _BASE   # write + notify: chunked get/set of the rule profile
+# write + notify: requests and replies of three channels, one characteristic (BTstack's GATT table, 512
+# bytes on a Pico W, has no room for one each): the entry (push lab/dose/symptom, answered with a status),
+# the alerts (chunked read of flags and reminders) and the profile (chunked get/set of the rule profile).
+# A frame's tag covers its channel, so the receiver tells them apart by the tag (SHARED_CHANNELS).
+REQUESTS_UUID = "7e2a0003" + _BASE
+ENTRY_UUID = ALERTS_UUID = PROFILE_UUID = REQUESTS_UUID
 AUTH_UUID = "7e2a0006" + _BASE      # write + notify: plain handshake messages and refusals
 
 # Bluetooth SIG 16-bit assigned numbers.
@@ -69,6 +72,7 @@ CH_PROFILE = const(5)
 CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
+SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE)   # on REQUESTS_UUID; a frame's tag names its channel
 # ---- roles -----------------------------------------------------------------
 # Operations a role may perform (checked by the device, per request).
 # "time" reads the clock; "set_clock" sets it (the clinician's: a patient's key could make every reminder due).
@@ -295,6 +299,11 @@ def decode_cts(buf):
         raise ProtocolError(ERR_BAD_VALUE) from None
     return day, hours * 60 + minutes, seconds
 
+
+# ---- order ------------------------------------------------------------------------
+# The device seals every frame in the order it queues them; a host opens them in counter order, whatever
+# order they arrive in: a stack may send queued indications (control point replies) ahead of queued
+# notifications (records), as BTstack does (host_tools/device_link.py REORDER_WINDOW).
 
 # ---- records notifications ---------------------------------------------------
 # The plaintext of a records frame is whole 16-byte records (monitor.records layout).
