@@ -58,7 +58,7 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
-HEAP_FLOOR = const(16384)       # bytes kept free while btstack queues notifications on the heap
+HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
@@ -299,8 +299,11 @@ class BleService:
         mem_free = self._mem_free
         while self._budget > 0:
             if mem_free is not None and mem_free() < HEAP_FLOOR:
-                self.heap_waits += 1
-                break
+                import gc
+                gc.collect()    # garbage counts as used until collected: pause only for live data
+                if mem_free() < HEAP_FLOOR:
+                    self.heap_waits += 1
+                    break
             item = endpoint.next_frame()
             if item is None:
                 break
