@@ -30,8 +30,8 @@ from monitor.tracker import Tracker
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from device.clock import JUMP_LOG_SECONDS
 

@@ -9,8 +9,8 @@ from monitor.dates import civil_from_days, days_from_civil
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
 JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET

@@ -11,8 +11,8 @@ from monitor import schedule
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from device import buttons as btn
 from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach

@@ -4,8 +4,8 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 ROLE_CLINICIAN = const(1)
 ROLE_PATIENT = const(2)

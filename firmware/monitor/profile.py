@@ -10,8 +10,8 @@ from binascii import crc32
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 LEVELS = ("info", "discuss", "urgent")
 LEVEL_OFF = const(-1)

@@ -21,8 +21,8 @@ from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the publi
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 
 class ProtocolError(Exception):
@@ -212,13 +212,13 @@ BLOB_HEADER = const(5)
 
 
 def decode_blob_request(buf):
-    """(BLOB_GET, offset, 0, None) or (BLOB_PUT, offset, total, chunk)."""
+    """(BLOB_GET, offset, 0, b"") or (BLOB_PUT, offset, total, chunk)."""
     if len(buf) < 3:
         raise ProtocolError(ERR_BAD_LENGTH)
     if buf[0] == BLOB_GET:
         if len(buf) != 3:
             raise ProtocolError(ERR_BAD_LENGTH)
-        return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, None
+        return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, b""
     if buf[0] == BLOB_PUT:
         if len(buf) < BLOB_HEADER:
             raise ProtocolError(ERR_BAD_LENGTH)

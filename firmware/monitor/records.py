@@ -6,8 +6,8 @@ from binascii import crc32
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 # Kinds occupy the top two bits of the kind/code byte; the code the low six.
 KIND_LAB = const(0)

@@ -15,8 +15,8 @@ from monitor.profile import LEVEL_DISCUSS, LEVEL_INFO, LEVEL_OFF, LEVEL_URGENT, 
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 R_E2_ABOVE = const(0)
 R_E2_MILD = const(1)

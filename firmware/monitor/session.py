@@ -35,8 +35,8 @@ except ImportError:  # CPython (simulator, host tests): the same interface on `c
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from monitor import codes as protocol   # the few codes the session needs, not the codecs
 
