@@ -180,9 +180,21 @@ class InProcessLink:
         return self._ble
 
     def client(self, **kwargs):
-        """A bleak.BleakClient for the device, on this link's central."""
+        """A bleak.BleakClient for the device at its current address, on this link's central."""
         kwargs.setdefault("timeout", 10.0)
-        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+        return BleakClient(self.current_device_address(), backend=BumbleClientBackend, central=self.central,
+                           address_of=self.current_device_address, **kwargs)
+
+    def device_radio(self):
+        return self.device_controller
+
+    def current_device_address(self):
+        """Where the device advertises now: the firmware sets a new random address with each identifier
+        (monitor.beacon), so a test harness asks the radio; `e2mon` finds it by its identifier."""
+        address = self.device_radio().random_address
+        if address is None or address == hci.Address.ANY_RANDOM:
+            return self.device_address
+        return address.to_string(False)
 
     def drop_after(self, packets):
         """Arm a link loss: the radio link dies once `packets` more ACL packets (L2CAP PDUs, either
