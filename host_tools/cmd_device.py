@@ -48,12 +48,13 @@ def role_option(fn):
 @pass_settings
 @reported
 def scan_cmd(settings, seconds):
-    """List nearby e2mon devices: name, address, signal, firmware version."""
+    """List your devices nearby (those this computer was provisioned with): label, device, address now,
+    signal, firmware. Devices advertise only a changing identifier; the others are ignored."""
     found = run(connect.scan(settings, seconds), "scanning")
-    lines = ["%-20s %-18s %5s dBm  firmware %s" % (d["name"] or "?", d["address"],
-                                                    d["rssi"] if d["rssi"] is not None else "?",
-                                                    d["firmware"] or "?") for d in found]
-    emit(settings, found, lines or ["no e2mon device found (is it awake and in range?)"])
+    lines = ["%-20s %-18s at %-18s %5s dBm  firmware %s" % (
+        d["label"], d["device_id"], d["address"], d["rssi"] if d["rssi"] is not None else "?", d["firmware"] or "?")
+        for d in found]
+    emit(settings, found, lines or ["none of your devices found (is it awake and in range? provisioned here?)"])
 
 
 # ---- provision ----------------------------------------------------------------------------------------
@@ -112,10 +113,10 @@ async def _provision(settings, device_id, profile):
         if status != protocol.STATUS_OK:
             raise Failure("the device refused the new key: %s" % protocol_text.error_text(status),
                           "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)
-        # The device holds the key now: keep the role keys (never the device key) before anything else.
+        # The device holds the key now: keep the role and beacon keys (never the device key) before anything else.
         where = None
-        for role in ("clinician", "patient"):
-            where = keys.save_key(device_id, role, host_crypto.role_key(key, connect_role(role)))
+        for name, value in host_crypto.host_keys(key).items():
+            where = keys.save_key(device_id, name, value)
         link = DeviceLink(serial_client, host_crypto.role_key(key, connect_role("clinician")), "clinician")
         await link.open_session()
         now = datetime.datetime.now().replace(microsecond=0)

@@ -205,12 +205,24 @@ class BleService:
             if ticks * self.tick_ms >= _REFRESH_MS:
                 ticks = 0
                 self.refresh_values()
-                if self._conn is None and self.current_window() != self._window:
+                if self._conn is None and (self.current_window() != self._window or self._provisioned_since()):
                     self._advertise()
             if sleep_ms is not None:
                 await sleep_ms(self.tick_ms)
             else:
                 await asyncio.sleep(self.tick_ms / 1000)
+
+    def _provisioned_since(self):
+        """Whether a key arrived over USB since boot (checked while there is none): advertise its identifier."""
+        if self._beacon_key is not None:
+            return False
+        key = sessions.load_key(self.key_path)
+        if key is None:
+            return False
+        self.endpoint.set_key(key)
+        self._beacon_key = beacon.beacon_key(key)
+        self._window = None   # a new identifier, so a new address too
+        return True
 
     def current_window(self):
         """The identifier's window: from the wall clock, else counted from boot (monitor.beacon)."""
@@ -223,8 +235,7 @@ class BleService:
         ble = self._ble
         window = self.current_window()
         if window != self._window:
-            if self._window is not None:
-                ble.gap_advertise(None)   # the stack cannot change its address while advertising
+            ble.gap_advertise(None)   # the stack cannot change its address while advertising
             if not self._rpa:
                 try:
                     ble.config(addr_mode=_ADDR_MODE_RANDOM)   # a new identifier, a new address

@@ -7,7 +7,7 @@
 #   w = unset_window(start, k)                  # clock unset: boot-random start, k windows since boot
 #   ident = identifier(key, w)                  # HMAC-SHA256(key, "e2mon beacon" | w u32 LE)[:8]
 #   payload = advertising_payload(ident)        # flags + manufacturer data (company 0xFFFF) ident
-#   Matcher(key).matches(ident, day, minute)    # host: clock windows around now, then all unset ones
+#   Matcher(key, day, minute).matches(ident)    # host: clock windows around now and all unset ones
 #
 # The clock-unset windows sit apart (UNSET_FLAG) so they never equal a clock window; a device whose clock
 # is unset starts at a random one of UNSET_SPAN windows at each boot (so reboots do not repeat one
@@ -27,6 +27,7 @@ WINDOW_MS = const(900000)           # the same window on the monotonic clock (cl
 ID_SIZE = const(8)                  # 64 bits: two devices of one host never collide in practice
 UNSET_FLAG = const(0x20000000)      # bit 29: a window counted from boot, not from the wall clock
 UNSET_SPAN = const(4096)            # boot-random windows a host tries for a device without a clock
+SKEW_WINDOWS = const(96)            # a day either side of the host's clock: time zones, drift
 COMPANY_ID = const(0xFFFF)          # SIG: "no company" (testing); names no vendor
 AD_FLAGS = const(0x01)
 AD_MANUFACTURER = const(0xFF)
@@ -75,23 +76,23 @@ def identifier_in(manufacturer_data):
 
 
 class Matcher:
-    """Host side: which window, if any, an advertised identifier belongs to for one beacon key."""
+    """Host side: which window, if any, an advertised identifier belongs to for one beacon key. Built once
+    per scan: the clock windows within SKEW_WINDOWS of the host's wall clock (the device keeps the wall
+    time of whichever host set it last, maybe in another time zone) and every clock-unset window."""
 
-    def __init__(self, key):
+    def __init__(self, key, day=None, minute=None):
         self.key = bytes(key)
-        self._unset = None
-
-    def matches(self, ident, day=None, minute=None):
-        """The window ident was made for (clock windows next to now first, then the unset ones), or None."""
-        if ident is None:
-            return None
+        self._table = {}
+        for k in range(UNSET_SPAN):
+            self._add(UNSET_FLAG | k)
         if day is not None:
             now = clock_window(day, minute)
-            for window in (now, now - 1, now + 1):
-                if sessions.equal(identifier(self.key, window), ident):
-                    return window
-        if self._unset is None:
-            self._unset = {}
-            for k in range(UNSET_SPAN):
-                self._unset[identifier(self.key, UNSET_FLAG | k)] = UNSET_FLAG | k
-        return self._unset.get(bytes(ident))
+            for window in range(now - SKEW_WINDOWS, now + SKEW_WINDOWS + 1):
+                self._add(window)
+
+    def _add(self, window):
+        self._table[identifier(self.key, window)] = window
+
+    def matches(self, ident):
+        """The window ident was made for, or None."""
+        return self._table.get(bytes(ident)) if ident is not None else None
