@@ -13,7 +13,6 @@ from fhir.resources.R4B.bundle import Bundle
 from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
-from host_tools.device_link import role_code
 from monitor import records
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
