@@ -103,6 +103,7 @@ class BleService:
         self._unset_start = int.from_bytes(random_bytes(2), "little")   # boot-random clock-unset window
         self._window = None          # window of the identifier now advertised
         self._rpa = False            # the stack rotates a resolvable private address itself
+        self._advertise_due = False  # a central left: advertise again at the next tick
         self.address_changes = 0     # addresses set by this service (addr_mode 1)
         self.writes_refused = 0      # writes without a session, their value cleared
         self._conn = None
@@ -286,7 +287,7 @@ class BleService:
                 self._conn = None
                 self._indicating = False
                 self.endpoint.disconnected()
-                self._advertise()
+                self._advertise_due = True   # from tick(): BTstack's addr_mode waits on the stack, never in an IRQ
         elif event == _IRQ_GATTS_WRITE:
             conn, handle = data[0], data[1]
             channel = self._channels.get(handle)
@@ -330,6 +331,9 @@ class BleService:
     def tick(self):
         """A new tick: a fresh budget of max_in_flight frames, then send."""
         self._budget = self.max_in_flight
+        if self._advertise_due and self._conn is None:
+            self._advertise_due = False
+            self._advertise()
         return self.pump()
 
     def pump(self):
