@@ -64,9 +64,6 @@ def property_names(properties):
     return [name for bit, name in _PROPERTY_NAMES if properties & bit]
 
 
-_ADDRESS_RETRY_S = 1.5
-
-
 class BumbleClientBackend(BaseBleakClient):
     """bleak backend: one LE connection from a bumble central to `address`."""
 
@@ -74,7 +71,7 @@ class BumbleClientBackend(BaseBleakClient):
                  central=None, mtu=DEFAULT_MTU, address_of=None, **kwargs):
         super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback,
                          timeout=timeout)
-        self._address_of = address_of   # a test harness's "where the device advertises now" (sim.radio)
+        self._address_of = address_of   # a test harness's "where the device advertises now, if it does" (sim.radio)
         self._central = central if central is not None else _default_central
         if self._central is None:
             raise BleakError("no bumble central: pass central= or call set_default_central()")
@@ -97,22 +94,16 @@ class BumbleClientBackend(BaseBleakClient):
         return self._connection is not None
 
     async def _connect_current(self):
-        """Connects to self.address; with address_of, to wherever the device advertises, asking again
-        while it moves (its firmware sets a new address with each identifier window)."""
-        if self._address_of is None:
-            return await self._central.connect(hci.Address(self.address), own_address_type=hci.OwnAddressType.RANDOM,
-                                               timeout=self._timeout)
-        deadline = asyncio.get_running_loop().time() + self._timeout
-        while True:
-            self.address = self._address_of()
-            left = deadline - asyncio.get_running_loop().time()
-            try:
-                return await self._central.connect(hci.Address(self.address),
-                                                   own_address_type=hci.OwnAddressType.RANDOM,
-                                                   timeout=min(_ADDRESS_RETRY_S, max(left, 0.1)))
-            except (core.TimeoutError, asyncio.TimeoutError):
-                if asyncio.get_running_loop().time() >= deadline:
-                    raise
+        """Connects to self.address; with address_of, to wherever the device advertises once it does (its
+        firmware sets a new address with each identifier window, between a disconnection and advertising)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        if self._address_of is not None:
+            while self._address_of() is None and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            self.address = self._address_of() or self.address
+        return await self._central.connect(hci.Address(self.address), own_address_type=hci.OwnAddressType.RANDOM,
+                                           timeout=max(deadline - loop.time(), 0.1))
 
     async def connect(self, pair, **kwargs):
         if self._connection is not None:

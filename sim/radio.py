@@ -183,10 +183,14 @@ class InProcessLink:
         """A bleak.BleakClient for the device at its current address, on this link's central."""
         kwargs.setdefault("timeout", 10.0)
         return BleakClient(self.current_device_address(), backend=BumbleClientBackend, central=self.central,
-                           address_of=self.current_device_address, **kwargs)
+                           address_of=self.advertising_address, **kwargs)
 
     def device_radio(self):
         return self.device_controller
+
+    def advertising_address(self):
+        """The device's current address while it advertises, else None."""
+        return self.current_device_address() if self.device_radio().is_advertising else None
 
     def current_device_address(self):
         """Where the device advertises now: the firmware sets a new random address with each identifier

@@ -275,6 +275,9 @@ class BleService:
                 self._ble.gap_disconnect(conn)   # one central at a time
                 return None
             self._conn = conn
+            # BTstack resumes advertising by itself after a disconnection, with the old address and
+            # identifier, racing tick()'s new ones: no advertising until tick() starts it again.
+            self._ble.gap_advertise(None)
             self._encrypted = False
             self._indicating = False
             key = sessions.load_key(self.key_path)
@@ -296,9 +299,9 @@ class BleService:
             if self.secure_link and not self._encrypted:
                 return None   # the stack enforces the flags; this guards stacks that do not
             data = self._ble.gatts_read(handle)
-            self._ble.gatts_write(handle, b"")   # consumed: nothing left behind on the characteristic
             if channel != protocol.CH_AUTH and not self.endpoint.session.is_open:
-                self.writes_refused += 1         # the session refuses it (ERR_NO_SESSION)
+                self._ble.gatts_write(handle, b"")   # refused by the session (ERR_NO_SESSION): nothing kept
+                self.writes_refused += 1
             if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
