@@ -68,7 +68,8 @@ def scan_cmd(settings, seconds):
 def provision_cmd(settings, device, birth_year, goal, local_port):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
-    DEVICE is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
+    DEVICE is the id this computer files its keys and data under (e.g. the address printed on the board);
+    the device advertises no fixed address, later commands find it by its identifier (e2mon scan).
     """
     use_port(settings, local_port)
     if not settings.port:
@@ -76,7 +77,7 @@ def provision_cmd(settings, device, birth_year, goal, local_port):
                       "provision DEVICE)", EXIT_REJECTED)
     if not device:
         if not settings.sim:
-            raise Failure("no device address given", "pass the BLE address e2mon scan shows as DEVICE",
+            raise Failure("no device id given", "pass an id to file it under as DEVICE (e.g. its printed address)",
                           EXIT_REJECTED)
         from sim import radio
         device = radio.DEVICE_ADDRESS

@@ -92,7 +92,7 @@ async def client(settings, address, at=None):
         return
     from bleak import BleakClient, BleakScanner
     if not address:
-        raise Failure("no device given", "pass its address (see e2mon scan)", EXIT_REJECTED)
+        raise Failure("no device given", "pass its device id (see e2mon scan)", EXIT_REJECTED)
     address = normalize_address(address)
     where = at or await locate(settings, address)
     async with _bluetooth_available():
