@@ -22,6 +22,7 @@ Written against bleak 3.1 (`BaseBleakClient`, `BaseBleakScanner`); `tests/test_b
 pins both.
 """
 import asyncio
+import inspect
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
@@ -99,9 +100,14 @@ class BumbleClientBackend(BaseBleakClient):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         if self._address_of is not None:
-            while self._address_of() is None and loop.time() < deadline:
+            while True:
+                found = self._address_of()
+                if inspect.isawaitable(found):
+                    found = await found
+                if found is not None or loop.time() >= deadline:
+                    break
                 await asyncio.sleep(0.02)
-            self.address = self._address_of() or self.address
+            self.address = found or self.address
         return await self._central.connect(hci.Address(self.address), own_address_type=hci.OwnAddressType.RANDOM,
                                            timeout=max(deadline - loop.time(), 0.1))
 

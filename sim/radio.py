@@ -305,7 +305,7 @@ async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-
 class TcpCentral:
     """The host side: a bumble central whose controller lives in the device process."""
 
-    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=DEVICE_ADDRESS,
+    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=None,
                  central_address=CENTRAL_ADDRESS):
         self.spec = "tcp-client:%s:%d" % (host, port)
         self.device_address = device_address
@@ -332,5 +332,28 @@ class TcpCentral:
         await self.close()
 
     def client(self, **kwargs):
+        """A BleakClient for device_address, else for the device advertising on the link (found on connect:
+        the firmware's address changes with its identifier, monitor.beacon)."""
         kwargs.setdefault("timeout", 10.0)
-        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+        address_of = None if self.device_address else self.advertiser
+        return BleakClient(self.device_address or DEVICE_ADDRESS, backend=BumbleClientBackend, central=self.central,
+                           address_of=address_of, **kwargs)
+
+    async def advertiser(self, seconds=1.0):
+        """The address of the connectable device advertising on the link (the simulator has one), or None."""
+        found = []
+
+        def on_advertisement(advertisement):
+            if advertisement.is_connectable and not found:
+                found.append(advertisement.address.to_string(False))
+
+        self.central.on("advertisement", on_advertisement)
+        try:
+            await self.central.start_scanning(filter_duplicates=False)
+            deadline = asyncio.get_running_loop().time() + seconds
+            while not found and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            await self.central.stop_scanning()
+        finally:
+            self.central.remove_listener("advertisement", on_advertisement)
+        return found[0] if found else None
