@@ -22,7 +22,7 @@ import os
 from host_tools import keys
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
-from monitor import beacon, dates, protocol, protocol_text
+from monitor import beacon_host, dates, protocol, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 47212          # sim.radio.DEFAULT_TCP_PORT (read from there when sim is importable)
@@ -278,14 +278,14 @@ def your_devices(settings):
 def _matchers(devices):
     now = datetime.datetime.now()   # the device keeps the wall time a host set (cmd_device time sync)
     day = dates.days_from_civil(now.year, now.month, now.day)
-    return {device_id: beacon.Matcher(key, day, now.hour * 60 + now.minute)
+    return {device_id: beacon_host.Matcher(key, day, now.hour * 60 + now.minute)
             for device_id, (_label, key) in devices.items()}
 
 
 def _match(matchers, address, manufacturer_data):
     """The device id an advertisement belongs to: its identifier, or its address for a host that resolves
     the device's resolvable private address to its identity (a bonded host)."""
-    ident = beacon.identifier_in(manufacturer_data)
+    ident = beacon_host.identifier_in(manufacturer_data)
     for device_id, matcher in matchers.items():
         if matcher.matches(ident) is not None or address == device_id.upper():
             return device_id

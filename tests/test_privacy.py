@@ -19,7 +19,7 @@ from sync_fixtures import DEVICE_KEY, SyncApp, device_and_link
 
 from host_tools import host_crypto
 from host_tools.device_link import DeviceLink, role_code
-from monitor import beacon, dates, protocol, records
+from monitor import beacon, beacon_host, dates, protocol, records
 from monitor.session import KEY_FILE
 from sim import stack_device
 from sim.bleak_backend import BumbleClientBackend, BumbleScannerBackend
@@ -42,12 +42,12 @@ def test_identifier_changes_every_window_and_only_the_key_holder_matches():
     assert beacon.clock_window(day, minute + beacon.WINDOW_MINUTES) == window + 1
     idents = [beacon.identifier(BEACON_KEY, window + k) for k in range(50)]
     assert len(set(idents)) == 50 and all(len(i) == beacon.ID_SIZE for i in idents)
-    mine = beacon.Matcher(BEACON_KEY, day, minute)
+    mine = beacon_host.Matcher(BEACON_KEY, day, minute)
     assert mine.matches(idents[0]) == window and mine.matches(idents[1]) == window + 1
-    assert mine.matches(beacon.identifier(BEACON_KEY, window + beacon.SKEW_WINDOWS + 1)) is None
+    assert mine.matches(beacon.identifier(BEACON_KEY, window + beacon_host.SKEW_WINDOWS + 1)) is None
     unset = beacon.unset_window(4095, 3)                 # boot-random start, wraps within UNSET_SPAN
     assert unset == beacon.UNSET_FLAG | 2 and mine.matches(beacon.identifier(BEACON_KEY, unset)) == unset
-    stranger = beacon.Matcher(beacon.beacon_key(bytes(32)), day, minute)
+    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), day, minute)
     assert not any(stranger.matches(i) for i in idents)
     assert beacon.beacon_key(DEVICE_KEY) not in (host_crypto.role_key(DEVICE_KEY, r) for r in (1, 2))
 
@@ -58,8 +58,8 @@ def test_payload_carries_flags_and_identifier_only():
     assert ad_structures(payload) == [(0x01, b"\x06"), (0xFF, struct.pack("<H", beacon.COMPANY_ID) + ident)]
     assert len(payload) <= 31
     assert ad_structures(beacon.advertising_payload()) == [(0x01, b"\x06")]   # unprovisioned: nothing to find
-    assert beacon.identifier_in({beacon.COMPANY_ID: ident}) == ident
-    assert beacon.identifier_in({beacon.COMPANY_ID: ident[:4]}) is None and beacon.identifier_in({}) is None
+    assert beacon_host.identifier_in({beacon.COMPANY_ID: ident}) == ident
+    assert beacon_host.identifier_in({beacon.COMPANY_ID: ident[:4]}) is None and beacon_host.identifier_in({}) is None
 
 
 def ad_structures(payload):
@@ -101,7 +101,7 @@ async def windows_as_seen(link, clock_read=None):
         seen.append((address, idents.pop()))
         if step == 3:
             break
-        host = beacon.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
+        host = beacon_host.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
         assert host.matches(seen[-1][1]) is not None
         async with BleakClient(address, backend=BumbleClientBackend, central=link.central, timeout=10.0) as client:
             patient = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("patient")), "patient")
@@ -115,12 +115,12 @@ def check_windows(seen):
     addresses = [a for a, _ in seen]
     idents = [i for _, i in seen]
     assert len(set(addresses)) == 4 and len(set(idents)) == 4      # nothing stable across windows
-    host = beacon.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
+    host = beacon_host.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
     windows = [host.matches(i) for i in idents]
     start = beacon.clock_window(START_DAY, START_MINUTE)
     assert windows[0] & beacon.UNSET_FLAG                           # clock unset: a boot-counted window
     assert windows[1:] == [start, start + 1, start + 2]
-    stranger = beacon.Matcher(beacon.beacon_key(bytes(32)), START_DAY, START_MINUTE)
+    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), START_DAY, START_MINUTE)
     assert not any(stranger.matches(i) for i in idents)
 
 

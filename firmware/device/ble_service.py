@@ -393,6 +393,6 @@ class BleService:
 def _uptime_ms():
     import time
     ticks_ms = getattr(time, "ticks_ms", None)
-    if ticks_ms is not None:
-        return ticks_ms() & 0x3FFFFFFF   # wraps after 12 days: a window repeats once, harmless
-    return int(time.monotonic() * 1000)   # CPython (the shadow)
+    if ticks_ms is None:   # CPython (the shadow)
+        return int(getattr(time, "monotonic", time.time)() * 1000)
+    return ticks_ms()   # wraps after 2**30 ms (12 days): one window sequence restarts, harmless

@@ -7,11 +7,11 @@
 #   w = unset_window(start, k)                  # clock unset: boot-random start, k windows since boot
 #   ident = identifier(key, w)                  # HMAC-SHA256(key, "e2mon beacon" | w u32 LE)[:8]
 #   payload = advertising_payload(ident)        # flags + manufacturer data (company 0xFFFF) ident
-#   Matcher(key, day, minute).matches(ident)    # host: clock windows around now and all unset ones
+#   monitor.beacon_host.Matcher(key, day, minute).matches(ident)   # host: which window, if any
 #
 # The clock-unset windows sit apart (UNSET_FLAG) so they never equal a clock window; a device whose clock
 # is unset starts at a random one of UNSET_SPAN windows at each boot (so reboots do not repeat one
-# sequence) and the host finds it by trying all UNSET_SPAN of them (one table per key, built once).
+# sequence) and the host finds it by trying all UNSET_SPAN of them (monitor.beacon_host, never on the device).
 import struct
 
 from monitor import session as sessions
@@ -27,7 +27,6 @@ WINDOW_MS = const(900000)           # the same window on the monotonic clock (cl
 ID_SIZE = const(8)                  # 64 bits: two devices of one host never collide in practice
 UNSET_FLAG = const(0x20000000)      # bit 29: a window counted from boot, not from the wall clock
 UNSET_SPAN = const(4096)            # boot-random windows a host tries for a device without a clock
-SKEW_WINDOWS = const(96)            # a day either side of the host's clock: time zones, drift
 COMPANY_ID = const(0xFFFF)          # SIG: "no company" (testing); names no vendor
 AD_FLAGS = const(0x01)
 AD_MANUFACTURER = const(0xFF)
@@ -65,34 +64,3 @@ def advertising_payload(ident=None):
     if ident is not None:
         payload += _field(AD_MANUFACTURER, struct.pack("<H", COMPANY_ID) + ident)
     return payload
-
-
-def identifier_in(manufacturer_data):
-    """The identifier in a scan's {company id: bytes} (bleak's AdvertisementData.manufacturer_data)."""
-    data = manufacturer_data.get(COMPANY_ID) if manufacturer_data else None
-    if data is None or len(data) != ID_SIZE:
-        return None
-    return bytes(data)
-
-
-class Matcher:
-    """Host side: which window, if any, an advertised identifier belongs to for one beacon key. Built once
-    per scan: the clock windows within SKEW_WINDOWS of the host's wall clock (the device keeps the wall
-    time of whichever host set it last, maybe in another time zone) and every clock-unset window."""
-
-    def __init__(self, key, day=None, minute=None):
-        self.key = bytes(key)
-        self._table = {}
-        for k in range(UNSET_SPAN):
-            self._add(UNSET_FLAG | k)
-        if day is not None:
-            now = clock_window(day, minute)
-            for window in range(now - SKEW_WINDOWS, now + SKEW_WINDOWS + 1):
-                self._add(window)
-
-    def _add(self, window):
-        self._table[identifier(self.key, window)] = window
-
-    def matches(self, ident):
-        """The window ident was made for, or None."""
-        return self._table.get(bytes(ident)) if ident is not None else None
