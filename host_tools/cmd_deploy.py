@@ -7,7 +7,7 @@ import click
 
 from host_tools import deploy
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
-from host_tools.settings import emit, pass_settings, port_option, use_port
+from host_tools.settings import emit, pass_settings, use_port
 
 
 @click.command("deploy")
@@ -18,12 +18,11 @@ from host_tools.settings import emit, pass_settings, port_option, use_port
               help="Write the modules as a ROMFS image into the board's ROMFS partition (MicroPython >= 1.25 "
                    "built with ROMFS): they run from flash instead of the heap. Only main.py goes on the "
                    "filesystem.")
-@port_option
 @pass_settings
 @reported
-def deploy_cmd(settings, board, dry_run, romfs, local_port):
+def deploy_cmd(settings, board, dry_run, romfs):
     """Compile the firmware for the board and copy it over USB (--port)."""
-    port = use_port(settings, local_port)
+    port = use_port(settings)
     if not port and not (dry_run and board):
         raise Failure("no USB port given", "pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy",
                       EXIT_REJECTED)

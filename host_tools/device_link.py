@@ -336,10 +336,13 @@ class DeviceLink:
             raise DeviceError(status, "entry refused")
         return seq
 
-    async def set_time(self, when):
-        """Sets the device clock from a datetime (its wall-clock fields)."""
+    async def set_time(self, when, force=False):
+        """Sets the device clock from a datetime (its wall-clock fields); clinician only. A day before the
+        newest stored record's is refused (DeviceError ERR_CLOCK_BACK) unless force (logged by the device)."""
         day = dates.days_from_civil(when.year, when.month, when.day)
         payload = protocol.encode_cts(day, when.hour * 60 + when.minute, when.second)
+        if force:
+            payload += bytes((protocol.TIME_FORCE,))
         return await self._time(payload)
 
     async def get_time(self):

@@ -35,6 +35,8 @@ def load(text, name="history"):
         doc = json.loads(text, parse_float=decimal.Decimal)
     except json.JSONDecodeError as exc:
         raise HistoryError("%s: not valid JSON (%s)" % (name, exc)) from None
+    except RecursionError:
+        raise HistoryError("%s: nested too deeply to be a history file" % name) from None
     if not isinstance(doc, dict):
         raise HistoryError("%s: the top level must be an object" % name)
     if not isinstance(doc.get("entries"), list):

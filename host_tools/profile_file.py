@@ -9,6 +9,7 @@ entry would be); goal and rule levels are words; everything else is an integer
 - `to_text(profile) -> str`   (every parameter, with the rule's source as a comment)
 - `parse(text, name="profile") -> rules.Profile`   raises `ProfileFileError("name line N: ...")`
 """
+from host_tools.failures import clip
 from monitor import profile as P
 from monitor import records, rules, schedule, texts, units
 from monitor.param_names import PARAM_NAMES
@@ -119,9 +120,9 @@ def parse(text, name="profile"):
         key = key.strip().upper()
         where = "%s line %d" % (name, number)
         if not sep or not value.strip():
-            raise ProfileFileError("%s: expected NAME = VALUE, got %r" % (where, raw.strip()))
+            raise ProfileFileError("%s: expected NAME = VALUE, got %s" % (where, clip(raw.strip())))
         if key not in PARAM_NAMES:
-            raise ProfileFileError("%s: unknown parameter %s" % (where, key))
+            raise ProfileFileError("%s: unknown parameter %s" % (where, clip(key)))
         if key in seen:
             raise ProfileFileError("%s: %s already set on line %d" % (where, key, seen[key]))
         seen[key] = number

@@ -61,9 +61,11 @@ def load_profile(db, device_id):
 
 
 def gather(db, device_id, today=None):
+    from host_tools.settings import device_title
     from monitor.tracker import Tracker
 
     data = ReportData(device_id)
+    data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     profile = load_profile(db, device_id)
     tracker = Tracker(profile)
     last_dose = {}

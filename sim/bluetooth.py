@@ -42,10 +42,11 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
   `btstack_heap_limit` bytes in flight.
 - `gatts_indicate` completes with _IRQ_GATTS_INDICATE_DONE (conn, handle, status) once confirmed.
 - An MTU exchange (either side; `gattc_exchange_mtu` from the device) gives _IRQ_MTU_EXCHANGED.
-- `_IRQ_GATTS_READ_REQUEST` (conn, handle) is not raised by default (ESP32/Pico W ports never deliver
-  it); `read_request_irq=True` models the STM32/unix ports: the handler runs before the read, may
-  `gatts_write` a fresh value, and a non-zero return is the ATT error the client gets. Characteristics
-  flagged _FLAG_READ_AUTHORIZED (0x0800) always ask.
+- `_IRQ_GATTS_READ_REQUEST` (conn, handle) runs the handler before every read, as builds with sync
+  events (ESP32, rp2, the unix builds of `make firmware`) do with BTstack and NimBLE alike: it may
+  `gatts_write` a fresh value, and a non-zero return is the ATT error the client gets.
+  `read_request_irq=False` models ring-buffer builds (STM32), where only _FLAG_READ_AUTHORIZED
+  (0x0800) characteristics ask.
 - FLAG_READ/WRITE_ENCRYPTED (0x0200/0x1000) and *_AUTHENTICATED require an encrypted (paired) link:
   unpaired reads/writes get ATT "insufficient encryption/authentication". `config(bond=, mitm=,
   le_secure=, io=)` set bumble's pairing (Secure Connections always offered); _IRQ_ENCRYPTION_UPDATE
@@ -203,7 +204,7 @@ def _display_address(address):
 
 
 def attach(device, *, stack="nimble", notify_pool=_NIMBLE_NOTIFY_POOL,
-           btstack_heap_limit=_BTSTACK_HEAP_LIMIT, read_request_irq=False):
+           btstack_heap_limit=_BTSTACK_HEAP_LIMIT, read_request_irq=True):
     """Bind the BLE singleton to a bumble Device (powered on, running in this event loop).
 
     stack: "nimble" (ESP32: OSError(ENOMEM) past `notify_pool` notifications in flight) or

@@ -3,7 +3,7 @@
     python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
         plays a therapy course into the real device app in time warp and lists every flag and reminder
         with the day it appeared (and cleared), then shows the device's screen.
-    python -m sim serve [--stack shadow|btstack|nimble] [--flash DIR] [--port N] [--scenario FILE] [--keys]
+    python -m sim serve [--stack shadow|btstack|nimble] [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
         --stack shadow (default): the firmware under CPython on sim/bluetooth.py, with its screen and buttons
         from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day / a week
@@ -80,14 +80,23 @@ def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None
 def cmd_run(args):
     from sim.scenario import ScenarioError
 
+    from sim.serve import Busy, claim_flash
+
     path = scenario_path(args.scenario)
     flash_dir = args.flash or os.path.join(env.ROOT, "build", "sim", "run-flash")
     echo = (lambda line: None) if args.quiet else print
+    try:
+        lock = claim_flash(flash_dir)   # play() starts from a fresh flash: never another simulator's
+    except Busy as exc:
+        print("cannot start: %s" % exc, file=sys.stderr)
+        return 2
     try:
         device, player = play(path, flash_dir, args.screenshots, echo)
     except ScenarioError as exc:
         print("scenario error: %s" % exc, file=sys.stderr)
         return 2
+    finally:
+        os.close(lock)
     summary = player.summary()
     device.shutdown()
     flags = [t for t in summary["timeline"] if t["type"] == "flag" and t["change"] == "appeared"]

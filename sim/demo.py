@@ -1,8 +1,13 @@
 """`make demo`: six months of TRT + anastrozole played into the simulated device in time warp, then the
 clinician's `e2mon --sim` pulls the log over bumble's BLE link, shows flags and reminders and draws the
 report; the device's screen is saved as a picture. Everything goes to build/demo/; it ends by itself.
+
+The pull goes through real BTstack: the unchanged firmware on the from-source MicroPython with the Pico W's
+stack (sim/stack_device.py; `make firmware` builds it). Without that build the demo says so and uses the
+shadow stack. The screen picture comes from the simulator's board booted from the same flash afterwards.
 """
 import asyncio
+import calendar
 import os
 import shutil
 import subprocess
@@ -59,13 +64,37 @@ async def host_side(server, env_vars, commands):
     return results
 
 
+async def real_stack_host(flash_dir, wall_seconds, env_vars, commands, stack="btstack"):
+    """The host steps against the firmware on MicroPython with its real stack; returns the results."""
+    from sim import stack_device, vclock
+    server, device = await stack_device.serve(stack, flash_dir, port=0, rtc_start=wall_seconds - vclock.EPOCH_2000,
+                                              echo=None)
+    env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
+    say("device: the unchanged firmware on MicroPython with %s (its real bluetooth module), rebooted from its "
+        "flash, advertising on bumble's TCP link" % stack)
+    try:
+        return await host_side(server, env_vars, commands)
+    finally:
+        await device.stop()
+        await server.close()
+
+
 async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
+    from sim import stack_device
     from sim.serve import start_device
+    results = None
+    if stack_device.built("btstack"):
+        results = await real_stack_host(flash_dir, wall_seconds, env_vars, commands)
+        wall_seconds = calendar.timegm(real_time.localtime())    # what time-sync set on the device
+    else:
+        say("no MicroPython with BTstack at %s (make firmware): the pull uses the shadow stack"
+            % stack_device.binary("btstack"))
     server = await start_device(flash_dir, port=0, wall_seconds=wall_seconds)
     env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
-    say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
     try:
-        results = await host_side(server, env_vars, commands)
+        if results is None:
+            say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
+            results = await host_side(server, env_vars, commands)
         server.device.press("B", hold=True)     # back to the home screen for the picture
         await asyncio.sleep(0.2)
         shot = server.device.screenshot(os.path.join(OUT, "device.png"))

@@ -4,7 +4,10 @@ GATT service) on bumble's TCP link, waiting for `e2mon --sim`.
     server = await start_device(flash_dir, port)   # DeviceServer: .device (SimDevice), .runner, .stop()
 """
 import asyncio
+import errno
+import fcntl
 import os
+import socket
 import sys
 
 from sim import vclock
@@ -94,8 +97,63 @@ def _keyboard(server, stop):
             print("\n".join(server.device.screen_lines()))
 
 
+class Busy(Exception):
+    pass
+
+
+def claim_flash(flash_dir):
+    """Locks `<flash>.lock` for this simulator's life (the kernel drops it if the process dies); Busy names
+    the simulator that holds it."""
+    lock_path = os.path.abspath(flash_dir).rstrip(os.sep) + ".lock"
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 100, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise Busy("another simulator (%s) is using the flash %s; stop it first (q), or give this one its own "
+                   "with --flash DIR" % (holder, flash_dir)) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, ("pid %d" % os.getpid()).encode(), 0)
+    return fd
+
+
+def check_port_free(port):
+    """Busy if something already listens on the simulator's TCP port (checked before the flash is touched)."""
+    from sim import radio
+
+    port = radio.DEFAULT_TCP_PORT if port is None else port
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise Busy("port %d is taken (another simulator running?); stop it first, or pick another with --port N "
+                   "and set E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon" % port) from None
+    finally:
+        probe.close()
+
+
 async def serve_async(args):
     from sim import cli
+    try:
+        lock = claim_flash(args.flash)
+        check_port_free(args.port)
+    except Busy as exc:
+        print("cannot start: %s" % exc, file=sys.stderr)
+        return 2
+    try:
+        return await _serve(args, cli)
+    finally:
+        os.close(lock)
+
+
+async def _serve(args, cli):
     wall = None
     if args.scenario:
         device, player = cli.play(cli.scenario_path(args.scenario), args.flash, echo=print)

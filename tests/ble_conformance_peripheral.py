@@ -5,12 +5,16 @@
 # command to CMD and reads the answer from LOG, so every check crosses the same radio on every stack.
 #
 # Commands (ASCII, written to CMD with a response; the answer is in LOG before the response comes):
-#   log                 the IRQs so far: "event:field,field;..." (ints in decimal, buffers in hex)
+# Writes to CMD are not in the log (reading the log is a command); writes to RX are.
+#   log [START]         the IRQs so far from START (0): "event:field,field;..." (ints in decimal, buffers
+#                       in hex), as many whole ones as fit PAGE bytes (one read of LOG at any MTU >= 203)
 #   clear               forget them
 #   handles             the value handles gatts_register_services returned, in order
 #   mac | mtu           config("mac") as "type,hex" | config("mtu")
+#   lastread            the last _IRQ_GATTS_READ_REQUEST's (conn_handle, value_handle) as "conn,handle"
 #   burst N SIZE        N gatts_notify on TX in one go (no yield): "accepted,refused,errors"
-#   order N             N notifications on TX, then one indication on IND, then N more notifications
+#   order N             N notifications on TX, then one indication on IND, then N more notifications:
+#                       "accepted,refused,errors" of both bursts, ";" between
 #   str                 gatts_write(TX, a str), then gatts_notify(conn, TX, a str)
 #   disconnect          gap_disconnect(conn)
 import binascii
@@ -25,6 +29,7 @@ except ImportError:  # CPython (the shadow)
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_READ_REQUEST = const(4)
 _IRQ_GATTS_INDICATE_DONE = const(20)
 _IRQ_MTU_EXCHANGED = const(21)
 
@@ -42,6 +47,7 @@ IND_UUID = "c0f0a004-6e7f-4c1d-9a30-2b5e0e2a0001"
 RX_UUID = "c0f0a005-6e7f-4c1d-9a30-2b5e0e2a0001"
 RX_SIZE = const(32)
 LOG_SIZE = const(512)
+PAGE = const(200)
 
 
 def _service():
@@ -80,6 +86,7 @@ class Peripheral:
         ble.gatts_write(self.log, bytes(LOG_SIZE))   # grows the value buffer
         ble.gatts_write(self.log, b"")
         self.events = []
+        self.last_read = ""
         self.conn = None
         self.advertise()
 
@@ -90,10 +97,14 @@ class Peripheral:
         if event == _IRQ_GATTS_WRITE:
             conn, handle = data
             value = self.ble.gatts_read(handle)   # read in the handler: the value of this very write
-            self.events.append("%d:%d,%d,%s" % (event, conn, handle, _field(value)))
-            if handle == self.cmd:
+            if handle == self.cmd:                # commands are not logged: reading the log is one
                 self._command(conn, bytes(value).decode())
+            else:
+                self.events.append("%d:%d,%d,%s" % (event, conn, handle, _field(value)))
             return None
+        if event == _IRQ_GATTS_READ_REQUEST:
+            self.last_read = "%d,%d" % (data[0], data[1])   # not logged: reading the log is a read
+            return 0
         self.events.append("%d:%s" % (event, ",".join([_field(x) for x in data])))
         if event == _IRQ_CENTRAL_CONNECT:
             self.conn = data[0]
@@ -109,7 +120,14 @@ class Peripheral:
         words = line.split()
         op = words[0] if words else ""
         if op == "log":
-            self._answer(";".join(self.events))
+            page = []
+            size = 0
+            for item in self.events[int(words[1]) if len(words) > 1 else 0:]:
+                if size + len(item) + 1 > PAGE:
+                    break
+                page.append(item)
+                size += len(item) + 1
+            self._answer(";".join(page))
         elif op == "clear":
             self.events = []
             self._answer("")
@@ -118,15 +136,17 @@ class Peripheral:
         elif op == "mac":
             kind, addr = self.ble.config("mac")
             self._answer("%d,%s" % (kind, _field(addr)))
+        elif op == "lastread":
+            self._answer(self.last_read)
         elif op == "mtu":
             self._answer(str(self.ble.config("mtu")))
         elif op == "burst":
             self._answer(self._burst(conn, int(words[1]), int(words[2])))
         elif op == "order":
             n = int(words[1])
-            self._burst(conn, n, 8, 0)
+            before = self._burst(conn, n, 8, 0)
             self.ble.gatts_indicate(conn, self.ind, b"indication")
-            self._answer(self._burst(conn, n, 8, n))
+            self._answer(before + ";" + self._burst(conn, n, 8, n))
         elif op == "str":
             self.ble.gatts_write(self.tx, "written as str")
             self.ble.gatts_notify(conn, self.tx, "notified as str")
@@ -140,9 +160,9 @@ class Peripheral:
     def _burst(self, conn, n, size, first=0):
         accepted = refused = errors = 0
         packet = bytearray(size)
-        for i in range(first, first + n):
-            packet[0] = i & 0xFF
-            packet[1] = i >> 8
+        for _ in range(n):
+            packet[0] = (accepted + first) & 0xFF    # numbered by acceptance: the central checks order
+            packet[1] = (accepted + first) >> 8
             try:
                 if self.ble.gatts_notify(conn, self.tx, packet) is False:
                     refused += 1

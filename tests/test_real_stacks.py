@@ -24,11 +24,12 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 
 from device import ble_service  # noqa: E402
 from host_tools import host_crypto  # noqa: E402
-from host_tools.device_link import DeviceError, DeviceLink, LinkLost, role_code  # noqa: E402
+from host_tools.device_link import DeviceLink, role_code  # noqa: E402
 from monitor import dates, protocol, records  # noqa: E402
 from monitor.session import KEY_FILE  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from sim import stack_device  # noqa: E402
+from sync_fixtures import cut_pull  # noqa: E402
 
 KEY = bytes(range(32))
 FIRST_DAY = 9400
@@ -93,9 +94,11 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
                 assert read[protocol.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
                 assert read[protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == ble_service.FIRMWARE_REVISION
                 assert read[protocol.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
+                clinician = link_for(client)          # setting the clock is the clinician's
+                await clinician.open_session()
+                assert await clinician.set_time(when) == (day, 9 * 60 + 41, 7)
                 patient = link_for(client, "patient")
                 await patient.open_session()
-                assert await patient.set_time(when) == (day, 9 * 60 + 41, 7)
                 seq = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, day, 9 * 60)
                 assert seq == len(log) + 2          # the clock-set event, then this entry
                 flags, reminders = await patient.alerts()
@@ -145,40 +148,15 @@ def test_pulls_cut_by_random_disconnects_resume_without_duplicates_or_gaps(stack
         interrupted = 0
         async with stack_device.StackLink(stack, flash) as link:
             async with link.client(mtu=247) as client:
-                patient = link_for(client, "patient")
-                await patient.open_session()
-                await patient.set_time(datetime.datetime(2026, 11, 2, 9, 0, 0))
+                clinician = link_for(client)
+                await clinician.open_session()
+                await clinician.set_time(datetime.datetime(2026, 11, 2, 9, 0, 0))
                 expected[len(log) + 1] = None        # the clock-set event the device logs
             for run_index in range(runs + 1):
                 final = run_index == runs
                 pending = max(expected) - (max(host) if host else 0)
                 cut_at = None if final else rng.randint(-1, (pending + 13) // 14)
-                async with link.client(mtu=247) as client:
-                    dl = link_for(client)
-                    received = [0]
-
-                    async def on_batch(batch, received=received, cut_at=cut_at):
-                        store_batch(batch)
-                        received[0] += 1
-                        if cut_at is not None and received[0] == cut_at:
-                            await link.drop_connection()
-
-                    dropper = None
-                    try:
-                        if cut_at == -1:
-                            dropper = asyncio.ensure_future(link.drop_connection())
-                        await dl.open_session()
-                        if cut_at == 0:
-                            await link.drop_connection()
-                        result = await dl.pull(max(host) + 1 if host else 0, on_batch)
-                        if result.count:
-                            await dl.acknowledge(result.last_seq)
-                    except Exception as exc:  # noqa: BLE001 - judged below, as in sync_fixtures.chaos_campaign
-                        if final or (client.is_connected and not isinstance(exc, (LinkLost, DeviceError))):
-                            raise
-                        interrupted += 1
-                    if dropper is not None:
-                        await dropper
+                interrupted += await cut_pull(link, KEY, host, store_batch, cut_at)
                 if not final:
                     async with link.client(mtu=247) as client:
                         patient = link_for(client, "patient")

@@ -55,9 +55,14 @@ class Clock:
         if day > self.floor_day:
             self.floor_day = day
 
+    @staticmethod
+    def check(day, minute, second):
+        """True for a real time (the name is one the device has interned already)."""
+        return 0 <= day <= 65535 and 0 <= minute < 1440 and 0 <= second < 60
+
     def set(self, day, minute, second):
         """Sets the RTC; returns (was_set, jump_seconds) with the jump clamped to a small int."""
-        if not (0 <= day <= 65535 and 0 <= minute < 1440 and 0 <= second < 60):
+        if not self.check(day, minute, second):
             raise ValueError("clock value out of range")
         was_set = self.is_set()
         old_day, old_second = self.raw()

@@ -225,7 +225,7 @@ class UI:
         if s == HOME:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
-            out = [head, ""]
+            out = [head, "SYNC NEEDED" if app.room() <= 0 else ""]
             counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "")
             for i in range(len(HOME_ITEMS)):
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])

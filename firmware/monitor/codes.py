@@ -28,6 +28,7 @@ ERR_CLOCK_UNSET = const(0xCC)
 ERR_STORE_FULL = const(0xCD)
 ERR_INTERNAL = const(0xCE)
 ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
+ERR_CLOCK_BACK = const(0xD0)      # the new time is before the newest stored record (refused unless forced)
 
 AUTH_HELLO = const(1)
 AUTH_CHALLENGE = const(2)

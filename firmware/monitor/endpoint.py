@@ -245,7 +245,7 @@ class Endpoint:
         except protocol.ProtocolError as exc:
             self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(exc.code, 0))
             return
-        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute)
+        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role)
         self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(status, seq if seq is not None else 0))
 
     # -- blobs: alerts (read) and profile (read, clinician write) --------------------------------------
@@ -305,12 +305,18 @@ class Endpoint:
         channel = protocol.CH_TIME
         status = protocol.STATUS_OK
         if len(plaintext):
+            if not self._permitted("set_clock"):
+                return
+            flag = 0
+            if len(plaintext) == protocol.CTS_SIZE + 1:
+                flag = plaintext[protocol.CTS_SIZE] & protocol.TIME_FORCE
+                plaintext = plaintext[:protocol.CTS_SIZE]
             try:
                 day, minute, second = protocol.decode_cts(plaintext)
             except protocol.ProtocolError as exc:
                 self._sealed(channel, bytes((exc.code,)))
                 return
-            status = self.app.set_clock(day, minute, second) or protocol.STATUS_OK
+            status = self.app.set_clock(day, minute, second, flag) or protocol.STATUS_OK
         now = self.app.clock_now()
         if now is None:
             self._sealed(channel, bytes((protocol.ERR_CLOCK_UNSET,)))

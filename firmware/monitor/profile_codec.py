@@ -8,7 +8,7 @@ from array import array
 from monitor.param_names import PARAM_NAMES
 from monitor.profile import (
     LEVEL_OFF, LEVEL_URGENT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_TARGET_HIGH, P_E2_TARGET_LOW, P_LEVELS,
-    P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT, PROFILE_MAGIC, PROFILE_VERSION,
+    P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, PROFILE_MAGIC, PROFILE_VERSION,
 )
 
 # Allowed min and max of each parameter before the levels, and the analyte whose stored unit a threshold
@@ -19,7 +19,7 @@ PARAM_MIN = array("h", (
     0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
     0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
     0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-    0, 1, 0, 0, 0, 0,
+    0, 1, 0, 0, 0, 0, -80, -80, 0, 1,
 ))
 PARAM_MAX = array("h", (
 
@@ -27,14 +27,14 @@ PARAM_MAX = array("h", (
     5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
-    3650, 3650, 2200, 2, 1, 600,
+    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000,
 ))
 PARAM_ANALYTE = array("h", (
 
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
     7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1,
 ))
 
 
@@ -77,7 +77,7 @@ def check(profile):
         if not (lo <= params[i] <= hi):
             raise ValueError("profile %s: %d outside %d..%d" % (param_name(i), params[i], lo, hi))
     for lo_i, hi_i in ((P_E2_TARGET_LOW, P_E2_TARGET_HIGH), (P_E2_MILD_LOW, P_E2_MILD_HIGH),
-                       (P_TT_TARGET_LOW, P_TT_TARGET_HIGH)):
+                       (P_TT_TARGET_LOW, P_TT_TARGET_HIGH), (P_BMD_OSTEOPOROSIS, P_BMD_OSTEOPENIA)):
         if params[lo_i] > params[hi_i]:
             raise ValueError("profile %s above %s" % (param_name(lo_i), param_name(hi_i)))
 

@@ -14,7 +14,7 @@ from monitor import dates
 from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the public name
     ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
     ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
-    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, AUTH_HELLO, AUTH_CHALLENGE,
+    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, AUTH_HELLO, AUTH_CHALLENGE,
     AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
@@ -77,8 +77,9 @@ CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device 
 SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE, CH_TIME)
 # ---- roles -----------------------------------------------------------------
 # Operations a role may perform (checked by the device, per request).
+# "time" reads the clock; "set_clock" sets it (the clinician's: a patient's key could make every reminder due).
 OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
-                 "entry", "alerts", "time")
+                 "entry", "alerts", "time", "set_clock")
 OPS_PATIENT = ("entry", "alerts", "profile_get", "time")
 
 
@@ -275,6 +276,9 @@ def encode_refusal(code):
 CTS_FORMAT = "<HBBBBBBBB"
 CTS_SIZE = const(10)
 CTS_REASON_MANUAL = const(0x01)
+# Inside a session frame a set may carry one more byte after the 10 CTS bytes: TIME_FORCE sets a time
+# before the newest stored record (a clinician's --force; the device logs it and starts a new clock epoch).
+TIME_FORCE = const(0x01)
 
 
 def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):

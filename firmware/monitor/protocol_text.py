@@ -18,6 +18,7 @@ ERROR_TEXT = {
     P.ERR_STORE_FULL: "storage full, sync now",
     P.ERR_INTERNAL: "device error",
     P.ERR_MTU: "link MTU too small",
+    P.ERR_CLOCK_BACK: "the new time is before the newest record stored on the device",
 }
 
 

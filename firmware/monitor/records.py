@@ -138,6 +138,9 @@ ERR_FLAGS = const(11)
 ERR_FT_ABOVE_TT = const(12)
 ERR_CONFIRM_WEEK = const(13)
 ERR_PROFILE = const(14)
+ERR_BUDGET = const(15)          # today's budget of pushed entries is used up (profile PUSH_DAY_BUDGET)
+ERR_BEFORE_CLOCK = const(16)    # dated before the clock was set back: the log cannot place it in time
+FUTURE_MINUTES = const(10)      # an entry may be this far ahead of the device's clock (the host's may run fast)
 
 
 class EntryError(ValueError):
