@@ -124,6 +124,7 @@ async def _provision(settings, device_id, profile):
         await link.open_session()
         now = datetime.datetime.now().replace(microsecond=0)
         await link.set_time(now)
+        connect.remember_device_clock(device_id, now)
         blob = profile.encode()
         await link.set_profile(blob)
         await link.close()
@@ -439,6 +440,7 @@ async def _time_sync(settings, device, force):
         now = datetime.datetime.now().replace(microsecond=0)
         try:
             await link.set_time(now, force)
+            connect.remember_device_clock(device_id, now)
         except DeviceError as exc:
             if exc.code != protocol.ERR_CLOCK_BACK:
                 raise

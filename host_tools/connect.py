@@ -17,12 +17,13 @@ new address with it); this host recognises its devices by the beacon key kept at
 import asyncio
 import contextlib
 import datetime
+import json
 import os
 
 from host_tools import keys
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
-from monitor import beacon_host, dates, protocol, protocol_text
+from monitor import beacon, beacon_host, dates, protocol, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 47212          # sim.radio.DEFAULT_TCP_PORT (read from there when sim is importable)
@@ -307,10 +308,50 @@ def your_devices(settings):
 
 
 def _matchers(devices):
+    """A beacon_host.Matcher per device: windows near this computer's clock and, for a device whose clock
+    was set far from it (forced back, another time zone), near where it was set (remember_device_clock)."""
     now = datetime.datetime.now()   # the device keeps the wall time a host set (cmd_device time sync)
-    day = dates.days_from_civil(now.year, now.month, now.day)
-    return {device_id: beacon_host.Matcher(key, day, now.hour * 60 + now.minute)
-            for device_id, (_label, key) in devices.items()}
+    offsets = _device_clock_offsets()
+    out = {}
+    for device_id, (_label, key) in devices.items():
+        nows = [_day_minute(now)]
+        if device_id in offsets:
+            nows.append(_day_minute(now + datetime.timedelta(minutes=offsets[device_id])))
+        out[device_id] = beacon_host.Matcher(key, *nows)
+    return out
+
+
+def _day_minute(when):
+    return dates.days_from_civil(when.year, when.month, when.day), when.hour * 60 + when.minute
+
+
+def _device_clocks_path():
+    return os.path.join(keys.config_dir(), "device_clocks.json")
+
+
+def _device_clock_offsets():
+    try:
+        with open(_device_clocks_path()) as f:
+            return {str(k): int(v) for k, v in json.load(f).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def remember_device_clock(device_id, device_now):
+    """After setting a device's clock to device_now: how far it is from this computer's, kept (minutes) when
+    more than a window, so the device's identifier is still found (locate, scan)."""
+    offsets = _device_clock_offsets()
+    minutes = round((device_now - datetime.datetime.now()).total_seconds() / 60)
+    if abs(minutes) < beacon.WINDOW_MINUTES:
+        if offsets.pop(device_id, None) is None:
+            return
+    else:
+        offsets[device_id] = minutes
+    path = _device_clocks_path()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(offsets, f)
+    os.replace(path + ".tmp", path)
 
 
 def _match(matchers, address, manufacturer_data):

@@ -42,12 +42,12 @@ def test_identifier_changes_every_window_and_only_the_key_holder_matches():
     assert beacon.clock_window(day, minute + beacon.WINDOW_MINUTES) == window + 1
     idents = [beacon.identifier(BEACON_KEY, window + k) for k in range(50)]
     assert len(set(idents)) == 50 and all(len(i) == beacon.ID_SIZE for i in idents)
-    mine = beacon_host.Matcher(BEACON_KEY, day, minute)
+    mine = beacon_host.Matcher(BEACON_KEY, (day, minute))
     assert mine.matches(idents[0]) == window and mine.matches(idents[1]) == window + 1
     assert mine.matches(beacon.identifier(BEACON_KEY, window + beacon_host.SKEW_WINDOWS + 1)) is None
     unset = beacon.unset_window(4095, 3)                 # boot-random start, wraps within UNSET_SPAN
     assert unset == beacon.UNSET_FLAG | 2 and mine.matches(beacon.identifier(BEACON_KEY, unset)) == unset
-    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), day, minute)
+    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), (day, minute))
     assert not any(stranger.matches(i) for i in idents)
     assert beacon.beacon_key(DEVICE_KEY) not in (host_crypto.role_key(DEVICE_KEY, r) for r in (1, 2))
 
@@ -85,7 +85,7 @@ async def stranger_scan(central, seconds=1.2):
 
 
 async def windows_as_seen(link, clock_read=None):
-    """Four windows: clock unset, then START, +15 min, +30 min set by a patient session. For each: what a
+    """Four windows: clock unset, then START, +15 min, +30 min set by a clinician session. For each: what a
     stranger heard (one device, its address and payload), and that the host found it by the identifier alone
     (connecting to the address the identifier matched, not to one it knew)."""
     seen = []
@@ -101,12 +101,12 @@ async def windows_as_seen(link, clock_read=None):
         seen.append((address, idents.pop()))
         if step == 3:
             break
-        host = beacon_host.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
+        host = beacon_host.Matcher(BEACON_KEY, (START_DAY, START_MINUTE))
         assert host.matches(seen[-1][1]) is not None
         async with BleakClient(address, backend=BumbleClientBackend, central=link.central, timeout=10.0) as client:
-            patient = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("patient")), "patient")
-            await patient.open_session()
-            await patient.set_time(START + datetime.timedelta(minutes=beacon.WINDOW_MINUTES * step))
+            clinician = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("clinician")), "clinician")
+            await clinician.open_session()
+            await clinician.set_time(START + datetime.timedelta(minutes=beacon.WINDOW_MINUTES * step))
         await asyncio.sleep(1.5)                           # the device advertises its new window
     return seen
 
@@ -115,12 +115,12 @@ def check_windows(seen):
     addresses = [a for a, _ in seen]
     idents = [i for _, i in seen]
     assert len(set(addresses)) == 4 and len(set(idents)) == 4      # nothing stable across windows
-    host = beacon_host.Matcher(BEACON_KEY, START_DAY, START_MINUTE)
+    host = beacon_host.Matcher(BEACON_KEY, (START_DAY, START_MINUTE))
     windows = [host.matches(i) for i in idents]
     start = beacon.clock_window(START_DAY, START_MINUTE)
     assert windows[0] & beacon.UNSET_FLAG                           # clock unset: a boot-counted window
     assert windows[1:] == [start, start + 1, start + 2]
-    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), START_DAY, START_MINUTE)
+    stranger = beacon_host.Matcher(beacon.beacon_key(bytes(32)), (START_DAY, START_MINUTE))
     assert not any(stranger.matches(i) for i in idents)
 
 
@@ -211,10 +211,10 @@ def test_real_stack_writes_without_a_session_are_refused_and_leave_nothing(stack
     async def main():
         async with stack_device.StackLink(stack, provisioned_flash(tmp_path)) as link:
             async with link.client() as client:
-                patient = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("patient")), "patient")
-                await patient.open_session()
-                await patient.set_time(START)
-                count = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, START_DAY, START_MINUTE)
+                clinician = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("clinician")), "clinician")
+                await clinician.open_session()
+                await clinician.set_time(START)
+                count = await clinician.push_entry(records.KIND_SYMPTOM, 1, 2, 0, START_DAY, START_MINUTE)
             async with link.client() as client:
                 before, after = await unauthenticated_writes(client)
             async with link.client() as client:

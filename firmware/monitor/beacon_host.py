@@ -18,12 +18,14 @@ class Matcher:
     per scan: the clock windows within SKEW_WINDOWS of the host's wall clock (the device keeps the wall
     time of whichever host set it last, maybe in another time zone) and every clock-unset window."""
 
-    def __init__(self, key, day=None, minute=None):
+    def __init__(self, key, *nows):
+        """nows: (day, minute) wall-clock readings the device's clock may be near (the host's own, and where
+        it last set the device's if far from it)."""
         self.key = bytes(key)
         self._table = {}
         for k in range(UNSET_SPAN):
             self._add(UNSET_FLAG | k)
-        if day is not None:
+        for day, minute in nows:
             now = clock_window(day, minute)
             for window in range(now - SKEW_WINDOWS, now + SKEW_WINDOWS + 1):
                 self._add(window)
