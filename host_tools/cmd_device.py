@@ -51,12 +51,13 @@ def role_option(fn):
 @pass_settings
 @reported
 def scan_cmd(settings, seconds):
-    """List nearby e2mon devices: name, address, signal, firmware version."""
+    """List your devices nearby (those this computer was provisioned with): label, device, address now,
+    signal, firmware. Devices advertise only a changing identifier; the others are ignored."""
     found = run(connect.scan(settings, seconds), "scanning")
-    lines = ["%-20s %-18s %5s dBm  firmware %s" % (d["name"] or "?", d["address"],
-                                                    d["rssi"] if d["rssi"] is not None else "?",
-                                                    d["firmware"] or "?") for d in found]
-    emit(settings, found, lines or ["no e2mon device found (is it awake and in range?)"])
+    lines = ["%-20s %-18s at %-18s %5s dBm  firmware %s" % (
+        d["label"], d["device_id"], d["address"], d["rssi"] if d["rssi"] is not None else "?", d["firmware"] or "?")
+        for d in found]
+    emit(settings, found, lines or ["none of your devices found (is it awake and in range? provisioned here?)"])
 
 
 # ---- provision ----------------------------------------------------------------------------------------
@@ -69,7 +70,8 @@ def scan_cmd(settings, seconds):
 def provision_cmd(settings, device, birth_year, goal):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
-    --device is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
+    --device is the id this computer files its keys and data under (e.g. the address printed on the board);
+    the device advertises no fixed address, later commands find it by its identifier (e2mon scan).
     """
     use_port(settings)
     device = settings.device_given(device)
@@ -78,7 +80,7 @@ def provision_cmd(settings, device, birth_year, goal):
                       "provision --device ADDRESS)", EXIT_REJECTED)
     if not device:
         if not settings.sim:
-            raise Failure("no device address given", "pass the BLE address e2mon scan shows with --device",
+            raise Failure("no device id given", "pass an id to file it under with --device (e.g. its printed address)",
                           EXIT_REJECTED)
         from sim import radio
         device = radio.DEVICE_ADDRESS
@@ -116,14 +118,15 @@ async def _provision(settings, device_id, profile):
         if status != protocol.STATUS_OK:
             raise Failure("the device refused the new key: %s" % protocol_text.error_text(status),
                           "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)
-        # The device holds the key now: keep the role keys (never the device key) before anything else.
+        # The device holds the key now: keep the role and beacon keys (never the device key) before anything else.
         where = None
-        for role in ("clinician", "patient"):
-            where = keys.save_key(device_id, role, host_crypto.role_key(key, connect_role(role)))
+        for name, value in host_crypto.host_keys(key).items():
+            where = keys.save_key(device_id, name, value)
         link = DeviceLink(serial_client, host_crypto.role_key(key, connect_role("clinician")), "clinician")
         await link.open_session()
         now = datetime.datetime.now().replace(microsecond=0)
         await link.set_time(now)
+        connect.remember_device_clock(device_id, now)
         blob = profile.encode()
         await link.set_profile(blob)
         await link.close()
@@ -439,6 +442,7 @@ async def _time_sync(settings, device, force):
         now = datetime.datetime.now().replace(microsecond=0)
         try:
             await link.set_time(now, force)
+            connect.remember_device_clock(device_id, now)
         except DeviceError as exc:
             if exc.code != protocol.ERR_CLOCK_BACK:
                 raise

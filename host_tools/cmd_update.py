@@ -36,7 +36,9 @@ def release_group():
 @pass_settings
 @reported
 def keygen_cmd(settings, name, height):
-    """Create the publisher key NAME.prv (keep it secret, never copy it back from a backup) and NAME.pub."""
+    """Create the publisher key pair NAME.prv and NAME.pub.
+
+    Keep NAME.prv secret and never copy it back from a backup: each signature uses up one of its one-time keys."""
     try:
         pub = release.keygen(name, int(height))
     except release.ReleaseError as exc:

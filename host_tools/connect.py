@@ -7,16 +7,23 @@ serial (`--port`). Every failure on the way becomes one clear `Failure` line.
 
 - `client(settings, address)`: async context manager yielding (BleakClient-like, device id)
 - `session(settings, address, role)`: the same plus an authenticated `DeviceLink`
-- `scan(settings, seconds) -> [dict(name, address, rssi, firmware)]`
+- `scan(settings, seconds) -> [dict(label, device_id, address, rssi, firmware)]`: your devices only
+- `locate(settings, device_id) -> address`: where the device advertises now (monitor.beacon)
+
+A device advertises no name and no service UUID, only an identifier that changes every window (and a
+new address with it); this host recognises its devices by the beacon key kept at provisioning.
 - `sim_endpoint(settings) -> (host, port)` from $E2MON_SIM_TRANSPORT ("host:port"), default 127.0.0.1:47212
 """
 import asyncio
 import contextlib
+import datetime
+import json
+import os
 
 from host_tools import keys
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
-from monitor import protocol, protocol_text
+from monitor import beacon, beacon_host, dates, protocol, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SIM_PORT = 47212          # sim.radio.DEFAULT_TCP_PORT (read from there when sim is importable)
@@ -44,19 +51,20 @@ def normalize_address(address):
 
 
 @contextlib.asynccontextmanager
-async def client(settings, address):
-    """Yields (client, device_id). The device id is the BLE address (the sim's fixed one with --sim).
+async def client(settings, address, at=None):
+    """Yields (client, device_id). The device id (`address`) is the name it was provisioned under (the
+    sim's fixed address with --sim); the link goes to `at`, else to where locate() finds it now.
 
     Holds the host database's lock meanwhile: one device command at a time per database."""
     from host_tools.db import exclusive
     address = settings.device_given(address)
     with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
-        async with _client(settings, address) as pair:
+        async with _client(settings, address, at) as pair:
             yield pair
 
 
 @contextlib.asynccontextmanager
-async def _client(settings, address):
+async def _client(settings, address, at=None):
     if settings.port:
         from host_tools.serial_link import SerialClient
         if not address:
@@ -77,13 +85,14 @@ async def _client(settings, address):
         from sim import radio
         host, port = sim_endpoint(settings)
         address = normalize_address(address) or radio.DEVICE_ADDRESS
-        central = radio.TcpCentral(host, port, device_address=address)
+        central = radio.TcpCentral(host, port)
         try:
             await central.open()
         except (OSError, ConnectionError) as exc:
             raise Failure("the simulator is not running on %s:%d (%s)" % (host, port, exc),
                           "start it with: python -m sim serve", EXIT_NOT_FOUND) from None
         try:
+            central.device_address = at or await locate(settings, address)
             ble = central.client()
             await _connect(ble, address)
             try:
@@ -95,10 +104,11 @@ async def _client(settings, address):
         return
     from bleak import BleakClient, BleakScanner
     if not address:
-        raise Failure("no device given", "pass its address with --device (see e2mon scan)", EXIT_REJECTED)
+        raise Failure("no device given", "pass its device id with --device (see e2mon scan)", EXIT_REJECTED)
     address = normalize_address(address)
+    where = at or await locate(settings, address)
     async with _bluetooth_available():
-        found = await BleakScanner.find_device_by_address(address, timeout=SCAN_SECONDS * 2)
+        found = await BleakScanner.find_device_by_address(where, timeout=SCAN_SECONDS * 2)
     if found is None:
         raise Failure("device %s not found" % address,
                       "bring it closer, wake it (press a button) and retry", EXIT_NOT_FOUND)
@@ -223,43 +233,151 @@ def link_failure(exc, doing):
 
 
 async def scan(settings, seconds=SCAN_SECONDS):
-    """Nearby e2mon devices: name, address, signal (RSSI) and firmware version (Device Information)."""
-    if settings.sim:
-        return await _scan_sim(settings, seconds)
-    from bleak import BleakScanner
-    async with _bluetooth_available():
-        found = await BleakScanner.discover(timeout=seconds, return_adv=True,
-                                            service_uuids=[protocol.SERVICE_UUID])
-    out = []
-    for address, (device, adv) in found.items():
-        entry = {"name": adv.local_name or device.name, "address": address.upper(), "rssi": adv.rssi}
-        out.append(await _device_info(settings, entry))
+    """Your devices nearby: label, device id, current address, signal (RSSI) and firmware version (Device
+    Information). Advertisements no beacon key of this host recognises are ignored."""
+    devices = your_devices(settings)
+    matchers = _matchers(devices)
+    seen = {}
+
+    def on_advertisement(address, manufacturer_data, rssi):
+        device_id = _match(matchers, address, manufacturer_data)
+        if device_id is not None:
+            seen[device_id] = {"label": devices[device_id][0], "device_id": device_id, "address": address,
+                               "rssi": rssi}
+
+    if matchers:
+        await _advertisements(settings, min(seconds, SIM_SCAN_SECONDS) if settings.sim else seconds,
+                              on_advertisement)
+    out = [await _device_info(settings, entry) for entry in seen.values()]
     return sorted(out, key=lambda d: -(d["rssi"] or -999))
 
 
-GAP_DEVICE_NAME = 0x2A00
+SIM_SCAN_SECONDS = 1.5    # the sim's devices advertise every 250 ms
 
 
-async def _device_info(settings, entry):
-    """Adds the firmware revision (Device Information) and, if the advertisement had none, the GAP
-    device name; a device that does not answer is listed without them."""
-    entry["firmware"] = None
+async def locate(settings, device_id):
+    """The address device_id advertises at now, found by its identifier; device_id itself when this host
+    holds no beacon key for it (keys from before issue 13: the device is reached at that address)."""
     try:
-        async with _client(settings, entry["address"]) as (ble, _device_id):
-            raw = await ble.read_gatt_char(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
-            entry["firmware"] = bytes(raw).decode("utf-8", "replace")
-            if not entry["name"]:
-                with contextlib.suppress(Exception):
-                    raw = await ble.read_gatt_char(protocol.sig_uuid(GAP_DEVICE_NAME))
-                    entry["name"] = bytes(raw).decode("utf-8", "replace") or None
-    except Exception:  # noqa: BLE001
-        pass
-    return entry
+        key = keys.load_key(device_id, keys.BEACON)
+    except (keys.KeyMissing, ValueError):
+        if not any(_holds_key(device_id, role) for role in ("clinician", "patient")):
+            load_role_key(device_id, "clinician")   # not provisioned here: that Failure, not "not found"
+        return device_id
+    matchers = _matchers({device_id: (device_id, key)})
+    found = []
+
+    def on_advertisement(address, manufacturer_data, _rssi):
+        if not found and _match(matchers, address, manufacturer_data):
+            found.append(address)
+
+    await _advertisements(settings, SCAN_SECONDS * 2, on_advertisement, until=lambda: bool(found))
+    if not found:
+        raise Failure("device %s not found (no advertisement carries its identifier)" % device_id,
+                      "bring it closer, wake it (press a button) and retry", EXIT_NOT_FOUND)
+    return found[0]
 
 
-async def _scan_sim(settings, seconds):
-    from bumble.core import UUID as BumbleUUID
+def _holds_key(device_id, name):
+    try:
+        keys.load_key(device_id, name)
+    except (keys.KeyMissing, ValueError):
+        return False
+    return True
+
+
+def your_devices(settings):
+    """{device id: (label, beacon key)} of the devices this host holds a beacon key for; the label is the
+    one the devices table keeps (its name, else the device id)."""
+    ids = set(keys.known_devices())
+    labels = {}
+    if os.path.exists(settings.db_path_shown()):
+        with settings.open_db() as db:
+            for device_id in db.devices():
+                row = db.device(device_id) or {}
+                ids.add(device_id)
+                labels[device_id] = row.get("label") or row.get("name")
+    out = {}
+    for device_id in ids:
+        try:
+            key = keys.load_key(device_id, keys.BEACON)
+        except (keys.KeyMissing, ValueError):
+            continue
+        out[device_id] = (labels.get(device_id) or device_id, key)
+    return out
+
+
+def _matchers(devices):
+    """A beacon_host.Matcher per device: windows near this computer's clock and, for a device whose clock
+    was set far from it (forced back, another time zone), near where it was set (remember_device_clock)."""
+    now = datetime.datetime.now()   # the device keeps the wall time a host set (cmd_device time sync)
+    offsets = _device_clock_offsets()
+    out = {}
+    for device_id, (_label, key) in devices.items():
+        nows = [_day_minute(now)]
+        if device_id in offsets:
+            nows.append(_day_minute(now + datetime.timedelta(minutes=offsets[device_id])))
+        out[device_id] = beacon_host.Matcher(key, *nows)
+    return out
+
+
+def _day_minute(when):
+    return dates.days_from_civil(when.year, when.month, when.day), when.hour * 60 + when.minute
+
+
+def _device_clocks_path():
+    return os.path.join(keys.config_dir(), "device_clocks.json")
+
+
+def _device_clock_offsets():
+    try:
+        with open(_device_clocks_path()) as f:
+            return {str(k): int(v) for k, v in json.load(f).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def remember_device_clock(device_id, device_now):
+    """After setting a device's clock to device_now: how far it is from this computer's, kept (minutes) when
+    more than a window, so the device's identifier is still found (locate, scan)."""
+    offsets = _device_clock_offsets()
+    minutes = round((device_now - datetime.datetime.now()).total_seconds() / 60)
+    if abs(minutes) < beacon.WINDOW_MINUTES:
+        if offsets.pop(device_id, None) is None:
+            return
+    else:
+        offsets[device_id] = minutes
+    path = _device_clocks_path()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump(offsets, f)
+    os.replace(path + ".tmp", path)
+
+
+def _match(matchers, address, manufacturer_data):
+    """The device id an advertisement belongs to: its identifier, or its address for a host that resolves
+    the device's resolvable private address to its identity (a bonded host)."""
+    ident = beacon_host.identifier_in(manufacturer_data)
+    for device_id, matcher in matchers.items():
+        if matcher.matches(ident) is not None or address == device_id.upper():
+            return device_id
+    return None
+
+
+async def _advertisements(settings, seconds, on_advertisement, until=None):
+    """Calls on_advertisement(address, manufacturer_data, rssi) for each advertisement heard during
+    `seconds` or until until(): bleak's scanner, on the sim's bumble backend with --sim."""
+    from bleak import BleakScanner
+
+    def detected(device, adv):
+        on_advertisement(device.address.upper(), adv.manufacturer_data, adv.rssi)
+
+    if not settings.sim:
+        async with _bluetooth_available():
+            await _listen(BleakScanner(detected), seconds, until)
+        return
     from sim import radio
+    from sim.bleak_backend import BumbleScannerBackend
 
     host, port = sim_endpoint(settings)
     central = radio.TcpCentral(host, port)
@@ -268,27 +386,27 @@ async def _scan_sim(settings, seconds):
     except (OSError, ConnectionError) as exc:
         raise Failure("the simulator is not running on %s:%d (%s)" % (host, port, exc),
                       "start it with: python -m sim serve", EXIT_NOT_FOUND) from None
-    seen = {}
-    service = BumbleUUID(protocol.SERVICE_UUID)
-
-    def on_advertisement(adv):
-        data = adv.data
-        uuids = data.get_all(data.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS) or []
-        flat = [u for group in uuids for u in (group if isinstance(group, list) else [group])]
-        key = str(adv.address).split("/")[0].upper()
-        entry = seen.setdefault(key, {"name": None, "address": key, "rssi": adv.rssi, "e2mon": False})
-        entry["rssi"] = adv.rssi
-        entry["e2mon"] = entry["e2mon"] or service in flat
-        name = data.get(data.COMPLETE_LOCAL_NAME)
-        if name:
-            entry["name"] = name if isinstance(name, str) else bytes(name).decode("utf-8", "replace")
-
     try:
-        central.central.on("advertisement", on_advertisement)
-        await central.central.start_scanning(active=True)
-        await asyncio.sleep(min(seconds, 1.5))
-        await central.central.stop_scanning()
+        await _listen(BleakScanner(detected, backend=BumbleScannerBackend, central=central.central), seconds, until)
     finally:
         await central.close()
-    devices = [d for d in seen.values() if d.pop("e2mon")]
-    return [await _device_info(settings, d) for d in devices]
+
+
+async def _listen(scanner, seconds, until):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    async with scanner:
+        while loop.time() < deadline and not (until is not None and until()):
+            await asyncio.sleep(0.05)
+
+
+async def _device_info(settings, entry):
+    """Adds the firmware revision (Device Information); a device that does not answer is listed without it."""
+    entry["firmware"] = None
+    try:
+        async with _client(settings, entry["device_id"], entry["address"]) as (ble, _device_id):
+            raw = await ble.read_gatt_char(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
+            entry["firmware"] = bytes(raw).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001
+        pass
+    return entry

@@ -31,6 +31,16 @@ def role_key(device_key, role):
     return hmac_sha256(device_key, spec.LABEL_ROLE, bytes((role,)))
 
 
+def host_keys(device_key):
+    """What a provisioning host keeps, by name: each role's key and the beacon key, never the device key."""
+    from host_tools import keys
+    from monitor import beacon
+
+    return {"clinician": role_key(device_key, protocol.ROLE_CLINICIAN),
+            "patient": role_key(device_key, protocol.ROLE_PATIENT),
+            keys.BEACON: beacon.beacon_key(device_key)}
+
+
 def new_device_key():
     return os.urandom(spec.KEY_SIZE)
 

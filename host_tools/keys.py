@@ -18,6 +18,7 @@ import re
 from monitor.session import KEY_SIZE as KEY_BYTES   # a role key has the device key's size
 
 SERVICE = "e2mon"
+BEACON = "beacon"   # kept beside the role keys: recognises the device's advertisements (monitor.beacon)
 _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -159,4 +160,8 @@ def known_devices():
         names = os.listdir(directory)
     except FileNotFoundError:
         return []
-    return sorted({n.split(".")[0] for n in names if n.endswith(".key")})
+    return sorted({_ADDRESS_FILE.sub(lambda m: m.group(0).replace("-", ":"), n.split(".")[0])
+                   for n in names if n.endswith(".key")})
+
+
+_ADDRESS_FILE = re.compile(r"^([0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}$")   # key_path wrote a BLE address's ":" as "-"

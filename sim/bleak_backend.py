@@ -22,6 +22,7 @@ Written against bleak 3.1 (`BaseBleakClient`, `BaseBleakScanner`); `tests/test_b
 pins both.
 """
 import asyncio
+import inspect
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
@@ -68,9 +69,10 @@ class BumbleClientBackend(BaseBleakClient):
     """bleak backend: one LE connection from a bumble central to `address`."""
 
     def __init__(self, address_or_ble_device, *, disconnected_callback=None, timeout=10.0,
-                 central=None, mtu=DEFAULT_MTU, **kwargs):
+                 central=None, mtu=DEFAULT_MTU, address_of=None, **kwargs):
         super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback,
                          timeout=timeout)
+        self._address_of = address_of   # a test harness's "where the device advertises now, if it does" (sim.radio)
         self._central = central if central is not None else _default_central
         if self._central is None:
             raise BleakError("no bumble central: pass central= or call set_default_central()")
@@ -92,13 +94,28 @@ class BumbleClientBackend(BaseBleakClient):
     def is_connected(self):
         return self._connection is not None
 
+    async def _connect_current(self):
+        """Connects to self.address; with address_of, to wherever the device advertises once it does (its
+        firmware sets a new address with each identifier window, between a disconnection and advertising)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        if self._address_of is not None:
+            while True:
+                found = self._address_of()
+                if inspect.isawaitable(found):
+                    found = await found
+                if found is not None or loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0.02)
+            self.address = found or self.address
+        return await self._central.connect(hci.Address(self.address), own_address_type=hci.OwnAddressType.RANDOM,
+                                           timeout=max(deadline - loop.time(), 0.1))
+
     async def connect(self, pair, **kwargs):
         if self._connection is not None:
             return
         try:
-            connection = await self._central.connect(
-                hci.Address(self.address), own_address_type=hci.OwnAddressType.RANDOM,
-                timeout=self._timeout)
+            connection = await self._connect_current()
         except (core.TimeoutError, asyncio.TimeoutError) as exc:
             raise BleakError("could not connect to %s: timeout" % self.address) from exc
         except core.BaseBumbleError as exc:

@@ -514,11 +514,26 @@ class BLE:
                     raise ValueError("mtu must be %d..%d" % (_MIN_MTU, _MAX_MTU))
                 self._mtu = value
                 self.sim_device.gatt_server.max_mtu = value
+            elif name == "addr_mode":
+                self._set_address_mode(value)
             else:
                 self._config[name] = value
                 if name in ("bond", "mitm", "io", "le_secure"):
                     self._apply_pairing_config()
         return None
+
+    def _set_address_mode(self, mode):
+        """As both stacks: 1 (random) sets a new static random address at each call (LE Set Random Address);
+        2 (RPA) and 3 (NRPA) are stored (NimBLE's RPA rotation is not simulated)."""
+        self._require_active()
+        if mode not in (0, 1, 2, 3):
+            raise ValueError("addr_mode must be 0..3")
+        self._config["addr_mode"] = mode
+        if mode == 1:
+            device = self.sim_device
+            address = hci.Address.generate_static_address()
+            device.random_address = address
+            self._spawn(device.send_command(hci.HCI_LE_Set_Random_Address_Command(random_address=address)))
 
     def _set_gap_name(self, value):
         name = value.decode() if isinstance(value, (bytes, bytearray, memoryview)) else str(value)

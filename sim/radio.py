@@ -180,9 +180,25 @@ class InProcessLink:
         return self._ble
 
     def client(self, **kwargs):
-        """A bleak.BleakClient for the device, on this link's central."""
+        """A bleak.BleakClient for the device at its current address, on this link's central."""
         kwargs.setdefault("timeout", 10.0)
-        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+        return BleakClient(self.current_device_address(), backend=BumbleClientBackend, central=self.central,
+                           address_of=self.advertising_address, **kwargs)
+
+    def device_radio(self):
+        return self.device_controller
+
+    def advertising_address(self):
+        """The device's current address while it advertises, else None."""
+        return self.current_device_address() if self.device_radio().is_advertising else None
+
+    def current_device_address(self):
+        """Where the device advertises now: the firmware sets a new random address with each identifier
+        (monitor.beacon), so a test harness asks the radio; `e2mon` finds it by its identifier."""
+        address = self.device_radio().random_address
+        if address is None or address == hci.Address.ANY_RANDOM:
+            return self.device_address
+        return address.to_string(False)
 
     def drop_after(self, packets):
         """Arm a link loss: the radio link dies once `packets` more ACL packets (L2CAP PDUs, either
@@ -289,7 +305,7 @@ async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-
 class TcpCentral:
     """The host side: a bumble central whose controller lives in the device process."""
 
-    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=DEVICE_ADDRESS,
+    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=None,
                  central_address=CENTRAL_ADDRESS):
         self.spec = "tcp-client:%s:%d" % (host, port)
         self.device_address = device_address
@@ -316,5 +332,28 @@ class TcpCentral:
         await self.close()
 
     def client(self, **kwargs):
+        """A BleakClient for device_address, else for the device advertising on the link (found on connect:
+        the firmware's address changes with its identifier, monitor.beacon)."""
         kwargs.setdefault("timeout", 10.0)
-        return BleakClient(self.device_address, backend=BumbleClientBackend, central=self.central, **kwargs)
+        address_of = None if self.device_address else self.advertiser
+        return BleakClient(self.device_address or DEVICE_ADDRESS, backend=BumbleClientBackend, central=self.central,
+                           address_of=address_of, **kwargs)
+
+    async def advertiser(self, seconds=1.0):
+        """The address of the connectable device advertising on the link (the simulator has one), or None."""
+        found = []
+
+        def on_advertisement(advertisement):
+            if advertisement.is_connectable and not found:
+                found.append(advertisement.address.to_string(False))
+
+        self.central.on("advertisement", on_advertisement)
+        try:
+            await self.central.start_scanning(filter_duplicates=False)
+            deadline = asyncio.get_running_loop().time() + seconds
+            while not found and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            await self.central.stop_scanning()
+        finally:
+            self.central.remove_listener("advertisement", on_advertisement)
+        return found[0] if found else None

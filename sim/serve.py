@@ -19,15 +19,11 @@ def provision(flash_dir, device_id):
     """What `e2mon --port PORT provision` does over USB (physical access): a new device key on the device's
     flash and, as per-role keys, in the host's key store ($E2MON_CONFIG, else the user's config dir)."""
     from host_tools import host_crypto, keys
-    from monitor import protocol
 
     device_key = host_crypto.new_device_key()
     with open(os.path.join(flash_dir, KEY_FILE), "wb") as f:
         f.write(device_key)
-    where = []
-    for role, code in (("clinician", protocol.ROLE_CLINICIAN), ("patient", protocol.ROLE_PATIENT)):
-        where.append(keys.save_key(device_id, role, host_crypto.role_key(device_key, code)))
-    return where
+    return [keys.save_key(device_id, name, value) for name, value in host_crypto.host_keys(device_key).items()]
 
 
 class DeviceServer:

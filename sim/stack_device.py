@@ -19,8 +19,9 @@ bumble's controller leaves some commands of these stacks unanswered; StackContro
   power-on; answered with the device's address, as a Zephyr controller gives its factory address;
 - any other command bumble has no handler for: Command Complete with "unknown HCI command", as a real
   controller answers, instead of no answer at all (the stack would wait forever).
-The device's address on the air is sim.radio.DEVICE_ADDRESS whatever random address the stack picks
-(LE Set Random Address), so `e2mon --sim` finds it where it finds the shadow device.
+The device's address on the air is the random address the stack sets (LE Set Random Address): the
+firmware sets a new one with each advertised identifier (monitor.beacon); `e2mon --sim` finds the device
+by that identifier, a test harness asks the radio (StackLink.current_device_address()).
 """
 import asyncio
 import os
@@ -89,10 +90,6 @@ class StackController(radio._Controller):
         super().__init__(name, **kwargs)
         self.identity = hci.Address(identity)        # random static, as the shadow device's
         self.answered_unknown = []                   # opcodes answered "unknown command", for diagnosis
-
-    def on_hci_le_set_random_address_command(self, command):
-        self.random_address = self.identity
-        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
     def on_packet(self, packet):
         # Before bumble parses it: bumble cannot parse some of these (0xFC09 without parameters raises).
@@ -248,6 +245,9 @@ class StackLink(radio.InProcessLink):
 
     def peripheral_ble(self):
         raise RuntimeError("the device runs in its own MicroPython process")
+
+    def device_radio(self):
+        return self.stack_device.controller
 
     async def drop_connection(self, timeout=5.0):
         dropped = radio._drop_le_connections(self.central_controller)

@@ -13,7 +13,6 @@ from fhir.resources.R4B.bundle import Bundle
 from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
-from host_tools.device_link import role_code
 from monitor import records
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,12 +57,15 @@ def host_env(tmp, port):
             "E2MON_SIM_TRANSPORT": "127.0.0.1:%d" % port}
 
 
-def save_keys(env, key=KEY):
+def save_keys(env, key=KEY, beacon_of=None):
+    """What provisioning leaves on the host: role keys and the beacon key (of beacon_of's key if given)."""
     old = os.environ.get("E2MON_CONFIG")
     os.environ["E2MON_CONFIG"] = env["E2MON_CONFIG"]
     try:
-        for role in ("clinician", "patient"):
-            keys.save_key(DEVICE, role, host_crypto.role_key(key, role_code(role)))
+        for name, value in host_crypto.host_keys(key).items():
+            keys.save_key(DEVICE, name, value)
+        if beacon_of is not None:
+            keys.save_key(DEVICE, keys.BEACON, host_crypto.host_keys(beacon_of)[keys.BEACON])
     finally:
         if old is None:
             del os.environ["E2MON_CONFIG"]
@@ -209,10 +211,13 @@ def test_export_fhir_after_pull_validates(sim, tmp_path):
 
 def test_wrong_key_is_one_clear_line(sim, tmp_path):
     env = dict(sim, E2MON_CONFIG=str(tmp_path / "other"))
-    save_keys(env, key=bytes(32))
+    save_keys(env, key=bytes(32), beacon_of=KEY)   # it recognises the device, the device refuses the key
     result = e2mon(env, "pull")
     assert result.exit_code == 4
     assert "provision" in one_error_line(result)
+    save_keys(env, key=bytes(32))                  # a wholly foreign key does not even recognise it
+    unknown = e2mon(env, "pull")
+    assert unknown.exit_code == 3 and "identifier" in one_error_line(unknown)
     missing = e2mon(dict(sim, E2MON_CONFIG=str(tmp_path / "none")), "alerts")
     assert missing.exit_code == 4 and "no clinician key" in one_error_line(missing)
 
@@ -338,12 +343,15 @@ def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypat
         device.stop()
 
 
-def test_scan_lists_the_simulated_device(sim):
+def test_scan_lists_your_device_by_its_identifier_and_a_stranger_sees_none(sim, tmp_path):
     result = e2mon(sim, "--json", "scan", "--seconds", "1")
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
-    assert [(d["address"], d["name"]) for d in found] == [(DEVICE, "e2mon")]
+    assert [(d["device_id"], d["label"]) for d in found] == [(DEVICE, DEVICE)]   # no label set: its id
+    assert found[0]["address"] != DEVICE                 # a random address of this window, not a fixed one
     assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)
+    stranger = e2mon(dict(sim, E2MON_CONFIG=str(tmp_path / "stranger")), "--json", "scan", "--seconds", "1")
+    assert stranger.exit_code == 0 and json.loads(stranger.output) == []
 
 
 def test_ctrl_c_mid_pull_keeps_what_was_stored(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ def test_key_file_round_trip_and_permissions(config):
     assert stat.S_IMODE(os.stat(where).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(where)).st_mode) == 0o700
     assert keys.load_key("AA:BB:CC:DD:EE:FF", "clinician") == key
-    assert keys.known_devices() == ["AA-BB-CC-DD-EE-FF"]
+    assert keys.known_devices() == ["AA:BB:CC:DD:EE:FF"]   # the device id, not its file name
 
 
 def test_missing_key_and_roles_are_separate(config):

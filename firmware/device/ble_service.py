@@ -1,6 +1,6 @@
 # The device's GATT server on MicroPython's low-level `bluetooth` module (IRQ API).
 #
-#   svc = BleService(ble, app, key=None, key_path=None, name="e2mon", secure_link=False,
+#   svc = BleService(ble, app, key=None, key_path=None, name=None, secure_link=False,
 #                    max_in_flight=4, tick_ms=10, random_bytes=None)
 #   svc.start()          # register services, advertise, start the pump task if a loop runs
 #   svc.tick() -> int    # once per tick_ms (start() runs this in a task): new budget, then pump()
@@ -26,6 +26,16 @@
 # characteristic of the custom service and the time write carry the encrypted flags.
 # The application session (monitor.session) protects PHI on every build regardless.
 # The device key is never accepted over BLE: provisioning is USB only (monitor.framing).
+#
+# Advertising (issue 13, monitor.beacon): no name, no service UUID, only an identifier that changes
+# every window; each new identifier comes with a new address (addr_mode 1, a new static random address
+# on BTstack and NimBLE alike), or, on builds that bond (secure_link), a resolvable private address
+# the bonded host resolves (addr_mode 2: NimBLE; BTstack refuses it with EINVAL and keeps addr_mode 1).
+# Writes without a session: MicroPython's stacks store a write and answer the peer before the IRQ runs
+# and ignore its return value, so only a characteristic's flags refuse at the ATT level. The time is
+# read-only (set through a session frame on the requests characteristic); the custom characteristics
+# take the handshake and session frames, so a write there is refused by the session (ERR_NO_SESSION)
+# and its value is cleared at once (none of them is readable).
 import bluetooth
 
 try:
@@ -34,7 +44,7 @@ except ImportError:  # CPython
     def const(__x):   # __x: positional-only, as micropython.const
         return __x
 
-from monitor import protocol
+from monitor import beacon, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
 
@@ -65,27 +75,12 @@ MODEL_NUMBER = b"e2mon-1"
 FIRMWARE_REVISION = b"0.1.0"
 
 
-def uuid_bytes_le(uuid_string):
-    """A 128-bit UUID string as the little-endian bytes advertising data carries."""
-    raw = bytes.fromhex(uuid_string.replace("-", ""))
-    return bytes(reversed(raw))
-
-
-def _adv_field(kind, data):
-    return bytes((len(data) + 1, kind)) + data
-
-
-def advertising_payload():
-    # flags: LE general discoverable, BR/EDR not supported; complete list of 128-bit services
-    return _adv_field(0x01, b"\x06") + _adv_field(0x07, uuid_bytes_le(protocol.SERVICE_UUID))
-
-
-def scan_response(name):
-    return _adv_field(0x09, name.encode())
+_ADDR_MODE_RANDOM = const(1)    # BLE.config(addr_mode=): a new static random address at each call
+_ADDR_MODE_RPA = const(2)       # resolvable private address (NimBLE only), rotated by the stack
 
 
 class BleService:
-    def __init__(self, ble, app, key=None, key_path=None, name="e2mon", secure_link=False,
+    def __init__(self, ble, app, key=None, key_path=None, name=None, secure_link=False,
                  max_in_flight=4, tick_ms=10, random_bytes=None):
         self._ble = ble
         self.app = app
@@ -104,6 +99,13 @@ class BleService:
             import os
             random_bytes = os.urandom
         self.endpoint = Endpoint(app, key, random_bytes, allow_provision=False)
+        self._beacon_key = beacon.beacon_key(key) if key is not None else None
+        self._unset_start = int.from_bytes(random_bytes(2), "little")   # boot-random clock-unset window
+        self._window = None          # window of the identifier now advertised
+        self._rpa = False            # the stack rotates a resolvable private address itself
+        self._advertise_due = False  # a central left: advertise again at the next tick
+        self.address_changes = 0     # addresses set by this service (addr_mode 1)
+        self.writes_refused = 0      # writes without a session, their value cleared
         self._conn = None
         self._encrypted = False
         self._indicating = False
@@ -132,11 +134,9 @@ class BleService:
             (UUID(protocol.REQUESTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),   # protocol.SHARED_CHANNELS
             (UUID(protocol.AUTH_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
         ))
-        # Reading the time is harmless; setting it needs a session frame (and the link on ESP32).
-        cts = (UUID(protocol.CTS_SERVICE), (
-            (UUID(protocol.CTS_CURRENT_TIME), _FLAG_READ | _FLAG_WRITE | _FLAG_NOTIFY |
-             (_FLAG_WRITE_ENCRYPTED if self.secure_link else 0)),
-        ))
+        # Reading the time is harmless; it is set by a session frame on the requests characteristic, so
+        # the stack refuses any write here (ATT Write Not Permitted) and the value is always the clock's.
+        cts = (UUID(protocol.CTS_SERVICE), ((UUID(protocol.CTS_CURRENT_TIME), _FLAG_READ),))
         dis = (UUID(protocol.DIS_SERVICE), (
             (UUID(protocol.DIS_MANUFACTURER), _FLAG_READ),
             (UUID(protocol.DIS_MODEL_NUMBER), _FLAG_READ),
@@ -152,10 +152,17 @@ class BleService:
         if self.secure_link:
             ble.config(bond=True, le_secure=True, mitm=False, io=3)   # io 3: no input, no output
         ble.config(mtu=protocol.MAX_MTU)
-        try:
-            ble.config(gap_name=self.name)
-        except (ValueError, OSError):
-            pass   # some ports keep the name in the scan response only
+        if self.secure_link:
+            try:
+                ble.config(addr_mode=_ADDR_MODE_RPA)   # the bonded host resolves it with the IRK
+                self._rpa = True
+            except (ValueError, OSError):
+                pass                                   # BTstack: EINVAL, a new static address per window
+        if self.name is not None:   # the GATT device name only: never advertised
+            try:
+                ble.config(gap_name=self.name)
+            except (ValueError, OSError):
+                pass
         ble.irq(self._irq)
         custom, cts, dis, battery = ble.gatts_register_services(self._services())
         control, records_h, requests, auth = custom
@@ -166,13 +173,13 @@ class BleService:
         self._handles = {
             protocol.CH_CONTROL: control, protocol.CH_RECORDS: records_h, protocol.CH_ENTRY: requests,
             protocol.CH_ALERTS: requests, protocol.CH_PROFILE: requests, protocol.CH_AUTH: auth,
-            protocol.CH_TIME: time_h,
+            protocol.CH_TIME: requests,
         }
         self._channels = {}
         for channel in self._handles:
             self._channels[self._handles[channel]] = channel
         self._channels[requests] = protocol.SHARED_CHANNELS   # the frame's tag tells which
-        for handle in (control, requests, auth, time_h):
+        for handle in (control, requests, auth):
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
         ble.gatts_write(manufacturer, MANUFACTURER)
         ble.gatts_write(model, MODEL_NUMBER)
@@ -199,14 +206,48 @@ class BleService:
             if ticks * self.tick_ms >= _REFRESH_MS:
                 ticks = 0
                 self.refresh_values()
+                if self._conn is None and (self.current_window() != self._window or self._provisioned_since()):
+                    self._advertise()
             if sleep_ms is not None:
                 await sleep_ms(self.tick_ms)
             else:
                 await asyncio.sleep(self.tick_ms / 1000)
 
+    def _provisioned_since(self):
+        """Whether a key arrived over USB since boot (checked while there is none): advertise its identifier."""
+        if self._beacon_key is not None:
+            return False
+        key = sessions.load_key(self.key_path)
+        if key is None:
+            return False
+        self.endpoint.set_key(key)
+        self._beacon_key = beacon.beacon_key(key)
+        self._window = None   # a new identifier, so a new address too
+        return True
+
+    def current_window(self):
+        """The identifier's window: from the wall clock, else counted from boot (monitor.beacon)."""
+        now = self.app.clock_now()
+        if now is not None:
+            return beacon.clock_window(now[0], now[1])
+        return beacon.unset_window(self._unset_start, _uptime_ms() // beacon.WINDOW_MS)
+
     def _advertise(self):
-        self._ble.gap_advertise(_ADV_INTERVAL_US, adv_data=advertising_payload(),
-                                resp_data=scan_response(self.name), connectable=True)
+        ble = self._ble
+        window = self.current_window()
+        if window != self._window:
+            ble.gap_advertise(None)   # the stack cannot change its address while advertising
+            if not self._rpa:
+                try:
+                    ble.config(addr_mode=_ADDR_MODE_RANDOM)   # a new identifier, a new address
+                    self.address_changes += 1
+                except (ValueError, OSError):
+                    pass
+            self._window = window
+        ident = None
+        if self._beacon_key is not None:
+            ident = beacon.identifier(self._beacon_key, window)
+        ble.gap_advertise(_ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
 
     def refresh_values(self):
         """Keeps the plain-readable values current: the CTS time and the battery level."""
@@ -234,18 +275,22 @@ class BleService:
                 self._ble.gap_disconnect(conn)   # one central at a time
                 return None
             self._conn = conn
+            # BTstack resumes advertising by itself after a disconnection, with the old address and
+            # identifier, racing tick()'s new ones: no advertising until tick() starts it again.
+            self._ble.gap_advertise(None)
             self._encrypted = False
             self._indicating = False
             key = sessions.load_key(self.key_path)
             if key is not None:
                 self.endpoint.set_key(key)       # provisioned over USB since boot
+                self._beacon_key = beacon.beacon_key(key)
             self.endpoint.connected(protocol.DEFAULT_MTU)
         elif event == _IRQ_CENTRAL_DISCONNECT:
             if data[0] == self._conn:
                 self._conn = None
                 self._indicating = False
                 self.endpoint.disconnected()
-                self._advertise()
+                self._advertise_due = True   # from tick(): BTstack's addr_mode waits on the stack, never in an IRQ
         elif event == _IRQ_GATTS_WRITE:
             conn, handle = data[0], data[1]
             channel = self._channels.get(handle)
@@ -254,6 +299,9 @@ class BleService:
             if self.secure_link and not self._encrypted:
                 return None   # the stack enforces the flags; this guards stacks that do not
             data = self._ble.gatts_read(handle)
+            if channel != protocol.CH_AUTH and not self.endpoint.session.is_open:
+                self._ble.gatts_write(handle, b"")   # refused by the session (ERR_NO_SESSION): nothing kept
+                self.writes_refused += 1
             if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
@@ -286,6 +334,9 @@ class BleService:
     def tick(self):
         """A new tick: a fresh budget of max_in_flight frames, then send."""
         self._budget = self.max_in_flight
+        if self._advertise_due and self._conn is None:
+            self._advertise_due = False
+            self._advertise()
         return self.pump()
 
     def pump(self):
@@ -340,3 +391,11 @@ class BleService:
             return False   # NimBLE: ENOMEM while its buffers are full; btstack: heap exhausted
         return result is not False
 
+
+
+def _uptime_ms():
+    import time
+    ticks_ms = getattr(time, "ticks_ms", None)
+    if ticks_ms is None:   # CPython (the shadow)
+        return int(getattr(time, "monotonic", time.time)() * 1000)
+    return ticks_ms()   # wraps after 2**30 ms (12 days): one window sequence restarts, harmless
