@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: lint pytest check-upy
+test: lint pytest check-upy check-rp2
 
 lint: $(STAMP)
 	$(BIN)/ruff check firmware host_tools sim tests bench
@@ -37,4 +37,6 @@ demo: $(STAMP)
 	$(BIN)/python -m sim demo
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) node_modules
+
+include upy/rp2.mk

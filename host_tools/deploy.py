@@ -27,6 +27,7 @@ import tempfile
 
 from mpremote.romfs import VfsRomWriter
 
+from host_tools import firmware_version
 from host_tools.const_inline import inline_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +39,8 @@ BOARD_ARCH = {"esp32": "xtensawin", "pico_w": "armv6m"}
 PLATFORM_BOARD = {"esp32": "esp32", "rp2": "pico_w"}
 # Run from source on the board: MicroPython only executes these by their .py name.
 KEEP_AS_SOURCE = ("main.py", "boot.py")
+# Freeze manifests: read by a firmware build (make firmware), never by a board.
+BUILD_ONLY = ("manifest.py", "manifest_pico_w.py")
 
 
 class CompileError(Exception):
@@ -105,7 +108,13 @@ def stage(board, out_dir=None):
     out_dir = out_dir or os.path.join(BUILD, "deploy", board)
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
-    compile_firmware(arch, out_dir)
+    with tempfile.TemporaryDirectory(prefix="e2mon-firmware-") as source:
+        firmware_version.stage(source)     # monitor/version.py says which build the board runs
+        compile_firmware(arch, out_dir, source_dir=source)
+    for name in BUILD_ONLY:
+        compiled = os.path.join(out_dir, name[:-3] + ".mpy")
+        if os.path.exists(compiled):
+            os.remove(compiled)
     for name in KEEP_AS_SOURCE:
         compiled = os.path.join(out_dir, name[:-3] + ".mpy")
         if os.path.exists(compiled):

@@ -34,6 +34,7 @@ except ImportError:  # CPython
 from monitor import protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
+from monitor.version import VERSION
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
@@ -166,7 +167,7 @@ class BleService:
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
         ble.gatts_write(manufacturer, b"e2mon project")
         ble.gatts_write(model, b"e2mon-1")
-        ble.gatts_write(firmware, b"0.1.0")
+        ble.gatts_write(firmware, VERSION.encode())
         self.refresh_values()
         self._advertise()
         self._started = True

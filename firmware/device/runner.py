@@ -24,6 +24,7 @@ IDLE_POLL_MS = const(200)          # button poll while the screen is off
 SCREEN_TIMEOUT_MS = const(30000)
 REMINDER_CHECK_MS = const(60000)
 WATCHDOG_MS = const(8000)
+RADIO_RETRY_MS = const(300000)     # a radio that would not start is tried again every 5 minutes
 SIGNAL_BEEPS = const(3)
 
 
@@ -44,6 +45,8 @@ class Runner:
         self.sleeps = 0
         self.wdt = None
         self.running = True
+        self.radio_attempts = 0
+        self.ui.radio = "off" if ble_service is None else "starting"
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -126,11 +129,33 @@ class Runner:
                 self.board.sleep_ms(IDLE_POLL_MS)
             await sleep_ms(IDLE_POLL_MS)
 
-    async def main(self):
-        if self.ble is not None:
+    def start_radio(self):
+        """Starts BLE; a radio that fails (no CYW43 answer, a stack error) leaves the device logging and
+        reminding without it. Returns True when it runs."""
+        self.radio_attempts += 1
+        if self.wdt is not None:
+            self.wdt.feed()      # the stack's start may block for a while
+        try:
             self.ble.start()
+        except Exception as exc:   # any failure of the radio must not take the app down with it
+            print("e2mon: Bluetooth unavailable:", repr(exc))
+            self.ui.radio = "unavailable"
+            self.ui.dirty = True
+            return False
+        self.ui.radio = "on"
+        self.ui.dirty = True
+        return True
+
+    async def radio_task(self):
+        # Created after the screen's and buttons' tasks: the home screen is drawn before the radio starts.
+        while self.running and not self.start_radio():
+            await sleep_ms(RADIO_RETRY_MS)
+
+    async def main(self):
         coroutines = [self.buttons_task(), self.display_task(), self.reminder_task(), self.watchdog_task(),
                       self.idle_task()]
+        if self.ble is not None:
+            coroutines.append(self.radio_task())
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]

@@ -17,6 +17,7 @@ except ImportError:  # CPython
 from device import buttons as btn
 from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach
 from monitor.dates import format_day as format_date
+from monitor.version import VERSION
 
 COLS = const(16)
 ROWS = const(8)
@@ -94,6 +95,7 @@ class UI:
         self.message = None
         self.dirty = True
         self.pressed = 0          # button presses handled, for the simulator's counters
+        self.radio = "off"        # Bluetooth as the runner last found it: "on", "off", "unavailable"
 
     # -- input ---------------------------------------------------------------------------------------------
     def on_button(self, button, gesture):
@@ -259,6 +261,8 @@ class UI:
                    "Unsynced: %d" % app.unsynced_count()]
             pct = app.battery_percent()
             out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
+            out.append("BLE: " + self.radio)
+            out.append("Ver " + VERSION)
             return out
         return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
 
