@@ -2,7 +2,7 @@
 sim/rp2040_emulator.mjs, with the board's flash, USB serial, SSD1306 and buttons around it.
 
     with Rp2040() as chip:                    # power-on; Rp2040(hold="A"): safe mode, the REPL stays free
-        chip.wait_for_screen()                # the app drew its home screen
+        chip.wait_for_home()                  # the app drew its home screen: {"ms", "cycles"} since boot
         chip.press("B"); chip.press("B", hold=True)
         chip.screen_text(); chip.screenshot(path)   # decoded by sim/oled.py's SSD1306Device, as in the simulator
         port = chip.usb_url()                 # socket://127.0.0.1:N, the USB serial port for pyserial
@@ -31,6 +31,7 @@ BOOTROM = os.path.join(ROOT, "build", "rp2", "src", "rp2040-bootrom", "bootrom-b
 EMULATOR = os.path.join(ROOT, "sim", "rp2040_emulator.mjs")
 NODE_MODULES = os.path.join(ROOT, "node_modules", "rp2040js")
 CLOCK_HZ = 125000000
+HOME_ITEM = "> Log symptom"     # the home screen's first item, under the cursor after boot
 
 
 class EmulatorError(RuntimeError):
@@ -57,7 +58,9 @@ class Rp2040:
             argv += ["--hold", str(BUTTON_PINS[hold])]
         self.oled = oled.SSD1306Device()
         self.boots = []            # why the chip (re)started: "power", "reboot", "watchdog"
+        self.home = None           # {"ms", "cycles"} since boot when the home screen was first drawn
         self.signal = []           # (simulated ms, level) of the buzzer/LED pin
+        self.radio_power = []      # (simulated ms, level) of WL_ON (GP23): the firmware powering the CYW43
         self.events = queue.Queue()
         self._lock = threading.Lock()
         self._sock = None
@@ -76,12 +79,18 @@ class Rp2040:
             kind = event["event"]
             if kind == "i2c":
                 with self._lock:
+                    frames = self.oled.frames
                     self.oled.write(bytes.fromhex(event["data"]))
+                    if self.home is None and self.oled.frames != frames and HOME_ITEM in self.oled.text_lines():
+                        self.home = {"ms": event["ms"], "cycles": event["cycles"]}
+                        self.events.put({"event": "home"})
                 continue
             if kind == "boot":
                 self.boots.append(event["reason"])
-            elif kind == "pin" and event["pin"] == SIGNAL_PIN:
-                self.signal.append((event["ms"], event["value"]))
+                with self._lock:
+                    self.home = None
+            elif kind == "pin":
+                (self.signal if event["pin"] == SIGNAL_PIN else self.radio_power).append((event["ms"], event["value"]))
             self.events.put(event)
         self.events.put({"event": "exit"})
 
@@ -143,6 +152,12 @@ class Rp2040:
         self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else PRESS_MS)
         self._wait_event("released", timeout, lambda e: e["pin"] == pin)
 
+    def wait_for_home(self, timeout=300):
+        """Waits for the app's home screen after the last boot; returns {"ms", "cycles"} since that boot."""
+        if self.home is None:
+            self._wait_event("home", timeout)
+        return self.home
+
     def wait_for_screen(self, predicate=None, timeout=120):
         """Waits until the screen's text (see screen_text) satisfies predicate (default: anything drawn)."""
         deadline = time.monotonic() + timeout
@@ -167,6 +182,19 @@ class Rp2040:
     def beeps(self):
         """Times (simulated ms) the signal pin went high."""
         return [ms for ms, level in self.signal if level]
+
+    def radio_starts(self):
+        """Times (simulated ms) the firmware powered the radio chip up (WL_ON high)."""
+        return [ms for ms, level in self.radio_power if level]
+
+    def wait(self, predicate, what, timeout=120):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise EmulatorError("%s did not happen within %s s" % (what, timeout))
+            if self.proc.poll() is not None:
+                raise EmulatorError("the emulator exited (status %s)" % self.proc.returncode)
+            time.sleep(0.05)
 
     # -- USB serial -------------------------------------------------------------------------------------------
     def usb_url(self):

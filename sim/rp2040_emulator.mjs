@@ -7,7 +7,7 @@
 //   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":60}
 //       {"cmd":"reboot","hold":[14]}
 //       {"cmd":"speed","value":1000}  {"cmd":"stats","id":N}  {"cmd":"quit"}
-//   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"i2c","addr":60,"data":"hex"}
+//   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
 //       {"event":"pin","pin":17,"value":1,"ms":T}  {"event":"boot","reason":"power|reboot|watchdog"}
 //       {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
 //       {"event":"stats","id":N,"cycles":C,"ms":T}   (C: instructions' cycles since the last boot)
@@ -23,7 +23,7 @@ import { SimulationClock } from 'rp2040js/dist/esm/clock/simulation-clock.js';
 
 const CYCLE_NANOS = 8;
 const BUTTON_PINS = [14, 15, 16];        // boards.pico_w: A, B, C to GND, pulled up
-const WATCHED_PINS = [17];               // boards.pico_w: the buzzer / LED signal
+const WATCHED_PINS = [17, 23];           // the buzzer / LED signal (boards.pico_w); WL_ON, the CYW43's power
 const OLED_ADDRESS = 0x3c;
 const FLASH_SIZE = 2 * 1024 * 1024;      // the Pico W's W25Q16
 const ADC_BATTERY = 3;                   // VSYS/3 on ADC3
@@ -229,7 +229,7 @@ function wireI2c(i2c) {
   i2c.onReadByte = () => i2c.completeRead(0);
   i2c.onStop = () => {
     if (address === OLED_ADDRESS && bytes.length) {
-      emit({ event: 'i2c', addr: address, data: Buffer.from(bytes).toString('hex') });
+      emit({ event: 'i2c', addr: address, data: Buffer.from(bytes).toString('hex'), ms: simMs(), cycles: bootCycles });
     }
     bytes = [];
     i2c.completeStop();

@@ -34,7 +34,8 @@ fi
 # firmware/ with monitor/version.py stamped from `git describe`; only changed files are rewritten.
 version=$(cd "$here/.." && "$python" -m host_tools.firmware_version "$work/frozen")
 echo "e2mon $version"
+# The port's default build directory: a BUILD= on the command line would reach mpy-cross's own make too.
 PICOTOOL_FETCH_FROM_GIT_PATH=$work/picotool nice make -s -j"$jobs" -C "$src/micropython/ports/rp2" \
-    BOARD=RPI_PICO_W BUILD="$work/build-RPI_PICO_W" FROZEN_MANIFEST="$work/frozen/manifest_pico_w.py"
+    BOARD=RPI_PICO_W FROZEN_MANIFEST="$work/frozen/manifest_pico_w.py"
 mkdir -p "$(dirname "$out")"
-cp "$work/build-RPI_PICO_W/firmware.uf2" "$out"
+cp "$src/micropython/ports/rp2/build-RPI_PICO_W/firmware.uf2" "$out"

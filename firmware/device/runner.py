@@ -138,7 +138,8 @@ class Runner:
         try:
             self.ble.start()
         except Exception as exc:   # any failure of the radio must not take the app down with it
-            print("e2mon: Bluetooth unavailable:", repr(exc))
+            if self.radio_attempts == 1:   # once: the port also carries the USB protocol's packets
+                print("e2mon: Bluetooth unavailable:", repr(exc))
             self.ui.radio = "unavailable"
             self.ui.dirty = True
             return False

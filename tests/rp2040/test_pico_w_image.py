@@ -47,7 +47,6 @@ def test_app_starts_at_power_on_without_radio_and_says_so(app_chip):
     # The radio's failure is reported on the USB port (the app's stdout) and the app carries on.
     printed = chip.read_until(b"Bluetooth unavailable", timeout=180)
     assert b"Traceback" not in printed
-    chip.press_sequence = None
     for name in "CCCB":                      # Home -> Status
         chip.press(name)
     status = wait_lines(chip, lambda ls: ls and ls[0].startswith("Clock:") and "BLE: unavailable" in ls)
@@ -83,21 +82,19 @@ def test_entries_over_usb_and_buttons_and_a_reminder_fires_without_radio(app_chi
     chip.screenshot(os.path.join(SCREENSHOTS, "saved.png"))
     # The reminder check runs every minute: the signal pin pulses three times.
     chip.set_speed(50)
-    deadline_beeps = 3
-    chip.wait_for_screen(lambda _t: len(chip.beeps()) >= deadline_beeps, timeout=180)
+    chip.wait(lambda: len(chip.beeps()) >= 3, "three beeps of the due reminder", timeout=240)
     chip.set_speed(1)
 
 
 def test_radio_is_retried_and_the_app_never_restarts(app_chip):
     chip = app_chip
-    chip.close_usb()
-    before = chip.stats()["ms"]
+    tries = len(chip.radio_starts())
+    assert tries >= 1                        # the first start powered the CYW43 up (WL_ON, GP23)
     chip.set_speed(200)
-    printed = chip.read_until(b"Bluetooth unavailable", timeout=240)   # the retry, 5 minutes later
-    after = chip.stats()["ms"]
+    chip.wait(lambda: len(chip.radio_starts()) > tries, "a radio retry", timeout=300)
     chip.set_speed(1)
-    assert printed.count(b"Bluetooth unavailable") >= 1 and after - before >= 60000
-    assert b"Traceback" not in printed
+    starts = chip.radio_starts()
+    assert starts[-1] - starts[tries - 1] >= 60000   # now and then, not in a tight loop
     assert chip.boots == ["power"]           # no watchdog reset, no crash loop
     chip.press("B", hold=True)
-    assert "Log symptom" in " ".join(wait_lines(chip, lambda ls: "Log symptom" in " ".join(ls)))
+    wait_lines(chip, lambda ls: rp2040.HOME_ITEM in ls)

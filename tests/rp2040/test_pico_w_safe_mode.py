@@ -1,0 +1,83 @@
+"""The Pico W image in safe mode (button A held at power-on) on the emulated RP2040: the REPL stays free, the
+core's tests run on the real image over the emulated USB raw REPL, and the store keeps every record on the
+image's own littlefs flash across a power cycle."""
+import os
+
+import pytest
+
+from host_tools import firmware_version
+from sim import rp2040
+
+CORE = os.path.join(rp2040.ROOT, "tests", "core")
+STORE_RECORDS = 300
+
+
+@pytest.fixture(scope="module")
+def chip():
+    with rp2040.Rp2040(hold="A") as chip:
+        printed = chip.read_until(b"safe mode", timeout=300)
+        assert b"ready" not in printed           # the app did not start
+        chip.raw_repl()
+        yield chip
+
+
+def upload(chip, path, name):
+    with open(path, "rb") as f:
+        data = f.read()
+    chip.raw_exec("f = open(%r, 'wb')" % name)
+    for i in range(0, len(data), 1024):
+        chip.raw_exec("f.write(%r)" % data[i:i + 1024])
+    chip.raw_exec("f.close()")
+
+
+def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
+    out = chip.raw_exec("import sys, monitor.version\nprint(sys.platform, monitor.version.VERSION)")
+    assert out.split() == ["rp2", firmware_version.describe()]
+    # frozen, not loaded from the filesystem: the image alone carries the app
+    assert chip.raw_exec("import main, device.app\nprint(main.__file__, device.app.__file__)").split() == \
+        ["main.py", "device/app.py"]
+    assert chip.raw_exec("import os\nprint('main.py' in os.listdir('/'))").strip() == "False"
+
+
+def test_core_tests_on_the_image(chip):
+    chip.raw_exec("import os\nfor d in ('/tests', '/tmp'):\n    try:\n        os.mkdir(d)\n    except OSError:\n"
+                  "        pass")
+    names = sorted(n for n in os.listdir(CORE) if n.endswith(".py") and n != "upy_runner.py")
+    for name in names:
+        upload(chip, os.path.join(CORE, name), "/tests/" + name)
+    chip.raw_exec("import sys\nif '/tests' not in sys.path:\n    sys.path.append('/tests')")
+    passed = failed = 0
+    failures = []
+    for name in names:
+        if not name.startswith("test_"):
+            continue
+        module = name[:-3]
+        # upy_one.py, the unix runner's per-file driver, on the chip: counts into a result file
+        out = chip.raw_exec(
+            "import sys, gc\nsys.argv = ['upy_one.py', %r, '/tests/result.txt']\n"
+            "exec(open('/tests/upy_one.py').read())\nsys.modules.pop(%r, None)\ngc.collect()\n"
+            "print('COUNTS', open('/tests/result.txt').read())" % (module, module), timeout=1200)
+        counts = out.rsplit("COUNTS", 1)[1].split()
+        passed += int(counts[0])
+        failed += int(counts[1])
+        if int(counts[1]):
+            failures.append(out)
+    assert failed == 0, "\n".join(failures)
+    assert passed >= 100
+
+
+def test_store_keeps_every_record_on_littlefs_across_a_power_cycle(chip):
+    setup = ("import sys\nif '/tests' not in sys.path:\n    sys.path.append('/tests')\n"
+             "from store_fs import fill, read_all, entry, rmtree\nfrom monitor.store import Store\n")
+    out = chip.raw_exec(setup + "rmtree('/rp2_store')\ns = Store('/rp2_store')\nseqs = fill(s, %d)\n"
+                        "s.close()\nprint(seqs[0], seqs[-1])\nimport os\nprint(os.statvfs('/'))"
+                        % STORE_RECORDS, timeout=1200)
+    assert out.split()[:2] == ["1", str(STORE_RECORDS)]
+    chip.reboot(hold="A")                       # RAM and peripherals gone; the flash kept
+    chip.read_until(b"safe mode", timeout=300)
+    chip.raw_repl()
+    out = chip.raw_exec(setup + "s = Store('/rp2_store')\ngot = read_all(s, 1)\n"
+                        "want = [(i + 1,) + entry(i) for i in range(%d)]\n"
+                        "print(len(got), got == want, s.next_seq)\ns.close()\nrmtree('/rp2_store')"
+                        % STORE_RECORDS, timeout=1200)
+    assert out.split() == [str(STORE_RECORDS), "True", str(STORE_RECORDS + 1)]
