@@ -27,16 +27,6 @@ HISTORY = os.path.join(HERE, "upy_history.py")
 PULL_RECORDS = 10_000
 
 
-def upload(chip, path, name):
-    """A file onto the chip's filesystem through the raw REPL."""
-    with open(path, "rb") as f:
-        data = f.read()
-    chip.raw_exec("f = open(%r, 'wb')" % name)
-    for i in range(0, len(data), 512):
-        chip.raw_exec("f.write(%r)" % data[i:i + 512])
-    chip.raw_exec("f.close()")
-
-
 def link_seconds(n_records):
     """The pull's notifications (MTU 247) on LE 1M at its raw bit rate, as sync_link_limited_s_10k counts."""
     per_frame = protocol.records_per_frame(protocol.MAX_MTU, sessions.FRAME_OVERHEAD, records.RECORD_SIZE)
@@ -54,7 +44,7 @@ def run():
         heap_free = int(ready.rsplit("ready,", 1)[1].split()[0])
         chip.reboot(hold="A")                       # safe mode: the REPL is free, the flash kept
         chip.raw_repl()
-        upload(chip, HISTORY, "upy_history.py")
+        chip.put_file(HISTORY, "upy_history.py")
         with open(CHIP_SCRIPT) as f:
             out = chip.raw_exec(f.read(), timeout=900)
         chip.raw_exec("import os; os.remove('upy_history.py')")

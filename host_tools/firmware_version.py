@@ -6,7 +6,6 @@
     python -m host_tools.firmware_version DEST    (upy/rp2.mk: the tree the Pico W image freezes)
 """
 import os
-import shutil
 import subprocess
 import sys
 
@@ -64,7 +63,7 @@ def stage(dest, version=None, source=FIRMWARE):
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(os.path.join(dirpath, name)) as f:
                     _write_if_changed(target, f.read())
-    for dirpath, dirs, files in os.walk(dest):
+    for dirpath, _dirs, files in os.walk(dest):
         for name in files:
             rel = os.path.relpath(os.path.join(dirpath, name), dest)
             if rel not in wanted:

@@ -6,7 +6,8 @@ sim/rp2040_emulator.mjs, with the board's flash, USB serial, SSD1306 and buttons
         chip.press("B"); chip.press("B", hold=True)
         chip.screen_text(); chip.screenshot(path)   # decoded by sim/oled.py's SSD1306Device, as in the simulator
         port = chip.usb_url()                 # socket://127.0.0.1:N, the USB serial port for pyserial
-        chip.raw_exec("print(1)")             # the raw REPL (safe mode only: the app owns the port)
+        chip.raw_repl(); chip.raw_exec("print(1)")   # the raw REPL (safe mode only: the app owns the port)
+        chip.put_file("local.py", "/remote.py")
         chip.reboot(hold=None)                # power cycle: RAM lost, flash (littlefs) kept
         chip.stats()                          # {"cycles": since boot, "ms": simulated time since boot}
 
@@ -241,6 +242,15 @@ class Rp2040:
         time.sleep(0.2)
         self.write(b"\x01")
         self.read_until(b"raw REPL; CTRL-B to exit\r\n>", timeout)
+
+    def put_file(self, path, name, chunk=1024):
+        """Copies a local file onto the chip's filesystem through the raw REPL."""
+        with open(path, "rb") as f:
+            data = f.read()
+        self.raw_exec("f = open(%r, 'wb')" % name)
+        for i in range(0, len(data), chunk):
+            self.raw_exec("f.write(%r)" % data[i:i + chunk])
+        self.raw_exec("f.close()")
 
     def raw_exec(self, code, timeout=120):
         """Runs code in the raw REPL; returns its output; raises EmulatorError with the board's traceback."""

@@ -14,7 +14,7 @@ from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
 from host_tools.device_link import role_code
-from monitor import records
+from monitor import records, version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -275,7 +275,8 @@ def test_scan_lists_the_simulated_device(sim):
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
     assert [(d["address"], d["name"]) for d in found] == [(DEVICE, "e2mon")]
-    assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)
+    assert isinstance(found[0]["rssi"], int)
+    assert found[0]["firmware"] == version.VERSION   # Device Information's revision: monitor/version.py
 
 
 def test_ctrl_c_mid_pull_keeps_what_was_stored(tmp_path, monkeypatch):

@@ -34,6 +34,8 @@ fi
 # firmware/ with monitor/version.py stamped from `git describe`; only changed files are rewritten.
 version=$(cd "$here/.." && "$python" -m host_tools.firmware_version "$work/frozen")
 echo "e2mon $version"
+# mpy-cross first, on its own: built from inside the port's make it would inherit FROZEN_MANIFEST.
+nice make -s -j"$jobs" -C "$src/micropython/mpy-cross"
 # The port's default build directory: a BUILD= on the command line would reach mpy-cross's own make too.
 PICOTOOL_FETCH_FROM_GIT_PATH=$work/picotool nice make -s -j"$jobs" -C "$src/micropython/ports/rp2" \
     BOARD=RPI_PICO_W FROZEN_MANIFEST="$work/frozen/manifest_pico_w.py"

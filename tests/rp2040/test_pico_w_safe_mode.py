@@ -21,15 +21,6 @@ def chip():
         yield chip
 
 
-def upload(chip, path, name):
-    with open(path, "rb") as f:
-        data = f.read()
-    chip.raw_exec("f = open(%r, 'wb')" % name)
-    for i in range(0, len(data), 1024):
-        chip.raw_exec("f.write(%r)" % data[i:i + 1024])
-    chip.raw_exec("f.close()")
-
-
 def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
     out = chip.raw_exec("import sys, monitor.version\nprint(sys.platform, monitor.version.VERSION)")
     assert out.split() == ["rp2", firmware_version.describe()]
@@ -44,7 +35,7 @@ def test_core_tests_on_the_image(chip):
                   "        pass")
     names = sorted(n for n in os.listdir(CORE) if n.endswith(".py") and n != "upy_runner.py")
     for name in names:
-        upload(chip, os.path.join(CORE, name), "/tests/" + name)
+        chip.put_file(os.path.join(CORE, name), "/tests/" + name)
     chip.raw_exec("import sys\nif '/tests' not in sys.path:\n    sys.path.append('/tests')")
     passed = failed = 0
     failures = []
