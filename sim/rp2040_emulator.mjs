@@ -17,14 +17,16 @@
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RP2040, USBCDC, BasePeripheral } from 'rp2040js';
-import { RPSSI } from 'rp2040js/dist/esm/peripherals/ssi.js';
-import { SimulationClock } from 'rp2040js/dist/esm/clock/simulation-clock.js';
+import { RP2040, USBCDC, BasePeripheral, Simulator } from 'rp2040js';
+
+const SimulationClock = new Simulator().clock.constructor;   // the package exports it only through Simulator
 
 const CYCLE_NANOS = 8;
 const BUTTON_PINS = [14, 15, 16];        // boards.pico_w: A, B, C to GND, pulled up
 const WATCHED_PINS = [17, 23];           // the buzzer / LED signal (boards.pico_w); WL_ON, the CYW43's power
 const OLED_ADDRESS = 0x3c;
+const I2C_SDA = 4;                       // boards.pico_w: I2C0
+const I2C_SCL = 5;
 const FLASH_SIZE = 2 * 1024 * 1024;      // the Pico W's W25Q16
 const ADC_BATTERY = 3;                   // VSYS/3 on ADC3
 
@@ -123,22 +125,29 @@ class QspiIo extends BasePeripheral {
   }
 }
 
-class FlashSsi extends RPSSI {
-  constructor(rp2040, name, flash) {
-    super(rp2040, name);
-    this.flash = flash;
-    this.rx = 0;
-  }
-  readUint32(offset) {
-    return offset === 0x60 ? this.rx : super.readUint32(offset);
-  }
-  writeUint32(offset, value) {
-    if (offset === 0x60) {
-      this.rx = this.flash.exchange(value & 0xff);
-      return;
+function wireFlashSsi(ssi, flash) {
+  // The SSI's data register talks to the flash chip, a byte back for each byte sent, through an RX FIFO
+  // whose level (RXFLR) and not-empty flag (SR) the boot ROM's and the SDK's flash loops poll; the TX
+  // side drains at once. Everything else stays rp2040js's own.
+  const read = ssi.readUint32.bind(ssi);
+  const write = ssi.writeUint32.bind(ssi);
+  const rx = [];
+  ssi.readUint32 = (offset) => {
+    switch (offset) {
+      case 0x60: return rx.length ? rx.shift() : 0;                  // DR0
+      case 0x20: return 0;                                           // TXFLR
+      case 0x24: return rx.length;                                   // RXFLR
+      case 0x28: return 0x06 | (rx.length ? 0x08 : 0);               // SR: TFNF | TFE | RFNE
+      default: return read(offset);
     }
-    super.writeUint32(offset, value);
-  }
+  };
+  ssi.writeUint32 = (offset, value) => {
+    if (offset === 0x60) rx.push(flash.exchange(value & 0xff));
+    else {
+      if (offset === 0x08 && !(value & 1)) rx.length = 0;            // SSIENR off flushes the FIFOs
+      write(offset, value);
+    }
+  };
 }
 
 // -- the board ---------------------------------------------------------------------------------------------
@@ -161,6 +170,7 @@ function loadUf2(data, into) {
 }
 
 let chip = null;
+let flash = null;
 let clock = null;
 let cdc = null;
 let client = null;
@@ -176,8 +186,8 @@ function boot(reason) {
   chip.logger = { debug() {}, info() {}, warn() {}, error(c, m) { process.stderr.write(`[${c}] ${m}\n`); } };
   chip.loadBootrom(bootrom);   // also erases the chip's own flash array: ours is copied in below
   chip.flash.set(flashBytes);
-  const flash = new FlashChip(chip.flash);
-  chip.peripherals[0x18000] = new FlashSsi(chip, 'SSI', flash);
+  flash = new FlashChip(chip.flash);
+  wireFlashSsi(chip.peripherals[0x18000], flash);
   chip.peripherals[0x40018] = new QspiIo(chip, 'IO_QSPI_BASE', flash);
   chip.core.PC = 0x10000000;
   chip.watchdog = chip.peripherals[0x40058];
@@ -197,6 +207,7 @@ function boot(reason) {
     });
   }
   wireI2c(chip.i2c[0]);
+  wireSoftI2cTarget(chip.gpio[I2C_SDA], chip.gpio[I2C_SCL], OLED_ADDRESS);
   cdc = new USBCDC(chip.usbCtrl);
   cdc.onDeviceConnected = () => emit({ event: 'usb-ready', ms: simMs() });
   cdc.onSerialData = (buffer) => {
@@ -234,6 +245,47 @@ function wireI2c(i2c) {
     bytes = [];
     i2c.completeStop();
   };
+}
+
+function wireSoftI2cTarget(sda, scl, address) {
+  // The same bus at the pin level, pulled up: MicroPython's rp2 I2C.scan() bit-bangs its zero-length
+  // probes on the pins (the I2C block cannot send them), so the display must ack its address there too.
+  let ackLow = false;
+  let phase = 'idle';
+  let bits = 0;
+  let byte = 0;
+  const line = (pin) => !(pin.outputEnable && !pin.outputValue);   // open drain: only a 0 is driven
+  let lastScl = line(scl);
+  let lastSda = line(sda);
+  const update = () => {
+    const sclLevel = line(scl);
+    let sdaLevel = line(sda) && !ackLow;
+    if (sclLevel && lastScl && sdaLevel !== lastSda) {          // SDA moving while SCL high: START / STOP
+      phase = sdaLevel ? 'idle' : 'address';
+      bits = 0;
+      byte = 0;
+      ackLow = false;
+    } else if (sclLevel && !lastScl && phase === 'address' && bits < 8) {   // rising SCL: a bit
+      byte = (byte << 1) | (sdaLevel ? 1 : 0);
+      bits++;
+    } else if (!sclLevel && lastScl) {                          // falling SCL: the ACK slot starts or ends
+      if (phase === 'address' && bits === 8) {
+        ackLow = byte >> 1 === address;
+        phase = 'ack';
+      } else if (phase === 'ack') {
+        ackLow = false;
+        phase = 'idle';
+      }
+    }
+    sdaLevel = line(sda) && !ackLow;
+    scl.setInputValue(sclLevel);
+    sda.setInputValue(sdaLevel);
+    lastScl = sclLevel;
+    lastSda = sdaLevel;
+  };
+  sda.addListener(update);
+  scl.addListener(update);
+  update();
 }
 
 // -- running -----------------------------------------------------------------------------------------------
@@ -313,7 +365,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       simStart = clock.nanos;
       break;
     case 'stats':
-      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs() });
+      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR,
+             stack: Array.from({ length: 24 }, (_, i) => chip.readUint32(chip.core.SP + 4 * i)),
+             flash: { erases: flash.erases, programs: flash.programs } });
       break;
     case 'quit':
       quitting = true;
