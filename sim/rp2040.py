@@ -32,6 +32,7 @@ BOOTROM = os.path.join(ROOT, "build", "rp2", "src", "rp2040-bootrom", "bootrom-b
 EMULATOR = os.path.join(ROOT, "sim", "rp2040_emulator.mjs")
 NODE_MODULES = os.path.join(ROOT, "node_modules", "rp2040js")
 CLOCK_HZ = 125000000
+CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than the idle button poll (device.runner.IDLE_POLL_MS)
 HOME_ITEM = "> Log symptom"     # the home screen's first item, under the cursor after boot
 
 
@@ -148,10 +149,23 @@ class Rp2040:
 
     # -- buttons and screen ---------------------------------------------------------------------------------
     def press(self, name, hold=False, timeout=60):
-        """Holds a button down for PRESS_MS (or HOLD_MS) of simulated time, as the simulator presses it."""
+        """Holds a button down (HOLD_MS for a hold) and lets it go, in simulated time. The app polls the
+        buttons every 20 ms, every 200 ms with the screen off: a press and the pause after it outlast that."""
         pin = BUTTON_PINS[name]
-        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else PRESS_MS)
+        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else CHIP_PRESS_MS, gap=CHIP_PRESS_MS)
         self._wait_event("released", timeout, lambda e: e["pin"] == pin)
+
+    def press_sequence(self, names):
+        """'B C C B' -> presses in order; a name ending in '!' is held (as SimDevice.press_sequence)."""
+        for token in names.split():
+            self.press(token.rstrip("!"), hold=token.endswith("!"))
+
+    def wake(self):
+        """A press that only wakes the screen if it went dark (30 s without a press)."""
+        with self._lock:
+            dark = not self.oled.on
+        if dark:
+            self.press("A")
 
     def wait_for_home(self, timeout=300):
         """Waits for the app's home screen after the last boot; returns {"ms", "cycles"} since that boot."""

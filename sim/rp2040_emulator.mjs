@@ -4,7 +4,7 @@
 // decoder, sim/oled.py) and button pins pulled up. Driven by sim/rp2040.py over stdin/stdout:
 //
 //   node sim/rp2040_emulator.mjs --bootrom B.bin --uf2 FIRMWARE.uf2 [--hold PIN] [--speed X]
-//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":60}
+//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250}
 //       {"cmd":"reboot","hold":[14]}
 //       {"cmd":"speed","value":1000}  {"cmd":"stats","id":N}  {"cmd":"quit"}
 //   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
@@ -342,14 +342,15 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       else held.add(msg.pin);
       chip.gpio[msg.pin].setInputValue(!!msg.value);
       break;
-    case 'press': {   // held down for msg.ms of simulated time, then released
+    case 'press': {   // held down for msg.ms of simulated time, released, 'released' msg.gap ms later
       const pin = msg.pin;
       held.add(pin);
       chip.gpio[pin].setInputValue(false);
+      const done = clock.createAlarm(() => emit({ event: 'released', pin, ms: simMs() }));
       const release = clock.createAlarm(() => {
         held.delete(pin);
         chip.gpio[pin].setInputValue(true);
-        emit({ event: 'released', pin, ms: simMs() });
+        done.schedule((msg.gap || 0) * 1e6);
       });
       release.schedule(msg.ms * 1e6);
       break;

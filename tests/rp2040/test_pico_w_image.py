@@ -47,11 +47,12 @@ def test_app_starts_at_power_on_without_radio_and_says_so(app_chip):
     # The radio's failure is reported on the USB port (the app's stdout) and the app carries on.
     printed = chip.read_until(b"Bluetooth unavailable", timeout=180)
     assert b"Traceback" not in printed
-    for name in "CCCB":                      # Home -> Status
-        chip.press(name)
+    chip.wake()
+    chip.press_sequence("C C C B")           # Home -> Status
     status = wait_lines(chip, lambda ls: ls and ls[0].startswith("Clock:") and "BLE: unavailable" in ls)
     assert "Ver " + firmware_version.describe()[:12] in status
     chip.screenshot(os.path.join(SCREENSHOTS, "status-no-radio.png"))
+    chip.wake()
     chip.press("B", hold=True)               # back home
     wait_lines(chip, lambda ls: "Log symptom" in " ".join(ls))
 
@@ -74,9 +75,9 @@ def test_entries_over_usb_and_buttons_and_a_reminder_fires_without_radio(app_chi
     seq, count = run(provision_and_log())
     assert count >= 1 and seq >= 1
     # From the buttons: Log symptom, low libido, severity mild -> moderate, save.
+    chip.wake()
     wait_lines(chip, lambda ls: ls and ls[0] == "2026-11-02")
-    for name in "BCBCB":
-        chip.press(name)
+    chip.press_sequence("B C B C B")
     saved = wait_lines(chip, lambda ls: ls[:1] == ["Saved:"])
     assert saved[1:3] == ["low libido", "moderate"]
     chip.screenshot(os.path.join(SCREENSHOTS, "saved.png"))
@@ -96,5 +97,6 @@ def test_radio_is_retried_and_the_app_never_restarts(app_chip):
     starts = chip.radio_starts()
     assert starts[-1] - starts[tries - 1] >= 60000   # now and then, not in a tight loop
     assert chip.boots == ["power"]           # no watchdog reset, no crash loop
+    chip.wake()
     chip.press("B", hold=True)
     wait_lines(chip, lambda ls: rp2040.HOME_ITEM in ls)
