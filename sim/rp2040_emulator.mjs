@@ -175,6 +175,16 @@ let clock = null;
 let cdc = null;
 let client = null;
 let pendingOut = [];
+let pendingRead = null;
+
+function serveRead() {
+  if (!pendingRead || !cdc.txFIFO.itemCount || pendingRead.endpoint !== cdc.outEndpoint) return;
+  const buffer = new Uint8Array(Math.min(pendingRead.size, cdc.txFIFO.itemCount));
+  for (let i = 0; i < buffer.length; i++) buffer[i] = cdc.txFIFO.pull();
+  const { endpoint } = pendingRead;
+  pendingRead = null;
+  chip.usbCtrl.endpointReadDone(endpoint, buffer);
+}
 let bootCycles = 0;
 let bootNanos = 0;
 let wallStart = 0;
@@ -210,6 +220,13 @@ function boot(reason) {
   wireSoftI2cTarget(chip.gpio[I2C_SDA], chip.gpio[I2C_SCL], OLED_ADDRESS);
   cdc = new USBCDC(chip.usbCtrl);
   cdc.onDeviceConnected = () => emit({ event: 'usb-ready', ms: simMs() });
+  // rp2040js answers every OUT transfer the firmware arms at once, with zero bytes when the host sent
+  // nothing: TinyUSB re-arms at once and the core never sleeps. A real host answers only with data.
+  pendingRead = null;
+  chip.usbCtrl.onEndpointRead = (endpoint, size) => {
+    pendingRead = { endpoint, size };
+    serveRead();
+  };
   cdc.onSerialData = (buffer) => {
     if (client) client.write(Buffer.from(buffer));
     else pendingOut.push(Buffer.from(buffer));
@@ -328,7 +345,10 @@ const server = createServer((socket) => {
   socket.setNoDelay(true);
   for (const b of pendingOut) socket.write(b);
   pendingOut = [];
-  socket.on('data', (data) => { for (const b of data) cdc.sendSerialByte(b); });
+  socket.on('data', (data) => {
+    for (const b of data) cdc.sendSerialByte(b);
+    serveRead();
+  });
   socket.on('close', () => { if (client === socket) client = null; });
   socket.on('error', () => {});
 });

@@ -23,6 +23,7 @@ BUTTON_POLL_MS = const(20)
 IDLE_POLL_MS = const(200)          # button poll while the screen is off
 SCREEN_TIMEOUT_MS = const(30000)
 REMINDER_CHECK_MS = const(60000)
+REMINDER_POLL_MS = const(1000)     # how soon a change is noticed
 WATCHDOG_MS = const(8000)
 RADIO_RETRY_MS = const(300000)     # a radio that would not start is tried again every 5 minutes
 SIGNAL_BEEPS = const(3)
@@ -102,10 +103,18 @@ class Runner:
         return fresh
 
     async def reminder_task(self):
+        # Every minute, and within a second of a change (an entry, a clock set and logged by a host): a
+        # reminder that an entry or a new time made due signals at once.
+        seen = -1
+        waited = REMINDER_CHECK_MS
         while self.running:
-            if self.check_reminders():
-                await self.beep()
-            await sleep_ms(REMINDER_CHECK_MS)
+            if waited >= REMINDER_CHECK_MS or self.app.changed != seen:
+                seen = self.app.changed
+                waited = 0
+                if self.check_reminders():
+                    await self.beep()
+            await sleep_ms(REMINDER_POLL_MS)
+            waited += REMINDER_POLL_MS
 
     async def beep(self):
         pin = self.board.signal

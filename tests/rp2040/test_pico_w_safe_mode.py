@@ -72,3 +72,15 @@ def test_store_keeps_every_record_on_littlefs_across_a_power_cycle(chip):
                         "print(len(got), got == want, s.next_seq)\ns.close()\nrmtree('/rp2_store')"
                         % STORE_RECORDS, timeout=1200)
     assert out.split() == [str(STORE_RECORDS), "True", str(STORE_RECORDS + 1)]
+
+
+def test_radio_retry_on_the_image_without_a_cyw43(chip):
+    """The app's runner and BLE service on the real image, radio absent: each try fails cleanly (the
+    firmware powers the CYW43 up and gets no answer), the screen says so, and a later try is allowed."""
+    before = len(chip.radio_starts())
+    out = chip.raw_exec("import main\nfrom device.runner import Runner\nboard = main.load_board()\n"
+                        "app, ble = main.build(board)\nr = Runner(board, app, ble)\n"
+                        "print(ble is not None, r.ui.radio, r.start_radio(), r.start_radio(), r.radio_attempts, "
+                        "r.ui.radio)\napp.store.close()", timeout=600)
+    assert out.split()[-6:] == ["True", "starting", "False", "False", "2", "unavailable"]
+    assert len(chip.radio_starts()) == before + 2
