@@ -30,10 +30,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UF2 = os.path.join(ROOT, "build", "firmware", "e2mon-pico_w.uf2")
 BOOTROM = os.path.join(ROOT, "build", "rp2", "src", "rp2040-bootrom", "bootrom-b1.bin")
 EMULATOR = os.path.join(ROOT, "sim", "rp2040_emulator.mjs")
+STAMPED = os.path.join(ROOT, "build", "rp2", "frozen", "monitor", "version.py")   # what upy/rp2.sh froze
 NODE_MODULES = os.path.join(ROOT, "node_modules", "rp2040js")
 CLOCK_HZ = 125000000
 CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than the idle button poll (device.runner.IDLE_POLL_MS)
 HOME_ITEM = "> Log symptom"     # the home screen's first item, under the cursor after boot
+
+
+def image_version():
+    """The version the image was built with (host_tools.firmware_version stamped it into the frozen tree)."""
+    namespace = {}
+    with open(STAMPED) as f:
+        exec(f.read(), namespace)
+    return namespace["VERSION"]
 
 
 class EmulatorError(RuntimeError):

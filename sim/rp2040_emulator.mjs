@@ -177,10 +177,13 @@ let client = null;
 let pendingOut = [];
 let pendingRead = null;
 
+let hostBytes = [];   // host -> device, unbounded (rp2040js's own FIFO drops what exceeds 512 bytes)
+
 function serveRead() {
-  if (!pendingRead || !cdc.txFIFO.itemCount || pendingRead.endpoint !== cdc.outEndpoint) return;
-  const buffer = new Uint8Array(Math.min(pendingRead.size, cdc.txFIFO.itemCount));
-  for (let i = 0; i < buffer.length; i++) buffer[i] = cdc.txFIFO.pull();
+  if (!pendingRead || !hostBytes.length || pendingRead.endpoint !== cdc.outEndpoint) return;
+  const n = Math.min(pendingRead.size, hostBytes.length);
+  const buffer = Uint8Array.from(hostBytes.slice(0, n));
+  hostBytes = hostBytes.slice(n);
   const { endpoint } = pendingRead;
   pendingRead = null;
   chip.usbCtrl.endpointReadDone(endpoint, buffer);
@@ -223,6 +226,7 @@ function boot(reason) {
   // rp2040js answers every OUT transfer the firmware arms at once, with zero bytes when the host sent
   // nothing: TinyUSB re-arms at once and the core never sleeps. A real host answers only with data.
   pendingRead = null;
+  hostBytes = [];
   chip.usbCtrl.onEndpointRead = (endpoint, size) => {
     pendingRead = { endpoint, size };
     serveRead();
@@ -346,7 +350,7 @@ const server = createServer((socket) => {
   for (const b of pendingOut) socket.write(b);
   pendingOut = [];
   socket.on('data', (data) => {
-    for (const b of data) cdc.sendSerialByte(b);
+    for (const b of data) hostBytes.push(b);
     serveRead();
   });
   socket.on('close', () => { if (client === socket) client = null; });

@@ -9,6 +9,7 @@ from host_tools import firmware_version
 from sim import rp2040
 
 CORE = os.path.join(rp2040.ROOT, "tests", "core")
+VECTORS = os.path.join(rp2040.ROOT, "tests", "vectors")
 STORE_RECORDS = 300
 
 
@@ -23,7 +24,8 @@ def chip():
 
 def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
     out = chip.raw_exec("import sys, monitor.version\nprint(sys.platform, monitor.version.VERSION)")
-    assert out.split() == ["rp2", firmware_version.describe()]
+    assert out.split() == ["rp2", rp2040.image_version()]
+    assert rp2040.image_version().split("-dirty")[0] == firmware_version.describe().split("-dirty")[0]
     # frozen, not loaded from the filesystem: the image alone carries the app
     assert chip.raw_exec("import main, device.app\nprint(main.__file__, device.app.__file__)").split() == \
         ["main.py", "device/app.py"]
@@ -31,11 +33,12 @@ def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
 
 
 def test_core_tests_on_the_image(chip):
-    chip.raw_exec("import os\nfor d in ('/tests', '/tmp'):\n    try:\n        os.mkdir(d)\n    except OSError:\n"
-                  "        pass")
+    chip.raw_exec("import os\nfor d in ('/tests', '/tmp', '/vectors'):\n    try:\n        os.mkdir(d)\n"
+                  "    except OSError:\n        pass")
     names = sorted(n for n in os.listdir(CORE) if n.endswith(".py") and n != "upy_runner.py")
     for name in names:
         chip.put_file(os.path.join(CORE, name), "/tests/" + name)
+    chip.put_file(os.path.join(VECTORS, "session.json"), "/vectors/session.json")   # test_session's
     chip.raw_exec("import sys\nif '/tests' not in sys.path:\n    sys.path.append('/tests')")
     passed = failed = 0
     failures = []
@@ -45,7 +48,7 @@ def test_core_tests_on_the_image(chip):
         module = name[:-3]
         # upy_one.py, the unix runner's per-file driver, on the chip: counts into a result file
         out = chip.raw_exec(
-            "import sys, gc\nsys.argv = ['upy_one.py', %r, '/tests/result.txt']\n"
+            "import sys, gc\nARGV = ['upy_one.py', %r, '/tests/result.txt']\n"
             "exec(open('/tests/upy_one.py').read())\nsys.modules.pop(%r, None)\ngc.collect()\n"
             "print('COUNTS', open('/tests/result.txt').read())" % (module, module), timeout=1200)
         counts = out.rsplit("COUNTS", 1)[1].split()
