@@ -92,4 +92,5 @@ def test_the_app_never_restarted(app_chip):
     """The app without a radio well past the watchdog's 8.4 s (it runs from boot): one boot, no reset."""
     app_chip.wait(lambda: app_chip.stats()["ms"] > 2 * 8388, "17 s of the app", timeout=300)
     assert app_chip.boots == ["power"]
-    assert len(app_chip.radio_starts()) == 1     # the first try; the next comes 5 minutes later
+    starts = app_chip.radio_starts()
+    assert starts and starts[-1] - starts[0] < 2000   # the first try only; the next comes 5 minutes later

@@ -57,7 +57,12 @@ def test_core_tests_on_the_image(chip):
         if int(counts[1]):
             failures.append(out)
     assert failed == 0, "\n".join(failures)
-    assert passed >= 100
+    defined = 0
+    for name in names:
+        if name.startswith("test_"):
+            with open(os.path.join(CORE, name)) as f:
+                defined += sum(1 for line in f if line.startswith("def test_"))
+    assert passed == defined      # every core test ran on the image
 
 
 def test_store_keeps_every_record_on_littlefs_across_a_power_cycle(chip):
@@ -86,4 +91,4 @@ def test_radio_retry_on_the_image_without_a_cyw43(chip):
                         "print(ble is not None, r.ui.radio, r.start_radio(), r.start_radio(), r.radio_attempts, "
                         "r.ui.radio)\napp.store.close()", timeout=600)
     assert out.split()[-6:] == ["True", "starting", "False", "False", "2", "unavailable"]
-    assert len(chip.radio_starts()) == before + 2
+    assert len(chip.radio_starts()) >= before + 2     # each try powered the CYW43 up again
