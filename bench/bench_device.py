@@ -76,6 +76,8 @@ def run_upy(mpy_dir, heap, entries=ENTRIES, mode=None, romfs=None, code=True):
         figures = run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash"] + ([mode] if mode else []))
         if not romfs:
             figures.pop("upy_romfs_heap_bytes")
+        for key in ("upy_pull_busy_us", "upy_pull_att_bytes"):   # device speed: measured on qemu (bench_upy32)
+            figures.pop(key)
         figures.update(run_device(MICROPYTHON, env, heap, [str(entries), work + "/flash", "reboot"]))
         # Code of the modules loaded by boot and by the whole run (lazy ones included), each set imported
         # alone in a fresh process.

@@ -32,7 +32,7 @@ def therapy_log(count=N_RECORDS, first_day=FIRST_DAY):
     while seq < count:
         per_day = [(records.KIND_DOSE, 0, 500 if (day - first_day) // 120 % 2 == 0 else 250, 0)]
         if day % 7 == 0:
-            per_day.append((records.KIND_DOSE, 1, 100, 0))
+            per_day.append((records.KIND_DOSE, 1, 100000, 0))   # testosterone 100 mg, in µg
         for check_in in range(3):
             for code in range(n_symptoms):
                 per_day.append((records.KIND_SYMPTOM, code, (day + code + check_in) % 4, 0))

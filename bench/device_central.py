@@ -3,7 +3,7 @@
 process's stdin/stdout, the radio of tests/upy_shadow/bluetooth.py (message format in that script), so
 the device's heap holds the device alone.
 
-    run_device(micropython, env, heap, entries, flash_dir) -> figures dict   (raises DeviceRunError)
+    run_device(micropython, env, heap, args, launch=None) -> figures dict   (raises DeviceRunError)
 """
 import json
 import os
@@ -34,8 +34,18 @@ class _Link:
         header = self.proc.stdout.read(4)
         if len(header) < 4:
             raise EOFError
+        if header[0] == 4:   # qemu's raw REPL failed before the driver ran: its error, up to the "\x04>" prompt
+            while not header.endswith(b"\x04>"):
+                byte = self.proc.stdout.read(1)
+                if not byte:
+                    break
+                header += byte
+            lines = header.decode(errors="replace").replace("\x04", "\n").rstrip(">").strip().splitlines()
+            raise ValueError(lines[-1] if lines else "the device stopped")
         kind, handle, length = struct.unpack("<BBH", header)
-        return chr(kind), handle, self.proc.stdout.read(length)
+        value = self.proc.stdout.read(length)
+        self.last_raw = header + value   # not a message when the device printed an error instead
+        return chr(kind), handle, value
 
     def take(self):
         """Ticks the device until nothing is in flight; returns [(handle, value)] in the order sent."""
@@ -49,13 +59,15 @@ class _Link:
 
     def figures(self):
         kind, _handle, value = self.receive()
-        if kind != "F":
-            raise DeviceRunError("expected figures, got %r" % kind)
+        if kind != "F":   # e.g. a traceback: its last line says why
+            lines = self.last_raw.decode(errors="replace").strip().splitlines()
+            raise ValueError(lines[-1] if lines else "expected figures, got %r" % kind)
         return json.loads(value)
 
 
 def _pull(link, handles, expected):
-    """A clinician session, then a pull of every record; checks order and integrity of each record."""
+    """A clinician session, then a pull of every record; checks order and integrity of each record.
+    Returns the records pulled and the ATT bytes that carried them (header and value of each)."""
     channel_of = {handle: int(channel) for channel, handle in handles.items()}
     auth = handles[str(protocol.CH_AUTH)]
     role = protocol.ROLE_CLINICIAN
@@ -69,8 +81,9 @@ def _pull(link, handles, expected):
         raise DeviceRunError("session not opened: %r" % reply[1])
     link.send("W", handles[str(protocol.CH_CONTROL)],
               session.seal(protocol.CH_CONTROL, bytes((protocol.RACP_REPORT, protocol.OPERATOR_ALL))))
-    next_seq, pulled, final = 1, 0, None
+    next_seq, pulled, final, att_bytes = 1, 0, None, 0
     for handle, value in link.take():
+        att_bytes += protocol.ATT_HEADER + len(value)
         channel = channel_of[handle]
         body = session.open(channel, value)
         if channel == protocol.CH_RECORDS:
@@ -86,19 +99,25 @@ def _pull(link, handles, expected):
     if pulled != expected:
         raise DeviceRunError("pulled %d of %d records" % (pulled, expected))
     link.send("D")
-    return pulled
+    return pulled, att_bytes
 
 
-def run_device(micropython, env, heap, args):
-    """Runs the device script with `args` under `-X heapsize=heap`; when it serves (no mode argument, or
-    "ui") pulls every record as a clinician. Returns the device's figures (and the pull's); raises DeviceRunError."""
-    proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_launch"] + list(args),
-                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def run_device(micropython, env, heap, args, launch=None):
+    """Runs the device script with `args` under `-X heapsize=heap` on the unix port `micropython`, or
+    started by launch(heap, args) (bench/qemu_device.launch); when it serves (no mode argument, "ui" or
+    "speed") pulls every record as a clinician. Returns the device's figures (and the pull's); raises
+    DeviceRunError."""
+    if launch is not None:
+        proc = launch(heap, args)
+    else:
+        proc = subprocess.Popen([micropython, "-X", "heapsize=" + heap, "-m", "_launch"] + list(args),
+                                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     link = _Link(proc)
     try:
         figures = link.figures()
-        if len(args) == 2 or args[2] == "ui":      # the device serves a pull
-            figures["upy_pull_records"] = _pull(link, figures.pop("handles"), figures["upy_stored_records"])
+        if len(args) == 2 or args[2] in ("ui", "speed"):      # the device serves a pull
+            figures["upy_pull_records"], figures["upy_pull_att_bytes"] = _pull(
+                link, figures.pop("handles"), figures["upy_stored_records"])
             link.send("Q")
             figures.update(link.figures())
             for line in proc.stdout.read().decode().splitlines():

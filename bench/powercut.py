@@ -92,6 +92,10 @@ class FaultFS:
     def sync_dir(self, path):
         pass
 
+    def free_bytes(self, path):
+        """What statvfs would say is free (monitor/update.py checks it before staging)."""
+        return (1 << 30) if self.capacity is None else max(0, self.capacity - self.bytes_used())
+
     def bytes_used(self, prefix=""):
         return sum(len(v) for k, v in self.files.items() if k.startswith(prefix))
 

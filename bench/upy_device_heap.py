@@ -13,6 +13,9 @@
 #                                              reminder screens drawn in plain words before the pull
 #        micropython -m _launch N DIR reboot   boot from DIR's log and snapshot only (a power cycle)
 #        micropython -m _launch 0 - code FILE  import the modules listed in FILE (comma-separated) only
+#        micropython -m _launch N DIR speed    the same as serve without heap sampling: reports the device's
+#                                              own time handling the central's writes and ticks
+#                                              (on qemu with -icount shift=0, 1 us = 1,000 instructions)
 # Messages both ways: kind (1 byte), handle (1 byte), length (2 bytes, little-endian), payload.
 #   central -> device: C connect (payload: MTU), W write, T take what is in flight, D disconnect, Q quit
 #   device -> central: N notification, I indication, . nothing more in flight, F figures (JSON)
@@ -58,9 +61,15 @@ def send(kind, handle, payload):
     out.write(payload)
 
 
+def flush():
+    out = sys.stdout.buffer
+    if hasattr(out, "flush"):   # the unix port buffers; a board's UART (and qemu's) writes through
+        out.flush()
+
+
 def send_figures(figures):
     send(70, 0, json.dumps(figures).encode())   # "F"
-    sys.stdout.buffer.flush()
+    flush()
 
 
 def read_exactly(n):
@@ -81,7 +90,7 @@ if MODE == "code":
         __import__(name)
     send_figures({"upy_heap_code_bytes": heap() - base})
     sys.exit(0)
-if MODE in ("serve", "ui"):
+if MODE in ("serve", "ui", "speed"):
     wipe(DIR)
     os.mkdir(DIR)
 from device import memory  # noqa: E402
@@ -125,21 +134,28 @@ def log_entries(app):
 
 def serve(svc):
     """The radio: the central's writes in, what the service notifies out. Returns the peak heap seen
-    while frames were in flight and the count of notifications the central took."""
+    while frames were in flight (sampled unless MODE is "speed"), the count of notifications the central
+    took, and the device's own time in microseconds for its longest request, the pull: the central's write
+    and the ticks until everything was taken (time waiting for the central left out)."""
+    import time
     ble = bluetooth.BLE()
-    st = [heap(), 0]
+    st = [heap(), 0, 0]
+    sample = MODE != "speed"
 
     def on_notify(handle, data, indication=False):
-        h = heap()        # the device's frame and queue are alive right now
-        if h > st[0]:
-            st[0] = h
+        if sample:
+            h = heap()        # the device's frame and queue are alive right now
+            if h > st[0]:
+                st[0] = h
         st[1] += 1
         send(73 if indication else 78, handle, data)   # "I" / "N"
 
     ble.on_notify = on_notify
+    busy = 0   # since the last "T"
     while True:
         kind, handle, length = struct.unpack("<BBH", read_exactly(4))
         payload = read_exactly(length) if length else b""
+        start = time.ticks_us()
         if kind == 67:      # "C"
             ble.sim_connect(struct.unpack("<H", payload)[0])
         elif kind == 87:    # "W"
@@ -149,14 +165,19 @@ def serve(svc):
                 svc.tick()
                 if not ble.sim_take():
                     break
+            busy += time.ticks_diff(time.ticks_us(), start)
+            st[2] = max(st[2], busy)
+            busy = 0
             send(46, 0, b"")   # "."
-            sys.stdout.buffer.flush()
+            flush()
+            continue
         elif kind == 68:    # "D"
             ble.sim_disconnect()
         elif kind == 81:    # "Q"
-            return st[0], st[1]
+            return st[0], st[1], st[2]
         else:
             raise SystemExit("unknown message %d" % kind)
+        busy += time.ticks_diff(time.ticks_us(), start)
 
 
 def main():
@@ -181,11 +202,11 @@ def main():
         runner = use_interface(app, svc)
     figures["upy_heap_with_interface_bytes"] = heap()
     send_figures(figures)     # the central learns how many records to expect
-    peak, notifications = serve(svc)
+    peak, notifications, busy_us = serve(svc)
     del runner
     app.save_snapshot()
     app.store.close()
-    figures = {"upy_heap_peak_pull_bytes": peak, "upy_pull_notifications": notifications,
+    figures = {"upy_heap_peak_pull_bytes": peak, "upy_pull_notifications": notifications, "upy_pull_busy_us": busy_us,
                "upy_modules": ",".join(sorted(m for m in sys.modules if m[0] != "_"))}   # the harness's names start with "_"
     send_figures(figures)
     micropython.qstr_info()   # "qstr pool: ..." on stdout after the last message: the interned names

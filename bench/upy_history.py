@@ -7,7 +7,7 @@ from monitor.tracker import Tracker
 DAY0 = 9500
 # One cycle of 10 entries (labs, doses with a change, symptoms, an acknowledgement): the 10-entry history
 # is one cycle and the 10,000-entry one a thousand, so both end in the same kind of state.
-KINDS = ((R.KIND_DOSE, 0, 500, 0), (R.KIND_DOSE, 1, 100, 0), (R.KIND_LAB, R.A_TT, 550, 0),
+KINDS = ((R.KIND_DOSE, 0, 500, 0), (R.KIND_DOSE, 1, 100000, 0), (R.KIND_LAB, R.A_TT, 550, 0),
          (R.KIND_LAB, R.A_HCT, 545, 0), (R.KIND_SYMPTOM, R.S_GYNO, 1, 0), (R.KIND_LAB, R.A_E2, 650, 2),
          (R.KIND_SYMPTOM, R.S_JOINT, 2, 0), (R.KIND_SYMPTOM, R.S_MOOD, 1, 0), (R.KIND_EVENT, R.EVENT_ACK, 2, 0),
          (R.KIND_DOSE, 0, 250, 0))

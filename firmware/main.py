@@ -10,6 +10,40 @@ def filesystem_first():
         sys.path.insert(0, "")
 
 
+def select_version():
+    """An update on trial, else the confirmed one, else the deployed copy: its slot goes first on sys.path
+    (update_boot, which is never part of an update, decides before any other firmware module loads)."""
+    try:
+        import update_boot
+    except ImportError:
+        return "", False
+    return update_boot.select()
+
+
+def check_trial(app, board):
+    """A version on trial tests itself before it may confirm itself; False: it failed and gave up its
+    place, so the caller restarts into the previous version."""
+    update_boot = sys.modules.get("update_boot")
+    if update_boot is None or not update_boot.booted()[1]:
+        return True
+    from monitor import selftest
+    from device.app import PROFILE_FILE
+    failed = selftest.run(app, board.DATA_DIR + "/" + PROFILE_FILE)
+    if failed is None:
+        return True                 # the first session it accepts confirms it (monitor.update.proof)
+    print("e2mon: new version failed its self-test (%s): back to the previous one" % failed)
+    update_boot.rollback(update_boot.SELFTEST_FAILED)
+    return False
+
+
+def restart(board):
+    reset = getattr(board, "reset", None)
+    if reset is None:
+        import machine
+        reset = machine.reset
+    reset()
+
+
 def load_board():
     if sys.platform == "esp32":
         from boards import esp32_devkit as board
@@ -42,6 +76,9 @@ def build(board, with_ble=True):
     store = Store(board.DATA_DIR)
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
     app.boot()
+    if not check_trial(app, board):
+        restart(board)
+        return app, None
     ble_service = None
     if with_ble:
         try:
@@ -62,19 +99,31 @@ def usb_service(app):
 
 
 def start(board):
-    import gc
-    from device import runner
-    from monitor.version import VERSION
-    app, ble_service = build(board)
-    usb = usb_service(app)
-    gc.collect()
-    free = gc.mem_free() if hasattr(gc, "mem_free") else -1   # -1: CPython (the simulator) has no fixed heap
-    print("e2mon %s ready, %d bytes free" % (VERSION, free))  # on the serial console
-    return runner.run(board, app, ble_service, usb)
+    try:
+        import gc
+        from device import runner
+        from monitor.version import VERSION
+        app, ble_service = build(board)
+        usb = usb_service(app)
+        gc.collect()
+        free = gc.mem_free() if hasattr(gc, "mem_free") else -1   # -1: CPython (the simulator): no fixed heap
+        print("e2mon %s ready, %d bytes free" % (VERSION, free))  # on the serial console
+        return runner.run(board, app, ble_service, usb)
+    except Exception:
+        # A version on trial that cannot even run gives way at once (a hang is the watchdog's).
+        update_boot = sys.modules.get("update_boot")
+        if update_boot is not None and update_boot.booted()[1]:
+            update_boot.rollback(update_boot.NOT_CONFIRMED)
+            restart(board)
+        raise
 
 
 def main():
     filesystem_first()   # before the first firmware import, so `device` comes from the deployed copy
+    if not select_version()[1]:   # ... or from an update's slot, ahead of both
+        # Not on trial: nothing needs the selector until an update arrives, which imports it again (its
+        # defaults are this board's; the running slot is then the confirmed one). About 1.8 KB of heap.
+        sys.modules.pop("update_boot", None)
     from device import memory
     memory.tune()        # before anything else allocates: keeps the heap in large free blocks
     board = load_board()

@@ -7,4 +7,5 @@ package("monitor")
 package("device")
 package("boards")
 module("main.py")
+module("update_boot.py")   # picks an update's A/B slot ahead of the frozen modules
 include("$(MPY_DIR)/extmod/asyncio")

@@ -1,12 +1,14 @@
 """The clinician's side of e2mon: the `e2mon` CLI (host_tools.cli) and what it is built from.
 
     cli.py            the click group; each cmd_*.py adds its commands with register(cli)
-    settings.py       global options --sim --port --json --db, output helpers
-    failures.py       one clear line and a distinct exit code per failure
+    settings.py       global options --sim --port --device --json --db --verbose (before or after the
+                      command), output helpers
+    failures.py       one clear line (JSON with --json) and a distinct exit code per failure (EXIT_CODES)
+    cmd_database.py   devices (list, label) and backup
     connect.py        reaching a device: BLE (bleak), the simulator (--sim, bumble TCP), USB (--port)
     serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
     device_link.py    the protocol client (H3)        host_crypto.py  its crypto (H3)
-    db.py             SQLite: records keyed by (device, record number), atomic batches
+    db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock
     export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
     profile_file.py   the rule profile as an editable text file
@@ -14,6 +16,5 @@
     deploy.py         mpy-cross per board + the mpremote command (shared with `make mpy`)
     progress.py       the pull's progress line
 
-Exit codes: 0 ok, 1 unexpected, 2 usage, 3 device or data not found, 4 key/auth, 5 link or
-Bluetooth, 6 refused input, 7 storage, 130 interrupted (what was stored is kept).
+Exit codes: failures.EXIT_CODES (printed by `e2mon --help`, tabled in the README).
 """

@@ -11,10 +11,25 @@ def flag_dict(flag):
     return _evaluate_flag_dict(tuple(flag))
 
 
-def flag_line(flag):
+def flag_line(flag, today=None):
+    """One flag in words, led by the date of the result it rests on (and its age, given today's day
+    number), so an old value does not read as current."""
     d = flag_dict(flag)
     ack = " (acknowledged)" if d.get("acknowledged") else ""
-    return "[%s] %s (%s; source %s)%s" % (d["level"], d["message"], d["rule"], d["source"], ack)
+    when = ""
+    if d.get("date"):
+        when = "%s: " % d["date"]
+        if today is not None and flag[2] <= today:
+            when = "%s (%s): " % (d["date"], age_text(today - flag[2]))
+    return "[%s] %s%s (%s; source %s)%s" % (d["level"], when, d["message"], d["rule"], d["source"], ack)
+
+
+def age_text(days):
+    if days == 0:
+        return "today"
+    if days < 60:
+        return "%d day%s ago" % (days, "" if days == 1 else "s")
+    return "%d months ago" % (days * 12 // 365)
 
 
 def reminder_dict(reminder):

@@ -7,7 +7,7 @@ import click
 
 from host_tools import deploy
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
-from host_tools.settings import emit, pass_settings, port_option, use_port
+from host_tools.settings import emit, pass_settings, use_port
 
 
 @click.command("deploy")
@@ -18,12 +18,14 @@ from host_tools.settings import emit, pass_settings, port_option, use_port
               help="Write the modules as a ROMFS image into the board's ROMFS partition (MicroPython >= 1.25 "
                    "built with ROMFS): they run from flash instead of the heap. Only main.py goes on the "
                    "filesystem.")
-@port_option
+@click.option("--publisher-key", type=click.Path(exists=True, dir_okay=False), metavar="NAME.pub",
+              help="The publisher's public key (e2mon release keygen): the device then accepts updates over "
+                   "BLE signed with it (e2mon update).")
 @pass_settings
 @reported
-def deploy_cmd(settings, board, dry_run, romfs, local_port):
+def deploy_cmd(settings, board, dry_run, romfs, publisher_key=None):
     """Compile the firmware for the board and copy it over USB (--port)."""
-    port = use_port(settings, local_port)
+    port = use_port(settings)
     if not port and not (dry_run and board):
         raise Failure("no USB port given", "pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy",
                       EXIT_REJECTED)
@@ -31,7 +33,7 @@ def deploy_cmd(settings, board, dry_run, romfs, local_port):
         if board is None:
             board = deploy.detect_board(port)
         stage_dir, argv = deploy.deploy(board, port or "PORT", run=None if dry_run else subprocess.run,
-                                        romfs=romfs)
+                                        romfs=romfs, publisher_key=publisher_key)
     except deploy.CompileError as exc:
         raise Failure(str(exc), "check the board is connected and running MicroPython", EXIT_LINK) from None
     except subprocess.TimeoutExpired:

@@ -6,13 +6,16 @@ does its job through H3's DeviceLink and ends with one clear line on failure.
 import asyncio
 import datetime
 import os
+import sys
 
 import click
 
 from host_tools import alert_text, connect, keys, profile_file
-from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure, reported)
+from host_tools.failures import (EXIT_AUTH, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_LINK, EXIT_REJECTED,
+                                 EXIT_STORAGE, Failure, clip, reported)
 from host_tools.progress import Progress
-from host_tools.settings import emit, pass_settings, port_option, use_port
+from host_tools.settings import (SummaryGroup, device_title, emit, legacy_device_argument, pass_settings,
+                                 use_port)
 from monitor import dates, protocol, protocol_text, records, rules
 
 STORE_BATCH = 2000      # records per host transaction during a pull
@@ -34,7 +37,7 @@ def run(coro, doing):
 
 
 def device_argument(fn):
-    return click.argument("device", required=False, metavar="[DEVICE]")(fn)
+    return legacy_device_argument(fn)
 
 
 def role_option(fn):
@@ -58,24 +61,24 @@ def scan_cmd(settings, seconds):
 
 # ---- provision ----------------------------------------------------------------------------------------
 @click.command("provision")
-@click.argument("device", required=False, metavar="[DEVICE]")
+@device_argument
 @click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
 @click.option("--goal", type=click.Choice(list(records.GOALS)), help="Therapy goal, stored in the profile.")
-@port_option
 @pass_settings
 @reported
-def provision_cmd(settings, device, birth_year, goal, local_port):
+def provision_cmd(settings, device, birth_year, goal):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
-    DEVICE is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
+    --device is the device's BLE address (e2mon scan shows it); the host files keys and data under it.
     """
-    use_port(settings, local_port)
+    use_port(settings)
+    device = settings.device_given(device)
     if not settings.port:
         raise Failure("provisioning needs the USB cable", "pass --port PORT (e.g. e2mon --port /dev/ttyUSB0 "
-                      "provision DEVICE)", EXIT_REJECTED)
+                      "provision --device ADDRESS)", EXIT_REJECTED)
     if not device:
         if not settings.sim:
-            raise Failure("no device address given", "pass the BLE address e2mon scan shows as DEVICE",
+            raise Failure("no device address given", "pass the BLE address e2mon scan shows with --device",
                           EXIT_REJECTED)
         from sim import radio
         device = radio.DEVICE_ADDRESS
@@ -98,7 +101,8 @@ def provision_cmd(settings, device, birth_year, goal, local_port):
 def _set_profile_value(profile, name, value):
     try:
         profile.set(name, value)
-    except ValueError as exc:
+        profile_file.check(profile, "--" + name.lower().replace("_", "-"))
+    except ValueError as exc:   # ProfileFileError too
         raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
 
 
@@ -143,21 +147,41 @@ def pull_cmd(settings, device):
     """Incremental, resumable pull of the device's log into the host database; acknowledges what was stored."""
     from host_tools.db import RecordConflict
 
+    kept = {"new": 0}
     with settings.open_db() as db:
         try:
-            result = run(pull_into(settings, db, device), "pulling")
+            result = run(pull_into(settings, db, device, kept=kept), "pulling")
         except RecordConflict as exc:
             raise Failure("device %s sent record %d with other content than this host stored for it (was the "
                           "device reset or replaced?); that batch was not stored" % (exc.device_id, exc.seq),
                           "pull it into a separate database (e2mon --db NEW.sqlite pull) and compare",
                           EXIT_STORAGE) from None
+        except KeyboardInterrupt:
+            raise Failure("interrupted", "%s; rerun to continue" % _kept_text(kept), EXIT_INTERRUPTED) from None
+        except Failure as failure:
+            if "device_id" not in kept:
+                raise
+            raise Failure(failure.what, "%s; %s" % (_kept_text(kept), failure.todo[:1].lower() + failure.todo[1:]),
+                          failure.exit_code) from None
+        label = db.label(result["device_id"])
+    result["label"] = label
     emit(settings, result, "%s: stored %d new records (%d on this host), acknowledged up to %s, %.1f s"
-         % (result["device_id"], result["new"], result["total_on_host"],
+         % (device_title(result["device_id"], label), result["new"], result["total_on_host"],
             result["acknowledged"] if result["acknowledged"] is not None else "-", result["seconds"]))
 
 
-async def pull_into(settings, db, device, progress_out=None):
-    """Pulls every record the host lacks; stores in batches (each a transaction); returns a summary."""
+def _kept_text(kept):
+    """What an interrupted pull kept, in words (whole, verified records are stored as they arrive)."""
+    if "device_id" not in kept:
+        return "nothing was stored yet"
+    return "the %d new records received before were kept (%d from %s on this host)" % (
+        kept["new"], kept["total"], kept["device_id"])
+
+
+async def pull_into(settings, db, device, progress_out=None, kept=None):
+    """Pulls every record the host lacks; stores in batches (each a transaction); returns a summary.
+    `kept` (a dict) follows what is stored as it goes: device_id, new, total."""
+    kept = {} if kept is None else kept
     async with connect.session(settings, device, "clinician") as (link, device_id):
         firmware = await _firmware(link.client)
         db.ensure_device(device_id, firmware=firmware)
@@ -182,6 +206,7 @@ async def pull_into(settings, db, device, progress_out=None):
             if pending:
                 stored[0] += db.store_records(device_id, pending)
                 pending.clear()
+                kept.update(device_id=device_id, new=stored[0], total=db.count(device_id))
 
         substantive = [0]   # new records other than the device's own sync marks
 
@@ -228,7 +253,7 @@ def parse_decimal(text):
     try:
         return profile_file._decimal(text.strip())
     except ValueError:
-        raise Failure("%r is not a number" % text, "write it like 38 or 38.5", EXIT_REJECTED) from None
+        raise Failure("%s is not a number" % clip(text), "write it like 38 or 38.5", EXIT_REJECTED) from None
 
 
 def parse_when(date_text, time_text):
@@ -236,14 +261,14 @@ def parse_when(date_text, time_text):
     try:
         day = dates.parse_day(date_text) if date_text else dates.days_from_civil(now.year, now.month, now.day)
     except ValueError as exc:
-        raise Failure("--date %r: %s" % (date_text, exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
+        raise Failure("--date %s: %s" % (clip(date_text), exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
     if time_text:
         try:
             hour, minute = (int(x) for x in time_text.split(":"))
             if not (0 <= hour < 24 and 0 <= minute < 60):
                 raise ValueError
         except ValueError:
-            raise Failure("--time %r is not a time" % time_text, "write it as HH:MM", EXIT_REJECTED) from None
+            raise Failure("--time %s is not a time" % clip(time_text), "write it as HH:MM", EXIT_REJECTED) from None
     else:
         hour, minute = (now.hour, now.minute) if not date_text else (12, 0)
     return day, hour * 60 + minute
@@ -254,7 +279,7 @@ def lookup(names, text, what):
     for i, name in enumerate(names):
         if name.upper() == wanted:
             return i
-    raise Failure("unknown %s %r" % (what, text), "use one of: %s" % ", ".join(names), EXIT_REJECTED)
+    raise Failure("unknown %s %s" % (what, clip(text)), "use one of: %s" % ", ".join(names), EXIT_REJECTED)
 
 
 def refuse_entry(code, kind, entry_code, value):
@@ -271,10 +296,14 @@ def refuse_entry(code, kind, entry_code, value):
         todo = "run e2mon time sync first"
     elif code == records.ERR_RANGE:
         todo = "check the number and the unit"
-    raise Failure(message, todo, EXIT_REJECTED)
+    elif code == records.ERR_FUTURE:
+        todo = "check --date and --time (and the device clock: e2mon time show)"
+    elif code == records.ERR_BUDGET:
+        todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
+    raise Failure("%s (%s)" % (message, records.error_name(code)), todo, EXIT_REJECTED)
 
 
-@click.group("push")
+@click.group("push", cls=SummaryGroup)
 def push_group():
     """Store a lab result, dose or symptom on the device (validated here and on the device)."""
 
@@ -283,10 +312,11 @@ def _entry_options(fn):
     fn = click.option("--confirm", is_flag=True, help="Store an unusual value after checking it.")(fn)
     fn = click.option("--time", "time_text", metavar="HH:MM")(fn)
     fn = click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Default: today.")(fn)
-    return role_option(click.option("--device", metavar="ADDRESS", help="The device (BLE address).")(fn))
+    return role_option(fn)
 
 
-@push_group.command("lab")
+# ignore_unknown_options: a negative VALUE (`push lab BMD_T -2.5 SD`) is an argument, not an option.
+@push_group.command("lab", context_settings={"ignore_unknown_options": True})
 @click.argument("analyte", metavar="ANALYTE")
 @click.argument("value", metavar="VALUE")
 @click.argument("unit", metavar="UNIT")
@@ -296,7 +326,7 @@ def _entry_options(fn):
 @_entry_options
 @pass_settings
 @reported
-def push_lab(settings, analyte, value, unit, method, below_lloq, device, role, date_text, time_text, confirm):
+def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
     code = lookup(records.ANALYTES, analyte, "lab test")
     stored, is_si = _convert(records.KIND_LAB, code, records.ANALYTES[code], value, unit)
@@ -304,7 +334,7 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, device, role, d
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, device, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
+    _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
 
 
 def _convert(kind, code, name, value, unit):
@@ -314,6 +344,12 @@ def _convert(kind, code, name, value, unit):
         return records.convert_entry(kind, code, mantissa, decimals, unit)
     except records.EntryError as exc:
         from monitor import units
+        if exc.code == records.ERR_PRECISION:
+            # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
+            what = "%s %s" % (name, "doses" if kind == records.KIND_DOSE else "results")
+            raise Failure("%s %s %s: %s take %s" % (name, value, unit, what, units.precision_text(kind, code, unit)),
+                          "enter the value as the lab or prescription gives it, within that precision",
+                          EXIT_REJECTED) from None
         accepted = ", ".join(row[0] for row in units.units_for(kind, code))
         raise Failure("%s %s %s: %s" % (name, value, unit, exc),
                       "units accepted for %s: %s" % (name, accepted), EXIT_REJECTED) from None
@@ -326,12 +362,12 @@ def _convert(kind, code, name, value, unit):
 @_entry_options
 @pass_settings
 @reported
-def push_dose(settings, drug, value, unit, device, role, date_text, time_text, confirm):
+def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
     code = lookup(records.DRUGS, drug, "medicine")
     stored, _si = _convert(records.KIND_DOSE, code, records.DRUGS[code], value, unit)
     flags = records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, device, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+    _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
 
 
 @push_group.command("symptom")
@@ -340,12 +376,12 @@ def push_dose(settings, drug, value, unit, device, role, date_text, time_text, c
 @_entry_options
 @pass_settings
 @reported
-def push_symptom(settings, symptom, severity, device, role, date_text, time_text, confirm):
+def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm):
     """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
     code = lookup(records.SYMPTOMS, symptom, "symptom")
     if not severity.isdigit():
         refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
-    _push(settings, device, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
+    _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
 
 
 def _push(settings, device, role, kind, code, value, flags, date_text, time_text):
@@ -354,11 +390,12 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
     today = dates.days_from_civil(now.year, now.month, now.day)
     # The host checks first so the answer comes in plain words before any radio traffic;
     # the device checks again against its own clock and history.
-    status = records.check_entry(kind, code, value, flags, day, minute, today)
+    status = records.check_entry(kind, code, value, flags, day, minute, today,
+                                 now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
-    shown = records.format_value(kind, code, value)
+    shown = records.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
@@ -377,28 +414,39 @@ async def _push_entry(settings, device, role, kind, code, value, flags, day, min
 
 
 # ---- time ---------------------------------------------------------------------------------------------
-@click.group("time")
+@click.group("time", cls=SummaryGroup)
 def time_group():
     """The device clock (Current Time Service)."""
 
 
 @time_group.command("sync")
 @device_argument
-@role_option
+@click.option("--force", is_flag=True,
+              help="Set the clock even to a day before the newest stored record (the device logs the jump).")
 @pass_settings
 @reported
-def time_sync(settings, device, role):
-    """Set the device clock to this computer's local time."""
-    result = run(_time_sync(settings, device, role), "setting the clock")
-    emit(settings, result, "device clock was %s, now %s" % (result["before"] or "unset", result["now"]))
+def time_sync(settings, device, force):
+    """Set the device clock to this computer's local time (clinician key)."""
+    result = run(_time_sync(settings, device, force), "setting the clock")
+    emit(settings, result, "device clock was %s, now %s%s" % (result["before"] or "unset", result["now"],
+                                                              " (forced back, logged)" if result["forced"] else ""))
 
 
-async def _time_sync(settings, device, role):
-    async with connect.session(settings, device, role) as (link, device_id):
+async def _time_sync(settings, device, force):
+    from host_tools.device_link import DeviceError
+    async with connect.session(settings, device, "clinician") as (link, device_id):
         before = await _device_time(link)
         now = datetime.datetime.now().replace(microsecond=0)
-        await link.set_time(now)
-    return {"device_id": device_id, "before": before, "now": now.isoformat(sep=" ")}
+        try:
+            await link.set_time(now, force)
+        except DeviceError as exc:
+            if exc.code != protocol.ERR_CLOCK_BACK:
+                raise
+            raise Failure("the device holds records dated after %s (its clock reads %s); setting the clock back "
+                          "before them was refused" % (now.date().isoformat(), before or "unset"),
+                          "check this computer's date; if it is right and the device's records are misdated, "
+                          "rerun with --force (the jump is logged on the device)", EXIT_REJECTED) from None
+    return {"device_id": device_id, "before": before, "now": now.isoformat(sep=" "), "forced": bool(force)}
 
 
 async def _device_time(link):
@@ -427,7 +475,7 @@ def time_show(settings, device, role):
 
 
 # ---- profile ------------------------------------------------------------------------------------------
-@click.group("profile")
+@click.group("profile", cls=SummaryGroup)
 def profile_group():
     """The clinician's rule profile on the device."""
 
@@ -460,33 +508,47 @@ def _param_names():
     return profile_file.param_names()
 
 
-def _read_profile_file(path):
+def _read_profile_file(path, base=None, cross_check=True):
+    """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
+    them; without cross_check, only each value alone (a JSON file is then only read)."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Failure("cannot read profile file %s (%s)" % (path, getattr(exc, "strerror", None) or exc),
-                      "check the path", EXIT_STORAGE) from None
-    if text.lstrip().startswith("{"):
-        return _json_profile(text, path)
+    except OSError as exc:
+        raise Failure("cannot read profile file %s (%s)" % (path, exc.strerror or exc), "check the path",
+                      EXIT_STORAGE) from None
+    except UnicodeDecodeError as exc:
+        raise Failure("profile file %s is not UTF-8 text (byte %d)" % (path, exc.start), "save it as UTF-8 text",
+                      EXIT_REJECTED) from None
     try:
-        return profile_file.parse(text, path)
+        if not text.lstrip().startswith("{"):
+            return profile_file.parse(text, path, base, cross_check)
+        if not cross_check:
+            return None
+        profile = _json_profile(text, path, base)
+        profile_file.check(profile, path)
+        return profile
     except profile_file.ProfileFileError as exc:
-        raise Failure("bad profile file: %s" % exc, "fix that line and rerun; nothing was sent",
+        raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent",
                       EXIT_REJECTED) from None
 
 
-def _json_profile(text, path):
+def _json_profile(text, path, base):
     """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
     import decimal
     import json
 
     from host_tools.history import HistoryError, build_profile
     try:
-        doc = json.loads(text, parse_float=decimal.Decimal)
+        try:
+            doc = json.loads(text, parse_float=decimal.Decimal)
+        except RecursionError:
+            raise HistoryError("%s: nested too deeply to be a profile" % path) from None
         if not isinstance(doc, dict):
             raise HistoryError("%s: the top level must be an object" % path)
-        return build_profile(doc, path)
+        if not doc.get("patient") and not doc.get("profile"):
+            raise HistoryError("%s sets no parameter: give a \"patient\" or \"profile\" object" % path)
+        return build_profile(doc, path, base)
     except json.JSONDecodeError as exc:
         raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
                       "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
@@ -497,25 +559,59 @@ def _json_profile(text, path):
 @profile_group.command("set")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @device_argument
+@click.option("--replace", is_flag=True, help="Reset every parameter FILE does not name to its default.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True,
+              help="Send without asking (no question is asked when stdin is not a terminal).")
 @pass_settings
 @reported
-def profile_set(settings, path, device):
-    """Validate FILE and send it to the device (clinician key).
+def profile_set(settings, path, device, replace, assume_yes):
+    """Change the parameters FILE names on the device (clinician key); the rest keep their values.
 
-    FILE is the text `profile show` prints (NAME = VALUE lines), or JSON with the "patient" and
-    "profile" objects of an `e2mon evaluate` history file."""
-    blob = _read_profile_file(path).encode()
+    FILE is the text `profile show` prints (NAME = VALUE lines, any subset), or JSON with the "patient"
+    and "profile" objects of an `e2mon evaluate` history file. The changes are shown (old -> new) and,
+    on a terminal, confirmed before anything is sent."""
+    # A bad line fails here, before any link is opened; the order of the thresholds is checked on the
+    # profile that would result, the device's with FILE's changes.
+    _read_profile_file(path, cross_check=replace)
+
+    async def read():
+        async with connect.session(settings, device, "clinician") as (link, device_id):
+            return device_id, await link.get_profile()
+    device_id, old_blob = run(read(), "reading the profile")
+    try:
+        old = rules.Profile.decode(old_blob)
+    except ValueError as exc:
+        if not replace:
+            raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
+                          "send a whole profile with --replace", EXIT_REJECTED) from None
+        old = rules.Profile()
+    new = _read_profile_file(path, rules.Profile() if replace else old)
+    changes = profile_file.differences(old, new)
+    diff = ["  %s: %s -> %s" % change for change in changes]
+    result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
+              "sent": False}
+    if not changes:
+        emit(settings, result, "%s already has these values: nothing sent" % device_id)
+        return
+    if not assume_yes and sys.stdin.isatty():
+        click.echo("Changes to the profile of %s:\n%s" % (device_id, "\n".join(diff)), err=True)
+        if not click.confirm("Send them?", default=False, err=True):
+            raise Failure("cancelled: nothing was sent", "", EXIT_FAILURE)
+    blob = new.encode()
 
     async def send():
-        async with connect.session(settings, device, "clinician") as (link, device_id):
+        async with connect.session(settings, device, "clinician") as (link, _device_id):
+            if await link.get_profile() != old_blob:   # changed by someone else since it was read
+                raise Failure("the profile on %s changed while you were deciding" % device_id,
+                              "rerun to see the new differences; nothing was sent", EXIT_REJECTED)
             await link.set_profile(blob)
-            return device_id
-    device_id = run(send(), "sending the profile")
+    run(send(), "sending the profile")
     with settings.open_db() as db:
         db.ensure_device(device_id)
         db.set_profile(device_id, blob)
-    emit(settings, {"device_id": device_id, "bytes": len(blob)},
-         "profile from %s sent to %s (%d bytes)" % (path, device_id, len(blob)))
+    result.update(sent=True, bytes=len(blob))
+    emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
+                                                                 "" if len(changes) == 1 else "s")] + diff)
 
 
 @profile_group.command("check")
@@ -523,7 +619,7 @@ def profile_set(settings, path, device):
 @pass_settings
 @reported
 def profile_check(settings, path):
-    """Validate FILE without sending it (no device needed)."""
+    """Validate FILE on top of the default profile without sending it (no device needed)."""
     profile = _read_profile_file(path)
     emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
          "%s is a valid profile (CRC %08x)" % (path, profile.crc()))
@@ -545,7 +641,9 @@ def alerts_cmd(settings, device, role):
     flags, reminders = run(_alerts(settings, device, role), "reading the alerts")
     due = [r for r in reminders if alert_text.is_due(r)]
     lines = ["Flags (discuss with your clinician):"]
-    lines += ["  " + alert_text.flag_line(f) for f in flags] or ["  none"]
+    now = datetime.date.today()
+    today = dates.days_from_civil(now.year, now.month, now.day)
+    lines += ["  " + alert_text.flag_line(f, today) for f in flags] or ["  none"]
     lines.append("Due reminders:")
     lines += ["  " + alert_text.reminder_line(r) for r in due] or ["  none"]
     emit(settings, {"flags": [alert_text.flag_dict(f) for f in flags],

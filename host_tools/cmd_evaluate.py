@@ -12,7 +12,9 @@ import sys
 
 import click
 
+from host_tools.failures import EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.history import HistoryError, build_profile, day_of, load, parse_entry
+from host_tools.settings import pass_settings
 from monitor import dates, records, rules, schedule
 from monitor.tracker import Tracker
 
@@ -55,6 +57,8 @@ def flag_dict(flag):
         out["indeterminate"] = True
     if status & rules.STATUS_ACKED:
         out["acknowledged"] = True
+    if status & rules.STATUS_BELOW_LLOQ:
+        out["below_lloq"] = True     # the value in the message is the lab's limit: "<24 pg/mL"
     return out
 
 
@@ -96,17 +100,23 @@ def print_text(result, name):
 @click.command("evaluate")
 @click.argument("history", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--at", "at", metavar="YYYY-MM-DD", help="Evaluate as of this date (default: the file's 'at', else today).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate_command(history, at, as_json):
-    """Evaluate a therapy history file offline with the device's rule core."""
+@pass_settings
+@reported
+def evaluate_command(settings, history, at):
+    """Evaluate a therapy history file offline with the device's rule core (--json: one JSON object)."""
     try:
         if history == "-":
-            text = sys.stdin.read()
+            data = sys.stdin.buffer.read()
         else:
-            with open(history, encoding="utf-8") as f:
-                text = f.read()
+            with open(history, "rb") as f:
+                data = f.read()
     except OSError as exc:
-        raise click.ClickException("cannot read %s: %s" % (history, exc.strerror)) from None
+        raise Failure("cannot read %s (%s)" % (history, exc.strerror), "check the path", EXIT_STORAGE) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Failure("%s is not UTF-8 text (byte %d)" % (history, exc.start),
+                      "save it as UTF-8 JSON", EXIT_REJECTED) from None
     try:
         doc = load(text, history)
         if at is None:
@@ -116,8 +126,8 @@ def evaluate_command(history, at, as_json):
         at_day = day_of(at, "--at" if at is not doc.get("at") else "%s: field 'at'" % history)
         result = evaluate(doc, at_day, history)
     except HistoryError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
+        raise Failure(str(exc), "fix the file and rerun", EXIT_REJECTED) from None
+    if settings.as_json:
         click.echo(json.dumps(result, indent=1, ensure_ascii=False))
     else:
         print_text(result, history)

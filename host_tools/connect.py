@@ -45,12 +45,23 @@ def normalize_address(address):
 
 @contextlib.asynccontextmanager
 async def client(settings, address):
-    """Yields (client, device_id). The device id is the BLE address (the sim's fixed one with --sim)."""
+    """Yields (client, device_id). The device id is the BLE address (the sim's fixed one with --sim).
+
+    Holds the host database's lock meanwhile: one device command at a time per database."""
+    from host_tools.db import exclusive
+    address = settings.device_given(address)
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+        async with _client(settings, address) as pair:
+            yield pair
+
+
+@contextlib.asynccontextmanager
+async def _client(settings, address):
     if settings.port:
         from host_tools.serial_link import SerialClient
         if not address:
             raise Failure("over USB the device's BLE address is needed to file its data",
-                          "pass it as DEVICE (see e2mon scan)", EXIT_REJECTED)
+                          "pass it with --device ADDRESS (see e2mon scan)", EXIT_REJECTED)
         serial_client = SerialClient(settings.port)
         try:
             await serial_client.connect()
@@ -84,7 +95,7 @@ async def client(settings, address):
         return
     from bleak import BleakClient, BleakScanner
     if not address:
-        raise Failure("no device given", "pass its address (see e2mon scan)", EXIT_REJECTED)
+        raise Failure("no device given", "pass its address with --device (see e2mon scan)", EXIT_REJECTED)
     address = normalize_address(address)
     async with _bluetooth_available():
         found = await BleakScanner.find_device_by_address(address, timeout=SCAN_SECONDS * 2)
@@ -130,8 +141,8 @@ def load_role_key(device_id, role):
     try:
         return keys.load_key(device_id, role)
     except keys.KeyMissing as exc:
-        raise Failure(str(exc), "provision the device over USB first (e2mon --port PORT provision)",
-                      EXIT_AUTH) from None
+        raise Failure(str(exc), "provision the device over USB first (e2mon --port PORT provision --device %s)"
+                      % device_id, EXIT_AUTH) from None
     except ValueError as exc:
         raise Failure(str(exc), "check the device address", EXIT_REJECTED) from None
 
@@ -147,12 +158,33 @@ async def session(settings, address, role="clinician"):
         try:
             await link.open_session()
         except Exception as exc:
-            raise link_failure(exc, "opening the session") from exc
+            raise key_mismatch(exc, device_id, role) or link_failure(exc, "opening the session") from exc
         try:
             yield link, device_id
         finally:
             with contextlib.suppress(Exception):
                 await link.close()
+
+
+def key_mismatch(exc, device_id, role):
+    """A failed key check at session opening, naming the side that failed and what to do; None otherwise."""
+    from host_tools import device_link
+
+    where = keys.key_location(device_id, role)
+    fix = ("if %s was provisioned again (here or on another computer), provision it over USB here "
+           "(e2mon --port PORT provision --device %s) or copy the keys from the computer that did"
+           % (device_id, device_id))
+    if type(exc).__name__ == "SessionError":
+        return Failure("the key check failed on this computer: %s answered, but not with the %s key stored "
+                       "here (%s)" % (device_id, role, where),
+                       fix + "; if it was not, this may be another device", EXIT_AUTH)
+    if isinstance(exc, device_link.DeviceError) and exc.code in (protocol.ERR_BAD_PROOF, protocol.ERR_BAD_TAG):
+        return Failure("the key check failed on the device: %s refused the %s key stored here (%s)"
+                       % (device_id, role, where), fix, EXIT_AUTH)
+    if isinstance(exc, device_link.DeviceError) and exc.code == protocol.ERR_NOT_PROVISIONED:
+        return Failure("%s has no key yet (it was never provisioned, or was reset)" % device_id,
+                       "provision it over USB: e2mon --port PORT provision --device %s" % device_id, EXIT_AUTH)
+    return None
 
 
 def link_failure(exc, doing):
@@ -176,18 +208,17 @@ def link_failure(exc, doing):
         return Failure("the device refused while %s: %s" % (doing, exc), "check the request and retry",
                        EXIT_REJECTED)
     if isinstance(exc, device_link.LinkLost):
-        return Failure("the link dropped while %s" % doing,
-                       "bring the device closer and rerun; nothing partial was kept", EXIT_LINK)
+        return Failure("the link dropped while %s" % doing, "bring the device closer and rerun", EXIT_LINK)
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return Failure("the device stopped answering while %s" % doing,
-                       "bring it closer and rerun; nothing partial was kept", EXIT_LINK)
+        return Failure("the device stopped answering while %s" % doing, "bring it closer and rerun", EXIT_LINK)
     name = type(exc).__name__
     if name == "SessionError":
-        return Failure("the device could not prove it holds the key while %s" % doing,
-                       "this may not be your device; provision it again over USB", EXIT_AUTH)
+        return Failure("the device's answer did not match this computer's key while %s" % doing,
+                       "provision it again over USB if it was provisioned elsewhere; otherwise this may not be "
+                       "your device", EXIT_AUTH)
     if "Bleak" in name or isinstance(exc, (ConnectionError, EOFError)):
         return Failure("the link dropped while %s (%s)" % (doing, exc or name),
-                       "bring the device closer and rerun; nothing partial was kept", EXIT_LINK)
+                       "bring the device closer and rerun", EXIT_LINK)
     return None
 
 
@@ -214,7 +245,7 @@ async def _device_info(settings, entry):
     device name; a device that does not answer is listed without them."""
     entry["firmware"] = None
     try:
-        async with client(settings, entry["address"]) as (ble, _device_id):
+        async with _client(settings, entry["address"]) as (ble, _device_id):
             raw = await ble.read_gatt_char(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
             entry["firmware"] = bytes(raw).decode("utf-8", "replace")
             if not entry["name"]:

@@ -9,16 +9,37 @@
   (and nothing of that batch is kept), so two devices never mix under one id.
 - `next_seq(device_id)` is where an incremental pull resumes (one past the
   highest record number stored).
-- `records(device_id, kind=None)` yields rows in record-number order.
+- `records(device_id, kind=None)` yields rows in record-number order. Values are in the stored units of
+  monitor.catalog (doses in µg; a database from before schema 3 has its testosterone doses converted from mg
+  when opened, after a backup).
+- `lab_results(device_id, code)` yields one analyte's results as (day, minute, value, below_lloq) in date
+  order; below_lloq True means the result was below the lab's limit of quantitation and `value` is that
+  limit (show it as "<24 pg/mL": monitor.records.format_value(KIND_LAB, code, value, flags)).
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
 - `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
   records move to `<id>~<n>` (kept, never mixed with the new log).
+- `set_label(device_id, label)`: the clinic's name for a device ("patient 12"); kept on this host only.
+
+Once a device is acknowledged it frees its records, so this file is the only copy: it is created 0600 in
+a 0700 directory and refused when others can read it (the key files' rule, host_tools.keys);
+`backup(dest)` copies it with SQLite's online backup API, and `auto_backup(reason)` keeps a copy in
+`<db>.backups/` before anything rewrites what is stored (a schema migration, archiving a device's log).
+A damaged file raises `DatabaseDamaged` naming the newest backup. `exclusive(what)` is the lock one
+device command holds (`DatabaseBusy` names the other process).
 """
+import contextlib
+import datetime
+import fcntl
+import glob
 import os
 import sqlite3
 import time
 
-SCHEMA_VERSION = 1
+from host_tools import keys
+from monitor.records import D_TESTOSTERONE, KIND_DOSE
+
+SCHEMA_VERSION = 3
+BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -28,7 +49,8 @@ CREATE TABLE IF NOT EXISTS devices (
     firmware TEXT,
     profile BLOB,
     first_seen INTEGER NOT NULL,
-    last_pull INTEGER
+    last_pull INTEGER,
+    label TEXT
 );
 CREATE TABLE IF NOT EXISTS records (
     device_id TEXT NOT NULL REFERENCES devices(device_id),
@@ -43,7 +65,43 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 """
 
+# Schema upgrades: from version N to N + 1 (a backup is taken first). Up to version 2, testosterone doses
+# were stored in mg; since 3 every dose is in µg, as monitor.records.unpack_record gives a device's records
+# (old mg ones included), so a record pulled again matches the row it was stored as.
+MIGRATIONS = {
+    1: ("ALTER TABLE devices ADD COLUMN label TEXT",),
+    2: ("UPDATE records SET value = value * 1000 WHERE kind = %d AND code = %d" % (KIND_DOSE, D_TESTOSTERONE),),
+}
+
 ROW_FIELDS = ("seq", "day", "minute", "kind", "code", "value", "flags")
+DEVICE_FIELDS = ("device_id", "name", "address", "firmware", "profile", "first_seen", "last_pull", "label")
+
+
+class DatabaseDamaged(Exception):
+    def __init__(self, path, detail):
+        self.path = path
+        self.newest_backup = newest_backup(path)
+        super().__init__("the host database %s is damaged (%s)" % (path, detail))
+
+
+class DatabaseBusy(Exception):
+    def __init__(self, path, holder):
+        self.path = path
+        self.holder = holder
+        super().__init__("another e2mon (%s) is using the host database %s" % (holder or "unknown", path))
+
+
+class DatabaseTooNew(Exception):
+    pass
+
+
+def backups_dir(path):
+    return os.path.abspath(path) + ".backups"
+
+
+def newest_backup(path):
+    found = sorted(glob.glob(os.path.join(backups_dir(path), "*.sqlite")))
+    return found[-1] if found else None
 
 
 class RecordConflict(Exception):
@@ -58,19 +116,81 @@ class RecordConflict(Exception):
 class HostDB:
     def __init__(self, path):
         self.path = path
+        self.conn = None
         if path != ":memory:":
-            directory = os.path.dirname(os.path.abspath(path))
-            os.makedirs(directory, exist_ok=True)
+            keys.private_directory(os.path.dirname(os.path.abspath(path)))
+            keys.private_file(path)
+            keys.check_private(path, "host database")
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if self.conn is not None:
+                self.conn.close()
+            from host_tools.failures import database_damaged
+            if database_damaged(exc):
+                raise DatabaseDamaged(path, exc) from None
+            raise
+
+    def _open(self):
         # Autocommit off at the sqlite level; every write below is an explicit transaction.
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise DatabaseTooNew("the host database %s was written by a newer e2mon (schema %d, this one "
+                                 "knows %d)" % (self.path, version, SCHEMA_VERSION))
+        fresh = not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='devices'").fetchone()
+        if version == SCHEMA_VERSION and not fresh:
+            return   # nothing to write: opening never waits for another e2mon's transaction
+        if version < SCHEMA_VERSION and not fresh:
+            self.auto_backup("before-schema-%d" % SCHEMA_VERSION)
+            with self.transaction():
+                for step in range(max(version, 1), SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        self.conn.execute(statement)
+                self.conn.execute("PRAGMA user_version=%d" % SCHEMA_VERSION)
+            return
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.conn.execute(statement)
             self.conn.execute("PRAGMA user_version=%d" % SCHEMA_VERSION)
+
+    # Backups and the lock
+
+    def backup(self, dest):
+        """A consistent copy of the whole database at `dest` (SQLite's online backup API; 0600)."""
+        part = dest + ".part"
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(part)
+        keys.private_file(part)
+        target = sqlite3.connect(part)
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        os.replace(part, dest)
+        return dest
+
+    def auto_backup(self, reason):
+        """Keeps a copy in `<db>.backups/` before the stored data is rewritten; returns its path."""
+        if self.path == ":memory:":
+            return None
+        directory = backups_dir(self.path)
+        keys.private_directory(directory)
+        stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+        dest = self.backup(os.path.join(directory, "%s-%s.sqlite" % (stamp, reason)))
+        for old in sorted(glob.glob(os.path.join(directory, "*.sqlite")))[:-BACKUPS_KEPT]:
+            os.remove(old)
+        return dest
+
+    @contextlib.contextmanager
+    def exclusive(self, what):
+        """Held while one command talks to a device for this database; a second one gets DatabaseBusy."""
+        with exclusive(self.path, what):
+            yield
 
     @staticmethod
     def default_path():
@@ -80,7 +200,8 @@ class HostDB:
         return os.path.join(base, "e2mon", "e2mon.sqlite")
 
     def close(self):
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     def __enter__(self):
         return self
@@ -111,19 +232,28 @@ class HostDB:
 
     def device(self, device_id):
         cur = self.conn.execute(
-            "SELECT device_id, name, address, firmware, profile, first_seen, last_pull FROM devices "
-            "WHERE device_id=?", (device_id,))
+            "SELECT %s FROM devices WHERE device_id=?" % ", ".join(DEVICE_FIELDS), (device_id,))
         row = cur.fetchone()
         if row is None:
             return None
-        keys = ("device_id", "name", "address", "firmware", "profile", "first_seen", "last_pull")
-        return dict(zip(keys, row, strict=True))
+        return dict(zip(DEVICE_FIELDS, row, strict=True))
+
+    def set_label(self, device_id, label):
+        """The clinic's own name for a device (None clears it); registers the device if new."""
+        self.ensure_device(device_id)
+        with self.transaction():
+            self.conn.execute("UPDATE devices SET label=? WHERE device_id=?", (label or None, device_id))
+
+    def label(self, device_id):
+        row = self.conn.execute("SELECT label FROM devices WHERE device_id=?", (device_id,)).fetchone()
+        return row[0] if row else None
 
     def archive_device(self, device_id):
         """Moves a device's records to a new id `<id>~<n>` (a re-provisioned device starts a new log
         numbered from the beginning); returns the archive id, or None if nothing was stored."""
         if self.count(device_id) == 0:
             return None
+        self.auto_backup("before-archive")
         with self.transaction():
             n = 1
             while self.conn.execute("SELECT 1 FROM devices WHERE device_id=?",
@@ -131,8 +261,9 @@ class HostDB:
                 n += 1
             archive = "%s~%d" % (device_id, n)
             self.conn.execute(
-                "INSERT INTO devices(device_id, name, address, firmware, profile, first_seen, last_pull) "
-                "SELECT ?, name, address, firmware, profile, first_seen, last_pull FROM devices WHERE device_id=?",
+                "INSERT INTO devices(device_id, name, address, firmware, profile, first_seen, last_pull, label) "
+                "SELECT ?, name, address, firmware, profile, first_seen, last_pull, label FROM devices "
+                "WHERE device_id=?",
                 (archive, device_id))
             self.conn.execute("UPDATE records SET device_id=? WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
@@ -203,6 +334,15 @@ class HostDB:
                 "AND kind=? ORDER BY seq", (device_id, kind))
         return iter(cur)
 
+    def lab_results(self, device_id, code):
+        """One analyte's results as (day, minute, value, below_lloq) in date order (stored integer units)."""
+        from monitor.records import FLAG_BELOW_LLOQ, KIND_LAB
+        cur = self.conn.execute(
+            "SELECT day, minute, value, flags FROM records WHERE device_id=? AND kind=? AND code=? "
+            "ORDER BY day, minute, seq", (device_id, KIND_LAB, code))
+        for day, minute, value, flags in cur:
+            yield day, minute, value, bool(flags & FLAG_BELOW_LLOQ)
+
 
 class _Transaction:
     """BEGIN IMMEDIATE .. COMMIT, or ROLLBACK on any exception (nothing partial is kept)."""
@@ -220,3 +360,29 @@ class _Transaction:
         else:
             self.conn.execute("ROLLBACK")
         return False
+
+
+@contextlib.contextmanager
+def exclusive(path, what):
+    """An advisory lock on `<db>.lock` (flock: released by the kernel if the process dies)."""
+    if path == ":memory:":
+        yield
+        return
+    lock_path = os.path.abspath(path) + ".lock"
+    keys.private_directory(os.path.dirname(lock_path))
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            raise DatabaseBusy(path, holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, ("pid %d, %s" % (os.getpid(), what)).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -39,8 +39,8 @@ BOARD_ARCH = {"esp32": "xtensawin", "pico_w": "armv6m"}
 PLATFORM_BOARD = {"esp32": "esp32", "rp2": "pico_w"}
 # Run from source on the board: MicroPython only executes these by their .py name.
 KEEP_AS_SOURCE = ("main.py", "boot.py")
-# Freeze manifests: read by a firmware build (make firmware), never by a board.
-BUILD_ONLY = ("manifest.py", "manifest_pico_w.py")
+# Build inputs, not modules: never copied to a board (the freeze manifests of `make firmware`).
+NOT_ON_BOARD = ("manifest.mpy", "manifest_pico_w.mpy")
 
 
 class CompileError(Exception):
@@ -111,10 +111,9 @@ def stage(board, out_dir=None):
     with tempfile.TemporaryDirectory(prefix="e2mon-firmware-") as source:
         firmware_version.stage(source)     # monitor/version.py says which build the board runs
         compile_firmware(arch, out_dir, source_dir=source)
-    for name in BUILD_ONLY:
-        compiled = os.path.join(out_dir, name[:-3] + ".mpy")
-        if os.path.exists(compiled):
-            os.remove(compiled)
+    for name in NOT_ON_BOARD:
+        if os.path.exists(os.path.join(out_dir, name)):
+            os.remove(os.path.join(out_dir, name))
     for name in KEEP_AS_SOURCE:
         compiled = os.path.join(out_dir, name[:-3] + ".mpy")
         if os.path.exists(compiled):
@@ -184,7 +183,18 @@ REMOVE_STALE = (
     " rm(p)\n")
 
 
-def mpremote_command(port, stage_dir, romfs_path=None):
+# The publisher's public key goes beside the device key in /data (kept by every deploy): a device checks every
+# update bundle against it (monitor/update.py); without it, updates over BLE are refused.
+PUBLISHER_KEY_PATH = "/data/publisher.pub"
+MAKE_DATA_DIR = "import os\ntry:\n os.mkdir('/data')\nexcept OSError:\n pass\n"
+
+
+def publisher_key_commands(key_path):
+    """mpremote steps that put the publisher's public key (e2mon release keygen's NAME.pub) on the board."""
+    return ["exec", MAKE_DATA_DIR, "+", "fs", "cp", os.path.abspath(key_path), ":" + PUBLISHER_KEY_PATH, "+"]
+
+
+def mpremote_command(port, stage_dir, romfs_path=None, publisher_key=None):
     """The mpremote argv (run with cwd=stage_dir): packages recursively, files, then a soft reset.
 
     With romfs_path: that image into the board's ROMFS partition (mpremote stops there if the board has
@@ -199,6 +209,8 @@ def mpremote_command(port, stage_dir, romfs_path=None):
         argv += ["fs", "cp", "-r"] + dirs + [":", "+"]
     for name in files:
         argv += ["fs", "cp", name, ":" + name, "+"]
+    if publisher_key:
+        argv += publisher_key_commands(publisher_key)
     argv += ["soft-reset"]
     return argv
 
@@ -214,12 +226,12 @@ def detect_board(port, run=subprocess.run):
     return PLATFORM_BOARD[platform[0]]
 
 
-def deploy(board, port, run=subprocess.run, romfs=False):
+def deploy(board, port, run=subprocess.run, romfs=False, publisher_key=None):
     """Compiles for the board and copies it (romfs: as a ROMFS image); returns (stage_dir, argv).
 
     run=None only builds: the staged tree, the image, the command (a dry run)."""
     stage_dir = stage(board)
-    argv = mpremote_command(port, stage_dir, write_romfs(stage_dir) if romfs else None)
+    argv = mpremote_command(port, stage_dir, write_romfs(stage_dir) if romfs else None, publisher_key)
     if run is None:
         return stage_dir, argv
     done = run(argv, cwd=stage_dir)

@@ -17,6 +17,11 @@ A pull cut by a lost link raises LinkLost; what on_batch already received is who
 so the caller resumes with pull(last stored + 1): no duplicate, no gap.
 Every refusal raises DeviceError with the device's code and its plain text (monitor.protocol).
 
+Frames are opened in the order of their counters, not of their arrival: a stack may send queued
+indications ahead of queued notifications (BTstack does), so the control point's reply can overtake the
+records notifications sealed before it. A frame whose counter is ahead of the next expected one waits
+(at most REORDER_WINDOW of them) until the frames before it have come; replays are refused as before.
+
 Provisioning is USB only (physical access): `provision_over_serial(port, device_key)` with a pyserial-like
 port (`write(bytes)`, `read(n)` returning b"" on timeout) sends the key in a COBS packet (monitor.framing).
 """
@@ -30,8 +35,22 @@ from monitor.session import SessionError
 from host_tools import host_crypto
 
 ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
+REORDER_WINDOW = 32    # sealed frames held back while an earlier one is still on its way
 _NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protocol.CH_ENTRY,
              protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
+
+
+def notified_characteristics():
+    """{characteristic UUID: its channel, or the tuple of channels sharing it (protocol.SHARED_CHANNELS)}."""
+    out = {}
+    for channel in _NOTIFIED:
+        uuid = protocol.CHANNEL_UUIDS[channel]
+        out[uuid] = (out[uuid] + (channel,)) if isinstance(out.get(uuid), tuple) else \
+            ((out[uuid], channel) if uuid in out else channel)
+    return out
+
+
+_CHARACTERISTICS = notified_characteristics()
 
 
 class DeviceError(Exception):
@@ -101,17 +120,19 @@ class DeviceLink:
         self._session = host_crypto.HostSession(bytes(key), self.role, **kwargs)
         self._crypto_open = False
         self._inbox = asyncio.Queue()
+        self._held = {}           # counter -> (channel, frame) that arrived ahead of its turn
         self._subscribed = False
         self._lock = asyncio.Lock()
         self.frames_received = 0
+        self.frames_reordered = 0     # frames that arrived ahead of their turn and waited
         self.round_trips = 0
 
     # -- notifications ----------------------------------------------------------------------------------
     async def _subscribe(self):
         if self._subscribed:
             return
-        for channel in _NOTIFIED:
-            await self.client.start_notify(protocol.CHANNEL_UUIDS[channel], self._callback(channel))
+        for uuid, channel in _CHARACTERISTICS.items():
+            await self.client.start_notify(uuid, self._callback(channel))
         self._subscribed = True
 
     def _callback(self, channel):
@@ -144,7 +165,11 @@ class DeviceLink:
             raise DeviceError(protocol.ERR_BAD_OPCODE, "reply on channel %d, expected %d" % (got, channel))
 
     async def _write(self, channel, data):
-        await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
+        write_channel = getattr(self.client, "write_channel", None)   # USB: the channel byte leads the frame
+        if write_channel is not None:
+            await write_channel(channel, data)
+        else:
+            await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
 
     async def _request(self, channel, plaintext):
         if not self._crypto_open:
@@ -159,6 +184,7 @@ class DeviceLink:
             await self._subscribe()
             while not self._inbox.empty():
                 self._inbox.get_nowait()
+            self._held = {}
             session = self._session
             self._crypto_open = False
             await self._write(protocol.CH_AUTH, session.hello())
@@ -186,9 +212,9 @@ class DeviceLink:
 
     async def close(self):
         if self._subscribed and self.client.is_connected:
-            for channel in _NOTIFIED:
+            for uuid in _CHARACTERISTICS:
                 try:
-                    await self.client.stop_notify(protocol.CHANNEL_UUIDS[channel])
+                    await self.client.stop_notify(uuid)
                 except Exception:  # noqa: BLE001 - best effort, the link may be going
                     pass
         self._subscribed = False
@@ -241,13 +267,36 @@ class DeviceLink:
                     raise RacpFailed(op, code)
                 return PullResult(count, first, last)
 
+    async def _next_in_order(self):
+        """The next notification or indication in the device's sealing order (see REORDER_WINDOW)."""
+        while True:
+            if self._crypto_open:
+                held = self._held.pop(self._session.incoming.counter, None)
+                if held is not None:
+                    return held
+            got, data = await self._next()
+            if got == protocol.CH_AUTH and len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
+                return got, data            # plain: not sealed, no counter
+            if self._crypto_open and len(data) >= host_crypto.spec.COUNTER_SIZE:
+                counter = int.from_bytes(data[:host_crypto.spec.COUNTER_SIZE], "little")
+                if counter > self._session.incoming.counter:
+                    if len(self._held) >= REORDER_WINDOW:
+                        self._crypto_open = False
+                        raise DeviceError(protocol.ERR_REPLAY, "%d frames ahead of a missing one" % len(self._held))
+                    self._held[counter] = (got, data)
+                    self.frames_reordered += 1
+                    continue
+            return got, data
+
     async def _next_frame(self):
-        got, data = await self._next()
+        got, data = await self._next_in_order()
         if got == protocol.CH_AUTH and len(data) == 2 and data[0] == protocol.AUTH_REFUSED:
             self._crypto_open = False   # plain refusal: the device has no session for us any more
             raise DeviceError(data[1])
         if not self._crypto_open:
             raise DeviceError(protocol.ERR_NO_SESSION, "unexpected frame")
+        if isinstance(got, tuple):    # a characteristic several channels share: the tag tells which
+            got = next((c for c in got if self._session.incoming.tag_ok(c, data)), got[0])
         try:
             plaintext = self._session.open(got, data)
         except SessionError as exc:
@@ -287,10 +336,13 @@ class DeviceLink:
             raise DeviceError(status, "entry refused")
         return seq
 
-    async def set_time(self, when):
-        """Sets the device clock from a datetime (its wall-clock fields)."""
+    async def set_time(self, when, force=False):
+        """Sets the device clock from a datetime (its wall-clock fields); clinician only. A day before the
+        newest stored record's is refused (DeviceError ERR_CLOCK_BACK) unless force (logged by the device)."""
         day = dates.days_from_civil(when.year, when.month, when.day)
         payload = protocol.encode_cts(day, when.hour * 60 + when.minute, when.second)
+        if force:
+            payload += bytes((protocol.TIME_FORCE,))
         return await self._time(payload)
 
     async def get_time(self):
@@ -344,6 +396,60 @@ class DeviceLink:
         async with self._lock:
             payload = await self._get_blob(protocol.CH_ALERTS)
         return protocol.decode_alerts(payload)
+
+    # -- updates (monitor/update.py on the device) --------------------------------------------------------
+    async def _update(self, plaintext, op):
+        reply = await self._request(protocol.CH_PROFILE, plaintext)
+        got_op, status, stored, total, info = protocol.decode_update_reply(reply)
+        if got_op != op:
+            raise DeviceError(protocol.ERR_BAD_OPCODE, "update reply to op %d, expected %d" % (got_op, op))
+        return status, stored, total, info
+
+    async def update_status(self):
+        """The running version and the last update's outcome (protocol.UpdateStatus)."""
+        async with self._lock:
+            status, _stored, _total, info = await self._update(bytes((protocol.UPDATE_STATUS,)),
+                                                               protocol.UPDATE_STATUS)
+        if status != protocol.STATUS_OK:
+            raise DeviceError(status, "update status")
+        return info
+
+    def update_chunk_size(self):
+        mtu = min(self.client.mtu_size, protocol.MAX_MTU)   # the device never buffers a larger write
+        return mtu - protocol.ATT_HEADER - host_crypto.spec.FRAME_OVERHEAD - protocol.UPDATE_CHUNK_HEADER
+
+    async def update_send(self, data, header_size, allow_downgrade=False, on_progress=None):
+        """Sends a bundle from where the device's staging stands (a rerun resumes) and stages it; returns the
+        offset the transfer started from. Every refusal raises DeviceError with the device's code."""
+        import hashlib
+        data = bytes(data)
+        bundle_id = hashlib.sha256(data[:header_size]).digest()
+        room = self.update_chunk_size()
+        async with self._lock:
+            status, stored, _total, _ = await self._update(
+                protocol.encode_update_begin(len(data), header_size, bundle_id, allow_downgrade),
+                protocol.UPDATE_BEGIN)
+            if status != protocol.STATUS_OK:
+                raise DeviceError(status, "update refused")
+            started = offset = stored
+            if on_progress is not None:
+                on_progress(offset, len(data))
+            while offset < len(data):
+                piece = data[offset:offset + room]
+                status, stored, _total, _ = await self._update(protocol.encode_update_chunk(offset, piece),
+                                                               protocol.UPDATE_CHUNK)
+                if status == protocol.ERR_UPDATE_OFFSET and stored < len(data):
+                    offset = stored            # the device says where its flash stands
+                    continue
+                if status != protocol.STATUS_OK:
+                    raise DeviceError(status, "update refused at byte %d" % offset)
+                offset = stored
+                if on_progress is not None:
+                    on_progress(offset, len(data))
+            status, _stored, _total, _ = await self._update(bytes((protocol.UPDATE_APPLY,)), protocol.UPDATE_APPLY)
+            if status != protocol.STATUS_OK:
+                raise DeviceError(status, "update not staged")
+        return started
 
 
 def provision_over_serial(port, device_key, timeout=5.0):

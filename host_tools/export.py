@@ -6,7 +6,10 @@ exact `Decimal` in the stored unit (`display_value`).
 
 - `catalog(kind, code) -> Entry` (name, unit, ucum, loinc, decimals)
 - `display_value(kind, code, value) -> Decimal`
-- `rows(db, device_id) -> iterator of dicts` (one per record, events included)
+- `rows(db, device_id) -> iterator of dicts` (one per record, events included; an event's value in words,
+  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL")
+- `Window(db, since, until)`: the database seen through a date range (`export --since/--until`); every
+  writer takes it in place of the database
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
 - `write_history(db, device_id, out)`: the log as an `e2mon evaluate` history file (host_tools.history's
   format: exact values with their units, patient settings from the device's profile), for what-if review
@@ -19,7 +22,9 @@ from decimal import Decimal
 from monitor import dates, records, rules, schedule, texts, units
 
 EPOCH = datetime.date(2000, 1, 1)
-CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "value", "unit",
+# comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
+# valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
+CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
               "method", "below_lloq", "confirmed", "entered_si", "raw_value", "raw_flags")
 
 
@@ -87,12 +92,79 @@ def lab_method(flags):
     return records.METHODS[flags & records.METHOD_MASK]
 
 
+class Window:
+    """A HostDB whose records() yields only those dated from `since` to `until` (day numbers, inclusive)."""
+
+    def __init__(self, db, since=None, until=None):
+        self.db, self.since, self.until = db, since, until
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def records(self, device_id, kind=None):
+        for row in self.db.records(device_id, kind):
+            if (self.since is None or row[1] >= self.since) and (self.until is None or row[1] <= self.until):
+                yield row
+
+
+LONG_JUMP_SECONDS = 30 * 365 * 86400   # the device clamps a jump of about 34 years (device.clock)
+
+
+def _duration(seconds):
+    days, rest = divmod(abs(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = ["%d day%s" % (days, "" if days == 1 else "s")] if days else []
+    if hours or days:
+        parts.append("%d h" % hours)
+    parts.append("%d min" % (rest // 60))
+    return " ".join(parts[:2])
+
+
+def event_text(day, minute, code, value, flags):
+    """A device event's value in words and dates (the raw integer stays in raw_value)."""
+    if code == records.EVENT_CLOCK_SET:
+        if abs(value) > LONG_JUMP_SECONDS:
+            return "clock set to %s; it moved %s by more than 30 years" % (
+                iso_datetime(day, minute).replace("T", " ")[:16], "forward" if value > 0 else "back")
+        then = datetime.datetime.combine(day_date(day), datetime.time(minute // 60, minute % 60))
+        before = then - datetime.timedelta(seconds=value)
+        return "clock set to %s; it moved %s %s (it read %s)" % (
+            then.strftime("%Y-%m-%d %H:%M"), "forward" if value >= 0 else "back", _duration(value),
+            before.strftime("%Y-%m-%d %H:%M") if before.year >= EPOCH.year else "before 2000")
+    if code == records.EVENT_PROFILE_SET:
+        return "rule profile set (CRC %08x)" % value
+    if code == records.EVENT_SYNC_MARK:
+        return "host acknowledged records up to %d" % value
+    if code == records.EVENT_GOAL:
+        return "goal: %s" % (records.GOALS[value] if 0 <= value < len(records.GOALS) else value)
+    if code == records.EVENT_TAPER_START:
+        return "step-down started"
+    if code == records.EVENT_TAPER_END:
+        return "step-down ended"
+    if code in (records.EVENT_ACK, records.EVENT_SNOOZE):
+        from monitor.ingest import ACK_RULE_BASE
+        if value >= ACK_RULE_BASE and value - ACK_RULE_BASE < len(rules.RULES):
+            what = "flag %s" % rules.RULES[value - ACK_RULE_BASE]
+        elif 0 <= value < len(schedule.REMINDERS):
+            what = "reminder %s" % schedule.REMINDERS[value]
+        else:
+            what = "item %d" % value
+        if code == records.EVENT_ACK:
+            return "%s acknowledged" % what
+        return "%s snoozed for %d days" % (what, flags)
+    return str(value)
+
+
 def rows(db, device_id):
     """One dict per stored record, in record-number order."""
     kind_names = records.KIND_NAMES
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         lab = kind == records.KIND_LAB
+        below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
+        event = kind == records.KIND_EVENT
+        value_text = (event_text(day, minute, code, value, flags) if event
+                      else texts.format_decimal(value, entry.decimals))
         yield {
             "device_id": device_id,
             "seq": seq,
@@ -101,10 +173,12 @@ def rows(db, device_id):
             "kind": kind_names[kind],
             "code": code,
             "name": entry.name,
-            "value": texts.format_decimal(value, entry.decimals),
+            "comparator": "<" if below else "",
+            "value": value_text,
             "unit": entry.unit,
+            "shown": value_text if event else texts.format_value(kind, code, value, flags),
             "method": lab_method(flags) if lab else "",
-            "below_lloq": bool(flags & records.FLAG_BELOW_LLOQ) if lab else False,
+            "below_lloq": below,
             "confirmed": bool(flags & records.FLAG_CONFIRMED) if lab else False,
             "entered_si": bool(flags & records.FLAG_SI) if lab else False,
             "raw_value": value,

@@ -1,10 +1,13 @@
 """One clear line per failure: what happened, what to do, and a stable exit code.
 
 Commands raise `Failure(what, todo, code)`; `reported` turns the exceptions a
-command can meet (BLE, serial, SQLite, files) into one. click prints
-"Error: <what>. <todo>" to stderr and exits with the code.
+command can meet (BLE, serial, SQLite, files) into one. The `e2mon` group prints
+"Error: <what>. <todo>" to stderr (with --json: `{"error": NAME, "exit_code": N, "message": ...}`)
+and exits with the code. `EXIT_CODES` is the table `e2mon --help` and the README show.
+`clip(text)` shortens echoed user input so an error stays one readable line.
 """
 import functools
+import json
 import sqlite3
 
 import click
@@ -17,12 +20,57 @@ EXIT_AUTH = 4           # wrong or missing key
 EXIT_LINK = 5           # link dropped, timeout
 EXIT_REJECTED = 6       # bad input, refused by validation or by the device
 EXIT_STORAGE = 7        # host database or file problem
+EXIT_BUSY = 8           # another e2mon is using the same host database
 EXIT_INTERRUPTED = 130  # Ctrl-C (after what was stored was kept)
+
+# (code, name in --json errors, meaning): printed by `e2mon --help`; the README has the same table.
+EXIT_CODES = (
+    (0, "ok", "done"),
+    (EXIT_FAILURE, "failure", "unexpected error (please report it)"),
+    (EXIT_USAGE, "usage", "wrong command line (unknown option, missing argument)"),
+    (EXIT_NOT_FOUND, "not_found", "device or simulator not found, out of range, or not in the host database"),
+    (EXIT_AUTH, "auth", "key missing, damaged or not matching the device's"),
+    (EXIT_LINK, "link", "the link dropped or the device stopped answering"),
+    (EXIT_REJECTED, "rejected", "bad input: refused by validation here or on the device"),
+    (EXIT_STORAGE, "storage", "host database or file problem (permissions, damage, disk)"),
+    (EXIT_BUSY, "busy", "another e2mon is using the same host database"),
+    (EXIT_INTERRUPTED, "interrupted", "Ctrl-C; what was stored is kept"),
+)
+_NAMES = {code: name for code, name, _meaning in EXIT_CODES}
+
+ECHO_LIMIT = 60       # characters of user input repeated in an error
+MESSAGE_LIMIT = 400   # characters of what happened, at most
+
+
+def clip(text, limit=ECHO_LIMIT):
+    """User input as echoed in an error: repr-quoted, at most about `limit` characters."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return "%r... (%d characters)" % (text[:limit], len(text))
+
+
+def exit_code_help():
+    return "\n".join("  %3d  %s" % (code, meaning) for code, _name, meaning in EXIT_CODES)
+
+
+class OutputClosed(Exception):
+    """Standard output was closed by the reader (`e2mon ... | head`): exit quietly."""
+
+
+def error_json(message, exit_code):
+    return json.dumps({"error": _NAMES.get(exit_code, "failure"), "exit_code": exit_code, "message": message})
+
+
+# Set by the `e2mon` group when --json is given: errors are then JSON too.
+JSON_ERRORS = [False]
 
 
 class Failure(click.ClickException):
     def __init__(self, what, todo, exit_code=EXIT_FAILURE):
         what = what.rstrip(". ")
+        if len(what) > MESSAGE_LIMIT:   # a safety net: echoed input is clipped where it is quoted
+            what = what[:MESSAGE_LIMIT] + "... (%d characters)" % len(what)
         todo = (todo[:1].upper() + todo[1:]) if todo else todo
         message = "%s. %s" % (what, todo) if todo else what
         super().__init__(message)
@@ -30,13 +78,30 @@ class Failure(click.ClickException):
         self.what = what
         self.todo = todo
 
+    def show(self, file=None):
+        if JSON_ERRORS[0]:
+            click.echo(error_json(self.format_message(), self.exit_code), err=True)
+        else:
+            super().show(file)
+
 
 def _translate(exc):
     """Maps an exception from a library to a Failure, or None if it is unknown."""
     if isinstance(exc, Failure):
         return exc
+    from host_tools import db, keys
+    if isinstance(exc, db.DatabaseDamaged):
+        return Failure(str(exc), restore_hint(exc.path, exc.newest_backup), EXIT_STORAGE)
+    if isinstance(exc, db.DatabaseBusy):
+        return Failure(str(exc), "wait for it to finish, then rerun", EXIT_BUSY)
+    if isinstance(exc, db.DatabaseTooNew):
+        return Failure(str(exc), "update e2mon on this computer", EXIT_STORAGE)
+    if isinstance(exc, keys.NotPrivate):
+        return Failure(str(exc), "", EXIT_STORAGE)
     name = type(exc).__name__
     module = type(exc).__module__ or ""
+    if isinstance(exc, sqlite3.DatabaseError) and database_damaged(exc):
+        return Failure("the host database is damaged (%s)" % exc, restore_hint(None, None), EXIT_STORAGE)
     if isinstance(exc, sqlite3.Error):
         return Failure("host database error: %s" % exc,
                        "check the --db path is writable and not used by another e2mon", EXIT_STORAGE)
@@ -49,11 +114,14 @@ def _translate(exc):
         return Failure("USB serial error: %s" % exc,
                        "check the cable and the --port name (e.g. /dev/ttyUSB0)", EXIT_LINK)
     if isinstance(exc, TimeoutError):
-        return Failure("the device stopped answering (timeout)",
-                       "bring it closer and rerun; nothing partial was kept", EXIT_LINK)
+        return Failure("the device stopped answering (timeout)", "bring it closer and rerun", EXIT_LINK)
     if isinstance(exc, (ConnectionError, EOFError)):
-        return Failure("the link dropped: %s" % (exc or name),
-                       "bring the device closer and rerun; nothing partial was kept", EXIT_LINK)
+        return Failure("the link dropped: %s" % (exc or name), "bring the device closer and rerun", EXIT_LINK)
+    if isinstance(exc, UnicodeDecodeError):
+        return Failure("a file is not UTF-8 text (byte %d: %s)" % (exc.start, exc.reason),
+                       "save it as UTF-8 text", EXIT_REJECTED)
+    if isinstance(exc, RecursionError):
+        return Failure("the input is nested too deeply to read", "check the file", EXIT_REJECTED)
     if isinstance(exc, PermissionError):
         return Failure("permission denied: %s" % (exc.filename or exc), "check the file's permissions",
                        EXIT_STORAGE)
@@ -71,8 +139,13 @@ def reported(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, OutputClosed):
             raise
+        except BrokenPipeError as exc:
+            if stdout_closed():
+                raise OutputClosed() from exc
+            failure = _translate(exc)
+            raise failure from exc
         except KeyboardInterrupt:
             raise Failure("interrupted", "what was stored is kept; rerun to continue",
                           EXIT_INTERRUPTED) from None
@@ -84,3 +157,30 @@ def reported(fn):
             raise failure from exc
 
     return wrapper
+
+
+def restore_hint(path, backup):
+    """How to get a damaged database back: the newest backup copied over it, then a pull."""
+    where = path or "the database file"
+    if backup:
+        return ("restore the newest backup: move %s aside, then cp %s %s; a pull then fetches what the device "
+                "still holds" % (where, backup, where))
+    return ("restore a backup made with e2mon backup (automatic ones are kept in %s.backups/): move %s aside "
+            "and copy the backup in its place; a pull then fetches what the device still holds" % (where, where))
+
+
+def database_damaged(exc):
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+
+
+def stdout_closed():
+    """True when the reader of standard output has gone (a pipe whose other end closed)."""
+    import select
+    import sys
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _fd, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -24,11 +24,16 @@ def describe(root=ROOT):
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else UNSTAMPED
 
 
-def version_source(version):
+def version_source(version, source):
+    """source (monitor/version.py's text) with its VERSION line set to version; the rest (SEQUENCE) kept."""
     if not version or '"' in version or "\\" in version or not version.isprintable():
         raise ValueError("not a version string: %r" % (version,))
-    return ('# Stamped by the build (host_tools.firmware_version); "dev" in git.\n'
-            'VERSION = "%s"\n' % version)
+    lines = source.splitlines(True)
+    for i, line in enumerate(lines):
+        if line.startswith("VERSION = "):
+            lines[i] = 'VERSION = "%s"\n' % version
+            return "".join(lines)
+    raise ValueError("no VERSION line in monitor/version.py")
 
 
 def _write_if_changed(path, text):
@@ -46,7 +51,9 @@ def _write_if_changed(path, text):
 def stamp(tree, version):
     if os.path.realpath(tree) == os.path.realpath(FIRMWARE):
         raise ValueError("stamp a copy of firmware/, not the source tree")
-    _write_if_changed(os.path.join(tree, VERSION_FILE), version_source(version))
+    with open(os.path.join(FIRMWARE, VERSION_FILE)) as f:
+        source = f.read()
+    _write_if_changed(os.path.join(tree, VERSION_FILE), version_source(version, source))
 
 
 def stage(dest, version=None, source=FIRMWARE):

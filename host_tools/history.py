@@ -35,6 +35,8 @@ def load(text, name="history"):
         doc = json.loads(text, parse_float=decimal.Decimal)
     except json.JSONDecodeError as exc:
         raise HistoryError("%s: not valid JSON (%s)" % (name, exc)) from None
+    except RecursionError:
+        raise HistoryError("%s: nested too deeply to be a history file" % name) from None
     if not isinstance(doc, dict):
         raise HistoryError("%s: the top level must be an object" % name)
     if not isinstance(doc.get("entries"), list):
@@ -91,9 +93,11 @@ def _name_index(names, value, where, what):
     return -1
 
 
-def build_profile(doc, name="history"):
-    """rules.Profile from the file's "patient" and "profile" objects (defaults for the rest)."""
+def build_profile(doc, name="history", base=None):
+    """rules.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest)."""
     profile = rules.Profile()
+    if base is not None:
+        profile.params[:] = base.params
     patient = doc.get("patient", {})
     if not isinstance(patient, dict):
         raise HistoryError("%s: 'patient' must be an object" % name)

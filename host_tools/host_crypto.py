@@ -62,6 +62,14 @@ class HostCipher:
         ciphertext = self._crypt(counter_bytes, plaintext)
         return counter_bytes + ciphertext + self._tag(channel, counter_bytes, ciphertext)
 
+    def tag_ok(self, channel, frame):
+        """Whether frame was sealed for channel (its tag checks), without opening it."""
+        frame = bytes(frame)
+        if len(frame) < spec.FRAME_OVERHEAD:
+            return False
+        tag = self._tag(channel, frame[:spec.COUNTER_SIZE], frame[spec.COUNTER_SIZE:-spec.TAG_SIZE])
+        return constant_time.bytes_eq(tag, frame[-spec.TAG_SIZE:])
+
     def open(self, channel, frame):
         frame = bytes(frame)
         if len(frame) < spec.FRAME_OVERHEAD:

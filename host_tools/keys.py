@@ -8,10 +8,14 @@ $XDG_CONFIG_HOME, else ~/.config.
 - `save_key(device_id, role, key) -> where` ("keyring" or the file path)
 - `load_key(device_id, role) -> bytes` (raises `KeyMissing`)
 - `known_devices() -> [device_id]` for keys held in files
+- `private_directory(path)` / `private_file(path)` / `check_private(path, what)`: the 0700 / 0600 rule the
+  key files follow, shared with the host database (host_tools.db)
 """
 import binascii
 import os
 import re
+
+from monitor.session import KEY_SIZE as KEY_BYTES   # a role key has the device key's size
 
 SERVICE = "e2mon"
 _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -19,6 +23,31 @@ _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class KeyMissing(Exception):
     pass
+
+
+class NotPrivate(Exception):
+    """A file holding secrets or patient data can be read by other users."""
+
+
+def private_directory(directory):
+    """Creates `directory` (and parents) if needed; one this call creates is 0700."""
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+
+
+def private_file(path):
+    """Creates `path` empty with mode 0600 if it does not exist (no window where it is world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def check_private(path, what):
+    """Raises NotPrivate when `path` is readable or writable by group or others."""
+    mode = os.stat(path).st_mode
+    if mode & 0o077:
+        raise NotPrivate("%s %s is readable by other users (mode %03o); run chmod 600 %s"
+                         % (what, path, mode & 0o777, path))
 
 
 def config_dir():
@@ -67,7 +96,7 @@ def save_key(device_id, role, key):
         return "keyring"
     path = key_path(device_id, role)
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    private_directory(directory)
     os.chmod(directory, 0o700)
     # Create with 0600 from the start (no window where the key is world-readable), then replace atomically.
     tmp = path + ".tmp"
@@ -82,25 +111,46 @@ def save_key(device_id, role, key):
     return path
 
 
+def key_location(device_id, role):
+    """Where this computer keeps the key, in words: "the keyring" or the file's path."""
+    ring = _keyring()
+    if ring is not None and ring.get_password(SERVICE, "%s/%s" % (device_id, role)):
+        return "the keyring"
+    return key_path(device_id, role)
+
+
 def load_key(device_id, role):
     _check_names(device_id, role)
     ring = _keyring()
     if ring is not None:
         text = ring.get_password(SERVICE, "%s/%s" % (device_id, role))
         if text:
-            return bytes.fromhex(text)
+            try:
+                key = bytes.fromhex(text)
+            except ValueError:
+                key = b""
+            if len(key) != KEY_BYTES:
+                raise KeyMissing("the keyring's %s key for device %s is damaged" % (role, device_id))
+            return key
     path = key_path(device_id, role)
     try:
         with open(path) as f:
             text = f.read().strip()
     except FileNotFoundError:
         raise KeyMissing("no %s key for device %s (looked in %s)" % (role, device_id, path)) from None
-    if os.stat(path).st_mode & 0o077:
-        raise KeyMissing("key file %s is readable by other users; run chmod 600 on it" % path)
     try:
-        return binascii.unhexlify(text)
+        check_private(path, "key file")
+    except NotPrivate as exc:
+        raise KeyMissing(str(exc)) from None
+    if not text:
+        raise KeyMissing("key file %s is empty" % path)
+    try:
+        key = binascii.unhexlify(text)
     except (binascii.Error, ValueError):
         raise KeyMissing("key file %s is damaged (not hex)" % path) from None
+    if len(key) != KEY_BYTES:
+        raise KeyMissing("key file %s is damaged (%d bytes, a key has %d)" % (path, len(key), KEY_BYTES))
+    return key
 
 
 def known_devices():

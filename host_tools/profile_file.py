@@ -4,11 +4,17 @@ One `NAME = VALUE [UNIT]` per line, `#` starts a comment. Names are
 monitor.param_names.PARAM_NAMES. Lab thresholds carry their unit and may be written
 in any unit monitor.records accepts for that analyte (converted exactly, as an
 entry would be); goal and rule levels are words; everything else is an integer
-(days, months, years, tenths for TE_RATIO). A name left out keeps its default.
+(days, months, years, tenths for TE_RATIO). A name left out keeps its value in `base`
+(the device's profile for `profile set`, the defaults for `--replace` and `profile check`).
 
 - `to_text(profile) -> str`   (every parameter, with the rule's source as a comment)
-- `parse(text, name="profile") -> rules.Profile`   raises `ProfileFileError("name line N: ...")`
+- `parse(text, name="profile", base=None) -> rules.Profile`   raises `ProfileFileError("name line N: ...")`
+- `check(profile, name)`   the device's checks (bounds, ordered ladders) and the host's birth-year check
+- `differences(old, new) -> [(NAME, old text, new text)]`
 """
+import datetime
+
+from host_tools.failures import clip
 from monitor import profile as P
 from monitor import records, rules, schedule, texts, units
 from monitor.param_names import PARAM_NAMES
@@ -108,8 +114,18 @@ def _parse_value(i, words):
     return mantissa
 
 
-def parse(text, name="profile"):
-    profile = rules.Profile()
+def copy(profile):
+    twin = rules.Profile()
+    twin.params[:] = profile.params
+    return twin
+
+
+def parse(text, name="profile", base=None, cross_check=True):
+    """`base` (default: the defaults) with the file's NAME = VALUE lines applied, then checked
+    (each value alone always; with cross_check, the whole profile: ladders, birth year).
+
+    A file that names no parameter is refused: it would change nothing, which is never what was meant."""
+    profile = rules.Profile() if base is None else copy(base)
     seen = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -119,9 +135,9 @@ def parse(text, name="profile"):
         key = key.strip().upper()
         where = "%s line %d" % (name, number)
         if not sep or not value.strip():
-            raise ProfileFileError("%s: expected NAME = VALUE, got %r" % (where, raw.strip()))
+            raise ProfileFileError("%s: expected NAME = VALUE, got %s" % (where, clip(raw.strip())))
         if key not in PARAM_NAMES:
-            raise ProfileFileError("%s: unknown parameter %s" % (where, key))
+            raise ProfileFileError("%s: unknown parameter %s" % (where, clip(key)))
         if key in seen:
             raise ProfileFileError("%s: %s already set on line %d" % (where, key, seen[key]))
         seen[key] = number
@@ -130,11 +146,44 @@ def parse(text, name="profile"):
             profile.set(i, _parse_value(i, value.split()))
         except ValueError as exc:
             raise ProfileFileError("%s: %s: %s" % (where, key, exc)) from None
+    if not seen:
+        raise ProfileFileError("%s sets no parameter: write NAME = VALUE lines (e2mon profile show --default "
+                               "prints them all)" % name)
+    if cross_check:
+        check(profile, name)
+    return profile
+
+
+OLDEST_PATIENT_YEARS = 110
+YOUNGEST_PATIENT_YEARS = 18
+
+
+def check(profile, name="profile", this_year=None):
+    """The device's own check (bounds, ladders in monitor.profile_codec) with the values in words,
+    then the birth year against today's date, which only the host can check (the device's clock may
+    be unset when it reads its profile at boot)."""
+    from monitor.profile_codec import LADDER, ladder_fault
+    bad = ladder_fault(profile.params)
+    if bad >= 0:
+        low, high, strict = LADDER[bad:bad + 3]
+        raise ProfileFileError("%s: %s = %s must be %s %s = %s" % (
+            name, PARAM_NAMES[low], _value_text(low, profile.params[low]), "below" if strict else "at most",
+            PARAM_NAMES[high], _value_text(high, profile.params[high])))
     try:
         profile.check()
     except ValueError as exc:
         raise ProfileFileError("%s: %s" % (name, exc)) from None
-    return profile
+    year = profile.params[P.P_BIRTH_YEAR]
+    this_year = this_year or datetime.date.today().year
+    if year and not (this_year - OLDEST_PATIENT_YEARS <= year <= this_year - YOUNGEST_PATIENT_YEARS):
+        raise ProfileFileError("%s: BIRTH_YEAR = %d is not %d-%d years ago (0 means unknown)" % (
+            name, year, YOUNGEST_PATIENT_YEARS, OLDEST_PATIENT_YEARS))
+
+
+def differences(old, new):
+    """Parameters whose value differs, in profile order: (NAME, old text, new text)."""
+    return [(PARAM_NAMES[i], _value_text(i, old.params[i]), _value_text(i, new.params[i]))
+            for i in range(P.PARAM_COUNT) if old.params[i] != new.params[i]]
 
 
 def param_names():

@@ -18,7 +18,10 @@ def format_duration(seconds):
 class Progress:
     WIDTH = 24
 
-    def __init__(self, total, out=None, interval=0.2, clock=time.monotonic, live=None):
+    def __init__(self, total, out=None, interval=0.2, clock=time.monotonic, live=None, unit="records",
+                 rate_unit="rec"):
+        self.unit = unit
+        self.rate_unit = rate_unit
         self.total = max(0, total)
         self.done = 0
         self.out = out if out is not None else sys.stderr
@@ -37,8 +40,9 @@ class Progress:
         fraction = self.done / self.total if self.total else 1.0
         filled = int(self.WIDTH * min(1.0, fraction))
         left = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0.0
-        return "[%s%s] %d/%d records  %.0f rec/s  %s left" % (
-            "#" * filled, "." * (self.WIDTH - filled), self.done, self.total, rate, format_duration(left))
+        return "[%s%s] %d/%d %s  %.0f %s/s  %s left" % (
+            "#" * filled, "." * (self.WIDTH - filled), self.done, self.total, self.unit, rate, self.rate_unit,
+            format_duration(left))
 
     def advance(self, count):
         self.done += count

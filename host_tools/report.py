@@ -1,10 +1,17 @@
 """The clinician's picture: estradiol and testosterone over time with the profile's
-target bands, hematocrit with its action level, dose changes as markers, and the
-active flags and due reminders in plain words.
+target bands, hematocrit with its action level, symptoms with their severity, dose
+changes as markers, and the active flags and due reminders in plain words.
+
+The time axis spans the therapy's real dates: records with no clinical value (sync
+marks, clock events) never set it, and a record dated after today or on 2000-01-01
+(what an unset clock reads) is listed apart with a note, never drawn. Each line joins
+its points in date order. Results below the lab's limit of quantitation are drawn as
+"<" markers labelled "<24 pg/mL". Legends sit beside the panels, never over a point.
 
 Bands and thresholds are the profile's (the device's profile when pulled, else
 `monitor.rules` defaults); flags and reminders come from `monitor.tracker`
-replaying the stored log, so the host shows exactly what the device computes.
+replaying the stored log, so the host shows what the device computes, except that
+records with impossible dates are left out (and listed).
 
 - `gather(db, device_id, today=None) -> ReportData`
 - `build_figure(data) -> matplotlib Figure` (Agg, no display needed)
@@ -20,13 +27,15 @@ import textwrap
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
 from monitor import records, rules  # noqa: E402
+from monitor.texts import SYMPTOM_WORDS  # noqa: E402
 
-FIG_INCHES = (11.0, 8.5)
+FIG_INCHES = (11.0, 11.0)
 DPI = 100
 E2, TT, HCT = (records.ANALYTES.index(name) for name in ("E2", "TT", "HCT"))
 COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
@@ -35,7 +44,9 @@ COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
 class ReportData:
     def __init__(self, device_id):
         self.device_id = device_id
-        self.series = {}        # analyte code -> ([date], [float value in stored unit])
+        self.series = {}        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text]), by date
+        self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
+        self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
@@ -60,33 +71,59 @@ def load_profile(db, device_id):
     return rules.Profile()
 
 
+UNSET_CLOCK_DAY = 0     # 2000-01-01: the date a device with an unset clock gives its records
+CLOCK_SLACK_DAYS = 1    # the device's local day may run one ahead of this computer's
+
+
 def gather(db, device_id, today=None):
+    from host_tools.settings import device_title
     from monitor.tracker import Tracker
 
     data = ReportData(device_id)
+    data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
+    data.today = today_day() if today is None else today
     profile = load_profile(db, device_id)
     tracker = Tracker(profile)
-    last_dose = {}
     wanted = (E2, TT, HCT)
-    for code in wanted:
-        data.series[code] = ([], [])
-    lab, dose = records.KIND_LAB, records.KIND_DOSE
+    points = {code: [] for code in wanted}     # (day, minute, seq, value, below LLOQ)
+    symptoms = {}
+    doses = []
+    lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
-        tracker.apply(seq, day, minute, kind, code, value, flags)
         data.count += 1
-        if data.first is None or day < data.first:
-            data.first = day
-        if data.last is None or day > data.last:
-            data.last = day
-        if kind == lab and code in data.series:
-            dates, values = data.series[code]
-            dates.append(day_date(day))
-            values.append(float(display_value(kind, code, value)))
-        elif kind == dose and last_dose.get(code) != value:
-            entry = catalog(kind, code)
+        if kind not in (lab, dose, symptom):
+            # Sync marks, clock and other events: no clinical value and no date to plot; the tracker
+            # still needs acknowledgements, snoozes and goal changes.
+            tracker.apply(seq, day, minute, kind, code, value, flags)
+            continue
+        if day == UNSET_CLOCK_DAY or day > data.today + CLOCK_SLACK_DAYS:
+            # A result "from 2179" would pass for the latest one: listed apart, kept out of the flags.
+            data.impossible.append((day, _record_text(kind, code, value, flags)))
+            continue
+        tracker.apply(seq, day, minute, kind, code, value, flags)
+        data.first = day if data.first is None else min(data.first, day)
+        data.last = day if data.last is None else max(data.last, day)
+        if kind == lab and code in points:
+            points[code].append((day, minute, seq, float(display_value(kind, code, value)),
+                                 bool(flags & records.FLAG_BELOW_LLOQ), records.format_value(kind, code, value, flags)))
+        elif kind == symptom:
+            symptoms.setdefault(code, []).append((day, minute, seq, value))
+        elif kind == dose:
+            doses.append((day, minute, seq, code, value))
+    for code in wanted:
+        rows = sorted(points[code])
+        data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows],
+                             [r[5] for r in rows])
+    for code in sorted(symptoms):
+        rows = sorted(symptoms[code])
+        data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
+    last_dose = {}
+    for day, _minute, _seq, code, value in sorted(doses):   # a change is judged in date order too
+        if last_dose.get(code) != value:
             last_dose[code] = value
-            data.dose_changes.append((day_date(day), entry.name, records.format_value(kind, code, value)))
-    data.today = today_day() if today is None else today
+            data.dose_changes.append((day_date(day), catalog(dose, code).name,
+                                      records.format_value(dose, code, value)))
+    data.impossible.sort()
     data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
     data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]
     data.bands = plot_bands(profile)
@@ -94,12 +131,18 @@ def gather(db, device_id, today=None):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated
         if latest is not None:
             value, day, flags = latest
-            shown = records.format_value(records.KIND_LAB, code, value)
-            if flags & records.FLAG_BELOW_LLOQ:
-                shown = "< " + shown
-            data.latest.append((records.ANALYTES[code], shown, records.format_lab_si(code, value) or "",
+            si = records.format_lab_si(code, value)
+            if si and flags & records.FLAG_BELOW_LLOQ:
+                si = "<" + si   # the limit in SI units is a limit too
+            data.latest.append((records.ANALYTES[code], records.format_value(lab, code, value, flags), si or "",
                                 day_date(day), lab_method(flags)))
     return data
+
+
+def _record_text(kind, code, value, flags):
+    """'E2 <24 pg/mL', 'anastrozole 0.5 mg', 'JOINT severity 2'."""
+    text = records.format_value(kind, code, value, flags)   # keeps a result's "<"
+    return text if kind == records.KIND_SYMPTOM else "%s %s" % (catalog(kind, code).name, text)
 
 
 def plot_bands(profile):
@@ -149,36 +192,90 @@ def _dose_markers(ax, data, with_labels):
 
 
 def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
-    dates, values = data.series[code]
+    dates, values, below, _texts = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
-        ax.plot(dates, values, marker="o", markersize=4, color=color, linewidth=1.5, gid="series",
-                label=entry.name)
-        # Results outside the band stand out (red rings) without reading numbers.
-        out = [(d, v) for d, v in zip(dates, values, strict=True)
-               if (low is not None and v < low) or (high is not None and v > high)]
+        # One line in date order; round markers on measured results only.
+        measured = [i for i, b in enumerate(below) if not b]
+        ax.plot(dates, values, marker="o", markersize=4, markevery=measured, color=color, linewidth=1.5,
+                gid="series", label=entry.name)
+        if len(measured) < len(dates):
+            _below_lloq(ax, data, code, color)
+        # Results surely outside the band stand out (red rings) without reading numbers; a "<" result
+        # only when its limit is already under the band.
+        out = [(d, v) for d, v, b in zip(dates, values, below, strict=True)
+               if (low is not None and (v < low or (b and v <= low))) or (not b and high is not None and v > high)]
         if out:
             ax.scatter([d for d, _ in out], [v for _, v in out], s=60, facecolors="none",
                        edgecolors="#c0392b", linewidths=1.5, zorder=5, gid="out_of_band",
                        label=out_label)
     else:
-        ax.text(0.5, 0.5, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
+        ax.text(0.5, 0.25, "no %s results stored" % entry.name, transform=ax.transAxes, ha="center",
                 color="#888888")
     ax.set_ylabel("%s (%s)" % (entry.name, entry.unit))
     ax.grid(True, alpha=0.3)
 
 
-def build_figure(data):
+def _below_lloq(ax, data, code, color):
+    """Results below the limit of quantitation: a "<" marker at the limit, labelled "<24 pg/mL"."""
+    shown = [(d, v, t) for d, v, b, t in zip(*data.series[code], strict=True) if b]
+    ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=11,
+            color=color, zorder=6, gid="below_lloq", label="below the lab's limit (<)")
+    for when, value, text in shown:
+        ax.annotate(text, xy=(when, value), xytext=(6, -3), textcoords="offset points", fontsize=7, color=color,
+                    va="top", gid="below_lloq_label")
+
+
+def _threshold(ax, value, text, color="#b03a2e", width=0.8):
+    """A dashed threshold line, named in the legend and labelled at its left end (the axis keeps room
+    there: no point lies left of the first record)."""
+    ax.axhline(value, color=color, linestyle="--", linewidth=width, gid="threshold", label=text)
+    ax.annotate(text, xy=(0.003, value), xycoords=("axes fraction", "data"), xytext=(0, 1.5),
+                textcoords="offset points", va="bottom", ha="left", fontsize=7, color=color,
+                gid="threshold_label")
+
+
+SEVERITY_COLORS = ("#bbbbbb", "#f5b041", "#e67e22", "#b03a2e")
+
+
+def _symptom_panel(ax, data):
+    """One row per symptom reported, a marker per entry coloured and sized by severity (0 = gone)."""
+    codes = list(data.symptoms)
+    for severity in range(records.SEVERITY_MAX + 1):
+        xs, ys = [], []
+        for row, code in enumerate(codes):
+            for when, level in zip(*data.symptoms[code], strict=True):
+                if level == severity:
+                    xs.append(when)
+                    ys.append(row)
+        if xs:
+            ax.scatter(xs, ys, s=14 + 14 * severity, color=SEVERITY_COLORS[severity], zorder=4,
+                       gid="symptom", label="severity %d" % severity)
+    for row, code in enumerate(codes):   # the course of each symptom, thin and in date order
+        ax.plot(data.symptoms[code][0], [row] * len(data.symptoms[code][0]), color="#dddddd", linewidth=0.8,
+                zorder=2, gid="symptom_course")
+    ax.set_yticks(range(len(codes)))
+    ax.set_yticklabels([SYMPTOM_WORDS[code] for code in codes], fontsize=7)
+    ax.set_ylim(-0.7, max(len(codes), 1) - 0.3)
+    if not codes:
+        ax.text(0.5, 0.5, "no symptoms recorded", transform=ax.transAxes, ha="center", color="#888888")
+    ax.set_title("Symptoms (severity 0-3)", loc="left", fontsize=10)
+    ax.grid(True, axis="x", alpha=0.3)
+
+
+def build_figure(data, with_summary=True):
+    """The picture; the HTML report lists flags and reminders itself (with_summary=False)."""
     fig = Figure(figsize=FIG_INCHES, dpi=DPI)
-    grid = fig.add_gridspec(4, 1, height_ratios=(3, 3, 2, 2), hspace=0.35)
+    ratios = (3, 3, 2, 1 + 0.25 * max(len(data.symptoms), 2)) + ((3.2,) if with_summary else ())
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.45)
     ax_e2 = fig.add_subplot(grid[0])
     ax_tt = fig.add_subplot(grid[1], sharex=ax_e2)
     ax_hct = fig.add_subplot(grid[2], sharex=ax_e2)
-    ax_text = fig.add_subplot(grid[3])
+    ax_sym = fig.add_subplot(grid[3], sharex=ax_e2)
     b = data.bands
 
     _band(ax_e2, b["e2_low"], b["e2_high"], "E2 target %g-%g" % (b["e2_low"], b["e2_high"]))
-    ax_e2.axhline(b["e2_severe"], color="#b03a2e", linestyle="--", linewidth=0.8, gid="threshold")
+    _threshold(ax_e2, b["e2_severe"], "severe above %g pg/mL" % b["e2_severe"])
     _series(ax_e2, data, E2, "#6c3483", b["e2_low"], b["e2_high"])
     ax_e2.set_title("Estradiol", loc="left", fontsize=10)
     _dose_markers(ax_e2, data, True)
@@ -188,29 +285,56 @@ def build_figure(data):
     ax_tt.set_title("Total testosterone", loc="left", fontsize=10)
     _dose_markers(ax_tt, data, False)
 
-    ax_hct.axhline(b["hct_action"], color="#b03a2e", linestyle="--", linewidth=1.0, gid="threshold",
-                   label="action level %g %%" % b["hct_action"])
+    _threshold(ax_hct, b["hct_action"], "action level %g %%" % b["hct_action"], width=1.0)
     _series(ax_hct, data, HCT, "#7e5109", None, b["hct_action"] - 1e-9, "at or above action level")
     ax_hct.set_title("Hematocrit", loc="left", fontsize=10)
     _dose_markers(ax_hct, data, False)
+
+    _symptom_panel(ax_sym, data)
+    _dose_markers(ax_sym, data, False)
     for ax in (ax_e2, ax_tt, ax_hct):
         ax.margins(y=0.12)   # points on a threshold line stay visible
-        ax.legend(loc="upper right", fontsize=7)
+    for ax in (ax_e2, ax_tt, ax_hct, ax_sym):
+        if ax.get_legend_handles_labels()[0]:   # beside the panel, never over a point
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=7)
     if data.first is not None:
-        ax_e2.set_xlim(day_date(data.first - 7), day_date(max(data.last, data.today) + 7))
+        first, last = data.first, max(data.last, data.today)
+        # Room on the left for the threshold labels (no point lies before the first record).
+        ax_e2.set_xlim(day_date(first - max(7, (last - first) // 5)), day_date(last + max(7, (last - first) // 50)))
+    else:   # nothing to place in time: the month up to today
+        ax_e2.set_xlim(day_date(data.today - 30), day_date(data.today + 7))
+    for ax in (ax_e2, ax_tt, ax_hct, ax_sym):
+        locator = mdates.AutoDateLocator(maxticks=12)   # labels that never run into each other
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
-    ax_text.axis("off")
-    ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
-                 family="monospace", transform=ax_text.transAxes, gid="summary")
-    fig.subplots_adjust(top=0.93, bottom=0.02, left=0.08, right=0.97)
+    if with_summary:
+        ax_text = fig.add_subplot(grid[4])
+        ax_text.axis("off")
+        ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
+                     family="monospace", transform=ax_text.transAxes, gid="summary")
+    fig.subplots_adjust(top=0.95, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
                  fontsize=11)
     return fig
 
 
+def impossible_note(data):
+    return ("%d record%s dated after %s or on 2000-01-01 (a device clock that was wrong or unset) "
+            "cannot be placed in time: %s left out of the picture and the flags"
+            % (len(data.impossible), "" if len(data.impossible) == 1 else "s", day_date(data.today),
+               "it is" if len(data.impossible) == 1 else "they are"))
+
+
 def summary_lines(data, width=150, limit=13):
     """Flags and due reminders, wrapped to the picture's width; the rest counted, never silently cut."""
-    lines = ["Flags (discuss with your clinician):"]
+    lines = []
+    if data.impossible:
+        listed = "; ".join("%s %s" % (day_date(day), what) for day, what in data.impossible[:3])
+        more = " and %d more (see the HTML report)" % (len(data.impossible) - 3) if len(data.impossible) > 3 else ""
+        lines += textwrap.wrap("Note: %s: %s%s." % (impossible_note(data), listed, more), width,
+                               subsequent_indent="  ")
+    lines.append("Flags (discuss with your clinician):")
     for text in data.flags or ["none"]:
         lines += textwrap.wrap(text, width, initial_indent="  - ", subsequent_indent="    ")
     lines.append("Due reminders:")
@@ -228,7 +352,7 @@ def render(db, device_id, out_path, today=None):
         raise ValueError("report file must end in .png or .html, not %r" % ext)
     data = gather(db, device_id, today)
     buf = io.BytesIO()
-    build_figure(data).savefig(buf, format="png")
+    build_figure(data, with_summary=ext == ".png").savefig(buf, format="png")
     if ext == ".png":
         content = buf.getvalue()
     else:
@@ -240,22 +364,38 @@ def render(db, device_id, out_path, today=None):
     return data
 
 
+def _table(header, rows):
+    """An HTML table: header cells, then rows of already-escaped cells."""
+    head = "".join("<th>%s</th>" % h for h in header)
+    body = "".join("<tr>%s</tr>" % "".join("<td>%s</td>" % c for c in row) for row in rows)
+    return "<table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>" % (head, body)
+
+
 def _html(data, png_b64):
     esc = html.escape
     items = lambda lines: "".join("<li>%s</li>" % esc(t) for t in lines) or "<li>none</li>"  # noqa: E731
-    changes = "".join("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (d.isoformat(), esc(n), esc(t))
-                      for d, n, t in data.dose_changes)
-    latest = "".join("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
-                     % (esc(name), esc(value), esc(si), day.isoformat(), esc(method))
-                     for name, value, si, day, method in data.latest)
+    changes = _table(("date", "drug", "new dose"), [(d.isoformat(), esc(n), esc(t)) for d, n, t in data.dose_changes])
+    latest = _table(("test", "result", "SI", "date", "method"),
+                    [(esc(name), esc(value), esc(si), day.isoformat(), esc(method))
+                     for name, value, si, day, method in data.latest])
+    symptoms = _table(("symptom", "latest severity", "highest severity", "entries"),
+                      [(esc(SYMPTOM_WORDS[code]), "%d on %s" % (sev[-1], when[-1].isoformat()),
+                        "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))
+                       for code, (when, sev) in data.symptoms.items()])
+    impossible = ""
+    if data.impossible:
+        impossible = ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
+                      "device clock (e2mon time sync).</p>%s"
+                      % (esc(impossible_note(data)), _table(("date as stored", "record"),
+                         [(esc(str(day_date(day))), esc(what)) for day, what in data.impossible])))
     return ("<!doctype html><html><head><meta charset='utf-8'><title>e2mon report %s</title>"
-            "<style>body{font-family:sans-serif;max-width:1150px;margin:auto}td{padding:2px 8px}</style>"
+            "<style>body{font-family:sans-serif;max-width:1150px;margin:auto}td,th{padding:2px 8px}"
+            "th{text-align:left;border-bottom:1px solid #888}img{max-width:100%%}</style>"
             "</head><body><h1>e2mon report: %s</h1><p>%d records, as of %s. The device never gives dosing "
             "advice: every flag is for discussion with the clinician.</p>"
             "<img alt='trends' src='data:image/png;base64,%s'>"
             "<h2>Flags</h2><ul>%s</ul><h2>Due reminders</h2><ul>%s</ul>"
-            "<h2>Latest results</h2><table><tr><th>test</th><th>result</th><th>SI</th><th>date</th>"
-            "<th>method</th></tr>%s</table>"
-            "<h2>Dose changes</h2><table>%s</table></body></html>"
+            "<h2>Latest results</h2>%s<h2>Symptoms</h2>%s<h2>Dose changes</h2>%s%s</body></html>"
             % (esc(data.device_id), esc(data.device_id), data.count, day_date(data.today), png_b64,
-               items(data.flags), items(data.reminders), latest, changes))
+               items(data.flags), items(data.reminders), latest, symptoms if data.symptoms else "<p>none</p>",
+               changes if data.dose_changes else "<p>none</p>", impossible))

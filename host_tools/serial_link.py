@@ -16,7 +16,8 @@ import threading
 
 from monitor import framing, protocol
 
-UUID_CHANNEL = {uuid.lower(): channel for channel, uuid in protocol.CHANNEL_UUIDS.items()}
+UUID_CHANNEL = {uuid.lower(): channel for channel, uuid in protocol.CHANNEL_UUIDS.items()
+                if channel not in protocol.SHARED_CHANNELS}   # shared ones: write_channel names the channel
 SERIAL_MTU = 247   # frames sized as on a typical BLE link; well under framing.MAX_PACKET
 
 
@@ -90,7 +91,8 @@ class SerialClient:
             if self._provision_replies is not None:
                 self._provision_replies.put_nowait((channel, frame))
                 return
-        callback = self._callbacks.get(channel)
+        uuid = protocol.CHANNEL_UUIDS.get(channel)
+        callback = self._callbacks.get(uuid.lower()) if uuid else None
         if callback is not None:
             callback(None, bytearray(frame))
 
@@ -104,6 +106,10 @@ class SerialClient:
     async def write_gatt_char(self, uuid, data, response=True):
         self._send(self._channel(uuid), data)
 
+    async def write_channel(self, channel, data):
+        """A frame on its channel (what a characteristic several channels share cannot say)."""
+        self._send(channel, data)
+
     def _send(self, channel, data):
         if not self.is_connected:
             raise SerialLinkError("USB serial port %s is closed" % self.port)
@@ -111,10 +117,10 @@ class SerialClient:
         self._serial.flush()
 
     async def start_notify(self, uuid, callback, **kwargs):
-        self._callbacks[self._channel(uuid)] = callback
+        self._callbacks[str(uuid).lower()] = callback
 
     async def stop_notify(self, uuid):
-        self._callbacks.pop(self._channel(uuid), None)
+        self._callbacks.pop(str(uuid).lower(), None)
 
     # -- provisioning --------------------------------------------------------------------------------
     async def provision(self, key):

@@ -1,27 +1,93 @@
-"""The global options of `e2mon` (--sim, --port, --json, --db) and output helpers.
+"""The global options of `e2mon` (--sim, --port, --device, --json, --db, --verbose) and output helpers.
 
 `global_options` decorates the click group in cli.py and puts a `Settings` in
-`ctx.obj`; commands get it with `@pass_settings`. `emit(settings, data, text)`
-prints either JSON (for scripts) or the human text.
+`ctx.obj`; commands get it with `@pass_settings`. `hoist_global_options(args)` moves them in front
+of the subcommand, so they work before or after it (`e2mon pull --sim` = `e2mon --sim pull`).
+`emit(settings, data, text)` prints either JSON (for scripts) or the human text.
 """
 import json
 import os
 
 import click
 
+# The global options as the command line spells them: flags, and options taking one value.
+GLOBAL_FLAGS = ("--sim", "--json", "--verbose", "-v")
+GLOBAL_VALUED = ("--port", "--db", "--device")
+GLOBAL_HELP = ("Global options, before or after the command: --sim, --port PORT, --device ADDRESS, "
+               "--json, --db FILE, --verbose.")
+
+
+def hoist_global_options(args):
+    """The command line with every global option moved to the front (order otherwise kept)."""
+    front, rest = [], []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        name = token.split("=", 1)[0]
+        if token in GLOBAL_FLAGS:
+            front.append(token)
+        elif name in GLOBAL_VALUED and "=" in token:
+            front.append(token)
+        elif token in GLOBAL_VALUED and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 1
+        else:
+            rest.append(token)
+        i += 1
+    return front + rest
+
+
+SUMMARY_LIMIT = 200   # characters of a command's summary in --help (click cuts at the width or at "e.g.")
+
+
+def summary(command):
+    """A command's one-line summary: its short_help, else the first paragraph of its help, whole."""
+    if command.short_help:
+        return command.short_help
+    text = (command.help or "").strip().split("\n\n")[0]
+    return " ".join(text.split())[:SUMMARY_LIMIT]
+
+
+class SummaryGroup(click.Group):
+    """A click group whose --help lists each command's whole summary."""
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, summary(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 class Settings:
-    def __init__(self, sim=False, port=None, as_json=False, db_path=None, sim_transport=None):
+    def __init__(self, sim=False, port=None, as_json=False, db_path=None, sim_transport=None, device=None,
+                 verbose=False):
         self.sim = sim
         self.port = port
         self.as_json = as_json
         self.db_path = db_path
         self.sim_transport = sim_transport
+        self.device = device
+        self.verbose = verbose
 
     def open_db(self):
         from host_tools.db import HostDB
 
         return HostDB(self.db_path_shown())
+
+    def device_given(self, positional=None):
+        """The device named on the command line (--device, or the older positional form), or None."""
+        if positional and self.device and positional.upper() != self.device.upper():
+            from host_tools.failures import EXIT_USAGE, Failure
+            raise Failure("two devices given (%s and %s)" % (positional, self.device), "name one",
+                          EXIT_USAGE)
+        return positional or self.device
 
     def db_path_shown(self):
         from host_tools.db import HostDB
@@ -30,18 +96,23 @@ class Settings:
 
 
 def global_options(fn):
+    fn = click.option("--verbose", "-v", is_flag=True,
+                      help="Show the Bluetooth libraries' (bumble, bleak) log messages.")(fn)
     fn = click.option("--db", "db_path", metavar="FILE", envvar="E2MON_DB",
                       help="Host database file (default: ~/.local/share/e2mon/e2mon.sqlite).")(fn)
-    fn = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(fn)
+    fn = click.option("--json", "as_json", is_flag=True,
+                      help="Machine-readable JSON output; errors too, on stderr.")(fn)
+    fn = click.option("--device", metavar="ADDRESS",
+                      help="The device: its BLE address (e2mon scan shows it) or its id in the host database.")(fn)
     fn = click.option("--port", metavar="PORT", help="USB serial port of the device (e.g. /dev/ttyUSB0).")(fn)
     fn = click.option("--sim", is_flag=True,
                       help="Talk to the simulator (`python -m sim serve`) over bumble's TCP link.")(fn)
     return fn
 
 
-def make_settings(ctx, sim, port, as_json, db_path):
+def make_settings(ctx, sim, port, device, as_json, db_path, verbose):
     ctx.obj = Settings(sim=sim, port=port, as_json=as_json, db_path=db_path,
-                       sim_transport=os.environ.get("E2MON_SIM_TRANSPORT"))
+                       sim_transport=os.environ.get("E2MON_SIM_TRANSPORT"), device=device, verbose=verbose)
     return ctx.obj
 
 
@@ -52,7 +123,7 @@ def pass_settings(fn):
 def emit(settings, data, text):
     """Prints data as JSON with --json, else the human text (a string or list of lines)."""
     if settings.as_json:
-        click.echo(json.dumps(data, indent=1, sort_keys=True, default=_jsonable))
+        click.echo(json.dumps(data, indent=1, sort_keys=True, default=_jsonable, ensure_ascii=False))
     else:
         if isinstance(text, (list, tuple)):
             text = "\n".join(text)
@@ -66,12 +137,18 @@ def _jsonable(value):
     raise TypeError("not JSON serialisable: %r" % (value,))
 
 
+def device_title(device_id, label):
+    """How a device is named to people: the clinic's label first when it gave one."""
+    return "%s (%s)" % (label, device_id) if label else device_id
+
+
 def pick_device(db, device_id):
     """The device to work on: the one named, or the only one in the database."""
     from host_tools.failures import EXIT_NOT_FOUND, Failure
 
     known = db.devices()
     if device_id:
+        device_id = {d.upper(): d for d in known}.get(device_id.strip().upper(), device_id)
         if device_id not in known:
             raise Failure("device %s is not in the host database %s" % (device_id, db.path),
                           "run e2mon pull first (known: %s)" % (", ".join(known) or "none"), EXIT_NOT_FOUND)
@@ -85,12 +162,17 @@ def pick_device(db, device_id):
                   "name one with --device ID", EXIT_NOT_FOUND)
 
 
-def port_option(fn):
-    """`--port` on a USB command itself (`e2mon deploy --port P`), same as the global `e2mon --port P deploy`."""
-    return click.option("--port", "local_port", metavar="PORT", help="USB serial port (same as the global --port).")(fn)
+class _UndocumentedArgument(click.Argument):
+    # The older spelling `e2mon pull ADDRESS`: still accepted, no longer shown (--device is the one way).
+    def get_usage_pieces(self, ctx):
+        return []
 
 
-def use_port(settings, local_port):
+def legacy_device_argument(fn):
+    return click.argument("device", required=False, cls=_UndocumentedArgument)(fn)
+
+
+def use_port(settings, local_port=None):
     if local_port:
         settings.port = local_port
     return settings.port

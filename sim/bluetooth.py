@@ -25,9 +25,13 @@ How sim code uses it
 
 Behaviour copied from the real stacks (where firmware can get it wrong)
 -----------------------------------------------------------------------
-- Every IRQ is delivered from the asyncio event loop (call_soon), after the ATT response went out, in
-  order, like NimBLE's ring buffer. `addr` in connect/disconnect events is a read-only memoryview that
-  is released when the handler returns: keep `bytes(addr)`, not the view.
+- _IRQ_GATTS_WRITE runs the handler synchronously, before the ATT write response and before the next
+  write can overwrite the value, as the ESP32 and rp2 ports do (MICROPY_PY_BLUETOOTH_USE_SYNC_EVENTS):
+  back-to-back writes each reach the handler with their own value. The other IRQs are delivered from
+  the asyncio event loop (call_soon), in order. `addr` in connect/disconnect events is a read-only
+  memoryview that is released when the handler returns: keep `bytes(addr)`, not the view.
+- gatts_write, gatts_notify and gatts_indicate take any buffer, a str too (its UTF-8 bytes), as the
+  real module does.
 - `gatts_register_services` raises OSError(EBUSY) while advertising or connected (NimBLE's rule).
 - A characteristic's value buffer holds 20 bytes until `gatts_write` (grows it) or `gatts_set_buffer`
   (resizes and clears it); longer client writes are truncated, as on the boards.
@@ -38,10 +42,11 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
   `btstack_heap_limit` bytes in flight.
 - `gatts_indicate` completes with _IRQ_GATTS_INDICATE_DONE (conn, handle, status) once confirmed.
 - An MTU exchange (either side; `gattc_exchange_mtu` from the device) gives _IRQ_MTU_EXCHANGED.
-- `_IRQ_GATTS_READ_REQUEST` (conn, handle) is not raised by default (ESP32/Pico W ports never deliver
-  it); `read_request_irq=True` models the STM32/unix ports: the handler runs before the read, may
-  `gatts_write` a fresh value, and a non-zero return is the ATT error the client gets. Characteristics
-  flagged _FLAG_READ_AUTHORIZED (0x0800) always ask.
+- `_IRQ_GATTS_READ_REQUEST` (conn, handle) runs the handler before every read, as builds with sync
+  events (ESP32, rp2, the unix builds of `make firmware`) do with BTstack and NimBLE alike: it may
+  `gatts_write` a fresh value, and a non-zero return is the ATT error the client gets.
+  `read_request_irq=False` models ring-buffer builds (STM32), where only _FLAG_READ_AUTHORIZED
+  (0x0800) characteristics ask.
 - FLAG_READ/WRITE_ENCRYPTED (0x0200/0x1000) and *_AUTHENTICATED require an encrypted (paired) link:
   unpaired reads/writes get ATT "insufficient encryption/authentication". `config(bond=, mitm=,
   le_secure=, io=)` set bumble's pairing (Secure Connections always offered); _IRQ_ENCRYPTION_UPDATE
@@ -188,13 +193,18 @@ def _permissions(flags):
     return perms
 
 
+def _buffer(data):
+    """What the real module's buffer protocol gives: a str's UTF-8 bytes, any other buffer's bytes."""
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
 def _display_address(address):
     """MicroPython hands out addresses most significant byte first (as printed)."""
     return bytes(reversed(bytes(address)))
 
 
 def attach(device, *, stack="nimble", notify_pool=_NIMBLE_NOTIFY_POOL,
-           btstack_heap_limit=_BTSTACK_HEAP_LIMIT, read_request_irq=False):
+           btstack_heap_limit=_BTSTACK_HEAP_LIMIT, read_request_irq=True):
     """Bind the BLE singleton to a bumble Device (powered on, running in this event loop).
 
     stack: "nimble" (ESP32: OSError(ENOMEM) past `notify_pool` notifications in flight) or
@@ -460,7 +470,8 @@ class BLE:
             entry.data = (entry.data + value)[:entry.alloc]
         else:
             entry.data = value[:entry.alloc]
-        self._irq(_IRQ_GATTS_WRITE, (bearer.handle, handle))
+        if not self._detached:
+            self._invoke(_IRQ_GATTS_WRITE, (bearer.handle, handle))   # synchronous, as on the boards
 
     # ---- configuration ------------------------------------------------------------------------
     def active(self, *args):
@@ -640,7 +651,7 @@ class BLE:
 
     def gatts_write(self, value_handle, data, send_update=False):
         entry = self._value(value_handle)
-        entry.data = bytes(data)
+        entry.data = _buffer(data)
         if len(entry.data) > entry.alloc:
             entry.alloc = len(entry.data)
         if send_update and entry.characteristic is not None:
@@ -665,14 +676,14 @@ class BLE:
         connection = self._connection(conn_handle)
         entry = self._value(value_handle)
         self._send_notification(conn_handle, connection, entry,
-                                entry.data if data is None else bytes(data), count=True)
+                                entry.data if data is None else _buffer(data), count=True)
 
     def gatts_indicate(self, conn_handle, value_handle, data=None):
         self._require_active()
         connection = self._connection(conn_handle)
         entry = self._value(value_handle)
         self._queue_indication(conn_handle, connection, entry,
-                               entry.data if data is None else bytes(data))
+                               entry.data if data is None else _buffer(data))
 
     def gattc_exchange_mtu(self, conn_handle):
         self._require_active()

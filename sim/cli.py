@@ -3,10 +3,12 @@
     python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
         plays a therapy course into the real device app in time warp and lists every flag and reminder
         with the day it appeared (and cleared), then shows the device's screen.
-    python -m sim serve [--flash DIR] [--port N] [--scenario FILE] [--keys]
+    python -m sim serve [--stack shadow|btstack|nimble] [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
-        Buttons from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day /
-        a week ahead, q quits.
+        --stack shadow (default): the firmware under CPython on sim/bluetooth.py, with its screen and buttons
+        from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day / a week
+        ahead, q quits. --stack btstack|nimble: the unchanged firmware on the from-source MicroPython with
+        its real BLE stack (sim/stack_device.py; `make firmware` builds it), headless; q quits.
     python -m sim demo
         what `make demo` runs (sim/demo.py).
 """
@@ -31,6 +33,8 @@ def _parser():
     run.add_argument("--flash", metavar="DIR", help="the device's flash directory (default: a fresh one)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     serve = sub.add_parser("serve", help="run the device and wait for `e2mon --sim` on bumble's TCP link")
+    serve.add_argument("--stack", choices=("shadow", "btstack", "nimble"), default="shadow",
+                       help="the BLE stack under the firmware (default: the shadow)")
     serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
     serve.add_argument("--port", type=int, default=None, help="TCP port (default: sim.radio's)")
     serve.add_argument("--scenario", metavar="FILE", help="play this scenario first (fresh flash)")
@@ -76,14 +80,23 @@ def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None
 def cmd_run(args):
     from sim.scenario import ScenarioError
 
+    from sim.serve import Busy, claim_flash
+
     path = scenario_path(args.scenario)
     flash_dir = args.flash or os.path.join(env.ROOT, "build", "sim", "run-flash")
     echo = (lambda line: None) if args.quiet else print
+    try:
+        lock = claim_flash(flash_dir)   # play() starts from a fresh flash: never another simulator's
+    except Busy as exc:
+        print("cannot start: %s" % exc, file=sys.stderr)
+        return 2
     try:
         device, player = play(path, flash_dir, args.screenshots, echo)
     except ScenarioError as exc:
         print("scenario error: %s" % exc, file=sys.stderr)
         return 2
+    finally:
+        os.close(lock)
     summary = player.summary()
     device.shutdown()
     flags = [t for t in summary["timeline"] if t["type"] == "flag" and t["change"] == "appeared"]

@@ -1,11 +1,15 @@
 """`make demo`: six months of TRT + anastrozole played into the simulated device in time warp, then the
 clinician's `e2mon --sim` pulls the log over bumble's BLE link, shows flags and reminders and draws the
 report; the device's screen is saved as a picture. Everything goes to build/demo/; it ends by itself.
+
+The pull goes through real BTstack: the unchanged firmware on the from-source MicroPython with the Pico W's
+stack (sim/stack_device.py; `make firmware` builds it). Without that build the demo says so and uses the
+shadow stack. The screen picture comes from the simulator's board booted from the same flash afterwards.
 """
 import asyncio
+import calendar
 import os
 import shutil
-import subprocess
 import sys
 import time as real_time
 
@@ -47,6 +51,29 @@ async def run_e2mon(args, env_vars):
     return proc.returncode
 
 
+UPDATE_VERSION = "1.1.0"
+
+
+async def update_side(server, env_vars):
+    """The publisher signs a release of this firmware; the clinician sends it over BLE; the device restarts
+    into it and confirms it (the demo's last step)."""
+    say()
+    say("== 4. A signed update over BLE: the device switches to version %s and confirms it" % UPDATE_VERSION)
+    bundle = os.path.join(OUT, "e2mon-%s.e2up" % UPDATE_VERSION)
+    code = await run_e2mon(["release", "build", "--board", "sim", "--version", UPDATE_VERSION, "--sequence", "1",
+                            "--key", os.path.join(OUT, "publisher"), "--out", bundle], env_vars)
+    if code:
+        return code
+    code = await run_e2mon(["--sim", "update", bundle], env_vars)
+    await asyncio.sleep(0.3)
+    say("the device's screen after the update:")
+    say("\n".join(server.device.screen_lines()))
+    server.device.press_sequence("B! C C C B")    # home, then Status
+    say("its Status screen:")
+    say("\n".join(server.device.screen_lines()))
+    return code
+
+
 async def host_side(server, env_vars, commands):
     results = {}
     if "time-sync" in commands:
@@ -59,13 +86,45 @@ async def host_side(server, env_vars, commands):
     return results
 
 
+async def real_stack_host(flash_dir, wall_seconds, env_vars, commands, stack="btstack"):
+    """The host steps against the firmware on MicroPython with its real stack; returns the results."""
+    from sim import stack_device, vclock
+    server, device = await stack_device.serve(stack, flash_dir, port=0, rtc_start=wall_seconds - vclock.EPOCH_2000,
+                                              echo=None)
+    env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
+    say("device: the unchanged firmware on MicroPython with %s (its real bluetooth module), rebooted from its "
+        "flash, advertising on bumble's TCP link" % stack)
+    try:
+        return await host_side(server, env_vars, commands)
+    finally:
+        await device.stop()
+        await server.close()
+
+
 async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
+    from sim import stack_device
     from sim.serve import start_device
+    results = None
+    if stack_device.built("btstack"):
+        results = await real_stack_host(flash_dir, wall_seconds, env_vars, commands)
+        wall_seconds = calendar.timegm(real_time.localtime())    # what time-sync set on the device
+    else:
+        say("no MicroPython with BTstack at %s (make firmware): the pull uses the shadow stack"
+            % stack_device.binary("btstack"))
     server = await start_device(flash_dir, port=0, wall_seconds=wall_seconds)
     env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
-    say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
     try:
-        results = await host_side(server, env_vars, commands)
+        if results is None:
+            say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
+            results = await host_side(server, env_vars, commands)
+        say()
+        say("== 3. The report")
+        if "report" in commands:
+            await run_e2mon(["report", "--out", os.path.join(OUT, "report.png")], env_vars)
+        else:
+            say("e2mon has no `report` command in this tree yet: skipped")
+        if "update" in commands:
+            results["update"] = await update_side(server, env_vars)
         server.device.press("B", hold=True)     # back to the home screen for the picture
         await asyncio.sleep(0.2)
         shot = server.device.screenshot(os.path.join(OUT, "device.png"))
@@ -103,18 +162,15 @@ def main():
     from sim import radio
     from sim.serve import provision
     provision(flash_dir, radio.DEVICE_ADDRESS)
+    from host_tools import release
+    # The publisher's key, and its public half deployed with the firmware (what deploy --publisher-key does).
+    shutil.copyfile(release.keygen(os.path.join(OUT, "publisher"), height=5), os.path.join(flash_dir, "publisher.pub"))
     commands = e2mon_commands()
     say()
     say("== 2. The clinician's `e2mon --sim` talks to the device over BLE (bumble, TCP link)")
     results, shot, screen, lines, wdt = asyncio.run(device_and_host(flash_dir, wall, env_vars, commands))
 
-    say()
-    say("== 3. The report")
     report = os.path.join(OUT, "report.png")
-    if "report" in commands:
-        subprocess.run([os.path.join(BIN, "e2mon"), "report", "--out", report], env=env_vars, timeout=STEP_TIMEOUT)
-    else:
-        say("e2mon has no `report` command in this tree yet: skipped")
     say()
     say("The device's screen now:")
     say(screen)

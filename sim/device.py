@@ -30,6 +30,7 @@ class SimDevice:
         self.data_dir = os.path.abspath(data_dir)
         os.makedirs(self.data_dir, exist_ok=True)
         flash.DATA_DIR = self.data_dir
+        self.slot, self.on_trial = self._select_version()
         self.oled = oled.SSD1306Device()
         machine.attach_i2c(0, 0x3C, self.oled)
         # VSYS/3 on ADC3, 3.3 V full scale
@@ -41,6 +42,19 @@ class SimDevice:
         self.app = None
         self.runner = None
         self.safe_mode = False
+        self.reset_requested = False
+
+    def _select_version(self):
+        """What main.py does first: an update's A/B slot on the flash goes ahead of firmware/ (update_boot)."""
+        import sys
+        import update_boot
+        ota_dir = os.path.join(self.data_dir, "ota")
+        slot, on_trial = update_boot.select(ota_dir)
+        core = sys.modules.get("monitor")
+        from_a_slot = os.sep + "ota" + os.sep in os.path.abspath(getattr(core, "__file__", None) or "")
+        if slot or from_a_slot:
+            env.forget_firmware(core=True)   # this version's own monitor package loads
+        return slot, on_trial
 
     def boot(self, hold=None, with_ble=False):
         """Powers on; hold names a button held down at boot (safe mode). Returns the app or None."""
@@ -54,7 +68,9 @@ class SimDevice:
             if hold:
                 self.machine.set_level(BUTTON_PINS[hold], 1)
         from device.runner import Runner
+        resets = self.board.resets[0]
         self.app, ble_service = self.main.build(self.board, with_ble=with_ble)
+        self.reset_requested = self.board.resets[0] != resets   # a failed self-test gives way at once
         self.runner = Runner(self.board, self.app, ble_service)
         self.runner.ui.render()
         return self.app

@@ -47,9 +47,13 @@ def install():
     _installed = True
 
 
-def forget_firmware():
-    """Drops imported firmware and board modules so the next import is a fresh boot (module singletons)."""
+def forget_firmware(core=False):
+    """Drops imported firmware and board modules so the next import is a fresh boot (module singletons);
+    core=True drops monitor too (another firmware version boots: its own core must load)."""
+    roots = ("board", "boards", "device", "main") + (("monitor",) if core else ())
     for name in list(sys.modules):
-        root = name.split(".")[0]
-        if root in ("board", "boards", "device", "main"):
+        if name.split(".")[0] in roots or name == "monitor.update":   # an update's state is one boot's
             del sys.modules[name]
+    core_package = sys.modules.get("monitor")
+    if core_package is not None and hasattr(core_package, "update"):
+        del core_package.update     # else `from monitor import update` would find the old one

@@ -232,10 +232,12 @@ class _HostPort(asyncio.Protocol):
 class TcpDeviceServer:
     """The device side of the two-process simulator; build with `await serve_tcp(...)`."""
 
-    def __init__(self, device_name, device_address, ble_options):
+    def __init__(self, device_name, device_address, ble_options, shadow_device=True):
         self.link = LocalLink()
         self.device_address = device_address
-        self.device_controller, self.device = _make_device(self.link, device_name, device_address)
+        self.device_controller = self.device = None   # without the shadow device: a controller joins later
+        if shadow_device:
+            self.device_controller, self.device = _make_device(self.link, device_name, device_address)
         self.hosts_seen = 0
         self.ports = set()  # connected host processes
         self.port = None
@@ -244,7 +246,8 @@ class TcpDeviceServer:
         self._ble = None
 
     async def start(self, host, port):
-        await self.device.power_on()
+        if self.device is not None:
+            await self.device.power_on()
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _HostPort(self), host, port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -259,7 +262,8 @@ class TcpDeviceServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()  # no new hosts
-        _drop_le_connections(self.device_controller)
+        if self.device_controller is not None:
+            _drop_le_connections(self.device_controller)
         await _settle_and_detach(self._ble)
         self._ble = None
         for port in list(self.ports):
@@ -276,9 +280,10 @@ class TcpDeviceServer:
 
 
 async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-sim",
-                    device_address=DEVICE_ADDRESS, **ble_options):
-    """Start the device side; port 0 picks a free port (read it back from `.port`)."""
-    return await TcpDeviceServer(device_name, device_address, ble_options).start(host, port)
+                    device_address=DEVICE_ADDRESS, shadow_device=True, **ble_options):
+    """Start the device side; port 0 picks a free port (read it back from `.port`). shadow_device=False:
+    the link without the shadow's device, for a real stack's controller (sim.stack_device)."""
+    return await TcpDeviceServer(device_name, device_address, ble_options, shadow_device).start(host, port)
 
 
 class TcpCentral:

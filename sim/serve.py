@@ -4,7 +4,10 @@ GATT service) on bumble's TCP link, waiting for `e2mon --sim`.
     server = await start_device(flash_dir, port)   # DeviceServer: .device (SimDevice), .runner, .stop()
 """
 import asyncio
+import errno
+import fcntl
 import os
+import socket
 import sys
 
 from sim import vclock
@@ -28,12 +31,45 @@ def provision(flash_dir, device_id):
 
 
 class DeviceServer:
-    def __init__(self, device, radio_server, task):
+    def __init__(self, device, radio_server, task=None):
         self.device = device
         self.runner = device.runner
         self.radio_server = radio_server
         self.port = radio_server.port
         self.task = task
+        self.restarts = 0
+
+    async def run(self, flash_dir):
+        """The device's event loop; when the firmware restarts itself (an update staged), the device boots
+        again from its flash on the same radio, as a board does after machine.reset()."""
+        while True:
+            await self.runner.main()
+            updating = sys.modules.get("monitor.update")
+            if updating is None or not updating.reset:
+                return
+            await self._reboot(flash_dir)
+
+    async def _reboot(self, flash_dir):
+        from sim.device import SimDevice
+        wall = self.device.clock.wall_seconds()    # the RTC keeps running across a soft reset
+        self.device.shutdown()
+        service = self.runner.ble
+        if service is not None:
+            if service._task is not None:
+                service._task.cancel()
+            ble = service._ble
+            ble.gap_advertise(None)
+            ble.active(False)
+            await ble.sim_settle()
+        while True:
+            self.restarts += 1
+            device = SimDevice(flash_dir, wall_seconds=wall)
+            device.boot(with_ble=True)
+            if not device.reset_requested:   # a version that failed its self-test restarts at once
+                break
+            device.shutdown()
+        self.device = device
+        self.runner = device.runner
 
     async def stop(self):
         self.runner.running = False
@@ -59,9 +95,10 @@ async def start_device(flash_dir, port=None, wall_seconds=None):
         raise RuntimeError("safe mode: a button was held at boot")
     if device.runner.ble is None:
         raise RuntimeError("the device's BLE service did not start (see above)")
-    task = asyncio.create_task(device.runner.main())
+    server = DeviceServer(device, radio_server)
+    server.task = asyncio.create_task(server.run(flash_dir))
     await asyncio.sleep(0)
-    return DeviceServer(device, radio_server, task)
+    return server
 
 
 KEYS = {"a": ("A", False), "b": ("B", False), "c": ("C", False), "A": ("A", True), "B": ("B", True),
@@ -98,8 +135,63 @@ def _keyboard(server, stop):
             print("\n".join(server.device.screen_lines()))
 
 
+class Busy(Exception):
+    pass
+
+
+def claim_flash(flash_dir):
+    """Locks `<flash>.lock` for this simulator's life (the kernel drops it if the process dies); Busy names
+    the simulator that holds it."""
+    lock_path = os.path.abspath(flash_dir).rstrip(os.sep) + ".lock"
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 100, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise Busy("another simulator (%s) is using the flash %s; stop it first (q), or give this one its own "
+                   "with --flash DIR" % (holder, flash_dir)) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, ("pid %d" % os.getpid()).encode(), 0)
+    return fd
+
+
+def check_port_free(port):
+    """Busy if something already listens on the simulator's TCP port (checked before the flash is touched)."""
+    from sim import radio
+
+    port = radio.DEFAULT_TCP_PORT if port is None else port
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise Busy("port %d is taken (another simulator running?); stop it first, or pick another with --port N "
+                   "and set E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon" % port) from None
+    finally:
+        probe.close()
+
+
 async def serve_async(args):
     from sim import cli
+    try:
+        lock = claim_flash(args.flash)
+        check_port_free(args.port)
+    except Busy as exc:
+        print("cannot start: %s" % exc, file=sys.stderr)
+        return 2
+    try:
+        return await _serve(args, cli)
+    finally:
+        os.close(lock)
+
+
+async def _serve(args, cli):
     wall = None
     if args.scenario:
         device, player = cli.play(cli.scenario_path(args.scenario), args.flash, echo=print)
@@ -110,6 +202,8 @@ async def serve_async(args):
         from sim import radio
         where = provision(args.flash, radio.DEVICE_ADDRESS)
         print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
+    if getattr(args, "stack", "shadow") != "shadow":
+        return await serve_stack(args, wall)
     try:
         server = await start_device(args.flash, args.port, wall)
     except OSError as exc:
@@ -129,6 +223,42 @@ async def serve_async(args):
     finally:
         await server.stop()
     return 0
+
+
+async def serve_stack(args, wall=None):
+    """`serve --stack btstack|nimble`: the firmware in a MicroPython process on its real stack."""
+    from sim import stack_device
+    if not stack_device.built(args.stack):
+        print("no MicroPython with %s at %s: run `make firmware`" % (args.stack, stack_device.binary(args.stack)),
+              file=sys.stderr)
+        return 2
+    rtc_start = None if wall is None else wall - vclock.EPOCH_2000
+    try:
+        server, device = await stack_device.serve(args.stack, args.flash, args.port, rtc_start)
+    except OSError as exc:
+        print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
+              "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
+        return 2
+    print("e2mon simulator: the firmware on MicroPython with %s, advertising on bumble's TCP link (port %d); "
+          "flash in %s" % (args.stack, server.port, args.flash))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if not args.no_keyboard and sys.stdin.isatty():
+        def keyboard():
+            line = sys.stdin.readline()
+            if not line or "q" in line:
+                stop.set()
+        loop.add_reader(sys.stdin, keyboard)
+        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
+    try:
+        exited = asyncio.ensure_future(device.process.wait())
+        await asyncio.wait([exited, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        if exited.done():
+            print("the device process exited (%s)" % device.process.returncode, file=sys.stderr)
+    finally:
+        await device.stop()
+        await server.close()
+    return 0 if not exited.done() else 1
 
 
 def main(args):

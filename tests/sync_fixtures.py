@@ -43,7 +43,7 @@ class SyncApp:
         self.acked = 0
         self.clock_sets = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute):
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
         if self.clock is None:
             return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:
@@ -59,7 +59,7 @@ class SyncApp:
     def clock_now(self):
         return self.clock
 
-    def set_clock(self, day, minute, second):
+    def set_clock(self, day, minute, second, flag=0):
         self.clock = (day, minute, second)
         self.clock_sets += 1
         return 0
@@ -124,6 +124,43 @@ def run(coro, timeout=120):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
+async def cut_pull(link, key, host, store_batch, cut_at, mtu=247):
+    """One clinician pull from max(host) + 1 on a fresh connection of link, cut by a radio loss at cut_at
+    (-1 during the handshake, 0 before the pull, k after k records notifications, None: not cut); returns
+    1 if the cut interrupted it, else 0. Anything raised while the link is still up is a real failure."""
+    from host_tools.device_link import DeviceError, LinkLost
+
+    async with link.client(mtu=mtu) as client:
+        dl = DeviceLink(client, host_crypto.role_key(key, 1), "clinician")
+        received = [0]
+        dropper = None
+
+        async def on_batch(batch):
+            store_batch(batch)
+            received[0] += 1
+            if cut_at is not None and received[0] == cut_at:
+                await link.drop_connection()
+
+        try:
+            if cut_at == -1:
+                dropper = asyncio.ensure_future(link.drop_connection())
+            await dl.open_session()
+            if cut_at == 0:
+                await link.drop_connection()
+            result = await dl.pull(max(host) + 1 if host else 0, on_batch)
+            if result.count:
+                await dl.acknowledge(result.last_seq)
+        except Exception as exc:  # noqa: BLE001 - whatever the cut raised, judged here
+            # The cut may hit bleak mid-write (its own error) or our link mid-wait (LinkLost).
+            if cut_at is None or (client.is_connected and not isinstance(exc, (LinkLost, DeviceError))):
+                raise
+            return 1
+        finally:
+            if dropper is not None:
+                await dropper
+    return 0
+
+
 async def chaos_campaign(runs, seed=1, initial=400, mtu=247, stack="nimble"):
     """Pulls cut by forced radio disconnects at random points, each resumed with ">= last + 1".
 
@@ -132,8 +169,6 @@ async def chaos_campaign(runs, seed=1, initial=400, mtu=247, stack="nimble"):
     host copy is then compared with the device log record for record."""
     import random
     import tempfile
-
-    from host_tools.device_link import DeviceError, LinkLost
 
     rng = random.Random(seed)
     app = SyncApp(tempfile.mkdtemp(prefix="e2mon-chaos-"), segment_records=64)
@@ -157,35 +192,7 @@ async def chaos_campaign(runs, seed=1, initial=400, mtu=247, stack="nimble"):
             # where to cut: -1 during the handshake, 0 before the pull, k after k records notifications
             pending = app.store.next_seq - 1 - (max(host) if host else 0)
             cut_at = None if final else rng.randint(-1, (pending + 13) // 14)
-            async with link.client(mtu=mtu) as client:
-                dl = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, 1), "clinician")
-                received = [0]
-                dropper = None
-
-                async def on_batch(batch, received=received, cut_at=cut_at):
-                    store_batch(batch)
-                    received[0] += 1
-                    if cut_at is not None and received[0] == cut_at:
-                        await link.drop_connection()
-
-                try:
-                    if cut_at == -1:
-                        dropper = asyncio.ensure_future(link.drop_connection())
-                    await dl.open_session()
-                    if cut_at == 0:
-                        await link.drop_connection()
-                    start = max(host) + 1 if host else 0
-                    result = await dl.pull(start, on_batch)
-                    if result.count:
-                        await dl.acknowledge(result.last_seq)
-                except Exception as exc:  # noqa: BLE001 - whatever the cut raised, judged below
-                    # The cut may hit bleak mid-write (its own error) or our link mid-wait (LinkLost);
-                    # anything while the link is still up is a real failure.
-                    if final or (client.is_connected and not isinstance(exc, (LinkLost, DeviceError))):
-                        raise
-                    interrupted += 1
-                if dropper is not None:
-                    await dropper
+            interrupted += await cut_pull(link, DEVICE_KEY, host, store_batch, cut_at, mtu)
     device = device_log(app)
     device_seqs = [r[0] for r in device]
     first_kept = device_seqs[0] if device_seqs else 1

@@ -212,16 +212,18 @@ def test_patient_cannot_do_clinician_operations():
         async with device_and_link(app) as (link, service):
             async with session(link, role="patient") as dl:
                 notifications = service.notifications
+                # setting the clock too: with the patient's key every reminder could be made overdue (2030)
                 for attempt in (lambda: dl.count(0), lambda: dl.pull(0, lambda batch: None),
-                                lambda: dl.acknowledge(40), lambda: dl.set_profile(b"profile evil")):
+                                lambda: dl.acknowledge(40), lambda: dl.set_profile(b"profile evil"),
+                                lambda: dl.set_time(datetime.datetime(2030, 1, 1, 10, 0, 0))):
                     with pytest.raises(DeviceError) as refused:
                         await attempt()
                     assert refused.value.code == protocol.ERR_ROLE
                 # one refusal per attempt and not a single records notification
-                assert service.notifications - notifications == 4
-                assert _state(app) == before
+                assert service.notifications - notifications == 5
+                assert _state(app) == before and app.clock_sets == 0
                 # the patient's own operations still work in the same session
                 assert await dl.get_profile() == app.profile
-                await dl.set_time(datetime.datetime(2026, 10, 31, 10, 0, 0))
+                assert (await dl.get_time())[0] == TODAY
                 assert await dl.push_entry(records.KIND_SYMPTOM, 0, 1, 0, TODAY, 60) == 41
     run(main())

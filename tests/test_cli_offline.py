@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from host_tools import cli as cli_module
+from host_tools import report
 from host_tools.db import HostDB
 from host_tools.progress import Progress
 from monitor import dates, records
@@ -56,7 +57,7 @@ def test_report_cli_png(tmp_path):
     assert summary["records"] == 4 and summary["dose_changes"] == 1
     assert any("18 pg/mL" in f for f in summary["flags"])
     with Image.open(out) as image:
-        assert image.size == (1100, 850)
+        assert image.size == (int(report.FIG_INCHES[0] * report.DPI), int(report.FIG_INCHES[1] * report.DPI))
 
 
 def test_bad_inputs_are_one_clear_line(tmp_path):
@@ -171,7 +172,7 @@ def test_history_export_evaluates_to_the_same_flags_as_the_report(tmp_path):
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads(evaluated.output)
     assert result["rejected"] == []
-    got = sorted("[%s] %s (%s; source %s)%s" % (f["level"], f["message"], f["rule"], f["source"],
-                                                 " (acknowledged)" if f.get("acknowledged") else "")
+    got = sorted("[%s] %s: %s (%s; source %s)%s" % (f["level"], f["date"], f["message"], f["rule"], f["source"],
+                                                     " (acknowledged)" if f.get("acknowledged") else "")
                  for f in result["flags"])
     assert got == sorted(expected.flags) and got

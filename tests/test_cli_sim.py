@@ -149,6 +149,36 @@ def test_alerts_and_reminders_in_plain_words(sim):
     assert all(r["source"] for r in everything)
 
 
+def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
+    import datetime
+    e2mon(sim, "time", "sync")
+    bmd = e2mon(sim, "--json", "push", "lab", "BMD_T", "-2.5", "SD")       # negative, without `--`
+    assert bmd.exit_code == 0, bmd.output
+    assert json.loads(bmd.output)["value"] == -25
+    below = e2mon(sim, "push", "lab", "E2", "24", "pg/mL", "--below-lloq", "--method", "immunoassay")
+    assert below.exit_code == 0 and "<24 pg/mL" in below.output, below.output
+    flags = json.loads(e2mon(sim, "--json", "alerts").output)["flags"]
+    by_rule = {f["rule"]: f["message"] for f in flags}
+    assert "Estradiol <24 pg/mL" in by_rule["E2_BONE"] and "<24 pg/mL" in by_rule["E2_LOW"]
+    assert [f.get("below_lloq") for f in flags if f["rule"] in ("E2_BONE", "E2_LOW")] == [True, True]
+    assert "-2.5 SD" in by_rule["BMD_OSTEOPOROSIS"]
+    precise = e2mon(sim, "push", "lab", "E2", "38.15", "pg/mL")
+    assert precise.exit_code == 6 and "at most 1 decimal in pg/mL" in one_error_line(precise)
+    assert e2mon(sim, "push", "lab", "PSA", "0.001", "ng/mL").exit_code == 6
+    gel = e2mon(sim, "--json", "push", "dose", "testosterone", "12.5", "mg")
+    assert gel.exit_code == 0 and json.loads(gel.output)["value"] == 12500         # stored in µg, exactly
+    ahead = datetime.datetime.now() + datetime.timedelta(minutes=30)
+    future = e2mon(sim, "push", "symptom", "JOINT", "1", "--date", ahead.date().isoformat(),
+                   "--time", ahead.strftime("%H:%M"))
+    assert future.exit_code == 6 and "future" in one_error_line(future)
+    assert e2mon(sim, "pull").exit_code == 0
+    out = tmp_path / "log.csv"
+    assert e2mon(sim, "export", "--format", "csv", "--out", str(out)).exit_code == 0
+    import csv
+    rows = [r for r in csv.DictReader(out.open()) if r["name"] == "E2" and r["below_lloq"] == "True"]
+    assert rows and rows[-1]["comparator"] == "<" and rows[-1]["value"] == "24" and rows[-1]["shown"] == "<24 pg/mL"
+
+
 def test_profile_show_set_and_a_bad_file_sends_nothing(sim, tmp_path):
     shown = e2mon(sim, "profile", "show")
     assert shown.exit_code == 0 and "E2_TARGET_LOW = 20 pg/mL" in shown.output
@@ -231,6 +261,41 @@ def test_provision_over_usb_then_ble(tmp_path):
         device.stop()
 
 
+def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
+    import datetime
+    import types
+
+    from host_tools import cmd_device
+
+    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 20)
+    try:
+        env = host_env(tmp_path, device.port)
+        save_keys(env)
+        assert e2mon(env, "time", "sync").exit_code == 0
+        assert e2mon(env, "push", "symptom", "JOINT", "1").exit_code == 0
+
+        class Past(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return datetime.datetime(2005, 1, 1, 9, 30)
+        monkeypatch.setattr(cmd_device, "datetime", types.SimpleNamespace(datetime=Past))
+        refused = e2mon(env, "time", "sync")
+        assert refused.exit_code == 6 and "--force" in refused.output
+        assert "2005" not in e2mon(env, "time", "show").output                  # unchanged
+        forced = e2mon(env, "time", "sync", "--force")
+        assert forced.exit_code == 0 and "forced back, logged" in forced.output
+        assert "2005-01-01" in e2mon(env, "time", "show").output
+        # the clock epoch starts at the forced set: an entry dated before it is refused with its code
+        before = e2mon(env, "push", "symptom", "JOINT", "2", "--date", "2004-12-31")
+        assert before.exit_code == 6 and "ERR_BEFORE_CLOCK" in before.output
+        assert e2mon(env, "push", "symptom", "JOINT", "2").exit_code == 0
+        # the patient's key may not set the clock at all
+        patient = e2mon(env, "time", "sync", "--as", "patient")
+        assert patient.exit_code != 0
+    finally:
+        device.stop()
+
+
 def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypatch):
     from host_tools import cmd_device
     from host_tools import db as db_module
@@ -253,10 +318,13 @@ def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypat
     monkeypatch.setattr(db_module.HostDB, "store_records", store_then_lose_the_device)
     result = e2mon(env, "pull")
     assert result.exit_code == 5, result.output
-    assert "rerun" in one_error_line(result)
+    line = one_error_line(result)
     with HostDB(env["E2MON_DB"]) as db:
         seqs = [r[0] for r in db.records(DEVICE)]
     assert 400 <= len(seqs) < 3000 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))   # no gap
+    # It says what was kept, in numbers that match the database.
+    assert "The %d new records received before were kept" % len(seqs) in line and "rerun" in line
+    assert "nothing partial" not in line
     monkeypatch.setattr(db_module.HostDB, "store_records", real_store)
     device = SimDevice(flash, KEY.hex(), 0)     # the same flash: the log survived
     try:

@@ -1,4 +1,8 @@
 """The device app object on the real Store, Tracker and Clock: boot restore, clock rules, refusals."""
+import os
+import struct
+import sys
+
 import pytest
 
 from sim import env, vclock
@@ -8,6 +12,7 @@ env.install()
 from device.app import App  # noqa: E402
 from device.clock import JUMP_LOG_SECONDS, MIN_VALID_DAY, Clock  # noqa: E402
 from monitor import protocol, records, rules, schedule  # noqa: E402
+from monitor import state as S  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
 import machine  # noqa: E402  (the simulator's RTC on the virtual clock)
@@ -144,7 +149,7 @@ def test_profile_set_persists_and_bad_blob_is_refused(tmp_path):
     log_course(app)
     assert app.set_profile(b"junk") == records.ERR_PROFILE
     profile = rules.Profile()
-    profile.set("E2_LOW_SYMPT", 100)     # a clinician lowers the threshold below this E2 of 11 pg/mL
+    profile.set("E2_LOW_SYMPT", 105)     # a clinician lowers the threshold below this E2 of 11 pg/mL (above E2_CRITICAL)
     assert app.set_profile(profile.encode()) == 0
     assert not any(f[rules.F_RULE] == rules.R_E2_LOW_SYMPT for f in app.flags_now())
     last = list(app.store.records(1))[-1]
@@ -188,3 +193,33 @@ def test_acknowledge_and_snooze_mute_a_due_reminder(tmp_path):
     assert first in [app.reminder_id(r) for r in app.due_reminders()]
     app.acknowledge_reminder(first)
     assert first not in [app.reminder_id(r) for r in app.due_reminders()]
+
+
+def test_a_flash_from_before_ug_doses_boots_with_its_testosterone_doses_in_ug(tmp_path):
+    """Earlier firmware's log (testosterone doses in mg, no FLAG_UG): the state rebuilt at boot counts them at
+    their real size in the week's total (the 400 mg/week confirm band), a new dose is written with FLAG_UG,
+    and a reboot from the snapshot or from the whole log agrees."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "core"))
+    from store_fs import old_record   # the bytes earlier firmware wrote
+
+    T = records.D_TESTOSTERONE
+    log = bytearray(2 * records.RECORD_SIZE)
+    old_record(log, 0, 1, DAY - 5, 100)
+    old_record(log, records.RECORD_SIZE, 2, DAY - 2, 100)
+    (tmp_path / "seg_1.log").write_bytes(bytes(log))
+    app = make_app(tmp_path)
+    app.set_clock(DAY, 600, 0)
+    assert app.tracker.week_total(T, DAY) == 200000
+    status, seq = app.submit_entry(records.KIND_DOSE, T, 100000, 0, DAY, 600)     # 300 mg this week
+    assert status == 0
+    assert app.submit_entry(records.KIND_DOSE, T, 150000, 0, DAY, 610)[0] == records.ERR_CONFIRM_WEEK
+    raw = bytearray(records.RECORD_SIZE)
+    assert app.store.read_into(seq, raw)[0] == 1
+    assert struct.unpack_from(records.RECORD_FORMAT, raw)[4:] == (100000, records.FLAG_UG)
+    app.save_snapshot()
+    assert make_app(tmp_path).tracker.week_total(T, DAY) == 300000       # from the snapshot
+    for name in os.listdir(tmp_path):
+        if name.startswith("snap"):
+            os.remove(tmp_path / name)
+    again = make_app(tmp_path)                                            # from the whole log
+    assert again.tracker.week_total(T, DAY) == 300000 and again.tracker.st[S.LAST_CHANGE] == DAY - 5

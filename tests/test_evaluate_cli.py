@@ -98,14 +98,18 @@ def test_threshold_in_si_units_and_levels(run, tmp_path):
 def test_numbers_are_exact(run, tmp_path):
     doc = {"patient": {"goal": "estrogen_control"}, "entries": [
         {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.125, "unit": "mg"},
-        {"kind": "lab", "date": "2026-01-06", "analyte": "HCT", "value": 53.95, "unit": "%"},
+        {"kind": "lab", "date": "2026-01-06", "analyte": "HCT", "value": 54.0, "unit": "%"},
         {"kind": "lab", "date": "2026-01-07", "analyte": "E2", "value": 1.0e1, "unit": "pg/mL", "confirmed": True}]}
     out = evaluate(run, tmp_path, doc, "--at", "2026-01-08")
     assert out["rejected"] == []                              # 0.125 mg is exactly 125 ug (no confirm)
-    assert "C9" in rules_of(out)                              # 53.95 % rounds half up to 54.0 %
+    assert "C9" in rules_of(out)                              # 54.0 % is the action level
     assert "E2_LOW_SYMPT" in rules_of(out)                    # 1.0e1 = 10.0 pg/mL: not below 10
-    doc["entries"][1]["value"] = 53.94
+    doc["entries"][1]["value"] = 53.9
     assert "C9" not in rules_of(evaluate(run, tmp_path, doc, "--at", "2026-01-08"))
+    # more precise than the stored 0.1 %: refused, never rounded to 54.0
+    doc["entries"][1]["value"] = 53.95
+    out = evaluate(run, tmp_path, doc, "--at", "2026-01-08")
+    assert [r["error"] for r in out["rejected"]] == ["ERR_PRECISION"] and "C9" not in rules_of(out)
 
 
 def test_refused_entries_do_not_stop_the_rest(run, tmp_path):

@@ -154,8 +154,8 @@ def test_romfs_command_line(pico_romfs):
     assert image == stage_dir + ".romfs"
     dirs, files = deploy.staged_entries(stage_dir)
     argv = deploy.mpremote_command("/dev/ttyACM0", stage_dir, image)
-    remove = deploy.REMOVE_STALE % (("boards", "device", "monitor", "_const_names.mpy"),)
-    assert (dirs, files) == (["boards", "device", "monitor"], ["_const_names.mpy", "main.py"])
+    remove = deploy.REMOVE_STALE % (("boards", "device", "monitor", "_const_names.mpy", "update_boot.mpy"),)
+    assert (dirs, files) == (["boards", "device", "monitor"], ["_const_names.mpy", "update_boot.mpy", "main.py"])
     assert argv[1:] == ["connect", "/dev/ttyACM0", "romfs", "deploy", image, "+", "exec", remove, "+",
                         "fs", "cp", "main.py", ":main.py", "+", "soft-reset"]
 
@@ -184,7 +184,7 @@ def test_romfs_image_boots_on_micropython(pico_romfs):
                                               "monitor.records"]
     assert all(path.startswith("/rom/") and path.endswith(".mpy") for _name, path in files)
     facts = dict(line.split(" ", 1) for line in lines if not line.startswith(("file ", "const ")))
-    assert facts["rom"] == "_const_names.mpy,boards,device,monitor"     # main.py is not in ROM
+    assert facts["rom"] == "_const_names.mpy,boards,device,monitor,update_boot.mpy"   # main.py is not in ROM
     assert "records.consts" in facts["rom_monitor"].split(",")
     assert facts["in_globals"] == "False False"     # inlined away: the values below come from the file
     assert [line for line in lines if line.startswith("const ")] == [

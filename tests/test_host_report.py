@@ -60,7 +60,7 @@ def test_plotted_data_bands_and_markers(tmp_path):
     db = build_db(tmp_path)
     fig = report.build_figure(report.gather(db, "dev", today=START + 95))
     axes = axes_by_title(fig)
-    assert set(axes) == {"Estradiol", "Total testosterone", "Hematocrit"}
+    assert set(axes) == {"Estradiol", "Total testosterone", "Hematocrit", "Symptoms (severity 0-3)"}
     ax_e2 = axes["Estradiol"]
     (line,) = gid_artists(ax_e2, "series")
     assert [as_date(x) for x in line.get_xdata()] == [dates_of(d) for d, _ in E2]

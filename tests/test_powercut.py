@@ -182,3 +182,40 @@ def test_file_system_full_gives_store_full_without_loss_or_leaks():
     store.close()
     store = Store(pc.DIRECTORY, fs=fs, segment_records=8, max_segments=1000)
     assert [r[0] for r in store.records(0)] == returned + [seq]
+
+
+# -- the update path: staging, switching, confirming (bench/powercut_update.py; all points in bench_update) --
+@pytest.fixture(scope="module")
+def update_workload(tmp_path_factory):
+    from bench import powercut_update as pu
+    from host_tools import release
+    key = str(tmp_path_factory.mktemp("publisher") / "key")
+    release.keygen(key, height=5)
+    journal, oracle, files, dirs, public_key, bundles = pu.run_workload(key)
+    assert any(op[0] == "rename" and op[2].endswith("/ota/state") for op in journal)
+    assert any(op[0] == "remove" and "/ota/a/" in op[1] for op in journal), "the third update never wiped slot a"
+    return journal, oracle, files, dirs, pu.Checker(public_key, bundles)
+
+
+def test_cuts_while_updating_always_boot_a_whole_version_and_lose_no_entry(update_workload):
+    from bench import powercut_update as pu
+    journal, oracle, files, dirs, checker = update_workload
+    points, bricked, lost, problems = pu.run_cuts(journal, oracle, files, dirs, checker, stride=5, offset=2,
+                                                  resume_every=7)
+    assert points > 1500
+    assert (bricked, lost, problems) == (0, 0, [])
+
+
+def test_the_brick_check_sees_a_half_staged_slot_booted(update_workload):
+    # A control: had APPLY switched before the files were whole, the check must call it a brick.
+    from bench import powercut as pc
+    from bench import powercut_update as pu
+    journal, oracle, files, dirs, checker = update_workload
+    states = list(pc.cut_states(journal, stride=97, files=files, dirs=dirs))
+    mid = [s for s in states if any(p.startswith(pu.OTA + "/a/monitor/") for p in s[2])
+           and not any(p == pu.OTA + "/state" for p in s[2])][0]
+    op_index, _k, cut_files, cut_dirs = mid
+    cut_files = dict(cut_files)
+    cut_files[pu.OTA + "/state"] = bytearray(b"E2B1||a|0|1|1.1")     # trial = the slot still being written
+    bricked, _lost, problems = pu.check_cut(cut_files, cut_dirs, oracle, op_index, checker)
+    assert bricked == 1 and "not a whole version" in problems[0]

@@ -15,7 +15,7 @@ def test_tables_have_one_entry_per_code():
     assert len(catalog.RULES) == rules.RULE_COUNT == len(texts.RULE_SOURCES) == len(profile.RULE_LEVELS)
     assert len(catalog.REMINDERS) == schedule.REMINDER_COUNT == len(texts.REMINDER_TEXT)
     assert len(PARAM_NAMES) == profile.PARAM_COUNT == len(set(PARAM_NAMES))
-    assert len(records.ERROR_NAMES) == len(ERROR_MESSAGES) == records.ERR_PROFILE + 1
+    assert len(records.ERROR_NAMES) == len(ERROR_MESSAGES) == records.ERR_BEFORE_CLOCK + 1
     assert len(records.ANALYTES) == records.ANALYTE_COUNT == len(records.LOINC)
     assert len(records.SYMPTOMS) == records.SYMPTOM_COUNT == len(texts.SYMPTOM_WORDS)
     assert records.GOAL_COUNT == len(records.GOALS)

@@ -83,8 +83,13 @@ def test_push_entries_pull_10k_time_profile_alerts():
                 with pytest.raises(DeviceError) as unset:
                     await dl.push_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 600)
                 assert unset.value.code == protocol.ERR_CLOCK_UNSET
+                with pytest.raises(DeviceError) as patient_clock:     # setting the clock is the clinician's
+                    await dl.set_time(datetime.datetime(2026, 10, 31, 12, 30, 5))
+                assert patient_clock.value.code == protocol.ERR_ROLE and app.clock is None
+            async with session(link) as dl:
                 assert await dl.set_time(datetime.datetime(2026, 10, 31, 12, 30, 5)) == (TODAY, 750, 5)
                 assert app.clock == (TODAY, 750, 5)
+            async with session(link, role="patient") as dl:
                 seq = await dl.push_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 600)
                 assert seq == 10_001
                 with pytest.raises(DeviceError) as bad:   # severity 9 is not a symptom score

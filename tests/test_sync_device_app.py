@@ -35,8 +35,13 @@ def test_real_app_over_ble(app):
                 with pytest.raises(DeviceError) as unset:
                     await dl.push_entry(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, TODAY, 600)
                 assert unset.value.code in (protocol.ERR_CLOCK_UNSET, records.ERR_CLOCK)
+                with pytest.raises(DeviceError) as patient_clock:      # setting the clock is the clinician's
+                    await dl.set_time(datetime.datetime(2026, 10, 31, 12, 0, 0))
+                assert patient_clock.value.code == protocol.ERR_ROLE and app.clock_now() is None
+            async with session(link) as dl:
                 await dl.set_time(datetime.datetime(2026, 10, 31, 12, 0, 0))
                 assert app.clock_now()[0] == TODAY
+            async with session(link, role="patient") as dl:
                 seqs = [
                     await dl.push_entry(records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0, TODAY - 40, 600),
                     await dl.push_entry(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, TODAY - 20, 600),

@@ -5,9 +5,12 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
 
     app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: device.clock.Clock
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
-    app.submit_entry(kind, code, value, flags, day, minute) -> (status, seq)   # status 0 = stored
+    app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
+        # role: 0 = the device's own buttons, else the session role of the host that pushed it
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
-    app.set_clock(day, minute, second) -> status          # a jump >= 5 min is logged as EVENT_CLOCK_SET
+    app.set_clock(day, minute, second, flag=0) -> status  # a jump >= 5 min is logged as EVENT_CLOCK_SET;
+        # a day before the newest record's is refused (protocol.ERR_CLOCK_BACK) unless flag TIME_FORCE
+    app.room() -> int                                     # records hosts may still push; 0: "SYNC NEEDED"
     app.profile_blob() -> bytes ; app.set_profile(blob) -> status
     app.alerts_payload() -> bytes                         # monitor.protocol's alerts encoding
     app.acknowledge_sync(upto_seq)                        # host stored everything up to upto_seq
@@ -30,19 +33,21 @@ from monitor.tracker import Tracker
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from device.clock import JUMP_LOG_SECONDS
+from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
 PROFILE_FILE = "profile.bin"
 SNOOZE_DAYS = const(7)
-# The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day,
-# last sync record number.
-APP_STATE_FORMAT = "<HHI"
-APP_STATE_SIZE = const(8)
+# The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day (of the
+# current clock epoch), last sync record number, day the clock was last forced back (NO_DAY: never).
+APP_STATE_FORMAT = "<HHIH"
+APP_STATE_SIZE = const(10)
 NO_DAY = const(0xFFFF)
+CLOCK_FORCED = const(1)   # EVENT_CLOCK_SET flags: set back before the newest record by a clinician's --force
 
 
 def _join(directory, name):
@@ -69,8 +74,13 @@ class App:
         self.last_sync_day = NO_DAY
         self.last_sync_seq = 0
         self.newest_day = 0
+        # Entries dated before floor_day are refused: the day of the last forced set-back (a new clock epoch).
+        self.floor_day = NO_DAY
         self.since_snapshot = 0
         self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
+        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
+        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
+        self._budget = [-1, 0]
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -102,7 +112,7 @@ class App:
     def _load_snapshot_blob(self, blob):
         if len(blob) < APP_STATE_SIZE:
             return False
-        sync_day, newest, sync_seq = struct.unpack_from(APP_STATE_FORMAT, blob, 0)
+        sync_day, newest, sync_seq, epoch = struct.unpack_from(APP_STATE_FORMAT, blob, 0)
         try:
             self.tracker.load(memoryview(blob)[APP_STATE_SIZE:])
         except ValueError:
@@ -111,6 +121,7 @@ class App:
         self.last_sync_day = sync_day
         self.newest_day = newest
         self.last_sync_seq = sync_seq
+        self.floor_day = epoch
         return True
 
     def _replay(self, start):
@@ -123,6 +134,10 @@ class App:
         if kind == records.KIND_EVENT and code == records.EVENT_SYNC_MARK:
             self.last_sync_day = day
             self.last_sync_seq = value
+        elif kind == records.KIND_EVENT and code == records.EVENT_CLOCK_SET and flags & CLOCK_FORCED:
+            # a new clock epoch: the records before it carry the old clock's dates
+            self.newest_day = day
+            self.floor_day = day
 
     # -- writing ----------------------------------------------------------------------------------------
     def _append(self, day, minute, kind, code, value, flags):
@@ -141,24 +156,49 @@ class App:
         from monitor.snapshot import SIZE
         # one buffer for the app's part and the tracker's: on a fragmented heap each ~0.8 KB block counts
         blob = bytearray(APP_STATE_SIZE + SIZE)
-        struct.pack_into(APP_STATE_FORMAT, blob, 0, self.last_sync_day, self.newest_day, self.last_sync_seq)
+        struct.pack_into(APP_STATE_FORMAT, blob, 0, self.last_sync_day, self.newest_day, self.last_sync_seq,
+                         self.floor_day)
         self.tracker.dump_into(memoryview(blob)[APP_STATE_SIZE:])
         self.store.save_snapshot(last, blob)
         self.since_snapshot = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute):
-        """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored."""
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
+        """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored.
+        role 0: the device's buttons (may use the reserve); else the role of the host that pushed it."""
         if kind == records.KIND_EVENT:
             return records.ERR_KIND, None   # events are the device's own records
-        today = self.today()
-        status = self.tracker.check(kind, code, value, flags, day, minute, -1 if today is None else today)
+        now = self.clock.now()
+        if now is None:
+            status = self.tracker.check(kind, code, value, flags, day, minute, -1)
+        else:
+            status = self.tracker.check(kind, code, value, flags, day, minute, now[0],
+                                        now[0] * records.MINUTES_PER_DAY + now[1])
         if status:
             return status, None
+        if self.floor_day != NO_DAY and day < self.floor_day:
+            return records.ERR_BEFORE_CLOCK, None
+        budget = self._budget
+        if role:
+            if self.room() <= 0:
+                return protocol.ERR_STORE_FULL, None   # the rest is the buttons' reserve
+            if role == protocol.ROLE_PATIENT:
+                if budget[0] != now[0]:
+                    budget[0] = now[0]
+                    budget[1] = 0
+                if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
+                    return records.ERR_BUDGET, None
         try:
             seq = self._append(day, minute, kind, code, value, flags)
         except StoreFull:
             return protocol.ERR_STORE_FULL, None   # nothing unsynced is evicted: the patient is told to sync
+        if role == protocol.ROLE_PATIENT:
+            budget[1] += 1
         return 0, seq
+
+    def room(self):
+        """Records hosts may still push; the last segment's worth is kept for the device's own buttons and
+        events. 0: the screen shows SYNC NEEDED."""
+        return max(0, self.store.room() - self.store.segment_records)
 
     def log_event(self, code, value, flags=0):
         """Logs a device event at the current time (or day 0 while the clock is unset); None if the store
@@ -174,14 +214,18 @@ class App:
     def clock_now(self):
         return self.clock.now()
 
-    def set_clock(self, day, minute, second):
-        """Sets the wall clock; returns 0, or records.ERR_DATE for an impossible time."""
-        try:
-            was_set, jump = self.clock.set(day, minute, second)
-        except ValueError:
+    def set_clock(self, day, minute, second, flag=0):
+        """Sets the wall clock; returns 0, records.ERR_DATE for an impossible time, or protocol.ERR_CLOCK_BACK
+        for a day before the newest stored record's (such a clock would read as unset). flag TIME_FORCE sets it
+        anyway, starts a new clock epoch and logs the jump with CLOCK_FORCED."""
+        if not self.clock.check(day, minute, second):
             return records.ERR_DATE
-        if not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
-            self.log_event(records.EVENT_CLOCK_SET, jump)
+        back = day < self.newest_day
+        if back and not flag & protocol.TIME_FORCE:
+            return protocol.ERR_CLOCK_BACK
+        was_set, jump = self.clock.set(day, minute, second)
+        if back or not was_set or jump >= JUMP_LOG_SECONDS or jump <= -JUMP_LOG_SECONDS:
+            self.log_event(records.EVENT_CLOCK_SET, jump, CLOCK_FORCED if back else 0)
         return 0
 
     def today(self):
@@ -207,6 +251,7 @@ class App:
         self.tracker = Tracker(profile)
         self.last_sync_day = NO_DAY
         self.newest_day = 0
+        self.floor_day = NO_DAY
         self._replay(0)
         self.log_event(records.EVENT_PROFILE_SET, profile.crc() & 0x7FFFFFFF)
         self.save_snapshot()

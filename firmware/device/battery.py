@@ -2,8 +2,8 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 EMPTY_MV = const(3300)   # a LiPo under light load: the regulator drops out below this
 FULL_MV = const(4200)

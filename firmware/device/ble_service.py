@@ -13,7 +13,10 @@
 #
 # Flow control: NimBLE (ESP32) raises OSError(ENOMEM) from gatts_notify (older builds
 # return False) when its buffers are full and never says when they drain; btstack
-# (Pico W) copies queued notifications onto the heap.  So each tick (tick_ms) sends at most
+# (Pico W) never refuses: it copies queued notifications onto the heap and frees them once sent,
+# so a link slower than the ticks would fill the heap. The free heap is btstack's only signal:
+# no frame is handed over while gc.mem_free() is below HEAP_FLOOR (heap_waits counts the pauses).
+# And each tick (tick_ms) sends at most
 # max_in_flight notifications, whether from the tick or from IRQs, a refused one is put back at the head of the queue and
 # retried on the next tick, and at most one indication is outstanding (ATT allows one).
 # Explicit memory cap: max_in_flight * (MTU - 3) bytes handed to the stack per tick, plus
@@ -28,8 +31,8 @@ import bluetooth
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from monitor import protocol
 from monitor import session as sessions
@@ -56,7 +59,10 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
+HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
 KEY_FILE = sessions.KEY_FILE
+MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
+MODEL_NUMBER = b"e2mon-1"
 
 
 def uuid_bytes_le(uuid_string):
@@ -107,6 +113,9 @@ class BleService:
         self.notifications = 0       # notifications the stack accepted
         self.notify_refusals = 0     # refused by the stack (buffers full), retried later
         self.att_bytes = 0           # value bytes handed to the stack
+        self.heap_waits = 0          # ticks cut short because the free heap was at HEAP_FLOOR
+        import gc
+        self._mem_free = getattr(gc, "mem_free", None)   # MicroPython; CPython (the shadow) has none
         self._budget = max_in_flight
         self._task = None
         self._handles = {}
@@ -120,9 +129,7 @@ class BleService:
         custom = (UUID(protocol.SERVICE_UUID), (
             (UUID(protocol.CONTROL_UUID), _FLAG_WRITE | _FLAG_INDICATE | enc_rw),
             (UUID(protocol.RECORDS_UUID), _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.ENTRY_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.ALERTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
-            (UUID(protocol.PROFILE_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
+            (UUID(protocol.REQUESTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),   # protocol.SHARED_CHANNELS
             (UUID(protocol.AUTH_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
         ))
         # Reading the time is harmless; setting it needs a session frame (and the link on ESP32).
@@ -135,7 +142,8 @@ class BleService:
             (UUID(protocol.DIS_MODEL_NUMBER), _FLAG_READ),
             (UUID(protocol.DIS_FIRMWARE_REVISION), _FLAG_READ),
         ))
-        battery = (UUID(protocol.BATTERY_SERVICE), ((UUID(protocol.BATTERY_LEVEL), _FLAG_READ | _FLAG_NOTIFY),))
+        # Read only (notifying it is optional and unused): its CCCD would cost BTstack's table 10 bytes.
+        battery = (UUID(protocol.BATTERY_SERVICE), ((UUID(protocol.BATTERY_LEVEL), _FLAG_READ),))
         return (custom, cts, dis, battery)
 
     def start(self):
@@ -150,23 +158,24 @@ class BleService:
             pass   # some ports keep the name in the scan response only
         ble.irq(self._irq)
         custom, cts, dis, battery = ble.gatts_register_services(self._services())
-        control, records_h, entry, alerts, profile, auth = custom
+        control, records_h, requests, auth = custom
         (time_h,) = cts
         manufacturer, model, firmware = dis
         (self._battery_handle,) = battery
         self._time_handle = time_h
         self._handles = {
-            protocol.CH_CONTROL: control, protocol.CH_RECORDS: records_h, protocol.CH_ENTRY: entry,
-            protocol.CH_ALERTS: alerts, protocol.CH_PROFILE: profile, protocol.CH_AUTH: auth,
+            protocol.CH_CONTROL: control, protocol.CH_RECORDS: records_h, protocol.CH_ENTRY: requests,
+            protocol.CH_ALERTS: requests, protocol.CH_PROFILE: requests, protocol.CH_AUTH: auth,
             protocol.CH_TIME: time_h,
         }
         self._channels = {}
         for channel in self._handles:
             self._channels[self._handles[channel]] = channel
-        for handle in (control, entry, alerts, profile, auth, time_h):
+        self._channels[requests] = protocol.SHARED_CHANNELS   # the frame's tag tells which
+        for handle in (control, requests, auth, time_h):
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
-        ble.gatts_write(manufacturer, b"e2mon project")
-        ble.gatts_write(model, b"e2mon-1")
+        ble.gatts_write(manufacturer, MANUFACTURER)
+        ble.gatts_write(model, MODEL_NUMBER)
         ble.gatts_write(firmware, VERSION.encode())
         self.refresh_values()
         self._advertise()
@@ -244,7 +253,10 @@ class BleService:
                 return None
             if self.secure_link and not self._encrypted:
                 return None   # the stack enforces the flags; this guards stacks that do not
-            self.endpoint.receive(channel, self._ble.gatts_read(handle))
+            data = self._ble.gatts_read(handle)
+            if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
+                channel = self.endpoint.session.channel_of(data, channel)
+            self.endpoint.receive(channel, data)
             self.pump()
         elif event == _IRQ_GATTS_READ_REQUEST:
             self.refresh_values()
@@ -284,7 +296,14 @@ class BleService:
             return 0
         sent = 0
         endpoint = self.endpoint
+        mem_free = self._mem_free
         while self._budget > 0:
+            if mem_free is not None and mem_free() < HEAP_FLOOR:
+                import gc
+                gc.collect()    # garbage counts as used until collected: pause only for live data
+                if mem_free() < HEAP_FLOOR:
+                    self.heap_waits += 1
+                    break
             item = endpoint.next_frame()
             if item is None:
                 break

@@ -8,8 +8,8 @@ import time
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 BUTTON_A = const(0)   # up / previous
 BUTTON_B = const(1)   # select (hold: back to home)
@@ -27,7 +27,7 @@ class Buttons:
     def __init__(self, pins):
         self.pins = pins
         self.count = len(pins)
-        self._down_since = [None] * self.count
+        self._down_since = [None] * self.count   # type: list  # a ticks_ms() while down
         self._held = [False] * self.count
 
     def any_pressed(self):

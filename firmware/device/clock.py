@@ -9,8 +9,8 @@ from monitor.dates import civil_from_days, days_from_civil
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
 JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET
@@ -55,9 +55,14 @@ class Clock:
         if day > self.floor_day:
             self.floor_day = day
 
+    @staticmethod
+    def check(day, minute, second):
+        """True for a real time (the name is one the device has interned already)."""
+        return 0 <= day <= 65535 and 0 <= minute < 1440 and 0 <= second < 60
+
     def set(self, day, minute, second):
         """Sets the RTC; returns (was_set, jump_seconds) with the jump clamped to a small int."""
-        if not (0 <= day <= 65535 and 0 <= minute < 1440 and 0 <= second < 60):
+        if not self.check(day, minute, second):
             raise ValueError("clock value out of range")
         was_set = self.is_set()
         old_day, old_second = self.raw()

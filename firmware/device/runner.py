@@ -6,13 +6,14 @@ polled 10x slower and, while no central is connected, the board's sleep_ms() idl
 radio still advertising.
 """
 import asyncio
+import sys
 import time
 
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from device.ui import UI
 
@@ -48,6 +49,9 @@ class Runner:
         self.running = True
         self.radio_attempts = 0
         self.ui.radio = "off" if ble_service is None else "starting"
+        if "update_boot" in sys.modules:   # a new version on trial says so once (main.py keeps the selector then)
+            from monitor import update
+            update.show(self.ui)
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -169,11 +173,18 @@ class Runner:
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]
+        updating = None
         while self.running:
             await sleep_ms(500)
+            updating = sys.modules.get("monitor.update")
+            if updating is not None and updating.reset and not self.ble_connected():
+                self.running = False    # an update is staged: restart into it once the host has gone
         for t in tasks:
             t.cancel()
         self.app.save_snapshot()
+        if updating is not None and updating.reset:
+            from main import restart
+            restart(self.board)
 
 
 def run(board, app, ble_service=None, usb_service=None):

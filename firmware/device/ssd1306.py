@@ -8,8 +8,8 @@ import framebuf
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 SET_CONTRAST = const(0x81)
 SET_ENTIRE_ON = const(0xA4)

@@ -4,6 +4,8 @@ A: up / previous, C: down / next, B: select; holding B goes back home. Logging a
 B (Log symptom), A/C to the symptom, B, A/C to the severity, B.
 Screens draw on any framebuf.FrameBuffer-like object (fill, text, fill_rect, hline); display may be None.
 """
+import sys
+
 from monitor import records
 from monitor import rules
 from monitor import schedule
@@ -11,13 +13,12 @@ from monitor import schedule
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from device import buttons as btn
 from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach
 from monitor.dates import format_day as format_date
-from monitor.version import VERSION
 
 COLS = const(16)
 ROWS = const(8)
@@ -224,10 +225,13 @@ class UI:
         """The screen as up to 8 strings (also what the simulator prints); a leading '>' marks the cursor."""
         s = self.screen
         app = self.app
+        updating = sys.modules.get("monitor.update")
+        if updating is not None and updating.percent is not None:   # an update arriving over BLE
+            return ["Update", "", "Updating %d %%..." % updating.percent, "", "Keep the device", "near the host."]
         if s == HOME:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
-            out = [head, ""]
+            out = [head, "SYNC NEEDED" if app.room() <= 0 else ""]
             counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "")
             for i in range(len(HOME_ITEMS)):
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
@@ -259,10 +263,11 @@ class UI:
                    "Sync: " + ("never" if app.last_sync_day == 0xFFFF else format_date(app.last_sync_day)),
                    "Stored: %d" % app.store.count_from(0),
                    "Unsynced: %d" % app.unsynced_count()]
+            from monitor import version
+            out.append("Version: " + version.VERSION)
             pct = app.battery_percent()
             out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
             out.append("BLE: " + self.radio)
-            out.append("Ver " + VERSION)
             return out
         return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
 

@@ -25,8 +25,8 @@ def stdio_port():
         micropython.kbd_intr(-1)
     except (ImportError, AttributeError):
         pass
-    stdin = getattr(sys.stdin, "buffer", sys.stdin)
-    stdout = getattr(sys.stdout, "buffer", sys.stdout)
+    stdin = sys.stdin.buffer     # bytes: the text stream would hand read() a str
+    stdout = sys.stdout.buffer
     poller = select.poll()
     poller.register(stdin, select.POLLIN)
 

@@ -8,8 +8,8 @@ LOINC = ("2243-4", "2986-8", "2991-8", "10501-5", "15067-2", "13967-5", "2842-3"
 LOINC_E2_SENSITIVE = "72873-3"
 SYMPTOMS = ("JOINT", "LIBIDO", "FATIGUE", "MOOD", "ED", "BREAST", "GYNO", "NIPPLE", "FLUID", "HOTFLASH",
             "HEADACHE", "COGNITION", "WELLBEING")
-DRUGS = ("anastrozole", "testosterone")   # stored in µg and mg
-DRUG_STORED_UNIT = ("ug", "mg")
+DRUGS = ("anastrozole", "testosterone")   # both stored in µg
+DRUG_STORED_UNIT = ("ug", "ug")
 GOALS = ("trt", "fertility", "estrogen_control")
 METHODS = ("unknown", "immunoassay", "LC-MS/MS")
 
@@ -18,14 +18,15 @@ METHODS = ("unknown", "immunoassay", "LC-MS/MS")
 LAB_UNIT = ("pg/mL", "ng/dL", "pg/mL", "mIU/mL", "mIU/mL", "nmol/L", "ng/mL", "%", "ng/mL", "mg/dL", "mg/dL",
             "mg/dL", "mg/dL", "ng/mL", "M/mL", "SD")
 LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1)
-DOSE_DECIMALS = (3, 0)   # anastrozole shown in mg
+DOSE_DECIMALS = (3, 3)   # both stored in µg, shown in mg
 ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",
-               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE")
+               "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE", "BUDGET", "BEFORE_CLOCK")
 
 # Rule IDs (monitor.rules R_* order), reminder IDs and states (monitor.schedule order).
 RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2_LOW_SYMPT", "E2_CRITICAL",
          "TE_RATIO", "TT_LOW", "TT_BELOW_TARGET", "TT_ABOVE_TARGET", "HCT_WARN",
-         "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C11", "C12", "C14")
+         "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C11", "C12", "C14", "BMD_OSTEOPENIA",
+         "BMD_OSTEOPOROSIS")
 REMINDERS = ("RECHECK", "RECHECK_SEVERE", "CBC", "LIPIDS", "DEXA_BASELINE", "DEXA_REPEAT", "SEMEN",
              "FERTILITY_REVIEW", "TAPER_LABS")
 STATES = ("upcoming", "due", "overdue", "done")

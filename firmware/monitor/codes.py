@@ -4,8 +4,8 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 ROLE_CLINICIAN = const(1)
 ROLE_PATIENT = const(2)
@@ -28,6 +28,7 @@ ERR_CLOCK_UNSET = const(0xCC)
 ERR_STORE_FULL = const(0xCD)
 ERR_INTERNAL = const(0xCE)
 ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
+ERR_CLOCK_BACK = const(0xD0)      # the new time is before the newest stored record (refused unless forced)
 
 AUTH_HELLO = const(1)
 AUTH_CHALLENGE = const(2)

@@ -5,15 +5,21 @@ from monitor import records as R
 from monitor import state as S
 from monitor import rules as U
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
+
+# Symptoms whose usual direction is low estradiol or either (clinical-rules §3): the ones C3 names.
+LOW_E2_SYMPTOMS = const(0x1A1F)   # JOINT, LIBIDO, FATIGUE, MOOD, ED, HOTFLASH, COGNITION, WELLBEING
+
 
 def combination_flags(st, p, today, out, n):
     # Combination rules C1-C6, C11, C12, C14 after the lab flags; returns the new count.
     e2_day = st[S.LAT_DAY + R.A_E2]
     e2 = st[S.LAT_VAL + R.A_E2]
     e2_below = st[S.LAT_FLAGS + R.A_E2] & R.FLAG_BELOW_LLOQ
-    tt_day = st[S.LAT_DAY + R.A_TT]
-    tt = st[S.LAT_VAL + R.A_TT]
-    tt_below = st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ
     # Symptoms. c1: a JOINT..ED symptom active; any: any symptom active; excess: BREAST..FLUID active.
     c1_code = -1
     c1_rise = -1
@@ -22,9 +28,11 @@ def combination_flags(st, p, today, out, n):
     any_code = -1
     any_day = -1
     excess_code = -1
+    present = 0   # bit per active symptom
     for s in range(R.SYMPTOM_COUNT):
         if st[S.SYM_SEV + s] <= 0:
             continue
+        present |= 1 << s
         rise = st[S.SYM_RISE + s]
         if rise >= any_day:
             any_code = s
@@ -38,18 +46,22 @@ def combination_flags(st, p, today, out, n):
                 new_rise = rise
         elif s <= R.S_FLUID and excess_code < 0:
             excess_code = s
+    shown = U.STATUS_BELOW_LLOQ if e2_below else 0   # the E2 in the text gets its "<"
     low_symptom = 0
     if any_code >= 0 and p[P.P_LEVELS + U.R_C3] >= 0 and U.e2_surely_below(st, p[P.P_E2_CRITICAL]):
-        n = U.emit(out, n, p, st, U.R_C3, e2_day if e2_day > any_day else any_day, e2, any_code, 0)
+        # value2: the low-E2 symptoms present (bit mask), else every symptom present
+        named = present & LOW_E2_SYMPTOMS
+        n = U.emit(out, n, p, st, U.R_C3, e2_day if e2_day > any_day else any_day, e2, named if named else present,
+                   shown)
         low_symptom = 1
     elif c1_code >= 0 and p[P.P_LEVELS + U.R_C2] >= 0 and U.e2_surely_below(st, p[P.P_E2_LOW_SYMPT]):
-        n = U.emit(out, n, p, st, U.R_C2, e2_day if e2_day > c1_rise else c1_rise, e2, c1_code, 0)
+        n = U.emit(out, n, p, st, U.R_C2, e2_day if e2_day > c1_rise else c1_rise, e2, c1_code, shown)
         low_symptom = 1
     elif new_code >= 0 and p[P.P_LEVELS + U.R_C1] >= 0:
         n = U.emit(out, n, p, st, U.R_C1, new_rise, new_code, st[S.LAST_CHANGE], 0)
         low_symptom = 1
     if U.e2_persistently_low(st, p):
-        n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], 0)
+        n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], shown)
     if excess_code >= 0 and e2_day >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
         n = U.emit(out, n, p, st, U.R_C5, e2_day, e2, excess_code, 0)
     anchor = U.severe_recheck_anchor(st)
@@ -57,9 +69,25 @@ def combination_flags(st, p, today, out, n):
     if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:
         n = U.emit(out, n, p, st, U.R_C6, anchor, anchor + p[due_param], st[S.SEVERE_DAY], 0)
     if today >= 0 and any_code >= 0:
-        # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more.
-        if e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] and (
-                tt_day < 0 or (not tt_below and p[P.P_TT_TARGET_LOW] <= tt <= p[P.P_TT_TARGET_HIGH])):
+        # C11: labs in target, yet a symptom has lasted SYMPTOM_PERSIST_DAYS or more. Labs in target
+        # (clinical-rules §4): the latest E2 measured (not below LLOQ) in the target band with no E2 flag,
+        # E2_BONE included; the latest TT measured and in target; no hematocrit flag. Written inline: every
+        # helper's name is one more entry in the device's table of interned names (README, Performance).
+        lv = P.P_LEVELS
+        tt = st[S.LAT_VAL + R.A_TT]
+        hct = st[S.LAT_VAL + R.A_HCT]
+        in_target = e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] \
+            and not (p[lv + U.R_E2_BONE] >= 0 and e2 < p[P.P_E2_BONE]) \
+            and not (p[lv + U.R_E2_LOW] >= 0 and e2 < p[P.P_E2_LOW]) \
+            and not (p[lv + U.R_E2_ABOVE] >= 0 and e2 > p[P.P_E2_ABOVE]) \
+            and not (p[lv + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]) \
+            and not ((p[lv + U.R_E2_MILD] >= 0 or p[lv + U.R_C7] >= 0)
+                     and p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH]) \
+            and st[S.LAT_DAY + R.A_TT] >= 0 and not st[S.LAT_FLAGS + R.A_TT] & R.FLAG_BELOW_LLOQ \
+            and p[P.P_TT_TARGET_LOW] <= tt <= p[P.P_TT_TARGET_HIGH] \
+            and not (st[S.LAT_DAY + R.A_HCT] >= 0 and ((p[lv + U.R_C9] >= 0 and hct >= p[P.P_HCT_HIGH]) or (
+                p[lv + U.R_HCT_WARN] >= 0 and hct >= p[P.P_HCT_WARN])))
+        if in_target:
             oldest = -1
             oldest_code = -1
             for s in range(R.SYMPTOM_COUNT):

@@ -14,8 +14,10 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
+
+import sys
 
 from monitor import protocol
 from monitor import session as sessions
@@ -53,6 +55,9 @@ class Endpoint:
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
+        updating = sys.modules.get("monitor.update")
+        if updating is not None:        # what is staged stays on flash; the next BEGIN resumes it
+            updating.disconnected(self)
 
     def set_mtu(self, mtu):
         self.mtu = min(mtu, protocol.MAX_MTU)
@@ -159,6 +164,9 @@ class Endpoint:
                 self._plain(protocol.CH_AUTH, self.session.hello(data))
             elif op == protocol.AUTH_PROOF:
                 self._plain(protocol.CH_AUTH, self.session.proof(data))
+                if "update_boot" in sys.modules:   # there only while a new version is on trial (main.py)
+                    from monitor import update
+                    update.proof(self.app)        # its first accepted session confirms it
             else:
                 raise sessions.SessionError(protocol.ERR_BAD_OPCODE)
         except sessions.SessionError as exc:
@@ -245,7 +253,7 @@ class Endpoint:
         except protocol.ProtocolError as exc:
             self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(exc.code, 0))
             return
-        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute)
+        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role)
         self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(status, seq if seq is not None else 0))
 
     # -- blobs: alerts (read) and profile (read, clinician write) --------------------------------------
@@ -273,6 +281,11 @@ class Endpoint:
 
     def _profile_request(self, plaintext):
         channel = protocol.CH_PROFILE
+        if len(plaintext) and plaintext[0] >= protocol.UPDATE_STATUS:
+            if self._permitted("update"):
+                from monitor import update   # loaded only while updating (names here are interned at boot)
+                self._sealed(channel, update.receive(self, plaintext))
+            return
         try:
             op, offset, total, chunk = protocol.decode_blob_request(plaintext)
         except protocol.ProtocolError as exc:
@@ -305,12 +318,18 @@ class Endpoint:
         channel = protocol.CH_TIME
         status = protocol.STATUS_OK
         if len(plaintext):
+            if not self._permitted("set_clock"):
+                return
+            flag = 0
+            if len(plaintext) == protocol.CTS_SIZE + 1:
+                flag = plaintext[protocol.CTS_SIZE] & protocol.TIME_FORCE
+                plaintext = plaintext[:protocol.CTS_SIZE]
             try:
                 day, minute, second = protocol.decode_cts(plaintext)
             except protocol.ProtocolError as exc:
                 self._sealed(channel, bytes((exc.code,)))
                 return
-            status = self.app.set_clock(day, minute, second) or protocol.STATUS_OK
+            status = self.app.set_clock(day, minute, second, flag) or protocol.STATUS_OK
         now = self.app.clock_now()
         if now is None:
             self._sealed(channel, bytes((protocol.ERR_CLOCK_UNSET,)))

@@ -15,4 +15,6 @@ ERROR_MESSAGES = (
     "free testosterone cannot exceed 10% of total testosterone: check the units",
     "unusual weekly total: check the doses, then confirm",
     "invalid profile",
+    "today's limit of entries from a phone or computer is reached: log on the device, or ask your clinician",
+    "dated before the device clock was set back: the log cannot place it in time; check the date",
 )

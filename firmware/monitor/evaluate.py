@@ -23,6 +23,7 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
         return n
     value = st[S.LAT_VAL + analyte]
     below = st[S.LAT_FLAGS + analyte] & R.FLAG_BELOW_LLOQ
+    shown = U.STATUS_BELOW_LLOQ if below else 0
     unsure = -1
     unsure_param = 0
     for i in range(count):
@@ -32,7 +33,7 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
         threshold = p[params[i]]
         if below:
             if value <= threshold:
-                n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
+                n = U.emit(out, n, p, st, rule, day, value, threshold, shown)
                 break
             unsure = rule
             unsure_param = threshold
@@ -40,7 +41,7 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
             n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
             break
     if unsure >= 0:
-        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE)
+        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE | shown)
     return n
 
 
@@ -89,5 +90,14 @@ def evaluate_flags(st, p, today, out):
             n = U.emit(out, n, p, st, U.R_C9, hct_day, hct, 0, 0)
         elif hct >= p[P.P_HCT_WARN]:
             n = U.emit(out, n, p, st, U.R_HCT_WARN, hct_day, hct, 0, 0)
+
+    # Bone density ladder (latest DEXA T-score, 0.1 SD, signed): osteoporosis range above low bone density.
+    bmd_day = st[S.LAT_DAY + R.A_BMD_T]
+    bmd = st[S.LAT_VAL + R.A_BMD_T]
+    if bmd_day >= 0:
+        if p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and bmd <= p[P.P_BMD_OSTEOPOROSIS]:
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPOROSIS, bmd_day, bmd, p[P.P_BMD_OSTEOPOROSIS], 0)
+        elif bmd <= p[P.P_BMD_OSTEOPENIA]:
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPENIA, bmd_day, bmd, p[P.P_BMD_OSTEOPENIA], 0)
 
     return combination_flags(st, p, today, out, n)

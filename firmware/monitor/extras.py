@@ -21,10 +21,10 @@ def error_name(code):
     return "ERR_%d" % code
 
 
-def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
-    # 0 if the entry may be stored, else an ERR_* code (monitor.validate)
+def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0, now=-1):
+    # 0 if the entry may be stored, else an ERR_* code (monitor.validate); now: minutes since 2000-01-01
     from monitor.validate import check_entry as check
-    return check(kind, code, value, flags, day, minute, today, tt, week_total)
+    return check(kind, code, value, flags, day, minute, today, tt, week_total, now)
 
 
 def convert_entry(kind, code, mantissa, decimals, unit):
@@ -37,9 +37,10 @@ def unit_index(kind, code, unit):
     return units.unit_index(kind, code, unit)
 
 
-def format_value(kind, code, value):
+def format_value(kind, code, value, flags=0):
+    # flags: a lab's flags byte; below the limit of quantitation the text keeps its "<"
     from monitor import texts
-    return texts.format_value(kind, code, value)
+    return texts.format_value(kind, code, value, flags)
 
 
 def format_lab_si(code, value):

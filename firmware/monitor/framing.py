@@ -9,8 +9,8 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 MAX_PACKET = const(600)    # a frame of a 512-byte MTU plus channel and COBS overhead
 

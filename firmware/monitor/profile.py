@@ -10,8 +10,8 @@ from binascii import crc32
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 LEVELS = ("info", "discuss", "urgent")
 LEVEL_OFF = const(-1)
@@ -22,7 +22,8 @@ LEVEL_URGENT = const(2)
 # Default level per rule, in monitor.rules.RULES order.
 RULE_LEVELS = array("h", (0, 0, 1, 1, 0, 1, 1, 1,
                0, 1, 0, 0, -1,
-               1, 2, 2, 0, 1, 1, 0, 1, 2, 1, 1, 1))
+               1, 2, 2, 0, 1, 1, 0, 1, 2, 1, 1, 1,
+               0, 1))
 # Profile parameters (order fixed; names in monitor.param_names, allowed ranges and units in
 # monitor.profile_codec): defaults.
 # Thresholds in stored units; TE_RATIO in tenths; reminders take 3 each (due day, window opens this
@@ -33,7 +34,7 @@ PARAM_DEFAULTS = array("h", (
     500, 1000, 300, 540, 520, 28, 42, 42, 50, 12, 28, 14,
     14, 28, 14, 14, 91, 14, 14, 182, 14, 14, 0, 60,
     60, 730, 30, 30, 91, 14, 14, 112, 7, 7, 14, 3,
-    3, 365, 0, 0, 0, 0,
+    3, 365, 0, 0, 0, 0, -10, -25, 730, 48,
 ))
 P_E2_TARGET_LOW = const(0)
 P_E2_TARGET_HIGH = const(1)
@@ -63,11 +64,15 @@ P_BIRTH_YEAR = const(50)
 P_GOAL = const(51)
 P_FRACTURE_HISTORY = const(52)
 P_PLANNED_MONTHS = const(53)
-P_LEVELS = const(54)        # one per rule
-PARAM_COUNT = const(79)
+P_BMD_OSTEOPENIA = const(54)     # T-score at or below: low bone density (0.1 SD)
+P_BMD_OSTEOPOROSIS = const(55)   # at or below: osteoporosis range
+P_DEXA_PRIOR_DAYS = const(56)    # a scan this many days before the start counts as the baseline
+P_PUSH_DAY_BUDGET = const(57)    # entries a patient's host may push per day (the buttons are never limited)
+P_LEVELS = const(58)        # one per rule
+PARAM_COUNT = const(85)
 
 PROFILE_MAGIC = b"E2MP"
-PROFILE_VERSION = const(1)
+PROFILE_VERSION = const(2)
 
 class Profile:
     # The clinician-editable rule profile: a flat array of integer parameters.

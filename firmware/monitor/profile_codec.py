@@ -7,8 +7,10 @@ from array import array
 
 from monitor.param_names import PARAM_NAMES
 from monitor.profile import (
-    LEVEL_OFF, LEVEL_URGENT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_TARGET_HIGH, P_E2_TARGET_LOW, P_LEVELS,
-    P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT, PROFILE_MAGIC, PROFILE_VERSION,
+    LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_ABOVE, P_E2_BONE, P_E2_CRITICAL,
+    P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH,
+    P_E2_TARGET_LOW, P_HCT_HIGH, P_HCT_WARN, P_LEVELS, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT,
+    PROFILE_MAGIC, PROFILE_VERSION,
 )
 
 # Allowed min and max of each parameter before the levels, and the analyte whose stored unit a threshold
@@ -19,7 +21,7 @@ PARAM_MIN = array("h", (
     0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
     0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
     0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-    0, 1, 0, 0, 0, 0,
+    0, 1, 0, 0, 0, 0, -80, -80, 0, 1,
 ))
 PARAM_MAX = array("h", (
 
@@ -27,14 +29,14 @@ PARAM_MAX = array("h", (
     5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
-    3650, 3650, 2200, 2, 1, 600,
+    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000,
 ))
 PARAM_ANALYTE = array("h", (
 
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
     7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1,
 ))
 
 
@@ -76,10 +78,34 @@ def check(profile):
         lo, hi = param_bounds(i)
         if not (lo <= params[i] <= hi):
             raise ValueError("profile %s: %d outside %d..%d" % (param_name(i), params[i], lo, hi))
-    for lo_i, hi_i in ((P_E2_TARGET_LOW, P_E2_TARGET_HIGH), (P_E2_MILD_LOW, P_E2_MILD_HIGH),
-                       (P_TT_TARGET_LOW, P_TT_TARGET_HIGH)):
-        if params[lo_i] > params[hi_i]:
-            raise ValueError("profile %s above %s" % (param_name(lo_i), param_name(hi_i)))
+    bad = ladder_fault(params)
+    if bad >= 0:
+        lo_i, hi_i, strict = LADDER[bad:bad + 3]
+        raise ValueError("profile %s must be %s %s" % (param_name(lo_i), "below" if strict else "at most",
+                                                        param_name(hi_i)))
+
+
+# The threshold ladders (clinical-rules §1), as (lower, higher, strict) triples: every band has room,
+# so no rule is shadowed or inverted. E2_BONE lies inside the target band by design (20-26 pg/mL); the
+# mild band may reach past E2_HIGH, which then takes precedence.
+LADDER = (
+    P_E2_CRITICAL, P_E2_LOW_SYMPT, 1, P_E2_LOW_SYMPT, P_E2_LOW, 1, P_E2_LOW, P_E2_BONE, 1,
+    P_E2_LOW, P_E2_TARGET_LOW, 0, P_E2_BONE, P_E2_TARGET_HIGH, 1, P_E2_TARGET_LOW, P_E2_TARGET_HIGH, 1,
+    P_E2_TARGET_HIGH, P_E2_ABOVE, 0, P_E2_ABOVE, P_E2_MILD_LOW, 0, P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
+    P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_LOW, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
+    P_TT_LOW, P_TT_TARGET_LOW, 1, P_TT_TARGET_LOW, P_TT_TARGET_HIGH, 1, P_HCT_WARN, P_HCT_HIGH, 1,
+    P_BMD_OSTEOPOROSIS, P_BMD_OSTEOPENIA, 0,
+)
+
+
+def ladder_fault(params):
+    # Offset in LADDER of the first pair out of order, or -1 when every ladder is ordered.
+    for k in range(0, len(LADDER), 3):
+        lo = params[LADDER[k]]
+        hi = params[LADDER[k + 1]]
+        if lo > hi or (lo == hi and LADDER[k + 2]):
+            return k
+    return -1
 
 
 def encode(profile):

@@ -14,15 +14,15 @@ from monitor import dates
 from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the public name
     ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
     ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
-    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, AUTH_HELLO, AUTH_CHALLENGE,
+    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, AUTH_HELLO, AUTH_CHALLENGE,
     AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 
 class ProtocolError(Exception):
@@ -41,9 +41,12 @@ _BASE = "-4d32-4e9a-8b1c-e2a0a1f06d10"
 SERVICE_UUID = "7e2a0000" + _BASE
 CONTROL_UUID = "7e2a0001" + _BASE   # RACP layout: write + indicate
 RECORDS_UUID = "7e2a0002" + _BASE   # notify: many records per notification
-ENTRY_UUID = "7e2a0003" + _BASE     # write + notify: push lab/dose/symptom, answered with a status
-ALERTS_UUID = "7e2a0004" + _BASE    # write + notify: chunked read of flags and reminders
-PROFILE_UUID = "7e2a0005" + _BASE   # write + notify: chunked get/set of the rule profile
+# write + notify: requests and replies of three channels, one characteristic (BTstack's GATT table, 512
+# bytes on a Pico W, has no room for one each): the entry (push lab/dose/symptom, answered with a status),
+# the alerts (chunked read of flags and reminders) and the profile (chunked get/set of the rule profile).
+# A frame's tag covers its channel, so the receiver tells them apart by the tag (SHARED_CHANNELS).
+REQUESTS_UUID = "7e2a0003" + _BASE
+ENTRY_UUID = ALERTS_UUID = PROFILE_UUID = REQUESTS_UUID
 AUTH_UUID = "7e2a0006" + _BASE      # write + notify: plain handshake messages and refusals
 
 # Bluetooth SIG 16-bit assigned numbers.
@@ -69,10 +72,12 @@ CH_PROFILE = const(5)
 CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
+SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE)   # on REQUESTS_UUID; a frame's tag names its channel
 # ---- roles -----------------------------------------------------------------
 # Operations a role may perform (checked by the device, per request).
+# "time" reads the clock; "set_clock" sets it (the clinician's: a patient's key could make every reminder due).
 OPS_CLINICIAN = ("count", "pull", "abort", "acknowledge", "profile_get", "profile_set",
-                 "entry", "alerts", "time")
+                 "entry", "alerts", "time", "set_clock", "update")
 OPS_PATIENT = ("entry", "alerts", "profile_get", "time")
 
 
@@ -208,13 +213,13 @@ BLOB_HEADER = const(5)
 
 
 def decode_blob_request(buf):
-    """(BLOB_GET, offset, 0, None) or (BLOB_PUT, offset, total, chunk)."""
+    """(BLOB_GET, offset, 0, b"") or (BLOB_PUT, offset, total, chunk)."""
     if len(buf) < 3:
         raise ProtocolError(ERR_BAD_LENGTH)
     if buf[0] == BLOB_GET:
         if len(buf) != 3:
             raise ProtocolError(ERR_BAD_LENGTH)
-        return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, None
+        return BLOB_GET, struct.unpack_from("<H", buf, 1)[0], 0, b""
     if buf[0] == BLOB_PUT:
         if len(buf) < BLOB_HEADER:
             raise ProtocolError(ERR_BAD_LENGTH)
@@ -269,6 +274,9 @@ def encode_refusal(code):
 CTS_FORMAT = "<HBBBBBBBB"
 CTS_SIZE = const(10)
 CTS_REASON_MANUAL = const(0x01)
+# Inside a session frame a set may carry one more byte after the 10 CTS bytes: TIME_FORCE sets a time
+# before the newest stored record (a clinician's --force; the device logs it and starts a new clock epoch).
+TIME_FORCE = const(0x01)
 
 
 def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
@@ -292,11 +300,47 @@ def decode_cts(buf):
     return day, hours * 60 + minutes, seconds
 
 
+# ---- order ------------------------------------------------------------------------
+# The device seals every frame in the order it queues them; a host opens them in counter order, whatever
+# order they arrive in: a stack may send queued indications (control point replies) ahead of queued
+# notifications (records), as BTstack does (host_tools/device_link.py REORDER_WINDOW).
+
 # ---- records notifications ---------------------------------------------------
 # The plaintext of a records frame is whole 16-byte records (monitor.records layout).
 def records_per_frame(mtu, frame_overhead, record_size):
     """How many records (monitor.records.RECORD_SIZE each) fit one notification at this MTU."""
     return (mtu - ATT_HEADER - frame_overhead) // record_size
+
+
+# ---- updates (monitor/update.py, loaded only while one runs) ----------------------------------------
+# On the profile channel, with op codes above the blob ops; clinician only.  The bundle (monitor/bundle.py)
+# goes as one byte stream in chunks, each written to flash before its reply, so a cut transfer resumes
+# from the stored offset the device reports.
+# request: STATUS:  op
+#          BEGIN:   op | total u32 | header size u32 | bundle id (SHA-256 of the header, 32) | flags u8
+#          CHUNK:   op | offset u32 | bytes            (offset must be the stored one)
+#          APPLY:   op                                 (all stored: verify, then boot it on trial next start)
+# reply:   status u8 | op u8 | stored u32 | total u32     (status first, as in every blob reply)
+#          STATUS adds: outcome u8 (update_boot) | running sequence u32 | version (len u8 | ASCII) |
+#          note (len u8 | ASCII: the version the outcome is about)
+UPDATE_STATUS = const(0x10)
+UPDATE_BEGIN = const(0x11)
+UPDATE_CHUNK = const(0x12)
+UPDATE_APPLY = const(0x13)
+UPDATE_FLAG_DOWNGRADE = const(0x01)
+UPDATE_REPLY_SIZE = const(10)
+UPDATE_BEGIN_SIZE = const(42)
+UPDATE_CHUNK_HEADER = const(5)
+# (their struct formats are in monitor/bundle.py: every name here is interned on the device at boot)
+
+ERR_UPDATE_SIGNATURE = const(0xD0)   # not signed by the publisher key this device was deployed with
+ERR_UPDATE_HASH = const(0xD1)        # staged bytes do not match the signed manifest (tampered chunk)
+ERR_UPDATE_OLDER = const(0xD2)       # older than the running version (the host may allow a downgrade)
+ERR_UPDATE_BOARD = const(0xD3)       # built for another board, or code this device cannot load
+ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the first chunk)
+ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
+ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
+ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
 
 
 def __getattr__(name):

@@ -98,3 +98,65 @@ def decode_alerts(buf):
     if pos != n:
         raise ProtocolError(ERR_BAD_LENGTH)
     return groups[0], groups[1]
+
+
+# ---- updates (layout next to UPDATE_* in monitor.protocol) ----------------------------------------------
+def encode_update_begin(total, header_size, bundle_id, allow_downgrade=False):
+    from monitor.bundle import UPDATE_BEGIN_FORMAT
+    from monitor.protocol import UPDATE_BEGIN, UPDATE_FLAG_DOWNGRADE
+    return struct.pack(UPDATE_BEGIN_FORMAT, UPDATE_BEGIN, total, header_size, bytes(bundle_id),
+                       UPDATE_FLAG_DOWNGRADE if allow_downgrade else 0)
+
+
+def encode_update_chunk(offset, data):
+    from monitor.protocol import UPDATE_CHUNK
+    return struct.pack("<BI", UPDATE_CHUNK, offset) + bytes(data)
+
+
+class UpdateStatus:
+    """What UPDATE_STATUS says: the running version and the last update's outcome (update_boot codes)."""
+
+    def __init__(self, stored, total, outcome, sequence, version, note):
+        self.stored = stored
+        self.total = total
+        self.outcome = outcome
+        self.sequence = sequence
+        self.version = version
+        self.note = note
+
+    def __repr__(self):
+        return "UpdateStatus(version=%r, sequence=%d, outcome=%d, note=%r)" % (
+            self.version, self.sequence, self.outcome, self.note)
+
+
+def decode_update_reply(buf):
+    """(op, status, stored, total, UpdateStatus or None); ProtocolError on a bad shape."""
+    from monitor.bundle import UPDATE_REPLY_FORMAT
+    from monitor.protocol import UPDATE_REPLY_SIZE, UPDATE_STATUS
+    if len(buf) < UPDATE_REPLY_SIZE:
+        raise ProtocolError(ERR_BAD_LENGTH)
+    status, op, stored, total = struct.unpack_from(UPDATE_REPLY_FORMAT, buf, 0)
+    extra = bytes(buf[UPDATE_REPLY_SIZE:])
+    if op != UPDATE_STATUS or status != 0:
+        return op, status, stored, total, None
+    try:
+        outcome, sequence = struct.unpack_from("<BI", extra, 0)
+        n = extra[5]
+        version = extra[6:6 + n].decode()
+        m = extra[6 + n]
+        note = extra[7 + n:7 + n + m].decode()
+    except (IndexError, struct.error, UnicodeError):
+        raise ProtocolError(ERR_BAD_LENGTH) from None
+    return op, status, stored, total, UpdateStatus(stored, total, outcome, sequence, version, note)
+
+
+# update_boot's outcome codes (the device's copy; tests/test_update.py holds the two equal)
+UPDATE_NONE, UPDATE_STAGED, UPDATE_ON_TRIAL, UPDATE_CONFIRMED = 0, 1, 2, 3
+UPDATE_SELFTEST_FAILED, UPDATE_NOT_CONFIRMED, UPDATE_CANCELLED = 4, 5, 6
+UPDATE_OUTCOME_TEXT = {
+    UPDATE_NONE: "no update yet", UPDATE_STAGED: "update staged, waiting for the device to restart",
+    UPDATE_ON_TRIAL: "new version running on trial (not confirmed yet)", UPDATE_CONFIRMED: "new version confirmed",
+    UPDATE_SELFTEST_FAILED: "rolled back: the new version failed its self-test",
+    UPDATE_NOT_CONFIRMED: "rolled back: the new version was reset before it confirmed itself",
+    UPDATE_CANCELLED: "staged update withdrawn",
+}

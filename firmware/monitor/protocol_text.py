@@ -18,6 +18,15 @@ ERROR_TEXT = {
     P.ERR_STORE_FULL: "storage full, sync now",
     P.ERR_INTERNAL: "device error",
     P.ERR_MTU: "link MTU too small",
+    P.ERR_CLOCK_BACK: "the new time is before the newest record stored on the device",
+    P.ERR_UPDATE_SIGNATURE: "update not signed by this device's publisher",
+    P.ERR_UPDATE_HASH: "update bytes do not match the signed manifest (tampered or damaged)",
+    P.ERR_UPDATE_OLDER: "update is older than the running version",
+    P.ERR_UPDATE_BOARD: "update is for another board",
+    P.ERR_UPDATE_SPACE: "not enough free flash for the update",
+    P.ERR_UPDATE_BUNDLE: "not a valid update bundle",
+    P.ERR_UPDATE_OFFSET: "update chunk out of order",
+    P.ERR_UPDATE_NO_KEY: "device has no publisher key: redeploy over USB with one",
 }
 
 

@@ -6,8 +6,8 @@ from binascii import crc32
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 # Kinds occupy the top two bits of the kind/code byte; the code the low six.
 KIND_LAB = const(0)
@@ -25,7 +25,9 @@ EVENT_PROFILE_SET = const(4)    # value: profile CRC (low 31 bits)
 EVENT_TAPER_START = const(5)    # clinician-entered step-down begins
 EVENT_TAPER_END = const(6)
 EVENT_GOAL = const(7)           # value: goal index (see GOALS)
-EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_START", "TAPER_END", "GOAL")
+EVENT_UPDATE = const(8)         # value: release sequence of the update; flags: update_boot outcome
+EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_START", "TAPER_END", "GOAL",
+               "UPDATE")
 
 # Layout on flash and on the wire, little-endian, 16 bytes:
 #   seq u32 | day u16 (days since 2000-01-01) | minute u16 (0..1439) |
@@ -33,6 +35,12 @@ EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_
 RECORD_FORMAT = "<IHHBiB"
 RECORD_BODY = const(14)
 RECORD_SIZE = const(16)
+
+# Testosterone doses are stored in µg with FLAG_UG set; one without it was stored in mg, by firmware from
+# before µg doses. pack_record sets the flag and unpack_record gives both kinds in µg, without the flag:
+# above the stored bytes every dose is in µg (monitor.catalog.DRUG_STORED_UNIT). The bytes stay as written.
+FLAG_UG = const(0x20)
+_TESTOSTERONE_DOSE = const(0x41)   # kind/code byte of KIND_DOSE, D_TESTOSTERONE
 
 
 def kindcode(kind, code):
@@ -45,7 +53,10 @@ def record_check(buf, offset=0):
 
 def pack_record(buf, offset, seq, day, minute, kind, code, value, flags):
     # Writes one record with its check into buf at offset (no allocation).
-    struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, minute, (kind << 6) | code, value, flags)
+    kc = (kind << 6) | code
+    if kc == _TESTOSTERONE_DOSE:
+        flags |= FLAG_UG
+    struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, minute, kc, value, flags)
     struct.pack_into("<H", buf, offset + RECORD_BODY, record_check(buf, offset))
 
 
@@ -56,6 +67,10 @@ def record_ok(buf, offset=0):
 def unpack_record(buf, offset=0):
     # Returns (seq, day, minute, kind, code, value, flags); the caller checks record_ok first.
     seq, day, minute, kc, value, flags = struct.unpack_from(RECORD_FORMAT, buf, offset)
+    if kc == _TESTOSTERONE_DOSE:
+        if not flags & FLAG_UG:
+            value *= 1000   # stored in mg (FLAG_UG above)
+        flags &= ~FLAG_UG
     return seq, day, minute, kc >> 6, kc & 0x3F, value, flags
 
 
@@ -107,7 +122,7 @@ GOAL_FERTILITY = const(1)
 GOAL_ESTROGEN_CONTROL = const(2)
 GOAL_COUNT = const(3)
 
-# Lab flags byte: method in bits 0-1, then qualifiers. FLAG_CONFIRMED also marks doses.
+# Lab flags byte: method in bits 0-1, then qualifiers. FLAG_CONFIRMED also marks doses (FLAG_UG: 0x20).
 METHOD_MASK = const(0x03)
 METHOD_UNKNOWN = const(0)
 METHOD_IMMUNOASSAY = const(1)
@@ -138,6 +153,9 @@ ERR_FLAGS = const(11)
 ERR_FT_ABOVE_TT = const(12)
 ERR_CONFIRM_WEEK = const(13)
 ERR_PROFILE = const(14)
+ERR_BUDGET = const(15)          # today's budget of pushed entries is used up (profile PUSH_DAY_BUDGET)
+ERR_BEFORE_CLOCK = const(16)    # dated before the clock was set back: the log cannot place it in time
+FUTURE_MINUTES = const(10)      # an entry may be this far ahead of the device's clock (the host's may run fast)
 
 
 class EntryError(ValueError):

@@ -95,15 +95,29 @@ def evaluate_reminders(st, p, today, out):
         n = _periodic(out, n, st, p, M.M_LIPIDS, start, last, today, p[P.P_REMINDERS + 3 * M.M_LIPIDS])
 
     dexa_day = st[S.LAT_DAY + R.A_BMD_T]
+    baseline_pending = 0
     if start >= 0:
         age = U.therapy_age(st, p)
         if (age > p[P.P_DEXA_AGE]) or p[P.P_FRACTURE_HISTORY] or p[P.P_PLANNED_MONTHS] >= p[P.P_DEXA_PLANNED_MONTHS]:
             due = _due_after(p, M.M_DEXA_BASELINE, start)
-            n = _one_shot(out, n, st, p, M.M_DEXA_BASELINE, due, dexa_day, today)
+            # a scan in the DEXA_PRIOR_DAYS before the start is the baseline (clinical-rules §2)
+            counts_from = start - p[P.P_DEXA_PRIOR_DAYS]
+            opens = _opens(p, M.M_DEXA_BASELINE, due)
+            if opens < counts_from:
+                counts_from = opens
+            baseline_pending = dexa_day < counts_from
+            n = _put(out, n, st, p, M.M_DEXA_BASELINE, due, -1 if baseline_pending else M.DONE, today)
 
-    low = U.e2_persistently_low(st, p)
+    # Yearly instead of every two years while E2 stays low (C4) or the last T-score is in the band of
+    # BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
+    t = st[S.LAT_VAL + R.A_BMD_T]
+    low = U.e2_persistently_low(st, p) or (dexa_day >= 0 and (
+        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t <= p[P.P_BMD_OSTEOPENIA])
+        or (p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])))
     interval = p[P.P_DEXA_REPEAT_LOW_DUE] if low else p[P.P_REMINDERS + 3 * M.M_DEXA_REPEAT]
-    if dexa_day >= 0:
+    if baseline_pending:
+        pass   # one scan answers both: the baseline reminder alone asks for it
+    elif dexa_day >= 0:
         n = _put(out, n, st, p, M.M_DEXA_REPEAT, dexa_day + interval, -1, today)
     elif low:
         base = start if start >= 0 else st[S.E2_RUN_START]

@@ -5,7 +5,7 @@
 # rule, level, day, value, value2, status. Ladders report only their most severe band. A low rule whose
 # threshold lies below a result's limit of quantitation gives STATUS_INDETERMINATE ("ask about a sensitive
 # assay") instead of firing. C9 (hematocrit action level) tops the HCT ladder; C7 and C8 replace E2_MILD and
-# TE_RATIO when the goal is TRT / fertility. Text is in monitor.texts. Nothing here suggests a dose.
+# TE_RATIO when the goal is TRT / fertility (their texts say so). BMD_OSTEOPOROSIS tops the BMD ladder. Text is in monitor.texts. Nothing here suggests a dose.
 from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
@@ -15,8 +15,8 @@ from monitor.profile import LEVEL_DISCUSS, LEVEL_INFO, LEVEL_OFF, LEVEL_URGENT, 
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 R_E2_ABOVE = const(0)
 R_E2_MILD = const(1)
@@ -43,7 +43,9 @@ R_C9 = const(21)
 R_C11 = const(22)
 R_C12 = const(23)
 R_C14 = const(24)
-RULE_COUNT = const(25)
+R_BMD_OSTEOPENIA = const(25)     # appended: acknowledgement events store 64 + rule index
+R_BMD_OSTEOPOROSIS = const(26)
+RULE_COUNT = const(27)
 
 FLAG_FIELDS = const(6)
 F_RULE = const(0)
@@ -54,6 +56,7 @@ F_VALUE2 = const(4)
 F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
+STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitation: the result is below it
 MAX_FLAGS = const(32)
 
 def emit(out, n, p, st, rule, day, value, value2, status):

@@ -11,8 +11,8 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 M_RECHECK = const(0)
 M_RECHECK_SEVERE = const(1)

@@ -35,8 +35,8 @@ except ImportError:  # CPython (simulator, host tests): the same interface on `c
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 from monitor import codes as protocol   # the few codes the session needs, not the codecs
 
@@ -160,6 +160,15 @@ class FrameCipher:
         ciphertext = self._crypt(counter_bytes, plaintext)
         return counter_bytes + ciphertext + self._tag(channel, counter_bytes, ciphertext)
 
+    def tag_ok(self, channel, frame):
+        """Whether frame was sealed for channel (its tag checks), without opening it."""
+        if len(frame) < FRAME_OVERHEAD:
+            return False
+        frame = memoryview(frame)
+        counter_bytes = bytes(frame[:COUNTER_SIZE])
+        ciphertext = bytes(frame[COUNTER_SIZE:len(frame) - TAG_SIZE])
+        return equal(self._tag(channel, counter_bytes, ciphertext), frame[len(frame) - TAG_SIZE:])
+
     def open(self, channel, frame):
         """The plaintext; SessionError(ERR_BAD_TAG / ERR_REPLAY / ERR_BAD_LENGTH) otherwise."""
         if len(frame) < FRAME_OVERHEAD:
@@ -230,6 +239,14 @@ class DeviceSession:
         self.outgoing = FrameCipher(enc, mac, DIR_DEVICE_TO_HOST)
         self.role = role
         return bytes((protocol.AUTH_OPEN, role))
+
+    def channel_of(self, frame, channels):
+        """Which of the channels sharing one characteristic frame was sealed for (the first if none)."""
+        if self.incoming is not None:
+            for channel in channels:
+                if self.incoming.tag_ok(channel, frame):
+                    return channel
+        return channels[0]
 
     def open(self, channel, frame):
         """Decrypts a request frame; a bad frame closes the session and raises SessionError."""

@@ -5,8 +5,8 @@ from array import array
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 LAT_VAL = const(0)          # [16] latest value per analyte (by date)
 LAT_DAY = const(16)         # [16] its day

@@ -39,8 +39,8 @@ from monitor.store_files import OsFiles, no_space, read_small, write_small
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):   # __x: positional-only, as micropython.const
+        return __x
 
 SEGMENT_RECORDS = const(256)      # 256 x 16 bytes = 4096 bytes, exactly one littlefs block
 MAX_SEGMENTS = const(120)         # 120 x 4 KB: a 512 KB partition less metadata, snapshots and headroom
@@ -355,7 +355,7 @@ class Store:
                 f.seek((seq - first) * RECORD_SIZE)
                 while count < cap and seq < end:
                     want = min(cap - count, end - seq)
-                    got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0
+                    got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0  # pyright: ignore[reportAttributeAccessIssue]  (stubs' IO lacks readinto)
                     whole = got // RECORD_SIZE
                     kept = count
                     for k in range(whole):

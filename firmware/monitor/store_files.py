@@ -48,10 +48,12 @@ class OsFiles:
 
     def sync_dir(self, path):
         # POSIX needs the directory flushed for a create or rename to survive; littlefs does not.
-        if hasattr(os, "fsync") and hasattr(os, "O_RDONLY"):
-            fd = os.open(path, os.O_RDONLY)
+        fsync = getattr(os, "fsync", None)
+        read_only = getattr(os, "O_RDONLY", None)
+        if fsync is not None and read_only is not None:
+            fd = os.open(path, read_only)
             try:
-                os.fsync(fd)
+                fsync(fd)
             finally:
                 os.close(fd)
 

@@ -5,11 +5,12 @@ from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
-    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE,
+    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
 )
 from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, LAB_UNIT, RULES, SYMPTOMS
 from monitor.records import (
-    ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, SYMPTOM_COUNT,
+    ANALYTE_COUNT, DRUG_COUNT, EVENT_NAMES, FLAG_BELOW_LLOQ, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM,
+    SYMPTOM_COUNT,
 )
 
 
@@ -29,10 +30,12 @@ def format_decimal(value, decimals):
     return "%s%d.%s" % (sign, whole, digits)
 
 
-def format_value(kind, code, value):
-    # A stored value in plain words with its conventional unit.
+def format_value(kind, code, value, flags=0):
+    # A stored value in plain words with its conventional unit; a lab result below the lab's limit of
+    # quantitation (flags) keeps its "<": "<24 pg/mL".
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
-        return "%s %s" % (format_decimal(value, LAB_DECIMALS[code]), LAB_UNIT[code])
+        return "%s%s %s" % ("<" if flags & FLAG_BELOW_LLOQ else "", format_decimal(value, LAB_DECIMALS[code]),
+                            LAB_UNIT[code])
     if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
         return "%s %s" % (format_decimal(value, DOSE_DECIMALS[code]), "mg")
     if kind == KIND_SYMPTOM and 0 <= code < SYMPTOM_COUNT:
@@ -59,7 +62,7 @@ def format_lab_si(code, value):
 RULE_SOURCES = ("003", "001", "002, 001", "001", "003", "001, 003", "001", "004",
                 "002, 003", "AUA 2018", "002, 003", "000, 002, 003", "ISSAM",
                 "000", "001", "004", "001, 003", "000, 001", "001", "001", "002", "003, ES 2010, AUA 2018",
-                "000", "000", "001")
+                "000", "000", "001", "WHO 1994, 003, 004", "WHO 1994, ISCD")
 
 
 SYMPTOM_WORDS = ("joint pain", "low libido", "fatigue", "low mood", "erection problems", "breast tenderness",
@@ -68,8 +71,19 @@ SYMPTOM_WORDS = ("joint pain", "low libido", "fatigue", "low mood", "erection pr
 CLOSING = "Discuss this with your clinician."
 
 
-def _lab_text(code, value):
-    return format_value(KIND_LAB, code, value)
+def _lab_text(code, value, status=0):
+    # status STATUS_BELOW_LLOQ: the value is the lab's limit and the result below it ("<24 pg/mL")
+    return format_value(KIND_LAB, code, value, FLAG_BELOW_LLOQ if status & STATUS_BELOW_LLOQ else 0)
+
+
+def _symptom_list(mask):
+    # The symptoms of a bit mask (bit = symptom code) in words: "joint pain, fatigue and hot flashes".
+    names = [SYMPTOM_WORDS[s] for s in range(R.SYMPTOM_COUNT) if mask & (1 << s)]
+    if not names:
+        return "symptoms"
+    if len(names) == 1:
+        return names[0]
+    return "%s and %s" % (", ".join(names[:-1]), names[-1])
 
 
 def _symptom(code):
@@ -87,10 +101,10 @@ def explain(rule, value, value2, status):
         else:
             what = "Estradiol"
             code = R.A_E2
-        return ("%s was reported below the lab's limit of %s, so it is not known whether it is below %s"
+        return ("%s %s was below the lab's limit of quantitation, so it is not known whether it is below %s"
                 " (%s): ask about a sensitive assay (LC-MS/MS)."
-                % (what, _lab_text(code, value), _lab_text(code, value2), RULES[rule]))
-    e2 = _lab_text(R.A_E2, value)
+                % (what, _lab_text(code, value, STATUS_BELOW_LLOQ), _lab_text(code, value2), RULES[rule]))
+    e2 = _lab_text(R.A_E2, value, status)
     if rule == R_E2_ABOVE:
         return "Estradiol %s is above the target range." % e2
     if rule == R_E2_MILD:
@@ -111,12 +125,13 @@ def explain(rule, value, value2, status):
         text = "The testosterone to estradiol ratio is low (%s to %s)." % (
             _lab_text(R.A_TT, value), _lab_text(R.A_E2, value2))
         if rule == R_C8:
-            text += " This matters while trying to conceive."
+            text += (" This matters while trying to conceive (C8 stands in for the ratio flag, TE_RATIO, on the"
+                     " fertility goal).")
         return text
     if rule == R_TT_LOW:
-        return "Total testosterone %s is low." % _lab_text(R.A_TT, value)
+        return "Total testosterone %s is low." % _lab_text(R.A_TT, value, status)
     if rule == R_TT_BELOW_TARGET:
-        return "Total testosterone %s is below the target range." % _lab_text(R.A_TT, value)
+        return "Total testosterone %s is below the target range." % _lab_text(R.A_TT, value, status)
     if rule == R_TT_ABOVE_TARGET:
         return "Total testosterone %s is above the target range." % _lab_text(R.A_TT, value)
     if rule == R_HCT_WARN:
@@ -131,7 +146,7 @@ def explain(rule, value, value2, status):
         return "%s with estradiol %s: low estradiol is a likely cause." % (
             _symptom(value2)[:1].upper() + _symptom(value2)[1:], e2)
     if rule == R_C3:
-        return "Estradiol %s is very low and you report %s." % (e2, _symptom(value2))
+        return "Estradiol %s is very low and you report %s." % (e2, _symptom_list(value2))
     if rule == R_C4:
         return ("Estradiol has stayed low on tests at least 4 weeks apart (latest %s): a bone density"
                 " scan every 12 months is suggested." % e2)
@@ -141,7 +156,8 @@ def explain(rule, value, value2, status):
         return ("After a very high estradiol or a breast enlargement flare, an estradiol recheck is"
                 " planned for %s." % format_day_safe(value))
     if rule == R_C7:
-        return "Estradiol %s is mildly elevated while on testosterone therapy." % e2
+        return ("Estradiol %s is mildly elevated while on testosterone therapy (C7 stands in for the mild"
+                " elevation flag, E2_MILD, on the TRT goal)." % e2)
     if rule == R_C11:
         return ("Your labs are in the target range but %s has lasted 6 weeks or more: other causes"
                 " (sleep, thyroid, mood, medication) are worth looking at." % _symptom(value))
@@ -150,6 +166,11 @@ def explain(rule, value, value2, status):
                 " overlapping symptoms, so a recheck is suggested rather than a guess." % _symptom(value))
     if rule == R_C14:
         return "You report %s: changes in thinking or mood are worth raising." % _symptom(value)
+    if rule in (R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS):
+        return ("Bone density T-score %s is at or below %s: %s. Aromatase inhibitors can speed bone loss; a"
+                " scan every 12 months is suggested." % (
+                    _lab_text(R.A_BMD_T, value), _lab_text(R.A_BMD_T, value2),
+                    "low bone density (osteopenia)" if rule == R_BMD_OSTEOPENIA else "the osteoporosis range"))
     return "Rule %d matched." % rule
 
 

@@ -61,12 +61,13 @@ class Tracker:
                 total += st[S.WEEK_SUM + drug * S.WEEK_SLOTS + i]
         return total
 
-    def check(self, kind, code, value, flags, day, minute, today):
-        # records.check_entry with this history's context (latest TT, the week's doses).
+    def check(self, kind, code, value, flags, day, minute, today, now=-1):
+        # records.check_entry with this history's context (latest TT, the week's doses); now: the device's
+        # time in minutes since 2000-01-01 (-1: days only).
         tt = self.st[S.LAT_VAL + R.A_TT] if self.st[S.LAT_DAY + R.A_TT] >= 0 else 0
         week = self.week_total(code, day) if kind == R.KIND_DOSE and 0 <= code < R.DRUG_COUNT else 0
         from monitor.validate import check_entry
-        return check_entry(kind, code, value, flags, day, minute, today, tt, week)
+        return check_entry(kind, code, value, flags, day, minute, today, tt, week, now)
 
     def apply(self, seq, day, minute, kind, code, value, flags):
         st = self.st

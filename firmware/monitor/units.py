@@ -29,7 +29,8 @@ LAB_UNITS = (
 )
 DOSE_UNITS = (
     (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),   # anastrozole, µg
-    (("mg", 1, 1, 0),),                                                       # testosterone, mg
+    # testosterone, µg too: gel, cream and pump doses (12.5, 20.25, 40.5 mg) and injection volumes fit exactly
+    (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),
 )
 # UCUM codes (for FHIR) of the unit names above that UCUM spells differently; the rest are valid as written.
 UCUM_SPELLING = {"mIU/mL": "m[IU]/mL", "IU/L": "[IU]/L", "M/mL": "10*6/mL", "10^6/mL": "10*6/mL",
@@ -115,4 +116,24 @@ def convert_entry(kind, code, mantissa, decimals, unit):
     if not (-INT_LIMIT < mantissa < INT_LIMIT):
         raise EntryError(ERR_RANGE)
     row = table[index]
+    step = 10 ** decimals
+    if row[2] == 1 and row[1] < step and mantissa % (step // row[1]):
+        # an exact scaling (a power of ten, no conversion factor): a digit the stored unit cannot hold is
+        # refused, not rounded away (precision_text says what the unit takes); no product: no big int
+        raise EntryError(ERR_PRECISION)
     return scale_round_half_up(mantissa, row[1], row[2] * 10 ** decimals), row[3] == 1
+
+
+def precision_text(kind, code, unit):
+    # What an entry in `unit` can carry, in words: "at most 1 decimal in pg/mL", "whole mg".
+    table = units_for(kind, code)
+    index = unit_index(kind, code, unit) if isinstance(unit, str) else unit
+    row = table[index]
+    decimals = 0
+    while row[2] == 1 and 10 ** decimals < row[1] and decimals < MAX_DECIMALS:
+        decimals += 1
+    if row[2] != 1:
+        decimals = MAX_DECIMALS
+    if decimals == 0:
+        return "whole %s" % row[0]
+    return "at most %d decimal%s in %s" % (decimals, "s" if decimals > 1 else "", row[0])

@@ -6,7 +6,7 @@ from monitor.records import (
     ANALYTE_COUNT, A_FT, DRUG_COUNT, ERR_CLOCK, ERR_CODE, ERR_CONFIRM, ERR_CONFIRM_WEEK, ERR_DATE,
     ERR_FLAGS, ERR_FT_ABOVE_TT, ERR_FUTURE, ERR_KIND, ERR_OK, ERR_RANGE, ERR_SEVERITY, EVENT_NAMES,
     FLAG_CONFIRMED, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, LAB_FLAGS_ALL, METHOD_MASK,
-    MINUTES_PER_DAY, SEVERITY_MAX, SYMPTOM_COUNT,
+    MINUTES_PER_DAY, SEVERITY_MAX, SYMPTOM_COUNT, FUTURE_MINUTES,
 )
 
 # Plausibility in stored units: outside [reject_lo, reject_hi] refused; outside [confirm_lo, confirm_hi]
@@ -16,25 +16,29 @@ LAB_REJECT_HI = array("i", (20000, 5000, 15000, 2000, 2000, 3000, 50000, 750, 10
                  10000, 60))
 LAB_CONFIRM_LO = array("i", (50, 50, 0, 0, 0, 50, 0, 300, 0, 5, 0, 0, 10, 40, 0, -80))
 LAB_CONFIRM_HI = array("i", (2000, 1500, 5000, 500, 500, 1500, 1000, 600, 1000, 250, 300, 1000, 1000, 1500, 3000, 60))
-DOSE_REJECT_LO = (1, 1)
-DOSE_REJECT_HI = (10000, 2000)
-DOSE_CONFIRM_LO = (125, 1)
-DOSE_CONFIRM_HI = (1000, 2000)
-DOSE_WEEK_CONFIRM = (7000, 400)   # a week's total above this needs confirmation
+DOSE_REJECT_LO = (1, 1000)          # µg: anastrozole 0.001-10 mg, testosterone 1-2000 mg per dose
+DOSE_REJECT_HI = (10000, 2000000)
+DOSE_CONFIRM_LO = (125, 1000)
+DOSE_CONFIRM_HI = (1000, 2000000)
+DOSE_WEEK_CONFIRM = (7000, 400000)   # a week's total above this needs confirmation
 
 
-def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0):
+def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0, now=-1):
     # 0 if the entry may be stored, else an ERR_* code.
     #
     # today: the device's day number, or -1 when the clock is unset. tt: latest total testosterone
     # (ng/dL, 0 if none) for the free-T check. week_total: the same drug's doses in the 6 days before
     # `day` and on it, excluding this one.
-    #
+    # now: the device's time in minutes since 2000-01-01 (-1: compare days only); an entry more than
+    # FUTURE_MINUTES ahead of it is refused.
     if today < 0:
         return ERR_CLOCK
     if not (0 <= day <= 65535) or not (0 <= minute < MINUTES_PER_DAY):
         return ERR_DATE
-    if day > today:
+    if now < 0:
+        if day > today:
+            return ERR_FUTURE
+    elif day * MINUTES_PER_DAY + minute - now > FUTURE_MINUTES:   # below 2**27: no big int
         return ERR_FUTURE
     confirmed = flags & FLAG_CONFIRMED
     if kind == KIND_LAB:

@@ -1,4 +1,6 @@
-# The firmware's version, shown in Device Information's firmware revision, on the status screen and by
-# `e2mon devices`. "dev" in git; every build writes its `git describe` here (host_tools.firmware_version:
-# the frozen .uf2 image and `e2mon deploy`).
+# The firmware's version, as the screen, Device Information and the host show it. "dev" in git; a build
+# stamps its `git describe` into VERSION (host_tools.firmware_version: the frozen .uf2 image and
+# `e2mon deploy`); a release bundle (`e2mon release build`) replaces this file with its own version and
+# sequence. A tree deployed from plain source is "dev", sequence 0 (any signed release may replace it).
 VERSION = "dev"
+SEQUENCE = 0     # orders releases: an update with a lower one is a downgrade

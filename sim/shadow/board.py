@@ -13,3 +13,11 @@ DATA_DIR = flash.DATA_DIR
 
 def sleep_ms(ms):
     machine.lightsleep(ms)
+
+
+resets = [0]
+
+
+def reset():
+    """machine.reset() for the simulator: counted; the simulator boots the device again itself."""
+    resets[0] += 1

@@ -20,6 +20,14 @@ TT = [(299, [X.R_TT_LOW]), (300, [X.R_TT_BELOW_TARGET]), (301, [X.R_TT_BELOW_TAR
       (999, []), (1000, []), (1001, [X.R_TT_ABOVE_TARGET])]
 HCT = [(519, []), (520, []), (539, []), (540, [X.R_C9]), (541, [X.R_C9])]
 HCT_WITH_WARNING = [(519, []), (520, [X.R_HCT_WARN]), (539, [X.R_HCT_WARN]), (540, [X.R_C9])]
+# DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T <= -1.0, BMD_OSTEOPOROSIS T <= -2.5
+BMD = [(-9, []), (-10, [X.R_BMD_OSTEOPENIA]), (-11, [X.R_BMD_OSTEOPENIA]),
+       (-24, [X.R_BMD_OSTEOPENIA]), (-25, [X.R_BMD_OSTEOPOROSIS]), (-26, [X.R_BMD_OSTEOPOROSIS]),
+       (-80, [X.R_BMD_OSTEOPOROSIS]), (0, []), (60, [])]
+# C11's "labs in target": E2 26-40 pg/mL, TT 500-1000 ng/dL, hematocrit below the action level
+C11_E2 = [(259, False), (260, True), (400, True), (401, False)]
+C11_TT = [(499, False), (500, True), (1000, True), (1001, False)]
+C11_HCT = [(539, True), (540, False)]
 # T:E2 ratio: T 600 ng/dL against E2 59.9 / 60.0 / 60.1 pg/mL, and T 599 / 600 against E2 60.0
 RATIO_E2 = (599, 600, 601)
 RATIO_TT = (599, 600)
@@ -34,6 +42,8 @@ def stored_values(analyte):
         if code == analyte:
             for table in tables:
                 values.extend(stored for stored, _ in table)
+    c11 = {R.A_E2: C11_E2, R.A_TT: C11_TT, R.A_HCT: C11_HCT}
+    values.extend(stored for stored, _ in c11.get(analyte, ()))
     if analyte == R.A_E2:
         values.extend(RATIO_E2)
     if analyte == R.A_TT:

@@ -32,6 +32,18 @@ def test_c2_c3_raise_the_low_e2_ladder():
     assert X.R_C2 not in run(149, R.S_HEADACHE)
 
 
+def test_c3_names_every_low_e2_symptom_present():
+    h = started().lab(DAY0 + 20, R.A_E2, 99).symptom(DAY0 + 21, R.S_JOINT, 2).symptom(DAY0 + 22, R.S_HOTFLASH, 1)
+    h.symptom(DAY0 + 23, R.S_FATIGUE, 1).symptom(DAY0 + 24, R.S_BREAST, 1)
+    f = h.flag(X.R_C3, DAY0 + 24)
+    assert f[4] == (1 << R.S_JOINT) | (1 << R.S_HOTFLASH) | (1 << R.S_FATIGUE)   # not BREAST (high E2)
+    h.symptom(DAY0 + 25, R.S_JOINT, 0)
+    assert h.flag(X.R_C3, DAY0 + 25)[4] == (1 << R.S_HOTFLASH) | (1 << R.S_FATIGUE)
+    # only symptoms of another direction: C3 still fires (any symptom) and names those
+    h = started().lab(DAY0 + 20, R.A_E2, 99).symptom(DAY0 + 21, R.S_HEADACHE, 1)
+    assert h.flag(X.R_C3, DAY0 + 21)[4] == 1 << R.S_HEADACHE
+
+
 def test_c4_persistently_low_needs_28_days():
     h = started().lab(DAY0 + 10, R.A_E2, 190).lab(DAY0 + 37, R.A_E2, 190)
     assert X.R_C4 not in h.rules(DAY0 + 37)

@@ -25,14 +25,40 @@ def test_c6_gyno_flare_until_recheck():
     assert X.R_C6 not in h.rules(DAY0 + 44)
 
 
+def in_target(e2=300, tt=600):
+    return started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, e2).lab(DAY0 + 30, R.A_TT, tt)
+
+
 def test_c11_symptoms_persist_with_labs_in_target():
-    h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 300)
+    h = in_target()
     assert X.R_C11 not in h.rules(DAY0 + 42)
     assert X.R_C11 in h.rules(DAY0 + 43)
     h = started().symptom(DAY0 + 1, R.S_MOOD, 1).symptom(DAY0 + 20, R.S_MOOD, 2).lab(DAY0 + 30, R.A_E2, 300)
+    h.lab(DAY0 + 30, R.A_TT, 600)
     assert X.R_C11 in h.rules(DAY0 + 43)               # onset is the first day, not the worsening
-    h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 401)
-    assert X.R_C11 not in h.rules(DAY0 + 50)
+    assert X.R_C11 not in in_target(e2=401).rules(DAY0 + 50)
+
+
+def test_c11_labs_in_target_means_no_e2_flag_and_tt_and_hematocrit_in_range():
+    # E2 26-40 pg/mL: 24 pg/mL is in the 20-40 band but E2_BONE fires, so labs are not "in target"
+    assert X.R_C11 not in in_target(e2=240).rules(DAY0 + 43)
+    assert X.R_E2_BONE in in_target(e2=240).rules(DAY0 + 43)
+    assert X.R_C11 not in in_target(e2=259).rules(DAY0 + 43)
+    assert X.R_C11 in in_target(e2=260).rules(DAY0 + 43)
+    assert X.R_C11 in in_target(e2=400).rules(DAY0 + 43)
+    # total testosterone 500-1000 ng/dL, and measured
+    assert X.R_C11 not in in_target(tt=499).rules(DAY0 + 43)
+    assert X.R_C11 in in_target(tt=500).rules(DAY0 + 43)
+    assert X.R_C11 in in_target(tt=1000).rules(DAY0 + 43)
+    assert X.R_C11 not in in_target(tt=1001).rules(DAY0 + 43)
+    h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 300)
+    assert X.R_C11 not in h.rules(DAY0 + 43)            # no TT result: not known to be in target
+    # no hematocrit flag
+    assert X.R_C11 in in_target().lab(DAY0 + 31, R.A_HCT, 539).rules(DAY0 + 43)
+    assert X.R_C11 not in in_target().lab(DAY0 + 31, R.A_HCT, 540).rules(DAY0 + 43)
+    # a below-LLOQ E2 is never "in target"
+    h = started().symptom(DAY0 + 1, R.S_FATIGUE, 2).lab(DAY0 + 30, R.A_E2, 300, R.FLAG_BELOW_LLOQ)
+    assert X.R_C11 not in h.lab(DAY0 + 30, R.A_TT, 600).rules(DAY0 + 43)
 
 
 def test_c12_symptoms_without_a_recent_lab():

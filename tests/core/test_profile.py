@@ -21,3 +21,17 @@ def test_profile_encode_decode_and_damage():
         pass
     else:
         raise AssertionError("out of bounds accepted")
+
+
+def test_profile_with_an_unordered_ladder_refused():
+    # E2_CRITICAL = 50 pg/mL above E2_LOW = 20 pg/mL: the device refuses it like damage.
+    p = X.Profile()
+    p.params[X.P_E2_CRITICAL] = 500
+    try:
+        X.Profile.decode(p.encode())
+    except ValueError as exc:
+        assert "E2_CRITICAL" in str(exc)
+    else:
+        raise AssertionError("unordered ladder accepted")
+    p.params[X.P_E2_CRITICAL] = 100
+    assert list(X.Profile.decode(p.encode()).params) == list(X.Profile().params)

@@ -75,7 +75,7 @@ def test_alerts_codec():
 
 
 def test_blob_codec():
-    assert protocol.decode_blob_request(protocol.encode_blob_get(300)) == (protocol.BLOB_GET, 300, 0, None)
+    assert protocol.decode_blob_request(protocol.encode_blob_get(300)) == (protocol.BLOB_GET, 300, 0, b"")
     assert protocol.decode_blob_request(protocol.encode_blob_put(10, 4, b"abc")) == (protocol.BLOB_PUT, 4, 10, b"abc")
     assert _protocol_code(protocol.decode_blob_request, protocol.encode_blob_put(5, 4, b"abc")) == \
         protocol.ERR_BAD_VALUE

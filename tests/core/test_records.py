@@ -24,17 +24,20 @@ def test_conversion_is_exact_and_rounds_half_up():
     assert convert(R.KIND_LAB, R.A_E2, "55.5", "pg/mL") == (555, False)
     assert convert(R.KIND_LAB, R.A_TT, "10.4", "nmol/L") == (300, True)       # 299.936 -> 300
     assert convert(R.KIND_LAB, R.A_TT, "1.25", "nmol/L") == (36, True)        # 36.05 -> 36
-    # exactly half: 0.05 % stored in 0.1 % -> 0.5 -> up
-    assert convert(R.KIND_LAB, R.A_HCT, "45.25", "%") == (453, False)
-    assert convert(R.KIND_LAB, R.A_HCT, "45.24", "%") == (452, False)
+    assert convert(R.KIND_LAB, R.A_HCT, "45.2", "%") == (452, False)
     assert convert(R.KIND_LAB, R.A_HCT, "0.452", "L/L") == (452, True)
-    assert convert(R.KIND_LAB, R.A_BMD_T, "-2.55", "SD") == (-25, False)     # half up: toward +inf
-    assert convert(R.KIND_LAB, R.A_BMD_T, "-2.56", "SD") == (-26, False)
-    assert convert(R.KIND_LAB, R.A_LDL, "3.0", "mmol/L") == (116, True)       # 116.01
+    assert convert(R.KIND_LAB, R.A_BMD_T, "-2.5", "SD") == (-25, False)
+    assert convert(R.KIND_LAB, R.A_BMD_T, "-2.50", "SD") == (-25, False)     # trailing zeros are exact
+    assert convert(R.KIND_LAB, R.A_LDL, "3.0", "mmol/L") == (116, True)       # 116.01: a conversion rounds
     assert convert(R.KIND_LAB, R.A_VITD, "75", "nmol/L") == (300, True)       # 30.048 ng/mL
     assert convert(R.KIND_DOSE, R.D_ANASTROZOLE, "0.5", "mg") == (500, False)
     assert convert(R.KIND_DOSE, R.D_ANASTROZOLE, "0.125", "mg") == (125, False)
     assert convert(R.KIND_DOSE, R.D_ANASTROZOLE, "250", "ug") == (250, False)
+    # testosterone in µg as well: gel, cream and pump doses fit exactly
+    assert convert(R.KIND_DOSE, R.D_TESTOSTERONE, "12.5", "mg") == (12500, False)
+    assert convert(R.KIND_DOSE, R.D_TESTOSTERONE, "20.25", "mg") == (20250, False)
+    assert convert(R.KIND_DOSE, R.D_TESTOSTERONE, "0.5", "mg") == (500, False)
+    assert convert(R.KIND_DOSE, R.D_TESTOSTERONE, "200", "mg") == (200000, False)
     assert convert(R.KIND_LAB, R.A_E2, "60.00", "PG/ML") == (600, False)      # case and trailing zeros
 
 
@@ -42,6 +45,27 @@ def test_conversion_refusals_have_codes():
     assert refused(R.KIND_LAB, R.A_E2, "60", "ng/dL") == R.ERR_UNIT
     assert refused(R.KIND_LAB, R.A_PSA, "1", "ug/L") == R.ERR_UNIT           # PSA has no SI entry
     assert refused(R.KIND_LAB, R.A_E2, "60.0001", "pg/mL") == R.ERR_PRECISION
+
+
+def test_more_precise_than_stored_is_refused_not_rounded():
+    # an entry in a unit the value is stored in (or an exact multiple of it) keeps every digit or is refused
+    assert refused(R.KIND_LAB, R.A_E2, "38.15", "pg/mL") == R.ERR_PRECISION   # stored in 0.1 pg/mL
+    assert refused(R.KIND_LAB, R.A_PSA, "0.001", "ng/mL") == R.ERR_PRECISION  # stored in 0.01 ng/mL
+    assert refused(R.KIND_LAB, R.A_HCT, "45.25", "%") == R.ERR_PRECISION
+    assert refused(R.KIND_LAB, R.A_HCT, "0.4525", "L/L") == R.ERR_PRECISION
+    assert refused(R.KIND_LAB, R.A_BMD_T, "-2.55", "SD") == R.ERR_PRECISION
+    assert refused(R.KIND_LAB, R.A_TT, "450.5", "ng/dL") == R.ERR_PRECISION
+    assert refused(R.KIND_LAB, R.A_LH, "4.55", "IU/L") == R.ERR_PRECISION      # mIU/mL = IU/L, exactly
+    assert refused(R.KIND_DOSE, R.D_ANASTROZOLE, "0.5", "ug") == R.ERR_PRECISION
+    assert refused(R.KIND_DOSE, R.D_TESTOSTERONE, "0.0005", "mg") == R.ERR_PRECISION
+    assert convert(R.KIND_LAB, R.A_PSA, "0.01", "ng/mL") == (1, False)
+    assert convert(R.KIND_LAB, R.A_E2, "38.1", "pg/mL") == (381, False)
+    # the precision each unit takes, in words (the CLI's refusal says it)
+    assert units.precision_text(R.KIND_LAB, R.A_E2, "pg/mL") == "at most 1 decimal in pg/mL"
+    assert units.precision_text(R.KIND_LAB, R.A_PSA, "ng/mL") == "at most 2 decimals in ng/mL"
+    assert units.precision_text(R.KIND_LAB, R.A_TT, "ng/dL") == "whole ng/dL"
+    assert units.precision_text(R.KIND_DOSE, R.D_TESTOSTERONE, "mg") == "at most 3 decimals in mg"
+    assert units.precision_text(R.KIND_DOSE, R.D_ANASTROZOLE, "ug") == "whole ug"
     assert refused(R.KIND_LAB, 16, "60", "pg/mL") == R.ERR_CODE
     assert refused(R.KIND_SYMPTOM, 0, "1", "mg") == R.ERR_KIND
     assert refused(R.KIND_LAB, R.A_E2, "999999999", "pmol/L") == R.ERR_RANGE
@@ -59,7 +83,7 @@ def test_intermediates_stay_below_small_int_limit():
                     try:
                         value, _ = units.convert_entry(table_kind, code, R.INT_LIMIT - 1, decimals, index)
                     except R.EntryError as exc:
-                        assert exc.code == R.ERR_RANGE
+                        assert exc.code in (R.ERR_RANGE, R.ERR_PRECISION)
                         continue
                     assert abs(value) < 2 ** 30
 
@@ -93,6 +117,19 @@ def test_plausibility_bands_at_their_edges():
 
 def test_dates_method_and_qualifier():
     assert check_lab(R.A_E2, 300, 0, day=101, today=100) == R.ERR_FUTURE
+
+
+def test_future_times_beyond_the_tolerance_are_refused():
+    def at(day, minute, today, now_minute):
+        now = -1 if now_minute < 0 else today * R.MINUTES_PER_DAY + now_minute
+        return R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 1, 0, day, minute, today, 0, 0, now)
+    assert at(100, 600 + R.FUTURE_MINUTES, 100, 600) == 0
+    assert at(100, 601 + R.FUTURE_MINUTES, 100, 600) == R.ERR_FUTURE
+    assert at(100, 1439, 100, 540) == R.ERR_FUTURE                  # 23:59 entered at 09:00
+    assert at(99, 1439, 100, 0) == 0                                 # yesterday evening
+    assert at(101, 5, 100, 1439) == 0                                # just past midnight, within the tolerance
+    assert at(101, 10, 100, 1439) == R.ERR_FUTURE
+    assert at(100, 1439, 100, -1) == 0                               # no minute known: days only
     assert check_lab(R.A_E2, 300, 0, day=100, today=-1) == R.ERR_CLOCK
     assert R.check_entry(R.KIND_LAB, R.A_E2, 300, 0, 100, 1440, 100) == R.ERR_DATE
     assert check_lab(R.A_E2, 240, R.METHOD_IMMUNOASSAY | R.FLAG_BELOW_LLOQ | R.FLAG_SI) == 0
@@ -112,8 +149,12 @@ def test_doses_and_symptoms():
     assert dose(R.D_ANASTROZOLE, 0, R.FLAG_CONFIRMED) == R.ERR_RANGE
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6000) == 0
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6001) == R.ERR_CONFIRM_WEEK
-    assert dose(R.D_TESTOSTERONE, 200, 0, 200) == 0
-    assert dose(R.D_TESTOSTERONE, 200, 0, 201) == R.ERR_CONFIRM_WEEK
+    assert dose(R.D_TESTOSTERONE, 200000, 0, 200000) == 0                      # µg: 400 mg a week
+    assert dose(R.D_TESTOSTERONE, 200000, 0, 200001) == R.ERR_CONFIRM_WEEK
+    assert dose(R.D_TESTOSTERONE, 1000) == 0                                   # 1 mg
+    assert dose(R.D_TESTOSTERONE, 999, R.FLAG_CONFIRMED) == R.ERR_RANGE
+    assert dose(R.D_TESTOSTERONE, 2000000, R.FLAG_CONFIRMED) == 0
+    assert dose(R.D_TESTOSTERONE, 2000001, R.FLAG_CONFIRMED) == R.ERR_RANGE
     assert dose(2, 100) == R.ERR_CODE
     assert R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 3, 0, 10, 0, 10) == 0
     assert R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 4, 0, 10, 0, 10) == R.ERR_SEVERITY

@@ -10,23 +10,38 @@ def flags(value, flags=BLQ):
     return [(f[0], f[5]) for f in History(2).lab(DAY0, R.A_E2, value, flags).tracker.flags(DAY0)]
 
 
+LT = X.STATUS_BELOW_LLOQ          # the flag's value is the limit: every text shows it as "<24 pg/mL"
+UNSURE = X.STATUS_INDETERMINATE | LT
+
+
 def test_below_lloq_is_indeterminate_not_fired():
-    assert flags(240) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]     # "< 24 pg/mL"
+    assert flags(240) == [(X.R_E2_BONE, LT), (X.R_E2_LOW, UNSURE)]     # "<24 pg/mL"
     # LLOQ at, just above and just below the bone threshold (26 pg/mL)
-    assert flags(260) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]
-    assert flags(261) == [(X.R_E2_BONE, X.STATUS_INDETERMINATE)]
-    assert flags(259) == [(X.R_E2_BONE, 0), (X.R_E2_LOW, X.STATUS_INDETERMINATE)]
+    assert flags(260) == [(X.R_E2_BONE, LT), (X.R_E2_LOW, UNSURE)]
+    assert flags(261) == [(X.R_E2_BONE, UNSURE)]
+    assert flags(259) == [(X.R_E2_BONE, LT), (X.R_E2_LOW, UNSURE)]
     # a sensitive assay with LLOQ 5 pg/mL: below it is surely critical
-    assert flags(50, R.METHOD_LCMS | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED) == [(X.R_E2_CRITICAL, 0)]
+    assert flags(50, R.METHOD_LCMS | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED) == [(X.R_E2_CRITICAL, LT)]
     # LLOQ exactly at the critical threshold: surely below 10
-    assert flags(100) == [(X.R_E2_CRITICAL, 0)]
-    assert flags(101) == [(X.R_E2_LOW_SYMPT, 0), (X.R_E2_CRITICAL, X.STATUS_INDETERMINATE)]
+    assert flags(100) == [(X.R_E2_CRITICAL, LT)]
+    assert flags(101) == [(X.R_E2_LOW_SYMPT, LT), (X.R_E2_CRITICAL, UNSURE)]
+    # a measured result carries no "<"
+    assert flags(240, R.METHOD_LCMS | R.FLAG_CONFIRMED) == [(X.R_E2_BONE, 0)]
 
 
 def test_below_lloq_testosterone():
     h = History(2).lab(DAY0, R.A_TT, 400, R.FLAG_BELOW_LLOQ)
     assert [(f[0], f[5]) for f in h.tracker.flags(DAY0)] == [
-        (X.R_TT_BELOW_TARGET, 0), (X.R_TT_LOW, X.STATUS_INDETERMINATE)]
+        (X.R_TT_BELOW_TARGET, LT), (X.R_TT_LOW, UNSURE)]
+
+
+def test_below_lloq_combination_flags_keep_the_qualifier():
+    h = History(2).dose(DAY0, R.D_ANASTROZOLE, 500).lab(DAY0 + 20, R.A_E2, 80, BLQ)
+    h.symptom(DAY0 + 21, R.S_JOINT, 2)
+    assert h.flag(X.R_C3, DAY0 + 21)[5] == LT
+    h = History(2).dose(DAY0, R.D_ANASTROZOLE, 500).lab(DAY0 + 20, R.A_E2, 120, BLQ)
+    h.symptom(DAY0 + 21, R.S_JOINT, 2)
+    assert h.flag(X.R_C2, DAY0 + 21)[5] == LT
 
 
 def test_flag_acknowledgement_lasts_until_a_new_result():

@@ -11,7 +11,7 @@ def state(h, reminder, today):
 
 
 def on_trt():
-    return History(0).dose(DAY0, R.D_TESTOSTERONE, 100)
+    return History(0).dose(DAY0, R.D_TESTOSTERONE, 100000)
 
 
 def test_cbc_every_three_months_from_the_start_then_from_the_last_count():
@@ -46,14 +46,16 @@ def test_baseline_dexa_conditions():
     assert dexa(fracture=1) == (M.DUE, 0)
     assert dexa(months=12) == (M.DUE, 0)
     assert dexa(months=11) is None
-    h = History(2, {P.P_FRACTURE_HISTORY: 1}).lab(DAY0 - 60, R.A_BMD_T, -10).dose(DAY0, R.D_ANASTROZOLE, 500)
-    assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DONE, 0)
+    # a scan in the 24 months before the start is the baseline (test_rules_bone.py has the edges)
     h = History(2, {P.P_FRACTURE_HISTORY: 1}).lab(DAY0 - 61, R.A_BMD_T, -10).dose(DAY0, R.D_ANASTROZOLE, 500)
+    assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DONE, 0)
+    h = History(2, {P.P_FRACTURE_HISTORY: 1, P.P_DEXA_PRIOR_DAYS: 60}).lab(DAY0 - 61, R.A_BMD_T, -10)
+    h.dose(DAY0, R.D_ANASTROZOLE, 500)
     assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DUE, 0)
 
 
 def test_repeat_dexa_every_two_years_or_yearly_while_e2_stays_low():
-    h = History(2).lab(DAY0, R.A_BMD_T, -12)
+    h = History(2).lab(DAY0, R.A_BMD_T, -9)        # T-score above -1.0: no BMD band
     assert state(h, M.M_DEXA_REPEAT, DAY0 + 1) == (M.UPCOMING, 730)
     h.lab(DAY0 + 10, R.A_E2, 150).lab(DAY0 + 38, R.A_E2, 150)     # persistently < 20 pg/mL
     assert state(h, M.M_DEXA_REPEAT, DAY0 + 40) == (M.UPCOMING, 365)
@@ -73,7 +75,7 @@ def test_semen_analysis_and_fertility_review_on_the_fertility_goal():
 
 
 def test_goal_event_starts_the_fertility_course():
-    h = History(0).dose(DAY0, R.D_TESTOSTERONE, 100).event(DAY0 + 10, R.EVENT_GOAL, R.GOAL_FERTILITY)
+    h = History(0).dose(DAY0, R.D_TESTOSTERONE, 100000).event(DAY0 + 10, R.EVENT_GOAL, R.GOAL_FERTILITY)
     h.dose(DAY0 + 12, R.D_ANASTROZOLE, 1000)
     assert state(h, M.M_SEMEN, DAY0 + 20) == (M.UPCOMING, 101)
     assert state(h, M.M_FERTILITY_REVIEW, DAY0 + 20) == (M.UPCOMING, 124)

@@ -52,7 +52,7 @@ def test_app_starts_at_power_on_without_radio_and_says_so(app_chip):
     status = wait_lines(chip, lambda ls: ls and ls[0].startswith("Clock:") and "BLE: unavailable" in ls)
     version = rp2040.image_version()
     assert version.split("-dirty")[0] == firmware_version.describe().split("-dirty")[0]   # this commit
-    assert "Ver " + version[:12] in status
+    assert "Version: " + version[:7] in status
     chip.screenshot(os.path.join(SCREENSHOTS, "status-no-radio.png"))
     chip.wake()
     chip.press("B", hold=True)               # back home

@@ -1,0 +1,151 @@
+"""Update figures.
+
+- update_powercut_points / update_bricked (goal 0) / update_powercut_records_lost (goal 0): every power-cut
+  point (each journal entry and every byte offset inside every write) of three updates in a row on one
+  flash, staging, switching and confirming (bench/powercut_update.py); bricked = a boot after the cut, or
+  after a second reset before confirmation, picks a version that is not whole.
+- update_resume_checked / update_resume_failures: at every 10th cut the host resends the bundle; it must
+  stage and boot.
+- update_bundle_bytes_pico_w: a typical bundle, the whole firmware for the Pico W as mpy-cross builds it plus
+  its header (manifest + a production LMS H10/W4 signature).
+- update_s_modelled: that bundle at MTU 247, 7.5 ms connection interval, as bench_sync models a link: each
+  chunk (223 bytes of bundle in a 244-byte write) is a request/response round trip of two connection
+  intervals, plus the session handshake (2), status, BEGIN and APPLY (1 each). Flash write time on the
+  board is not modelled.
+- update_verify_hash_calls: SHA-256 calls (monitor/lms.stats) for the device to verify a production
+  signature (HSS L=1, LMS H10, LM-OTS W4) on the manifest, the mean over the vectors of tests/core.
+- update_verify_instructions_unix: instructions (valgrind --tool=callgrind, Ir) the MicroPython unix port
+  (x86-64, the PyPI build) spends in one such verify: a run with the verify minus one without. The
+  qemu Cortex-M3 count (update_verify_instructions) needs the qemu image of `make firmware`; absent here.
+"""
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "firmware"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "core"))
+
+MTU = 247
+CONNECTION_INTERVAL_S = 0.0075
+ROUND_TRIP_INTERVALS = 2
+RESUME_EVERY = 10
+
+
+def powercut_figures():
+    from bench import powercut as pc
+    from bench import powercut_update as pu
+    from host_tools import release
+    work = tempfile.mkdtemp(prefix="e2mon-bench-update-")
+    try:
+        key = os.path.join(work, "publisher")
+        release.keygen(key, height=5)
+        journal, oracle, files, dirs, public_key, bundles = pu.run_workload(key)
+        checker = pu.Checker(public_key, bundles)
+        points, bricked, lost, problems = pu.run_cuts(journal, oracle, files, dirs, checker,
+                                                      resume_every=RESUME_EVERY)
+        assert points == pc.count_cut_points(journal)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"update_powercut_points": points, "update_bricked": bricked, "update_powercut_records_lost": lost,
+            "update_resume_checked": math.ceil(points / RESUME_EVERY),
+            "update_resume_failures": pu.run_cuts.resume_failures}
+
+
+def production_vector():
+    from lms_vectors import PRODUCTION
+    return tuple(bytes.fromhex(x) for x in PRODUCTION)
+
+
+def verify_hash_calls():
+    from monitor import lms
+    pub, msg, sig = production_vector()
+    before = lms.stats[0]
+    assert lms.verify_hss(pub, msg, sig)
+    return lms.stats[0] - before
+
+
+def typical_bundle_bytes():
+    from host_tools import release
+    from monitor import bundle
+    work = tempfile.mkdtemp(prefix="e2mon-bench-bundle-")
+    try:
+        paths = release.release_tree("pico_w", "1.0.0", 1, work)
+        payload = sum(os.path.getsize(os.path.join(work, p)) for p in paths)
+        entries = [(p, 0, bytes(32)) for p in paths]
+        manifest = bundle.encode_manifest(1, "1.0.0", "pico_w", "mpy-armv6m", entries)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    signature = production_vector()[2]
+    return len(bundle.header_bytes(manifest, signature)) + payload, len(paths)
+
+
+def modelled_seconds(bundle_bytes):
+    from monitor import protocol, session
+    chunk = MTU - protocol.ATT_HEADER - session.FRAME_OVERHEAD - protocol.UPDATE_CHUNK_HEADER
+    round_trips = math.ceil(bundle_bytes / chunk) + 2 + 3
+    return round_trips * ROUND_TRIP_INTERVALS * CONNECTION_INTERVAL_S, chunk
+
+
+VERIFY_SCRIPT = """
+import sys
+sys.path.insert(0, %r)
+sys.path.insert(0, %r)
+from lms_vectors import PRODUCTION
+from monitor import lms
+pub, msg, sig = [bytes.fromhex(x) for x in PRODUCTION]
+if %d:
+    assert lms.verify_hss(pub, msg, sig)
+"""
+
+
+def _callgrind_ir(micropython, with_verify):
+    work = tempfile.mkdtemp(prefix="e2mon-callgrind-")
+    try:
+        script = os.path.join(work, "v.py")
+        with open(script, "w") as f:
+            f.write(VERIFY_SCRIPT % (os.path.join(ROOT, "firmware"), os.path.join(ROOT, "tests", "core"),
+                                     1 if with_verify else 0))
+        out = os.path.join(work, "cg.out")
+        done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, micropython,
+                               "-X", "heapsize=256K", script], capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            return None
+        for line in done.stderr.splitlines():
+            if "Collected :" in line:
+                return int(line.rsplit(":", 1)[1].strip())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return None
+
+
+def verify_instructions_unix():
+    micropython = os.path.join(os.path.dirname(sys.executable), "micropython")
+    if shutil.which("valgrind") is None or not os.path.exists(micropython):
+        return None
+    with_verify = _callgrind_ir(micropython, True)
+    without = _callgrind_ir(micropython, False)
+    if with_verify is None or without is None:
+        return None
+    return with_verify - without
+
+
+def run():
+    figures = powercut_figures()
+    size, files = typical_bundle_bytes()
+    seconds, chunk = modelled_seconds(size)
+    figures.update({
+        "update_bundle_bytes_pico_w": size,
+        "update_bundle_files_pico_w": files,
+        "update_chunk_bytes_mtu247": chunk,
+        "update_s_modelled": round(seconds, 2),
+        "update_verify_hash_calls": verify_hash_calls(),
+    })
+    instructions = verify_instructions_unix()
+    if instructions is not None:
+        figures["update_verify_instructions_unix"] = instructions
+    return figures

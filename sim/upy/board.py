@@ -1,0 +1,9 @@
+# The simulator's board on the MicroPython unix port: the real Pico W board module (boards/pico_w.py) on
+# sim/upy/machine.py, its flash in the directory E2MON_FLASH names.
+import os
+
+from boards.pico_w import *  # noqa: F401,F403
+from boards.pico_w import NAME as _PICO_NAME
+
+NAME = "sim(" + _PICO_NAME + ")"
+DATA_DIR = os.getenv("E2MON_FLASH") or "/tmp/e2mon-flash"

@@ -1,0 +1,297 @@
+"""One BLE conformance suite, three implementations of MicroPython's `bluetooth` module: the shadow
+(sim/bluetooth.py under CPython, what the fast tests use) and the real module built from source with
+BTstack (Pico W) and with NimBLE (ESP32), each on a bumble virtual controller. The device side is one
+peripheral (tests/ble_conformance_peripheral.py) written only against the documented API; the central
+drives it over the air and every check crosses the same radio on every stack.
+
+Where the stacks differ, the test says which stack behaves how (STACK_DIFFERENCES, also in the README).
+A real stack whose binary is not built (`make firmware`) is skipped, and only then.
+"""
+import asyncio
+import contextlib
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.join(ROOT, "tests")
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+import sim.bluetooth  # noqa: E402
+
+sys.modules.setdefault("bluetooth", sim.bluetooth)
+
+import ble_conformance_peripheral as peripheral  # noqa: E402
+from bumble import hci  # noqa: E402
+from sim import radio, stack_device  # noqa: E402
+
+SCRIPT = os.path.join(TESTS, "ble_conformance_peripheral.py")
+STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
+    not stack_device.built(s), reason="%s not built: make firmware" % stack_device.binary(s)))
+    for s in stack_device.STACKS]
+CENTRAL = bytes.fromhex(radio.CENTRAL_ADDRESS.replace(":", "")).hex()   # as MicroPython shows it: MSB first
+_IRQ_CENTRAL_CONNECT = 1
+_IRQ_CENTRAL_DISCONNECT = 2
+_IRQ_GATTS_WRITE = 3
+_IRQ_GATTS_INDICATE_DONE = 20
+_IRQ_MTU_EXCHANGED = 21
+_HEX_FIELDS = {_IRQ_CENTRAL_CONNECT: (2,), _IRQ_CENTRAL_DISCONNECT: (2,), _IRQ_GATTS_WRITE: (2,)}
+
+
+def run(coro, timeout=120):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@contextlib.asynccontextmanager
+async def device(stack, tmp_path):
+    """Yields the link (radio.InProcessLink or stack_device.StackLink) with the peripheral advertising."""
+    if stack == "shadow":
+        async with radio.InProcessLink() as link:
+            ble = link.peripheral_ble()
+            peripheral.Peripheral(ble)
+            await ble.sim_settle()
+            yield link
+    else:
+        async with stack_device.StackLink(stack, str(tmp_path / "flash"), script=SCRIPT) as link:
+            yield link
+
+
+class Central:
+    """The central's side: commands, the peripheral's IRQ log, what arrives on TX and IND in order."""
+
+    def __init__(self, client):
+        self.client = client
+        self.arrivals = []      # ("tx" | "ind", bytes) in arrival order
+
+    async def subscribe(self):
+        await self.client.start_notify(peripheral.TX_UUID, lambda _s, d: self.arrivals.append(("tx", bytes(d))))
+        await self.client.start_notify(peripheral.IND_UUID, lambda _s, d: self.arrivals.append(("ind", bytes(d))))
+
+    async def command(self, text):
+        await self.client.write_gatt_char(peripheral.CMD_UUID, text.encode(), response=True)
+        return bytes(await self.client.read_gatt_char(peripheral.LOG_UUID)).decode()
+
+    async def events(self, *kinds):
+        """The peripheral's IRQs as (event, fields) with ints and buffers (bytes) as the handler saw them."""
+        items = []
+        while True:
+            page = [item for item in (await self.command("log %d" % len(items))).split(";") if item]
+            if not page:
+                break
+            items += page
+        out = []
+        for item in items:
+            code, _, fields = item.partition(":")
+            event = int(code)
+            values = fields.split(",") if fields else []
+            parsed = tuple(bytes.fromhex(v) if i in _HEX_FIELDS.get(event, ()) else (None if v == "-" else int(v))
+                           for i, v in enumerate(values))
+            if not kinds or event in kinds:
+                out.append((event, parsed))
+        return out
+
+    async def settle(self, condition, timeout=10):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            assert loop.time() < deadline, "timed out; arrivals: %r" % self.arrivals[-5:]
+            await asyncio.sleep(0.01)
+
+
+def central_connection(link):
+    return next(iter(link.central.connections.values()))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_connect_event_tuple_address_and_mtu(stack, tmp_path):
+    """_IRQ_CENTRAL_CONNECT is (conn_handle, addr_type, addr) with the central's address most significant
+    byte first; an MTU exchange gives _IRQ_MTU_EXCHANGED (conn_handle, mtu) with the smaller of both sides'
+    MTUs; config("mac") is (addr_type, 6 bytes)."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                events = await c.events()
+                connect = [f for e, f in events if e == _IRQ_CENTRAL_CONNECT]
+                assert len(connect) == 1
+                conn, addr_type, addr = connect[0]
+                assert isinstance(conn, int) and addr_type == 1 and addr.hex() == CENTRAL
+                assert (_IRQ_MTU_EXCHANGED, (conn, 247)) in events
+                assert await c.command("mtu") == "247"
+                kind, _, mac = (await c.command("mac")).partition(",")
+                assert int(kind) in (0, 1) and len(bytes.fromhex(mac)) == 6
+
+    run(main())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_value_handles_match_what_the_central_discovers(stack, tmp_path):
+    """gatts_register_services returns the value handles the central discovers; each characteristic is a
+    declaration then its value, a notify/indicate one then its CCCD, with no gap. Where the first one
+    starts differs: after each stack's own GAP and GATT services."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                handles = [int(h) for h in (await c.command("handles")).split(",")]
+                service = client.services.get_service(peripheral.SERVICE_UUID)
+                discovered = [ch.handle for ch in service.characteristics]
+                assert sorted(discovered) == handles
+                by_handle = {ch.handle: ch for ch in service.characteristics}
+                for handle, following in zip(handles, handles[1:], strict=False):
+                    ch = by_handle[handle]
+                    cccd = 1 if {"notify", "indicate"} & set(ch.properties) else 0
+                    assert [d.handle for d in ch.descriptors] == ([handle + 1] if cccd else [])
+                    assert following == handle + 1 + cccd + 1     # CCCD, then the next declaration
+                return handles[0]
+
+    first = run(main())
+    assert first > 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_back_to_back_writes_each_reach_the_handler_with_their_own_value(stack, tmp_path):
+    """The boards run _IRQ_GATTS_WRITE synchronously (sync events): a value read in the handler is that
+    write's, even when the next write follows at once, with or without a response."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                await c.command("clear")
+                values = [b"with response %d" % i for i in range(5)]
+                for value in values:
+                    await client.write_gatt_char(peripheral.RX_UUID, value, response=True)
+                quick = [b"no response %d" % i for i in range(5)]
+                for value in quick:
+                    await client.write_gatt_char(peripheral.RX_UUID, value, response=False)
+                await asyncio.sleep(0.3)
+                writes = [f for e, f in await c.events(_IRQ_GATTS_WRITE)]
+                rx = int((await c.command("handles")).split(",")[4])
+                assert [f[1] for f in writes] == [rx] * len(writes)
+                assert [f[2] for f in writes] == values + quick
+
+    run(main())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_notify_and_indicate_order_and_indicate_done(stack, tmp_path):
+    """40 notifications, an indication, 40 more, all from one handler: every notification arrives, in
+    order, and _IRQ_GATTS_INDICATE_DONE is (conn_handle, value_handle, 0). Where the indication lands:
+    BTstack sends queued indications ahead of queued notifications, so it overtakes those still queued;
+    NimBLE and the shadow send in call order. The protocol opens frames in counter order for this."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                await c.subscribe()
+                before, after = [[int(x) for x in part.split(",")] for part in (await c.command("order 40")).split(";")]
+                assert before[0] > 0
+                await c.settle(lambda: len(c.arrivals) >= before[0] + 1 + after[0])
+                await asyncio.sleep(0.2)
+                notified = [d for kind, d in c.arrivals if kind == "tx"]
+                assert [d[0] | d[1] << 8 for d in notified] == list(range(before[0])) + list(range(40, 40 + after[0]))
+                position = [kind for kind, _ in c.arrivals].index("ind")
+                handles = [int(h) for h in (await c.command("handles")).split(",")]
+                done = [f for e, f in await c.events(_IRQ_GATTS_INDICATE_DONE)]
+                assert len(done) == 1 and done[0][1:] == (handles[3], 0)
+                return position, before[0]
+
+    position, notified_before = run(main())
+    if stack == "btstack":
+        assert position < notified_before, "BTstack's indication did not overtake the queued notifications"
+    else:
+        assert position == notified_before
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flow_control_gatts_notify_in_one_go(stack, tmp_path):
+    """200 gatts_notify calls without yielding: NimBLE (and the shadow's NimBLE profile) refuses once its
+    buffers are full, with OSError (ENOMEM); BTstack never refuses, it queues every one on the heap. Every
+    accepted notification arrives, in order."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                await c.subscribe()
+                accepted, refused, errors = [int(x) for x in (await c.command("burst 200 200")).split(",")]
+                assert accepted + refused + errors == 200 and errors == 0
+                await c.settle(lambda: len(c.arrivals) >= accepted)
+                await asyncio.sleep(0.2)
+                got = [d[0] | d[1] << 8 for kind, d in c.arrivals]
+                assert len(got) == accepted and got == sorted(got)
+                return refused
+
+    refused = run(main())
+    if stack == "btstack":
+        assert refused == 0
+    else:
+        assert refused > 0
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_disconnects_and_their_reasons(stack, tmp_path):
+    """gap_disconnect: the central sees "remote user terminated" (0x13); a lost link: both sides report a
+    timeout. Either way the peripheral gets _IRQ_CENTRAL_DISCONNECT (conn_handle, addr_type, addr): the
+    central's address on NimBLE and the shadow, addr_type 0xff and a zero address on BTstack (MicroPython's
+    BTstack binding does not keep the peer's address). The firmware uses only conn_handle."""
+    async def main():
+        reasons = []
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                central_connection(link).on("disconnection", reasons.append)
+                try:
+                    await client.write_gatt_char(peripheral.CMD_UUID, b"disconnect", response=True)
+                except Exception:  # noqa: BLE001 - the link may go before the write's response
+                    pass
+                c = Central(client)
+                await c.settle(lambda: reasons)
+            async with link.client(mtu=247) as client:
+                central_connection(link).on("disconnection", reasons.append)
+                await link.drop_connection()
+            async with link.client(mtu=247) as client:
+                events = await Central(client).events(_IRQ_CENTRAL_CONNECT, _IRQ_CENTRAL_DISCONNECT)
+        return reasons, events
+
+    reasons, events = run(main())
+    assert reasons == [hci.HCI_REMOTE_USER_TERMINATED_CONNECTION_ERROR, hci.HCI_CONNECTION_TIMEOUT_ERROR]
+    kinds = [e for e, _ in events]
+    assert kinds == [_IRQ_CENTRAL_CONNECT, _IRQ_CENTRAL_DISCONNECT] * 2 + [_IRQ_CENTRAL_CONNECT]
+    for event, (conn, addr_type, addr) in events:
+        if event == _IRQ_CENTRAL_DISCONNECT and stack == "btstack":
+            assert isinstance(conn, int) and addr_type == 0xFF and addr == bytes(6)
+        else:
+            assert isinstance(conn, int) and addr_type == 1 and addr.hex() == CENTRAL
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_read_asks_the_handler_first(stack, tmp_path):
+    """Builds with sync events (ESP32, rp2, these unix builds) raise _IRQ_GATTS_READ_REQUEST
+    (conn_handle, value_handle) before every read, on BTstack and NimBLE alike."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                tx = int((await c.command("handles")).split(",")[2])
+                await client.read_gatt_char(peripheral.TX_UUID)
+                conn, handle = [int(x) for x in (await c.command("lastread")).split(",")]
+                assert handle == tx and conn >= 0
+
+    run(main())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_gatts_write_and_notify_take_a_str(stack, tmp_path):
+    """The real module takes any buffer, a str too (its UTF-8 bytes)."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                await c.subscribe()
+                assert await c.command("str") == "ok"
+                await c.settle(lambda: c.arrivals)
+                assert c.arrivals == [("tx", b"notified as str")]
+                assert bytes(await client.read_gatt_char(peripheral.TX_UUID)) == b"written as str"
+
+    run(main())

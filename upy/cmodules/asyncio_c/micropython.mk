@@ -1,0 +1,2 @@
+# _asyncio on the qemu image (see asyncio_c.c).
+SRC_USERMOD_C += $(USERMOD_DIR)/asyncio_c.c
