@@ -10,11 +10,4 @@ for p in $packages; do
 done
 command -v node >/dev/null && command -v npm >/dev/null || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    # another apt run may hold the lock: wait for it rather than fail
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
-else
-    echo "missing build tools: install them with: sudo apt-get install$missing" >&2
-    exit 1
-fi
+exec "$(dirname "$0")/apt-install.sh" $missing
