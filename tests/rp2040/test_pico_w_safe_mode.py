@@ -33,11 +33,12 @@ def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
 
 
 def test_core_tests_on_the_image(chip):
-    chip.raw_exec("import os\nfor d in ('/tests', '/tmp', '/vectors'):\n    try:\n        os.mkdir(d)\n"
+    chip.raw_exec("import os\nfor d in ('/tests', '/tmp', '/vectors', '/build'):\n    try:\n        os.mkdir(d)\n"
                   "    except OSError:\n        pass")
     names = sorted(n for n in os.listdir(CORE) if n.endswith(".py") and n != "upy_runner.py")
-    for name in names:
-        chip.put_file(os.path.join(CORE, name), "/tests/" + name)
+    for name in sorted(os.listdir(CORE)):      # the tests, their helpers and data (update_bundle.bin)
+        if name != "upy_runner.py" and os.path.isfile(os.path.join(CORE, name)):
+            chip.put_file(os.path.join(CORE, name), "/tests/" + name)
     chip.put_file(os.path.join(VECTORS, "session.json"), "/vectors/session.json")   # test_session's
     chip.raw_exec("import sys\nif '/tests' not in sys.path:\n    sys.path.append('/tests')")
     passed = failed = 0
@@ -48,8 +49,8 @@ def test_core_tests_on_the_image(chip):
         module = name[:-3]
         # upy_one.py, the unix runner's per-file driver, on the chip: counts into a result file
         out = chip.raw_exec(
-            "import sys, gc\nARGV = ['upy_one.py', %r, '/tests/result.txt']\n"
-            "exec(open('/tests/upy_one.py').read())\nsys.modules.pop(%r, None)\ngc.collect()\n"
+            "import sys, gc, os\nARGV = ['upy_one.py', %r, '/tests/result.txt']\n"
+            "os.chdir('/')\nexec(open('/tests/upy_one.py').read())\nsys.modules.pop(%r, None)\ngc.collect()\n"
             "print('COUNTS', open('/tests/result.txt').read())" % (module, module), timeout=1200)
         counts = out.rsplit("COUNTS", 1)[1].split()
         passed += int(counts[0])
