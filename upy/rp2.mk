@@ -21,5 +21,8 @@ $(NODE_STAMP): package.json package-lock.json
 check-rp2: firmware-rp2 $(NODE_STAMP) $(STAMP)
 	E2MON_RP2=1 $(BIN)/pytest tests/rp2040
 
+# make firmware builds every image, the Pico W's included.
+firmware: firmware-rp2
+
 # bench/bench_rp2040.py measures the image on the emulated chip.
 bench: firmware-rp2 $(NODE_STAMP)
