@@ -1,7 +1,8 @@
 """The core tests (tests/core/test_*.py) on the qemu Cortex-M3 image, with the firmware frozen, in a
 literal 32-bit heap: each test file in a fresh interpreter (a soft reset: empty heap, as a device boots),
 run by tests/core/upy_one.py as on the unix port, with the flash (littlefs) mounted at /, the session
-vectors on it where tests/core/test_session.py looks (../vectors from its directory, /core).
+vectors on it where tests/core/test_session.py looks (../vectors from its directory, /core), and the core's
+data files (update_bundle.bin) in /core beside the frozen tests.
 
     python -m bench.qemu_core_tests [HEAP ...]       e.g. 64K 48K 32K; prints the counts, fails on a failure
 """
@@ -41,6 +42,9 @@ def run(heap):
         try:
             repl.exec("from _qemu_boot import mount\nmount(%r)\nimport os\nos.mkdir('/core')" % flash)
             _copy_to_flash(repl, VECTORS, "/vectors/session.json")
+            for name in sorted(os.listdir(CORE)):
+                if name.endswith(".bin"):
+                    _copy_to_flash(repl, os.path.join(CORE, name), "/core/" + name)
             for name in test_modules():
                 repl.soft_reset()
                 try:
