@@ -32,6 +32,7 @@ room() says how many more records fit, for a "sync soon" hint before that. The f
 sync-mark/snapshot file format are in monitor.store_files.
 """
 import struct
+import sys
 
 from monitor.records import RECORD_SIZE, pack_record, record_ok, unpack_record
 from monitor.store_files import OsFiles, no_space, read_small, write_small
@@ -66,6 +67,22 @@ class StoreFull(Exception):
 
 def _seq_at(buf, offset):
     return struct.unpack_from("<I", buf, offset)[0]
+
+
+if getattr(sys.implementation, "_mpy", 0) >> 10 > 2:   # .mpy arch of a board's core, not CPython's or x86's
+    from monitor.native import filter   # the same check in native code (named as a builtin: no new name)
+else:
+    def filter(buf, count, seq):
+        """Keeps, in order at the front of buf, the count records read into it (the first numbered seq)
+        that are whole (record_ok) and numbered for their slot; returns how many."""
+        kept = 0
+        for k in range(count):
+            off = k * RECORD_SIZE
+            if record_ok(buf, off) and _seq_at(buf, off) == seq + k:
+                if kept != k:
+                    buf[kept * RECORD_SIZE:(kept + 1) * RECORD_SIZE] = buf[off:off + RECORD_SIZE]
+                kept += 1
+        return kept
 
 
 class Store:
@@ -357,15 +374,7 @@ class Store:
                     want = min(cap - count, end - seq)
                     got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0  # pyright: ignore[reportAttributeAccessIssue]  (stubs' IO lacks readinto)
                     whole = got // RECORD_SIZE
-                    kept = count
-                    for k in range(whole):
-                        off = (count + k) * RECORD_SIZE
-                        if record_ok(buf, off) and _seq_at(buf, off) == seq + k:
-                            if kept != count + k:
-                                dst = kept * RECORD_SIZE
-                                mv[dst:dst + RECORD_SIZE] = mv[off:off + RECORD_SIZE]
-                            kept += 1
-                    count = kept
+                    count += filter(mv[count * RECORD_SIZE:], whole, seq)
                     seq += whole
                     if whole < want:
                         seq = end      # the file is shorter than its slots: truncated in place
