@@ -149,7 +149,11 @@ class FrameCipher:
         """AES-CTR of data into buf from offset on."""
         n = len(data)
         blocks = (n + 15) // 16
-        stream = bytearray(16 * blocks)
+        # Whole blocks (records frames): the keystream is made in buf itself (fresh, so its zero bytes are there).
+        if offset + 16 * blocks <= len(buf):
+            stream = memoryview(buf)[offset:offset + 16 * blocks]
+        else:
+            stream = bytearray(16 * blocks)
         for i in range(blocks):
             struct.pack_into("<I", stream, 16 * i, counter)
             struct.pack_into(">I", stream, 16 * i + 12, i)
