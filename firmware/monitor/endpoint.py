@@ -112,8 +112,8 @@ class Endpoint:
         count, next_seq = self.app.store.read_into(self._pull_next, self._records_buf)
         if count == 0:
             self._pull_next = -1
-            return protocol.CH_CONTROL, self.session.seal(
-                protocol.CH_CONTROL, protocol.racp_response(protocol.RACP_REPORT, protocol.RSP_SUCCESS))
+            return protocol.CH_CONTROL, self.session.seal(protocol.CH_CONTROL, protocol.racp_response(
+                protocol.RACP_REPORT, protocol.RSP_SUCCESS if self._pull_sent else protocol.RSP_NO_RECORDS))
         self._pull_next = next_seq
         self._pull_sent += count
         body = memoryview(self._records_buf)[:count * RECORD_SIZE]
@@ -237,12 +237,10 @@ class Endpoint:
         if start >= 0x40000000:
             self._sealed(reply, protocol.racp_response(op, protocol.RSP_INVALID_OPERAND))
             return
-        count = self.app.store.count_from(start)
         if op == protocol.RACP_REPORT_NUMBER:
-            self._sealed(reply, protocol.racp_number(count))
-        elif count == 0:
-            self._sealed(reply, protocol.racp_response(op, protocol.RSP_NO_RECORDS))
+            self._sealed(reply, protocol.racp_number(self.app.store.count_from(start)))
         else:
+            # No count first (a CRC pass over the log): a pull that finds nothing ends with NO_RECORDS.
             self._pull_next = start
             self._pull_sent = 0
 

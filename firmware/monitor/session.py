@@ -26,6 +26,7 @@
 # payload efficiency above 90 % at MTU 247 (14 records per notification).
 import hashlib
 import struct
+import sys
 
 try:
     from cryptolib import aes as _aes
@@ -56,6 +57,14 @@ LABEL_HOST = b"e2mon host"
 LABEL_SESSION = b"e2mon session"
 LABEL_ENC = b"enc"
 LABEL_MAC = b"mac"
+
+
+if getattr(sys.implementation, "_mpy", 0) >> 10 > 2:   # .mpy arch of a board's core, not CPython's or x86's
+    from monitor.native import __xor__   # native code (the unix port, on x86, runs the boards' .mpy without it)
+else:
+    def __xor__(buf, offset, data, key, n):
+        for i in range(n):
+            buf[offset + i] = data[i] ^ key[i]
 
 
 class SessionError(Exception):
@@ -136,18 +145,20 @@ class FrameCipher:
         self._dir = bytes((direction,))
         self.counter = 0    # next counter to send, or the next one expected
 
-    def _crypt(self, counter_bytes, data):
+    def _crypt(self, counter, data, buf, offset):
+        """AES-CTR of data into buf from offset on."""
         n = len(data)
         blocks = (n + 15) // 16
-        stream = bytearray(16 * blocks)
+        # Whole blocks (records frames): the keystream is made in buf itself (fresh, so its zero bytes are there).
+        if offset + 16 * blocks <= len(buf):
+            stream = memoryview(buf)[offset:offset + 16 * blocks]
+        else:
+            stream = bytearray(16 * blocks)
         for i in range(blocks):
-            stream[16 * i:16 * i + 4] = counter_bytes
+            struct.pack_into("<I", stream, 16 * i, counter)
             struct.pack_into(">I", stream, 16 * i + 12, i)
         self._aes.encrypt(stream, stream)
-        out = bytearray(n)
-        for i in range(n):
-            out[i] = data[i] ^ stream[i]
-        return out
+        __xor__(buf, offset, data, stream, n)
 
     def _tag(self, channel, counter_bytes, ciphertext):
         return self._mac.digest(self._dir, bytes((channel,)), counter_bytes, ciphertext)[:TAG_SIZE]
@@ -155,10 +166,14 @@ class FrameCipher:
     def seal(self, channel, plaintext):
         if self.counter >= COUNTER_LIMIT:
             raise SessionError(protocol.ERR_REPLAY)
-        counter_bytes = struct.pack("<I", self.counter)
+        n = len(plaintext)
+        frame = bytearray(COUNTER_SIZE + n + TAG_SIZE)   # built in place: no concatenated copies
+        struct.pack_into("<I", frame, 0, self.counter)
+        self._crypt(self.counter, plaintext, frame, COUNTER_SIZE)
         self.counter += 1
-        ciphertext = self._crypt(counter_bytes, plaintext)
-        return counter_bytes + ciphertext + self._tag(channel, counter_bytes, ciphertext)
+        mv = memoryview(frame)
+        frame[COUNTER_SIZE + n:] = self._tag(channel, mv[:COUNTER_SIZE], mv[COUNTER_SIZE:COUNTER_SIZE + n])
+        return frame
 
     def tag_ok(self, channel, frame):
         """Whether frame was sealed for channel (its tag checks), without opening it."""
@@ -178,10 +193,13 @@ class FrameCipher:
         ciphertext = bytes(frame[COUNTER_SIZE:len(frame) - TAG_SIZE])
         if not equal(self._tag(channel, counter_bytes, ciphertext), frame[len(frame) - TAG_SIZE:]):
             raise SessionError(protocol.ERR_BAD_TAG)
-        if struct.unpack("<I", counter_bytes)[0] != self.counter:
+        counter = struct.unpack("<I", counter_bytes)[0]
+        if counter != self.counter:
             raise SessionError(protocol.ERR_REPLAY)
         self.counter += 1
-        return bytes(self._crypt(counter_bytes, ciphertext))
+        plaintext = bytearray(len(ciphertext))
+        self._crypt(counter, ciphertext, plaintext, 0)
+        return bytes(plaintext)
 
 
 class DeviceSession:

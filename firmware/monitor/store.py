@@ -32,6 +32,7 @@ room() says how many more records fit, for a "sync soon" hint before that. The f
 sync-mark/snapshot file format are in monitor.store_files.
 """
 import struct
+import sys
 
 from monitor.records import RECORD_SIZE, pack_record, record_ok, unpack_record
 from monitor.store_files import OsFiles, no_space, read_small, write_small
@@ -64,8 +65,20 @@ class StoreFull(Exception):
     """Raised by append when unsynced records fill the store; the device shows it as an alert."""
 
 
-def _seq_at(buf, offset):
-    return struct.unpack_from("<I", buf, offset)[0]
+if getattr(sys.implementation, "_mpy", 0) >> 10 > 2:   # .mpy arch of a board's core, not CPython's or x86's
+    from monitor.native import filter   # the same check in native code (named as a builtin: no new name)
+else:
+    def filter(buf, count, seq):
+        """Keeps, in order at the front of buf, the count records read into it (the first numbered seq)
+        that are whole (record_ok) and numbered for their slot; returns how many."""
+        kept = 0
+        for k in range(count):
+            off = k * RECORD_SIZE
+            if record_ok(buf, off) and struct.unpack_from("<I", buf, off)[0] == seq + k:
+                if kept != k:
+                    buf[kept * RECORD_SIZE:(kept + 1) * RECORD_SIZE] = buf[off:off + RECORD_SIZE]
+                kept += 1
+        return kept
 
 
 class Store:
@@ -82,6 +95,7 @@ class Store:
         self._counts = []          # slots in each segment (records, good or bad)
         self._valid = []           # good records in each sealed segment once counted, else -1
         self._active = None        # open file of the last segment while appending
+        self._reading = None       # (first seq, open file) of the segment read last: a pull reads on in it
         self._appendable = False   # the last segment ends on a whole slot at next_seq
         self._record = bytearray(RECORD_SIZE)
         self.acked = 0
@@ -158,6 +172,8 @@ class Store:
         seq = self.next_seq
         if seq > MAX_SEQ:
             raise StoreFull("record numbers exhausted")
+        if self._reading is not None:
+            self._close_active()   # a reader opened before this write need not see it (littlefs)
         if self._active is None or not self._appendable or self._counts[-1] >= self.segment_records:
             self._open_segment()
         pack_record(self._record, 0, seq, day, minute, kind, code, value, flags)
@@ -218,6 +234,14 @@ class Store:
         self.fs.sync_dir(self.directory)
 
     def _close_active(self):
+        """Closes the segment open for appending and the one kept open for reading."""
+        if self._reading is not None:
+            f = self._reading[1]
+            self._reading = None
+            try:
+                f.close()
+            except OSError:
+                pass
         if self._active is not None:
             f = self._active
             self._active = None
@@ -249,6 +273,8 @@ class Store:
             floor = min(floor, self._snapshot_floor())
         removed = 0
         while len(self._firsts) > 1 and self._firsts[1] - 1 <= floor:
+            if not removed:
+                self._close_active()   # the reader may be on a segment removed here
             self.fs.remove(self._segment_path(self._firsts[0]))
             self._firsts.pop(0)
             self._counts.pop(0)
@@ -350,28 +376,28 @@ class Store:
             if seq >= end:
                 i += 1
                 continue
-            f = self.fs.open(self._segment_path(first), "rb")
+            if self._reading is None or self._reading[0] != first:
+                self._close_active()
+                self._reading = (first, self.fs.open(self._segment_path(first), "rb"))
+            f = self._reading[1]
             try:
                 f.seek((seq - first) * RECORD_SIZE)
                 while count < cap and seq < end:
                     want = min(cap - count, end - seq)
                     got = f.readinto(mv[count * RECORD_SIZE:(count + want) * RECORD_SIZE]) or 0  # pyright: ignore[reportAttributeAccessIssue]  (stubs' IO lacks readinto)
                     whole = got // RECORD_SIZE
-                    kept = count
-                    for k in range(whole):
-                        off = (count + k) * RECORD_SIZE
-                        if record_ok(buf, off) and _seq_at(buf, off) == seq + k:
-                            if kept != count + k:
-                                dst = kept * RECORD_SIZE
-                                mv[dst:dst + RECORD_SIZE] = mv[off:off + RECORD_SIZE]
-                            kept += 1
-                    count = kept
+                    count += filter(mv[count * RECORD_SIZE:], whole, seq)
                     seq += whole
                     if whole < want:
                         seq = end      # the file is shorter than its slots: truncated in place
-            finally:
-                f.close()
+            except OSError:
+                self._close_active()
+                raise
             i += 1
+        if count < cap and self._reading is not None:   # read to the end: its buffers go back to the heap
+            f = self._reading[1]
+            self._reading = None
+            f.close()
         return count, seq
 
     def records(self, from_seq):
@@ -428,7 +454,7 @@ class Store:
             if count == 0:
                 break
             for k in range(count):
-                if _seq_at(buf, k * RECORD_SIZE) < end:
+                if struct.unpack_from("<I", buf, k * RECORD_SIZE)[0] < end:
                     total += 1
             seq = next_seq
         return total
