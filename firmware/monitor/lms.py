@@ -19,8 +19,8 @@ import struct
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
-        return x
+    def const(__x):
+        return __x
 
 N = const(32)
 _D_PBLC = b"\x80\x80"

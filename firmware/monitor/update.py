@@ -39,7 +39,7 @@ READ_SIZE = 512
 
 percent = None
 reset = False
-_updater = [None]   # the Updater of the connected host's transfer
+_updater = [None]  # type: list  # the Updater of the connected host's transfer
 
 
 def receive(endpoint, plaintext):
