@@ -3,9 +3,11 @@
 # over the built-in (machine is an extensible module), so boards/pico_w.py runs unchanged on top of it.
 # The RTC restarts at the Pico W's epoch (2021-01-01) unless E2MON_RTC_START (seconds since 2000) says
 # otherwise; the battery reads E2MON_BATTERY_MV (default 3950 mV) through the board's VSYS/3 divider.
+# reset() ends the process with reboot.EXIT_CODE, which sim/stack_device.StackDevice restarts (a reboot).
 import os
 import time
 
+import reboot
 from device.soft_rtc import SoftRTC
 from monitor.dates import days_from_civil
 
@@ -94,4 +96,4 @@ def idle():
 
 
 def reset():
-    raise SystemExit(0)
+    raise SystemExit(reboot.EXIT_CODE)   # a reboot: StackDevice starts the firmware again
