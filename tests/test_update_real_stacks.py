@@ -96,12 +96,14 @@ def test_a_tampered_chunk_is_refused_and_nothing_changes(stack, flash, keys, sim
 def test_a_transfer_cut_by_a_radio_loss_resumes_from_the_stored_offset_after_a_power_cut(stack, flash, keys, sim_tree):
     data, header = make(sim_tree, keys[0], "1.2.0", 3)
     acknowledged = []
+    armed = []
 
     async def cut():
         async with stack_device.StackLink(stack, flash) as link:
             def on_progress(offset, total):
-                if offset * 5 >= total * 2 and not acknowledged:
+                if offset * 5 >= total * 2 and not armed:
                     link.drop_after(1)          # the next chunk's write crosses, its reply is lost
+                    armed.append(offset)
                 acknowledged.append(offset)
             async with link.client(mtu=247) as client:
                 dl = real.link_for(client)
@@ -113,7 +115,7 @@ def test_a_transfer_cut_by_a_radio_loss_resumes_from_the_stored_offset_after_a_p
 
     run(cut())
     last_acknowledged = acknowledged[-1]
-    assert 0 < last_acknowledged < len(data)
+    assert armed == [last_acknowledged] and 0 < last_acknowledged < len(data)
     resumed = []
 
     async def resume():
