@@ -14,7 +14,8 @@ pty as HCI H4 and joined to a bumble link, the same air sim.radio's hosts reach.
 The device process runs firmware/main.py (or `script`) with sim/upy first on MICROPYPATH: its machine.py
 (Pin, I2C, ADC, RTC, WDT the unix port lacks) and board.py (boards/pico_w on it, flash in $E2MON_FLASH).
 machine.reset() ends the process with reboot.EXIT_CODE; StackDevice then reboots the board: the radio
-chip powers off (its connections and advertising end), the process starts again on the same flash and pty.
+chip powers off (its connections and advertising end), the process starts again on the same flash and pty,
+its RTC still running (machine.py keeps it in this StackDevice's temporary directory: a power cut loses it).
 
 bumble's controller leaves some commands of these stacks unanswered; StackController answers them:
 - HCI_LE_Encrypt (0x2017): BTstack's crypto runs it before `active(True)` returns;
@@ -168,6 +169,7 @@ class StackDevice:
         self.controller = StackController("device-" + self.stack, host_source=self._transport.source,
                                           host_sink=self._transport.sink, link=self.link)
         self._environ = dict(os.environ, MICROPYBTUART=self._tty, E2MON_FLASH=self.flash_dir,
+                             E2MON_RTC_KEEP=os.path.join(self._tmp, "rtc"),   # kept across reboots only
                              MICROPYPATH=":".join((UPY_DIR, env.FIRMWARE, ".frozen")))
         if self.rtc_start is not None:
             self._environ["E2MON_RTC_START"] = str(int(self.rtc_start))

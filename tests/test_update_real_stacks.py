@@ -6,6 +6,7 @@ the A/B selector (firmware/update_boot.py) keeps its slots beside the flash dire
 Same bundles and keys as tests/test_update.py (the shadow device); a stack whose binary is not built is
 skipped, and only then.
 """
+import datetime
 import os
 
 import pytest
@@ -14,7 +15,7 @@ import sync_fixtures as fx
 import test_real_stacks as real
 import update_boot
 from host_tools.device_link import DeviceError
-from monitor import protocol
+from monitor import dates, protocol
 from sim import stack_device
 from test_update import device_log, flash, keys, make, sim_tree, slot_files  # noqa: F401 (fixtures)
 
@@ -34,11 +35,13 @@ def test_a_good_update_reboots_into_the_new_version_and_its_first_session_confir
     data, header = make(sim_tree, keys[0], "1.1.0", 2)
     records_before = len(device_log(flash))
     progress = []
+    when = datetime.datetime(2026, 11, 2, 9, 41, 7)
 
     async def main():
         async with stack_device.StackLink(stack, flash) as link:
             device = link.stack_device
             async with fx.session(link) as dl:
+                await dl.set_time(when)
                 before = await dl.update_status()
                 started = await dl.update_send(data, header, on_progress=lambda o, t: progress.append(o))
                 staged = await dl.update_status()
@@ -46,16 +49,19 @@ def test_a_good_update_reboots_into_the_new_version_and_its_first_session_confir
             await device.wait_boot(2)           # machine.reset() once the host has gone
             async with fx.session(link) as dl:
                 after = await dl.update_status()
-            return before, started, staged, after
+                clock = protocol.decode_cts(bytes(await dl.client.read_gatt_char(protocol.CTS_CURRENT_TIME_UUID)))
+            return before, started, staged, after, clock
 
-    before, started, staged, after = run(main())
+    before, started, staged, after, clock = run(main())
+    # the RTC ran on through the reboot (a board's machine.reset() keeps it), from the time the clinician set
+    assert clock[0] == dates.days_from_civil(2026, 11, 2) and 0 <= clock[1] * 60 + clock[2] - (9 * 60 + 41) * 60 - 7 < 300
     assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol.UPDATE_NONE)
     assert started == 0 and progress[-1] == len(data) and progress == sorted(progress)
     assert (staged.version, staged.outcome, staged.note) == ("dev", protocol.UPDATE_STAGED, "1.1.0")
     # the new version answered from slot a (the deployed copy says "dev"), and its first session confirmed it
     assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol.UPDATE_CONFIRMED)
     assert ota_state(flash) == ["a", "", 0, update_boot.CONFIRMED, "1.1.0"]
-    assert len(device_log(flash)) == records_before + 2       # staged, confirmed: the log went on
+    assert len(device_log(flash)) == records_before + 3       # clock set, staged, confirmed: the log went on
 
     async def power_cycle():
         async with stack_device.StackLink(stack, flash) as link:
