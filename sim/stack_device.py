@@ -46,6 +46,7 @@ HEAP = "256K"                 # about what a Pico W's MicroPython has free (gc.m
 _LE_ENCRYPT = 0x2017
 _ZEPHYR_READ_STATIC_ADDRESSES = 0xFC09
 _START_TIMEOUT_S = 20
+REBOOT_LINE = "--- reboot (machine.reset) ---"   # in StackDevice.output where each reboot happened
 
 
 BTSTACK_ATT_DB_SIZE = 512    # MAX_ATT_DB_SIZE, extmod/btstack/btstack_config_common.h (the rp2 port's too)
@@ -197,9 +198,9 @@ class StackDevice:
                 return
             self.controller.power_off()
             self._flush_uart()
-            self.output.append("--- reboot (machine.reset) ---")
+            self.output.append(REBOOT_LINE)
             if self.echo is not None:
-                self.echo("[%s] --- reboot (machine.reset) ---" % self.stack)
+                self.echo("[%s] %s" % (self.stack, REBOOT_LINE))
             await self._launch()
 
     def _flush_uart(self):
