@@ -145,3 +145,24 @@ def test_a_transfer_cut_by_a_radio_loss_resumes_from_the_stored_offset_after_a_p
     assert resumed[0] == started and resumed[-1] == len(data)
     assert (after.version, after.sequence, after.outcome) == ("1.2.0", 3, protocol.UPDATE_CONFIRMED)
     assert ota_state(flash)[:2] == ["a", ""]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_failed_self_test_reboots_into_the_previous_version_and_says_why(stack, flash, keys, sim_tree):
+    def break_rules(source):       # a release whose rules no longer evaluate the fixed vector as it expects
+        return source.replace(b"EXPECTED_FLAGS = ((6, 1,", b"EXPECTED_FLAGS = ((6, 2,")
+    data, header = make(sim_tree, keys[0], "2.0.0", 4, patch={"monitor/selftest.py": break_rules})
+
+    async def main():
+        async with stack_device.StackLink(stack, flash) as link:
+            device = link.stack_device
+            async with fx.session(link) as dl:
+                await dl.update_send(data, header)
+            await device.wait_boot(3)           # the trial fails its self-test and resets at once
+            async with fx.session(link) as dl:
+                return await dl.update_status(), list(device.output)
+
+    info, output = run(main())
+    assert any("failed its self-test" in line for line in output), output
+    assert (info.version, info.outcome, info.note) == ("dev", protocol.UPDATE_SELFTEST_FAILED, "2.0.0")
+    assert ota_state(flash)[:3] == ["", "", 0]
