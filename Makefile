@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: lint typecheck pytest check-upy
+test: lint typecheck pytest check-upy check-rp2
 
 lint: $(STAMP)
 	$(BIN)/ruff check firmware host_tools sim tests bench upy
@@ -58,7 +58,7 @@ demo: $(STAMP) build/firmware/micropython-btstack
 	$(BIN)/python -m sim demo
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) node_modules
 
 # MicroPython v1.28.0 built from source (upy/source.sh: the vendor tarball, else a pinned git checkout,
 # with the overlay files in upy/overlay). Each binary is rebuilt only when its inputs change.
@@ -137,3 +137,6 @@ build/firmware/micropython-nimble: build/firmware/mpy-cross upy/unix_manifest.py
 	$(call upy_flags_check,$(abspath build/upy/unix-nimble),$(UPY_UNIX_NIMBLE))
 	$(UPY_MAKE) -C $(UPY_SRC)/ports/unix BUILD=$(abspath build/upy/unix-nimble) $(UPY_UNIX_NIMBLE)
 	cp build/upy/unix-nimble/micropython $@.tmp && mv -f $@.tmp $@
+
+# The Pico W image and the emulated RP2040 (make firmware-rp2, make check-rp2).
+include upy/rp2.mk

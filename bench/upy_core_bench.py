@@ -6,31 +6,13 @@ import time
 
 gc.collect()
 base = gc.mem_alloc()
-from monitor import records as R  # noqa: E402
-from monitor.profile import P_BIRTH_YEAR, P_GOAL, Profile  # noqa: E402
-from monitor.tracker import Tracker  # noqa: E402
+from monitor import records as R  # noqa: E402, F401
+from monitor.profile import Profile  # noqa: E402, F401
+from monitor.tracker import Tracker  # noqa: E402, F401
 
 gc.collect()
 resident = gc.mem_alloc() - base
-DAY0 = 9500
-# One cycle of 10 entries (labs, doses with a change, symptoms, an acknowledgement): the 10-entry history
-# is one cycle and the 10,000-entry one a thousand, so both end in the same kind of state.
-KINDS = ((R.KIND_DOSE, 0, 500, 0), (R.KIND_DOSE, 1, 100000, 0), (R.KIND_LAB, R.A_TT, 550, 0),
-         (R.KIND_LAB, R.A_HCT, 545, 0), (R.KIND_SYMPTOM, R.S_GYNO, 1, 0), (R.KIND_LAB, R.A_E2, 650, 2),
-         (R.KIND_SYMPTOM, R.S_JOINT, 2, 0), (R.KIND_SYMPTOM, R.S_MOOD, 1, 0), (R.KIND_EVENT, R.EVENT_ACK, 2, 0),
-         (R.KIND_DOSE, 0, 250, 0))
-
-
-def build(entries):
-    profile = Profile()
-    profile.params[P_GOAL] = R.GOAL_TRT
-    profile.params[P_BIRTH_YEAR] = 1968
-    t = Tracker(profile)
-    for i in range(entries):
-        kind, code, value, flags = KINDS[i % len(KINDS)]
-        # the last cycle falls on the same days in both histories; older ones go back in time
-        t.apply(i + 1, DAY0 + (i - entries + len(KINDS)) // 8, 0, kind, code, value, flags)
-    return t, DAY0 + 4
+from upy_history import build  # noqa: E402  (after the resident figure: the bench's own code)
 
 
 def heap_per_eval(t, today, n):

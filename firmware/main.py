@@ -100,9 +100,15 @@ def usb_service(app):
 
 def start(board):
     try:
+        import gc
         from device import runner
+        from monitor.version import VERSION
         app, ble_service = build(board)
-        return runner.run(board, app, ble_service, usb_service(app))
+        usb = usb_service(app)
+        gc.collect()
+        free = gc.mem_free() if hasattr(gc, "mem_free") else -1   # -1: CPython (the simulator): no fixed heap
+        print("e2mon %s ready, %d bytes free" % (VERSION, free))  # on the serial console
+        return runner.run(board, app, ble_service, usb)
     except Exception:
         # A version on trial that cannot even run gives way at once (a hang is the watchdog's).
         update_boot = sys.modules.get("update_boot")

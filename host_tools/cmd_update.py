@@ -58,7 +58,9 @@ def keygen_cmd(settings, name, height):
 @pass_settings
 @reported
 def build_cmd(settings, board, version, sequence, key_name, out_path):
-    """Compile the firmware for a board into a bundle signed with the publisher key."""
+    """Build a signed update bundle for a board.
+
+    The firmware is compiled as e2mon deploy compiles it and signed with the publisher key."""
     if not os.path.exists(key_name + ".prv"):
         raise Failure("no publisher key %s.prv" % key_name, "create one with e2mon release keygen NAME",
                       EXIT_REJECTED)

@@ -27,6 +27,7 @@ import tempfile
 
 from mpremote.romfs import VfsRomWriter
 
+from host_tools import firmware_version
 from host_tools.const_inline import inline_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +39,8 @@ BOARD_ARCH = {"esp32": "xtensawin", "pico_w": "armv6m"}
 PLATFORM_BOARD = {"esp32": "esp32", "rp2": "pico_w"}
 # Run from source on the board: MicroPython only executes these by their .py name.
 KEEP_AS_SOURCE = ("main.py", "boot.py")
-# Build inputs, not modules: never copied to a board (manifest.py is the freeze manifest of `make firmware`).
-NOT_ON_BOARD = ("manifest.mpy",)
+# Build inputs, not modules: never copied to a board (the freeze manifests of `make firmware`).
+NOT_ON_BOARD = ("manifest.mpy", "manifest_pico_w.mpy")
 
 
 class CompileError(Exception):
@@ -107,7 +108,9 @@ def stage(board, out_dir=None):
     out_dir = out_dir or os.path.join(BUILD, "deploy", board)
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
-    compile_firmware(arch, out_dir)
+    with tempfile.TemporaryDirectory(prefix="e2mon-firmware-") as source:
+        firmware_version.stage(source)     # monitor/version.py says which build the board runs
+        compile_firmware(arch, out_dir, source_dir=source)
     for name in NOT_ON_BOARD:
         if os.path.exists(os.path.join(out_dir, name)):
             os.remove(os.path.join(out_dir, name))

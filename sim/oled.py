@@ -83,6 +83,23 @@ class SSD1306Device:
             return 0
         return (self.ram[(y >> 3) * WIDTH + x] >> (y & 7)) & 1
 
+    def text_lines(self):
+        """The screen read back as the UI's 16 x 8 character cells (MicroPython's 8x8 font, whose column
+        bytes are the SSD1306's page bytes): one string per line, an inverted line (the cursor's) as
+        "> " + its text. Cells that are no character read as "?"."""
+        glyphs = _glyph_table()
+        out = []
+        for page in range(PAGES):
+            row = self.ram[page * WIDTH:(page + 1) * WIDTH] if self.on else bytes(WIDTH)
+            inverted = row[0:8] == b"\xff" * 8
+            chars = []
+            for cell in range(WIDTH // 8):
+                cells = bytes(b ^ 0xFF for b in row[cell * 8:cell * 8 + 8]) if inverted else row[cell * 8:cell * 8 + 8]
+                chars.append(glyphs.get(bytes(cells), "?"))
+            text = "".join(chars)
+            out.append(("> " + text[1:].rstrip()) if inverted else text.rstrip())
+        return out
+
     def to_text(self):
         """The screen as braille characters, 64 columns x 16 lines, in a frame."""
         dots = ((0, 0, 0x01), (0, 1, 0x02), (0, 2, 0x04), (1, 0, 0x08), (1, 1, 0x10), (1, 2, 0x20),
@@ -117,3 +134,16 @@ class SSD1306Device:
                     draw.rectangle([x0, y0, x0 + scale - 1, y0 + scale - 1], fill=lit)
         img.save(path)
         return path
+
+
+_GLYPHS = {}
+
+
+def _glyph_table():
+    """Column bytes of each printable character -> the character, from the shadow framebuf's font (the real
+    port's, one copy)."""
+    if not _GLYPHS:
+        from sim.shadow.framebuf import _FONT
+        for code in range(32, 127):
+            _GLYPHS.setdefault(bytes(_FONT[(code - 32) * 8:(code - 31) * 8]), chr(code))
+    return _GLYPHS

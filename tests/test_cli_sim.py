@@ -13,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
-from monitor import records
+from monitor import records, version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
@@ -349,7 +349,8 @@ def test_scan_lists_your_device_by_its_identifier_and_a_stranger_sees_none(sim, 
     found = json.loads(result.output)
     assert [(d["device_id"], d["label"]) for d in found] == [(DEVICE, DEVICE)]   # no label set: its id
     assert found[0]["address"] != DEVICE                 # a random address of this window, not a fixed one
-    assert found[0]["firmware"] and isinstance(found[0]["rssi"], int)
+    assert isinstance(found[0]["rssi"], int)
+    assert found[0]["firmware"] == version.VERSION   # Device Information's revision: monitor/version.py
     stranger = e2mon(dict(sim, E2MON_CONFIG=str(tmp_path / "stranger")), "--json", "scan", "--seconds", "1")
     assert stranger.exit_code == 0 and json.loads(stranger.output) == []
 

@@ -86,8 +86,18 @@ def test_status_screen_shows_clock_sync_and_battery(device):
     device.press_sequence("B! C C C B")
     lines = device.screen_lines()
     assert lines[0] == "Clock: set" and lines[2] == "Sync: never"
-    assert lines[-1].startswith("Battery: ") and lines[-1].endswith("%")
-    assert lines[-2] == "Version: dev"      # a tree deployed from source; a release says its own
+    assert lines[5] == "Version: dev"      # a tree deployed from source; a build or a release says its own
+    assert lines[6].startswith("Battery: ") and lines[6].endswith("%")
+    assert lines[7] == "BLE: off"           # booted without a radio
+    # what the SSD1306 received, read back through the font: the same lines
+    device.screen_text()
+    assert device.oled.text_lines() == lines
+
+
+def test_screen_read_back_marks_the_cursor_line(device):
+    device.screen_text()
+    # list items sit one cell in (x = 8), as the UI draws them; the cursor's line is inverted
+    assert device.oled.text_lines()[:4] == ["SET TIME", "", "> Log symptom", " Reminders (0)"]
 
 
 def test_safe_mode_when_a_button_is_held_at_boot(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from host_tools import cli as cli_module
-from host_tools import deploy
+from host_tools import deploy, firmware_version
 
 
 def test_board_architecture_reaches_mpy_cross(tmp_path):
@@ -53,6 +53,17 @@ def test_stage_keeps_main_as_source_and_command_line(tmp_path):
     assert argv[1:] == expected + ["soft-reset"]
     if os.path.exists(os.path.join(deploy.FIRMWARE, "main.py")):
         assert files[-1] == "main.py"
+    assert not [name for name in files if name.startswith("manifest")]   # build input, not board code
+
+
+def test_stage_stamps_the_version_from_git(tmp_path):
+    version = firmware_version.describe()
+    assert version != firmware_version.UNSTAMPED   # this checkout is a git tree
+    stage_dir = deploy.stage("pico_w", str(tmp_path / "stage"))
+    compiled = open(os.path.join(stage_dir, "monitor", "version.mpy"), "rb").read()
+    assert version.encode() in compiled
+    with open(os.path.join(deploy.FIRMWARE, "monitor", "version.py")) as f:
+        assert 'VERSION = "dev"' in f.read()   # the source itself is never stamped
 
 
 def test_deploy_runs_mpremote_in_stage_dir(monkeypatch, tmp_path):

@@ -11,11 +11,4 @@ command -v xz >/dev/null || missing=1
 [ -f "$(arm-none-eabi-gcc -mthumb -mcpu=cortex-m3 -print-file-name=libc.a 2>/dev/null)" ] || missing=1
 echo 'int main(void) { return 0; }' | gcc -m32 -x c - -o /dev/null 2>/dev/null || missing=1
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    # another apt run (e.g. unattended upgrades) may hold the lock: wait for it rather than fail
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -q
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $packages
-else
-    echo "missing build tools: install them with: sudo apt-get install $packages" >&2
-    exit 1
-fi
+exec "$(dirname "$0")/apt-install.sh" $packages

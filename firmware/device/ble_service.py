@@ -47,6 +47,7 @@ except ImportError:  # CPython
 from monitor import beacon, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
+from monitor.version import VERSION
 
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
@@ -72,7 +73,6 @@ HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notificat
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
-FIRMWARE_REVISION = b"0.1.0"
 
 
 _ADDR_MODE_RANDOM = const(1)    # BLE.config(addr_mode=): a new static random address at each call
@@ -183,7 +183,7 @@ class BleService:
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
         ble.gatts_write(manufacturer, MANUFACTURER)
         ble.gatts_write(model, MODEL_NUMBER)
-        ble.gatts_write(firmware, FIRMWARE_REVISION)
+        ble.gatts_write(firmware, VERSION.encode())
         self.refresh_values()
         self._advertise()
         self._started = True

@@ -24,7 +24,9 @@ BUTTON_POLL_MS = const(20)
 IDLE_POLL_MS = const(200)          # button poll while the screen is off
 SCREEN_TIMEOUT_MS = const(30000)
 REMINDER_CHECK_MS = const(60000)
+REMINDER_POLL_MS = const(1000)     # how soon a change is noticed
 WATCHDOG_MS = const(8000)
+RADIO_RETRY_MS = const(300000)     # a radio that would not start is tried again every 5 minutes
 SIGNAL_BEEPS = const(3)
 
 
@@ -45,6 +47,8 @@ class Runner:
         self.sleeps = 0
         self.wdt = None
         self.running = True
+        self.radio_attempts = 0
+        self.ui.radio = "off" if ble_service is None else "starting"
         if "update_boot" in sys.modules:   # a new version on trial says so once (main.py keeps the selector then)
             from monitor import update
             update.show(self.ui)
@@ -103,10 +107,18 @@ class Runner:
         return fresh
 
     async def reminder_task(self):
+        # Every minute, and within a second of a change (an entry, a clock set and logged by a host): a
+        # reminder that an entry or a new time made due signals at once.
+        seen = -1
+        waited = REMINDER_CHECK_MS
         while self.running:
-            if self.check_reminders():
-                await self.beep()
-            await sleep_ms(REMINDER_CHECK_MS)
+            if waited >= REMINDER_CHECK_MS or self.app.changed != seen:
+                seen = self.app.changed
+                waited = 0
+                if self.check_reminders():
+                    await self.beep()
+            await sleep_ms(REMINDER_POLL_MS)
+            waited += REMINDER_POLL_MS
 
     async def beep(self):
         pin = self.board.signal
@@ -130,11 +142,34 @@ class Runner:
                 self.board.sleep_ms(IDLE_POLL_MS)
             await sleep_ms(IDLE_POLL_MS)
 
-    async def main(self):
-        if self.ble is not None:
+    def start_radio(self):
+        """Starts BLE; a radio that fails (no CYW43 answer, a stack error) leaves the device logging and
+        reminding without it. Returns True when it runs."""
+        self.radio_attempts += 1
+        if self.wdt is not None:
+            self.wdt.feed()      # the stack's start may block for a while
+        try:
             self.ble.start()
+        except Exception as exc:   # any failure of the radio must not take the app down with it
+            if self.radio_attempts == 1:   # once: the port also carries the USB protocol's packets
+                print("e2mon: Bluetooth unavailable:", repr(exc))
+            self.ui.radio = "unavailable"
+            self.ui.dirty = True
+            return False
+        self.ui.radio = "on"
+        self.ui.dirty = True
+        return True
+
+    async def radio_task(self):
+        # Created after the screen's and buttons' tasks: the home screen is drawn before the radio starts.
+        while self.running and not self.start_radio():
+            await sleep_ms(RADIO_RETRY_MS)
+
+    async def main(self):
         coroutines = [self.buttons_task(), self.display_task(), self.reminder_task(), self.watchdog_task(),
                       self.idle_task()]
+        if self.ble is not None:
+            coroutines.append(self.radio_task())
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]

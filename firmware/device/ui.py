@@ -96,6 +96,7 @@ class UI:
         self.message = None
         self.dirty = True
         self.pressed = 0          # button presses handled, for the simulator's counters
+        self.radio = "off"        # Bluetooth as the runner last found it: "on", "off", "unavailable"
 
     # -- input ---------------------------------------------------------------------------------------------
     def on_button(self, button, gesture):
@@ -266,6 +267,7 @@ class UI:
             out.append("Version: " + version.VERSION)
             pct = app.battery_percent()
             out.append("Battery: " + ("n/a" if pct is None else "%d%%" % pct))
+            out.append("BLE: " + self.radio)
             return out
         return wrap(self.message or "")[:ROWS - 1] + ["B: ok"]
 

@@ -1,5 +1,6 @@
-# The firmware's version, as the screen, Device Information and the host show it.  A release bundle
-# (`e2mon release build`) replaces this file with its own version and sequence; a tree deployed from
-# source over USB is "dev", sequence 0 (any signed release may replace it).
+# The firmware's version, as the screen, Device Information and the host show it. "dev" in git; a build
+# stamps its `git describe` into VERSION (host_tools.firmware_version: the frozen .uf2 image and
+# `e2mon deploy`); a release bundle (`e2mon release build`) replaces this file with its own version and
+# sequence. A tree deployed from plain source is "dev", sequence 0 (any signed release may replace it).
 VERSION = "dev"
 SEQUENCE = 0     # orders releases: an update with a lower one is a downgrade
