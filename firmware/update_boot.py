@@ -14,7 +14,16 @@
 import os
 import sys
 
-OTA_DIR = "/data/ota"     # beside the boards' DATA_DIR ("/data"), which `e2mon deploy` keeps
+
+def _ota_dir():
+    """Beside the boards' DATA_DIR ("/data"), which `e2mon deploy` keeps; on the unix port (the simulator,
+    sim/upy/board.py) beside the host directory E2MON_FLASH names. The boards' `os` has no getenv."""
+    getenv = getattr(os, "getenv", None)
+    flash = getenv("E2MON_FLASH") if getenv is not None and sys.platform not in ("rp2", "esp32") else None
+    return flash + "/ota" if flash else "/data/ota"
+
+
+OTA_DIR = _ota_dir()
 STATE = "state"
 SLOTS = ("a", "b")
 

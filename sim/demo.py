@@ -2,9 +2,10 @@
 clinician's `e2mon --sim` pulls the log over bumble's BLE link, shows flags and reminders and draws the
 report; the device's screen is saved as a picture. Everything goes to build/demo/; it ends by itself.
 
-The pull goes through real BTstack: the unchanged firmware on the from-source MicroPython with the Pico W's
-stack (sim/stack_device.py; `make firmware` builds it). Without that build the demo says so and uses the
-shadow stack. The screen picture comes from the simulator's board booted from the same flash afterwards.
+The pull and the signed update go through real BTstack: the unchanged firmware on the from-source MicroPython
+with the Pico W's stack (sim/stack_device.py; `make firmware` builds it), which reboots into the update.
+Without that build the demo says so and uses the shadow stack. The screen picture comes from the simulator's
+board booted from the same flash afterwards (the updated version, confirmed, on its Status screen).
 """
 import asyncio
 import calendar
@@ -54,9 +55,9 @@ async def run_e2mon(args, env_vars):
 UPDATE_VERSION = "1.1.0"
 
 
-async def update_side(server, env_vars):
+async def update_side(env_vars):
     """The publisher signs a release of this firmware; the clinician sends it over BLE; the device restarts
-    into it and confirms it (the demo's last step)."""
+    into it and confirms it (the demo's last step). Returns e2mon's exit status."""
     say()
     say("== 4. A signed update over BLE: the device switches to version %s and confirms it" % UPDATE_VERSION)
     bundle = os.path.join(OUT, "e2mon-%s.e2up" % UPDATE_VERSION)
@@ -64,14 +65,22 @@ async def update_side(server, env_vars):
                             "--key", os.path.join(OUT, "publisher"), "--out", bundle], env_vars)
     if code:
         return code
-    code = await run_e2mon(["--sim", "update", bundle], env_vars)
-    await asyncio.sleep(0.3)
-    say("the device's screen after the update:")
-    say("\n".join(server.device.screen_lines()))
-    server.device.press_sequence("B! C C C B")    # home, then Status
+    return await run_e2mon(["--sim", "update", bundle], env_vars)
+
+
+async def report_side(env_vars, commands):
+    say()
+    say("== 3. The report")
+    if "report" in commands:
+        await run_e2mon(["report", "--out", os.path.join(OUT, "report.png")], env_vars)
+    else:
+        say("e2mon has no `report` command in this tree yet: skipped")
+
+
+def show_status_screen(device):
+    device.press_sequence("B! C C C B")    # home, then Status
     say("its Status screen:")
-    say("\n".join(server.device.screen_lines()))
-    return code
+    say("\n".join(device.screen_lines()))
 
 
 async def host_side(server, env_vars, commands):
@@ -95,7 +104,18 @@ async def real_stack_host(flash_dir, wall_seconds, env_vars, commands, stack="bt
     say("device: the unchanged firmware on MicroPython with %s (its real bluetooth module), rebooted from its "
         "flash, advertising on bumble's TCP link" % stack)
     try:
-        return await host_side(server, env_vars, commands)
+        results = await host_side(server, env_vars, commands)
+        await report_side(env_vars, commands)
+        if "update" in commands:
+            results["update"] = await update_side(env_vars)
+            import update_boot
+            from monitor import protocol
+            confirmed, trial, _tries, outcome, note = update_boot.read_state(os.path.join(flash_dir, "ota"))
+            say("the device restarted itself into it (machine.reset(): %d boots of its MicroPython process); the "
+                "A/B selector on its flash: slot %r, version %s, %s%s" % (
+                    device.boots, confirmed, note, protocol.UPDATE_OUTCOME_TEXT.get(outcome, "?"),
+                    "; slot %r on trial" % trial if trial else ""))
+        return results
     finally:
         await device.stop()
         await server.close()
@@ -117,14 +137,17 @@ async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
         if results is None:
             say("device rebooted from its flash (state restored from the snapshot), advertising on bumble's TCP link")
             results = await host_side(server, env_vars, commands)
-        say()
-        say("== 3. The report")
-        if "report" in commands:
-            await run_e2mon(["report", "--out", os.path.join(OUT, "report.png")], env_vars)
-        else:
-            say("e2mon has no `report` command in this tree yet: skipped")
-        if "update" in commands:
-            results["update"] = await update_side(server, env_vars)
+            await report_side(env_vars, commands)
+            if "update" in commands:
+                results["update"] = await update_side(env_vars)
+                await asyncio.sleep(0.3)
+                say("the device's screen after the update:")
+                say("\n".join(server.device.screen_lines()))
+                show_status_screen(server.device)
+        elif "update" in commands:
+            say()
+            say("the simulator's board booted from the same flash (the version BTstack's device confirmed):")
+            show_status_screen(server.device)
         server.device.press("B", hold=True)     # back to the home screen for the picture
         await asyncio.sleep(0.2)
         shot = server.device.screenshot(os.path.join(OUT, "device.png"))

@@ -8,10 +8,14 @@ pty as HCI H4 and joined to a bumble link, the same air sim.radio's hosts reach.
         async with link.client() as client: ...               # bleak.BleakClient, as radio.InProcessLink's
         await link.drop_connection(); link.drop_after(37)     # radio loss, as radio.InProcessLink's
     device = await StackDevice("nimble", flash_dir, link=some_bumble_link).start()   # any link
+    await device.wait_boot(2)                 # after the firmware's machine.reset(): booted again, advertising
     await device.stop()
 
 The device process runs firmware/main.py (or `script`) with sim/upy first on MICROPYPATH: its machine.py
 (Pin, I2C, ADC, RTC, WDT the unix port lacks) and board.py (boards/pico_w on it, flash in $E2MON_FLASH).
+machine.reset() ends the process with reboot.EXIT_CODE; StackDevice then reboots the board: the radio
+chip powers off (its connections and advertising end), the process starts again on the same flash and pty,
+its RTC still running (machine.py keeps it in this StackDevice's temporary directory: a power cut loses it).
 
 bumble's controller leaves some commands of these stacks unanswered; StackController answers them:
 - HCI_LE_Encrypt (0x2017): BTstack's crypto runs it before `active(True)` returns;
@@ -27,11 +31,13 @@ import asyncio
 import os
 import sys
 import tempfile
+import termios
 
 from bumble import crypto, hci
 from bumble.transport.pty import open_pty_transport
 
 from sim import env, radio
+from sim.upy import reboot
 
 STACKS = ("btstack", "nimble")
 UPY_DIR = os.path.join(env.HERE, "upy")
@@ -40,6 +46,7 @@ HEAP = "256K"                 # about what a Pico W's MicroPython has free (gc.m
 _LE_ENCRYPT = 0x2017
 _ZEPHYR_READ_STATIC_ADDRESSES = 0xFC09
 _START_TIMEOUT_S = 20
+REBOOT_LINE = "--- reboot (machine.reset) ---"   # in StackDevice.output where each reboot happened
 
 
 BTSTACK_ATT_DB_SIZE = 512    # MAX_ATT_DB_SIZE, extmod/btstack/btstack_config_common.h (the rp2 port's too)
@@ -105,6 +112,13 @@ class StackController(radio._Controller):
                 return
         super().on_packet(packet)
 
+    def power_off(self):
+        """What a board reset does to its radio chip: links gone, advertising stopped."""
+        radio._drop_le_connections(self)
+        self.le_legacy_advertiser.stop()
+        for advertising_set in self.advertising_sets.values():
+            advertising_set.stop()
+
     def on_hci_command_packet(self, command):
         if isinstance(command, hci.HCI_SyncCommand) or hasattr(self, "on_" + command.name.lower()):
             super().on_hci_command_packet(command)
@@ -132,10 +146,15 @@ class StackDevice:
         self.rtc_start = rtc_start
         self.echo = echo
         self.extra_env = extra_env or {}
-        self.output = []              # the device's console lines
+        self.output = []              # the device's console lines, every boot's
+        self.boots = 0                # processes started: 1 + the reboots machine.reset() asked for
         self.controller = None
         self.process = None
         self._transport = None
+        self._tty = None
+        self._environ = None
+        self._supervisor = None
+        self._stopping = False
         self._tmp = None
         self._reader = None
         self._advertising = None
@@ -147,24 +166,58 @@ class StackDevice:
         self._tmp = tempfile.mkdtemp(prefix="e2mon-h4-")
         tty = os.path.join(self._tmp, "hci")
         self._transport = await open_pty_transport(tty)
+        self._tty = os.path.realpath(tty)
         self.controller = StackController("device-" + self.stack, host_source=self._transport.source,
                                           host_sink=self._transport.sink, link=self.link)
-        environ = dict(os.environ, MICROPYBTUART=os.path.realpath(tty), E2MON_FLASH=self.flash_dir,
-                       MICROPYPATH=":".join((UPY_DIR, env.FIRMWARE, ".frozen")))
+        self._environ = dict(os.environ, MICROPYBTUART=self._tty, E2MON_FLASH=self.flash_dir,
+                             E2MON_RTC_KEEP=os.path.join(self._tmp, "rtc"),   # kept across reboots only
+                             MICROPYPATH=":".join((UPY_DIR, env.FIRMWARE, ".frozen")))
         if self.rtc_start is not None:
-            environ["E2MON_RTC_START"] = str(int(self.rtc_start))
-        environ.update(self.extra_env)
-        self.process = await asyncio.create_subprocess_exec(
-            self.binary, "-X", "heapsize=" + self.heap, self.script, *self.args, env=environ,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        self._reader = asyncio.create_task(self._read_console())
+            self._environ["E2MON_RTC_START"] = str(int(self.rtc_start))
+        self._environ.update(self.extra_env)
+        await self._launch()
+        self._supervisor = asyncio.create_task(self._reboot_on_reset())
         if wait_advertising:
             await self.wait_advertising()
         return self
 
-    async def _read_console(self):
+    async def _launch(self):
+        self.process = await asyncio.create_subprocess_exec(
+            self.binary, "-X", "heapsize=" + self.heap, self.script, *self.args, env=self._environ,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        self.boots += 1
+        self._reader = asyncio.create_task(self._read_console(self.process))
+
+    async def _reboot_on_reset(self):
+        """machine.reset() (reboot.EXIT_CODE): the board reboots; any other exit ends the device."""
         while True:
-            line = await self.process.stdout.readline()
+            process = self.process
+            code = await process.wait()
+            await self._reader            # its last console lines (the pipe closes with the process)
+            if code != reboot.EXIT_CODE or self._stopping:
+                return
+            self.controller.power_off()
+            self._flush_uart()
+            self.output.append(REBOOT_LINE)
+            if self.echo is not None:
+                self.echo("[%s] %s" % (self.stack, REBOOT_LINE))
+            await self._launch()
+
+    def _flush_uart(self):
+        """Bytes the radio sent the old process and it never read: a reset chip's UART starts empty."""
+        fd = os.open(self._tty, os.O_RDWR | os.O_NOCTTY)
+        try:
+            termios.tcflush(fd, termios.TCIOFLUSH)
+        finally:
+            os.close(fd)
+
+    def _ended(self):
+        """The device process exited and will not start again (not a reboot)."""
+        return self.process.returncode is not None and (self._supervisor is None or self._supervisor.done())
+
+    async def _read_console(self, process):
+        while True:
+            line = await process.stdout.readline()
             if not line:
                 return
             text = line.decode(errors="replace").rstrip("\n")
@@ -177,7 +230,7 @@ class StackDevice:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not self.controller.is_advertising:
-            if self.process.returncode is not None:
+            if self._ended():
                 await asyncio.sleep(0.1)
                 raise RuntimeError("the %s device exited (%s):\n%s" % (
                     self.stack, self.process.returncode, "\n".join(self.output[-30:])))
@@ -186,12 +239,29 @@ class StackDevice:
                     self.stack, timeout, "\n".join(self.output[-30:])))
             await asyncio.sleep(0.02)
 
+    async def wait_boot(self, boots, timeout=_START_TIMEOUT_S):
+        """Until the device has booted `boots` times in all (it reboots after machine.reset()) and advertises."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.boots < boots:
+            if self._ended():
+                raise RuntimeError("the %s device exited (%s) after %d boots, not rebooting:\n%s" % (
+                    self.stack, self.process.returncode, self.boots, "\n".join(self.output[-30:])))
+            if loop.time() > deadline:
+                raise TimeoutError("the %s device did not reboot in %d s:\n%s" % (
+                    self.stack, timeout, "\n".join(self.output[-30:])))
+            await asyncio.sleep(0.02)
+        await self.wait_advertising(max(1.0, deadline - loop.time()))
+
     @property
     def connected(self):
         return bool(self.controller is not None and self.controller.le_connections)
 
     async def stop(self, timeout=5.0):
         """Ends the device process (SIGTERM; the log and snapshot on flash stay as a power cut leaves them)."""
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
         if self.controller is not None:
             radio._drop_le_connections(self.controller)
         if self.process is not None and self.process.returncode is None:

@@ -3,13 +3,17 @@
 # over the built-in (machine is an extensible module), so boards/pico_w.py runs unchanged on top of it.
 # The RTC restarts at the Pico W's epoch (2021-01-01) unless E2MON_RTC_START (seconds since 2000) says
 # otherwise; the battery reads E2MON_BATTERY_MV (default 3950 mV) through the board's VSYS/3 divider.
+# reset() ends the process with reboot.EXIT_CODE, which sim/stack_device.StackDevice restarts (a reboot);
+# the RTC keeps running across it, as a board's does: its setting goes to the file E2MON_RTC_KEEP names.
 import os
 import time
 
+import reboot
 from device.soft_rtc import SoftRTC
 from monitor.dates import days_from_civil
 
 _PICO_RTC_START = 7671 * 86400     # 2021-01-01, days since 2000 * seconds per day
+_rtc = [None]                      # the board's RTC, kept by reset()
 
 
 class Pin:
@@ -75,6 +79,27 @@ class RTC(SoftRTC):
         now = days_from_civil(t[0], t[1], t[2]) * 86400 + t[3] * 3600 + t[4] * 60 + t[5]
         self._offset_days = (start - now) // 86400
         self._offset_seconds = (start - now) % 86400
+        kept = _read_kept()
+        if kept is not None:                 # a reboot: the time it had, still running
+            self._offset_days, self._offset_seconds = kept
+        _rtc[0] = self
+
+
+def _read_kept():
+    path = os.getenv("E2MON_RTC_KEEP")
+    try:
+        with open(path) as f:
+            days, seconds = f.read().split()
+        return int(days), int(seconds)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def _keep_rtc():
+    path = os.getenv("E2MON_RTC_KEEP")
+    if path and _rtc[0] is not None:
+        with open(path, "w") as f:
+            f.write("%d %d" % (_rtc[0]._offset_days, _rtc[0]._offset_seconds))
 
 
 class WDT:
@@ -94,4 +119,5 @@ def idle():
 
 
 def reset():
-    raise SystemExit(0)
+    _keep_rtc()
+    raise SystemExit(reboot.EXIT_CODE)   # a reboot: StackDevice starts the firmware again
