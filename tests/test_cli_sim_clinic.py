@@ -56,8 +56,9 @@ def test_labels_show_in_pull_and_are_never_sent(sim):
     pulled = e2mon(sim, "pull")
     assert pulled.exit_code == 0 and pulled.output.startswith("%s (%s): stored" % (label, DEVICE))
     assert "%s (%s)" % (label, DEVICE) in e2mon(sim, "devices").output
+    # the scan finds the device by its identifier and shows the label this computer keeps
     scanned = json.loads(e2mon(sim, "scan", "--seconds", "1", "--json").output)
-    assert [d["name"] for d in scanned] == ["e2mon"]
+    assert [(d["label"], d["device_id"]) for d in scanned] == [(label, DEVICE)]
     for folder, _dirs, files in os.walk(sim["FLASH"]):
         for name in files:
             with open(os.path.join(folder, name), "rb") as f:
