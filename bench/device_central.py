@@ -65,6 +65,17 @@ class _Link:
         return json.loads(value)
 
 
+def _one_reply(link, what):
+    """The one reply to a handshake step. None while the device runs means it holds its frames back: its
+    free heap stays under device.ble_service.HEAP_FLOOR after a collection (a heap too small)."""
+    replies = link.take()
+    if len(replies) != 1:
+        raise DeviceRunError("%d replies to the session %s, not 1%s" % (
+            len(replies), what, "" if replies else ": the device holds frames back while its free heap is "
+            "under ble_service.HEAP_FLOOR (heap too small?)"))
+    return replies[0]
+
+
 def _pull(link, handles, expected):
     """A clinician session, then a pull of every record; checks order and integrity of each record.
     Returns the records pulled and the ATT bytes that carried them (header and value of each)."""
@@ -74,9 +85,9 @@ def _pull(link, handles, expected):
     session = host_crypto.HostSession(host_crypto.role_key(KEY, role), role)
     link.send("C", 0, struct.pack("<H", MTU))
     link.send("W", auth, session.hello())
-    (reply,) = link.take()
+    reply = _one_reply(link, "hello")
     link.send("W", auth, session.answer_challenge(reply[1]))
-    (reply,) = link.take()
+    reply = _one_reply(link, "proof")
     if reply[1] != bytes((protocol.AUTH_OPEN, role)):
         raise DeviceRunError("session not opened: %r" % reply[1])
     link.send("W", handles[str(protocol.CH_CONTROL)],

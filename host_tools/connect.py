@@ -181,9 +181,7 @@ def key_mismatch(exc, device_id, role):
     from host_tools import device_link
 
     where = keys.key_location(device_id, role)
-    fix = ("if %s was provisioned again (here or on another computer), provision it over USB here "
-           "(e2mon --port PORT provision --device %s) or copy the keys from the computer that did"
-           % (device_id, device_id))
+    fix = _provisioned_again(device_id)
     if type(exc).__name__ == "SessionError":
         return Failure("the key check failed on this computer: %s answered, but not with the %s key stored "
                        "here (%s)" % (device_id, role, where),
@@ -266,16 +264,36 @@ async def locate(settings, device_id):
         return device_id
     matchers = _matchers({device_id: (device_id, key)})
     found = []
+    others = []       # an identifier this key does not make was heard (addresses rotate: no count)
 
     def on_advertisement(address, manufacturer_data, _rssi):
         if not found and _match(matchers, address, manufacturer_data):
             found.append(address)
+        elif not others and beacon_host.identifier_in(manufacturer_data) is not None:
+            others.append(address)
 
     await _advertisements(settings, SCAN_SECONDS * 2, on_advertisement, until=lambda: bool(found))
     if not found:
-        raise Failure("device %s not found (no advertisement carries its identifier)" % device_id,
-                      "bring it closer, wake it (press a button) and retry", EXIT_NOT_FOUND)
+        raise not_found(device_id, bool(others))
     return found[0]
+
+
+def not_found(device_id, others_heard):
+    """No advertisement carries device_id's identifier. This computer cannot tell a device out of range from
+    one provisioned again with another key (the advertisement names nothing): not found (3), not a key
+    mismatch (4); the line says the search failed here, with which key, and both ways out."""
+    what = ("device %s not found: the search failed on this computer, no advertisement nearby carries the "
+            "identifier made from its beacon key (%s)" % (device_id, keys.key_location(device_id, keys.BEACON)))
+    if others_heard:
+        what += "; identifiers it does not make were heard (another device, or this one with another key)"
+    return Failure(what, "wake it (press a button), bring it closer and retry; " + _provisioned_again(device_id),
+                   EXIT_NOT_FOUND)
+
+
+def _provisioned_again(device_id):
+    return ("if %s was provisioned again (here or on another computer), provision it over USB here "
+            "(e2mon --port PORT provision --device %s) or copy the keys from the computer that did"
+            % (device_id, device_id))
 
 
 def _holds_key(device_id, name):

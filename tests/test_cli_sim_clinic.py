@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from host_tools import keys
-from host_tools.failures import EXIT_AUTH
+from host_tools.failures import EXIT_AUTH, EXIT_NOT_FOUND
 from test_cli_sim import DEVICE, KEY, PYTHON, SimDevice, e2mon, host_env, one_error_line, save_keys
 
 E2MON = os.path.join(os.path.dirname(PYTHON), "e2mon")
@@ -56,8 +56,9 @@ def test_labels_show_in_pull_and_are_never_sent(sim):
     pulled = e2mon(sim, "pull")
     assert pulled.exit_code == 0 and pulled.output.startswith("%s (%s): stored" % (label, DEVICE))
     assert "%s (%s)" % (label, DEVICE) in e2mon(sim, "devices").output
+    # the scan finds the device by its identifier and shows the label this computer keeps
     scanned = json.loads(e2mon(sim, "scan", "--seconds", "1", "--json").output)
-    assert [d["name"] for d in scanned] == ["e2mon"]
+    assert [(d["label"], d["device_id"]) for d in scanned] == [(label, DEVICE)]
     for folder, _dirs, files in os.walk(sim["FLASH"]):
         for name in files:
             with open(os.path.join(folder, name), "rb") as f:
@@ -66,13 +67,22 @@ def test_labels_show_in_pull_and_are_never_sent(sim):
 
 def test_a_wrong_key_says_which_side_failed_and_what_to_do(sim, tmp_path):
     env = dict(sim, E2MON_CONFIG=str(tmp_path / "other"))
-    save_keys(env, key=bytes(32))
+    key_folder = os.path.join(str(tmp_path / "other"), "e2mon", "keys")
+    save_keys(env, key=bytes(32), beacon_of=KEY)   # the device is recognised, its session key is not this one
     result = e2mon(env, "pull")
     assert result.exit_code == EXIT_AUTH
     line = one_error_line(result)
     assert "failed on this computer" in line and "could not prove" not in line
-    assert os.path.join(str(tmp_path / "other"), "e2mon", "keys") in line   # where the key that did not fit is
+    assert key_folder in line   # where the key that did not fit is
     assert "provision --device %s" % DEVICE in line
+    # Keys of another provisioning altogether: no advertisement carries the identifier this beacon key makes.
+    # The host cannot tell that from a device out of range, so: not found, the search failed here, both ways out.
+    save_keys(env, key=bytes(32))
+    unknown = e2mon(env, "pull")
+    assert unknown.exit_code == EXIT_NOT_FOUND
+    line = one_error_line(unknown)
+    assert "failed on this computer" in line and "identifier" in line and key_folder in line
+    assert "bring it closer" in line and "provision --device %s" % DEVICE in line
 
 
 def test_an_empty_key_file_is_a_clear_auth_error(sim, tmp_path):

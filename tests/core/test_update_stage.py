@@ -155,3 +155,8 @@ def test_a_chunk_out_of_order_is_refused_and_the_stored_offset_told():
     again = Updater(App(), public_key=bytes.fromhex(PUBLIC_KEY))
     reply = again.request(_begin(data))
     assert reply[0] == 0 and _stored(reply) == CHUNK
+    # the host leaves mid-transfer (monitor.endpoint calls update.disconnected): the screen stops showing it
+    assert update.percent is not None
+    update._updater[0] = again
+    update.disconnected(None)
+    assert update.percent is None and update._updater[0] is None
