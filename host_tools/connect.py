@@ -94,7 +94,16 @@ async def _client(settings, address, at=None):
         try:
             central.device_address = at or await locate(settings, address)
             ble = central.client()
-            await _connect(ble, address)
+            try:
+                await _connect(ble, address)
+            except Failure:
+                if at:
+                    raise
+                # the device takes a new address with each identifier and after each link: the one the
+                # scan saw may have gone by the time we connect, so look it up once more
+                central.device_address = await locate(settings, address)
+                ble = central.client()
+                await _connect(ble, address)
             try:
                 yield ble, address
             finally:
@@ -113,7 +122,19 @@ async def _client(settings, address, at=None):
         raise Failure("device %s not found" % address,
                       "bring it closer, wake it (press a button) and retry", EXIT_NOT_FOUND)
     ble = BleakClient(found, timeout=15.0)
-    await _connect(ble, address)
+    try:
+        await _connect(ble, address)
+    except Failure:
+        if at:
+            raise
+        # as above: the address may have rotated between the scan and the connection
+        async with _bluetooth_available():
+            found = await BleakScanner.find_device_by_address(await locate(settings, address),
+                                                              timeout=SCAN_SECONDS * 2)
+        if found is None:
+            raise
+        ble = BleakClient(found, timeout=15.0)
+        await _connect(ble, address)
     try:
         yield ble, address
     finally:

@@ -25,7 +25,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 from device import ble_service  # noqa: E402
 from host_tools import host_crypto  # noqa: E402
 from host_tools.device_link import DeviceLink, role_code  # noqa: E402
-from monitor import dates, protocol, records  # noqa: E402
+from monitor import dates, protocol, records, version  # noqa: E402
 from monitor.session import KEY_FILE  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from sim import stack_device  # noqa: E402
@@ -92,7 +92,7 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
                     read[uuid] = bytes(await client.read_gatt_char(uuid))
                 assert read[protocol.sig_uuid(protocol.DIS_MANUFACTURER)] == ble_service.MANUFACTURER
                 assert read[protocol.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
-                assert read[protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == ble_service.FIRMWARE_REVISION
+                assert read[protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == version.VERSION.encode()   # monitor/version.py, as the firmware runs it
                 assert read[protocol.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
                 clinician = link_for(client)          # setting the clock is the clinician's
                 await clinician.open_session()
