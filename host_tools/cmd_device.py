@@ -82,8 +82,8 @@ def provision_cmd(settings, device, birth_year, goal):
         if not settings.sim:
             raise Failure("no device id given", "pass an id to file it under with --device (e.g. its printed address)",
                           EXIT_REJECTED)
-        from sim import radio
-        device = radio.DEVICE_ADDRESS
+        from host_tools import sim_link
+        device = sim_link.DEVICE_ADDRESS
     profile = rules.Profile()
     if birth_year is not None:
         _set_profile_value(profile, "BIRTH_YEAR", birth_year)

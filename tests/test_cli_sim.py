@@ -17,7 +17,7 @@ from monitor import records, version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
-DEVICE = "C0:E2:00:00:00:01"   # sim.radio.DEVICE_ADDRESS
+DEVICE = "C0:E2:00:00:00:01"   # host_tools.sim_link.DEVICE_ADDRESS
 KEY = bytes(range(32))
 SEED = 300
 
