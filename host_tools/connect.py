@@ -345,7 +345,7 @@ def your_devices(settings):
 def _matchers(devices):
     """A beacon_host.Matcher per device: windows near this computer's clock and, for a device whose clock
     was set far from it (forced back, another time zone), near where it was set (remember_device_clock)."""
-    now = datetime.datetime.now()   # the device keeps the wall time a host set (cmd_device time sync)
+    now = datetime.datetime.now()   # the device keeps the wall time a host set (e2mon time sync)
     offsets = _device_clock_offsets()
     out = {}
     for device_id, (_label, key) in devices.items():
