@@ -28,7 +28,7 @@ host's bleak client gets its disconnected callback and BleakError on the next op
 
 Keyword options of `InProcessLink(...)` and `serve_tcp(...)` beyond the names and addresses go to
 `sim.bluetooth.attach` (stack="nimble"|"btstack", notify_pool, btstack_heap_limit, read_request_irq).
-`link.central` / `central.central` is the bumble Device, e.g. for `BleakScanner(backend=
+`link.central` is the host's bumble Device, e.g. for `BleakScanner(backend=
 host_tools.bleak_backend.BumbleScannerBackend, central=...)`. Connecting needs the device to be advertising:
 the virtual controller connects on the next advertisement, as a real one does.
 """
