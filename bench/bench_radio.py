@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import ble_echo_peripheral as echo  # noqa: E402
+from host_tools import sim_link  # noqa: E402
 from sim import radio  # noqa: E402
 
 BURST = 5000
@@ -113,7 +114,7 @@ def _over_tcp():
         port = int(proc.stdout.readline().split()[1])
 
         async def session():
-            async with radio.TcpCentral("127.0.0.1", port) as central:
+            async with sim_link.TcpCentral("127.0.0.1", port) as central:
                 async with central.client() as client:
                     return await _burst(client, BURST, SIZE)
 

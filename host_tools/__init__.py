@@ -5,7 +5,13 @@
                       command), output helpers
     failures.py       one clear line (JSON with --json) and a distinct exit code per failure (EXIT_CODES)
     cmd_database.py   devices (list, label) and backup
-    connect.py        reaching a device: BLE (bleak), the simulator (--sim, bumble TCP), USB (--port)
+    cmd_scan.py       scan: your devices nearby      cmd_provision.py  provision over USB (--port)
+    cmd_pull.py       pull the device's log          cmd_push.py       push lab|dose|symptom
+    cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check
+    cmd_alerts.py     alerts, reminders              device_command.py what those share: run(), --device, --as
+    connect.py        reaching a device: BLE (bleak), the simulator (--sim), USB (--port)
+    sim_link.py       the host's end of the simulator's link (bumble TCP central, its addresses and port)
+    bleak_backend.py  bleak's BleakClient and BleakScanner on a bumble central, for sim_link
     serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
     device_link.py    the protocol client (H3)        host_crypto.py  its crypto (H3)
     db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock

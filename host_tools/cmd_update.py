@@ -13,7 +13,7 @@ import time
 import click
 
 from host_tools import connect, release
-from host_tools.cmd_device import device_argument, run
+from host_tools.device_command import device_argument, run
 from host_tools.device_link import DeviceError
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
 from host_tools.progress import Progress

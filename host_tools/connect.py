@@ -1,5 +1,5 @@
 """Reaching a device: BLE through bleak, the simulator through bumble's TCP link
-(`--sim`, H4's sim.radio + bleak backend, the same DeviceLink code path), or USB
+(`--sim`: host_tools.sim_link and its bleak backend, the same DeviceLink code path), or USB
 serial (`--port`). Every failure on the way becomes one clear `Failure` line.
 
     async with session(settings, address, role) as (link, device_id):
@@ -26,18 +26,14 @@ from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJE
 from monitor import beacon, beacon_host, dates, protocol, protocol_text
 
 SIM_HOST = "127.0.0.1"
-SIM_PORT = 47212          # sim.radio.DEFAULT_TCP_PORT (read from there when sim is importable)
 SCAN_SECONDS = 4.0
 
 
 def sim_endpoint(settings):
     spec = settings.sim_transport or ""
     if not spec:
-        try:
-            from sim import radio
-            return SIM_HOST, radio.DEFAULT_TCP_PORT
-        except ImportError:
-            return SIM_HOST, SIM_PORT
+        from host_tools import sim_link
+        return SIM_HOST, sim_link.DEFAULT_TCP_PORT
     host, _, port = spec.rpartition(":")
     try:
         return host or SIM_HOST, int(port)
@@ -82,10 +78,10 @@ async def _client(settings, address, at=None):
             await serial_client.disconnect()
         return
     if settings.sim:
-        from sim import radio
+        from host_tools import sim_link
         host, port = sim_endpoint(settings)
-        address = normalize_address(address) or radio.DEVICE_ADDRESS
-        central = radio.TcpCentral(host, port)
+        address = normalize_address(address) or sim_link.DEVICE_ADDRESS
+        central = sim_link.TcpCentral(host, port)
         try:
             await central.open()
         except (OSError, ConnectionError) as exc:
@@ -349,7 +345,7 @@ def your_devices(settings):
 def _matchers(devices):
     """A beacon_host.Matcher per device: windows near this computer's clock and, for a device whose clock
     was set far from it (forced back, another time zone), near where it was set (remember_device_clock)."""
-    now = datetime.datetime.now()   # the device keeps the wall time a host set (cmd_device time sync)
+    now = datetime.datetime.now()   # the device keeps the wall time a host set (e2mon time sync)
     offsets = _device_clock_offsets()
     out = {}
     for device_id, (_label, key) in devices.items():
@@ -415,11 +411,11 @@ async def _advertisements(settings, seconds, on_advertisement, until=None):
         async with _bluetooth_available():
             await _listen(BleakScanner(detected), seconds, until)
         return
-    from sim import radio
-    from sim.bleak_backend import BumbleScannerBackend
+    from host_tools import sim_link
+    from host_tools.bleak_backend import BumbleScannerBackend
 
     host, port = sim_endpoint(settings)
-    central = radio.TcpCentral(host, port)
+    central = sim_link.TcpCentral(host, port)
     try:
         await central.open()
     except (OSError, ConnectionError) as exc:

@@ -99,6 +99,12 @@ def backups_dir(path):
     return os.path.abspath(path) + ".backups"
 
 
+def database_damaged(exc):
+    """Whether SQLite's error says the file itself is damaged (or is no database at all)."""
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+
+
 def newest_backup(path):
     found = sorted(glob.glob(os.path.join(backups_dir(path), "*.sqlite")))
     return found[-1] if found else None
@@ -126,7 +132,6 @@ class HostDB:
         except sqlite3.DatabaseError as exc:
             if self.conn is not None:
                 self.conn.close()
-            from host_tools.failures import database_damaged
             if database_damaged(exc):
                 raise DatabaseDamaged(path, exc) from None
             raise

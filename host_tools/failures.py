@@ -100,7 +100,7 @@ def _translate(exc):
         return Failure(str(exc), "", EXIT_STORAGE)
     name = type(exc).__name__
     module = type(exc).__module__ or ""
-    if isinstance(exc, sqlite3.DatabaseError) and database_damaged(exc):
+    if isinstance(exc, sqlite3.DatabaseError) and db.database_damaged(exc):
         return Failure("the host database is damaged (%s)" % exc, restore_hint(None, None), EXIT_STORAGE)
     if isinstance(exc, sqlite3.Error):
         return Failure("host database error: %s" % exc,
@@ -167,11 +167,6 @@ def restore_hint(path, backup):
                 "still holds" % (where, backup, where))
     return ("restore a backup made with e2mon backup (automatic ones are kept in %s.backups/): move %s aside "
             "and copy the backup in its place; a pull then fetches what the device still holds" % (where, where))
-
-
-def database_damaged(exc):
-    text = str(exc).lower()
-    return "malformed" in text or "not a database" in text or "file is encrypted" in text
 
 
 def stdout_closed():

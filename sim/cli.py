@@ -15,7 +15,6 @@
 import argparse
 import json
 import os
-import shutil
 import sys
 
 from sim import env
@@ -36,50 +35,15 @@ def _parser():
     serve.add_argument("--stack", choices=("shadow", "btstack", "nimble"), default="shadow",
                        help="the BLE stack under the firmware (default: the shadow)")
     serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
-    serve.add_argument("--port", type=int, default=None, help="TCP port (default: sim.radio's)")
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default: host_tools.sim_link's)")
     serve.add_argument("--scenario", metavar="FILE", help="play this scenario first (fresh flash)")
     serve.add_argument("--no-keyboard", action="store_true", help="do not read buttons from stdin")
     sub.add_parser("demo", help="what `make demo` runs")
     return p
 
 
-def scenario_path(name):
-    if os.path.exists(name):
-        return name
-    candidate = os.path.join(env.ROOT, "sim", "scenarios", name if name.endswith(".json") else name + ".json")
-    if os.path.exists(candidate):
-        return candidate
-    known = sorted(f[:-5] for f in os.listdir(os.path.join(env.ROOT, "sim", "scenarios")) if f.endswith(".json"))
-    raise SystemExit("no scenario %r (known: %s)" % (name, ", ".join(known)))
-
-
-def fresh_flash(path):
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    os.makedirs(path)
-    return path
-
-
-def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None):
-    """Plays a scenario on a fresh simulated device; returns (device, player).
-
-    end_day moves the whole course so that it ends on that day (the demo ends it today)."""
-    from sim import scenario as scenarios
-    from sim.device import SimDevice
-
-    data = scenarios.load(scenario_file)
-    if end_day is not None:
-        data["start_day"] = end_day - data["days"]
-    device = SimDevice(fresh_flash(flash_dir))
-    device.boot()
-    player = scenarios.Player(device, data, screenshot_dir=screenshot_dir, echo=echo)
-    player.play()
-    return device, player
-
-
 def cmd_run(args):
-    from sim.scenario import ScenarioError
-
+    from sim.scenario import ScenarioError, play, scenario_path
     from sim.serve import Busy, claim_flash
 
     path = scenario_path(args.scenario)

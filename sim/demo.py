@@ -171,10 +171,10 @@ def main():
     os.environ.update({k: env_vars[k] for k in ("E2MON_CONFIG", "E2MON_NO_KEYRING", "E2MON_DB")})
 
     from monitor import dates
-    from sim import cli
+    from sim.scenario import play, scenario_path
     say("== 1. The device plays the last six months of therapy in time warp (%s)" % SCENARIO)
     today = dates.days_from_civil(*real_time.gmtime()[:3])
-    device, player = cli.play(cli.scenario_path(SCENARIO), flash_dir, os.path.join(OUT, "screens"), echo=say,
+    device, player = play(scenario_path(SCENARIO), flash_dir, os.path.join(OUT, "screens"), echo=say,
                               end_day=today)
     summary = player.summary()
     wall = device.clock.wall_seconds()
@@ -182,9 +182,9 @@ def main():
     say("%d entries stored on the device, %d refused; buzzer/LED signalled on %d days"
         % (summary["entries"], len(summary["refused"]), len(summary["signal_days"])))
 
-    from sim import radio
+    from host_tools import sim_link
     from sim.serve import provision
-    provision(flash_dir, radio.DEVICE_ADDRESS)
+    provision(flash_dir, sim_link.DEVICE_ADDRESS)
     from host_tools import release
     # The publisher's key, and its public half deployed with the firmware (what deploy --publisher-key does).
     shutil.copyfile(release.keygen(os.path.join(OUT, "publisher"), height=5), os.path.join(flash_dir, "publisher.pub"))

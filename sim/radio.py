@@ -12,12 +12,13 @@ In one process (tests):
 
 Between two processes (the demo, `python -m sim serve` and `e2mon --sim`): the device process owns
 the "air" (a bumble LocalLink with the device's controller) and lets each host process plug in its
-own virtual controller over TCP, speaking HCI H4, the framing of bumble's `tcp-client:` transport:
+own virtual controller over TCP, speaking HCI H4, the framing of bumble's `tcp-client:` transport.
+The host's end, with the addresses and the port, is host_tools.sim_link:
 
-    server = await radio.serve_tcp(port=radio.DEFAULT_TCP_PORT)   # device side
+    server = await radio.serve_tcp(port=sim_link.DEFAULT_TCP_PORT)   # device side (this module)
     ble = server.peripheral_ble()
 
-    async with radio.TcpCentral("127.0.0.1", port) as central:     # host side
+    async with sim_link.TcpCentral("127.0.0.1", port) as central:    # host side
         async with central.client() as client:
             ...
 
@@ -27,8 +28,8 @@ host's bleak client gets its disconnected callback and BleakError on the next op
 
 Keyword options of `InProcessLink(...)` and `serve_tcp(...)` beyond the names and addresses go to
 `sim.bluetooth.attach` (stack="nimble"|"btstack", notify_pool, btstack_heap_limit, read_request_irq).
-`link.central` / `central.central` is the bumble Device, e.g. for `BleakScanner(backend=
-sim.bleak_backend.BumbleScannerBackend, central=...)`. Connecting needs the device to be advertising:
+`link.central` is the host's bumble Device, e.g. for `BleakScanner(backend=
+host_tools.bleak_backend.BumbleScannerBackend, central=...)`. Connecting needs the device to be advertising:
 the virtual controller connects on the next advertisement, as a real one does.
 """
 import asyncio
@@ -40,15 +41,12 @@ from bumble.controller import Controller
 from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
-from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink, StreamPacketSource
 
+from host_tools.bleak_backend import BumbleClientBackend
+from host_tools.sim_link import CENTRAL_ADDRESS, DEFAULT_TCP_PORT, DEVICE_ADDRESS
 from sim import bluetooth
-from sim.bleak_backend import BumbleClientBackend
 
-DEVICE_ADDRESS = "C0:E2:00:00:00:01"  # static random address of the simulated e2mon device
-CENTRAL_ADDRESS = "C0:E2:00:00:00:F0"
-DEFAULT_TCP_PORT = 47212
 _LINK_LOST = hci.HCI_CONNECTION_TIMEOUT_ERROR  # what both ends report when the radio link dies
 
 
@@ -301,59 +299,3 @@ async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-
     the link without the shadow's device, for a real stack's controller (sim.stack_device)."""
     return await TcpDeviceServer(device_name, device_address, ble_options, shadow_device).start(host, port)
 
-
-class TcpCentral:
-    """The host side: a bumble central whose controller lives in the device process."""
-
-    def __init__(self, host="127.0.0.1", port=DEFAULT_TCP_PORT, device_address=None,
-                 central_address=CENTRAL_ADDRESS):
-        self.spec = "tcp-client:%s:%d" % (host, port)
-        self.device_address = device_address
-        self.central_address = central_address
-        self.central = None
-        self._transport = None
-
-    async def open(self):
-        self._transport = await open_transport(self.spec)
-        self.central = Device.with_hci("e2mon-host", hci.Address(self.central_address),
-                                       self._transport.source, self._transport.sink)
-        await self.central.power_on()
-        return self
-
-    async def close(self):
-        if self._transport is not None:
-            await self._transport.close()
-            self._transport = None
-
-    async def __aenter__(self):
-        return await self.open()
-
-    async def __aexit__(self, *exc_info):
-        await self.close()
-
-    def client(self, **kwargs):
-        """A BleakClient for device_address, else for the device advertising on the link (found on connect:
-        the firmware's address changes with its identifier, monitor.beacon)."""
-        kwargs.setdefault("timeout", 10.0)
-        address_of = None if self.device_address else self.advertiser
-        return BleakClient(self.device_address or DEVICE_ADDRESS, backend=BumbleClientBackend, central=self.central,
-                           address_of=address_of, **kwargs)
-
-    async def advertiser(self, seconds=1.0):
-        """The address of the connectable device advertising on the link (the simulator has one), or None."""
-        found = []
-
-        def on_advertisement(advertisement):
-            if advertisement.is_connectable and not found:
-                found.append(advertisement.address.to_string(False))
-
-        self.central.on("advertisement", on_advertisement)
-        try:
-            await self.central.start_scanning(filter_duplicates=False)
-            deadline = asyncio.get_running_loop().time() + seconds
-            while not found and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.02)
-            await self.central.stop_scanning()
-        finally:
-            self.central.remove_listener("advertisement", on_advertisement)
-        return found[0] if found else None

@@ -13,11 +13,16 @@ Scenario file (sim/scenarios/*.json):
         {"day": 60, "screenshot": "after-recheck"}]}
 Day 0 is the start of therapy; the device is powered on the day before with its clock unset, and the
 host sets the clock (as `e2mon time-sync` does) on day 0.
+
+    device, player = play(scenario_path("trt_oversuppressed"), flash_dir)   # on a fresh SimDevice
+    player.summary()
 """
 import json
 import os
+import shutil
 
 from monitor import dates, records
+from sim import env
 
 REPLY_MINUTE = 9 * 60   # events of a day happen at 09:00, the daily check at 20:00
 CHECK_MINUTE = 20 * 60
@@ -223,3 +228,38 @@ class Player:
         return {"scenario": self.scenario["name"], "days": self.scenario["days"], "entries": self.entries,
                 "refused": self.refused, "unset_clock": self.unset_clock, "timeline": self.timeline,
                 "signal_days": self.signals, "screenshots": self.screenshots}
+
+
+def scenario_path(name):
+    """A scenario file: `name` itself, else sim/scenarios/NAME(.json)."""
+    if os.path.exists(name):
+        return name
+    candidate = os.path.join(env.ROOT, "sim", "scenarios", name if name.endswith(".json") else name + ".json")
+    if os.path.exists(candidate):
+        return candidate
+    known = sorted(f[:-5] for f in os.listdir(os.path.join(env.ROOT, "sim", "scenarios")) if f.endswith(".json"))
+    raise SystemExit("no scenario %r (known: %s)" % (name, ", ".join(known)))
+
+
+def fresh_flash(path):
+    """An empty flash directory at `path` (what was there is removed)."""
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+    return path
+
+
+def play(scenario_file, flash_dir, screenshot_dir=None, echo=print, end_day=None):
+    """Plays a scenario on a fresh simulated device; returns (device, player).
+
+    end_day moves the whole course so that it ends on that day (the demo ends it today)."""
+    from sim.device import SimDevice
+
+    data = load(scenario_file)
+    if end_day is not None:
+        data["start_day"] = end_day - data["days"]
+    device = SimDevice(fresh_flash(flash_dir))
+    device.boot()
+    player = Player(device, data, screenshot_dir=screenshot_dir, echo=echo)
+    player.play()
+    return device, player

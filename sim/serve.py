@@ -155,9 +155,9 @@ def claim_flash(flash_dir):
 
 def check_port_free(port):
     """Busy if something already listens on the simulator's TCP port (checked before the flash is touched)."""
-    from sim import radio
+    from host_tools import sim_link
 
-    port = radio.DEFAULT_TCP_PORT if port is None else port
+    port = sim_link.DEFAULT_TCP_PORT if port is None else port
     if port == 0:
         return
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -174,7 +174,6 @@ def check_port_free(port):
 
 
 async def serve_async(args):
-    from sim import cli
     try:
         lock = claim_flash(args.flash)
         check_port_free(args.port)
@@ -182,21 +181,22 @@ async def serve_async(args):
         print("cannot start: %s" % exc, file=sys.stderr)
         return 2
     try:
-        return await _serve(args, cli)
+        return await _serve(args)
     finally:
         os.close(lock)
 
 
-async def _serve(args, cli):
+async def _serve(args):
     wall = None
     if args.scenario:
-        device, player = cli.play(cli.scenario_path(args.scenario), args.flash, echo=print)
+        from sim.scenario import play, scenario_path
+        device, player = play(scenario_path(args.scenario), args.flash, echo=print)
         wall = device.clock.wall_seconds()   # a soft reboot keeps the RTC running
         device.shutdown()
     os.makedirs(args.flash, exist_ok=True)
     if not os.path.exists(os.path.join(args.flash, KEY_FILE)):
-        from sim import radio
-        where = provision(args.flash, radio.DEVICE_ADDRESS)
+        from host_tools import sim_link
+        where = provision(args.flash, sim_link.DEVICE_ADDRESS)
         print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
     if getattr(args, "stack", "shadow") != "shadow":
         return await serve_stack(args, wall)

@@ -36,6 +36,7 @@ import termios
 from bumble import crypto, hci
 from bumble.transport.pty import open_pty_transport
 
+from host_tools import sim_link
 from sim import env, radio
 from sim.upy import reboot
 
@@ -93,7 +94,7 @@ def _command_complete(opcode, parameters):
 class StackController(radio._Controller):
     """bumble's virtual controller as a real host stack's H4 radio (see the module's docstring)."""
 
-    def __init__(self, name, identity=radio.DEVICE_ADDRESS, **kwargs):
+    def __init__(self, name, identity=sim_link.DEVICE_ADDRESS, **kwargs):
         super().__init__(name, **kwargs)
         self.identity = hci.Address(identity)        # random static, as the shadow device's
         self.answered_unknown = []                   # opcodes answered "unknown command", for diagnosis
@@ -288,9 +289,9 @@ class StackLink(radio.InProcessLink):
     """radio.InProcessLink with the device in a MicroPython process on a real stack: the host's bumble
     central in this process, the link cuttable the same way (drop_connection, drop_after)."""
 
-    def __init__(self, stack, flash_dir, central_address=radio.CENTRAL_ADDRESS, **device_options):
+    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, **device_options):
         self.link = radio._CuttableLink()
-        self.device_address = radio.DEVICE_ADDRESS
+        self.device_address = sim_link.DEVICE_ADDRESS
         self.central_controller, self.central = radio._make_device(self.link, "e2mon-host", central_address)
         self.stack_device = StackDevice(stack, flash_dir, self.link, **device_options)
         self.device = None
@@ -328,7 +329,7 @@ class StackLink(radio.InProcessLink):
 async def serve(stack, flash_dir, port=None, rtc_start=None, echo=print):
     """The device side of `python -m sim serve --stack btstack|nimble`: a TCP link for hosts, as
     radio.serve_tcp's, with the device process on it. Returns (server, device)."""
-    server = await radio.serve_tcp(radio.DEFAULT_TCP_PORT if port is None else port, shadow_device=False)
+    server = await radio.serve_tcp(sim_link.DEFAULT_TCP_PORT if port is None else port, shadow_device=False)
     device = StackDevice(stack, flash_dir, server.link, rtc_start=rtc_start, echo=echo)
     try:
         await device.start()

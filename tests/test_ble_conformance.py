@@ -25,13 +25,14 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 
 import ble_conformance_peripheral as peripheral  # noqa: E402
 from bumble import hci  # noqa: E402
+from host_tools import sim_link  # noqa: E402
 from sim import radio, stack_device  # noqa: E402
 
 SCRIPT = os.path.join(TESTS, "ble_conformance_peripheral.py")
 STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
     not stack_device.built(s), reason="%s not built: make firmware" % stack_device.binary(s)))
     for s in stack_device.STACKS]
-CENTRAL = bytes.fromhex(radio.CENTRAL_ADDRESS.replace(":", "")).hex()   # as MicroPython shows it: MSB first
+CENTRAL = bytes.fromhex(sim_link.CENTRAL_ADDRESS.replace(":", "")).hex()   # as MicroPython shows it: MSB first
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3

@@ -1,4 +1,4 @@
-"""Pins the bleak backend contract sim/bleak_backend.py implements: bleak's backend API is not stable,
+"""Pins the bleak backend contract host_tools/bleak_backend.py implements: bleak's backend API is not stable,
 so a bleak upgrade that changes what the backend must provide fails here first."""
 import asyncio
 import inspect
@@ -19,8 +19,9 @@ import sim.bluetooth
 sys.modules.setdefault("bluetooth", sim.bluetooth)
 
 import ble_echo_peripheral as echo  # noqa: E402
+from host_tools import sim_link  # noqa: E402
+from host_tools.bleak_backend import BumbleClientBackend, BumbleScannerBackend  # noqa: E402
 from sim import radio  # noqa: E402
-from sim.bleak_backend import BumbleClientBackend, BumbleScannerBackend  # noqa: E402
 
 CCCD = "00002902-0000-1000-8000-00805f9b34fb"
 USER_DESCRIPTION = "00002901-0000-1000-8000-00805f9b34fb"
@@ -84,7 +85,7 @@ def test_constructor_shapes_the_backend_builds_on():
 
 def test_a_backend_without_a_central_is_refused():
     with pytest.raises(BleakError):
-        BleakClient(radio.DEVICE_ADDRESS, backend=BumbleClientBackend)
+        BleakClient(sim_link.DEVICE_ADDRESS, backend=BumbleClientBackend)
 
 
 def test_behaviour_through_the_public_bleak_client():
@@ -94,7 +95,7 @@ def test_behaviour_through_the_public_bleak_client():
             await device.ble.sim_settle()
             client = link.client(mtu=185)
             assert client.backend_id == "BumbleClientBackend"
-            assert client.address == radio.DEVICE_ADDRESS and not client.is_connected
+            assert client.address == sim_link.DEVICE_ADDRESS and not client.is_connected
             with pytest.raises(BleakError):
                 await client.start_notify(echo.TX_UUID, lambda *_: None)
             await client.connect()
@@ -155,13 +156,13 @@ def test_scanner_contract_and_discovery():
             await device.ble.sim_settle()
             found = await BleakScanner.discover(0.5, return_adv=True, backend=BumbleScannerBackend,
                                                 central=link.central)
-            assert list(found) == [radio.DEVICE_ADDRESS]
-            ble_device, adv = found[radio.DEVICE_ADDRESS]
+            assert list(found) == [sim_link.DEVICE_ADDRESS]
+            ble_device, adv = found[sim_link.DEVICE_ADDRESS]
             assert ble_device.name == adv.local_name == "e2mon"
             assert adv.service_uuids == [echo.SERVICE_UUID] and isinstance(adv.rssi, int)
             wanted = await BleakScanner.discover(0.3, backend=BumbleScannerBackend, central=link.central,
                                                  service_uuids=[echo.SERVICE_UUID])
-            assert [d.address for d in wanted] == [radio.DEVICE_ADDRESS]
+            assert [d.address for d in wanted] == [sim_link.DEVICE_ADDRESS]
             other = await BleakScanner.discover(0.3, backend=BumbleScannerBackend, central=link.central,
                                                 service_uuids=["0000180d-0000-1000-8000-00805f9b34fb"])
             assert other == []

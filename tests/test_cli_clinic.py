@@ -233,12 +233,12 @@ def test_library_logging_stays_off_the_terminal_unless_verbose(tmp_path):
     # nobody configured logging. The simulator link here fails after bumble has warned.
     script = (
         "import logging, sys\n"
-        "from sim import radio\n"
+        "from host_tools import sim_link\n"
         "async def failing_open(self):\n"
         "    logging.getLogger('bumble.device').warning('\\x1b[31m!!! no pending transaction\\x1b[0m')\n"
         "    logging.getLogger('bleak.backends').error('bleak says no')\n"
         "    raise ConnectionRefusedError(111, 'refused')\n"
-        "radio.TcpCentral.open = failing_open\n"
+        "sim_link.TcpCentral.open = failing_open\n"
         "from host_tools.cli import main\n"
         "main(sys.argv[1:])\n")
     env = dict(os.environ, E2MON_DB=str(tmp_path / "h.sqlite"), E2MON_CONFIG=str(tmp_path))

@@ -17,7 +17,7 @@ from monitor import records, version
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
-DEVICE = "C0:E2:00:00:00:01"   # sim.radio.DEVICE_ADDRESS
+DEVICE = "C0:E2:00:00:00:01"   # host_tools.sim_link.DEVICE_ADDRESS
 KEY = bytes(range(32))
 SEED = 300
 
@@ -270,7 +270,7 @@ def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
     import datetime
     import types
 
-    from host_tools import cmd_device
+    from host_tools import cmd_push, cmd_time
 
     device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 20)
     try:
@@ -283,7 +283,8 @@ def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
             @classmethod
             def now(cls, tz=None):
                 return datetime.datetime(2005, 1, 1, 9, 30)
-        monkeypatch.setattr(cmd_device, "datetime", types.SimpleNamespace(datetime=Past))
+        for command in (cmd_time, cmd_push):   # this computer's clock reads 2005
+            monkeypatch.setattr(command, "datetime", types.SimpleNamespace(datetime=Past))
         refused = e2mon(env, "time", "sync")
         assert refused.exit_code == 6 and "--force" in refused.output
         assert "2005" not in e2mon(env, "time", "show").output                  # unchanged
@@ -302,14 +303,14 @@ def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
 
 
 def test_link_lost_mid_pull_keeps_a_clean_prefix_and_resumes(tmp_path, monkeypatch):
-    from host_tools import cmd_device
+    from host_tools import cmd_pull
     from host_tools import db as db_module
 
     flash = str(tmp_path / "flash")
     device = SimDevice(flash, KEY.hex(), 3000)
     env = host_env(tmp_path, device.port)
     save_keys(env)
-    monkeypatch.setattr(cmd_device, "STORE_BATCH", 200)
+    monkeypatch.setattr(cmd_pull, "STORE_BATCH", 200)
     real_store = db_module.HostDB.store_records
     calls = []
 
@@ -356,7 +357,7 @@ def test_scan_lists_your_device_by_its_identifier_and_a_stranger_sees_none(sim, 
 
 
 def test_ctrl_c_mid_pull_keeps_what_was_stored(tmp_path, monkeypatch):
-    from host_tools import cmd_device
+    from host_tools import cmd_pull
     from host_tools import db as db_module
 
     # A device of its own: the shared one may have reclaimed what earlier tests acknowledged.
@@ -364,13 +365,13 @@ def test_ctrl_c_mid_pull_keeps_what_was_stored(tmp_path, monkeypatch):
     env = host_env(tmp_path, device.port)
     save_keys(env)
     try:
-        _ctrl_c_then_resume(env, monkeypatch, cmd_device, db_module)
+        _ctrl_c_then_resume(env, monkeypatch, cmd_pull, db_module)
     finally:
         device.stop()
 
 
-def _ctrl_c_then_resume(env, monkeypatch, cmd_device, db_module):
-    monkeypatch.setattr(cmd_device, "STORE_BATCH", 50)
+def _ctrl_c_then_resume(env, monkeypatch, cmd_pull, db_module):
+    monkeypatch.setattr(cmd_pull, "STORE_BATCH", 50)
     real_store = db_module.HostDB.store_records
     calls = []
 

@@ -18,11 +18,11 @@ from bleak.exc import BleakError
 from sync_fixtures import DEVICE_KEY, SyncApp, device_and_link
 
 from host_tools import host_crypto
+from host_tools.bleak_backend import BumbleClientBackend, BumbleScannerBackend
 from host_tools.device_link import DeviceLink, role_code
 from monitor import beacon, beacon_host, dates, protocol, records
 from monitor.session import KEY_FILE
 from sim import stack_device
-from sim.bleak_backend import BumbleClientBackend, BumbleScannerBackend
 
 BEACON_KEY = beacon.beacon_key(DEVICE_KEY)
 START = datetime.datetime(2026, 11, 2, 9, 30, 0)      # the first minute of a window

@@ -15,6 +15,7 @@ import sim.bluetooth
 sys.modules.setdefault("bluetooth", sim.bluetooth)  # what sim/shadow/bluetooth.py does on sys.path
 
 import ble_echo_peripheral as echo  # noqa: E402  (needs `bluetooth` importable)
+from host_tools import sim_link  # noqa: E402
 from sim import radio  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -75,7 +76,7 @@ def test_connect_discover_read_write_and_mtu_exchange():
                 await settle(lambda: device.mtu)
                 assert list(device.mtu.values()) == [247]
                 conn_handle, address = next(iter(device.connections.items()))
-                assert address == bytes.fromhex(radio.CENTRAL_ADDRESS.replace(":", ""))
+                assert address == bytes.fromhex(sim_link.CENTRAL_ADDRESS.replace(":", ""))
             await settle(lambda: not device.connections)
             kinds = [event for event, _ in device.events]
             assert kinds[0] == _IRQ_CENTRAL_CONNECT and kinds[-1] == _IRQ_CENTRAL_DISCONNECT
@@ -294,7 +295,7 @@ def test_bonds_are_kept_by_the_firmware_through_the_secret_irqs():
             device.ble.config(bond=True, le_secure=True)
             async with link.client(pair=True) as client:
                 assert await client.read_gatt_char(echo.SECRET_UUID) == bytearray(b"phi")
-            central = bytes.fromhex(radio.CENTRAL_ADDRESS.replace(":", ""))
+            central = bytes.fromhex(sim_link.CENTRAL_ADDRESS.replace(":", ""))
             ((sec_type, key),) = device.secrets
             assert sec_type == 2 and key == b"\x01" + bytes(reversed(central))  # ble_addr_t
             await device.ble.sim_settle()
@@ -536,7 +537,7 @@ def test_api_errors_match_micropython():
             ble.config(gap_name="e2mon-42")
             assert ble.config("gap_name") == b"e2mon-42"
             addr_type, addr = ble.config("mac")
-            assert addr_type == 1 and addr == bytes.fromhex(radio.DEVICE_ADDRESS.replace(":", ""))
+            assert addr_type == 1 and addr == bytes.fromhex(sim_link.DEVICE_ADDRESS.replace(":", ""))
             # Registering again replaces the earlier services rather than adding to them.
             first = ble.gatts_register_services((echo._SERVICE,))
             attributes = len(link.device.gatt_server.attributes)
@@ -580,7 +581,7 @@ def test_tcp_server_closes_cleanly_under_a_connected_host():
         device = echo.EchoPeripheral(server.peripheral_ble())
         await device.ble.sim_settle()
         lost = []
-        async with radio.TcpCentral("127.0.0.1", server.port) as central:
+        async with sim_link.TcpCentral("127.0.0.1", server.port) as central:
             client = central.client(disconnected_callback=lost.append)
             await client.connect()
             assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"ready")
@@ -589,7 +590,7 @@ def test_tcp_server_closes_cleanly_under_a_connected_host():
         with pytest.raises(OSError):
             sim.bluetooth.BLE()  # detached with the server
         with pytest.raises(OSError):  # nobody listens any more
-            await radio.TcpCentral("127.0.0.1", server.port).open()
+            await sim_link.TcpCentral("127.0.0.1", server.port).open()
 
     run(main())
 
@@ -607,7 +608,7 @@ def test_two_processes_over_tcp():
 
         async def session(count):
             received, on_notify = burst_collector()
-            async with radio.TcpCentral("127.0.0.1", port) as central:
+            async with sim_link.TcpCentral("127.0.0.1", port) as central:
                 async with central.client() as client:
                     assert await client.read_gatt_char(echo.TX_UUID) == bytearray(b"ready")
                     await client.start_notify(echo.TX_UUID, on_notify)
@@ -622,7 +623,7 @@ def test_two_processes_over_tcp():
         async def device_dies_mid_burst():
             received, on_notify = burst_collector()
             lost = []
-            async with radio.TcpCentral("127.0.0.1", port) as central:
+            async with sim_link.TcpCentral("127.0.0.1", port) as central:
                 client = central.client(disconnected_callback=lost.append)
                 await client.connect()
                 await client.start_notify(echo.TX_UUID, on_notify)

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from sim import cli, env
-from sim.scenario import ScenarioError
+from sim import env
+from sim.scenario import ScenarioError, play, scenario_path
 
 env.install()
 
 
 def timeline_of(name, tmp_path):
-    device, player = cli.play(cli.scenario_path(name), str(tmp_path / "flash"), echo=lambda line: None)
+    device, player = play(scenario_path(name), str(tmp_path / "flash"), echo=lambda line: None)
     summary = player.summary()
     device.shutdown()
     assert summary["refused"] == [], summary["refused"]
@@ -69,7 +69,7 @@ def test_bad_scenarios_are_refused_clearly(tmp_path):
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(dict(base, events=[event])))
         with pytest.raises(ScenarioError, match=message):
-            cli.play(str(path), str(tmp_path / "flash"), echo=lambda line: None)
+            play(str(path), str(tmp_path / "flash"), echo=lambda line: None)
 
 
 def test_python_m_sim_run_prints_timeline_and_writes_json(tmp_path):

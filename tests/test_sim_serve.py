@@ -1,5 +1,5 @@
 """`python -m sim serve`'s device: the unchanged firmware event loop with its GATT service on bumble's TCP
-link, reached the way `e2mon --sim` reaches it (sim.radio.TcpCentral + bleak API + DeviceLink)."""
+link, reached the way `e2mon --sim` reaches it (host_tools.sim_link.TcpCentral + bleak API + DeviceLink)."""
 import asyncio
 import os
 
@@ -7,10 +7,9 @@ from sim import env, vclock
 
 env.install()
 
-from host_tools import host_crypto  # noqa: E402
+from host_tools import host_crypto, sim_link  # noqa: E402
 from host_tools.device_link import DeviceLink  # noqa: E402
 from monitor import protocol, records  # noqa: E402
-from sim import radio  # noqa: E402
 from sim.device import SimDevice  # noqa: E402
 from sim.serve import start_device  # noqa: E402
 
@@ -43,7 +42,7 @@ def test_clinician_pulls_everything_over_the_tcp_link(tmp_path):
         server = await start_device(flash, port=0, wall_seconds=wall)
         try:
             assert server.device.app.tracker.last_seq == len(stored)   # restored at boot
-            async with radio.TcpCentral("127.0.0.1", server.port) as central:
+            async with sim_link.TcpCentral("127.0.0.1", server.port) as central:
                 client = central.client()
                 await client.connect()
                 try:

@@ -1,16 +1,16 @@
 """A bleak client backend on a bumble central Device, so host code written against bleak's public
-`BleakClient` API talks to the simulated e2mon device over a real ATT/GATT stack.
+`BleakClient` API talks to the simulated e2mon device over a real ATT/GATT stack (`e2mon --sim`).
 
     from bleak import BleakClient
-    from sim.bleak_backend import BumbleClientBackend
+    from host_tools.bleak_backend import BumbleClientBackend
 
     client = BleakClient(address, backend=BumbleClientBackend, central=bumble_device)
     async with client:
         await client.start_notify(uuid, on_data)
         await client.write_gatt_char(uuid, b"...", response=True)
 
-`central` is a powered-on bumble Device (see `sim.radio`; without the keyword the device set by
-`set_default_central()` is used). Like BlueZ and CoreBluetooth, `connect()` exchanges the ATT MTU
+`central` is a powered-on bumble Device (see host_tools.sim_link and sim.radio; without the keyword
+the device set by `set_default_central()` is used). Like BlueZ and CoreBluetooth, `connect()` exchanges the ATT MTU
 (`mtu=` keyword, default 247) and discovers every service, characteristic and descriptor. ATT errors
 raise `bleak.exc.BleakGATTProtocolError`; any operation on a dropped link raises `BleakError`.
 The disconnected callback runs only for a disconnect this client did not ask for.
@@ -72,7 +72,7 @@ class BumbleClientBackend(BaseBleakClient):
                  central=None, mtu=DEFAULT_MTU, address_of=None, **kwargs):
         super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback,
                          timeout=timeout)
-        self._address_of = address_of   # a test harness's "where the device advertises now, if it does" (sim.radio)
+        self._address_of = address_of   # where the device advertises now, if it does (sim_link, sim.radio)
         self._central = central if central is not None else _default_central
         if self._central is None:
             raise BleakError("no bumble central: pass central= or call set_default_central()")

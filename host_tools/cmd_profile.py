@@ -1,0 +1,165 @@
+"""`e2mon profile show|set|check`: the clinician's rule profile on the device, as an editable file
+(host_tools.profile_file)."""
+import sys
+
+import click
+
+from host_tools import connect, profile_file
+from host_tools.device_command import device_argument, role_option, run
+from host_tools.failures import EXIT_FAILURE, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
+from host_tools.settings import SummaryGroup, emit, pass_settings
+from monitor import rules
+
+
+@click.group("profile", cls=SummaryGroup)
+def profile_group():
+    """The clinician's rule profile on the device."""
+
+
+@profile_group.command("show")
+@device_argument
+@click.option("--default", "show_default", is_flag=True, help="Print the default profile (no device needed).")
+@role_option
+@pass_settings
+@reported
+def profile_show(settings, device, show_default, role):
+    """Print the device's profile as an editable file (save it, edit it, then `profile set FILE`)."""
+    if show_default:
+        profile = rules.Profile()
+    else:
+        async def get():
+            async with connect.session(settings, device, role) as (link, _device_id):
+                return await link.get_profile()
+        blob = run(get(), "reading the profile")
+        try:
+            profile = rules.Profile.decode(blob)
+        except ValueError as exc:
+            raise Failure("the device sent a profile this host cannot read (%s)" % exc,
+                          "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
+    emit(settings, {name: profile.params[i] for i, name in enumerate(_param_names())},
+         profile_file.to_text(profile).rstrip("\n"))
+
+
+def _param_names():
+    return profile_file.param_names()
+
+
+def _read_profile_file(path, base=None, cross_check=True):
+    """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
+    them; without cross_check, only each value alone (a JSON file is then only read)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise Failure("cannot read profile file %s (%s)" % (path, exc.strerror or exc), "check the path",
+                      EXIT_STORAGE) from None
+    except UnicodeDecodeError as exc:
+        raise Failure("profile file %s is not UTF-8 text (byte %d)" % (path, exc.start), "save it as UTF-8 text",
+                      EXIT_REJECTED) from None
+    try:
+        if not text.lstrip().startswith("{"):
+            return profile_file.parse(text, path, base, cross_check)
+        if not cross_check:
+            return None
+        profile = _json_profile(text, path, base)
+        profile_file.check(profile, path)
+        return profile
+    except profile_file.ProfileFileError as exc:
+        raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent",
+                      EXIT_REJECTED) from None
+
+
+def _json_profile(text, path, base):
+    """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
+    import decimal
+    import json
+
+    from host_tools.history import HistoryError, build_profile
+    try:
+        try:
+            doc = json.loads(text, parse_float=decimal.Decimal)
+        except RecursionError:
+            raise HistoryError("%s: nested too deeply to be a profile" % path) from None
+        if not isinstance(doc, dict):
+            raise HistoryError("%s: the top level must be an object" % path)
+        if not doc.get("patient") and not doc.get("profile"):
+            raise HistoryError("%s sets no parameter: give a \"patient\" or \"profile\" object" % path)
+        return build_profile(doc, path, base)
+    except json.JSONDecodeError as exc:
+        raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
+                      "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
+    except HistoryError as exc:
+        raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
+
+
+@profile_group.command("set")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@device_argument
+@click.option("--replace", is_flag=True, help="Reset every parameter FILE does not name to its default.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True,
+              help="Send without asking (no question is asked when stdin is not a terminal).")
+@pass_settings
+@reported
+def profile_set(settings, path, device, replace, assume_yes):
+    """Change the parameters FILE names on the device (clinician key); the rest keep their values.
+
+    FILE is the text `profile show` prints (NAME = VALUE lines, any subset), or JSON with the "patient"
+    and "profile" objects of an `e2mon evaluate` history file. The changes are shown (old -> new) and,
+    on a terminal, confirmed before anything is sent."""
+    # A bad line fails here, before any link is opened; the order of the thresholds is checked on the
+    # profile that would result, the device's with FILE's changes.
+    _read_profile_file(path, cross_check=replace)
+
+    async def read():
+        async with connect.session(settings, device, "clinician") as (link, device_id):
+            return device_id, await link.get_profile()
+    device_id, old_blob = run(read(), "reading the profile")
+    try:
+        old = rules.Profile.decode(old_blob)
+    except ValueError as exc:
+        if not replace:
+            raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
+                          "send a whole profile with --replace", EXIT_REJECTED) from None
+        old = rules.Profile()
+    new = _read_profile_file(path, rules.Profile() if replace else old)
+    changes = profile_file.differences(old, new)
+    diff = ["  %s: %s -> %s" % change for change in changes]
+    result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
+              "sent": False}
+    if not changes:
+        emit(settings, result, "%s already has these values: nothing sent" % device_id)
+        return
+    if not assume_yes and sys.stdin.isatty():
+        click.echo("Changes to the profile of %s:\n%s" % (device_id, "\n".join(diff)), err=True)
+        if not click.confirm("Send them?", default=False, err=True):
+            raise Failure("cancelled: nothing was sent", "", EXIT_FAILURE)
+    blob = new.encode()
+
+    async def send():
+        async with connect.session(settings, device, "clinician") as (link, _device_id):
+            if await link.get_profile() != old_blob:   # changed by someone else since it was read
+                raise Failure("the profile on %s changed while you were deciding" % device_id,
+                              "rerun to see the new differences; nothing was sent", EXIT_REJECTED)
+            await link.set_profile(blob)
+    run(send(), "sending the profile")
+    with settings.open_db() as db:
+        db.ensure_device(device_id)
+        db.set_profile(device_id, blob)
+    result.update(sent=True, bytes=len(blob))
+    emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
+                                                                 "" if len(changes) == 1 else "s")] + diff)
+
+
+@profile_group.command("check")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@pass_settings
+@reported
+def profile_check(settings, path):
+    """Validate FILE on top of the default profile without sending it (no device needed)."""
+    profile = _read_profile_file(path)
+    emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
+         "%s is a valid profile (CRC %08x)" % (path, profile.crc()))
+
+
+def register(cli):
+    cli.add_command(profile_group)

@@ -1,0 +1,180 @@
+"""`e2mon push lab|dose|symptom`: an entry stored on the device, checked here first (plain words before
+any radio traffic) and again on the device against its own clock and history."""
+import datetime
+
+import click
+
+from host_tools import connect, profile_file
+from host_tools.device_command import role_option, run
+from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
+from host_tools.settings import SummaryGroup, emit, pass_settings
+from monitor import dates, records
+
+
+def parse_decimal(text):
+    """'38.5' -> (385, 1). Plain words on anything else."""
+    try:
+        return profile_file._decimal(text.strip())
+    except ValueError:
+        raise Failure("%s is not a number" % clip(text), "write it like 38 or 38.5", EXIT_REJECTED) from None
+
+
+def parse_when(date_text, time_text):
+    now = datetime.datetime.now()
+    try:
+        day = dates.parse_day(date_text) if date_text else dates.days_from_civil(now.year, now.month, now.day)
+    except ValueError as exc:
+        raise Failure("--date %s: %s" % (clip(date_text), exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
+    if time_text:
+        try:
+            hour, minute = (int(x) for x in time_text.split(":"))
+            if not (0 <= hour < 24 and 0 <= minute < 60):
+                raise ValueError
+        except ValueError:
+            raise Failure("--time %s is not a time" % clip(time_text), "write it as HH:MM", EXIT_REJECTED) from None
+    else:
+        hour, minute = (now.hour, now.minute) if not date_text else (12, 0)
+    return day, hour * 60 + minute
+
+
+def lookup(names, text, what):
+    wanted = text.strip().upper()
+    for i, name in enumerate(names):
+        if name.upper() == wanted:
+            return i
+    raise Failure("unknown %s %s" % (what, clip(text)), "use one of: %s" % ", ".join(names), EXIT_REJECTED)
+
+
+def refuse_entry(code, kind, entry_code, value):
+    """An ERR_* from monitor.records as one clear line (the unusual value shown in both units)."""
+    from host_tools.cmd_evaluate import rejection_dict   # the same words as `e2mon evaluate`
+
+    message = rejection_dict(0, code, (kind, entry_code, value))["message"]
+    todo = "check the entry"
+    if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
+        if kind != records.KIND_LAB:
+            message = "%s (%s)" % (message, records.format_value(kind, entry_code, value))
+        todo = "if it is right, rerun with --confirm"
+    elif code == records.ERR_CLOCK:
+        todo = "run e2mon time sync first"
+    elif code == records.ERR_RANGE:
+        todo = "check the number and the unit"
+    elif code == records.ERR_FUTURE:
+        todo = "check --date and --time (and the device clock: e2mon time show)"
+    elif code == records.ERR_BUDGET:
+        todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
+    raise Failure("%s (%s)" % (message, records.error_name(code)), todo, EXIT_REJECTED)
+
+
+@click.group("push", cls=SummaryGroup)
+def push_group():
+    """Store a lab result, dose or symptom on the device (validated here and on the device)."""
+
+
+def _entry_options(fn):
+    fn = click.option("--confirm", is_flag=True, help="Store an unusual value after checking it.")(fn)
+    fn = click.option("--time", "time_text", metavar="HH:MM")(fn)
+    fn = click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Default: today.")(fn)
+    return role_option(fn)
+
+
+# ignore_unknown_options: a negative VALUE (`push lab BMD_T -2.5 SD`) is an argument, not an option.
+@push_group.command("lab", context_settings={"ignore_unknown_options": True})
+@click.argument("analyte", metavar="ANALYTE")
+@click.argument("value", metavar="VALUE")
+@click.argument("unit", metavar="UNIT")
+@click.option("--method", type=click.Choice(list(records.METHODS), case_sensitive=False),
+              default="unknown", show_default=True)
+@click.option("--below-lloq", is_flag=True, help="The lab reported the result below its limit (VALUE is the limit).")
+@_entry_options
+@pass_settings
+@reported
+def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
+    """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
+    code = lookup(records.ANALYTES, analyte, "lab test")
+    stored, is_si = _convert(records.KIND_LAB, code, records.ANALYTES[code], value, unit)
+    flags = [m.lower() for m in records.METHODS].index(method.lower())
+    flags |= records.FLAG_SI if is_si else 0
+    flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
+    flags |= records.FLAG_CONFIRMED if confirm else 0
+    _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
+
+
+def _convert(kind, code, name, value, unit):
+    # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+    mantissa, decimals = parse_decimal(value)
+    try:
+        return records.convert_entry(kind, code, mantissa, decimals, unit)
+    except records.EntryError as exc:
+        from monitor import units
+        if exc.code == records.ERR_PRECISION:
+            # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
+            what = "%s %s" % (name, "doses" if kind == records.KIND_DOSE else "results")
+            raise Failure("%s %s %s: %s take %s" % (name, value, unit, what, units.precision_text(kind, code, unit)),
+                          "enter the value as the lab or prescription gives it, within that precision",
+                          EXIT_REJECTED) from None
+        accepted = ", ".join(row[0] for row in units.units_for(kind, code))
+        raise Failure("%s %s %s: %s" % (name, value, unit, exc),
+                      "units accepted for %s: %s" % (name, accepted), EXIT_REJECTED) from None
+
+
+@push_group.command("dose")
+@click.argument("drug", metavar="DRUG")
+@click.argument("value", metavar="AMOUNT")
+@click.argument("unit", metavar="UNIT")
+@_entry_options
+@pass_settings
+@reported
+def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
+    """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
+    code = lookup(records.DRUGS, drug, "medicine")
+    stored, _si = _convert(records.KIND_DOSE, code, records.DRUGS[code], value, unit)
+    flags = records.FLAG_CONFIRMED if confirm else 0
+    _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+
+
+@push_group.command("symptom")
+@click.argument("symptom", metavar="SYMPTOM")
+@click.argument("severity", metavar="SEVERITY")
+@_entry_options
+@pass_settings
+@reported
+def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm):
+    """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
+    code = lookup(records.SYMPTOMS, symptom, "symptom")
+    if not severity.isdigit():
+        refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
+    _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
+
+
+def _push(settings, device, role, kind, code, value, flags, date_text, time_text):
+    day, minute = parse_when(date_text, time_text)
+    now = datetime.datetime.now()
+    today = dates.days_from_civil(now.year, now.month, now.day)
+    # The host checks first so the answer comes in plain words before any radio traffic;
+    # the device checks again against its own clock and history.
+    status = records.check_entry(kind, code, value, flags, day, minute, today,
+                                 now=today * 1440 + now.hour * 60 + now.minute)
+    if status != records.ERR_OK:
+        refuse_entry(status, kind, code, value)
+    seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
+    shown = records.format_value(kind, code, value, flags)
+    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
+                    "date": dates.format_day(day), "minute": minute},
+         "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
+
+
+async def _push_entry(settings, device, role, kind, code, value, flags, day, minute):
+    from host_tools.device_link import DeviceError
+
+    async with connect.session(settings, device, role) as (link, _device_id):
+        try:
+            return await link.push_entry(kind, code, value, flags, day, minute)
+        except DeviceError as exc:
+            if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
+                refuse_entry(exc.code, kind, code, value)
+            raise
+
+
+def register(cli):
+    cli.add_command(push_group)
