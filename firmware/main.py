@@ -27,7 +27,7 @@ def check_trial(app, board):
     if update_boot is None or not update_boot.booted()[1]:
         return True
     from monitor import selftest
-    from device.app import PROFILE_FILE
+    from monitor.app import PROFILE_FILE
     failed = selftest.run(app, board.DATA_DIR + "/" + PROFILE_FILE)
     if failed is None:
         return True                 # the first session it accepts confirms it (monitor.update.proof)
@@ -65,8 +65,8 @@ def safe_mode(board):
 def build(board, with_ble=True):
     """The store, app and BLE service for board, state restored; returns (app, ble_service or None)."""
     from monitor.store import Store
-    from device.app import App
-    from device.clock import Clock
+    from monitor.app import App
+    from monitor.clock import Clock
 
     try:
         import os

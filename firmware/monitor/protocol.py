@@ -283,7 +283,7 @@ TIME_FORCE = const(0x01)
 
 def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
     year, month, mday = dates.civil_from_days(day)
-    weekday = (day + 5) % 7 + 1      # 2000-01-01 was a Saturday (6)
+    weekday = dates.weekday(day) + 1   # 1 = Monday
     return struct.pack(CTS_FORMAT, year, month, mday, minute // 60, minute % 60, second,
                        weekday, 0, reason)
 

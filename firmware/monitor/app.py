@@ -3,7 +3,7 @@
 Everything that changes the log goes through here, from the buttons (device.ui) and from BLE
 (device.ble_service.BleService(ble, app)):
 
-    app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: device.clock.Clock
+    app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: monitor.clock.Clock
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
@@ -36,7 +36,7 @@ except ImportError:  # CPython
     def const(__x):   # __x: positional-only, as micropython.const
         return __x
 
-from device.clock import JUMP_LOG_SECONDS
+from monitor.clock import JUMP_LOG_SECONDS
 from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot

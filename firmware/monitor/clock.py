@@ -2,9 +2,10 @@
 
 The hardware RTC (machine.RTC API: datetime() -> (y, m, d, weekday, h, mi, s, sub)) may restart at its epoch
 after power loss (Pico W), so a reading before MIN_VALID_DAY, or before the newest stored record, counts as
-unset: the app shows "set time" and fires no reminder until a host sets the clock.
+unset: the app shows "set time" and fires no reminder until a host sets the clock. The clock reads the RTC it
+is given: the board's machine.RTC (main.py), device.soft_rtc.SoftRTC on ports without one.
 """
-from monitor.dates import civil_from_days, days_from_civil
+from monitor.dates import civil_from_days, days_from_civil, weekday
 
 try:
     from micropython import const
@@ -18,16 +19,8 @@ MAX_JUMP = const(0x3FFFFFFF)         # the logged jump is clamped to a small int
 DAY_SECONDS = const(86400)
 
 
-def weekday(days):
-    """0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday)."""
-    return (days + 5) % 7
-
-
 class Clock:
-    def __init__(self, rtc=None):
-        if rtc is None:
-            from device.soft_rtc import SoftRTC   # only ports without machine.RTC (the unix port) need it
-            rtc = SoftRTC()
+    def __init__(self, rtc):
         self.rtc = rtc
         self.floor_day = MIN_VALID_DAY   # raised to the newest stored record's day at boot
 
