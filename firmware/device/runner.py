@@ -9,11 +9,7 @@ import asyncio
 import sys
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from device.ui import UI
 

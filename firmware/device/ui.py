@@ -10,11 +10,7 @@ from monitor import records
 from monitor import rules
 from monitor import schedule
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from device import buttons as btn
 from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach

@@ -30,11 +30,7 @@ from monitor import schedule
 from monitor.store import StoreFull
 from monitor.tracker import Tracker
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from monitor.clock import JUMP_LOG_SECONDS
 from monitor.profile import P_PUSH_DAY_BUDGET

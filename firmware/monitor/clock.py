@@ -7,11 +7,7 @@ is given: the board's machine.RTC (main.py), device.soft_rtc.SoftRTC on ports wi
 """
 from monitor.dates import civil_from_days, days_from_civil, weekday
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
 JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET

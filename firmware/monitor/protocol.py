@@ -18,11 +18,7 @@ from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the publi
     AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 
 class ProtocolError(Exception):
