@@ -47,7 +47,9 @@ class Runner:
         self.ui.radio = "off" if ble_service is None else "starting"
         if "update_boot" in sys.modules:   # a new version on trial says so once (main.py keeps the selector then)
             from monitor import update
-            update.show(self.ui)
+            message = update.trial_message(app)
+            if message is not None:
+                self.ui.show_message(message)
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -169,18 +171,15 @@ class Runner:
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]
-        updating = None
         while self.running:
             await sleep_ms(500)
-            updating = sys.modules.get("monitor.update")
-            if updating is not None and updating.reset and not self.ble_connected():
+            if self.app.update_staged and not self.ble_connected():
                 self.running = False    # an update is staged: restart into it once the host has gone
         for t in tasks:
             t.cancel()
         self.app.save_snapshot()
-        if updating is not None and updating.reset:
-            from main import restart
-            restart(self.board)
+        if self.app.update_staged:
+            self.board.reset()
 
 
 def run(board, app, ble_service=None, usb_service=None):
