@@ -3,7 +3,8 @@
     run(board, app, ble_service=None, usb_service=None)     # never returns on a board
 The loop's tasks sleep between events; with the screen off (after 30 s without a press) the buttons are
 polled 10x slower and, while no central is connected, the board's sleep_ms() idles the core with the
-radio still advertising.
+radio still advertising. Once the app says an update is staged (app.update_staged) and the host has gone,
+the loop ends and board.reset() restarts into the new version.
 """
 import asyncio
 import sys

@@ -5,9 +5,9 @@ after power loss (Pico W), so a reading before MIN_VALID_DAY, or before the newe
 unset: the app shows "set time" and fires no reminder until a host sets the clock. The clock reads the RTC it
 is given: the board's machine.RTC (main.py), device.soft_rtc.SoftRTC on ports without one.
 """
-from monitor.dates import civil_from_days, days_from_civil, weekday
-
 from micropython import const
+
+from monitor.dates import civil_from_days, days_from_civil, weekday
 
 MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
 JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET
