@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 test: lint typecheck pytest check-upy check-rp2
 
 lint: $(STAMP)
-	$(BIN)/ruff check firmware host_tools sim tests bench upy
+	$(BIN)/ruff check firmware host_tools sim tests bench upy compat
 
 # firmware/ against each board's MicroPython 1.28 stubs (typecheck/*.json). The two stub packages
 # ship the same module names, so each goes into its own directory, used as that check's typeshed.

@@ -28,11 +28,13 @@ CHUNK = 223            # what one write carries at MTU 247 (244 - 16 frame - 5 h
 
 
 class StubApp:
-    """What monitor.update needs of the device app: its data dir, board, and the log for its events."""
+    """What monitor.update needs of the device app: its data dir, board, boot selector and the log for its
+    events."""
 
     def __init__(self, store):
         self.data_dir = DATA
         self.board_name = BOARD
+        self.boot_selector = lambda: update_boot
         self.store = store
         self.changed = 0
         self.appends = []

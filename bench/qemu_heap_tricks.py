@@ -17,8 +17,9 @@ from host_tools.const_inline import inline_tree
 from host_tools.deploy import compile_firmware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOOT = ("device", "device.app", "device.ble_service", "device.clock", "device.memory", "device.soft_rtc",
-        "monitor", "monitor.codes", "monitor.combine", "monitor.dates", "monitor.endpoint", "monitor.evaluate",
+BOOT = ("device", "device.ble_service", "device.memory", "device.soft_rtc",
+        "monitor", "monitor.app", "monitor.clock", "monitor.codes", "monitor.combine", "monitor.dates",
+        "monitor.endpoint", "monitor.evaluate",
         "monitor.ingest", "monitor.profile", "monitor.protocol", "monitor.records", "monitor.reminders",
         "monitor.rules", "monitor.schedule", "monitor.session", "monitor.state", "monitor.store",
         "monitor.store_files", "monitor.tracker")

@@ -99,14 +99,15 @@ base = heap()   # the interpreter and this script before any firmware loads
 
 from monitor import records  # noqa: E402
 from monitor.store import Store  # noqa: E402
-from device.app import App  # noqa: E402
-from device.clock import Clock  # noqa: E402
+from monitor.app import App  # noqa: E402
+from monitor.clock import Clock  # noqa: E402
 from device.ble_service import BleService  # noqa: E402
 import bluetooth  # noqa: E402
 
 
 def boot():
-    app = App(Store(DIR), Clock(), DIR)
+    from device.soft_rtc import SoftRTC   # the ports the bench runs on (unix, qemu) have no machine.RTC
+    app = App(Store(DIR), Clock(SoftRTC()), DIR)
     app.boot()
     svc = BleService(bluetooth.BLE(), app, key=KEY, random_bytes=os.urandom)
     svc.start()

@@ -27,7 +27,7 @@ def check_trial(app, board):
     if update_boot is None or not update_boot.booted()[1]:
         return True
     from monitor import selftest
-    from device.app import PROFILE_FILE
+    from monitor.app import PROFILE_FILE
     failed = selftest.run(app, board.DATA_DIR + "/" + PROFILE_FILE)
     if failed is None:
         return True                 # the first session it accepts confirms it (monitor.update.proof)
@@ -36,12 +36,11 @@ def check_trial(app, board):
     return False
 
 
-def restart(board):
-    reset = getattr(board, "reset", None)
-    if reset is None:
-        import machine
-        reset = machine.reset
-    reset()
+def boot_selector():
+    """update_boot, imported again if main() dropped it: the app hands this to monitor.update, which needs the
+    selector only once an update arrives."""
+    import update_boot
+    return update_boot
 
 
 def load_board():
@@ -65,8 +64,8 @@ def safe_mode(board):
 def build(board, with_ble=True):
     """The store, app and BLE service for board, state restored; returns (app, ble_service or None)."""
     from monitor.store import Store
-    from device.app import App
-    from device.clock import Clock
+    from monitor.app import App
+    from monitor.clock import Clock
 
     try:
         import os
@@ -74,10 +73,11 @@ def build(board, with_ble=True):
     except OSError:
         pass   # already there
     store = Store(board.DATA_DIR)
-    app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery)
+    app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery, board_name=board.NAME,
+              boot_selector=boot_selector)
     app.boot()
     if not check_trial(app, board):
-        restart(board)
+        board.reset()
         return app, None
     ble_service = None
     if with_ble:
@@ -114,7 +114,7 @@ def start(board):
         update_boot = sys.modules.get("update_boot")
         if update_boot is not None and update_boot.booted()[1]:
             update_boot.rollback(update_boot.NOT_CONFIRMED)
-            restart(board)
+            board.reset()
         raise
 
 

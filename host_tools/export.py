@@ -107,7 +107,7 @@ class Window:
                 yield row
 
 
-LONG_JUMP_SECONDS = 30 * 365 * 86400   # the device clamps a jump of about 34 years (device.clock)
+LONG_JUMP_SECONDS = 30 * 365 * 86400   # the device clamps a jump of about 34 years (monitor.clock)
 
 
 def _duration(seconds):

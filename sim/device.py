@@ -1,4 +1,4 @@
-"""A simulated e2mon: the unchanged firmware (main.build, device.app, device.runner, boards.pico_w) on the
+"""A simulated e2mon: the unchanged firmware (main.build, monitor.app, device.runner, boards.pico_w) on the
 shadow machine, with an OLED on its I2C bus, buttons driven through their pins and the virtual clock.
 
     dev = SimDevice("build/sim/flash")      # power-on: clock unset (a Pico W's RTC restarts at 2021-01-01)

@@ -1,9 +1,9 @@
 """Puts the firmware and the shadow MicroPython modules on this interpreter's path.
 
-After install(): `import machine`, `micropython`, `framebuf`, `bluetooth`, `board` (sim/shadow) and
-`time` (virtual clock) resolve to the shadows, and `device`, `boards`, `monitor` to firmware/, so the
-firmware runs unchanged. CPython-only libraries (asyncio, bumble, PIL) are imported first: they keep
-the real `time` module they bound at import.
+After install(): `import machine`, `framebuf`, `bluetooth`, `board` (sim/shadow) and `time` (virtual
+clock) resolve to the shadows, and `device`, `boards`, `monitor` to firmware/, so the firmware runs
+unchanged (`micropython` and `cryptolib` are compat/'s, installed with the project). CPython-only
+libraries (asyncio, bumble, PIL) are imported first: they keep the real `time` module they bound at import.
 """
 import os
 import sys

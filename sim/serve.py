@@ -40,8 +40,7 @@ class DeviceServer:
         again from its flash on the same radio, as a board does after machine.reset()."""
         while True:
             await self.runner.main()
-            updating = sys.modules.get("monitor.update")
-            if updating is None or not updating.reset:
+            if not self.device.app.update_staged:
                 return
             await self._reboot(flash_dir)
 

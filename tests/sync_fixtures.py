@@ -28,7 +28,7 @@ TODAY = 9800   # 2026-10-31
 
 
 class SyncApp:
-    """The device app's sync surface (firmware/device/app.py's interface) on a real Store.
+    """The device app's sync surface (firmware/monitor/app.py's interface) on a real Store.
 
     Validation uses monitor.records.check_entry; the tracker-derived parts (alerts) are fixed tuples,
     since these tests are about the link, not the rules."""

@@ -9,8 +9,8 @@ from sim import env, vclock
 
 env.install()
 
-from device.app import App  # noqa: E402
-from device.clock import JUMP_LOG_SECONDS, MIN_VALID_DAY, Clock  # noqa: E402
+from monitor.app import App  # noqa: E402
+from monitor.clock import JUMP_LOG_SECONDS, MIN_VALID_DAY, Clock  # noqa: E402
 from monitor import protocol, records, rules, schedule  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor.store import Store  # noqa: E402

@@ -34,7 +34,8 @@ def test_build_passes_the_boards_link_security_to_the_ble_service(tmp_path):
             built = {}
             for secure in (False, True):
                 data_dir = str(tmp_path / ("secure" if secure else "plain"))
-                board = types.SimpleNamespace(DATA_DIR=data_dir, rtc=None, battery=None, BLE_SECURE_LINK=secure)
+                board = types.SimpleNamespace(NAME="test", DATA_DIR=data_dir, rtc=None, battery=None,
+                                              BLE_SECURE_LINK=secure)
                 app, service = main.build(board, with_ble=True)
                 built[secure] = service.secure_link
                 app.store.close()

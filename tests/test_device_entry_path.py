@@ -7,8 +7,8 @@ from sim import env, vclock
 
 env.install()
 
-from device.app import CLOCK_FORCED, App  # noqa: E402
-from device.clock import Clock  # noqa: E402
+from monitor.app import CLOCK_FORCED, App  # noqa: E402
+from monitor.clock import Clock  # noqa: E402
 from device.ui import HOME, UI  # noqa: E402
 from monitor import profile as P  # noqa: E402
 from monitor import protocol, records, session  # noqa: E402

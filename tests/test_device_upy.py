@@ -56,7 +56,7 @@ def test_whole_app_pull_on_micropython(build, tmp_path):
     assert figures["upy_pull_records"] == figures["upy_stored_records"] == 201   # 200 entries and the clock-set event
     assert figures["upy_heap_peak_pull_bytes"] > figures["upy_heap_after_boot_bytes"] > 0
     modules = figures["upy_modules"].split(",")
-    assert "device.app" in modules and "device.ble_service" in modules and "monitor.store" in modules
+    assert "monitor.app" in modules and "device.ble_service" in modules and "monitor.store" in modules
     assert "device.ui" not in modules and "monitor.texts" not in modules
     # a power cycle restores every record from that flash, in the same budget
     reboot = run_device(UPY, _env(build), HEAP_BUDGET, ["200", str(tmp_path / "flash"), "reboot"])

@@ -180,7 +180,7 @@ def test_romfs_image_boots_on_micropython(pico_romfs):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     files = [line.split(" ")[1:] for line in lines if line.startswith("file ")]
-    assert [name for name, _path in files] == ["device.app", "monitor.store", "device.ble_service",
+    assert [name for name, _path in files] == ["monitor.app", "monitor.store", "device.ble_service",
                                               "monitor.records"]
     assert all(path.startswith("/rom/") and path.endswith(".mpy") for _name, path in files)
     facts = dict(line.split(" ", 1) for line in lines if not line.startswith(("file ", "const ")))

@@ -1,4 +1,4 @@
-"""The sync link against the real device app (firmware/device/app.py on the real Store, Tracker, Clock and
+"""The sync link against the real device app (firmware/monitor/app.py on the real Store, Tracker, Clock and
 rule profile), through bleak's API over the bumble link: time set, entries, alerts from the tracker,
 profile get/set with its CRC, pull and acknowledge (the app logs the sync mark)."""
 import datetime
@@ -11,8 +11,8 @@ from sim import env, vclock
 env.install()
 
 import machine  # noqa: E402  (the simulator's RTC on the virtual clock)
-from device.app import App  # noqa: E402
-from device.clock import Clock  # noqa: E402
+from monitor.app import App  # noqa: E402
+from monitor.clock import Clock  # noqa: E402
 from sync_fixtures import DEVICE_KEY, TODAY, device_and_link, run, session  # noqa: E402
 from monitor import protocol, records  # noqa: E402
 from monitor.store import Store  # noqa: E402

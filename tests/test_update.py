@@ -157,7 +157,7 @@ def test_a_good_update_boots_on_trial_and_is_confirmed_by_the_next_session(flash
     seen = []
     device, staged = power_on(flash, send(data, header, seen=seen), stack)
     assert staged.outcome == protocol.UPDATE_STAGED and staged.version == "dev" and staged.note == "1.1.0"
-    assert sys.modules["monitor.update"].reset
+    assert device.app.update_staged
     # the patient's screen followed the transfer
     assert any(line == "Updating 40 %..." for _pct, line in seen), seen[::50]
     assert [pct for pct, _ in seen] == sorted(pct for pct, _ in seen) and seen[-1][0] == 100

@@ -18,6 +18,7 @@ buttons = (
 )
 signal = machine.Pin(26, machine.Pin.OUT, value=0)
 rtc = machine.RTC()
+reset = machine.reset   # main.py and the runner restart the board with it (a failed trial, a staged update)
 i2c = machine.I2C(0, scl=machine.Pin(22), sda=machine.Pin(21), freq=400000)
 
 

@@ -1,9 +1,5 @@
 """Battery level from an ADC reading of a divided cell voltage, integer only."""
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 EMPTY_MV = const(3300)   # a LiPo under light load: the regulator drops out below this
 FULL_MV = const(4200)

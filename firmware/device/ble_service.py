@@ -38,11 +38,7 @@
 # and its value is cleared at once (none of them is readable).
 import bluetooth
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from monitor import beacon, protocol
 from monitor import session as sessions

@@ -5,11 +5,7 @@ event loop sleeps between polls.
 """
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 BUTTON_A = const(0)   # up / previous
 BUTTON_B = const(1)   # select (hold: back to home)

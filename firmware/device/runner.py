@@ -3,17 +3,14 @@
     run(board, app, ble_service=None, usb_service=None)     # never returns on a board
 The loop's tasks sleep between events; with the screen off (after 30 s without a press) the buttons are
 polled 10x slower and, while no central is connected, the board's sleep_ms() idles the core with the
-radio still advertising.
+radio still advertising. Once the app says an update is staged (app.update_staged) and the host has gone,
+the loop ends and board.reset() restarts into the new version.
 """
 import asyncio
 import sys
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from device.ui import UI
 
@@ -51,7 +48,9 @@ class Runner:
         self.ui.radio = "off" if ble_service is None else "starting"
         if "update_boot" in sys.modules:   # a new version on trial says so once (main.py keeps the selector then)
             from monitor import update
-            update.show(self.ui)
+            message = update.trial_message(app)
+            if message is not None:
+                self.ui.show_message(message)
 
     def ble_connected(self):
         return self.ble is not None and getattr(self.ble, "connected", False)
@@ -173,18 +172,15 @@ class Runner:
         if self.usb is not None:
             coroutines.append(self.usb.run())
         tasks = [asyncio.create_task(c) for c in coroutines]
-        updating = None
         while self.running:
             await sleep_ms(500)
-            updating = sys.modules.get("monitor.update")
-            if updating is not None and updating.reset and not self.ble_connected():
+            if self.app.update_staged and not self.ble_connected():
                 self.running = False    # an update is staged: restart into it once the host has gone
         for t in tasks:
             t.cancel()
         self.app.save_snapshot()
-        if updating is not None and updating.reset:
-            from main import restart
-            restart(self.board)
+        if self.app.update_staged:
+            self.board.reset()
 
 
 def run(board, app, ble_service=None, usb_service=None):

@@ -1,9 +1,9 @@
-"""machine.RTC's datetime() over time.gmtime(), for ports without an RTC (the unix port)."""
+"""machine.RTC's datetime() over time.gmtime(), for ports without an RTC: the unix port (sim/upy/machine.py's
+RTC, the memory bench, tests/upy_device) and the qemu image's bench driver."""
 import time
 
-from monitor.dates import civil_from_days, days_from_civil
-
-from device.clock import DAY_SECONDS, weekday
+from monitor.clock import DAY_SECONDS
+from monitor.dates import civil_from_days, days_from_civil, weekday
 
 
 class SoftRTC:

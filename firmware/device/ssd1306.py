@@ -5,11 +5,7 @@ addressing, so one column/page window plus one data burst redraws the screen.
 """
 import framebuf
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 SET_CONTRAST = const(0x81)
 SET_ENTIRE_ON = const(0xA4)

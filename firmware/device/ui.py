@@ -10,11 +10,7 @@ from monitor import records
 from monitor import rules
 from monitor import schedule
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from device import buttons as btn
 from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach
@@ -152,7 +148,7 @@ class UI:
         if s == HOME:
             if self.cursor == 0:
                 if app.clock_now() is None:
-                    self._show_message("Clock not set.\nSync with the\nhost first.")
+                    self.show_message("Clock not set.\nSync with the\nhost first.")
                     return
                 self._go(SYMPTOM)
             else:
@@ -164,13 +160,13 @@ class UI:
         elif s == SEVERITY:
             now = app.clock_now()
             if now is None:
-                self._show_message("Clock not set.")
+                self.show_message("Clock not set.")
                 return
             status, _seq = app.submit_entry(records.KIND_SYMPTOM, self.symptom, self.severity, 0, now[0], now[1])
             if status:
-                self._show_message("Not saved:\n" + app.status_text(status))
+                self.show_message("Not saved:\n" + app.status_text(status))
             else:
-                self._show_message("Saved:\n%s\n%s" % (_symptom_words()[self.symptom], SEVERITY_WORDS[self.severity]))
+                self.show_message("Saved:\n%s\n%s" % (_symptom_words()[self.symptom], SEVERITY_WORDS[self.severity]))
         elif s == REMINDERS:
             due = app.due_reminders()
             if not due:
@@ -189,7 +185,7 @@ class UI:
             else:
                 seq = app.snooze_reminder(reminder)
                 done = "Snoozed 7 days."
-            self._show_message(done if seq is not None else "Not saved:\nstorage full,\nsync now.")
+            self.show_message(done if seq is not None else "Not saved:\nstorage full,\nsync now.")
         elif s == FLAGS:
             flags = app.flags_now()
             if not flags:
@@ -202,7 +198,7 @@ class UI:
         else:
             self._go(HOME)
 
-    def _show_message(self, text):
+    def show_message(self, text):
         self.message = text
         self._go(MESSAGE)
 

@@ -16,11 +16,7 @@ import struct
 
 from monitor import session as sessions
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 WINDOW_MINUTES = const(15)          # identifier and address change this often
 WINDOW_MS = const(900000)           # the same window on the monotonic clock (clock unset)

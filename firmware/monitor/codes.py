@@ -1,11 +1,7 @@
 # Codes shared by the session layer and the protocol: roles, status and error codes, handshake
 # message types and sizes.  monitor.protocol re-exports every name here (use protocol.ERR_* etc.);
 # monitor.session imports only this small module, so the session runs without the codecs loaded.
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 ROLE_CLINICIAN = const(1)
 ROLE_PATIENT = const(2)

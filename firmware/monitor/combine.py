@@ -5,11 +5,7 @@ from monitor import records as R
 from monitor import state as S
 from monitor import rules as U
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 # Symptoms whose usual direction is low estradiol or either (clinical-rules §3): the ones C3 names.
 LOW_E2_SYMPTOMS = const(0x1A1F)   # JOINT, LIBIDO, FATIGUE, MOOD, ED, HOTFLASH, COGNITION, WELLBEING

@@ -60,6 +60,11 @@ def year_of_day(n):
     return yoe + era * 400 + (1 if mp >= 10 else 0)
 
 
+def weekday(n):
+    # 0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday).
+    return (n + 5) % 7
+
+
 def format_day(n):
     y, m, d = _split(n)
     return "%04d-%02d-%02d" % (y, m, d)

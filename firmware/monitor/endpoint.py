@@ -11,11 +11,7 @@
 # Frames are sealed when queued, so the order of the queue is the order of the
 # counters; records frames are only made when the queue is empty, so at most
 # MAX_QUEUED replies plus one records frame exist at a time (the memory cap).
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 import sys
 

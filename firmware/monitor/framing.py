@@ -6,11 +6,7 @@
 #   FrameReader(max_packet).feed(chunk) -> list of (channel, frame); bad packets are counted and skipped
 #   packet(channel, frame) -> bytes ready to write to the port
 #   serve_serial(endpoint, read, write)  one pass: feed bytes from read(), send what the endpoint queued
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 MAX_PACKET = const(600)    # a frame of a 512-byte MTU plus channel and COBS overhead
 

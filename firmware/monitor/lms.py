@@ -16,11 +16,7 @@
 import hashlib
 import struct
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):
-        return __x
+from micropython import const
 
 N = const(32)
 _D_PBLC = b"\x80\x80"

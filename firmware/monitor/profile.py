@@ -7,11 +7,7 @@
 from array import array
 from binascii import crc32
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 LEVELS = ("info", "discuss", "urgent")
 LEVEL_OFF = const(-1)

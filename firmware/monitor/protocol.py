@@ -18,11 +18,7 @@ from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the publi
     AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 
 class ProtocolError(Exception):
@@ -283,7 +279,7 @@ TIME_FORCE = const(0x01)
 
 def encode_cts(day, minute, second, reason=CTS_REASON_MANUAL):
     year, month, mday = dates.civil_from_days(day)
-    weekday = (day + 5) % 7 + 1      # 2000-01-01 was a Saturday (6)
+    weekday = dates.weekday(day) + 1   # 1 = Monday
     return struct.pack(CTS_FORMAT, year, month, mday, minute // 60, minute % 60, second,
                        weekday, 0, reason)
 

@@ -3,11 +3,7 @@
 import struct
 from binascii import crc32
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 # Kinds occupy the top two bits of the kind/code byte; the code the low six.
 KIND_LAB = const(0)

@@ -12,11 +12,7 @@ from monitor import state as S
 from monitor.dates import year_of_day
 from monitor.profile import LEVEL_DISCUSS, LEVEL_INFO, LEVEL_OFF, LEVEL_URGENT, LEVELS, Profile  # noqa: F401 re-exported
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 R_E2_ABOVE = const(0)
 R_E2_MILD = const(1)

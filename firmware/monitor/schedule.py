@@ -8,11 +8,7 @@
 # Acknowledging (EVENT_ACK, value = reminder index) or snoozing (EVENT_SNOOZE, flags = days) mutes the
 # current cycle; an acknowledgement before the reminder turned overdue stops muting once it does.
 # FERTILITY_REVIEW (not a lab) is done by acknowledging it inside its window.
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 M_RECHECK = const(0)
 M_RECHECK_SEVERE = const(1)

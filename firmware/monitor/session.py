@@ -28,16 +28,9 @@ import hashlib
 import struct
 import sys
 
-try:
-    from cryptolib import aes as _aes
-except ImportError:  # CPython (simulator, host tests): the same interface on `cryptography`
-    from host_tools.cryptolib_shim import aes as _aes
+from cryptolib import aes as _aes
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 from monitor import codes as protocol   # the few codes the session needs, not the codecs
 

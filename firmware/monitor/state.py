@@ -2,11 +2,7 @@
 # evaluation reads fixed slots (its cost does not depend on how long the history is). -1 = none.
 from array import array
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 LAT_VAL = const(0)          # [16] latest value per analyte (by date)
 LAT_DAY = const(16)         # [16] its day

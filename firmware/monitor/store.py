@@ -37,11 +37,7 @@ import sys
 from monitor.records import RECORD_SIZE, pack_record, record_ok, unpack_record
 from monitor.store_files import OsFiles, no_space, read_small, write_small
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
 SEGMENT_RECORDS = const(256)      # 256 x 16 bytes = 4096 bytes, exactly one littlefs block
 MAX_SEGMENTS = const(120)         # 120 x 4 KB: a 512 KB partition less metadata, snapshots and headroom

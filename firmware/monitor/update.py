@@ -5,10 +5,14 @@
 #   u = Updater(app, fs=None, ota_dir=None)
 #   u.request(plaintext) -> reply bytes          (one UPDATE_* request, monitor.protocol layout)
 #
-# What the resident app calls (names it already has, so none is interned at boot for updates):
+# What main.py hands down through the app (monitor.app.App): app.board_name, the board an update must be
+# built for, and app.boot_selector(), which returns update_boot (main.py keeps that module loaded only while
+# a version is on trial).  Once an update is staged, app.update_staged is True: the runner resets the board
+# when the host has gone.
+# What the resident code calls:
 #   receive(endpoint, plaintext) -> reply      disconnected(endpoint)      proof(app): a session opened
-#   show(ui): the new version says so once     percent: transfer progress for the screen, or None
-#   reset: True once an update is staged: the runner restarts when the host has gone
+#   trial_message(app): what the screen says once when a new version runs on trial, or None
+#   percent: transfer progress for the screen, or None
 #
 # Slot directory while staging:  ID (bundle id, sizes, flags)  HEADER.part -> HEADER  then the payload
 # files at their paths.  Every write is flushed before its reply, so what the device reports as stored is
@@ -25,8 +29,6 @@ from monitor import bundle
 from monitor import protocol
 from monitor.store_files import OsFiles
 
-import update_boot
-
 PUBLISHER_KEY_FILE = "publisher.pub"   # in the data directory, written with the firmware over USB
 ID_FILE = "ID"
 HEADER_FILE = "HEADER"
@@ -38,7 +40,6 @@ FLASH_RESERVE = 4 * BLOCK    # left free for the log and the boot state after st
 READ_SIZE = 512
 
 percent = None
-reset = False
 _updater = [None]  # type: list  # the Updater of the connected host's transfer
 
 
@@ -54,26 +55,29 @@ def disconnected(endpoint):
         _updater[0] = None
 
 
+def _on_trial(app):
+    """update_boot while this version runs on trial, else None (also for an app built without a selector)."""
+    select = getattr(app, "boot_selector", None)
+    if select is None:
+        return None
+    boot = select()
+    return boot if boot.booted()[1] else None
+
+
 def proof(app):
     """A version on trial (its self-test passed at boot, main.py) is kept once it has accepted a session."""
-    if update_boot.booted()[1] and update_boot.confirm():
+    boot = _on_trial(app)
+    if boot is not None and boot.confirm():
         from monitor import records, version
-        app.log_event(records.EVENT_UPDATE, version.SEQUENCE, update_boot.CONFIRMED)
+        app.log_event(records.EVENT_UPDATE, version.SEQUENCE, boot.CONFIRMED)
 
 
-def show(ui):
-    if update_boot.booted()[1]:
-        from monitor import version
-        ui._show_message("Updated to version " + version.VERSION)
-
-
-def board_name(app):
-    """The board this firmware runs on (boards/*.py NAME, as main.py picked it)."""
-    name = getattr(app, "board_name", None)
-    if name is None:
-        from main import load_board
-        name = getattr(load_board(), "NAME", None)
-    return name
+def trial_message(app):
+    """What the screen shows once when a new version runs on trial, else None."""
+    if _on_trial(app) is None:
+        return None
+    from monitor import version
+    return "Updated to version " + version.VERSION
 
 
 def flash_free(fs, path):
@@ -111,8 +115,9 @@ def running_version():
 class Updater:
     def __init__(self, app, fs=None, ota_dir=None, public_key=None):
         self.app = app
+        self.boot = app.boot_selector()   # update_boot, the A/B boot selector
         self.fs = fs if fs is not None else OsFiles()
-        self.ota_dir = ota_dir or update_boot.read_dir()
+        self.ota_dir = ota_dir or self.boot.read_dir()
         self._public_key = public_key
         self.slot = None
         self.total = 0
@@ -150,7 +155,7 @@ class Updater:
         return bundle.encode_update_reply(op, status, self.stored, self.total, extra)
 
     def _status_extra(self):
-        state = update_boot.read_state(self.ota_dir, self.fs)
+        state = self.boot.read_state(self.ota_dir, self.fs)
         version = running_version().encode()[:32]
         note = state[4].encode()[:32]
         return (struct.pack("<BI", state[3], running_sequence()) + bytes((len(version),)) + version
@@ -184,9 +189,9 @@ class Updater:
             pass
 
     def _staging_slot(self):
-        state = update_boot.read_state(self.ota_dir, self.fs)
-        running = update_boot.booted()[0]
-        for slot in update_boot.SLOTS:
+        state = self.boot.read_state(self.ota_dir, self.fs)
+        running = self.boot.booted()[0]
+        for slot in self.boot.SLOTS:
             if slot != state[0] and slot != running:
                 return slot
         return None
@@ -207,7 +212,7 @@ class Updater:
         if self._already_staged():
             self.stored = total              # the APPLY reply was lost: APPLY again stages the same
             return protocol.STATUS_OK
-        update_boot.cancel(self.fs)          # a staged update not yet booted is replaced by this one
+        self.boot.cancel(self.fs)            # a staged update not yet booted is replaced by this one
         self._mkdirs(self.slot + "/" + ID_FILE)
         ident = struct.pack(ID_FORMAT, bundle_id, total, header_size, flags)
         if self._read(self._path(ID_FILE)) == ident:
@@ -228,7 +233,7 @@ class Updater:
 
     def _already_staged(self):
         header = self._read(self._path(HEADER_FILE))
-        return (update_boot.read_state(self.ota_dir, self.fs)[1] == self.slot and header is not None
+        return (self.boot.read_state(self.ota_dir, self.fs)[1] == self.slot and header is not None
                 and hashlib.sha256(header).digest() == self.bundle_id and self._check_header(header) == 0)
 
     def _set(self, total, header_size, bundle_id, flags):
@@ -349,7 +354,7 @@ class Updater:
         if self.manifest.sequence < running_sequence():
             if not self.flags & protocol.UPDATE_FLAG_DOWNGRADE:
                 return protocol.ERR_UPDATE_OLDER
-            self._log(update_boot.NONE, 1)   # a downgrade the clinician allowed, on the record
+            self._log(self.boot.NONE, 1)     # a downgrade the clinician allowed, on the record
         if flash_free(self.fs, self.ota_dir) < bytes_needed(self.manifest.payload_size,
                                                              len(self.manifest.files)) + FLASH_RESERVE:
             return protocol.ERR_UPDATE_SPACE
@@ -379,7 +384,7 @@ class Updater:
             manifest = bundle.Manifest(raw)
         except bundle.BundleError:
             return protocol.ERR_UPDATE_BUNDLE
-        if manifest.board != board_name(self.app) or \
+        if manifest.board != self.app.board_name or \
                 manifest.code.split("-")[0] not in loadable_codes():
             return protocol.ERR_UPDATE_BOARD
         self.manifest = manifest
@@ -399,10 +404,9 @@ class Updater:
             if self._size(self._path(path)) != size or self._file_hash(path) != digest:
                 return self._refuse(protocol.ERR_UPDATE_HASH)
         self._remove(self._path(ID_FILE))
-        update_boot.stage(self.slot, self.manifest.version, self.fs)
-        self._log(update_boot.STAGED, 0)
-        global reset
-        reset = True                         # the runner restarts once the host has gone
+        self.boot.stage(self.slot, self.manifest.version, self.fs)
+        self._log(self.boot.STAGED, 0)
+        self.app.update_staged = True        # the runner restarts once the host has gone
         self._show(None)
         return protocol.STATUS_OK
 

@@ -3,7 +3,7 @@
 Installed as sys.modules["time"] by sim.env.install(). Only what MicroPython adds is defined here (ticks_*,
 sleep_ms, sleep_us): time(), gmtime(), localtime(), sleep(), monotonic()... are CPython's own, so bumble,
 asyncio and every host library imported later keep the host's real clock. The board's wall clock is its
-RTC (machine.RTC on the virtual clock), which is what the firmware reads (device.clock).
+RTC (machine.RTC on the virtual clock), which is what the firmware reads (monitor.clock).
 """
 import time as _real
 

@@ -31,7 +31,11 @@ class App:
     def __init__(self, board="test-board"):
         self.data_dir = WORK
         self.board_name = board
+        self.update_staged = False
         self.events = []
+
+    def boot_selector(self):
+        return update_boot
 
     def log_event(self, code, value, flags=0):
         self.events.append((code, value, flags))
@@ -109,7 +113,7 @@ def test_a_good_bundle_stages_boots_on_trial_and_confirms():
     app = App()
     assert _send(Updater(app, public_key=bytes.fromhex(PUBLIC_KEY)), DATA) == 0
     assert update_boot.read_state()[1:] == ["a", 0, update_boot.STAGED, "9.9.9"]
-    assert app.events[-1][2] == update_boot.STAGED and update.reset
+    assert app.events[-1][2] == update_boot.STAGED and app.update_staged
     path = []
     assert update_boot.select(WORK + "/ota", path=path) == ("a", True)
     assert path == [WORK + "/ota/a"]

@@ -27,8 +27,8 @@ def test_safe_mode_keeps_the_repl_and_the_image_is_stamped(chip):
     assert out.split() == ["rp2", rp2040.image_version()]
     assert rp2040.image_version().split("-dirty")[0] == firmware_version.describe().split("-dirty")[0]
     # frozen, not loaded from the filesystem: the image alone carries the app
-    assert chip.raw_exec("import main, device.app\nprint(main.__file__, device.app.__file__)").split() == \
-        ["main.py", "device/app.py"]
+    assert chip.raw_exec("import main, monitor.app\nprint(main.__file__, monitor.app.__file__)").split() == \
+        ["main.py", "monitor/app.py"]
     assert chip.raw_exec("import os\nprint('main.py' in os.listdir('/'))").strip() == "False"
 
 

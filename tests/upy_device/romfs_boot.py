@@ -10,12 +10,12 @@ with open(sys.argv[1], "rb") as f:
 vfs.mount(vfs.VfsRom(image), "/rom")
 sys.path.insert(0, "/rom")
 
-import device.app  # noqa: E402
+import monitor.app  # noqa: E402
 import device.ble_service  # noqa: E402
 import monitor.store  # noqa: E402
 from monitor import records  # noqa: E402
 
-for module in (device.app, monitor.store, device.ble_service, records):
+for module in (monitor.app, monitor.store, device.ble_service, records):
     print("file", module.__name__, module.__file__)
 print("rom", ",".join(sorted(os.listdir("/rom"))))
 print("rom_monitor", ",".join(sorted(os.listdir("/rom/monitor"))))

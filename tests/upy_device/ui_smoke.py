@@ -5,9 +5,10 @@ import sys
 
 from _board_standin import Board
 from device import buttons as btn
-from device.app import App
-from device.clock import Clock
+from monitor.app import App
+from monitor.clock import Clock
 from device.runner import Runner
+from device.soft_rtc import SoftRTC
 from monitor import records, schedule
 from monitor.store import Store
 
@@ -15,7 +16,7 @@ DIR = sys.argv[1]
 DAY = 9800
 
 os.mkdir(DIR)
-app = App(Store(DIR), Clock(), DIR)
+app = App(Store(DIR), Clock(SoftRTC()), DIR)
 app.boot()
 board = Board()
 runner = Runner(board, app)

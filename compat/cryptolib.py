@@ -1,8 +1,6 @@
-"""MicroPython's `cryptolib.aes` interface on the `cryptography` package.
-
-firmware/monitor/session.py imports `cryptolib` on the boards and this on CPython
-(simulator, tests), so the device's own CTR-on-ECB code runs unchanged on both.
-Only ECB (mode 1) is offered: the firmware uses nothing else.
+"""MicroPython's built-in `cryptolib` module on CPython (host tools, simulator, tests): its `aes` on the
+`cryptography` package, so firmware/monitor/session.py's CTR-on-ECB code runs unchanged on a board and here.
+Only ECB (mode 1) is offered: the firmware uses nothing else. Installed with the project (pyproject.toml).
 """
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -12,7 +10,7 @@ MODE_ECB = 1
 class aes:  # noqa: N801 - the name cryptolib gives it
     def __init__(self, key, mode, iv=None):
         if mode != MODE_ECB:
-            raise ValueError("only ECB (mode 1) is shimmed")
+            raise ValueError("only ECB (mode 1) is provided")
         if len(key) not in (16, 24, 32):
             raise ValueError("AES key must be 16, 24 or 32 bytes")
         self._cipher = Cipher(algorithms.AES(bytes(key)), modes.ECB())

@@ -3,7 +3,9 @@
 Everything that changes the log goes through here, from the buttons (device.ui) and from BLE
 (device.ble_service.BleService(ble, app)):
 
-    app = App(store, clock, data_dir)       # store: monitor.store.Store; clock: device.clock.Clock
+    app = App(store, clock, data_dir, battery=None, board_name=None, boot_selector=None)
+        # store: monitor.store.Store; clock: monitor.clock.Clock; from main.py for updates (monitor.update):
+        # the board's NAME and a function returning update_boot, the A/B boot selector
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
@@ -17,6 +19,7 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
     app.battery_percent() -> int or None
     app.flags_now() / app.reminders_now()                 # the tracker's integer tuples for today
     app.acknowledge_reminder(reminder) / app.snooze_reminder(reminder, days)   # -> seq, None if store full
+    app.update_staged                                     # True once an update waits for the next boot
 
 No machine or bluetooth here: this runs unchanged on CPython, the unix port and the boards.
 """
@@ -30,13 +33,9 @@ from monitor import schedule
 from monitor.store import StoreFull
 from monitor.tracker import Tracker
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from micropython import const
 
-from device.clock import JUMP_LOG_SECONDS
+from monitor.clock import JUMP_LOG_SECONDS
 from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
@@ -63,12 +62,16 @@ def _exists(path):
 
 
 class App:
-    def __init__(self, store, clock, data_dir, battery=None, snapshot_every=SNAPSHOT_EVERY):
+    def __init__(self, store, clock, data_dir, battery=None, snapshot_every=SNAPSHOT_EVERY, board_name=None,
+                 boot_selector=None):
         self.store = store
         self.clock = clock
         self.data_dir = data_dir
         self.battery = battery
         self.snapshot_every = snapshot_every
+        self.board_name = board_name
+        self.boot_selector = boot_selector
+        self.update_staged = False     # set by monitor.update; the runner then resets the board
         self.profile = rules.Profile()
         self.tracker = Tracker(self.profile)
         self.last_sync_day = NO_DAY

@@ -2,15 +2,12 @@
 
 The hardware RTC (machine.RTC API: datetime() -> (y, m, d, weekday, h, mi, s, sub)) may restart at its epoch
 after power loss (Pico W), so a reading before MIN_VALID_DAY, or before the newest stored record, counts as
-unset: the app shows "set time" and fires no reminder until a host sets the clock.
+unset: the app shows "set time" and fires no reminder until a host sets the clock. The clock reads the RTC it
+is given: the board's machine.RTC (main.py), device.soft_rtc.SoftRTC on ports without one.
 """
-from monitor.dates import civil_from_days, days_from_civil
+from micropython import const
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-    def const(__x):   # __x: positional-only, as micropython.const
-        return __x
+from monitor.dates import civil_from_days, days_from_civil, weekday
 
 MIN_VALID_DAY = const(8766)          # 2024-01-01: no board leaves the factory with a later valid clock
 JUMP_LOG_SECONDS = const(300)        # a correction larger than this is logged as EVENT_CLOCK_SET
@@ -18,16 +15,8 @@ MAX_JUMP = const(0x3FFFFFFF)         # the logged jump is clamped to a small int
 DAY_SECONDS = const(86400)
 
 
-def weekday(days):
-    """0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday)."""
-    return (days + 5) % 7
-
-
 class Clock:
-    def __init__(self, rtc=None):
-        if rtc is None:
-            from device.soft_rtc import SoftRTC   # only ports without machine.RTC (the unix port) need it
-            rtc = SoftRTC()
+    def __init__(self, rtc):
         self.rtc = rtc
         self.floor_day = MIN_VALID_DAY   # raised to the newest stored record's day at boot
 

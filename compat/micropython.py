@@ -1,4 +1,5 @@
-"""MicroPython's `micropython` module for the firmware under CPython."""
+"""MicroPython's built-in `micropython` module on CPython (host tools, simulator, tests), so the firmware
+imports it unconditionally, as on a board. Installed with the project (pyproject.toml)."""
 
 
 def const(x):
@@ -30,4 +31,4 @@ def heap_unlock():
 
 
 def mem_info(verbose=False):
-    print("mem: simulator (CPython)")
+    print("mem: CPython (no MicroPython heap)")
