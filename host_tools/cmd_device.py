@@ -16,7 +16,10 @@ from host_tools.failures import (EXIT_AUTH, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT
 from host_tools.progress import Progress
 from host_tools.settings import (SummaryGroup, device_title, emit, legacy_device_argument, pass_settings,
                                  use_port)
-from monitor import dates, protocol, protocol_text, records, rules
+from monitor import (
+    catalog, dates, profile_codec, protocol, protocol_host, protocol_text, records, texts, validate,
+)
+from monitor import profile as P
 
 STORE_BATCH = 2000      # records per host transaction during a pull
 
@@ -64,7 +67,7 @@ def scan_cmd(settings, seconds):
 @click.command("provision")
 @device_argument
 @click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
-@click.option("--goal", type=click.Choice(list(records.GOALS)), help="Therapy goal, stored in the profile.")
+@click.option("--goal", type=click.Choice(list(catalog.GOALS)), help="Therapy goal, stored in the profile.")
 @pass_settings
 @reported
 def provision_cmd(settings, device, birth_year, goal):
@@ -84,11 +87,11 @@ def provision_cmd(settings, device, birth_year, goal):
                           EXIT_REJECTED)
         from sim import radio
         device = radio.DEVICE_ADDRESS
-    profile = rules.Profile()
+    profile = P.Profile()
     if birth_year is not None:
         _set_profile_value(profile, "BIRTH_YEAR", birth_year)
     if goal is not None:
-        _set_profile_value(profile, "GOAL", records.GOALS.index(goal))
+        _set_profile_value(profile, "GOAL", catalog.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
     # A provisioned device starts a new log: what this host pulled before is kept under another id.
     with settings.open_db() as db:
@@ -102,7 +105,7 @@ def provision_cmd(settings, device, birth_year, goal):
 
 def _set_profile_value(profile, name, value):
     try:
-        profile.set(name, value)
+        profile_codec.set_param(profile, name, value)
         profile_file.check(profile, "--" + name.lower().replace("_", "-"))
     except ValueError as exc:   # ProfileFileError too
         raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
@@ -127,7 +130,7 @@ async def _provision(settings, device_id, profile):
         now = datetime.datetime.now().replace(microsecond=0)
         await link.set_time(now)
         connect.remember_device_clock(device_id, now)
-        blob = profile.encode()
+        blob = profile_codec.encode(profile)
         await link.set_profile(blob)
         await link.close()
     if where != "keyring":
@@ -245,7 +248,7 @@ async def _firmware(client):
     if read is None:
         return None
     try:
-        return bytes(await read(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
+        return bytes(await read(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - optional information
         return None
 
@@ -293,7 +296,7 @@ def refuse_entry(code, kind, entry_code, value):
     todo = "check the entry"
     if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
         if kind != records.KIND_LAB:
-            message = "%s (%s)" % (message, records.format_value(kind, entry_code, value))
+            message = "%s (%s)" % (message, texts.format_value(kind, entry_code, value))
         todo = "if it is right, rerun with --confirm"
     elif code == records.ERR_CLOCK:
         todo = "run e2mon time sync first"
@@ -303,7 +306,7 @@ def refuse_entry(code, kind, entry_code, value):
         todo = "check --date and --time (and the device clock: e2mon time show)"
     elif code == records.ERR_BUDGET:
         todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
-    raise Failure("%s (%s)" % (message, records.error_name(code)), todo, EXIT_REJECTED)
+    raise Failure("%s (%s)" % (message, catalog.error_name(code)), todo, EXIT_REJECTED)
 
 
 @click.group("push", cls=SummaryGroup)
@@ -323,7 +326,7 @@ def _entry_options(fn):
 @click.argument("analyte", metavar="ANALYTE")
 @click.argument("value", metavar="VALUE")
 @click.argument("unit", metavar="UNIT")
-@click.option("--method", type=click.Choice(list(records.METHODS), case_sensitive=False),
+@click.option("--method", type=click.Choice(list(catalog.METHODS), case_sensitive=False),
               default="unknown", show_default=True)
 @click.option("--below-lloq", is_flag=True, help="The lab reported the result below its limit (VALUE is the limit).")
 @_entry_options
@@ -331,9 +334,9 @@ def _entry_options(fn):
 @reported
 def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
-    code = lookup(records.ANALYTES, analyte, "lab test")
-    stored, is_si = _convert(records.KIND_LAB, code, records.ANALYTES[code], value, unit)
-    flags = [m.lower() for m in records.METHODS].index(method.lower())
+    code = lookup(catalog.ANALYTES, analyte, "lab test")
+    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit)
+    flags = [m.lower() for m in catalog.METHODS].index(method.lower())
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
@@ -342,11 +345,11 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
 
 def _convert(kind, code, name, value, unit):
     # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+    from monitor import units
     mantissa, decimals = parse_decimal(value)
     try:
-        return records.convert_entry(kind, code, mantissa, decimals, unit)
+        return units.convert_entry(kind, code, mantissa, decimals, unit)
     except records.EntryError as exc:
-        from monitor import units
         if exc.code == records.ERR_PRECISION:
             # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
             what = "%s %s" % (name, "doses" if kind == records.KIND_DOSE else "results")
@@ -367,8 +370,8 @@ def _convert(kind, code, name, value, unit):
 @reported
 def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
-    code = lookup(records.DRUGS, drug, "medicine")
-    stored, _si = _convert(records.KIND_DOSE, code, records.DRUGS[code], value, unit)
+    code = lookup(catalog.DRUGS, drug, "medicine")
+    stored, _si = _convert(records.KIND_DOSE, code, catalog.DRUGS[code], value, unit)
     flags = records.FLAG_CONFIRMED if confirm else 0
     _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
 
@@ -381,7 +384,7 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
 @reported
 def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm):
     """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
-    code = lookup(records.SYMPTOMS, symptom, "symptom")
+    code = lookup(catalog.SYMPTOMS, symptom, "symptom")
     if not severity.isdigit():
         refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
     _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
@@ -393,12 +396,12 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
     today = dates.days_from_civil(now.year, now.month, now.day)
     # The host checks first so the answer comes in plain words before any radio traffic;
     # the device checks again against its own clock and history.
-    status = records.check_entry(kind, code, value, flags, day, minute, today,
+    status = validate.check_entry(kind, code, value, flags, day, minute, today,
                                  now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
-    shown = records.format_value(kind, code, value, flags)
+    shown = texts.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
@@ -493,14 +496,14 @@ def profile_group():
 def profile_show(settings, device, show_default, role):
     """Print the device's profile as an editable file (save it, edit it, then `profile set FILE`)."""
     if show_default:
-        profile = rules.Profile()
+        profile = P.Profile()
     else:
         async def get():
             async with connect.session(settings, device, role) as (link, _device_id):
                 return await link.get_profile()
         blob = run(get(), "reading the profile")
         try:
-            profile = rules.Profile.decode(blob)
+            profile = profile_codec.decode(blob)
         except ValueError as exc:
             raise Failure("the device sent a profile this host cannot read (%s)" % exc,
                           "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
@@ -583,13 +586,13 @@ def profile_set(settings, path, device, replace, assume_yes):
             return device_id, await link.get_profile()
     device_id, old_blob = run(read(), "reading the profile")
     try:
-        old = rules.Profile.decode(old_blob)
+        old = profile_codec.decode(old_blob)
     except ValueError as exc:
         if not replace:
             raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
                           "send a whole profile with --replace", EXIT_REJECTED) from None
-        old = rules.Profile()
-    new = _read_profile_file(path, rules.Profile() if replace else old)
+        old = P.Profile()
+    new = _read_profile_file(path, P.Profile() if replace else old)
     changes = profile_file.differences(old, new)
     diff = ["  %s: %s -> %s" % change for change in changes]
     result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
@@ -601,7 +604,7 @@ def profile_set(settings, path, device, replace, assume_yes):
         click.echo("Changes to the profile of %s:\n%s" % (device_id, "\n".join(diff)), err=True)
         if not click.confirm("Send them?", default=False, err=True):
             raise Failure("cancelled: nothing was sent", "", EXIT_FAILURE)
-    blob = new.encode()
+    blob = profile_codec.encode(new)
 
     async def send():
         async with connect.session(settings, device, "clinician") as (link, _device_id):
