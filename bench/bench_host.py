@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 
-from monitor import records
+from monitor import catalog, records
 
 N_RECORDS = 100_000
 FIRST_DAY = 9500   # 2026-01-05
@@ -22,10 +22,10 @@ def therapy_log(count=N_RECORDS, first_day=FIRST_DAY):
     """(seq, day, minute, kind, code, value, flags) tuples, valid values only: a daily anastrozole dose
     (changed every 120 days), weekly testosterone, every symptom rated three times a day, and E2, TT and
     hematocrit every 4 weeks; 100,000 records span about six and a half years."""
-    e2 = records.ANALYTES.index("E2")
-    tt = records.ANALYTES.index("TT")
-    hct = records.ANALYTES.index("HCT")
-    n_symptoms = len(records.SYMPTOMS)
+    e2 = catalog.ANALYTES.index("E2")
+    tt = catalog.ANALYTES.index("TT")
+    hct = catalog.ANALYTES.index("HCT")
+    n_symptoms = len(catalog.SYMPTOMS)
     out = []
     seq = 0
     day = first_day
@@ -92,8 +92,9 @@ class ReplayClient:
     is_connected = True
 
     def __init__(self, device_session, log):
-        from monitor import protocol
+        from monitor import protocol, protocol_host
         self.protocol = protocol
+        self.channel_uuids = protocol_host.CHANNEL_UUIDS
         self.device = device_session
         self.log = log
         self.callbacks = {}
@@ -106,7 +107,7 @@ class ReplayClient:
         self.callbacks.pop(uuid, None)
 
     def _notify(self, channel, data):
-        self.callbacks[self.protocol.CHANNEL_UUIDS[channel]](None, bytearray(data))
+        self.callbacks[self.channel_uuids[channel]](None, bytearray(data))
 
     def seal_log(self):
         """What the device would send for `records >= 0`: records frames, then the RACP success."""
@@ -125,7 +126,7 @@ class ReplayClient:
 
     async def write_gatt_char(self, uuid, data, response=True):
         p = self.protocol
-        if uuid == p.CHANNEL_UUIDS[p.CH_AUTH]:
+        if uuid == self.channel_uuids[p.CH_AUTH]:
             reply = self.device.hello(data) if data[0] == p.AUTH_HELLO else self.device.proof(data)
             self._notify(p.CH_AUTH, reply)
             if data[0] == p.AUTH_PROOF:

@@ -76,7 +76,7 @@ def _flash(path, count=PULL_RECORDS):
 async def _update(stack, flash, data, header):
     from host_tools import host_crypto
     from host_tools.device_link import DeviceLink
-    from monitor import protocol
+    from monitor import protocol_host
     from sim import stack_device
     role_key = host_crypto.role_key(bytes(range(32)), 1)
     async with stack_device.StackLink(stack, flash) as link:
@@ -93,7 +93,7 @@ async def _update(stack, flash, data, header):
             await dl.open_session()
             info = await dl.update_status()
         rebooted = time.perf_counter() - left
-    if (info.version, info.outcome) != ("1.1.0", protocol.UPDATE_CONFIRMED):
+    if (info.version, info.outcome) != ("1.1.0", protocol_host.UPDATE_CONFIRMED):
         raise AssertionError("%s update: %r" % (stack, info))
     return sent, rebooted
 

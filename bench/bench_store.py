@@ -30,6 +30,7 @@ from multiprocessing import Pool
 from bench import powercut as pc
 from host_tools.deploy import compile_firmware
 from monitor import records as R
+from monitor import catalog, texts
 from monitor.dates import format_day
 from monitor.store import MAX_SEGMENTS, SEGMENT_RECORDS, Store, StoreFull
 
@@ -89,9 +90,9 @@ def _ten_years():
 
 def _jsonl_line(seq, entry):
     day, minute, kind, code, value, flags = entry
-    names = (R.ANALYTES, R.DRUGS, R.SYMPTOMS, R.EVENT_NAMES)[kind]
+    names = (catalog.ANALYTES, catalog.DRUGS, catalog.SYMPTOMS, R.EVENT_NAMES)[kind]
     return json.dumps({"seq": seq, "date": format_day(day), "time": "%02d:%02d" % (minute // 60, minute % 60),
-                       "kind": R.KIND_NAMES[kind], "code": names[code], "value": R.format_value(kind, code, value),
+                       "kind": R.KIND_NAMES[kind], "code": names[code], "value": texts.format_value(kind, code, value),
                        "flags": flags}) + "\n"
 
 

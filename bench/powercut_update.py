@@ -15,7 +15,7 @@ import random
 import sys
 
 from bench import powercut as pc
-from monitor import bundle, lms, protocol
+from monitor import bundle, lms, protocol, protocol_host
 from monitor.store import Store
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "firmware"))
@@ -61,18 +61,18 @@ def releases(key_name, rng, count=3):
 
 def _send(updater, data, header, start=0):
     ident = hashlib.sha256(data[:header]).digest()
-    begin = protocol.encode_update_begin(len(data), header, ident)
+    begin = protocol_host.encode_update_begin(len(data), header, ident)
     reply = updater.request(begin)
-    _op, status, stored, _t, _ = protocol.decode_update_reply(reply)
+    _op, status, stored, _t, _ = protocol_host.decode_update_reply(reply)
     if status:
         return status
     offset = stored
     while offset < len(data):
-        _op, status, offset, _t, _ = protocol.decode_update_reply(
-            updater.request(protocol.encode_update_chunk(offset, data[offset:offset + CHUNK])))
+        _op, status, offset, _t, _ = protocol_host.decode_update_reply(
+            updater.request(protocol_host.encode_update_chunk(offset, data[offset:offset + CHUNK])))
         if status:
             return status
-    _op, status, _s, _t, _ = protocol.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
+    _op, status, _s, _t, _ = protocol_host.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
     return status
 
 
@@ -102,18 +102,18 @@ def run_workload(key_name, seed=3):
     for version, data, header in bundles:
         updater = Updater(app, fs=fs, ota_dir=OTA, public_key=public_key)
         ident = hashlib.sha256(data[:header]).digest()
-        reply = protocol.decode_update_reply(updater.request(protocol.encode_update_begin(len(data), header, ident)))
+        reply = protocol_host.decode_update_reply(updater.request(protocol_host.encode_update_begin(len(data), header, ident)))
         assert reply[1] == 0, reply
         offset = 0
         while offset < len(data):
-            reply = protocol.decode_update_reply(
-                updater.request(protocol.encode_update_chunk(offset, data[offset:offset + CHUNK])))
+            reply = protocol_host.decode_update_reply(
+                updater.request(protocol_host.encode_update_chunk(offset, data[offset:offset + CHUNK])))
             assert reply[1] == 0, (version, offset, reply)
             offset = reply[2]
             if rng.random() < 0.3:          # the patient logs a symptom while the update comes in
                 seq = store.append(9600, 700, 2, rng.randrange(13), rng.randrange(4), 0)
                 appends.append((seq, len(journal)))
-        reply = protocol.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
+        reply = protocol_host.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
         assert reply[1] == 0, reply
         appends.append((store.next_seq - 1, len(journal)))     # the STAGED event
         store.close()

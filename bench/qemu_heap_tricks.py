@@ -1,6 +1,6 @@
 """What the two .mpy heap savers still buy on the 32-bit qemu build: host_tools/const_inline.py
-(cross-module const() names inlined) and the module __getattr__ of records, rules, schedule, profile and
-protocol (their host and display halves loaded only when asked). Heap bytes (after a collection) of
+(cross-module const() names inlined) and the modules the device loads only when used (names, validation,
+units, texts, the profile's codec and the host's half of the protocol). Heap bytes (after a collection) of
 importing the app's boot modules, then on top each lazily loaded module, four ways: frozen, frozen with
 const names inlined (a second image, `make qemu-inline-image`), and from .mpy files on the flash with and
 without inlining.
@@ -23,7 +23,7 @@ BOOT = ("device", "device.ble_service", "device.memory", "device.soft_rtc",
         "monitor.ingest", "monitor.profile", "monitor.protocol", "monitor.records", "monitor.reminders",
         "monitor.rules", "monitor.schedule", "monitor.session", "monitor.state", "monitor.store",
         "monitor.store_files", "monitor.tracker")
-LAZY = ("monitor.extras", "monitor.validate", "monitor.units", "monitor.texts", "monitor.profile_codec",
+LAZY = ("monitor.catalog", "monitor.validate", "monitor.units", "monitor.texts", "monitor.profile_codec",
         "monitor.protocol_host")
 INLINE_SRC = os.path.join(ROOT, "build", "upy", "inline-src")
 INLINE_IMAGE = os.path.join(ROOT, "build", "upy", "qemu-inline", "firmware.elf")

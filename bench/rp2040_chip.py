@@ -6,7 +6,7 @@ import gc
 import os
 import time
 
-from monitor import protocol
+from monitor import protocol, protocol_host
 from monitor import session as S
 from monitor.endpoint import Endpoint
 from monitor.store import Store
@@ -50,7 +50,7 @@ endpoint.receive(protocol.CH_AUTH, bytes((protocol.AUTH_PROOF,)) +
 assert endpoint.next_frame()[1][0] == protocol.AUTH_OPEN
 enc, mac = S.direction_keys(rkey, role, host_nonce, device_nonce, S.DIR_HOST_TO_DEVICE)
 host = S.FrameCipher(enc, mac, S.DIR_HOST_TO_DEVICE)
-request = protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, 1)
+request = protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, 1)
 endpoint.receive(protocol.CH_CONTROL, host.seal(protocol.CH_CONTROL, request))
 frames = 0
 gc.collect()

@@ -14,7 +14,7 @@ import sys
 
 from host_tools import profile_file
 from monitor import profile as P
-from monitor import profile_codec, records, rules, schedule, texts, units, validate
+from monitor import catalog, profile_codec, records, texts, units, validate
 from monitor.param_names import PARAM_NAMES
 
 DOC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "clinical-rules.md")
@@ -136,7 +136,7 @@ SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either",
 
 def param_text(name, profile=None):
     """A parameter's default in words with its unit (profile_file's own wording)."""
-    profile = profile or rules.Profile()
+    profile = profile or P.Profile()
     i = PARAM_NAMES.index(name)
     value = profile.params[i]
     if name == "TE_RATIO":
@@ -170,12 +170,12 @@ def _rule_params(rule_name):
 def rules_table():
     lines = ["| Rule | Fires when (defaults) | Default level | Source | Why this default |",
              "|---|---|---|---|---|"]
-    for i, name in enumerate(rules.RULES):
+    for i, name in enumerate(catalog.RULES):
         when, why = RULE_PROSE.get(name, (None, MISSING))
         if when is None:
             when = ", ".join("%s = %s" % (n, param_text(n)) for n in _rule_params(name)) or "see monitor.evaluate"
-        lines.append("| %s | %s | %s | %s | %s |" % (name, _cell(_fill(when)), rules.level_name(P.RULE_LEVELS[i]),
-                                                     rules.source(i), _cell(_fill(why))))
+        lines.append("| %s | %s | %s | %s | %s |" % (name, _cell(_fill(when)), catalog.level_name(P.RULE_LEVELS[i]),
+                                                     texts.RULE_SOURCES[i], _cell(_fill(why))))
     return lines
 
 
@@ -192,10 +192,10 @@ def ladder_lines():
 def reminders_table():
     lines = ["| Reminder | What | Started by | Due (default) | Window opens / overdue after | Source | Why |",
              "|---|---|---|---|---|---|---|"]
-    for r, name in enumerate(schedule.REMINDERS):
+    for r, name in enumerate(catalog.REMINDERS):
         start, why = REMINDER_PROSE.get(name, ("see monitor.reminders", MISSING))
         base = P.P_REMINDERS + 3 * r
-        due, early, late = (rules.Profile().params[base + k] for k in range(3))
+        due, early, late = (P.Profile().params[base + k] for k in range(3))
         lines.append("| %s | %s | %s | day %d | %d days before / %d days after | %s | %s |" % (
             name, texts.REMINDER_TEXT[r], _cell(_fill(start)), due, early, late, texts.REMINDER_SOURCES[r],
             _cell(_fill(why))))
@@ -212,20 +212,20 @@ def params_table():
     for i in range(P.P_LEVELS):
         name = PARAM_NAMES[i]
         lo, hi = profile_codec.param_bounds(i)
-        if P.param_analyte(i) >= 0:
+        if profile_codec.param_analyte(i) >= 0:
             allowed = "%s to %s" % (profile_file._value_text(i, lo), profile_file._value_text(i, hi))
         elif i == P.P_GOAL:
-            allowed = ", ".join(records.GOALS)
+            allowed = ", ".join(catalog.GOALS)
         elif name == "TE_RATIO":
             allowed = "%s to %s" % (texts.format_decimal(lo, 1), texts.format_decimal(hi, 1))
         else:
             allowed = "%d to %d" % (lo, hi)
         meaning = PARAM_MEANING.get(name) or profile_file._comment(i) or (
-            "threshold" if P.param_analyte(i) >= 0 else "")
+            "threshold" if profile_codec.param_analyte(i) >= 0 else "")
         owner, _, part = name.rpartition("_")
-        if owner in schedule.REMINDERS and part in ("DUE", "EARLY", "LATE"):
+        if owner in catalog.REMINDERS and part in ("DUE", "EARLY", "LATE"):
             readers.setdefault(name, []).append(owner)
-        used = [owner for owner in rules.RULES + schedule.REMINDERS if owner in readers.get(name, ())]
+        used = [owner for owner in catalog.RULES + catalog.REMINDERS if owner in readers.get(name, ())]
         lines.append("| %s | %s | %s | %s | %s |" % (name, param_text(name), allowed, _cell(meaning),
                                                      ", ".join(used) or "-"))
     return lines
@@ -233,39 +233,39 @@ def params_table():
 
 def symptoms_table():
     lines = ["| Code | In plain words | Usual direction |", "|---|---|---|"]
-    for code, name in enumerate(records.SYMPTOMS):
+    for code, name in enumerate(catalog.SYMPTOMS):
         lines.append("| %s | %s | %s |" % (name, texts.SYMPTOM_WORDS[code], SYMPTOM_DIRECTION.get(name, "")))
     return lines
 
 
 def _range(kind, code, lo, hi):
-    return "%s to %s" % (records.format_value(kind, code, lo), records.format_value(kind, code, hi))
+    return "%s to %s" % (texts.format_value(kind, code, lo), texts.format_value(kind, code, hi))
 
 
 def units_table():
     lines = ["| Analyte | LOINC | Stored as | Also accepted (SI marked) | Refused outside | Needs confirmation |",
              "|---|---|---|---|---|---|"]
     lab = records.KIND_LAB
-    for code, name in enumerate(records.ANALYTES):
+    for code, name in enumerate(catalog.ANALYTES):
         table = units.LAB_UNITS[code]
-        step = records.format_value(lab, code, 1)
+        step = texts.format_value(lab, code, 1)
         others = ", ".join(row[0] + (" (SI)" if row[3] else "") for row in table[1:]) or "-"
         lo, hi = validate.LAB_REJECT_LO[code], validate.LAB_REJECT_HI[code]
         clo, chi = validate.LAB_CONFIRM_LO[code], validate.LAB_CONFIRM_HI[code]
         confirm = "-" if (clo, chi) == (lo, hi) else _range(lab, code, clo, chi).replace(" to ", " - ")
         lines.append("| %s | %s | steps of %s | %s | %s | %s |" % (
-            name, records.LOINC[code], step, _cell(others), _range(lab, code, lo, hi),
+            name, catalog.LOINC[code], step, _cell(others), _range(lab, code, lo, hi),
             "outside " + confirm if confirm != "-" else "-"))
     dose = records.KIND_DOSE
-    for code, name in enumerate(records.DRUGS):
+    for code, name in enumerate(catalog.DRUGS):
         others = ", ".join(row[0] for row in units.DOSE_UNITS[code][1:]) or "-"
         lo, hi = validate.DOSE_REJECT_LO[code], validate.DOSE_REJECT_HI[code]
         clo, chi = validate.DOSE_CONFIRM_LO[code], validate.DOSE_CONFIRM_HI[code]
         confirm = "" if (clo, chi) == (lo, hi) else "outside %s, or " % _range(dose, code, clo, chi).replace(
             " to ", " - ")
         lines.append("| %s dose | - | steps of %s | %s | %s | %smore than %s in a week |" % (
-            name, records.format_value(dose, code, 1), others, _range(dose, code, lo, hi), confirm,
-            records.format_value(dose, code, validate.DOSE_WEEK_CONFIRM[code])))
+            name, texts.format_value(dose, code, 1), others, _range(dose, code, lo, hi), confirm,
+            texts.format_value(dose, code, validate.DOSE_WEEK_CONFIRM[code])))
     return lines
 
 

@@ -15,7 +15,7 @@ import click
 from host_tools.failures import EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.history import HistoryError, build_profile, day_of, load, parse_entry
 from host_tools.settings import pass_settings
-from monitor import dates, records, rules, schedule
+from monitor import catalog, dates, records, rules, schedule, texts
 from monitor.tracker import Tracker
 
 
@@ -50,9 +50,9 @@ def evaluate(doc, at_day, name="history"):
 
 def flag_dict(flag):
     rule, level, day, value, value2, status = flag
-    out = {"rule": rules.RULES[rule], "level": rules.level_name(level), "source": rules.source(rule),
+    out = {"rule": catalog.RULES[rule], "level": catalog.level_name(level), "source": texts.RULE_SOURCES[rule],
            "date": dates.format_day(day) if day >= 0 else None,
-           "message": rules.message(rule, value, value2, status)}
+           "message": texts.message(rule, value, value2, status)}
     if status & rules.STATUS_INDETERMINATE:
         out["indeterminate"] = True
     if status & rules.STATUS_ACKED:
@@ -64,8 +64,8 @@ def flag_dict(flag):
 
 def reminder_dict(reminder):
     rid, state, due, muted = reminder
-    out = {"id": schedule.REMINDERS[rid], "state": schedule.STATES[state], "due": dates.format_day(due),
-           "text": schedule.describe(rid, state, due)}
+    out = {"id": catalog.REMINDERS[rid], "state": catalog.STATES[state], "due": dates.format_day(due),
+           "text": texts.describe_reminder(rid, state, due)}
     if muted:
         out["muted"] = "acknowledged" if muted == schedule.MUTED_ACK else "snoozed"
     return out
@@ -74,10 +74,10 @@ def reminder_dict(reminder):
 def rejection_dict(index, code, what):
     message = records.error_message(code)
     if what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
-        si = records.format_lab_si(what[1], what[2])
-        shown = records.format_value(records.KIND_LAB, what[1], what[2])
+        si = texts.format_lab_si(what[1], what[2])
+        shown = texts.format_value(records.KIND_LAB, what[1], what[2])
         message += " (%s%s)" % (shown, " = " + si if si else "")
-    return {"index": index, "error": records.error_name(code), "message": message}
+    return {"index": index, "error": catalog.error_name(code), "message": message}
 
 
 def print_text(result, name):

@@ -8,7 +8,8 @@ from host_tools import connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
 from host_tools.failures import EXIT_FAILURE, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
-from monitor import rules
+from monitor import profile_codec
+from monitor import profile as P
 
 
 @click.group("profile", cls=SummaryGroup)
@@ -25,14 +26,14 @@ def profile_group():
 def profile_show(settings, device, show_default, role):
     """Print the device's profile as an editable file (save it, edit it, then `profile set FILE`)."""
     if show_default:
-        profile = rules.Profile()
+        profile = P.Profile()
     else:
         async def get():
             async with connect.session(settings, device, role) as (link, _device_id):
                 return await link.get_profile()
         blob = run(get(), "reading the profile")
         try:
-            profile = rules.Profile.decode(blob)
+            profile = profile_codec.decode(blob)
         except ValueError as exc:
             raise Failure("the device sent a profile this host cannot read (%s)" % exc,
                           "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
@@ -115,13 +116,13 @@ def profile_set(settings, path, device, replace, assume_yes):
             return device_id, await link.get_profile()
     device_id, old_blob = run(read(), "reading the profile")
     try:
-        old = rules.Profile.decode(old_blob)
+        old = profile_codec.decode(old_blob)
     except ValueError as exc:
         if not replace:
             raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
                           "send a whole profile with --replace", EXIT_REJECTED) from None
-        old = rules.Profile()
-    new = _read_profile_file(path, rules.Profile() if replace else old)
+        old = P.Profile()
+    new = _read_profile_file(path, P.Profile() if replace else old)
     changes = profile_file.differences(old, new)
     diff = ["  %s: %s -> %s" % change for change in changes]
     result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
@@ -133,7 +134,7 @@ def profile_set(settings, path, device, replace, assume_yes):
         click.echo("Changes to the profile of %s:\n%s" % (device_id, "\n".join(diff)), err=True)
         if not click.confirm("Send them?", default=False, err=True):
             raise Failure("cancelled: nothing was sent", "", EXIT_FAILURE)
-    blob = new.encode()
+    blob = profile_codec.encode(new)
 
     async def send():
         async with connect.session(settings, device, "clinician") as (link, _device_id):

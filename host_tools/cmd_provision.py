@@ -9,13 +9,14 @@ from host_tools import connect, keys, profile_file
 from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_AUTH, EXIT_REJECTED, Failure, reported
 from host_tools.settings import emit, pass_settings, use_port
-from monitor import protocol, protocol_text, records, rules
+from monitor import catalog, profile_codec, protocol, protocol_text
+from monitor import profile as P
 
 
 @click.command("provision")
 @device_argument
 @click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
-@click.option("--goal", type=click.Choice(list(records.GOALS)), help="Therapy goal, stored in the profile.")
+@click.option("--goal", type=click.Choice(list(catalog.GOALS)), help="Therapy goal, stored in the profile.")
 @pass_settings
 @reported
 def provision_cmd(settings, device, birth_year, goal):
@@ -35,11 +36,11 @@ def provision_cmd(settings, device, birth_year, goal):
                           EXIT_REJECTED)
         from host_tools import sim_link
         device = sim_link.DEVICE_ADDRESS
-    profile = rules.Profile()
+    profile = P.Profile()
     if birth_year is not None:
         _set_profile_value(profile, "BIRTH_YEAR", birth_year)
     if goal is not None:
-        _set_profile_value(profile, "GOAL", records.GOALS.index(goal))
+        _set_profile_value(profile, "GOAL", catalog.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
     # A provisioned device starts a new log: what this host pulled before is kept under another id.
     with settings.open_db() as db:
@@ -53,7 +54,7 @@ def provision_cmd(settings, device, birth_year, goal):
 
 def _set_profile_value(profile, name, value):
     try:
-        profile.set(name, value)
+        profile_codec.set_param(profile, name, value)
         profile_file.check(profile, "--" + name.lower().replace("_", "-"))
     except ValueError as exc:   # ProfileFileError too
         raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
@@ -78,7 +79,7 @@ async def _provision(settings, device_id, profile):
         now = datetime.datetime.now().replace(microsecond=0)
         await link.set_time(now)
         connect.remember_device_clock(device_id, now)
-        blob = profile.encode()
+        blob = profile_codec.encode(profile)
         await link.set_profile(blob)
         await link.close()
     if where != "keyring":

@@ -7,7 +7,7 @@ from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_INTERRUPTED, EXIT_LINK, EXIT_STORAGE, Failure, reported
 from host_tools.progress import Progress
 from host_tools.settings import device_title, emit, pass_settings
-from monitor import protocol, records
+from monitor import protocol, protocol_host, records
 
 STORE_BATCH = 2000      # records per host transaction during a pull
 
@@ -115,7 +115,7 @@ async def _firmware(client):
     if read is None:
         return None
     try:
-        return bytes(await read(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
+        return bytes(await read(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
     except Exception:  # noqa: BLE001 - optional information
         return None
 

@@ -8,7 +8,7 @@ from host_tools import connect, profile_file
 from host_tools.device_command import role_option, run
 from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
-from monitor import dates, records
+from monitor import catalog, dates, records, texts, validate
 
 
 def parse_decimal(text):
@@ -53,7 +53,7 @@ def refuse_entry(code, kind, entry_code, value):
     todo = "check the entry"
     if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
         if kind != records.KIND_LAB:
-            message = "%s (%s)" % (message, records.format_value(kind, entry_code, value))
+            message = "%s (%s)" % (message, texts.format_value(kind, entry_code, value))
         todo = "if it is right, rerun with --confirm"
     elif code == records.ERR_CLOCK:
         todo = "run e2mon time sync first"
@@ -63,7 +63,7 @@ def refuse_entry(code, kind, entry_code, value):
         todo = "check --date and --time (and the device clock: e2mon time show)"
     elif code == records.ERR_BUDGET:
         todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
-    raise Failure("%s (%s)" % (message, records.error_name(code)), todo, EXIT_REJECTED)
+    raise Failure("%s (%s)" % (message, catalog.error_name(code)), todo, EXIT_REJECTED)
 
 
 @click.group("push", cls=SummaryGroup)
@@ -83,7 +83,7 @@ def _entry_options(fn):
 @click.argument("analyte", metavar="ANALYTE")
 @click.argument("value", metavar="VALUE")
 @click.argument("unit", metavar="UNIT")
-@click.option("--method", type=click.Choice(list(records.METHODS), case_sensitive=False),
+@click.option("--method", type=click.Choice(list(catalog.METHODS), case_sensitive=False),
               default="unknown", show_default=True)
 @click.option("--below-lloq", is_flag=True, help="The lab reported the result below its limit (VALUE is the limit).")
 @_entry_options
@@ -91,9 +91,9 @@ def _entry_options(fn):
 @reported
 def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
-    code = lookup(records.ANALYTES, analyte, "lab test")
-    stored, is_si = _convert(records.KIND_LAB, code, records.ANALYTES[code], value, unit)
-    flags = [m.lower() for m in records.METHODS].index(method.lower())
+    code = lookup(catalog.ANALYTES, analyte, "lab test")
+    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit)
+    flags = [m.lower() for m in catalog.METHODS].index(method.lower())
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
@@ -102,11 +102,11 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
 
 def _convert(kind, code, name, value, unit):
     # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+    from monitor import units
     mantissa, decimals = parse_decimal(value)
     try:
-        return records.convert_entry(kind, code, mantissa, decimals, unit)
+        return units.convert_entry(kind, code, mantissa, decimals, unit)
     except records.EntryError as exc:
-        from monitor import units
         if exc.code == records.ERR_PRECISION:
             # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
             what = "%s %s" % (name, "doses" if kind == records.KIND_DOSE else "results")
@@ -127,8 +127,8 @@ def _convert(kind, code, name, value, unit):
 @reported
 def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
-    code = lookup(records.DRUGS, drug, "medicine")
-    stored, _si = _convert(records.KIND_DOSE, code, records.DRUGS[code], value, unit)
+    code = lookup(catalog.DRUGS, drug, "medicine")
+    stored, _si = _convert(records.KIND_DOSE, code, catalog.DRUGS[code], value, unit)
     flags = records.FLAG_CONFIRMED if confirm else 0
     _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
 
@@ -141,7 +141,7 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
 @reported
 def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm):
     """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
-    code = lookup(records.SYMPTOMS, symptom, "symptom")
+    code = lookup(catalog.SYMPTOMS, symptom, "symptom")
     if not severity.isdigit():
         refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
     _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
@@ -153,12 +153,12 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
     today = dates.days_from_civil(now.year, now.month, now.day)
     # The host checks first so the answer comes in plain words before any radio traffic;
     # the device checks again against its own clock and history.
-    status = records.check_entry(kind, code, value, flags, day, minute, today,
+    status = validate.check_entry(kind, code, value, flags, day, minute, today,
                                  now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
-    shown = records.format_value(kind, code, value, flags)
+    shown = texts.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))

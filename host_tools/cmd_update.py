@@ -18,7 +18,7 @@ from host_tools.device_link import DeviceError
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
 from host_tools.progress import Progress
 from host_tools.settings import emit, pass_settings
-from monitor import protocol, protocol_text
+from monitor import protocol, protocol_host, protocol_text
 
 RESUME_TRIES = 3
 RESTART_WAIT_S = 60.0
@@ -133,7 +133,7 @@ async def update(settings, device, data, header_size, manifest, allow_downgrade=
     # The device restarts into the new version once we have gone; its first session confirms it.
     info, device_id = await _after_restart(settings, device, manifest.version)
     return {"device_id": device_id, "running": info.version, "sequence": info.sequence,
-            "outcome": info.outcome, "outcome_text": protocol.UPDATE_OUTCOME_TEXT.get(info.outcome, "?"),
+            "outcome": info.outcome, "outcome_text": protocol_host.UPDATE_OUTCOME_TEXT.get(info.outcome, "?"),
             "note": info.note, "bytes": len(data), **sent}
 
 
@@ -157,7 +157,7 @@ async def _after_restart(settings, device, version):
         try:
             async with connect.session(settings, device, "clinician") as (link, device_id):
                 info = await link.update_status()
-            if info.outcome != protocol.UPDATE_STAGED:   # else the device has not restarted yet
+            if info.outcome != protocol_host.UPDATE_STAGED:   # else the device has not restarted yet
                 return info, device_id
         except Failure as failure:
             if failure.exit_code == EXIT_REJECTED or time.monotonic() > deadline:

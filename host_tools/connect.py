@@ -23,7 +23,7 @@ import os
 from host_tools import keys
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
-from monitor import beacon, beacon_host, dates, protocol, protocol_text
+from monitor import beacon, beacon_host, dates, protocol, protocol_host, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SCAN_SECONDS = 4.0
@@ -440,7 +440,7 @@ async def _device_info(settings, entry):
     entry["firmware"] = None
     try:
         async with _client(settings, entry["device_id"], entry["address"]) as (ble, _device_id):
-            raw = await ble.read_gatt_char(protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
+            raw = await ble.read_gatt_char(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
             entry["firmware"] = bytes(raw).decode("utf-8", "replace")
     except Exception:  # noqa: BLE001
         pass

@@ -14,7 +14,7 @@
   when opened, after a backup).
 - `lab_results(device_id, code)` yields one analyte's results as (day, minute, value, below_lloq) in date
   order; below_lloq True means the result was below the lab's limit of quantitation and `value` is that
-  limit (show it as "<24 pg/mL": monitor.records.format_value(KIND_LAB, code, value, flags)).
+  limit (show it as "<24 pg/mL": monitor.texts.format_value(KIND_LAB, code, value, flags)).
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
 - `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
   records move to `<id>~<n>` (kept, never mixed with the new log).

@@ -29,7 +29,7 @@ import time
 import asyncio
 import inspect
 
-from monitor import dates, framing, protocol, protocol_text, records
+from monitor import dates, framing, protocol, protocol_host, protocol_text, records
 from monitor.session import SessionError
 
 from host_tools import host_crypto
@@ -44,7 +44,7 @@ def notified_characteristics():
     """{characteristic UUID: its channel, or the tuple of channels sharing it (protocol.SHARED_CHANNELS)}."""
     out = {}
     for channel in _NOTIFIED:
-        uuid = protocol.CHANNEL_UUIDS[channel]
+        uuid = protocol_host.CHANNEL_UUIDS[channel]
         out[uuid] = (out[uuid] + (channel,)) if isinstance(out.get(uuid), tuple) else \
             ((out[uuid], channel) if uuid in out else channel)
     return out
@@ -88,7 +88,7 @@ class PullResult:
 def role_code(role):
     if role in ROLES:
         return ROLES[role]
-    if role in protocol.ROLE_NAMES:
+    if role in protocol_host.ROLE_NAMES:
         return role
     raise ValueError("role must be one of %s" % ", ".join(ROLES))
 
@@ -169,7 +169,7 @@ class DeviceLink:
         if write_channel is not None:
             await write_channel(channel, data)
         else:
-            await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
+            await self.client.write_gatt_char(protocol_host.CHANNEL_UUIDS[channel], data, response=True)
 
     async def _request(self, channel, plaintext):
         if not self._crypto_open:
@@ -223,13 +223,13 @@ class DeviceLink:
     # -- records ------------------------------------------------------------------------------------------
     async def count(self, from_seq=0):
         async with self._lock:
-            reply = await self._request(protocol.CH_CONTROL, protocol.racp_request(
+            reply = await self._request(protocol.CH_CONTROL, protocol_host.racp_request(
                 protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, from_seq))
             return self._control_number(reply, protocol.RACP_REPORT_NUMBER)
 
     @staticmethod
     def _control_number(reply, op):
-        kind, a, b = protocol.parse_racp_reply(reply)
+        kind, a, b = protocol_host.parse_racp_reply(reply)
         if kind == "number":
             return a
         raise RacpFailed(a, b)
@@ -238,7 +238,7 @@ class DeviceLink:
         """Pulls records >= from_seq in order; returns a PullResult (count 0: nothing new)."""
         async with self._lock:
             self.round_trips += 1
-            request = protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, from_seq)
+            request = protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, from_seq)
             await self._write(protocol.CH_CONTROL, self._session.seal(protocol.CH_CONTROL, request))
             count = 0
             first = last = None
@@ -256,7 +256,7 @@ class DeviceLink:
                     continue
                 if channel != protocol.CH_CONTROL:
                     raise DeviceError(protocol.ERR_BAD_OPCODE, "frame on channel %d during a pull" % channel)
-                kind, op, code = protocol.parse_racp_reply(data)
+                kind, op, code = protocol_host.parse_racp_reply(data)
                 if kind == "response" and op == protocol.RACP_ABORT and code == protocol.RSP_SUCCESS:
                     return PullResult(count, first, last, aborted=True)
                 if kind != "response" or op != protocol.RACP_REPORT:
@@ -310,18 +310,18 @@ class DeviceLink:
     async def acknowledge(self, upto_seq):
         """Tells the device the host has stored every record up to upto_seq (its sync mark)."""
         async with self._lock:
-            reply = await self._request(protocol.CH_CONTROL, protocol.racp_request(
+            reply = await self._request(protocol.CH_CONTROL, protocol_host.racp_request(
                 protocol.RACP_DELETE, protocol.OPERATOR_LE, upto_seq))
             self._expect_success(reply, protocol.RACP_DELETE)
 
     async def abort(self):
         """Stops a running pull (from another task); records already sent stay valid."""
         await self._write(protocol.CH_CONTROL, self._session.seal(
-            protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_ABORT)))
+            protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_ABORT)))
 
     @staticmethod
     def _expect_success(reply, op):
-        kind, got_op, code = protocol.parse_racp_reply(reply)
+        kind, got_op, code = protocol_host.parse_racp_reply(reply)
         if kind != "response" or got_op != op or code != protocol.RSP_SUCCESS:
             raise RacpFailed(op, code if kind == "response" else protocol.RSP_NOT_COMPLETED)
 
@@ -329,9 +329,9 @@ class DeviceLink:
     async def push_entry(self, kind, code, value, flags, day, minute):
         """Stores one entry (value in the stored integer unit); returns its record number."""
         async with self._lock:
-            reply = await self._request(protocol.CH_ENTRY, protocol.encode_entry(
+            reply = await self._request(protocol.CH_ENTRY, protocol_host.encode_entry(
                 kind, code, value, flags, day, minute))
-        status, seq = protocol.decode_entry_reply(reply)
+        status, seq = protocol_host.decode_entry_reply(reply)
         if status != protocol.STATUS_OK:
             raise DeviceError(status, "entry refused")
         return seq
@@ -359,8 +359,8 @@ class DeviceLink:
         blob = bytearray()
         total = None
         while total is None or len(blob) < total:
-            reply = await self._request(channel, protocol.encode_blob_get(len(blob)))
-            status, total, offset, chunk = protocol.decode_blob_reply(reply)
+            reply = await self._request(channel, protocol_host.encode_blob_get(len(blob)))
+            status, total, offset, chunk = protocol_host.decode_blob_reply(reply)
             if status != protocol.STATUS_OK:
                 raise DeviceError(status)
             if offset != len(blob) or (not chunk and len(blob) < total):
@@ -382,8 +382,8 @@ class DeviceLink:
             offset = 0
             while True:
                 piece = blob[offset:offset + chunk]
-                reply = await self._request(protocol.CH_PROFILE, protocol.encode_blob_put(len(blob), offset, piece))
-                status, _total, have, _ = protocol.decode_blob_reply(reply)
+                reply = await self._request(protocol.CH_PROFILE, protocol_host.encode_blob_put(len(blob), offset, piece))
+                status, _total, have, _ = protocol_host.decode_blob_reply(reply)
                 if status != protocol.STATUS_OK:
                     raise DeviceError(status, "profile refused")
                 offset += len(piece)
@@ -395,18 +395,18 @@ class DeviceLink:
     async def alerts(self):
         async with self._lock:
             payload = await self._get_blob(protocol.CH_ALERTS)
-        return protocol.decode_alerts(payload)
+        return protocol_host.decode_alerts(payload)
 
     # -- updates (monitor/update.py on the device) --------------------------------------------------------
     async def _update(self, plaintext, op):
         reply = await self._request(protocol.CH_PROFILE, plaintext)
-        got_op, status, stored, total, info = protocol.decode_update_reply(reply)
+        got_op, status, stored, total, info = protocol_host.decode_update_reply(reply)
         if got_op != op:
             raise DeviceError(protocol.ERR_BAD_OPCODE, "update reply to op %d, expected %d" % (got_op, op))
         return status, stored, total, info
 
     async def update_status(self):
-        """The running version and the last update's outcome (protocol.UpdateStatus)."""
+        """The running version and the last update's outcome (protocol_host.UpdateStatus)."""
         async with self._lock:
             status, _stored, _total, info = await self._update(bytes((protocol.UPDATE_STATUS,)),
                                                                protocol.UPDATE_STATUS)
@@ -427,7 +427,7 @@ class DeviceLink:
         room = self.update_chunk_size()
         async with self._lock:
             status, stored, _total, _ = await self._update(
-                protocol.encode_update_begin(len(data), header_size, bundle_id, allow_downgrade),
+                protocol_host.encode_update_begin(len(data), header_size, bundle_id, allow_downgrade),
                 protocol.UPDATE_BEGIN)
             if status != protocol.STATUS_OK:
                 raise DeviceError(status, "update refused")
@@ -436,7 +436,7 @@ class DeviceLink:
                 on_progress(offset, len(data))
             while offset < len(data):
                 piece = data[offset:offset + room]
-                status, stored, _total, _ = await self._update(protocol.encode_update_chunk(offset, piece),
+                status, stored, _total, _ = await self._update(protocol_host.encode_update_chunk(offset, piece),
                                                                protocol.UPDATE_CHUNK)
                 if status == protocol.ERR_UPDATE_OFFSET and stored < len(data):
                     offset = stored            # the device says where its flash stands

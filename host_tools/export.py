@@ -19,7 +19,10 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, records, rules, schedule, texts, units
+from monitor import dates, profile_codec, records, texts, units
+from monitor.catalog import (
+    ANALYTES, DOSE_DECIMALS, DRUGS, GOALS, LAB_DECIMALS, LOINC, METHODS, REMINDERS, RULES, SYMPTOMS,
+)
 
 EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
@@ -51,13 +54,13 @@ def catalog(kind, code):
 def _lookup(kind, code):
     if kind == records.KIND_LAB:
         unit = units.units_for(kind, code)[0][0]   # the conventional unit the value is stored in
-        return Entry(kind, code, records.ANALYTES[code], unit, units.ucum(unit), records.LOINC[code],
-                     records.LAB_DECIMALS[code])
+        return Entry(kind, code, ANALYTES[code], unit, units.ucum(unit), LOINC[code],
+                     LAB_DECIMALS[code])
     if kind == records.KIND_DOSE:
         unit = units.units_for(kind, code)[0][0]
-        return Entry(kind, code, records.DRUGS[code], unit, units.ucum(unit), None, records.DOSE_DECIMALS[code])
+        return Entry(kind, code, DRUGS[code], unit, units.ucum(unit), None, DOSE_DECIMALS[code])
     if kind == records.KIND_SYMPTOM:
-        return Entry(kind, code, records.SYMPTOMS[code], "severity 0-3", "{score}", None, 0)
+        return Entry(kind, code, SYMPTOMS[code], "severity 0-3", "{score}", None, 0)
     if kind == records.KIND_EVENT:
         return Entry(kind, code, records.EVENT_NAMES[code], "", "", None, 0)
     raise KeyError("unknown record kind %r" % (kind,))
@@ -89,7 +92,7 @@ def iso_datetime(day, minute):
 
 
 def lab_method(flags):
-    return records.METHODS[flags & records.METHOD_MASK]
+    return METHODS[flags & records.METHOD_MASK]
 
 
 class Window:
@@ -136,17 +139,17 @@ def event_text(day, minute, code, value, flags):
     if code == records.EVENT_SYNC_MARK:
         return "host acknowledged records up to %d" % value
     if code == records.EVENT_GOAL:
-        return "goal: %s" % (records.GOALS[value] if 0 <= value < len(records.GOALS) else value)
+        return "goal: %s" % (GOALS[value] if 0 <= value < len(GOALS) else value)
     if code == records.EVENT_TAPER_START:
         return "step-down started"
     if code == records.EVENT_TAPER_END:
         return "step-down ended"
     if code in (records.EVENT_ACK, records.EVENT_SNOOZE):
         from monitor.ingest import ACK_RULE_BASE
-        if value >= ACK_RULE_BASE and value - ACK_RULE_BASE < len(rules.RULES):
-            what = "flag %s" % rules.RULES[value - ACK_RULE_BASE]
-        elif 0 <= value < len(schedule.REMINDERS):
-            what = "reminder %s" % schedule.REMINDERS[value]
+        if value >= ACK_RULE_BASE and value - ACK_RULE_BASE < len(RULES):
+            what = "flag %s" % RULES[value - ACK_RULE_BASE]
+        elif 0 <= value < len(REMINDERS):
+            what = "reminder %s" % REMINDERS[value]
         else:
             what = "item %d" % value
         if code == records.EVENT_ACK:
@@ -224,7 +227,7 @@ def history_entry(day, minute, kind, code, value, flags):
             entry["confirmed"] = True
         return entry
     if kind == records.KIND_SYMPTOM:
-        entry.update(kind="symptom", code=records.SYMPTOMS[code], severity=value)
+        entry.update(kind="symptom", code=SYMPTOMS[code], severity=value)
         return entry
     from host_tools.history import EVENT_KINDS
     names = {number: name for name, number in EVENT_KINDS.items()}
@@ -232,13 +235,13 @@ def history_entry(day, minute, kind, code, value, flags):
         return None   # clock set, sync mark, profile set: the device's bookkeeping, not therapy history
     entry.update(kind="event", event=names[code])
     if code == records.EVENT_GOAL:
-        entry["goal"] = records.GOALS[value]
+        entry["goal"] = GOALS[value]
     elif code in (records.EVENT_ACK, records.EVENT_SNOOZE):
         from monitor.ingest import ACK_RULE_BASE
         if value >= ACK_RULE_BASE:
-            entry["rule"] = rules.RULES[value - ACK_RULE_BASE]
+            entry["rule"] = RULES[value - ACK_RULE_BASE]
         else:
-            entry["reminder"] = schedule.REMINDERS[value]
+            entry["reminder"] = REMINDERS[value]
         if code == records.EVENT_SNOOZE:
             entry["days"] = flags
     return entry
@@ -249,16 +252,16 @@ def write_history(db, device_id, out):
     patient = {}
     if info.get("profile"):
         try:
-            profile = rules.Profile.decode(bytes(info["profile"]))
+            profile = profile_codec.decode(bytes(info["profile"]))
         except ValueError:
             profile = None
         if profile is not None:
-            if profile.get("BIRTH_YEAR"):
-                patient["birth_year"] = profile.get("BIRTH_YEAR")
-            if profile.get("PLANNED_MONTHS"):
-                patient["planned_months"] = profile.get("PLANNED_MONTHS")
-            patient["goal"] = records.GOALS[profile.get("GOAL")]
-            patient["fracture_history"] = bool(profile.get("FRACTURE_HISTORY"))
+            if profile_codec.get_param(profile, "BIRTH_YEAR"):
+                patient["birth_year"] = profile_codec.get_param(profile, "BIRTH_YEAR")
+            if profile_codec.get_param(profile, "PLANNED_MONTHS"):
+                patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")
+            patient["goal"] = GOALS[profile_codec.get_param(profile, "GOAL")]
+            patient["fracture_history"] = bool(profile_codec.get_param(profile, "FRACTURE_HISTORY"))
     entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id)) if e is not None]
     json.dump({"device_id": device_id, "patient": patient, "entries": entries}, out, indent=1, ensure_ascii=False)
     out.write("\n")

@@ -17,6 +17,7 @@ import uuid
 
 from host_tools.export import catalog, day_text, lab_method
 from monitor import records, texts
+from monitor.catalog import ANALYTES, LOINC
 
 NAMESPACE = uuid.UUID("6f1c2d1e-2a7e-4e2a-9d6b-e2a0a1f06d10")
 LOINC_SYSTEM = "http://loinc.org"
@@ -132,9 +133,9 @@ def write_bundle(db, device_id, out, tz=None):
 def _birth_year(blob):
     if not blob:
         return 0
-    from monitor import rules
+    from monitor import profile_codec
     try:
-        return rules.Profile.decode(bytes(blob)).get("BIRTH_YEAR")
+        return profile_codec.get_param(profile_codec.decode(bytes(blob)), "BIRTH_YEAR")
     except ValueError:
         return 0
 
@@ -147,7 +148,7 @@ def bundle_text(db, device_id, tz=None):
 
 def read_lab_values(bundle):
     """From a parsed Bundle (dict), each lab Observation as (loinc, effectiveDateTime, stored integer)."""
-    by_loinc = {records.LOINC[code]: code for code in range(len(records.ANALYTES))}
+    by_loinc = {LOINC[code]: code for code in range(len(ANALYTES))}
     found = []
     for item in bundle["entry"]:
         res = item["resource"]

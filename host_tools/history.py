@@ -12,16 +12,16 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
   {"C1": {"level": "info" | "discuss" | "urgent" | "off"}}, {"TE_RATIO": {"threshold": 8}},
   {"RECHECK": {"due_days": 21, "early_days": 7, "late_days": 14}}, {"E2_PERSIST_DAYS": {"threshold": 21}}.
 - entries, each with "date" (and optional "time" HH:MM):
-  lab: analyte (records.ANALYTES), value + unit or "value": "65 pg/mL", method (unknown | immunoassay |
+  lab: analyte (catalog.ANALYTES), value + unit or "value": "65 pg/mL", method (unknown | immunoassay |
   LC-MS/MS), below_lloq (the value is the lab's limit), confirmed (an unusual value was checked);
-  dose: drug (anastrozole | testosterone), amount + unit, confirmed; symptom: code (records.SYMPTOMS),
+  dose: drug (anastrozole | testosterone), amount + unit, confirmed; symptom: code (catalog.SYMPTOMS),
   severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") | ACK (+ "reminder" or "rule") |
   SNOOZE (+ "reminder", "days").
 """
 import decimal
 import json
 
-from monitor import dates, records, rules, schedule, units
+from monitor import catalog, dates, profile_codec, records, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
 
@@ -94,8 +94,8 @@ def _name_index(names, value, where, what):
 
 
 def build_profile(doc, name="history", base=None):
-    """rules.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest)."""
-    profile = rules.Profile()
+    """A profile.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest)."""
+    profile = P.Profile()
     if base is not None:
         profile.params[:] = base.params
     patient = doc.get("patient", {})
@@ -110,19 +110,19 @@ def build_profile(doc, name="history", base=None):
     if "fracture_history" in patient:
         if not isinstance(patient["fracture_history"], bool):
             raise HistoryError("%s: patient field 'fracture_history' must be true or false" % name)
-        profile.set("FRACTURE_HISTORY", int(patient["fracture_history"]))
+        profile_codec.set_param(profile, "FRACTURE_HISTORY", int(patient["fracture_history"]))
     if "goal" in patient:
-        goal = _name_index(records.GOALS, patient["goal"], name + ": patient", "goal")
+        goal = _name_index(catalog.GOALS, patient["goal"], name + ": patient", "goal")
         if goal < 0:
-            raise HistoryError("%s: patient field 'goal' must be one of %s" % (name, ", ".join(records.GOALS)))
-        profile.set("GOAL", goal)
+            raise HistoryError("%s: patient field 'goal' must be one of %s" % (name, ", ".join(catalog.GOALS)))
+        profile_codec.set_param(profile, "GOAL", goal)
     overrides = doc.get("profile", {})
     if not isinstance(overrides, dict):
         raise HistoryError("%s: 'profile' must be an object" % name)
     for key, spec in overrides.items():
         _override(profile, key, spec, "%s: profile '%s'" % (name, key))
     try:
-        profile.check()
+        profile_codec.check(profile)
     except ValueError as exc:
         raise HistoryError("%s: %s" % (name, exc)) from None
     return profile
@@ -130,14 +130,14 @@ def build_profile(doc, name="history", base=None):
 
 def _set(profile, param, value, where):
     try:
-        profile.set(param, value)
+        profile_codec.set_param(profile, param, value)
     except ValueError as exc:
         raise HistoryError("%s: %s" % (where, exc)) from None
 
 
 def _threshold(profile, param, raw, where):
-    i = P.param_index(param)
-    analyte = P.param_analyte(i)
+    i = profile_codec.param_index(param)
+    analyte = profile_codec.param_analyte(i)
     if analyte >= 0:
         if not isinstance(raw, str) or " " not in raw.strip():
             raise HistoryError("%s: give the threshold with its unit, e.g. \"55 pg/mL\"" % where)
@@ -174,12 +174,12 @@ def _override(profile, key, spec, where):
                 raise HistoryError("%s: %s has no band" % (here, key))
             _threshold(profile, param, raw, here)
         elif field == "level":
-            if key not in rules.RULES:
+            if key not in catalog.RULES:
                 raise HistoryError("%s: no rule named %s" % (here, key))
-            levels = list(rules.LEVELS) + ["off"]
+            levels = list(catalog.LEVELS) + ["off"]
             if raw not in levels:
                 raise HistoryError("%s must be one of %s" % (here, ", ".join(levels)))
-            level = levels.index(raw) if raw != "off" else rules.LEVEL_OFF
+            level = levels.index(raw) if raw != "off" else P.LEVEL_OFF
             _set(profile, "LEVEL_" + key, level, here)
         elif field in ("due_days", "early_days", "late_days"):
             param = "%s_%s" % (key, field[:-5].upper())
@@ -211,16 +211,16 @@ def parse_entry(entry, index):
             raise HistoryError("%s: field 'time' must be HH:MM" % where)
         minute = int(t[:2]) * 60 + int(t[3:])
     if kind == "lab":
-        code = _name_index(records.ANALYTES, entry.get("analyte"), where, "analyte")
+        code = _name_index(catalog.ANALYTES, entry.get("analyte"), where, "analyte")
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         mantissa, decimals, unit = value_and_unit(entry, where)
         value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
         flags = records.FLAG_SI if is_si else 0
         method = entry.get("method", "unknown")
-        m = _name_index(records.METHODS, method, where, "method")
+        m = _name_index(catalog.METHODS, method, where, "method")
         if m < 0:
-            raise HistoryError("%s: field 'method' must be one of %s" % (where, ", ".join(records.METHODS)))
+            raise HistoryError("%s: field 'method' must be one of %s" % (where, ", ".join(catalog.METHODS)))
         flags |= m
         for key, bit in (("below_lloq", records.FLAG_BELOW_LLOQ), ("confirmed", records.FLAG_CONFIRMED)):
             if key in entry:
@@ -230,7 +230,7 @@ def parse_entry(entry, index):
                     flags |= bit
         return day, minute, records.KIND_LAB, code, value, flags
     if kind == "dose":
-        code = _name_index(records.DRUGS, entry.get("drug"), where, "drug")
+        code = _name_index(catalog.DRUGS, entry.get("drug"), where, "drug")
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         mantissa, decimals, unit = value_and_unit(entry, where)
@@ -238,7 +238,7 @@ def parse_entry(entry, index):
         flags = records.FLAG_CONFIRMED if entry.get("confirmed") is True else 0
         return day, minute, records.KIND_DOSE, code, value, flags
     if kind == "symptom":
-        code = _name_index(records.SYMPTOMS, entry.get("code"), where, "code")
+        code = _name_index(catalog.SYMPTOMS, entry.get("code"), where, "code")
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         severity = entry.get("severity")
@@ -252,18 +252,18 @@ def parse_entry(entry, index):
         code = EVENT_KINDS[name]
         value = flags = 0
         if name == "GOAL":
-            value = _name_index(records.GOALS, entry.get("goal"), where, "goal")
+            value = _name_index(catalog.GOALS, entry.get("goal"), where, "goal")
             if value < 0:
-                raise HistoryError("%s: field 'goal' must be one of %s" % (where, ", ".join(records.GOALS)))
+                raise HistoryError("%s: field 'goal' must be one of %s" % (where, ", ".join(catalog.GOALS)))
         elif name in ("ACK", "SNOOZE"):
             if "reminder" in entry:
                 try:
-                    value = schedule.reminder_index(entry["reminder"])
+                    value = catalog.reminder_index(entry["reminder"])
                 except ValueError:
                     raise HistoryError("%s: field 'reminder' is not a reminder ID" % where) from None
             elif name == "ACK" and "rule" in entry:
                 try:
-                    value = 64 + rules.rule_index(entry["rule"])
+                    value = 64 + catalog.rule_index(entry["rule"])
                 except ValueError:
                     raise HistoryError("%s: field 'rule' is not a rule ID" % where) from None
             else:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import constant_time, hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from monitor import protocol
+from monitor import protocol, protocol_host
 from monitor import session as spec
 from monitor.session import SessionError
 
@@ -106,7 +106,7 @@ class HostSession:
     def __init__(self, rkey, role, random_bytes=os.urandom):
         if len(rkey) != spec.KEY_SIZE:
             raise ValueError("role key must be %d bytes" % spec.KEY_SIZE)
-        if role not in protocol.ROLE_NAMES:
+        if role not in protocol_host.ROLE_NAMES:
             raise ValueError("unknown role %r" % (role,))
         self._rkey = bytes(rkey)
         self.role = role

@@ -8,7 +8,7 @@ entry would be); goal and rule levels are words; everything else is an integer
 (the device's profile for `profile set`, the defaults for `--replace` and `profile check`).
 
 - `to_text(profile) -> str`   (every parameter, with the rule's source as a comment)
-- `parse(text, name="profile", base=None) -> rules.Profile`   raises `ProfileFileError("name line N: ...")`
+- `parse(text, name="profile", base=None) -> profile.Profile`   raises `ProfileFileError("name line N: ...")`
 - `check(profile, name)`   the device's checks (bounds, ordered ladders) and the host's birth-year check
 - `differences(old, new) -> [(NAME, old text, new text)]`
 """
@@ -16,7 +16,7 @@ import datetime
 
 from host_tools.failures import clip
 from monitor import profile as P
-from monitor import records, rules, schedule, texts, units
+from monitor import catalog, profile_codec, records, schedule, texts, units
 from monitor.param_names import PARAM_NAMES
 
 
@@ -27,12 +27,12 @@ class ProfileFileError(ValueError):
 def _value_text(i, value):
     name = PARAM_NAMES[i]
     if i >= P.P_LEVELS:
-        return rules.level_name(value)
+        return catalog.level_name(value)
     if i == P.P_GOAL:
-        return records.GOALS[value] if 0 <= value < len(records.GOALS) else str(value)
-    analyte = P.param_analyte(i)
+        return catalog.GOALS[value] if 0 <= value < len(catalog.GOALS) else str(value)
+    analyte = profile_codec.param_analyte(i)
     if analyte >= 0:
-        return records.format_value(records.KIND_LAB, analyte, value)
+        return texts.format_value(records.KIND_LAB, analyte, value)
     if name == "FRACTURE_HISTORY":
         return "yes" if value else "no"
     return str(value)
@@ -41,12 +41,12 @@ def _value_text(i, value):
 def _comment(i):
     if i >= P.P_LEVELS:
         rule = i - P.P_LEVELS
-        return "rule %s, source %s" % (rules.RULES[rule], rules.source(rule))
+        return "rule %s, source %s" % (catalog.RULES[rule], texts.RULE_SOURCES[rule])
     name = PARAM_NAMES[i]
     for r in range(schedule.REMINDER_COUNT):
-        if name.startswith(schedule.REMINDERS[r] + "_") and name[len(schedule.REMINDERS[r]) + 1:] in (
+        if name.startswith(catalog.REMINDERS[r] + "_") and name[len(catalog.REMINDERS[r]) + 1:] in (
                 "DUE", "EARLY", "LATE"):
-            return "days; reminder %s, source %s" % (schedule.REMINDERS[r], texts.REMINDER_SOURCES[r])
+            return "days; reminder %s, source %s" % (catalog.REMINDERS[r], texts.REMINDER_SOURCES[r])
     if name.endswith("_DAYS") or name.endswith("_DUE"):
         return "days"
     if name.endswith("_MONTHS"):
@@ -61,7 +61,7 @@ def _comment(i):
 def to_text(profile):
     lines = ["# e2mon rule profile. Every value is a default the clinician may change;",
              "# the device flags and explains, it never suggests a dose.",
-             "# Levels: off, info, discuss, urgent. Goal: %s." % ", ".join(records.GOALS)]
+             "# Levels: off, info, discuss, urgent. Goal: %s." % ", ".join(catalog.GOALS)]
     for i in range(P.PARAM_COUNT):
         text = "%s = %s" % (PARAM_NAMES[i], _value_text(i, profile.params[i]))
         comment = _comment(i)
@@ -85,23 +85,23 @@ def _parse_value(i, words):
         word = " ".join(words).lower()
         if word == "off":
             return P.LEVEL_OFF
-        if word in P.LEVELS:
-            return P.LEVELS.index(word)
-        raise ValueError("level must be off, %s" % ", ".join(P.LEVELS))
+        if word in catalog.LEVELS:
+            return catalog.LEVELS.index(word)
+        raise ValueError("level must be off, %s" % ", ".join(catalog.LEVELS))
     if i == P.P_GOAL:
         word = " ".join(words).lower()
-        if word in records.GOALS:
-            return records.GOALS.index(word)
-        raise ValueError("goal must be one of %s" % ", ".join(records.GOALS))
+        if word in catalog.GOALS:
+            return catalog.GOALS.index(word)
+        raise ValueError("goal must be one of %s" % ", ".join(catalog.GOALS))
     if name == "FRACTURE_HISTORY" and len(words) == 1 and words[0].lower() in ("yes", "no"):
         return 1 if words[0].lower() == "yes" else 0
-    analyte = P.param_analyte(i)
+    analyte = profile_codec.param_analyte(i)
     if analyte >= 0:
         if len(words) != 2:
-            raise ValueError("write a number and its unit, e.g. %s" % _value_text(i, rules.Profile().params[i]))
+            raise ValueError("write a number and its unit, e.g. %s" % _value_text(i, P.Profile().params[i]))
         mantissa, decimals = _decimal(words[0])
         try:
-            stored, _is_si = records.convert_entry(records.KIND_LAB, analyte, mantissa, decimals, words[1])
+            stored, _is_si = units.convert_entry(records.KIND_LAB, analyte, mantissa, decimals, words[1])
         except records.EntryError as exc:
             accepted = ", ".join(row[0] for row in units.units_for(records.KIND_LAB, analyte))
             raise ValueError("%s (units accepted: %s)" % (exc, accepted)) from None
@@ -115,7 +115,7 @@ def _parse_value(i, words):
 
 
 def copy(profile):
-    twin = rules.Profile()
+    twin = P.Profile()
     twin.params[:] = profile.params
     return twin
 
@@ -125,7 +125,7 @@ def parse(text, name="profile", base=None, cross_check=True):
     (each value alone always; with cross_check, the whole profile: ladders, birth year).
 
     A file that names no parameter is refused: it would change nothing, which is never what was meant."""
-    profile = rules.Profile() if base is None else copy(base)
+    profile = P.Profile() if base is None else copy(base)
     seen = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -143,7 +143,7 @@ def parse(text, name="profile", base=None, cross_check=True):
         seen[key] = number
         i = PARAM_NAMES.index(key)
         try:
-            profile.set(i, _parse_value(i, value.split()))
+            profile_codec.set_param(profile, i, _parse_value(i, value.split()))
         except ValueError as exc:
             raise ProfileFileError("%s: %s: %s" % (where, key, exc)) from None
     if not seen:
@@ -170,7 +170,7 @@ def check(profile, name="profile", this_year=None):
             name, PARAM_NAMES[low], _value_text(low, profile.params[low]), "below" if strict else "at most",
             PARAM_NAMES[high], _value_text(high, profile.params[high])))
     try:
-        profile.check()
+        profile_codec.check(profile)
     except ValueError as exc:
         raise ProfileFileError("%s: %s" % (name, exc)) from None
     year = profile.params[P.P_BIRTH_YEAR]

@@ -32,12 +32,14 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
-from monitor import records, rules  # noqa: E402
+from monitor import profile_codec, records, texts  # noqa: E402
+from monitor import profile as P  # noqa: E402
+from monitor.catalog import ANALYTES  # noqa: E402
 from monitor.texts import SYMPTOM_WORDS  # noqa: E402
 
 FIG_INCHES = (11.0, 11.0)
 DPI = 100
-E2, TT, HCT = (records.ANALYTES.index(name) for name in ("E2", "TT", "HCT"))
+E2, TT, HCT = (ANALYTES.index(name) for name in ("E2", "TT", "HCT"))
 COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
 
 
@@ -65,10 +67,10 @@ def load_profile(db, device_id):
     info = db.device(device_id) or {}
     if info.get("profile"):
         try:
-            return rules.Profile.decode(bytes(info["profile"]))
+            return profile_codec.decode(bytes(info["profile"]))
         except Exception:
             pass  # a profile the host cannot read: fall back to defaults (shown in the title)
-    return rules.Profile()
+    return P.Profile()
 
 
 UNSET_CLOCK_DAY = 0     # 2000-01-01: the date a device with an unset clock gives its records
@@ -105,7 +107,7 @@ def gather(db, device_id, today=None):
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
             points[code].append((day, minute, seq, float(display_value(kind, code, value)),
-                                 bool(flags & records.FLAG_BELOW_LLOQ), records.format_value(kind, code, value, flags)))
+                                 bool(flags & records.FLAG_BELOW_LLOQ), texts.format_value(kind, code, value, flags)))
         elif kind == symptom:
             symptoms.setdefault(code, []).append((day, minute, seq, value))
         elif kind == dose:
@@ -122,33 +124,33 @@ def gather(db, device_id, today=None):
         if last_dose.get(code) != value:
             last_dose[code] = value
             data.dose_changes.append((day_date(day), catalog(dose, code).name,
-                                      records.format_value(dose, code, value)))
+                                      texts.format_value(dose, code, value)))
     data.impossible.sort()
     data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
     data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]
     data.bands = plot_bands(profile)
-    for code in range(len(records.ANALYTES)):
+    for code in range(len(ANALYTES)):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated
         if latest is not None:
             value, day, flags = latest
-            si = records.format_lab_si(code, value)
+            si = texts.format_lab_si(code, value)
             if si and flags & records.FLAG_BELOW_LLOQ:
                 si = "<" + si   # the limit in SI units is a limit too
-            data.latest.append((records.ANALYTES[code], records.format_value(lab, code, value, flags), si or "",
+            data.latest.append((ANALYTES[code], texts.format_value(lab, code, value, flags), si or "",
                                 day_date(day), lab_method(flags)))
     return data
 
 
 def _record_text(kind, code, value, flags):
     """'E2 <24 pg/mL', 'anastrozole 0.5 mg', 'JOINT severity 2'."""
-    text = records.format_value(kind, code, value, flags)   # keeps a result's "<"
+    text = texts.format_value(kind, code, value, flags)   # keeps a result's "<"
     return text if kind == records.KIND_SYMPTOM else "%s %s" % (catalog(kind, code).name, text)
 
 
 def plot_bands(profile):
     """The profile's thresholds the picture draws, in the plotted (conventional) units."""
     def lab(name, analyte):
-        return float(display_value(records.KIND_LAB, analyte, profile.get(name)))
+        return float(display_value(records.KIND_LAB, analyte, profile_codec.get_param(profile, name)))
 
     return {"e2_low": lab("E2_TARGET_LOW", E2), "e2_high": lab("E2_TARGET_HIGH", E2),
             "e2_severe": lab("E2_SEVERE", E2), "tt_low": lab("TT_TARGET_LOW", TT),

@@ -1,7 +1,7 @@
 """The device's USB serial port as a BleakClient-like object, so `DeviceLink` runs unchanged over USB.
 
 Packets are monitor.framing's (COBS, channel byte first); a characteristic UUID
-maps to its channel through monitor.protocol.CHANNEL_UUIDS. Provisioning (the
+maps to its channel through monitor.protocol_host.CHANNEL_UUIDS. Provisioning (the
 device key) is USB only: `provision(key)`.
 
     async with SerialClient("/dev/ttyUSB0") as client:
@@ -14,9 +14,9 @@ URL (e.g. a pty path in tests).
 import asyncio
 import threading
 
-from monitor import framing, protocol
+from monitor import framing, protocol, protocol_host
 
-UUID_CHANNEL = {uuid.lower(): channel for channel, uuid in protocol.CHANNEL_UUIDS.items()
+UUID_CHANNEL = {uuid.lower(): channel for channel, uuid in protocol_host.CHANNEL_UUIDS.items()
                 if channel not in protocol.SHARED_CHANNELS}   # shared ones: write_channel names the channel
 SERIAL_MTU = 247   # frames sized as on a typical BLE link; well under framing.MAX_PACKET
 
@@ -91,7 +91,7 @@ class SerialClient:
             if self._provision_replies is not None:
                 self._provision_replies.put_nowait((channel, frame))
                 return
-        uuid = protocol.CHANNEL_UUIDS.get(channel)
+        uuid = protocol_host.CHANNEL_UUIDS.get(channel)
         callback = self._callbacks.get(uuid.lower()) if uuid else None
         if callback is not None:
             callback(None, bytearray(frame))

@@ -109,11 +109,11 @@ async def real_stack_host(flash_dir, wall_seconds, env_vars, commands, stack="bt
         if "update" in commands:
             results["update"] = await update_side(env_vars)
             import update_boot
-            from monitor import protocol
+            from monitor import protocol_host
             confirmed, trial, _tries, outcome, note = update_boot.read_state(os.path.join(flash_dir, "ota"))
             say("the device restarted itself into it (machine.reset(): %d boots of its MicroPython process); the "
                 "A/B selector on its flash: slot %r, version %s, %s%s" % (
-                    device.boots, confirmed, note, protocol.UPDATE_OUTCOME_TEXT.get(outcome, "?"),
+                    device.boots, confirmed, note, protocol_host.UPDATE_OUTCOME_TEXT.get(outcome, "?"),
                     "; slot %r on trial" % trial if trial else ""))
         return results
     finally:

@@ -3,7 +3,7 @@ records every flag and reminder with the day it appeared and the day it cleared.
 
 Scenario file (sim/scenarios/*.json):
     {"name": ..., "description": ..., "start": "YYYY-MM-DD", "days": 182,
-     "profile": {"GOAL": "trt", "BIRTH_YEAR": 1974, ...},     # monitor.rules.PARAMS names; optional
+     "profile": {"GOAL": "trt", "BIRTH_YEAR": 1974, ...},     # monitor.param_names names; optional
      "events": [
         {"day": 0, "dose": "anastrozole", "amount": "1", "unit": "mg", "every": 7, "until": 55},
         {"day": 28, "lab": "E2", "value": "11.5", "unit": "pg/mL", "method": "LC-MS/MS"},
@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 
-from monitor import dates, records
+from monitor import catalog, dates, profile_codec, records, units
 from sim import env
 
 REPLY_MINUTE = 9 * 60   # events of a day happen at 09:00, the daily check at 20:00
@@ -87,10 +87,10 @@ def expand_events(scenario):
 def entry_of(ev):
     """(kind, code, value, flags) of a lab, dose or symptom event, converted with monitor.records."""
     if "lab" in ev:
-        code = _code(records.ANALYTES, ev["lab"], "lab")
+        code = _code(catalog.ANALYTES, ev["lab"], "lab")
         mantissa, decimals = parse_decimal(ev["value"])
-        value, is_si = records.convert_entry(records.KIND_LAB, code, mantissa, decimals, ev["unit"])
-        flags = _code(records.METHODS, ev.get("method", "unknown"), "method")
+        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, ev["unit"])
+        flags = _code(catalog.METHODS, ev.get("method", "unknown"), "method")
         if is_si:
             flags |= records.FLAG_SI
         if ev.get("below_lloq"):
@@ -99,27 +99,27 @@ def entry_of(ev):
             flags |= records.FLAG_CONFIRMED
         return records.KIND_LAB, code, value, flags
     if "dose" in ev:
-        code = _code(records.DRUGS, ev["dose"], "drug")
+        code = _code(catalog.DRUGS, ev["dose"], "drug")
         mantissa, decimals = parse_decimal(ev["amount"])
-        value, _si = records.convert_entry(records.KIND_DOSE, code, mantissa, decimals, ev["unit"])
+        value, _si = units.convert_entry(records.KIND_DOSE, code, mantissa, decimals, ev["unit"])
         return records.KIND_DOSE, code, value, records.FLAG_CONFIRMED if ev.get("confirmed") else 0
     if "symptom" in ev:
-        return records.KIND_SYMPTOM, _code(records.SYMPTOMS, ev["symptom"], "symptom"), ev["severity"], 0
+        return records.KIND_SYMPTOM, _code(catalog.SYMPTOMS, ev["symptom"], "symptom"), ev["severity"], 0
     return None
 
 
 def apply_profile(app, settings):
-    """Sets profile parameters by their monitor.rules names (GOAL may be a records.GOALS name)."""
-    from monitor import rules
-    profile = rules.Profile()
+    """Sets profile parameters by their monitor.param_names names (GOAL may be a catalog.GOALS name)."""
+    from monitor import profile as P
+    profile = P.Profile()
     for key, value in settings.items():
         if key == "GOAL" and isinstance(value, str):
-            value = _code(records.GOALS, value, "goal")
+            value = _code(catalog.GOALS, value, "goal")
         try:
-            profile.set(key, value)
+            profile_codec.set_param(profile, key, value)
         except ValueError as exc:
             raise ScenarioError("profile: %s" % exc) from None
-    status = app.set_profile(profile.encode())
+    status = app.set_profile(profile_codec.encode(profile))
     if status:
         raise ScenarioError("profile refused: %s" % app.status_text(status))
 
@@ -153,15 +153,15 @@ class Player:
         seen = {}
         for f in app.flags_now():
             rule_id, text, source = app.flag_text(f)
-            seen[("flag", rule_id)] = ("flag", "%s [%s]" % (rule_id, rules.level_name(f[rules.F_LEVEL])),
+            seen[("flag", rule_id)] = ("flag", "%s [%s]" % (rule_id, catalog.level_name(f[rules.F_LEVEL])),
                                        "%s (source: %s)" % (text, source), "appeared")
         for r in app.reminders_now():
             state = r[schedule.M_STATE]
             if state in (schedule.DUE, schedule.OVERDUE):
-                name = schedule.REMINDERS[r[schedule.M_ID]]
+                name = catalog.REMINDERS[r[schedule.M_ID]]
                 muted = ("", " (acknowledged)", " (snoozed)")[r[schedule.M_MUTED]]
                 seen[("reminder", name)] = ("reminder", name, app.reminder_text(r) + muted,
-                                            schedule.STATES[state])
+                                            catalog.STATES[state])
         for key, (what, title, text, change) in seen.items():
             old = self._active.get(key)
             if old is None or old[3] != change:

@@ -16,7 +16,7 @@ import sim.bluetooth  # noqa: E402
 sys.modules.setdefault("bluetooth", sim.bluetooth)  # what sim/shadow/bluetooth.py does on sys.path
 
 from device.ble_service import BleService  # noqa: E402
-from monitor import protocol, records  # noqa: E402
+from monitor import protocol, records, validate  # noqa: E402
 from monitor.store import Store, StoreFull  # noqa: E402
 from sim import radio  # noqa: E402
 
@@ -30,7 +30,7 @@ TODAY = 9800   # 2026-10-31
 class SyncApp:
     """The device app's sync surface (firmware/monitor/app.py's interface) on a real Store.
 
-    Validation uses monitor.records.check_entry; the tracker-derived parts (alerts) are fixed tuples,
+    Validation uses monitor.validate.check_entry; the tracker-derived parts (alerts) are fixed tuples,
     since these tests are about the link, not the rules."""
 
     def __init__(self, directory, segment_records=256, max_segments=120):
@@ -48,7 +48,7 @@ class SyncApp:
             return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:
             return protocol.ERR_BAD_VALUE, None
-        status = records.check_entry(kind, code, value, flags, day, minute, self.clock[0])
+        status = validate.check_entry(kind, code, value, flags, day, minute, self.clock[0])
         if status:
             return status, None
         try:

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from sync_fixtures import DEVICE_KEY, TODAY, SyncApp, device_and_link, fill, run, session
-from monitor import protocol, records
+from monitor import protocol, protocol_host, records
 from monitor import session as device_session
 from host_tools import host_crypto
 from host_tools.device_link import DeviceError, DeviceLink
@@ -27,7 +27,7 @@ class RawPeer:
         self.everything = []
 
     async def subscribe(self):
-        for channel, uuid in protocol.CHANNEL_UUIDS.items():
+        for channel, uuid in protocol_host.CHANNEL_UUIDS.items():
             await self.client.start_notify(uuid, self._on(channel))
 
     def _on(self, channel):
@@ -37,7 +37,7 @@ class RawPeer:
         return handler
 
     async def write(self, channel, data):
-        await self.client.write_gatt_char(protocol.CHANNEL_UUIDS[channel], data, response=True)
+        await self.client.write_gatt_char(protocol_host.CHANNEL_UUIDS[channel], data, response=True)
 
     async def next(self, timeout=2.0):
         return await asyncio.wait_for(self.inbox.get(), timeout)
@@ -67,13 +67,13 @@ def test_no_key_reads_no_phi_and_writes_nothing():
                         if "read" in char.properties:
                             readable.append(bytes(await client.read_gatt_char(char.uuid)))
                 attempts = [
-                    (protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)),
-                    (protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, 0)),
-                    (protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_DELETE, protocol.OPERATOR_LE, 50)),
-                    (protocol.CH_ENTRY, protocol.encode_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 60)),
-                    (protocol.CH_PROFILE, protocol.encode_blob_put(9, 0, b"profile!!")),
-                    (protocol.CH_PROFILE, protocol.encode_blob_get(0)),
-                    (protocol.CH_ALERTS, protocol.encode_blob_get(0)),
+                    (protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)),
+                    (protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, 0)),
+                    (protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_DELETE, protocol.OPERATOR_LE, 50)),
+                    (protocol.CH_ENTRY, protocol_host.encode_entry(records.KIND_SYMPTOM, 0, 2, 0, TODAY, 60)),
+                    (protocol.CH_PROFILE, protocol_host.encode_blob_put(9, 0, b"profile!!")),
+                    (protocol.CH_PROFILE, protocol_host.encode_blob_get(0)),
+                    (protocol.CH_ALERTS, protocol_host.encode_blob_get(0)),
                     (protocol.CH_TIME, protocol.encode_cts(TODAY, 600, 0)),
                 ]
                 for channel, plaintext in attempts:
@@ -121,7 +121,7 @@ def test_wrong_key_and_patient_key_as_clinician_are_refused():
                         key, role, attacker._host_nonce, nonce_d, device_session.DIR_HOST_TO_DEVICE),
                         device_session.DIR_HOST_TO_DEVICE)
                     await peer.write(protocol.CH_CONTROL, outgoing.seal(
-                        protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)))
+                        protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)))
                     assert await peer.next() == _refusal(protocol.ERR_NO_SESSION)
     run(main())
     assert _state(app) == before
@@ -192,8 +192,8 @@ def test_replayed_reordered_and_tampered_frames_are_refused():
                     assert tampered.value.code == protocol.ERR_BAD_TAG
                 # reordered: two sealed frames sent second-first
                 await dl.open_session()
-                first = dl._session.seal(protocol.CH_ENTRY, protocol.encode_entry(2, 3, 1, 0, TODAY, 62))
-                second = dl._session.seal(protocol.CH_ENTRY, protocol.encode_entry(2, 4, 1, 0, TODAY, 62))
+                first = dl._session.seal(protocol.CH_ENTRY, protocol_host.encode_entry(2, 3, 1, 0, TODAY, 62))
+                second = dl._session.seal(protocol.CH_ENTRY, protocol_host.encode_entry(2, 4, 1, 0, TODAY, 62))
                 await client.write_gatt_char(protocol.ENTRY_UUID, second, response=True)
                 assert (await dl._next()) == _refusal(protocol.ERR_REPLAY)
                 await client.write_gatt_char(protocol.ENTRY_UUID, first, response=True)

@@ -10,7 +10,7 @@ from host_tools import cli as cli_module
 from host_tools import report
 from host_tools.db import HostDB
 from host_tools.progress import Progress
-from monitor import dates, records
+from monitor import dates, profile_codec, records
 
 DAY = dates.days_from_civil(2026, 9, 1)
 
@@ -125,12 +125,12 @@ def test_profile_check_accepts_evaluate_json(tmp_path):
                     '"high": "35 pg/mL"}, "C1": {"level": "urgent"}}}')
     result = e2mon(db_path, "--json", "profile", "check", str(good))
     assert result.exit_code == 0, result.output
-    from monitor import rules
-    expected = rules.Profile()
-    expected.set("GOAL", 1)
-    expected.set("E2_TARGET_LOW", 220)
-    expected.set("E2_TARGET_HIGH", 350)
-    expected.set("LEVEL_C1", 2)
+    from monitor import profile as P
+    expected = P.Profile()
+    profile_codec.set_param(expected, "GOAL", 1)
+    profile_codec.set_param(expected, "E2_TARGET_LOW", 220)
+    profile_codec.set_param(expected, "E2_TARGET_HIGH", 350)
+    profile_codec.set_param(expected, "LEVEL_C1", 2)
     assert json.loads(result.output)["crc"] == expected.crc()
     bad = tmp_path / "bad.json"
     bad.write_text('{"profile": {"E2_TARGET": {"low": "22 kg"}}}')

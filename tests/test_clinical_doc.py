@@ -4,7 +4,7 @@ import re
 
 from host_tools import clinical_doc
 from monitor import profile as P
-from monitor import rules, schedule
+from monitor import catalog, texts
 from monitor.param_names import PARAM_NAMES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,10 +35,10 @@ def table_rows(text, first_header):
 
 def test_every_rule_with_its_default_level_source_and_reason():
     rows = table_rows(clinical_doc.generate(), "Rule")
-    assert list(rows) == list(rules.RULES)
-    for i, name in enumerate(rules.RULES):
+    assert list(rows) == list(catalog.RULES)
+    for i, name in enumerate(catalog.RULES):
         _, when, level, source, why = rows[name]
-        assert level == rules.level_name(P.RULE_LEVELS[i]) and source == rules.source(i)
+        assert level == catalog.level_name(P.RULE_LEVELS[i]) and source == texts.RULE_SOURCES[i]
         assert when and why and why != clinical_doc.MISSING, name
     assert "latest E2 above 80 pg/mL" in rows["E2_SEVERE"][1]
     assert rows["HCT_WARN"][2] == "off"
@@ -47,7 +47,7 @@ def test_every_rule_with_its_default_level_source_and_reason():
 def test_every_reminder_and_parameter_with_its_default():
     text = clinical_doc.generate()
     reminders = table_rows(text, "Reminder")
-    assert list(reminders) == list(schedule.REMINDERS)
+    assert list(reminders) == list(catalog.REMINDERS)
     assert reminders["RECHECK"][3] == "day 28" and reminders["RECHECK"][4] == "14 days before / 14 days after"
     assert all(row[6] != clinical_doc.MISSING for row in reminders.values())
     params = table_rows(text, "Parameter")
@@ -65,9 +65,9 @@ def test_a_changed_default_changes_the_doc(monkeypatch):
 
 
 def test_a_new_rule_appears_without_prose(monkeypatch):
-    monkeypatch.setattr(rules, "RULES", rules.RULES + ("E2_NEW",))
+    monkeypatch.setattr(catalog, "RULES", catalog.RULES + ("E2_NEW",))
     monkeypatch.setattr(P, "RULE_LEVELS", list(P.RULE_LEVELS) + [1])
-    monkeypatch.setattr(rules, "source", lambda i: "test" if i == len(rules.RULES) - 1 else "x")
+    monkeypatch.setattr(texts, "RULE_SOURCES", texts.RULE_SOURCES + ("test",))
     rows = table_rows(clinical_doc.generate(), "Rule")
     assert rows["E2_NEW"][2:] == ["discuss", "test", clinical_doc.MISSING]
 

@@ -11,7 +11,8 @@ env.install()
 
 from monitor.app import App  # noqa: E402
 from monitor.clock import JUMP_LOG_SECONDS, MIN_VALID_DAY, Clock  # noqa: E402
-from monitor import protocol, records, rules, schedule  # noqa: E402
+from monitor import profile_codec, protocol, protocol_host, records, rules, schedule  # noqa: E402
+from monitor import profile as P  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor.store import Store  # noqa: E402
 
@@ -148,15 +149,15 @@ def test_profile_set_persists_and_bad_blob_is_refused(tmp_path):
     app.set_clock(DAY, 600, 0)
     log_course(app)
     assert app.set_profile(b"junk") == records.ERR_PROFILE
-    profile = rules.Profile()
-    profile.set("E2_LOW_SYMPT", 105)     # a clinician lowers the threshold below this E2 of 11 pg/mL (above E2_CRITICAL)
-    assert app.set_profile(profile.encode()) == 0
+    profile = P.Profile()
+    profile_codec.set_param(profile, "E2_LOW_SYMPT", 105)     # a clinician lowers the threshold below this E2 of 11 pg/mL (above E2_CRITICAL)
+    assert app.set_profile(profile_codec.encode(profile)) == 0
     assert not any(f[rules.F_RULE] == rules.R_E2_LOW_SYMPT for f in app.flags_now())
     last = list(app.store.records(1))[-1]
     assert (last[3], last[4]) == (records.KIND_EVENT, records.EVENT_PROFILE_SET)
     app.store.close()
     app2 = make_app(tmp_path)
-    assert app2.profile_blob() == profile.encode()
+    assert app2.profile_blob() == profile_codec.encode(profile)
     assert app2.flags_now() == app.flags_now()
 
 
@@ -172,7 +173,7 @@ def test_acknowledge_sync_marks_the_store(tmp_path):
     assert app.acknowledge_sync(upto) == 0 and app.store.next_seq == marks   # a repeat logs nothing
     assert app.unsynced_count() == 1       # only the sync mark itself
     payload = app.alerts_payload()
-    flags, reminders = protocol.decode_alerts(payload)
+    flags, reminders = protocol_host.decode_alerts(payload)
     assert [tuple(f) for f in flags] == [tuple(f) for f in app.flags_now()]
     assert len(reminders) == len(app.reminders_now())
 

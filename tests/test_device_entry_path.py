@@ -11,7 +11,7 @@ from monitor.app import CLOCK_FORCED, App  # noqa: E402
 from monitor.clock import Clock  # noqa: E402
 from device.ui import HOME, UI  # noqa: E402
 from monitor import profile as P  # noqa: E402
-from monitor import protocol, records, session  # noqa: E402
+from monitor import profile_codec, protocol, protocol_host, records, session  # noqa: E402
 from monitor.dates import format_day  # noqa: E402
 from monitor.endpoint import Endpoint  # noqa: E402
 from monitor.store import Store  # noqa: E402
@@ -65,9 +65,9 @@ class Host:
         return reply[0]
 
     def push(self, kind, code, value, flags, day, minute):
-        channel, reply = self.request(protocol.CH_ENTRY, protocol.encode_entry(kind, code, value, flags, day, minute))
+        channel, reply = self.request(protocol.CH_ENTRY, protocol_host.encode_entry(kind, code, value, flags, day, minute))
         assert channel == protocol.CH_ENTRY
-        return protocol.decode_entry_reply(reply)[0]
+        return protocol_host.decode_entry_reply(reply)[0]
 
 
 def clock_events(app):
@@ -134,8 +134,8 @@ def budget_app(path, budget, **store_args):
     app = make_app(path, **store_args)
     app.set_clock(DAY, 600, 0)
     profile = P.Profile()
-    profile.set("PUSH_DAY_BUDGET", budget)
-    assert app.set_profile(profile.encode()) == 0
+    profile_codec.set_param(profile, "PUSH_DAY_BUDGET", budget)
+    assert app.set_profile(profile_codec.encode(profile)) == 0
     return app
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync_fixtures import DEVICE_KEY, TODAY, SyncApp, fill
-from monitor import framing, protocol, records
+from monitor import framing, protocol, protocol_host, records, validate
 from monitor.endpoint import Endpoint
 from host_tools import host_crypto
 
@@ -52,7 +52,7 @@ racp_like = st.one_of(
     st.binary(max_size=12),
     st.builds(lambda op, operator, rest: bytes((op, operator)) + rest,
               st.integers(0, 10), st.integers(0, 8), st.binary(max_size=6)),
-    st.builds(protocol.racp_request, st.sampled_from([1, 2, 3, 4]), st.integers(0, 6),
+    st.builds(protocol_host.racp_request, st.sampled_from([1, 2, 3, 4]), st.integers(0, 6),
               st.integers(0, 0xFFFFFFFF)),
 )
 
@@ -70,7 +70,7 @@ def test_fuzz_control_point():
         assert replies, "no answer"
         channel, last = replies[-1]
         assert channel == protocol.CH_CONTROL
-        kind, a, b = protocol.parse_racp_reply(last)
+        kind, a, b = protocol_host.parse_racp_reply(last)
         if kind == "response":
             assert 1 <= b <= 0x0A
             if b == protocol.RSP_SUCCESS:
@@ -89,7 +89,7 @@ def test_fuzz_control_point():
 entry_like = st.one_of(
     st.binary(max_size=20),
     st.builds(lambda kind, code, value, flags, day, minute: bytes(
-        protocol.encode_entry(kind, code, value, flags, day, minute)),
+        protocol_host.encode_entry(kind, code, value, flags, day, minute)),
         st.integers(0, 3), st.integers(0, 63), st.integers(-2**31, 2**31 - 1), st.integers(0, 255),
         st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)),
 )
@@ -106,10 +106,10 @@ def test_fuzz_entry_decoder():
         endpoint.receive(protocol.CH_ENTRY, host.seal(protocol.CH_ENTRY, payload))
         replies = _drain(endpoint, host)
         assert len(replies) == 1 and replies[0][0] == protocol.CH_ENTRY
-        status, seq = protocol.decode_entry_reply(replies[0][1])
+        status, seq = protocol_host.decode_entry_reply(replies[0][1])
         if status == protocol.STATUS_OK:
             kind, code, value, flags, day, minute = protocol.decode_entry(payload)
-            assert records.check_entry(kind, code, value, flags, day, minute, TODAY) == 0
+            assert validate.check_entry(kind, code, value, flags, day, minute, TODAY) == 0
             assert seq == stored and app.store.next_seq == stored + 1
             assert list(app.store.records(seq)) == [(seq, day, minute, kind, code, value, flags)]
         else:
@@ -126,9 +126,9 @@ def test_fuzz_blobs_and_time():
     @FUZZ
     @given(channel=st.sampled_from([protocol.CH_PROFILE, protocol.CH_ALERTS, protocol.CH_TIME]),
            payload=st.one_of(st.binary(max_size=40),
-                             st.builds(protocol.encode_blob_put, st.integers(0, 2000), st.integers(0, 2000),
+                             st.builds(protocol_host.encode_blob_put, st.integers(0, 2000), st.integers(0, 2000),
                                        st.binary(max_size=20)),
-                             st.builds(protocol.encode_blob_get, st.integers(0, 0xFFFF))))
+                             st.builds(protocol_host.encode_blob_get, st.integers(0, 0xFFFF))))
     def check(channel, payload):
         stored = app.store.next_seq
         endpoint.receive(channel, host.seal(channel, payload))
@@ -138,7 +138,7 @@ def test_fuzz_blobs_and_time():
         if channel == protocol.CH_TIME:
             assert body[0] == protocol.STATUS_OK or len(body) == 1
         else:
-            status = protocol.decode_blob_reply(body)[0]
+            status = protocol_host.decode_blob_reply(body)[0]
             assert status == protocol.STATUS_OK or status >= 0xC0
         assert app.store.next_seq == stored
         assert app.profile == profile or app.profile.startswith(b"profile")

@@ -11,7 +11,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from host_tools import export, fhir
 from host_tools.db import HostDB
-from monitor import dates, records, rules
+from monitor import catalog, dates, profile_codec, records, units
+from monitor import profile as P
 
 DAY = dates.days_from_civil(2026, 11, 1)
 
@@ -39,14 +40,14 @@ def decimal_entry(text):
 def db(tmp_path):
     db = HostDB(str(tmp_path / "h.sqlite"))
     db.ensure_device("AA:BB:CC:00:00:01", name="e2mon-test", firmware="0.1.0")
-    profile = rules.Profile()
-    profile.set("BIRTH_YEAR", 1971)
-    db.set_profile("AA:BB:CC:00:00:01", profile.encode())
+    profile = P.Profile()
+    profile_codec.set_param(profile, "BIRTH_YEAR", 1971)
+    db.set_profile("AA:BB:CC:00:00:01", profile_codec.encode(profile))
     rows = []
     for seq, (name, text, unit) in enumerate(ENTRIES):
-        code = records.ANALYTES.index(name)
+        code = catalog.ANALYTES.index(name)
         mantissa, decimals = decimal_entry(text)
-        stored, is_si = records.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
+        stored, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
         flags = records.METHOD_LCMS | (records.FLAG_SI if is_si else 0)
         rows.append((seq, DAY + seq, 8 * 60 + seq, records.KIND_LAB, code, stored, flags))
     n = len(rows)
@@ -72,7 +73,7 @@ def test_fhir_bundle_validates_with_patient_device_and_loinc(db):
     labs = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
             and e.resource.code.coding[0].system == "http://loinc.org"]
     assert len(labs) == len(ENTRIES) + 1
-    assert {o.code.coding[0].code for o in labs} == {records.LOINC[records.ANALYTES.index(a)] for a, _, _ in ENTRIES}
+    assert {o.code.coding[0].code for o in labs} == {catalog.LOINC[catalog.ANALYTES.index(a)] for a, _, _ in ENTRIES}
     assert all(o.valueQuantity.system == "http://unitsofmeasure.org" for o in labs)
     assert kinds.count("MedicationStatement") == 2
     below = [o for o in labs if o.valueQuantity.comparator == "<"]
@@ -86,7 +87,7 @@ def test_fhir_bundle_validates_with_patient_device_and_loinc(db):
 def test_fhir_values_round_trip_to_device_integers_after_unit_conversion(db):
     bundle = json.loads(fhir.bundle_text(db, "AA:BB:CC:00:00:01", tz="+00:00"), parse_float=Decimal)
     back = fhir.read_lab_values(bundle)
-    stored = [(records.LOINC[r[4]], r[5]) for r in db.rows if r[3] == records.KIND_LAB]
+    stored = [(catalog.LOINC[r[4]], r[5]) for r in db.rows if r[3] == records.KIND_LAB]
     assert [(loinc, value) for loinc, _when, value in back] == stored
     # And the exported number is the entry converted to the conventional unit.
     by_loinc = {loinc: value for loinc, _w, value in back[:len(ENTRIES)]}

@@ -4,7 +4,8 @@ from PIL import Image
 
 from host_tools import report
 from host_tools.db import HostDB
-from monitor import dates, records, rules
+from monitor import dates, profile_codec, records
+from monitor import profile as P
 
 START = dates.days_from_civil(2026, 3, 2)
 E2 = [(START + 30, 450), (START + 60, 320), (START + 90, 150)]        # 45.0, 32.0, 15.0 pg/mL
@@ -17,7 +18,7 @@ def build_db(tmp_path, profile=None):
     db = HostDB(str(tmp_path / "r.sqlite"))
     db.ensure_device("dev")
     if profile is not None:
-        db.set_profile("dev", profile.encode())
+        db.set_profile("dev", profile_codec.encode(profile))
     rows = []
     for day, value in DOSES:
         rows.append((day, 480, records.KIND_DOSE, records.D_ANASTROZOLE, value, 0))
@@ -94,9 +95,9 @@ def test_plotted_data_bands_and_markers(tmp_path):
 
 
 def test_bands_follow_the_device_profile(tmp_path):
-    profile = rules.Profile()
-    profile.set("E2_TARGET_LOW", 250)
-    profile.set("E2_TARGET_HIGH", 350)
+    profile = P.Profile()
+    profile_codec.set_param(profile, "E2_TARGET_LOW", 250)
+    profile_codec.set_param(profile, "E2_TARGET_HIGH", 350)
     db = build_db(tmp_path, profile)
     fig = report.build_figure(report.gather(db, "dev", today=START + 95))
     (band,) = gid_artists(axes_by_title(fig)["Estradiol"], "band")

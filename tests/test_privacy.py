@@ -20,7 +20,7 @@ from sync_fixtures import DEVICE_KEY, SyncApp, device_and_link
 from host_tools import host_crypto
 from host_tools.bleak_backend import BumbleClientBackend, BumbleScannerBackend
 from host_tools.device_link import DeviceLink, role_code
-from monitor import beacon, beacon_host, dates, protocol, records
+from monitor import beacon, beacon_host, dates, protocol, protocol_host, records
 from monitor.session import KEY_FILE
 from sim import stack_device
 
@@ -127,9 +127,9 @@ def check_windows(seen):
 async def unauthenticated_writes(client):
     """Without a session: the time cannot be written (ATT error), no characteristic of the service can be
     read back, and the device refuses the frames; returns the CTS value before and after."""
-    before = bytes(await client.read_gatt_char(protocol.CTS_CURRENT_TIME_UUID))
+    before = bytes(await client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID))
     with pytest.raises(BleakError) as refused:
-        await client.write_gatt_char(protocol.CTS_CURRENT_TIME_UUID,
+        await client.write_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID,
                                      protocol.encode_cts(dates.days_from_civil(2031, 1, 1), 0, 0, 0), response=True)
     assert att_code(refused.value) == ATT_WRITE_NOT_PERMITTED
     for uuid in (protocol.REQUESTS_UUID, protocol.CONTROL_UUID):
@@ -139,7 +139,7 @@ async def unauthenticated_writes(client):
         with pytest.raises(BleakError) as unreadable:
             await client.read_gatt_char(uuid)
         assert att_code(unreadable.value) == ATT_READ_NOT_PERMITTED
-    after = bytes(await client.read_gatt_char(protocol.CTS_CURRENT_TIME_UUID))
+    after = bytes(await client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID))
     return before, after
 
 

@@ -11,7 +11,8 @@ from test_cli_sim import DEVICE, PYTHON, e2mon, one_error_line, sim  # noqa: F40
 
 from host_tools import cli as cli_module
 from host_tools import profile_file
-from monitor import profile_codec, records, rules
+from monitor import profile_codec, records
+from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
 
 THIS_YEAR = datetime.date.today().year
@@ -22,8 +23,8 @@ def params_of(profile):
 
 
 def test_defaults_satisfy_every_ladder():
-    assert profile_codec.ladder_fault(rules.Profile().params) == -1
-    profile_file.check(rules.Profile())
+    assert profile_codec.ladder_fault(P.Profile().params) == -1
+    profile_file.check(P.Profile())
 
 
 @pytest.mark.parametrize("line, message", [
@@ -45,13 +46,13 @@ def test_an_unordered_ladder_is_refused_in_words(line, message):
 def test_the_device_refuses_an_unordered_ladder_it_receives(tmp_path):
     from test_device_app import make_app   # the real firmware app on a simulated flash
     app = make_app(tmp_path)
-    profile = rules.Profile()
+    profile = P.Profile()
     profile.params[profile_codec.param_index("E2_CRITICAL")] = 500   # 50 pg/mL, above E2_LOW (20)
-    blob = profile.encode()   # encode() does not check: a host that skipped the check
+    blob = profile_codec.encode(profile)   # encode() does not check: a host that skipped the check
     with pytest.raises(ValueError, match="E2_CRITICAL must be below E2_LOW_SYMPT"):
-        rules.Profile.decode(blob)
+        profile_codec.decode(blob)
     assert app.set_profile(blob) == records.ERR_PROFILE
-    assert app.profile_blob() == rules.Profile().encode()
+    assert app.profile_blob() == profile_codec.encode(P.Profile())
 
 
 @pytest.mark.parametrize("year, ok", [(0, True), (THIS_YEAR - 18, True), (THIS_YEAR - 110, True),
@@ -77,9 +78,9 @@ def test_a_file_that_names_nothing_is_an_error(tmp_path, text):
 
 
 def test_parse_on_a_base_changes_only_the_named_parameters():
-    base = rules.Profile()
-    base.set("E2_TARGET_LOW", 220)
-    base.set("GOAL", records.GOAL_FERTILITY)
+    base = P.Profile()
+    profile_codec.set_param(base, "E2_TARGET_LOW", 220)
+    profile_codec.set_param(base, "GOAL", records.GOAL_FERTILITY)
     merged = profile_file.parse("E2_TARGET_HIGH = 38 pg/mL\n", "p", base)
     expected = params_of(base)
     expected["E2_TARGET_HIGH"] = 380
@@ -123,7 +124,7 @@ def test_set_changes_only_the_named_parameters_and_replace_resets_the_rest(sim, 
     replaced = e2mon(sim, "profile", "set", "--replace", str(only_birth_year))
     assert replaced.exit_code == 0, replaced.output
     assert "E2_TARGET_LOW: 22 pg/mL -> 20 pg/mL" in replaced.output and "GOAL: fertility -> trt" in replaced.output
-    assert device_params(sim) == dict(params_of(rules.Profile()), BIRTH_YEAR=1980)
+    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980)
     # A future birth year and an unordered ladder are refused before anything is sent.
     for text, words in (("BIRTH_YEAR = 2090\n", "BIRTH_YEAR = 2090"),
                         ("E2_CRITICAL = 50 pg/mL\n", "E2_CRITICAL = 50 pg/mL must be below")):
@@ -131,7 +132,7 @@ def test_set_changes_only_the_named_parameters_and_replace_resets_the_rest(sim, 
         bad.write_text(text)
         refused = e2mon(sim, "profile", "set", str(bad))
         assert refused.exit_code == 6 and words in one_error_line(refused)
-    assert device_params(sim) == dict(params_of(rules.Profile()), BIRTH_YEAR=1980)
+    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980)
     # The order is checked on the device's profile with the change, not on the defaults: E2_HIGH = 100
     # is fine below the device's E2_SEVERE of 120 (above the default 80).
     for step in ("E2_SEVERE = 120 pg/mL\n", "E2_HIGH = 100 pg/mL\n"):

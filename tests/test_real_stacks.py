@@ -25,7 +25,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 from device import ble_service  # noqa: E402
 from host_tools import host_crypto  # noqa: E402
 from host_tools.device_link import DeviceLink, role_code  # noqa: E402
-from monitor import dates, protocol, records, version  # noqa: E402
+from monitor import dates, protocol, protocol_host, records, version  # noqa: E402
 from monitor.session import KEY_FILE  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from sim import stack_device  # noqa: E402
@@ -87,13 +87,13 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
         async with stack_device.StackLink(stack, flash) as link:
             async with link.client(mtu=247) as client:
                 read = {}
-                for uuid in (protocol.sig_uuid(protocol.DIS_MANUFACTURER), protocol.sig_uuid(protocol.DIS_MODEL_NUMBER),
-                             protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION), protocol.BATTERY_LEVEL_UUID):
+                for uuid in (protocol_host.sig_uuid(protocol.DIS_MANUFACTURER), protocol_host.sig_uuid(protocol.DIS_MODEL_NUMBER),
+                             protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION), protocol_host.BATTERY_LEVEL_UUID):
                     read[uuid] = bytes(await client.read_gatt_char(uuid))
-                assert read[protocol.sig_uuid(protocol.DIS_MANUFACTURER)] == ble_service.MANUFACTURER
-                assert read[protocol.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
-                assert read[protocol.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == version.VERSION.encode()   # monitor/version.py, as the firmware runs it
-                assert read[protocol.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
+                assert read[protocol_host.sig_uuid(protocol.DIS_MANUFACTURER)] == ble_service.MANUFACTURER
+                assert read[protocol_host.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
+                assert read[protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == version.VERSION.encode()   # monitor/version.py, as the firmware runs it
+                assert read[protocol_host.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
                 clinician = link_for(client)          # setting the clock is the clinician's
                 await clinician.open_session()
                 assert await clinician.set_time(when) == (day, 9 * 60 + 41, 7)
@@ -104,7 +104,7 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
                 flags, reminders = await patient.alerts()
                 assert isinstance(flags, list) and isinstance(reminders, list)
                 await asyncio.sleep(1.2)            # BleService refreshes the plain CTS value every second
-                cts = protocol.decode_cts(bytes(await client.read_gatt_char(protocol.CTS_CURRENT_TIME_UUID)))
+                cts = protocol.decode_cts(bytes(await client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID)))
                 assert cts[0] == day and 0 <= cts[1] * 60 + cts[2] - (9 * 3600 + 41 * 60 + 7) <= 10
             async with link.client(mtu=247) as client:
                 clinician = link_for(client)

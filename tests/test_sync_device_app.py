@@ -14,7 +14,7 @@ import machine  # noqa: E402  (the simulator's RTC on the virtual clock)
 from monitor.app import App  # noqa: E402
 from monitor.clock import Clock  # noqa: E402
 from sync_fixtures import DEVICE_KEY, TODAY, device_and_link, run, session  # noqa: E402
-from monitor import protocol, records  # noqa: E402
+from monitor import protocol, protocol_host, records  # noqa: E402
 from monitor.store import Store  # noqa: E402
 from host_tools.device_link import DeviceError  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_real_app_over_ble(app):
                     await dl.push_entry(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, TODAY + 5, 600)
                 assert future.value.code == records.ERR_FUTURE
                 flags, reminders = await dl.alerts()
-                want = protocol.decode_alerts(app.alerts_payload())
+                want = protocol_host.decode_alerts(app.alerts_payload())
                 assert (flags, reminders) == want
                 assert flags, "low E2 with joint pain should raise a flag"
             async with session(link) as dl:

@@ -5,7 +5,7 @@ The host half is built from the device's own session primitives here; the host's
 implementation meets the device in tests/test_sync_ble.py.  (These ran under tests/core at first;
 with protocol + session + endpoint + records compiled from source they need more than the unix
 port's 64K test heap, so they run on CPython.)"""
-from monitor import protocol, records, session
+from monitor import protocol, protocol_host, records, session
 from monitor.endpoint import Endpoint
 
 
@@ -51,7 +51,7 @@ def test_endpoint_refuses_everything_without_session():
     ep.connected(247)
     for channel in (protocol.CH_CONTROL, protocol.CH_ENTRY, protocol.CH_PROFILE, protocol.CH_ALERTS,
                     protocol.CH_TIME):
-        ep.receive(channel, protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL) + bytes(20))
+        ep.receive(channel, protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL) + bytes(20))
         assert ep.next_frame() == (protocol.CH_AUTH, protocol.encode_refusal(protocol.ERR_NO_SESSION))
     assert ep.next_frame() is None
 
@@ -80,7 +80,7 @@ def test_endpoint_patient_cannot_pull():
     ep = _serial_pair(_App(3), key)
     ep.connected(247)
     out, inp = open_client(ep, key, protocol.ROLE_PATIENT)
-    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol.racp_request(1, 1)))
+    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(1, 1)))
     channel, frame = ep.next_frame()
     assert channel == protocol.CH_AUTH
     assert inp.open(channel, frame) == protocol.encode_refusal(protocol.ERR_ROLE)
@@ -122,10 +122,10 @@ def test_endpoint_pull_resume_and_abort_in_memory():
     ep = Endpoint(_StoredApp(40), key, lambda n: bytes(n))
     ep.connected(64)   # small MTU: 2 records per frame
     out, inp = open_client(ep, key, protocol.ROLE_CLINICIAN)
-    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol.racp_request(4, 3, 11)))
+    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(4, 3, 11)))
     channel, frame = ep.next_frame()
-    assert protocol.parse_racp_reply(inp.open(channel, frame)) == ("number", 30, None)
-    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol.racp_request(1, 3, 11)))
+    assert protocol_host.parse_racp_reply(inp.open(channel, frame)) == ("number", 30, None)
+    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(1, 3, 11)))
     seqs = []
     for _ in range(3):
         channel, frame = ep.next_frame()
@@ -133,10 +133,10 @@ def test_endpoint_pull_resume_and_abort_in_memory():
         body = inp.open(channel, frame)
         seqs += [records.unpack_record(body, i)[0] for i in range(0, len(body), 16)]
     assert seqs == list(range(11, 17))
-    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol.racp_request(protocol.RACP_ABORT)))
+    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_ABORT)))
     channel, frame = ep.next_frame()
-    assert protocol.parse_racp_reply(inp.open(channel, frame)) == ("response", protocol.RACP_ABORT, 1)
+    assert protocol_host.parse_racp_reply(inp.open(channel, frame)) == ("response", protocol.RACP_ABORT, 1)
     assert ep.next_frame() is None and not ep.pulling
-    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol.racp_request(1, 3, 41)))
+    ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(1, 3, 41)))
     channel, frame = ep.next_frame()
-    assert protocol.parse_racp_reply(inp.open(channel, frame)) == ("response", 1, protocol.RSP_NO_RECORDS)
+    assert protocol_host.parse_racp_reply(inp.open(channel, frame)) == ("response", 1, protocol.RSP_NO_RECORDS)

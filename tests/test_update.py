@@ -19,7 +19,7 @@ import sync_fixtures as fx  # noqa: E402
 import update_boot  # noqa: E402  (firmware/ is on sys.path through sync_fixtures)
 from host_tools import release  # noqa: E402
 from host_tools.device_link import DeviceError  # noqa: E402
-from monitor import protocol, records  # noqa: E402
+from monitor import protocol, protocol_host, records  # noqa: E402
 from sim import radio  # noqa: E402
 
 
@@ -145,18 +145,18 @@ async def status(boot, dl):
 
 def test_outcome_codes_are_the_devices():
     for name in ("NONE", "STAGED", "ON_TRIAL", "CONFIRMED", "SELFTEST_FAILED", "NOT_CONFIRMED", "CANCELLED"):
-        assert getattr(update_boot, name) == getattr(protocol, "UPDATE_" + name), name
+        assert getattr(update_boot, name) == getattr(protocol_host, "UPDATE_" + name), name
 
 
 @pytest.mark.parametrize("stack", ["nimble", "btstack"])
 def test_a_good_update_boots_on_trial_and_is_confirmed_by_the_next_session(flash, keys, sim_tree, stack):
     data, header = make(sim_tree, keys[0], "1.1.0", 2)
     device, before = power_on(flash, status, stack)
-    assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol.UPDATE_NONE)
+    assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol_host.UPDATE_NONE)
     records_before = len(device_log(flash))
     seen = []
     device, staged = power_on(flash, send(data, header, seen=seen), stack)
-    assert staged.outcome == protocol.UPDATE_STAGED and staged.version == "dev" and staged.note == "1.1.0"
+    assert staged.outcome == protocol_host.UPDATE_STAGED and staged.version == "dev" and staged.note == "1.1.0"
     assert device.app.update_staged
     # the patient's screen followed the transfer
     assert any(line == "Updating 40 %..." for _pct, line in seen), seen[::50]
@@ -165,7 +165,7 @@ def test_a_good_update_boots_on_trial_and_is_confirmed_by_the_next_session(flash
     device, after = power_on(flash, status, stack)
     assert (device.slot, device.on_trial) == ("a", True)
     assert device.main.sys.path[0] == os.path.join(flash, "ota", "a")
-    assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol.UPDATE_CONFIRMED)
+    assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol_host.UPDATE_CONFIRMED)
     import monitor.version
     assert monitor.version.__file__.startswith(os.path.join(flash, "ota", "a"))
     device.press_sequence("B C C C B")      # dismiss "Updated to version 1.1.0", then Status
@@ -196,7 +196,7 @@ def test_refusals_change_nothing(flash, keys, sim_tree, monkeypatch):
         assert update_boot.read_state(os.path.join(flash, "ota")) == state, what
         assert [p for p in slot_files(flash) if not p.endswith(("/ID", "/HEADER.part"))] == [], what
         device, info = power_on(flash, status)
-        assert (device.slot, info.version, info.outcome) == ("", "dev", protocol.UPDATE_NONE), what
+        assert (device.slot, info.version, info.outcome) == ("", "dev", protocol_host.UPDATE_NONE), what
     # too little flash: refused at BEGIN, before the first chunk is written
     from monitor import store_files      # a small flash: what statvfs would say (monitor.update.flash_free)
     monkeypatch.setattr(store_files.OsFiles, "free_bytes", lambda self, path: len(good), raising=False)
@@ -215,10 +215,10 @@ def test_refusals_change_nothing(flash, keys, sim_tree, monkeypatch):
     device, info = power_on(flash, status)
     assert (info.version, device.slot) == ("1.1.0", "a")
     device, info = power_on(flash, send(older, older_header, allow_downgrade=True))
-    assert info.outcome == protocol.UPDATE_STAGED
+    assert info.outcome == protocol_host.UPDATE_STAGED
     assert [r[6] >> 7 for r in update_events(device)][-2:] == [1, 0]    # downgrade allowed, then staged
     device, info = power_on(flash, status)
-    assert (device.slot, info.version, info.outcome) == ("b", "1.0.5", protocol.UPDATE_CONFIRMED)
+    assert (device.slot, info.version, info.outcome) == ("b", "1.0.5", protocol_host.UPDATE_CONFIRMED)
 
 
 def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree):
@@ -228,12 +228,12 @@ def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree
     async def partial(boot, dl):
         room = dl.update_chunk_size()
         import hashlib
-        status, stored, _t, _ = await dl._update(protocol.encode_update_begin(
+        status, stored, _t, _ = await dl._update(protocol_host.encode_update_begin(
             len(data), header, hashlib.sha256(data[:header]).digest()), protocol.UPDATE_BEGIN)
         assert (status, stored) == (0, 0)
         offset = 0
         while offset < cut_at:
-            status, offset, _t, _ = await dl._update(protocol.encode_update_chunk(
+            status, offset, _t, _ = await dl._update(protocol_host.encode_update_chunk(
                 offset, data[offset:offset + room]), protocol.UPDATE_CHUNK)
             assert status == 0
         assert boot.device.screen_lines()[2] == "Updating 40 %..."
@@ -241,7 +241,7 @@ def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree
 
     _device, stored = power_on(flash, partial)       # the link drops here, and the device loses power
     device, info = power_on(flash, status)
-    assert device.slot == "" and info.outcome == protocol.UPDATE_NONE
+    assert device.slot == "" and info.outcome == protocol_host.UPDATE_NONE
 
     async def resume(boot, dl):
         started = await dl.update_send(data, header)
@@ -249,9 +249,9 @@ def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree
 
     device, (started, info) = power_on(flash, resume)
     assert started == stored > 0
-    assert info.outcome == protocol.UPDATE_STAGED
+    assert info.outcome == protocol_host.UPDATE_STAGED
     device, info = power_on(flash, status)
-    assert (device.slot, info.version, info.outcome) == ("a", "1.2.0", protocol.UPDATE_CONFIRMED)
+    assert (device.slot, info.version, info.outcome) == ("a", "1.2.0", protocol_host.UPDATE_CONFIRMED)
 
 
 def test_a_failed_self_test_boots_the_previous_version_and_says_why(flash, keys, sim_tree):
@@ -267,7 +267,7 @@ def test_a_failed_self_test_boots_the_previous_version_and_says_why(flash, keys,
     trial.shutdown()
     device, info = power_on(flash, status)
     assert (device.slot, info.version) == ("", "dev")
-    assert (info.outcome, info.note) == (protocol.UPDATE_SELFTEST_FAILED, "2.0.0")
+    assert (info.outcome, info.note) == (protocol_host.UPDATE_SELFTEST_FAILED, "2.0.0")
 
 
 def test_a_reset_before_confirmation_boots_the_previous_version(flash, keys, sim_tree):
@@ -277,7 +277,7 @@ def test_a_reset_before_confirmation_boots_the_previous_version(flash, keys, sim
     assert device.on_trial
     device, info = power_on(flash, status)
     assert (device.slot, info.version) == ("", "dev")
-    assert (info.outcome, info.note) == (protocol.UPDATE_NOT_CONFIRMED, "1.3.0")
+    assert (info.outcome, info.note) == (protocol_host.UPDATE_NOT_CONFIRMED, "1.3.0")
 
 
 def test_only_a_clinician_may_update(flash, keys, sim_tree):
@@ -340,6 +340,6 @@ def test_e2mon_update_over_the_sim_link(tmp_path, keys):
         assert done.exit_code == 0, done.output
         import json
         result = json.loads(done.output[done.output.index("{"):])
-        assert (result["running"], result["before"], result["outcome"]) == ("1.4.0", "dev", protocol.UPDATE_CONFIRMED)
+        assert (result["running"], result["before"], result["outcome"]) == ("1.4.0", "dev", protocol_host.UPDATE_CONFIRMED)
     finally:
         device.stop()

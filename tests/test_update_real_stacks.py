@@ -15,7 +15,7 @@ import sync_fixtures as fx
 import test_real_stacks as real
 import update_boot
 from host_tools.device_link import DeviceError
-from monitor import dates, protocol
+from monitor import dates, protocol, protocol_host
 from sim import stack_device
 import test_update as shadow
 from test_update import device_log, make, slot_files
@@ -51,17 +51,17 @@ def test_a_good_update_reboots_into_the_new_version_and_its_first_session_confir
             await device.wait_boot(2)           # machine.reset() once the host has gone
             async with fx.session(link) as dl:
                 after = await dl.update_status()
-                clock = protocol.decode_cts(bytes(await dl.client.read_gatt_char(protocol.CTS_CURRENT_TIME_UUID)))
+                clock = protocol.decode_cts(bytes(await dl.client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID)))
             return before, started, staged, after, clock
 
     before, started, staged, after, clock = run(main())
     # the RTC ran on through the reboot (a board's machine.reset() keeps it), from the time the clinician set
     assert clock[0] == dates.days_from_civil(2026, 11, 2) and 0 <= clock[1] * 60 + clock[2] - (9 * 60 + 41) * 60 - 7 < 300
-    assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol.UPDATE_NONE)
+    assert (before.version, before.sequence, before.outcome) == ("dev", 0, protocol_host.UPDATE_NONE)
     assert started == 0 and progress[-1] == len(data) and progress == sorted(progress)
-    assert (staged.version, staged.outcome, staged.note) == ("dev", protocol.UPDATE_STAGED, "1.1.0")
+    assert (staged.version, staged.outcome, staged.note) == ("dev", protocol_host.UPDATE_STAGED, "1.1.0")
     # the new version answered from slot a (the deployed copy says "dev"), and its first session confirmed it
-    assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol.UPDATE_CONFIRMED)
+    assert (after.version, after.sequence, after.outcome) == ("1.1.0", 2, protocol_host.UPDATE_CONFIRMED)
     assert ota_state(flash) == ["a", "", 0, update_boot.CONFIRMED, "1.1.0"]
     assert len(device_log(flash)) == records_before + 3       # clock set, staged, confirmed: the log went on
 
@@ -71,7 +71,7 @@ def test_a_good_update_reboots_into_the_new_version_and_its_first_session_confir
                 return await dl.update_status()
 
     again = run(power_cycle())                                  # confirmed: it keeps booting, no trial
-    assert (again.version, again.outcome) == ("1.1.0", protocol.UPDATE_CONFIRMED)
+    assert (again.version, again.outcome) == ("1.1.0", protocol_host.UPDATE_CONFIRMED)
     assert ota_state(flash) == ["a", "", 0, update_boot.CONFIRMED, "1.1.0"]
 
 
@@ -93,7 +93,7 @@ def test_a_tampered_chunk_is_refused_and_nothing_changes(stack, flash, keys, sim
 
     code, info, boots, output = run(main())
     assert code == protocol.ERR_UPDATE_HASH
-    assert (info.version, info.outcome) == ("dev", protocol.UPDATE_NONE)
+    assert (info.version, info.outcome) == ("dev", protocol_host.UPDATE_NONE)
     assert boots == 1, output                   # no restart
     assert ota_state(flash) == state
     assert [p for p in slot_files(flash) if not p.endswith(("/ID", "/HEADER.part"))] == []
@@ -139,11 +139,11 @@ def test_a_transfer_cut_by_a_radio_loss_resumes_from_the_stored_offset_after_a_p
                 return first, started, await dl.update_status()
 
     first, started, after = run(resume())
-    assert (first.version, first.outcome) == ("dev", protocol.UPDATE_NONE)
+    assert (first.version, first.outcome) == ("dev", protocol_host.UPDATE_NONE)
     # from what the device had stored: what the host saw acknowledged, or one chunk more (its reply was lost)
     assert last_acknowledged <= started <= last_acknowledged + room[0]
     assert resumed[0] == started and resumed[-1] == len(data)
-    assert (after.version, after.sequence, after.outcome) == ("1.2.0", 3, protocol.UPDATE_CONFIRMED)
+    assert (after.version, after.sequence, after.outcome) == ("1.2.0", 3, protocol_host.UPDATE_CONFIRMED)
     assert ota_state(flash)[:2] == ["a", ""]
 
 
@@ -164,5 +164,5 @@ def test_a_failed_self_test_reboots_into_the_previous_version_and_says_why(stack
 
     info, output = run(main())
     assert any("failed its self-test" in line for line in output), output
-    assert (info.version, info.outcome, info.note) == ("dev", protocol.UPDATE_SELFTEST_FAILED, "2.0.0")
+    assert (info.version, info.outcome, info.note) == ("dev", protocol_host.UPDATE_SELFTEST_FAILED, "2.0.0")
     assert ota_state(flash)[:3] == ["", "", 0]

@@ -8,12 +8,13 @@ import sys
 
 from monitor import records
 from monitor import rules
+from monitor import profile as P
 from monitor import schedule
 
 from micropython import const
 
 from device import buttons as btn
-from monitor import catalog   # the names alone, not the host helpers that records/rules/schedule reach
+from monitor import catalog   # the names of the codes, rules and reminders
 from monitor.dates import format_day as format_date
 
 COLS = const(16)
@@ -209,7 +210,7 @@ class UI:
 
     def _flag_name(self, flag):
         rule_id = catalog.RULES[flag[rules.F_RULE]]
-        mark = "!" if flag[rules.F_LEVEL] >= rules.LEVEL_URGENT else ""
+        mark = "!" if flag[rules.F_LEVEL] >= P.LEVEL_URGENT else ""
         return mark + SHORT_FLAG.get(rule_id, rule_id)
 
     def _reminder_name(self, reminder):

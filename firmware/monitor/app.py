@@ -29,6 +29,7 @@ import struct
 from monitor import protocol
 from monitor import records
 from monitor import rules
+from monitor import profile as P
 from monitor import schedule
 from monitor.store import StoreFull
 from monitor.tracker import Tracker
@@ -72,7 +73,7 @@ class App:
         self.board_name = board_name
         self.boot_selector = boot_selector
         self.update_staged = False     # set by monitor.update; the runner then resets the board
-        self.profile = rules.Profile()
+        self.profile = P.Profile()
         self.tracker = Tracker(self.profile)
         self.last_sync_day = NO_DAY
         self.last_sync_seq = 0
@@ -105,11 +106,12 @@ class App:
             return
         with open(path, "rb") as f:
             blob = f.read()
+        from monitor import profile_codec
         try:
-            self.profile = rules.Profile.decode(blob)
+            self.profile = profile_codec.decode(blob)
         except ValueError:
             # A damaged profile file: keep the defaults; the clinician sees PROFILE_SET missing and re-sends.
-            self.profile = rules.Profile()
+            self.profile = P.Profile()
         self.tracker = Tracker(self.profile)
 
     def _load_snapshot_blob(self, blob):
@@ -237,11 +239,13 @@ class App:
 
     # -- profile ------------------------------------------------------------------------------------------
     def profile_blob(self):
-        return self.profile.encode()
+        from monitor import profile_codec
+        return profile_codec.encode(self.profile)
 
     def set_profile(self, blob):
+        from monitor import profile_codec
         try:
-            profile = rules.Profile.decode(bytes(blob))
+            profile = profile_codec.decode(bytes(blob))
         except ValueError:
             return records.ERR_PROFILE
         path = _join(self.data_dir, PROFILE_FILE)

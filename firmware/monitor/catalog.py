@@ -1,5 +1,6 @@
-# Names and display tables of the record codes (monitor.records defines the codes themselves).
-# Read as records.ANALYTES etc.; codes are indexes into these tuples.
+# Names and display tables of the record codes, rule IDs, reminder IDs and profile levels (monitor.records,
+# monitor.rules, monitor.schedule and monitor.profile define the codes themselves); codes are indexes into
+# these tuples. Hosts and displays import this module; the device's evaluation never loads it.
 
 ANALYTES = ("E2", "TT", "FT", "LH", "FSH", "SHBG", "PRL", "HCT", "PSA", "HDL", "LDL", "TC", "TG", "VITD",
             "SPERM", "BMD_T")
@@ -30,3 +31,28 @@ RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2
 REMINDERS = ("RECHECK", "RECHECK_SEVERE", "CBC", "LIPIDS", "DEXA_BASELINE", "DEXA_REPEAT", "SEMEN",
              "FERTILITY_REVIEW", "TAPER_LABS")
 STATES = ("upcoming", "due", "overdue", "done")
+LEVELS = ("info", "discuss", "urgent")   # monitor.profile LEVEL_* order
+
+
+def error_name(code):
+    if 0 <= code < len(ERROR_NAMES):
+        return "ERR_" + ERROR_NAMES[code]
+    return "ERR_%d" % code
+
+
+def rule_index(name):
+    for i in range(len(RULES)):
+        if RULES[i] == name:
+            return i
+    raise ValueError("unknown rule %s" % name)
+
+
+def reminder_index(name):
+    for i in range(len(REMINDERS)):
+        if REMINDERS[i] == name:
+            return i
+    raise ValueError("unknown reminder %s" % name)
+
+
+def level_name(level):
+    return LEVELS[level] if 0 <= level < len(LEVELS) else "off"

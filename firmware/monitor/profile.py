@@ -2,20 +2,20 @@
 #
 # Thresholds in stored units (monitor.units), day counts, patient settings (birth year, goal, fracture
 # history, planned months) and one level per rule (monitor.rules order; -1 = off). A clinician changes any
-# of them without code. `Profile.encode()` gives versioned, CRC-checked bytes; `Profile.decode(blob)`
-# raises ValueError on damage or an out-of-bounds value. Names are in monitor.param_names.PARAM_NAMES.
+# of them without code. monitor.profile_codec gives and reads its versioned, CRC-checked bytes, checks its
+# bounds and reaches parameters by name (monitor.param_names.PARAM_NAMES); evaluation needs none of that.
 from array import array
 from binascii import crc32
 
 from micropython import const
 
-LEVELS = ("info", "discuss", "urgent")
+# Rule levels (their names: monitor.catalog.LEVELS).
 LEVEL_OFF = const(-1)
 LEVEL_INFO = const(0)
 LEVEL_DISCUSS = const(1)
 LEVEL_URGENT = const(2)
 
-# Default level per rule, in monitor.rules.RULES order.
+# Default level per rule, in monitor.catalog.RULES order.
 RULE_LEVELS = array("h", (0, 0, 1, 1, 0, 1, 1, 1,
                0, 1, 0, 0, -1,
                1, 2, 2, 0, 1, 1, 0, 1, 2, 1, 1, 1,
@@ -85,44 +85,9 @@ class Profile:
         for i in range(PARAM_COUNT - P_LEVELS):
             params[P_LEVELS + i] = RULE_LEVELS[i]
 
-    def get(self, name):
-        from monitor.profile_codec import param_index
-        return self.params[param_index(name)]
-
-    def set(self, name, value):
-        # By name or index; raises ValueError outside the parameter's allowed range.
-        from monitor.profile_codec import set_param
-        set_param(self, name, value)
-
     def level(self, rule):  # rule index, monitor.rules order
         return self.params[P_LEVELS + rule]
-
-    def check(self):
-        # Raises ValueError if a parameter is out of bounds or a band is inverted.
-        from monitor.profile_codec import check
-        check(self)
-
-    def encode(self):
-        # Versioned, CRC-checked bytes (monitor.profile_codec).
-        from monitor.profile_codec import encode
-        return encode(self)
 
     def crc(self):
         # Fingerprint of the parameters (low 31 bits of their CRC-32, little-endian int32 each).
         return crc32(self.params) & 0x7FFFFFFF
-
-    @classmethod
-    def decode(cls, blob):
-        # Profile from encode()'s bytes; raises ValueError on any damage or bad value.
-        from monitor.profile_codec import decode
-        return decode(cls, blob)
-
-
-def __getattr__(name):
-    # bounds, units and name lookups live in monitor.profile_codec (not needed by evaluation)
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from monitor import profile_codec
-    if hasattr(profile_codec, name):
-        return getattr(profile_codec, name)
-    raise AttributeError(name)

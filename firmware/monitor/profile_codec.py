@@ -1,5 +1,6 @@
-# Profile parameter names, bounds and units, and the profile's bytes: magic, version, count, int32 parameters (little-endian), CRC-32. Loaded only when
-# a profile is encoded, decoded or checked (monitor.profile.Profile methods), not by evaluation.
+# A monitor.profile.Profile's parameters by name, their bounds and units, its check, and its bytes: magic,
+# version, count, int32 parameters (little-endian), CRC-32. Loaded only when a profile is encoded, decoded,
+# checked or read by name, not by evaluation.
 import struct
 from binascii import crc32
 
@@ -10,7 +11,7 @@ from monitor.profile import (
     LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_ABOVE, P_E2_BONE, P_E2_CRITICAL,
     P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH,
     P_E2_TARGET_LOW, P_HCT_HIGH, P_HCT_WARN, P_LEVELS, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT,
-    PROFILE_MAGIC, PROFILE_VERSION,
+    PROFILE_MAGIC, PROFILE_VERSION, Profile,
 )
 
 # Allowed min and max of each parameter before the levels, and the analyte whose stored unit a threshold
@@ -61,7 +62,12 @@ def param_analyte(i):
     return PARAM_ANALYTE[i] if i < P_LEVELS else -1
 
 
+def get_param(profile, name):
+    return profile.params[param_index(name)]
+
+
 def set_param(profile, name, value):
+    # By name or index; raises ValueError outside the parameter's allowed range.
     i = param_index(name) if isinstance(name, str) else name
     lo, hi = param_bounds(i)
     if not (lo <= value <= hi):
@@ -109,6 +115,7 @@ def ladder_fault(params):
 
 
 def encode(profile):
+    # Versioned, CRC-checked bytes.
     out = bytearray(HEADER + 4 * PARAM_COUNT + 4)
     out[0:4] = PROFILE_MAGIC
     struct.pack_into("<BH", out, 4, PROFILE_VERSION, PARAM_COUNT)
@@ -118,8 +125,8 @@ def encode(profile):
     return bytes(out)
 
 
-def decode(cls, blob):
-    # A cls() profile from encode()'s bytes; raises ValueError on any damage or bad value.
+def decode(blob):
+    # A Profile from encode()'s bytes; raises ValueError on any damage or bad value.
     blob = bytes(blob)
     if len(blob) < HEADER + 4 or blob[:4] != PROFILE_MAGIC:
         raise ValueError("not an e2mon profile")
@@ -130,7 +137,7 @@ def decode(cls, blob):
         raise ValueError("profile has the wrong length")
     if struct.unpack_from("<I", blob, len(blob) - 4)[0] != crc32(blob[:-4]) & 0xFFFFFFFF:
         raise ValueError("profile CRC mismatch")
-    profile = cls()
+    profile = Profile()
     for i in range(count):
         profile.params[i] = struct.unpack_from("<i", blob, HEADER + 4 * i)[0]
     check(profile)

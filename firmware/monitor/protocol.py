@@ -339,15 +339,3 @@ ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the
 ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
 ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
 ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
-
-
-def __getattr__(name):
-    # The host's half of the codecs (requests it sends, replies it reads) is in monitor.protocol_host
-    # and found here too (protocol.<name>), so the device does not carry it.
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from monitor import protocol_host
-    try:
-        return getattr(protocol_host, name)
-    except AttributeError:
-        raise AttributeError(name) from None

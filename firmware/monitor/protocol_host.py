@@ -1,7 +1,6 @@
 # The host's half of the sync protocol codecs: the requests a host sends and the replies it reads, the
-# SIG UUID strings bleak reports, role names. Reached as monitor.protocol.<name> (module __getattr__), so
-# hosts and tests import them from monitor.protocol as before while the device never loads this module.
-# Layouts are documented next to the device's half in monitor.protocol.
+# SIG UUID strings bleak reports, role names. It imports the device's half, monitor.protocol, never the
+# reverse, so the device never loads this module. Layouts are documented next to the device's half.
 import struct
 
 from monitor.protocol import (

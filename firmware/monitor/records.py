@@ -1,5 +1,6 @@
 # Record kinds, codes and the 16-byte record layout shared by store, protocol and host.
-# Analyte/unit tables, conversion and validation are added below by the rule-core work.
+# Names of the codes are in monitor.catalog, units and conversion in monitor.units, entry validation in
+# monitor.validate, display texts in monitor.texts.
 import struct
 from binascii import crc32
 
@@ -72,8 +73,8 @@ def unpack_record(buf, offset=0):
 
 # ---------------------------------------------------------------------------
 # Analytes, doses, symptoms (clinical-rules §3, §5): codes. Their names (ANALYTES, SYMPTOMS, DRUGS, GOALS,
-# METHODS), LOINC codes, display decimals and ERROR_NAMES are in monitor.catalog and read through
-# records.<NAME> too (module __getattr__), so the device's resident core does not carry them.
+# METHODS), LOINC codes, display decimals and ERROR_NAMES are in monitor.catalog, which the device's
+# resident core does not load.
 A_E2 = const(0)
 A_TT = const(1)
 A_FT = const(2)
@@ -167,12 +168,3 @@ def error_message(code):
     if 0 <= code < len(ERROR_MESSAGES):
         return ERROR_MESSAGES[code]
     return "unknown error %d" % code
-
-
-def __getattr__(name):
-    # Names, conversion, formatting and validation for hosts and displays (monitor.extras, catalog,
-    # validate, units, texts) are found here too, without the device's resident core carrying them.
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from monitor.extras import find
-    return find(name)

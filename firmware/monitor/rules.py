@@ -10,7 +10,7 @@ from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
 from monitor.dates import year_of_day
-from monitor.profile import LEVEL_DISCUSS, LEVEL_INFO, LEVEL_OFF, LEVEL_URGENT, LEVELS, Profile  # noqa: F401 re-exported
+from monitor.profile import LEVEL_DISCUSS
 
 from micropython import const
 
@@ -116,11 +116,3 @@ def therapy_age(st, p):
 
 def on_testosterone(st):
     return st[S.DOSE_START + R.D_TESTOSTERONE] >= 0
-
-
-def __getattr__(name):
-    # RULES, rule_index, message, source, level_name: monitor.catalog / monitor.extras (host and display)
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from monitor.extras import find
-    return find(name)

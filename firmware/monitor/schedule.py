@@ -35,10 +35,3 @@ M_ID = const(0)
 M_STATE = const(1)
 M_DUE = const(2)
 M_MUTED = const(3)
-
-def __getattr__(name):
-    # REMINDERS, STATES, describe, reminder_index: monitor.catalog / monitor.extras (host and display)
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from monitor.extras import find
-    return find(name)

@@ -3,7 +3,8 @@
 # fixed history to the flags and reminders below.  A release whose rules change this result on purpose
 # changes EXPECTED with them.  Loaded only on a trial boot (main.py).
 from monitor import records as R
-from monitor import rules
+from monitor import profile_codec
+from monitor import profile as P
 from monitor.tracker import Tracker
 
 DAY = 9000   # 2024-08-23: any fixed day; the vector is relative to it
@@ -38,12 +39,12 @@ def run(app, profile_path):
                 blob = f.read()
             finally:
                 f.close()
-            if rules.Profile.decode(blob).encode() != app.profile.encode():
+            if profile_codec.encode(profile_codec.decode(blob)) != profile_codec.encode(app.profile):
                 return PROFILE
     except Exception:  # noqa: BLE001
         return PROFILE
     try:
-        tracker = Tracker(rules.Profile())
+        tracker = Tracker(P.Profile())
         for record in VECTOR:
             tracker.apply(*record)
         if tracker.flags(DAY + 30) != EXPECTED_FLAGS or tracker.reminders(DAY + 30) != EXPECTED_REMINDERS:

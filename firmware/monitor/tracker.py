@@ -51,7 +51,7 @@ class Tracker:
         return self.st[S.LAT_VAL + analyte], self.st[S.LAT_DAY + analyte], self.st[S.LAT_FLAGS + analyte]
 
     def week_total(self, drug, day):
-        # Doses of a drug logged for the 7 days ending on `day` (for records.check_entry).
+        # Doses of a drug logged for the 7 days ending on `day` (for validate.check_entry).
         st = self.st
         total = 0
         base = S.WEEK_DAY + drug * S.WEEK_SLOTS
@@ -62,7 +62,7 @@ class Tracker:
         return total
 
     def check(self, kind, code, value, flags, day, minute, today, now=-1):
-        # records.check_entry with this history's context (latest TT, the week's doses); now: the device's
+        # validate.check_entry with this history's context (latest TT, the week's doses); now: the device's
         # time in minutes since 2000-01-01 (-1: days only).
         tt = self.st[S.LAT_VAL + R.A_TT] if self.st[S.LAT_DAY + R.A_TT] >= 0 else 0
         week = self.week_total(code, day) if kind == R.KIND_DOSE and 0 <= code < R.DRUG_COUNT else 0

@@ -1,5 +1,5 @@
-# Entry validation (clinical-rules §5): plausibility bands, dates, qualifiers. Read through
-# records.check_entry; loaded only when an entry is checked, not by evaluation.
+# Entry validation (clinical-rules §5): plausibility bands, dates, qualifiers. Loaded only when an entry
+# is checked (check_entry), not by evaluation.
 from array import array
 
 from monitor.records import (

@@ -1,6 +1,6 @@
 # Protocol codecs, the control point parser, COBS framing and the transport-free endpoint.
 # Plain asserts: runs on CPython and on the MicroPython unix port.
-from monitor import protocol
+from monitor import protocol, protocol_host
 
 
 def _racp_code(buf):
@@ -12,13 +12,13 @@ def _racp_code(buf):
 
 
 def test_racp_requests_roundtrip():
-    assert protocol.parse_racp(protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)) == (1, 1, None)
-    assert protocol.parse_racp(protocol.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, 70000)) == \
+    assert protocol.parse_racp(protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)) == (1, 1, None)
+    assert protocol.parse_racp(protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, 70000)) == \
         (1, 3, 70000)
-    assert protocol.parse_racp(protocol.racp_request(protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, 5)) == \
+    assert protocol.parse_racp(protocol_host.racp_request(protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, 5)) == \
         (4, 3, 5)
-    assert protocol.parse_racp(protocol.racp_request(protocol.RACP_DELETE, protocol.OPERATOR_LE, 9)) == (2, 2, 9)
-    assert protocol.parse_racp(protocol.racp_request(protocol.RACP_ABORT)) == (3, 0, None)
+    assert protocol.parse_racp(protocol_host.racp_request(protocol.RACP_DELETE, protocol.OPERATOR_LE, 9)) == (2, 2, 9)
+    assert protocol.parse_racp(protocol_host.racp_request(protocol.RACP_ABORT)) == (3, 0, None)
 
 
 def test_racp_bad_requests_get_sig_codes():
@@ -39,8 +39,8 @@ def test_racp_bad_requests_get_sig_codes():
 
 def test_racp_replies():
     assert protocol.racp_response(1, 6) == b"\x06\x00\x01\x06"
-    assert protocol.parse_racp_reply(protocol.racp_response(1, 6)) == ("response", 1, 6)
-    assert protocol.parse_racp_reply(protocol.racp_number(123456)) == ("number", 123456, None)
+    assert protocol_host.parse_racp_reply(protocol.racp_response(1, 6)) == ("response", 1, 6)
+    assert protocol_host.parse_racp_reply(protocol.racp_number(123456)) == ("number", 123456, None)
 
 
 def _protocol_code(fn, *args):
@@ -52,37 +52,37 @@ def _protocol_code(fn, *args):
 
 
 def test_entry_codec():
-    buf = protocol.encode_entry(0, 0, -5, 3, 9800, 1439)
+    buf = protocol_host.encode_entry(0, 0, -5, 3, 9800, 1439)
     assert len(buf) == protocol.ENTRY_SIZE
     assert protocol.decode_entry(buf) == (0, 0, -5, 3, 9800, 1439)
     assert _protocol_code(protocol.decode_entry, buf[:-1]) == protocol.ERR_BAD_LENGTH
-    assert _protocol_code(protocol.decode_entry, protocol.encode_entry(0, 0, 1, 0, 1, 1440)) == protocol.ERR_BAD_VALUE
-    assert _protocol_code(protocol.decode_entry, protocol.encode_entry(4, 0, 1, 0, 1, 1)) == protocol.ERR_BAD_VALUE
-    assert protocol.decode_entry_reply(protocol.encode_entry_reply(0, 77)) == (0, 77)
+    assert _protocol_code(protocol.decode_entry, protocol_host.encode_entry(0, 0, 1, 0, 1, 1440)) == protocol.ERR_BAD_VALUE
+    assert _protocol_code(protocol.decode_entry, protocol_host.encode_entry(4, 0, 1, 0, 1, 1)) == protocol.ERR_BAD_VALUE
+    assert protocol_host.decode_entry_reply(protocol.encode_entry_reply(0, 77)) == (0, 77)
 
 
 def test_alerts_codec():
     flags = [(1, 2, -3), ()]
     reminders = [(9,)]
     buf = protocol.encode_alerts(flags, reminders)
-    got = protocol.decode_alerts(buf)
+    got = protocol_host.decode_alerts(buf)
     assert [tuple(x) for x in got[0]] == [(1, 2, -3), ()]
     assert [tuple(x) for x in got[1]] == [(9,)]
-    assert protocol.decode_alerts(protocol.encode_alerts((), ())) == ([], [])
-    assert _protocol_code(protocol.decode_alerts, buf[:-1]) == protocol.ERR_BAD_LENGTH
-    assert _protocol_code(protocol.decode_alerts, buf + b"\x00") == protocol.ERR_BAD_LENGTH
-    assert _protocol_code(protocol.decode_alerts, b"") == protocol.ERR_BAD_LENGTH
+    assert protocol_host.decode_alerts(protocol.encode_alerts((), ())) == ([], [])
+    assert _protocol_code(protocol_host.decode_alerts, buf[:-1]) == protocol.ERR_BAD_LENGTH
+    assert _protocol_code(protocol_host.decode_alerts, buf + b"\x00") == protocol.ERR_BAD_LENGTH
+    assert _protocol_code(protocol_host.decode_alerts, b"") == protocol.ERR_BAD_LENGTH
 
 
 def test_blob_codec():
-    assert protocol.decode_blob_request(protocol.encode_blob_get(300)) == (protocol.BLOB_GET, 300, 0, b"")
-    assert protocol.decode_blob_request(protocol.encode_blob_put(10, 4, b"abc")) == (protocol.BLOB_PUT, 4, 10, b"abc")
-    assert _protocol_code(protocol.decode_blob_request, protocol.encode_blob_put(5, 4, b"abc")) == \
+    assert protocol.decode_blob_request(protocol_host.encode_blob_get(300)) == (protocol.BLOB_GET, 300, 0, b"")
+    assert protocol.decode_blob_request(protocol_host.encode_blob_put(10, 4, b"abc")) == (protocol.BLOB_PUT, 4, 10, b"abc")
+    assert _protocol_code(protocol.decode_blob_request, protocol_host.encode_blob_put(5, 4, b"abc")) == \
         protocol.ERR_BAD_VALUE
-    assert _protocol_code(protocol.decode_blob_request, protocol.encode_blob_put(5000, 0, b"")) == \
+    assert _protocol_code(protocol.decode_blob_request, protocol_host.encode_blob_put(5000, 0, b"")) == \
         protocol.ERR_TOO_LARGE
     assert _protocol_code(protocol.decode_blob_request, b"\x09\x00\x00") == protocol.ERR_BAD_OPCODE
-    assert protocol.decode_blob_reply(protocol.encode_blob_reply(0, 9, 3, b"xy")) == (0, 9, 3, b"xy")
+    assert protocol_host.decode_blob_reply(protocol.encode_blob_reply(0, 9, 3, b"xy")) == (0, 9, 3, b"xy")
 
 
 def test_cts_codec():

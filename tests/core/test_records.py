@@ -1,5 +1,5 @@
 # Records: validation codes, exact conversion, dates, formatting.
-from monitor import dates
+from monitor import catalog, dates, validate
 from monitor import records as R
 from monitor import units
 
@@ -70,7 +70,7 @@ def test_more_precise_than_stored_is_refused_not_rounded():
     assert refused(R.KIND_SYMPTOM, 0, "1", "mg") == R.ERR_KIND
     assert refused(R.KIND_LAB, R.A_E2, "999999999", "pmol/L") == R.ERR_RANGE
     assert R.error_message(R.ERR_UNIT) == "this unit is not accepted for this entry"
-    assert R.error_name(R.ERR_FUTURE) == "ERR_FUTURE"
+    assert catalog.error_name(R.ERR_FUTURE) == "ERR_FUTURE"
 
 
 def test_intermediates_stay_below_small_int_limit():
@@ -89,7 +89,7 @@ def test_intermediates_stay_below_small_int_limit():
 
 
 def check_lab(code, value, flags=0, day=100, today=100, tt=0):
-    return R.check_entry(R.KIND_LAB, code, value, flags, day, 0, today, tt)
+    return validate.check_entry(R.KIND_LAB, code, value, flags, day, 0, today, tt)
 
 
 def test_plausibility_bands_at_their_edges():
@@ -122,7 +122,7 @@ def test_dates_method_and_qualifier():
 def test_future_times_beyond_the_tolerance_are_refused():
     def at(day, minute, today, now_minute):
         now = -1 if now_minute < 0 else today * R.MINUTES_PER_DAY + now_minute
-        return R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 1, 0, day, minute, today, 0, 0, now)
+        return validate.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 1, 0, day, minute, today, 0, 0, now)
     assert at(100, 600 + R.FUTURE_MINUTES, 100, 600) == 0
     assert at(100, 601 + R.FUTURE_MINUTES, 100, 600) == R.ERR_FUTURE
     assert at(100, 1439, 100, 540) == R.ERR_FUTURE                  # 23:59 entered at 09:00
@@ -131,7 +131,7 @@ def test_future_times_beyond_the_tolerance_are_refused():
     assert at(101, 10, 100, 1439) == R.ERR_FUTURE
     assert at(100, 1439, 100, -1) == 0                               # no minute known: days only
     assert check_lab(R.A_E2, 300, 0, day=100, today=-1) == R.ERR_CLOCK
-    assert R.check_entry(R.KIND_LAB, R.A_E2, 300, 0, 100, 1440, 100) == R.ERR_DATE
+    assert validate.check_entry(R.KIND_LAB, R.A_E2, 300, 0, 100, 1440, 100) == R.ERR_DATE
     assert check_lab(R.A_E2, 240, R.METHOD_IMMUNOASSAY | R.FLAG_BELOW_LLOQ | R.FLAG_SI) == 0
     assert check_lab(R.A_E2, 240, R.METHOD_LCMS) == 0
     assert check_lab(R.A_E2, 240, 3) == R.ERR_FLAGS
@@ -140,7 +140,7 @@ def test_future_times_beyond_the_tolerance_are_refused():
 
 def test_doses_and_symptoms():
     def dose(drug, amount, flags=0, week=0):
-        return R.check_entry(R.KIND_DOSE, drug, amount, flags, 10, 0, 10, 0, week)
+        return validate.check_entry(R.KIND_DOSE, drug, amount, flags, 10, 0, 10, 0, week)
     assert dose(R.D_ANASTROZOLE, 125) == 0
     assert dose(R.D_ANASTROZOLE, 124) == R.ERR_CONFIRM
     assert dose(R.D_ANASTROZOLE, 124, R.FLAG_CONFIRMED) == 0
@@ -156,10 +156,10 @@ def test_doses_and_symptoms():
     assert dose(R.D_TESTOSTERONE, 2000000, R.FLAG_CONFIRMED) == 0
     assert dose(R.D_TESTOSTERONE, 2000001, R.FLAG_CONFIRMED) == R.ERR_RANGE
     assert dose(2, 100) == R.ERR_CODE
-    assert R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 3, 0, 10, 0, 10) == 0
-    assert R.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 4, 0, 10, 0, 10) == R.ERR_SEVERITY
-    assert R.check_entry(R.KIND_SYMPTOM, 13, 1, 0, 10, 0, 10) == R.ERR_CODE
-    assert R.check_entry(4, 0, 1, 0, 10, 0, 10) == R.ERR_KIND
+    assert validate.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 3, 0, 10, 0, 10) == 0
+    assert validate.check_entry(R.KIND_SYMPTOM, R.S_JOINT, 4, 0, 10, 0, 10) == R.ERR_SEVERITY
+    assert validate.check_entry(R.KIND_SYMPTOM, 13, 1, 0, 10, 0, 10) == R.ERR_CODE
+    assert validate.check_entry(4, 0, 1, 0, 10, 0, 10) == R.ERR_KIND
 
 
 def test_civil_dates_round_trip():

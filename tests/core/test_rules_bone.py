@@ -21,12 +21,12 @@ def test_bmd_ladder_reports_the_most_severe_band():
 def test_bmd_levels_and_words():
     h = History(2).lab(DAY0, R.A_BMD_T, -25)
     f = h.flag(X.R_BMD_OSTEOPOROSIS, DAY0)
-    assert f[1] == X.LEVEL_DISCUSS and f[3] == -25 and f[4] == -25
-    assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(X.R_BMD_OSTEOPENIA, DAY0)[1] == X.LEVEL_INFO
+    assert f[1] == P.LEVEL_DISCUSS and f[3] == -25 and f[4] == -25
+    assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(X.R_BMD_OSTEOPENIA, DAY0)[1] == P.LEVEL_INFO
 
 
 def test_bmd_rules_follow_the_profile():
-    off = X.LEVEL_OFF
+    off = P.LEVEL_OFF
     # under 50 a clinician may switch both off
     assert bmd_rules(-30, {P.P_LEVELS + X.R_BMD_OSTEOPENIA: off, P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: off}) == []
     # with osteoporosis off, the lower band reports (a ladder, like the E2 ladders)
@@ -51,8 +51,8 @@ def test_repeat_dexa_yearly_while_the_last_t_score_is_in_either_band():
     assert repeat(-25) == 365
     assert repeat(-40) == 365
     # the interval follows the rules being on: both off -> every two years again
-    assert repeat(-30, {P.P_LEVELS + X.R_BMD_OSTEOPENIA: X.LEVEL_OFF,
-                        P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: X.LEVEL_OFF}) == 730
+    assert repeat(-30, {P.P_LEVELS + X.R_BMD_OSTEOPENIA: P.LEVEL_OFF,
+                        P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: P.LEVEL_OFF}) == 730
     # a later scan back above -1.0 returns to two years from that scan
     h = History(2).lab(DAY0, R.A_BMD_T, -15).lab(DAY0 + 365, R.A_BMD_T, -8)
     assert h.reminder(M.M_DEXA_REPEAT, DAY0 + 366)[M.M_DUE] == DAY0 + 365 + 730

@@ -43,8 +43,8 @@ def test_profile_override_moves_the_threshold():
 def test_other_labs():
     expect(R.A_TT, B.TT)
     expect(R.A_HCT, B.HCT)
-    expect(R.A_HCT, B.HCT_WITH_WARNING, settings={P.P_LEVELS + X.R_HCT_WARN: X.LEVEL_INFO})
-    assert History(2).lab(DAY0, R.A_HCT, 545).flag(X.R_C9, DAY0)[1] == X.LEVEL_URGENT
+    expect(R.A_HCT, B.HCT_WITH_WARNING, settings={P.P_LEVELS + X.R_HCT_WARN: P.LEVEL_INFO})
+    assert History(2).lab(DAY0, R.A_HCT, 545).flag(X.R_C9, DAY0)[1] == P.LEVEL_URGENT
 
 
 def ratio(tt, e2, goal=2):

@@ -2,6 +2,7 @@
 from core_helpers import DAY0, History  # noqa: I001
 from monitor import records as R
 from monitor import rules as X
+from monitor import profile as P
 
 BLQ = R.METHOD_IMMUNOASSAY | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED
 
@@ -51,4 +52,4 @@ def test_flag_acknowledgement_lasts_until_a_new_result():
     assert h.flag(X.R_E2_HIGH, DAY0 + 1)[5] == X.STATUS_ACKED
     h.lab(DAY0 + 30, R.A_E2, 700)
     assert h.flag(X.R_E2_HIGH, DAY0 + 30)[5] == 0
-    assert X.Profile().level(X.R_C9) == X.LEVEL_URGENT
+    assert P.Profile().level(X.R_C9) == P.LEVEL_URGENT

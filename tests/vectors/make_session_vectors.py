@@ -7,7 +7,7 @@ tests/core/test_session.py (CPython and the MicroPython unix port) and tests/tes
 import json
 import os
 
-from monitor import protocol
+from monitor import protocol, protocol_host
 from host_tools import host_crypto
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,9 +38,9 @@ def build():
         challenge = bytes((protocol.AUTH_CHALLENGE,)) + device_nonce + device_proof
         proof = host.answer_challenge(challenge)
         frames = []
-        for channel, plaintext in ((protocol.CH_CONTROL, protocol.racp_request(
+        for channel, plaintext in ((protocol.CH_CONTROL, protocol_host.racp_request(
                 protocol.RACP_REPORT, protocol.OPERATOR_GE, 1)),
-                (protocol.CH_ENTRY, protocol.encode_entry(0, 0, 4250, 2, 9800, 600)),
+                (protocol.CH_ENTRY, protocol_host.encode_entry(0, 0, 4250, 2, 9800, 600)),
                 (protocol.CH_PROFILE, bytes(range(40)))):
             frames.append({"dir": "h2d", "channel": channel, "plaintext": plaintext.hex(),
                            "frame": host.seal(channel, plaintext).hex()})
