@@ -18,7 +18,7 @@ The disconnected callback runs only for a disconnect this client did not ask for
 Scanning works the same way: `BleakScanner(backend=BumbleScannerBackend, central=bumble_device)`
 (e.g. `await BleakScanner.discover(2.0, backend=..., central=...)`) lists advertisers on the link
 with their parsed advertising data (name, service UUIDs, manufacturer/service data, TX power).
-Written against bleak 3.1 (`BaseBleakClient`, `BaseBleakScanner`); `tests/test_bleak_backend_contract.py`
+Written against bleak 3.1 (`BaseBleakClient`, `BaseBleakScanner`); `tests/ble/test_bleak_backend_contract.py`
 pins both.
 """
 import asyncio

@@ -1,4 +1,4 @@
-# The device half of the BLE conformance suite (tests/test_ble_conformance.py): one peripheral, written
+# The device half of the BLE conformance suite (tests/ble/test_ble_conformance.py): one peripheral, written
 # only against MicroPython's documented `bluetooth` API, that runs unchanged on the real module (the unix
 # port with BTstack or NimBLE: `micropython tests/ble_conformance_peripheral.py`) and on the shadow
 # (sim/bluetooth.py under CPython: Peripheral(ble)). The central drives it over the air: it writes a

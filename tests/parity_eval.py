@@ -1,5 +1,5 @@
 # Evaluates a corpus of histories with the rule core and prints one line per history; runs unchanged on
-# CPython (imported by tests/test_parity.py) and on the MicroPython unix port (as a script), so the two
+# CPython (imported by tests/firmware/test_parity.py) and on the MicroPython unix port (as a script), so the two
 # outputs can be compared byte for byte. Corpus lines (integers, space-separated):
 #   H goal birth_year fracture planned_months [param_index value]...   a new history and its profile
 #   R day minute kind code value flags                                 one entry, validated then applied

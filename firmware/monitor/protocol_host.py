@@ -149,7 +149,7 @@ def decode_update_reply(buf):
     return op, status, stored, total, UpdateStatus(stored, total, outcome, sequence, version, note)
 
 
-# update_boot's outcome codes (the device's copy; tests/test_update.py holds the two equal)
+# update_boot's outcome codes (the device's copy; tests/update/test_update.py holds the two equal)
 UPDATE_NONE, UPDATE_STAGED, UPDATE_ON_TRIAL, UPDATE_CONFIRMED = 0, 1, 2, 3
 UPDATE_SELFTEST_FAILED, UPDATE_NOT_CONFIRMED, UPDATE_CANCELLED = 4, 5, 6
 UPDATE_OUTCOME_TEXT = {

@@ -1,5 +1,5 @@
 # HSS/LMS (RFC 8554) test vectors made with pyhsslms 2.0.0 (the host signer), checked by the device's
-# verifier (monitor/lms.py) on CPython and on the MicroPython unix port, and by pyhsslms (tests/test_update.py).
+# verifier (monitor/lms.py) on CPython and on the MicroPython unix port, and by pyhsslms (tests/update/test_update.py).
 # (public key, message, signature) hex; all valid.
 VECTORS = (
     ('000000010000000500000003d3e9cd53d762578de37c712b114367ac4a0ff5e920e817c8291d622d8e81b00b5fd734a9e47cc77017c8e64d687fc2fc',

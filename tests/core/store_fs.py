@@ -58,7 +58,7 @@ def rmtree(path):
 
 
 def littlefs_fits():
-    """littlefs in RAM needs ~16 KB more than the 64K-heap runner has left; tests/test_store_upy.py
+    """littlefs in RAM needs ~16 KB more than the 64K-heap runner has left; tests/firmware/test_store_upy.py
     runs the store's core tests again on the unix port with a bigger heap so the littlefs pass runs."""
     if not hasattr(os, "VfsLfs2"):
         return False

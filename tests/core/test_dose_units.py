@@ -1,7 +1,7 @@
 # Testosterone doses written in mg by firmware from before µg doses (records without FLAG_UG) read as the
 # same dose in µg as new records: the record itself, the state replayed from a log holding both (the week's
 # total of the >400 mg/week confirm band, no false dose change), and a snapshot from before. On the real
-# store and app: tests/test_device_app.py (the store and the tracker do not both fit this 64K heap).
+# store and app: tests/firmware/test_device_app.py (the store and the tracker do not both fit this 64K heap).
 BUFFER = bytearray(1024)   # the snapshot's, made before the imports while the 64K heap is empty
 import struct  # noqa: E402,I001
 from binascii import crc32  # noqa: E402

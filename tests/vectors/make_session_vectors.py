@@ -1,6 +1,6 @@
 """Writes tests/vectors/session.json from the HOST implementation (host_tools/host_crypto.py, on the
 `cryptography` package).  The device code (monitor/session.py) must reproduce every byte: see
-tests/core/test_session.py (CPython and the MicroPython unix port) and tests/test_sync_vectors.py.
+tests/core/test_session.py (CPython and the MicroPython unix port) and tests/sync/test_sync_vectors.py.
 
     .venv/bin/python tests/vectors/make_session_vectors.py
 """

@@ -16,7 +16,7 @@ from host_tools import deploy
 from monitor import profile as P
 from monitor import records as R
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from paths import TESTS as HERE  # noqa: E402
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import parity_eval  # noqa: E402

@@ -8,7 +8,7 @@ import sys
 from monitor import session as device
 from host_tools import host_crypto
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from paths import TESTS as HERE  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "vectors"))
 
 import make_session_vectors  # noqa: E402

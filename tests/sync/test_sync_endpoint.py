@@ -2,7 +2,7 @@
 refusals only, MTU floor, provisioning only where allowed, roles, pull / resume / abort.
 
 The host half is built from the device's own session primitives here; the host's independent
-implementation meets the device in tests/test_sync_ble.py.  (These ran under tests/core at first;
+implementation meets the device in tests/sync/test_sync_ble.py.  (These ran under tests/core at first;
 with protocol + session + endpoint + records compiled from source they need more than the unix
 port's 64K test heap, so they run on CPython.)"""
 from monitor import protocol, protocol_host, records, session

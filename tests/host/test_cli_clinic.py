@@ -19,7 +19,7 @@ from host_tools import failures, keys
 from host_tools.db import HostDB, exclusive
 from monitor import dates, records
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 E2MON = os.path.join(os.path.dirname(sys.executable), "e2mon")
 DAY = dates.days_from_civil(2026, 9, 1)
 

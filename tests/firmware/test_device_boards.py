@@ -8,7 +8,7 @@ import types
 import sim.env
 from sim import radio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 
 
 def board_constant(board, name):

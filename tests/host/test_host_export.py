@@ -2,7 +2,6 @@
 import csv
 import io
 import json
-import os
 import sys
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ from host_tools import export, fhir
 from host_tools.db import HostDB
 from monitor import catalog, dates, profile_codec, records, units
 from monitor import profile as P
+from paths import TESTS
 
 DAY = dates.days_from_civil(2026, 11, 1)
 
@@ -117,7 +117,7 @@ def test_csv_and_json_rows_show_units_and_qualifiers(db):
 
 
 def test_fhir_bundle_of_a_long_log_validates_and_counts(tmp_path):
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, TESTS)
     from bench.bench_host import therapy_log   # the bench's log: labs, doses and symptoms
 
     db = HostDB(str(tmp_path / "long.sqlite"))

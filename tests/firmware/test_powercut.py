@@ -3,12 +3,11 @@
 A representative subset here (every cut of a small workload, a sample of a 1,000-entry one);
 bench/bench_store.py runs every cut point of the full campaign.
 """
-import os
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 

@@ -3,7 +3,7 @@ with BTstack or NimBLE (sim/stack_device.py), the host's DeviceLink through blea
 device reboots when the firmware calls machine.reset() (the process restarts on the same flash and radio), and
 the A/B selector (firmware/update_boot.py) keeps its slots beside the flash directory.
 
-Same bundles and keys as tests/test_update.py (the shadow device); a stack whose binary is not built is
+Same bundles and keys as tests/update/test_update.py (the shadow device); a stack whose binary is not built is
 skipped, and only then.
 """
 import datetime

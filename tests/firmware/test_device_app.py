@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from paths import TESTS
 from sim import env, vclock
 
 env.install()
@@ -200,7 +201,7 @@ def test_a_flash_from_before_ug_doses_boots_with_its_testosterone_doses_in_ug(tm
     """Earlier firmware's log (testosterone doses in mg, no FLAG_UG): the state rebuilt at boot counts them at
     their real size in the week's total (the 400 mg/week confirm band), a new dose is written with FLAG_UG,
     and a reboot from the snapshot or from the whole log agrees."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "core"))
+    sys.path.insert(0, os.path.join(TESTS, "core"))
     from store_fs import old_record   # the bytes earlier firmware wrote
 
     T = records.D_TESTOSTERONE

@@ -6,7 +6,6 @@ in increasing seq order and byte-identical to what was appended; nothing unackno
 covered by a snapshot) is ever missing unless a flip hit it; StoreFull happens exactly when room()
 says 0; numbers are never reused.
 """
-import os
 import sys
 
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 

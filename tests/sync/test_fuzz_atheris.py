@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from paths import TESTS as HERE  # noqa: E402
 RUNS = 50000
 
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import sync_fixtures as fx  # noqa: E402

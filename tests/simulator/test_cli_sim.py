@@ -15,7 +15,7 @@ from host_tools import host_crypto, keys
 from host_tools.db import HostDB
 from monitor import records, version
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 PYTHON = sys.executable
 DEVICE = "C0:E2:00:00:00:01"   # host_tools.sim_link.DEVICE_ADDRESS
 KEY = bytes(range(32))

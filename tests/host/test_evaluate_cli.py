@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from host_tools import cli as cli_module
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 EXAMPLE = os.path.join(ROOT, "examples", "trt_anastrozole.json")
 SAMPLE = {
     "patient": {"birth_year": 1968, "goal": "trt", "fracture_history": False, "planned_months": 24},

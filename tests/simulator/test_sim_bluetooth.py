@@ -18,7 +18,7 @@ import ble_echo_peripheral as echo  # noqa: E402  (needs `bluetooth` importable)
 from host_tools import sim_link  # noqa: E402
 from sim import radio  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2

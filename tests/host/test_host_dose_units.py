@@ -14,8 +14,9 @@ from host_tools.db import HostDB
 from host_tools.device_link import records_in_frame
 from host_tools.history import load
 from monitor import dates, records
+from paths import TESTS
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "core"))
+sys.path.insert(0, os.path.join(TESTS, "core"))
 from store_fs import old_record  # noqa: E402  (the bytes earlier firmware wrote: mg, no FLAG_UG)
 
 DAY = dates.days_from_civil(2026, 11, 2)

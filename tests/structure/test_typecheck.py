@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BASEDPYRIGHT = pathlib.Path(sys.executable).parent / "basedpyright"
 
 # Allowed on both boards: the built-in modules every firmware module imports (compat/ gives them to CPython).

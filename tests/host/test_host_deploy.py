@@ -132,7 +132,7 @@ def test_board_detected_from_sys_platform():
         deploy.detect_board("/dev/ttyUSB0", run=board_says("", rc=1))
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 UPY = os.path.join(os.path.dirname(sys.executable), "micropython")
 
 

@@ -7,7 +7,7 @@ from monitor import profile as P
 from monitor import catalog, texts
 from monitor.param_names import PARAM_NAMES
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 
 
 def committed():

@@ -2,12 +2,11 @@
 heap. The core tests in 64, 48 and 32 KB, and the whole app in 64 KB: boot, 1,000 entries, a full
 clinician pull by a central in another process, the patient's interface, and a reboot from its flash
 (littlefs on a host file, kept across qemu runs)."""
-import os
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from paths import ROOT  # noqa: E402
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
