@@ -7,7 +7,7 @@ import os
 import time
 
 from monitor import protocol, protocol_host
-from monitor import session as S
+from monitor import session
 from monitor.endpoint import Endpoint
 from monitor.store import Store
 from upy_history import build
@@ -44,12 +44,12 @@ host_nonce = os.urandom(protocol.NONCE_SIZE)
 endpoint.receive(protocol.CH_AUTH, bytes((protocol.AUTH_HELLO, role)) + host_nonce)
 challenge = endpoint.next_frame()[1]
 device_nonce = challenge[1:1 + protocol.NONCE_SIZE]
-rkey = S.role_key(KEY, role)
+rkey = session.role_key(KEY, role)
 endpoint.receive(protocol.CH_AUTH, bytes((protocol.AUTH_PROOF,)) +
-                 S.host_proof(rkey, role, host_nonce, device_nonce))
+                 session.host_proof(rkey, role, host_nonce, device_nonce))
 assert endpoint.next_frame()[1][0] == protocol.AUTH_OPEN
-enc, mac = S.direction_keys(rkey, role, host_nonce, device_nonce, S.DIR_HOST_TO_DEVICE)
-host = S.FrameCipher(enc, mac, S.DIR_HOST_TO_DEVICE)
+enc, mac = session.direction_keys(rkey, role, host_nonce, device_nonce, session.DIR_HOST_TO_DEVICE)
+host = session.FrameCipher(enc, mac, session.DIR_HOST_TO_DEVICE)
 request = protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_GE, 1)
 endpoint.receive(protocol.CH_CONTROL, host.seal(protocol.CH_CONTROL, request))
 frames = 0

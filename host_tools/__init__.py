@@ -9,11 +9,13 @@
     cmd_pull.py       pull the device's log          cmd_push.py       push lab|dose|symptom
     cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check
     cmd_alerts.py     alerts, reminders              device_command.py what those share: run(), --device, --as
+    cmd_export.py     export (CSV, JSON, FHIR), report   cmd_evaluate.py  evaluate a history file offline
+    cmd_update.py     release keygen|build, update       cmd_deploy.py    deploy firmware over USB (mpremote)
     connect.py        reaching a device: BLE (bleak), the simulator (--sim), USB (--port)
     sim_link.py       the host's end of the simulator's link (bumble TCP central, its addresses and port)
     bleak_backend.py  bleak's BleakClient and BleakScanner on a bumble central, for sim_link
     serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
-    device_link.py    the protocol client (H3)        host_crypto.py  its crypto (H3)
+    device_link.py    the protocol client over any link  host_crypto.py  its handshake and frame sealing
     db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock
     export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
@@ -21,6 +23,11 @@
     keys.py           per-device role keys: keyring, else 0600 files
     deploy.py         mpy-cross per board + the mpremote command (shared with `make mpy`)
     progress.py       the pull's progress line
+    history.py        a therapy history file (JSON) read into the core's integer entries
+    release.py        the publisher's signing key and release bundles
+    firmware_version.py  the one place a build stamps the firmware version
+    const_inline.py   device build step: cross-module const() names inlined (measured in the README)
+    clinical_doc.py   docs/clinical-rules.md, generated from firmware/monitor
 
 Exit codes: failures.EXIT_CODES (printed by `e2mon --help`, tabled in the README).
 """

@@ -272,7 +272,7 @@ SIM_SCAN_SECONDS = 1.5    # the sim's devices advertise every 250 ms
 
 async def locate(settings, device_id):
     """The address device_id advertises at now, found by its identifier; device_id itself when this host
-    holds no beacon key for it (keys from before issue 13: the device is reached at that address)."""
+    holds no beacon key for it (keys made before beacons existed: the device is reached at that address)."""
     try:
         key = keys.load_key(device_id, keys.BEACON)
     except (keys.KeyMissing, ValueError):

@@ -20,7 +20,7 @@ Every refusal raises DeviceError with the device's code and its plain text (moni
 Frames are opened in the order of their counters, not of their arrival: a stack may send queued
 indications ahead of queued notifications (BTstack does), so the control point's reply can overtake the
 records notifications sealed before it. A frame whose counter is ahead of the next expected one waits
-(at most REORDER_WINDOW of them) until the frames before it have come; replays are refused as before.
+(at most REORDER_WINDOW of them) until the frames before it have come; a replayed counter is refused.
 
 Provisioning is USB only (physical access): `provision_over_serial(port, device_key)` with a pyserial-like
 port (`write(bytes)`, `read(n)` returning b"" on timeout) sends the key in a COBS packet (monitor.framing).

@@ -27,7 +27,7 @@
 # The application session (monitor.session) protects PHI on every build regardless.
 # The device key is never accepted over BLE: provisioning is USB only (monitor.framing).
 #
-# Advertising (issue 13, monitor.beacon): no name, no service UUID, only an identifier that changes
+# Advertising (monitor.beacon): no name, no service UUID, only an identifier that changes
 # every window; each new identifier comes with a new address (addr_mode 1, a new static random address
 # on BTstack and NimBLE alike), or, on builds that bond (secure_link), a resolvable private address
 # the bonded host resolves (addr_mode 2: NimBLE; BTstack refuses it with EINVAL and keeps addr_mode 1).

@@ -1,4 +1,4 @@
-# What the device advertises, and how a provisioned host recognises it (issue 13): no name, no product
+# What the device advertises, and how a provisioned host recognises it: no name, no product
 # UUID, only a short identifier that changes every window and that only holders of the beacon key
 # can compute or link.  The device (device/ble_service.py) and the host (host_tools/connect.py) import this.
 #

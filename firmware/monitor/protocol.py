@@ -69,7 +69,7 @@ CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
 # On REQUESTS_UUID; a frame's tag names its channel. The time too: the CTS characteristic is read-only, so
-# no write without a session can change what it reads (issue 13).
+# no write without a session can change what it reads.
 SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE, CH_TIME)
 # ---- roles -----------------------------------------------------------------
 # Operations a role may perform (checked by the device, per request).

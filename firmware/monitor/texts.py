@@ -1,6 +1,6 @@
 # Names and plain-language texts for hosts and displays; evaluation never loads this module.
 from monitor import records as R
-from monitor import schedule as S
+from monitor import schedule as M
 from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
@@ -205,8 +205,8 @@ REMINDER_TEXT = (
 
 def describe_reminder(reminder, state, due):
     when = format_day(due) if 0 <= due <= 65535 else "?"
-    if state == S.DONE:
+    if state == M.DONE:
         return "%s: done." % REMINDER_TEXT[reminder]
-    if state == S.OVERDUE:
+    if state == M.OVERDUE:
         return "%s: overdue since %s. Discuss this with your clinician." % (REMINDER_TEXT[reminder], when)
-    return "%s: %s %s." % (REMINDER_TEXT[reminder], "due" if state == S.DUE else "planned for", when)
+    return "%s: %s %s." % (REMINDER_TEXT[reminder], "due" if state == M.DUE else "planned for", when)

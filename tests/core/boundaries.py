@@ -3,27 +3,27 @@
 # stored values in the conventional and in the SI unit and checks both convert to exactly it, so each
 # boundary holds in both unit systems (the rules only ever see the stored integer).
 from monitor import records as R
-from monitor import rules as X
+from monitor import rules as U
 
-E2_HIGH = [(399, []), (400, []), (401, [X.R_E2_ABOVE]),
-           (449, [X.R_E2_ABOVE]), (450, [X.R_E2_MILD]), (451, [X.R_E2_MILD]),
-           (599, [X.R_E2_MILD]), (600, [X.R_E2_MILD]), (601, [X.R_E2_HIGH]),
-           (799, [X.R_E2_HIGH]), (800, [X.R_E2_HIGH]), (801, [X.R_E2_SEVERE, X.R_C6])]
-E2_MILD_ON_TRT = [(449, [X.R_E2_ABOVE]), (450, [X.R_C7]), (600, [X.R_C7]), (601, [X.R_E2_HIGH])]
-E2_LOW = [(261, []), (260, []), (259, [X.R_E2_BONE]),
-          (201, [X.R_E2_BONE]), (200, [X.R_E2_BONE]), (199, [X.R_E2_LOW]),
-          (151, [X.R_E2_LOW]), (150, [X.R_E2_LOW]), (149, [X.R_E2_LOW_SYMPT]),
-          (101, [X.R_E2_LOW_SYMPT]), (100, [X.R_E2_LOW_SYMPT]), (99, [X.R_E2_CRITICAL])]
-E2_HIGH_AT_55 = [(549, [X.R_E2_MILD]), (550, [X.R_E2_MILD]), (551, [X.R_E2_HIGH])]
-TT = [(299, [X.R_TT_LOW]), (300, [X.R_TT_BELOW_TARGET]), (301, [X.R_TT_BELOW_TARGET]),
-      (499, [X.R_TT_BELOW_TARGET]), (500, []), (501, []),
-      (999, []), (1000, []), (1001, [X.R_TT_ABOVE_TARGET])]
-HCT = [(519, []), (520, []), (539, []), (540, [X.R_C9]), (541, [X.R_C9])]
-HCT_WITH_WARNING = [(519, []), (520, [X.R_HCT_WARN]), (539, [X.R_HCT_WARN]), (540, [X.R_C9])]
+E2_HIGH = [(399, []), (400, []), (401, [U.R_E2_ABOVE]),
+           (449, [U.R_E2_ABOVE]), (450, [U.R_E2_MILD]), (451, [U.R_E2_MILD]),
+           (599, [U.R_E2_MILD]), (600, [U.R_E2_MILD]), (601, [U.R_E2_HIGH]),
+           (799, [U.R_E2_HIGH]), (800, [U.R_E2_HIGH]), (801, [U.R_E2_SEVERE, U.R_C6])]
+E2_MILD_ON_TRT = [(449, [U.R_E2_ABOVE]), (450, [U.R_C7]), (600, [U.R_C7]), (601, [U.R_E2_HIGH])]
+E2_LOW = [(261, []), (260, []), (259, [U.R_E2_BONE]),
+          (201, [U.R_E2_BONE]), (200, [U.R_E2_BONE]), (199, [U.R_E2_LOW]),
+          (151, [U.R_E2_LOW]), (150, [U.R_E2_LOW]), (149, [U.R_E2_LOW_SYMPT]),
+          (101, [U.R_E2_LOW_SYMPT]), (100, [U.R_E2_LOW_SYMPT]), (99, [U.R_E2_CRITICAL])]
+E2_HIGH_AT_55 = [(549, [U.R_E2_MILD]), (550, [U.R_E2_MILD]), (551, [U.R_E2_HIGH])]
+TT = [(299, [U.R_TT_LOW]), (300, [U.R_TT_BELOW_TARGET]), (301, [U.R_TT_BELOW_TARGET]),
+      (499, [U.R_TT_BELOW_TARGET]), (500, []), (501, []),
+      (999, []), (1000, []), (1001, [U.R_TT_ABOVE_TARGET])]
+HCT = [(519, []), (520, []), (539, []), (540, [U.R_C9]), (541, [U.R_C9])]
+HCT_WITH_WARNING = [(519, []), (520, [U.R_HCT_WARN]), (539, [U.R_HCT_WARN]), (540, [U.R_C9])]
 # DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T <= -1.0, BMD_OSTEOPOROSIS T <= -2.5
-BMD = [(-9, []), (-10, [X.R_BMD_OSTEOPENIA]), (-11, [X.R_BMD_OSTEOPENIA]),
-       (-24, [X.R_BMD_OSTEOPENIA]), (-25, [X.R_BMD_OSTEOPOROSIS]), (-26, [X.R_BMD_OSTEOPOROSIS]),
-       (-80, [X.R_BMD_OSTEOPOROSIS]), (0, []), (60, [])]
+BMD = [(-9, []), (-10, [U.R_BMD_OSTEOPENIA]), (-11, [U.R_BMD_OSTEOPENIA]),
+       (-24, [U.R_BMD_OSTEOPENIA]), (-25, [U.R_BMD_OSTEOPOROSIS]), (-26, [U.R_BMD_OSTEOPOROSIS]),
+       (-80, [U.R_BMD_OSTEOPOROSIS]), (0, []), (60, [])]
 # C11's "labs in target": E2 26-40 pg/mL, TT 500-1000 ng/dL, hematocrit below the action level
 C11_E2 = [(259, False), (260, True), (400, True), (401, False)]
 C11_TT = [(499, False), (500, True), (1000, True), (1001, False)]

@@ -1,10 +1,10 @@
 # The profile as data: encode/decode round trip, damage refused, bounds enforced.
-from monitor import profile as X
+from monitor import profile as P
 from monitor import profile_codec
 
 
 def test_profile_encode_decode_and_damage():
-    p = X.Profile()
+    p = P.Profile()
     profile_codec.set_param(p, "E2_HIGH", 550)
     profile_codec.set_param(p, "GOAL", 1)
     blob = profile_codec.encode(p)
@@ -26,13 +26,13 @@ def test_profile_encode_decode_and_damage():
 
 def test_profile_with_an_unordered_ladder_refused():
     # E2_CRITICAL = 50 pg/mL above E2_LOW = 20 pg/mL: the device refuses it like damage.
-    p = X.Profile()
-    p.params[X.P_E2_CRITICAL] = 500
+    p = P.Profile()
+    p.params[P.P_E2_CRITICAL] = 500
     try:
         profile_codec.decode(profile_codec.encode(p))
     except ValueError as exc:
         assert "E2_CRITICAL" in str(exc)
     else:
         raise AssertionError("unordered ladder accepted")
-    p.params[X.P_E2_CRITICAL] = 100
-    assert list(profile_codec.decode(profile_codec.encode(p)).params) == list(X.Profile().params)
+    p.params[P.P_E2_CRITICAL] = 100
+    assert list(profile_codec.decode(profile_codec.encode(p)).params) == list(P.Profile().params)

@@ -4,13 +4,13 @@ import boundaries as B  # noqa: I001  (compiled first, while the heap is empty)
 from core_helpers import DAY0, History
 from monitor import profile as P
 from monitor import records as R
-from monitor import rules as X
+from monitor import rules as U
 from monitor import schedule as M
 
 
 def bmd_rules(t, settings=None):
     return [r for r in History(2, settings).lab(DAY0, R.A_BMD_T, t).rules(DAY0)
-            if r in (X.R_BMD_OSTEOPENIA, X.R_BMD_OSTEOPOROSIS)]
+            if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)]
 
 
 def test_bmd_ladder_reports_the_most_severe_band():
@@ -20,24 +20,24 @@ def test_bmd_ladder_reports_the_most_severe_band():
 
 def test_bmd_levels_and_words():
     h = History(2).lab(DAY0, R.A_BMD_T, -25)
-    f = h.flag(X.R_BMD_OSTEOPOROSIS, DAY0)
+    f = h.flag(U.R_BMD_OSTEOPOROSIS, DAY0)
     assert f[1] == P.LEVEL_DISCUSS and f[3] == -25 and f[4] == -25
-    assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(X.R_BMD_OSTEOPENIA, DAY0)[1] == P.LEVEL_INFO
+    assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)[1] == P.LEVEL_INFO
 
 
 def test_bmd_rules_follow_the_profile():
     off = P.LEVEL_OFF
     # under 50 a clinician may switch both off
-    assert bmd_rules(-30, {P.P_LEVELS + X.R_BMD_OSTEOPENIA: off, P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: off}) == []
+    assert bmd_rules(-30, {P.P_LEVELS + U.R_BMD_OSTEOPENIA: off, P.P_LEVELS + U.R_BMD_OSTEOPOROSIS: off}) == []
     # with osteoporosis off, the lower band reports (a ladder, like the E2 ladders)
-    assert bmd_rules(-30, {P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: off}) == [X.R_BMD_OSTEOPENIA]
-    assert bmd_rules(-20, {P.P_BMD_OSTEOPOROSIS: -20}) == [X.R_BMD_OSTEOPOROSIS]
-    assert bmd_rules(-19, {P.P_BMD_OSTEOPOROSIS: -20}) == [X.R_BMD_OSTEOPENIA]
+    assert bmd_rules(-30, {P.P_LEVELS + U.R_BMD_OSTEOPOROSIS: off}) == [U.R_BMD_OSTEOPENIA]
+    assert bmd_rules(-20, {P.P_BMD_OSTEOPOROSIS: -20}) == [U.R_BMD_OSTEOPOROSIS]
+    assert bmd_rules(-19, {P.P_BMD_OSTEOPOROSIS: -20}) == [U.R_BMD_OSTEOPENIA]
 
 
 def test_latest_scan_counts():
     h = History(2).lab(DAY0, R.A_BMD_T, -27).lab(DAY0 + 400, R.A_BMD_T, -5)
-    assert [r for r in h.rules(DAY0 + 400) if r in (X.R_BMD_OSTEOPENIA, X.R_BMD_OSTEOPOROSIS)] == []
+    assert [r for r in h.rules(DAY0 + 400) if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)] == []
 
 
 def repeat(t, settings=None, today=DAY0 + 1):
@@ -51,8 +51,8 @@ def test_repeat_dexa_yearly_while_the_last_t_score_is_in_either_band():
     assert repeat(-25) == 365
     assert repeat(-40) == 365
     # the interval follows the rules being on: both off -> every two years again
-    assert repeat(-30, {P.P_LEVELS + X.R_BMD_OSTEOPENIA: P.LEVEL_OFF,
-                        P.P_LEVELS + X.R_BMD_OSTEOPOROSIS: P.LEVEL_OFF}) == 730
+    assert repeat(-30, {P.P_LEVELS + U.R_BMD_OSTEOPENIA: P.LEVEL_OFF,
+                        P.P_LEVELS + U.R_BMD_OSTEOPOROSIS: P.LEVEL_OFF}) == 730
     # a later scan back above -1.0 returns to two years from that scan
     h = History(2).lab(DAY0, R.A_BMD_T, -15).lab(DAY0 + 365, R.A_BMD_T, -8)
     assert h.reminder(M.M_DEXA_REPEAT, DAY0 + 366)[M.M_DUE] == DAY0 + 365 + 730

@@ -3,7 +3,7 @@
 BUFFER = bytearray(1024)   # made before the imports: the largest block, while the 64K heap is empty
 from core_helpers import DAY0, History  # noqa: E402,I001
 from monitor import records as R  # noqa: E402
-from monitor import rules as X  # noqa: E402
+from monitor import rules as U  # noqa: E402
 
 
 def refused(t, blob):
@@ -54,7 +54,7 @@ def test_entry_context_free_t_and_weekly_doses():
 def test_back_dated_entries_do_not_replace_later_ones():
     h = History(2).lab(DAY0 + 10, R.A_E2, 650).lab(DAY0 + 5, R.A_E2, 300)
     assert h.tracker.latest(R.A_E2) == (650, DAY0 + 10, R.FLAG_CONFIRMED)
-    assert h.rules(DAY0 + 10) == [X.R_E2_HIGH]
+    assert h.rules(DAY0 + 10) == [U.R_E2_HIGH]
     h = History(2).dose(DAY0 + 10, R.D_ANASTROZOLE, 500).dose(DAY0 + 2, R.D_ANASTROZOLE, 250)
     assert h.tracker.st[135] == DAY0 + 10            # LAST_CHANGE: the back-dated dose is not a change
     assert h.tracker.st[134] == DAY0 + 2             # THERAPY_START moves back

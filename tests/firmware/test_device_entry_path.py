@@ -1,6 +1,6 @@
 """Who may set the clock, a clock set back before the log, future entries, the patient's daily push budget
 and the buttons' reserve: the real App, Store, Clock and Endpoint, with hosts speaking real session frames
-(clinical-rules §5 "Dates in the future are rejected"; issue 11 "The clock and the entry path")."""
+(clinical-rules §5 "Dates in the future are rejected")."""
 import pytest
 
 from sim import env, vclock

@@ -1,4 +1,4 @@
-"""Issue 12 without a device: the host database as patient data (private, backed up, locked, damage
+"""The CLI in a clinic without a device: the host database as patient data (private, backed up, locked, damage
 explained), errors that say what happened (one line, JSON with --json, one exit code per cause, quiet on a
 closed pipe), and what a clinic expects of the CLI (labels, dates, --since/--until, options anywhere)."""
 import csv

@@ -1,4 +1,4 @@
-"""Issue 12 against the simulated device (tests/cli_sim_device.py in its own process): keys that do not
+"""The CLI in a clinic against the simulated device (tests/cli_sim_device.py in its own process): keys that do not
 fit say which side failed, alerts carry their results' dates, labels stay on the host, the device is named
 one way, options go anywhere, and a closed pipe ends quietly."""
 import json

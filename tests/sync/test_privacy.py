@@ -1,4 +1,4 @@
-"""An advertisement that says nothing about the wearer (issue 13), on the shadow and on real BTstack and NimBLE.
+"""An advertisement that says nothing about the wearer, on the shadow and on real BTstack and NimBLE.
 
 A stranger scanning across identifier windows (the device's clock unset, then set to three windows in turn
 by a session) sees no name, no service UUID, and neither an address nor a payload that repeats; the host
