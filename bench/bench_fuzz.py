@@ -1,8 +1,9 @@
-"""Coverage-guided fuzzing of the device endpoint (tests/atheris_endpoint.py): runs, coverage, crashes."""
+"""Coverage-guided fuzzing of the device endpoint (tests/sync/atheris_endpoint.py): runs, coverage, crashes."""
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+TESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+sys.path[:0] = [os.path.join(TESTS, "sync"), TESTS]
 
 from test_fuzz_atheris import run_fuzzer  # noqa: E402
 

@@ -44,6 +44,9 @@ _updater = [None]  # type: list  # the Updater of the connected host's transfer
 
 
 def receive(endpoint, plaintext):
+    if getattr(endpoint.app, "boot_selector", None) is None:
+        # an app composed without the boot selector cannot switch versions: updates over the air are off
+        return bundle.encode_update_reply(plaintext[0], protocol.ERR_UPDATE_NO_KEY, 0, 0, b"")
     if _updater[0] is None:
         _updater[0] = Updater(endpoint.app)
     return _updater[0].request(plaintext)

@@ -1,10 +1,10 @@
-"""The coverage-guided fuzzer (tests/atheris_endpoint.py) runs clean: no crash, no broken invariant."""
+"""The coverage-guided fuzzer (tests/sync/atheris_endpoint.py) runs clean: no crash, no broken invariant."""
 import os
 import re
 import subprocess
 import sys
 
-from paths import TESTS as HERE  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 RUNS = 50000
 
 

@@ -4,14 +4,15 @@ Each input picks a role, a channel and a mode: a payload sealed in an open sessi
 point, entry, profile, alerts and time decoders behind the crypto), a raw frame (the frame decoder and the
 handshake), or bytes for the USB COBS reader. Invariants: every input gets an answer, a refused or
 malformed one stores nothing, and nothing raises. The hypothesis tests in test_fuzz_protocol.py check the
-answers in detail; this explores the code paths. Run: python tests/atheris_endpoint.py -runs=N
+answers in detail; this explores the code paths. Run: python tests/sync/atheris_endpoint.py -runs=N
 """
 import os
 import sys
 
 import atheris
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]   # test_fuzz_protocol beside it, sync_fixtures in tests/
 
 with atheris.instrument_imports():
     from monitor import endpoint as _endpoint_module, framing, protocol, session as _session_module  # noqa: F401
