@@ -1,4 +1,4 @@
-"""Commands on the host database itself: `devices` (list, label) and `backup`."""
+"""Commands on the host database itself: `devices` (list, label), `backup`, `restore`, `db init|check`."""
 import datetime
 import os
 
@@ -78,15 +78,74 @@ def backup_cmd(settings, dest):
         raise Failure("%s already exists" % dest, "pick a new name; an older backup is never overwritten",
                       EXIT_STORAGE)
     source = settings.db_path_shown()
-    if not os.path.exists(source):
-        raise Failure("there is no host database at %s yet" % source, "run e2mon pull first", EXIT_STORAGE)
     with settings.open_db() as db:
+        db.check()   # a damaged file is never copied as if it were a backup
         db.backup(dest)
+        db.remember_backup(dest)
         counts = {device_id: db.count(device_id) for device_id in db.devices()}
     emit(settings, {"source": source, "backup": dest, "records": counts},
          "backed up %s to %s (%d records, %d devices)" % (source, dest, sum(counts.values()), len(counts)))
 
 
+@click.command("restore")
+@click.argument("backup", metavar="BACKUP", type=click.Path(dir_okay=False))
+@click.option("--yes", "assume_yes", is_flag=True, help="Replace the host database that is there now.")
+@pass_settings
+@reported
+def restore_cmd(settings, backup, assume_yes):
+    """Put BACKUP (checked first) in the place of the host database; the file it replaces is kept beside it
+    as <db>.replaced-<date>. A pull afterwards fetches what the devices still hold."""
+    from host_tools import db as host_db
+
+    target = settings.db_path_shown()
+    if not os.path.isfile(backup):
+        raise Failure("backup file not found: %s" % backup, "check the path", EXIT_STORAGE)
+    if os.path.exists(target) and not assume_yes:
+        raise Failure("the host database %s exists and would be replaced by %s" % (target, backup),
+                      "rerun with --yes to replace it (it is kept as %s.replaced-<date>)" % target, EXIT_REJECTED)
+    os.makedirs(os.path.dirname(os.path.abspath(target)), mode=0o700, exist_ok=True)
+    with host_db.exclusive(target, "restoring a backup"):
+        kept = host_db.restore(backup, target)
+    with settings.open_db() as db:
+        counts = {device_id: db.count(device_id) for device_id in db.devices()}
+    emit(settings, {"database": target, "backup": backup, "replaced_kept_as": kept, "records": counts},
+         ["restored %s from %s (%d records, %d devices)" % (target, backup, sum(counts.values()), len(counts))]
+         + (["the file it replaced is kept as %s" % kept] if kept else []))
+
+
+@click.group("db", cls=SummaryGroup)
+def db_group():
+    """The host database file: create it (init) or check every page of it (check)."""
+
+
+@db_group.command("init")
+@pass_settings
+@reported
+def db_init(settings):
+    """Create the host database (private to you) where --db or $E2MON_DB says; pull creates it too."""
+    path = settings.db_path_shown()
+    existed = settings.db_exists() and os.path.getsize(path) > 0
+    with settings.open_db(create=True) as db:
+        devices = len(db.devices())
+    emit(settings, {"database": path, "created": not existed, "devices": devices},
+         "%s already exists (%d devices): nothing changed" % (path, devices) if existed
+         else "created the host database %s" % path)
+
+
+@db_group.command("check")
+@pass_settings
+@reported
+def db_check(settings):
+    """Check every page of the host database (SQLite's integrity check); a damaged one fails with exit 7."""
+    with settings.open_db() as db:
+        db.check()
+        counts = {device_id: db.count(device_id) for device_id in db.devices()}
+    emit(settings, {"database": db.path, "ok": True, "records": counts},
+         "%s is sound: %d records, %d devices" % (db.path, sum(counts.values()), len(counts)))
+
+
 def register(cli):
     cli.add_command(devices_group)
     cli.add_command(backup_cmd)
+    cli.add_command(restore_cmd)
+    cli.add_command(db_group)

@@ -143,9 +143,10 @@ def profile_set(settings, path, device, replace, assume_yes):
                               "rerun to see the new differences; nothing was sent", EXIT_REJECTED)
             await link.set_profile(blob)
     run(send(), "sending the profile")
-    with settings.open_db() as db:
-        db.ensure_device(device_id)
-        db.set_profile(device_id, blob)
+    if settings.db_exists():
+        with settings.open_db() as db:
+            db.ensure_device(device_id)
+            db.set_profile(device_id, blob)
     result.update(sent=True, bytes=len(blob))
     emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
                                                                  "" if len(changes) == 1 else "s")] + diff)

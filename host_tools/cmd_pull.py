@@ -21,7 +21,8 @@ def pull_cmd(settings, device):
     from host_tools.db import RecordConflict
 
     kept = {"new": 0}
-    with settings.open_db() as db:
+    with settings.open_db(create=True) as db:
+        db.check()   # records are never added to a damaged file (the device would then free them)
         try:
             result = run(pull_into(settings, db, device, kept=kept), "pulling")
         except RecordConflict as exc:

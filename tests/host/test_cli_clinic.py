@@ -50,9 +50,10 @@ def error_lines(result):
 
 def test_database_is_created_private_and_a_readable_one_is_refused(tmp_path):
     data_home = tmp_path / "data"
-    result = e2mon("devices", env={"XDG_DATA_HOME": str(data_home), "E2MON_DB": None})
+    result = e2mon("db", "init", env={"XDG_DATA_HOME": str(data_home), "E2MON_DB": None})
     assert result.exit_code == 0, result.output
     db_file = data_home / "e2mon" / "e2mon.sqlite"
+    assert "created the host database %s" % db_file in result.output
     assert oct(db_file.stat().st_mode & 0o777) == "0o600"
     assert oct(db_file.parent.stat().st_mode & 0o777) == "0o700"
     os.chmod(db_file, 0o644)
@@ -132,6 +133,84 @@ def test_a_damaged_database_says_how_to_restore_it(tmp_path):
     assert result.exit_code == failures.EXIT_STORAGE
     (line,) = error_lines(result)
     assert "damaged" in line and "Restore the newest backup" in line and newest in line
+
+
+def _overwrite_pages(path, pages=10, nbytes=200):
+    """What a failing disk does: bytes overwritten in several pages in the middle of the file."""
+    page_size = 4096
+    count = os.path.getsize(path) // page_size
+    with open(path, "r+b") as f:
+        for k in range(pages):
+            f.seek((count // 2 - pages // 2 + k) * page_size + 1000)
+            f.write(bytes((k * 37 + i * 11) % 256 for i in range(nbytes)))
+
+
+def test_damaged_pages_stop_every_command_and_name_the_backup_that_restores_it(tmp_path):
+    db_path = str(tmp_path / "h.sqlite")
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-a")
+        db.store_records("dev-a", [(i, DAY + i // 20, i % 1440, records.KIND_SYMPTOM, 0, i % 4, 0)
+                                   for i in range(20000)])
+    manual = str(tmp_path / "before.sqlite")
+    assert e2mon("--db", db_path, "backup", manual).exit_code == 0
+    _overwrite_pages(db_path)
+    for args in (["devices"], ["export"], ["report", "--out", str(tmp_path / "r.png")],
+                 ["backup", str(tmp_path / "copy.sqlite")], ["db", "check"], ["--sim", "pull"]):
+        result = e2mon("--db", db_path, *args, env={"E2MON_SIM_TRANSPORT": "127.0.0.1:9"})
+        assert result.exit_code == failures.EXIT_STORAGE, (args, result.output)
+        (line,) = error_lines(result)
+        assert "is damaged" in line and "e2mon --db %s restore %s --yes" % (db_path, manual) in line, line
+    assert not os.path.exists(tmp_path / "copy.sqlite") and not os.path.exists(tmp_path / "r.png")
+    refused = e2mon("--db", db_path, "restore", manual)
+    assert refused.exit_code == failures.EXIT_REJECTED and "--yes" in error_lines(refused)[0]
+    restored = e2mon("--db", db_path, "--json", "restore", manual, "--yes")
+    assert restored.exit_code == 0, restored.output
+    kept = json.loads(restored.output)["replaced_kept_as"]
+    assert os.path.exists(kept) and oct(os.stat(db_path).st_mode & 0o777) == "0o600"
+    assert json.loads(e2mon("--db", db_path, "--json", "devices").output)[0]["records"] == 20000
+    assert "is sound: 20000 records" in e2mon("--db", db_path, "db", "check").output
+
+
+def test_damage_without_any_backup_says_so_and_a_damaged_backup_is_not_restored(tmp_path):
+    db_path = str(tmp_path / "h.sqlite")
+    make_db(db_path)
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-b")
+        db.store_records("dev-b", [(i, DAY, 0, records.KIND_SYMPTOM, 0, 1, 0) for i in range(5000)])
+    _overwrite_pages(db_path, pages=4)
+    result = e2mon("--db", db_path, "export", "--device", "dev-b")
+    assert result.exit_code == failures.EXIT_STORAGE
+    assert "No backup of it exists" in result.output and ".backups/" not in result.output
+    other = str(tmp_path / "other.sqlite")
+    make_db(other)
+    assert e2mon("--db", other, "restore", db_path, "--yes").exit_code == failures.EXIT_STORAGE
+    assert e2mon("--db", other, "db", "check").exit_code == 0
+
+
+def test_a_file_that_is_no_database_is_named_as_such(tmp_path):
+    csv_file = tmp_path / "labs.csv"
+    csv_file.write_text("date,analyte,value\n2026-09-01,E2,38\n")
+    for args in (["devices"], ["export"], ["db", "check"]):
+        result = e2mon("--db", str(csv_file), *args)
+        assert result.exit_code == failures.EXIT_STORAGE
+        (line,) = error_lines(result)
+        assert "is not a SQLite database (it holds CSV" in line and "damaged" not in line
+    assert csv_file.read_text().startswith("date,analyte")
+
+
+def test_a_mistyped_db_path_creates_nothing(tmp_path):
+    typo = tmp_path / "e2mno" / "e2mon.sqlite"
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}
+    for args in (["devices"], ["export"], ["report", "--out", str(tmp_path / "r.png")], ["db", "check"],
+                 ["backup", str(tmp_path / "b.sqlite")], ["devices", "label", "dev-a", "patient 1"]):
+        result = e2mon("--db", str(typo), *args, env=env)
+        assert result.exit_code == failures.EXIT_STORAGE, (args, result.output)
+        assert "there is no host database at %s" % typo in error_lines(result)[0]
+    assert e2mon("--db", str(typo), "--sim", "alerts", env=env).exit_code == failures.EXIT_NOT_FOUND
+    assert not typo.parent.exists()
+    assert e2mon("--db", str(typo), "db", "init").exit_code == 0 and typo.exists()
+    again = e2mon("--db", str(typo), "db", "init")
+    assert again.exit_code == 0 and "already exists" in again.output
 
 
 def test_a_second_e2mon_on_the_same_database_says_another_is_running(tmp_path):
