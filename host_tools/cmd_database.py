@@ -4,7 +4,8 @@ import os
 
 import click
 
-from host_tools.failures import EXIT_REJECTED, EXIT_STORAGE, Failure, clip, reported
+from host_tools.db import LabelTaken
+from host_tools.failures import EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE, Failure, clip, reported
 from host_tools.settings import SummaryGroup, device_title, emit, pass_settings
 
 LABEL_LIMIT = 64   # characters of a device label
@@ -56,12 +57,47 @@ def devices_label(settings, address, label, clear):
             raise Failure("label %s is too long or holds control characters" % clip(label),
                           "use at most %d printable characters" % LABEL_LIMIT, EXIT_REJECTED)
     with settings.open_db() as db:
-        # A device already held keeps its id (any case); a new one is filed under its address, as pull does.
-        known = {d.upper(): d for d in db.devices()}
-        device_id = known.get(address.strip().upper(), connect.normalize_address(address))
-        db.set_label(device_id, label)
+        device_id = db.find_device(address)
+        if device_id is None:
+            raise Failure("no device %s in the host database %s" % (clip(address), db.path),
+                          "a device comes in with its first pull (e2mon pull --device %s); e2mon devices lists "
+                          "those held" % connect.normalize_address(address), EXIT_NOT_FOUND)
+        try:
+            db.set_label(device_id, label)
+        except LabelTaken as exc:
+            raise Failure(str(exc), "pick another label; one label names one patient's device",
+                          EXIT_REJECTED) from None
     emit(settings, {"device_id": device_id, "label": label},
          "%s is now labelled %r" % (device_id, label) if label else "%s has no label now" % device_id)
+
+
+@devices_group.command("remove")
+@click.argument("name", metavar="ID|LABEL")
+@click.option("--yes", "assume_yes", is_flag=True, help="Remove without asking.")
+@pass_settings
+@reported
+def devices_remove(settings, name, assume_yes):
+    """Remove a device and its pulled records from the host database (a backup is kept first); its keys
+    stay. Asks on a terminal; elsewhere --yes is needed."""
+    import sys
+
+    with settings.open_db() as db:
+        device_id = db.find_device(name)
+        if device_id is None:
+            raise Failure("no device %s in the host database %s" % (clip(name), db.path),
+                          "see e2mon devices for its devices and labels", EXIT_NOT_FOUND)
+        title = device_title(device_id, db.label(device_id))
+        count = db.count(device_id)
+        if not assume_yes:
+            if not sys.stdin.isatty():
+                raise Failure("removing %s would delete its %d records from this host" % (title, count),
+                              "rerun with --yes to remove it (a backup is kept first)", EXIT_REJECTED)
+            if not click.confirm("Remove %s and its %d records from %s (a backup is kept first)?"
+                                 % (title, count, db.path), default=False, err=True):
+                raise Failure("cancelled: nothing was removed", "", EXIT_REJECTED)
+        kept = db.remove_device(device_id)
+    emit(settings, {"device_id": device_id, "records": count, "backup": kept},
+         "removed %s (%d records); a copy of the database before is %s" % (title, count, kept))
 
 
 @click.command("backup")

@@ -427,6 +427,11 @@ class HostDB:
             self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
         return archive
 
+    @staticmethod
+    def is_archive(device_id):
+        """Whether `device_id` is an earlier log kept apart by archive_device (`<id>~<n>`)."""
+        return "~" in device_id
+
     def devices(self):
         cur = self.conn.execute("SELECT device_id FROM devices ORDER BY device_id")
         return [r[0] for r in cur.fetchall()]

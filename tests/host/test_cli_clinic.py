@@ -365,6 +365,66 @@ def test_labels_stay_on_the_host_and_show_in_devices_and_reports(tmp_path):
     assert "patient 12" not in e2mon("--db", str(db_path), "devices").output
 
 
+def test_a_label_selects_its_device_everywhere_and_names_one_device(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    make_db(db_path, "dev-b")
+    assert e2mon("--db", db_path, "devices", "label", "dev-a", "patient 12").exit_code == 0
+    by_label = e2mon("--db", db_path, "--json", "export", "--format", "json", "--device", "Patient  12")
+    by_id = e2mon("--db", db_path, "--json", "export", "--format", "json", "--device", "dev-a")
+    assert by_label.exit_code == 0 and by_label.output == by_id.output
+    out = tmp_path / "r.html"
+    assert e2mon("--db", db_path, "report", "--out", str(out), "--device", "patient 12").exit_code == 0
+    taken = e2mon("--db", db_path, "devices", "label", "dev-b", "PATIENT 12")
+    assert taken.exit_code == failures.EXIT_REJECTED and "already names device dev-a" in error_lines(taken)[0]
+    as_id = e2mon("--db", db_path, "devices", "label", "dev-b", "dev-a")
+    assert as_id.exit_code == failures.EXIT_REJECTED
+    unknown = e2mon("--db", db_path, "devices", "label", "C0:E2:00:00:00:09", "patient 13")
+    assert unknown.exit_code == failures.EXIT_NOT_FOUND and "first pull" in error_lines(unknown)[0]
+    assert [d["device_id"] for d in json.loads(e2mon("--db", db_path, "--json", "devices").output)] == \
+        ["dev-a", "dev-b"]
+    # An archived log keeps a label of its own: the label still names one device.
+    with HostDB(db_path) as db:
+        archive = db.archive_device("dev-a")
+        assert db.label(archive) == "patient 12 (earlier log 1)" and db.find_device("patient 12") == "dev-a"
+
+
+def test_removing_a_device_asks_and_keeps_a_backup(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    make_db(db_path, "dev-b")
+    e2mon("--db", db_path, "devices", "label", "dev-b", "patient 3")
+    unasked = e2mon("--db", db_path, "devices", "remove", "patient 3")
+    assert unasked.exit_code == failures.EXIT_REJECTED and "--yes" in error_lines(unasked)[0]
+    removed = e2mon("--db", db_path, "--json", "devices", "remove", "patient 3", "--yes")
+    assert removed.exit_code == 0, removed.output
+    backup = json.loads(removed.output)["backup"]
+    with HostDB(backup) as copy:
+        assert copy.count("dev-b") == 5
+    with HostDB(db_path) as db:
+        assert db.devices() == ["dev-a"] and db.count("dev-b") == 0
+    gone = e2mon("--db", db_path, "devices", "remove", "dev-b", "--yes")
+    assert gone.exit_code == failures.EXIT_NOT_FOUND
+
+
+def test_the_worklist_lists_every_patient_from_pulled_data_without_a_device(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-b")
+        db.store_records("dev-b", [(0, DAY, 480, records.KIND_LAB, records.A_E2, 900, records.METHOD_LCMS)])
+        db.set_label("dev-b", "patient 12")
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}   # no device, no simulator: nothing is reached
+    result = e2mon("--db", db_path, "alerts", "--all", env=env)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "patient 12 (dev-b), last pulled 20" in text and "dev-a, last pulled 20" in text
+    assert "E2" in text.split("patient 12 (dev-b)")[1]   # 90 pg/mL above the default band: a flag
+    listed = json.loads(e2mon("--db", db_path, "--json", "alerts", "--all", env=env).output)
+    assert [r["label"] for r in listed] == [None, "patient 12"] and listed[1]["flags"]
+    reminders = json.loads(e2mon("--db", db_path, "--json", "reminders", "--all", env=env).output)
+    assert [sorted(r) for r in reminders] == [["device_id", "label", "last_pull", "reminders"]] * 2
+    both = e2mon("--db", db_path, "alerts", "--all", "--device", "dev-a")
+    assert both.exit_code == failures.EXIT_USAGE
+
+
 def test_global_options_work_before_or_after_the_command(tmp_path):
     db_path = make_db(tmp_path / "h.sqlite")
     before = e2mon("--json", "--db", str(db_path), "--device", "DEV-A", "export", "--format", "json")

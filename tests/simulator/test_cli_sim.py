@@ -146,7 +146,7 @@ def test_alerts_and_reminders_in_plain_words(sim):
     assert all("clinician" in f["message"] for f in flags)
     text = e2mon(sim, "alerts").output
     assert "E2_CRITICAL" in text and "Due reminders:" in text
-    everything = json.loads(e2mon(sim, "--json", "reminders", "--all").output)
+    everything = json.loads(e2mon(sim, "--json", "reminders", "--upcoming").output)
     assert {r["state"] for r in everything} <= {"upcoming", "due", "overdue", "done"}
     assert all(r["source"] for r in everything)
 
