@@ -39,9 +39,16 @@ def pull_cmd(settings, device):
                           failure.exit_code) from None
         label = db.label(result["device_id"])
     result["label"] = label
-    emit(settings, result, "%s: stored %d new records (%d on this host), acknowledged up to %s, %.1f s"
-         % (device_title(result["device_id"], label), result["new"], result["total_on_host"],
-            result["acknowledged"] if result["acknowledged"] is not None else "-", result["seconds"]))
+    emit(settings, result, [summary(result, device_title(result["device_id"], label))] + notes(result))
+
+
+def summary(result, title):
+    """The pull in one line; the device's own sync marks (one per acknowledgement) are not news."""
+    if not result["new_entries"]:
+        return "%s: nothing new (%d records on this host), %.1f s" % (title, result["total_on_host"], result["seconds"])
+    return "%s: stored %d new record%s (%d on this host), acknowledged up to record %d, %.1f s" % (
+        title, result["new"], "" if result["new"] == 1 else "s", result["total_on_host"], result["acknowledged"],
+        result["seconds"])
 
 
 def _kept_text(kept):
@@ -55,8 +62,15 @@ def _kept_text(kept):
 async def pull_into(settings, db, device, progress_out=None, kept=None):
     """Pulls every record the host lacks; stores in batches (each a transaction); returns a summary.
     `kept` (a dict) follows what is stored as it goes: device_id, new, total."""
+    from host_tools import host_crypto
+
     kept = {} if kept is None else kept
     async with connect.session(settings, device, "clinician") as (link, device_id):
+        # The session just proved the device holds this key: its history is bound to it, and one stored
+        # under another key (provisioned again, on any computer, or another device) is filed apart.
+        key_id = host_crypto.key_fingerprint(connect.load_role_key(device_id, "clinician"))
+        held_before = db.count(device_id)
+        filed_apart = db.bind_key(device_id, key_id)
         firmware = await _firmware(link.client)
         db.ensure_device(device_id, firmware=firmware)
         try:
@@ -83,8 +97,14 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
                 kept.update(device_id=device_id, new=stored[0], total=db.count(device_id))
 
         substantive = [0]   # new records other than the device's own sync marks
+        gaps = []           # (first, last) record numbers the device no longer had
+        expected = [start or None]   # a first pull has nothing before to miss
 
         def on_batch(batch):
+            for record in batch:
+                if expected[0] is not None and record[0] > expected[0]:
+                    gaps.append((expected[0], record[0] - 1))
+                expected[0] = record[0] + 1
             pending.extend(batch)
             substantive[0] += sum(1 for r in batch if not _is_sync_mark(r))
             progress.advance(len(batch))
@@ -104,7 +124,27 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
             await link.acknowledge(last)
             acknowledged = last
     return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
-            "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware}
+            "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware,
+            "new_entries": substantive[0],
+            "filed_apart": filed_apart and {"as": filed_apart, "records": held_before}, "gaps": gaps}
+
+
+def notes(result):
+    """What a pull found that a clinician must know, in words: a history filed apart, missing records."""
+    lines = []
+    if result.get("filed_apart"):
+        lines.append("%s presents another key than the %d records this host held for it (provisioned again, here "
+                     "or on another computer, or another device under the same id): those are kept apart as "
+                     "device %s; this pull starts a new log" % (result["device_id"], result["filed_apart"]["records"],
+                                                                result["filed_apart"]["as"]))
+    for first, last in result.get("gaps") or ():
+        span = "record %d" % first if first == last else "records %d to %d (%d records)" % (first, last,
+                                                                                           last - first + 1)
+        lines.append("%s %s not on the device any more and %s not on this host (freed after another computer "
+                     "pulled %s, or lost): this host's copy of %s has a gap there"
+                     % (span, "was" if first == last else "were", "is" if first == last else "are",
+                        "it" if first == last else "them", result["device_id"]))
+    return lines
 
 
 def _is_sync_mark(record):

@@ -20,7 +20,11 @@
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
 - `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
   records move to `<id>~<n>` (kept, never mixed with the new log).
-- `set_label(device_id, label)`: the clinic's name for a device ("patient 12"); kept on this host only.
+- `set_label(device_id, label)`: the clinic's name for a device ("patient 12"); kept on this host only;
+  unique in the database, and `find_device(name)` takes an id or a label.
+- `bind_key(device_id, key_id)`: a stored history belongs to the key it was pulled with; a device that comes
+  with another key (provisioned again, on any computer, or another device under the same id) gets its
+  earlier records filed apart (`archive_device`) instead of mixed with the new ones.
 
 Once a device is acknowledged it frees its records, so this file is the only copy: it is created 0600 in
 a 0700 directory and refused when others can read it (the key files' rule, host_tools.keys);
@@ -43,7 +47,7 @@ import urllib.parse
 from host_tools import keys
 from monitor.records import D_TESTOSTERONE, KIND_DOSE
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
 
 SCHEMA = """
@@ -68,14 +72,20 @@ CREATE TABLE IF NOT EXISTS records (
     flags INTEGER NOT NULL,
     PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_keys (
+    device_id TEXT PRIMARY KEY REFERENCES devices(device_id),
+    key_id TEXT NOT NULL
+);
 """
 
 # Schema upgrades: from version N to N + 1 (a backup is taken first). Up to version 2, testosterone doses
 # were stored in mg; since 3 every dose is in µg, as monitor.records.unpack_record gives a device's records
-# (old mg ones included), so a record pulled again matches the row it was stored as.
+# (old mg ones included), so a record pulled again matches the row it was stored as. Since 4 a device's
+# history is bound to the key its records came with (device_keys: a fingerprint, never the key).
 MIGRATIONS = {
     1: ("ALTER TABLE devices ADD COLUMN label TEXT",),
     2: ("UPDATE records SET value = value * 1000 WHERE kind = %d AND code = %d" % (KIND_DOSE, D_TESTOSTERONE),),
+    3: (SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS device_keys"):].strip().rstrip(";"),),
 }
 
 ROW_FIELDS = ("seq", "day", "minute", "kind", "code", "value", "flags")
@@ -398,9 +408,27 @@ class HostDB:
         """Deletes a device and its records, after an automatic backup (returned)."""
         kept = self.auto_backup("before-remove")
         with self.transaction():
-            self.conn.execute("DELETE FROM records WHERE device_id=?", (device_id,))
-            self.conn.execute("DELETE FROM devices WHERE device_id=?", (device_id,))
+            for table in ("records", "device_keys", "devices"):
+                self.conn.execute("DELETE FROM %s WHERE device_id=?" % table, (device_id,))
         return kept
+
+    def key_id(self, device_id):
+        row = self.conn.execute("SELECT key_id FROM device_keys WHERE device_id=?", (device_id,)).fetchone()
+        return row[0] if row else None
+
+    def bind_key(self, device_id, key_id):
+        """Binds the device's stored history to the key it is pulled with now. A history held under another
+        key is filed apart first (archive_device); returns that archive's id, else None. A history stored
+        before keys were recorded is taken as this key's (the record-number checks still guard it)."""
+        self.ensure_device(device_id)
+        held = self.key_id(device_id)
+        archive = None
+        if held is not None and held != key_id:
+            archive = self.archive_device(device_id)
+        with self.transaction():
+            self.conn.execute("INSERT INTO device_keys(device_id, key_id) VALUES (?, ?) "
+                              "ON CONFLICT(device_id) DO UPDATE SET key_id=excluded.key_id", (device_id, key_id))
+        return archive
 
     def label(self, device_id):
         row = self.conn.execute("SELECT label FROM devices WHERE device_id=?", (device_id,)).fetchone()
@@ -423,6 +451,8 @@ class HostDB:
                 "SELECT ?, name, address, firmware, profile, first_seen, last_pull, "
                 "label || ' (earlier log %d)' FROM devices WHERE device_id=?" % n,
                 (archive, device_id))
+            self.conn.execute("INSERT INTO device_keys(device_id, key_id) SELECT ?, key_id FROM device_keys "
+                              "WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE records SET device_id=? WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
         return archive

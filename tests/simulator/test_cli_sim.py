@@ -23,8 +23,9 @@ SEED = 300
 
 
 class SimDevice:
-    def __init__(self, flash, key_hex="-", seed=0, serial=False):
+    def __init__(self, flash, key_hex="-", seed=0, serial=False, freed=0):
         args = [PYTHON, os.path.join(ROOT, "tests", "cli_sim_device.py"), flash, key_hex, str(seed)]
+        args += ["--freed=%d" % freed] if freed else []
         self.log = open(flash.rstrip("/") + ".log", "w+")
         self.proc = subprocess.Popen(args + (["--serial"] if serial else []), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
@@ -410,5 +411,55 @@ def test_a_reset_device_is_not_mixed_into_its_old_log(tmp_path):
         assert "reset or replaced" in one_error_line(result)
         with HostDB(env["E2MON_DB"]) as db:
             assert db.count(DEVICE) >= 60   # the old log untouched
+    finally:
+        device.stop()
+
+
+def test_another_key_files_the_old_history_apart_from_any_computer(tmp_path):
+    device = SimDevice(str(tmp_path / "flash-a"), KEY.hex(), 60)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    try:
+        assert e2mon(env, "pull").exit_code == 0
+        assert e2mon(env, "devices", "label", DEVICE, "patient 12").exit_code == 0
+    finally:
+        device.stop()
+    # Provisioned again on another computer (a new key), whose keys were then copied here; its new log
+    # happens to run past this host's record numbers, so only the key tells the two histories apart.
+    other_key = bytes(range(100, 132))
+    device = SimDevice(str(tmp_path / "flash-b"), other_key.hex(), 90)
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        save_keys(env, key=other_key)
+        result = e2mon(env, "--json", "pull")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["filed_apart"]["as"] == DEVICE + "~1" and data["filed_apart"]["records"] >= 60
+        assert data["gaps"] == []   # a new log, nothing missing from it
+        with HostDB(env["E2MON_DB"]) as db:
+            assert db.count(DEVICE + "~1") == data["filed_apart"]["records"]
+            assert db.count(DEVICE) == data["new"] and db.label(DEVICE) == "patient 12"
+        again = e2mon(env, "pull")
+        assert again.exit_code == 0 and "another key" not in again.output
+    finally:
+        device.stop()
+
+
+def test_a_gap_in_record_numbers_is_reported_in_words(tmp_path):
+    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 600, freed=520)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    with HostDB(env["E2MON_DB"]) as db:    # this host pulled records 1..100 long ago
+        db.ensure_device(DEVICE)
+        db.store_records(DEVICE, [(seq, 9800, seq, records.KIND_SYMPTOM, 0, 1, 0) for seq in range(1, 101)])
+    try:
+        result = e2mon(env, "pull")
+        assert result.exit_code == 0, result.output
+        gap = [line for line in result.output.splitlines() if "were not on the device any more" in line]
+        assert len(gap) == 1 and gap[0].startswith("records 101 to "), result.output
+        first = json.loads(e2mon(env, "--json", "pull").output)
+        assert first["gaps"] == [] and first["new"] <= 2
+        quiet = e2mon(env, "pull").output   # only the device's own sync mark came: nothing new in words
+        assert ": nothing new (" in quiet and "stored" not in quiet and "acknowledged up to -" not in quiet
     finally:
         device.stop()
