@@ -19,7 +19,7 @@ EXIT_NOT_FOUND = 3      # device not found / out of range
 EXIT_AUTH = 4           # wrong or missing key
 EXIT_LINK = 5           # link dropped, timeout
 EXIT_REJECTED = 6       # bad input, refused by validation or by the device
-EXIT_STORAGE = 7        # host database or file problem
+EXIT_STORAGE = 7        # host database or file problem; a missing input file too, in every command
 EXIT_BUSY = 8           # another e2mon is using the same host database
 EXIT_INTERRUPTED = 130  # Ctrl-C (after what was stored was kept)
 
@@ -32,7 +32,7 @@ EXIT_CODES = (
     (EXIT_AUTH, "auth", "key missing, damaged or not matching the device's"),
     (EXIT_LINK, "link", "the link dropped or the device stopped answering"),
     (EXIT_REJECTED, "rejected", "bad input: refused by validation here or on the device"),
-    (EXIT_STORAGE, "storage", "host database or file problem (permissions, damage, disk)"),
+    (EXIT_STORAGE, "storage", "host database or file problem (missing, not a database, damaged, permissions, disk)"),
     (EXIT_BUSY, "busy", "another e2mon is using the same host database"),
     (EXIT_INTERRUPTED, "interrupted", "Ctrl-C; what was stored is kept"),
 )

@@ -298,6 +298,21 @@ def test_the_same_failure_has_the_same_exit_code_in_every_command(tmp_path):
     assert {r.exit_code for r in bad_dates} == {failures.EXIT_REJECTED}
 
 
+def test_entry_refusals_state_the_range_and_how_to_enter_a_result_below_the_limit():
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}   # refused here, before any radio traffic
+    high = e2mon("--sim", "push", "lab", "E2", "99999", "pg/mL", env=env)
+    assert high.exit_code == failures.EXIT_REJECTED
+    (line,) = error_lines(high)
+    assert "outside the possible range, 0 pg/mL to 2000 pg/mL" in line and line.count("check the number") + \
+        line.count("Check the number") == 1
+    below = e2mon("--sim", "push", "lab", "E2", "<24", "pg/mL", env=env)
+    assert below.exit_code == failures.EXIT_REJECTED
+    assert "--below-lloq" in error_lines(below)[0] and "push lab E2 24 pg/mL --below-lloq" in below.output
+    negative = e2mon("--sim", "push", "dose", "anastrozole", "-1", "mg", env=env)
+    assert negative.exit_code == failures.EXIT_REJECTED, negative.output
+    assert "No such option" not in negative.output and "0.001 mg to 10 mg" in error_lines(negative)[0]
+
+
 def test_exit_codes_are_listed_in_help_and_readme():
     help_text = e2mon("--help").output
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
