@@ -463,3 +463,23 @@ def test_a_gap_in_record_numbers_is_reported_in_words(tmp_path):
         assert ": nothing new (" in quiet and "stored" not in quiet and "acknowledged up to -" not in quiet
     finally:
         device.stop()
+
+
+def test_profile_replace_keeps_the_patient_unless_named_and_asks_to_change_it(sim, tmp_path):
+    patient = tmp_path / "patient.profile"
+    patient.write_text("BIRTH_YEAR = 1980\nGOAL = fertility\n")
+    assert e2mon(sim, "profile", "set", str(patient)).exit_code == 0
+    rules = tmp_path / "rules.profile"
+    rules.write_text("E2_LOW = 18 pg/mL\n")
+    replaced = e2mon(sim, "profile", "set", "--replace", str(rules))
+    assert replaced.exit_code == 0, replaced.output
+    shown = e2mon(sim, "profile", "show").output
+    assert "BIRTH_YEAR = 1980" in shown and "GOAL = fertility" in shown and "E2_LOW = 18 pg/mL" in shown
+    assert "BIRTH_YEAR" not in replaced.output and "GOAL" not in replaced.output
+    back = tmp_path / "back.profile"
+    back.write_text("BIRTH_YEAR = 0\nGOAL = trt\n")
+    unasked = e2mon(sim, "profile", "set", "--replace", str(back))   # stdin is no terminal here
+    assert unasked.exit_code == 6 and "BIRTH_YEAR, GOAL" in one_error_line(unasked)
+    assert "BIRTH_YEAR = 1980" in e2mon(sim, "profile", "show").output
+    assert e2mon(sim, "profile", "set", "--replace", "--yes", str(back)).exit_code == 0
+    assert "GOAL = trt" in e2mon(sim, "profile", "show").output
