@@ -73,20 +73,18 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
         filed_apart = db.bind_key(device_id, key_id)
         firmware = await _firmware(link.client)
         db.ensure_device(device_id, firmware=firmware)
-        try:
-            db.set_profile(device_id, await link.get_profile())
-        except Exception as exc:  # noqa: BLE001 - the report falls back to default bands
-            failure = connect.link_failure(exc, "reading the profile")
-            if failure is not None and failure.exit_code == EXIT_LINK:
-                raise failure from exc
         start = db.next_seq(device_id)
         total = await link.count(start)
-        if total == 0 and start > 0 and await link.count(start - 1) == 0:
+        # The newest record this host holds is asked for again when the device still has it: a device whose
+        # log is another one under the same key (a cloned key file) sends other content there, and
+        # store_records refuses the batch (RecordConflict) before anything of that log is mixed in.
+        overlap = start > 0 and await link.count(start - 1) > total
+        if total == 0 and start > 0 and not overlap:
             # The device no longer has the newest record this host stored: its numbering went back.
             raise Failure("device %s has no record %d although this host stored it (was the device reset or "
                           "replaced?)" % (device_id, start - 1),
                           "pull it into a separate database (e2mon --db NEW.sqlite pull)", EXIT_STORAGE)
-        progress = Progress(total, out=progress_out)
+        progress = Progress(total + overlap, out=progress_out)
         pending = []
         stored = [0]
 
@@ -104,19 +102,25 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
             for record in batch:
                 if expected[0] is not None and record[0] > expected[0]:
                     gaps.append((expected[0], record[0] - 1))
-                expected[0] = record[0] + 1
+                expected[0] = max(expected[0] or 0, record[0] + 1)
             pending.extend(batch)
-            substantive[0] += sum(1 for r in batch if not _is_sync_mark(r))
+            substantive[0] += sum(1 for r in batch if r[0] >= start and not _is_sync_mark(r))
             progress.advance(len(batch))
             if len(pending) >= STORE_BATCH:
                 flush()
 
         try:
-            await link.pull(start, on_batch)
+            await link.pull(start - 1 if overlap else start, on_batch)
         finally:
             # Whole, verified records received before an interruption are kept: a rerun resumes after them.
             flush()
             elapsed = progress.finish()
+        try:
+            db.set_profile(device_id, await link.get_profile())   # once the log is known to be this device's
+        except Exception as exc:  # noqa: BLE001 - the report falls back to default bands
+            failure = connect.link_failure(exc, "reading the profile")
+            if failure is not None and failure.exit_code == EXIT_LINK:
+                raise failure from exc
         last = db.next_seq(device_id) - 1
         acknowledged = None
         # Each acknowledgement logs a sync mark on the device: acknowledging only marks would never settle.

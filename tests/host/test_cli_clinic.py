@@ -313,6 +313,15 @@ def test_entry_refusals_state_the_range_and_how_to_enter_a_result_below_the_limi
     assert "No such option" not in negative.output and "0.001 mg to 10 mg" in error_lines(negative)[0]
 
 
+def test_profile_limits_are_in_the_files_units(tmp_path):
+    low = tmp_path / "low.profile"
+    low.write_text("E2_LOW = -5 pg/mL\n")
+    result = e2mon("profile", "check", str(low))
+    assert result.exit_code == failures.EXIT_REJECTED
+    (line,) = error_lines(result)
+    assert "E2_LOW = -5 pg/mL is outside 0 pg/mL to " in line and "-50" not in line
+
+
 def test_exit_codes_are_listed_in_help_and_readme():
     help_text = e2mon("--help").output
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:

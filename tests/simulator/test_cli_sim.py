@@ -483,3 +483,57 @@ def test_profile_replace_keeps_the_patient_unless_named_and_asks_to_change_it(si
     assert "BIRTH_YEAR = 1980" in e2mon(sim, "profile", "show").output
     assert e2mon(sim, "profile", "set", "--replace", "--yes", str(back)).exit_code == 0
     assert "GOAL = trt" in e2mon(sim, "profile", "show").output
+
+
+def test_a_device_that_falls_silent_ends_the_pull_with_a_message(tmp_path, monkeypatch):
+    import signal
+    import time
+
+    from host_tools import device_link
+
+    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 50)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    monkeypatch.setattr(device_link, "REPLY_TIMEOUT_S", 1.0)
+    real_pull = device_link.DeviceLink.pull
+
+    async def pull_from_a_silent_device(self, *args, **kwargs):
+        os.kill(device.proc.pid, signal.SIGSTOP)   # connected, session open, then not a word more
+        return await real_pull(self, *args, **kwargs)
+
+    monkeypatch.setattr(device_link.DeviceLink, "pull", pull_from_a_silent_device)
+    try:
+        start = time.monotonic()
+        result = e2mon(env, "pull")
+        assert result.exit_code == 5, result.output
+        elapsed = time.monotonic() - start
+        assert "stopped answering" in one_error_line(result) and elapsed < 60, elapsed   # not minutes
+    finally:
+        os.kill(device.proc.pid, signal.SIGCONT)
+        device.stop()
+
+
+def test_another_log_under_the_same_key_is_refused_not_merged(tmp_path):
+    device = SimDevice(str(tmp_path / "flash-a"), KEY.hex(), 60)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    try:
+        e2mon(env, "time-sync")
+        assert e2mon(env, "push", "lab", "HCT", "45", "%", "--confirm").exit_code == 0
+        assert e2mon(env, "pull").exit_code == 0
+    finally:
+        device.stop()
+    with HostDB(env["E2MON_DB"]) as db:
+        held = [tuple(r) for r in db.records(DEVICE)]
+        profile = db.device(DEVICE)["profile"]
+    # Another board given a copy of the same key file: its own log, longer than what this host holds.
+    device = SimDevice(str(tmp_path / "flash-b"), KEY.hex(), 200)
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        result = e2mon(env, "pull")
+        assert result.exit_code == 7, result.output
+        assert "other content than this host stored" in one_error_line(result)
+        with HostDB(env["E2MON_DB"]) as db:
+            assert [tuple(r) for r in db.records(DEVICE)] == held and db.device(DEVICE)["profile"] == profile
+    finally:
+        device.stop()
