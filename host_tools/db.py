@@ -202,19 +202,26 @@ def restore(backup_path, path):
                 if os.path.exists(path + suffix):
                     os.replace(path + suffix, kept + suffix)
         keys.private_directory(os.path.dirname(os.path.abspath(path)))
-        part = path + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(part)
-        keys.private_file(part)
-        target = sqlite3.connect(part)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-        os.replace(part, path)
+        copy_database(source, path)
     finally:
         source.close()
     return kept
+
+
+def copy_database(conn, dest):
+    """A consistent copy of the database open on `conn` at `dest` (SQLite's online backup API; 0600),
+    written beside it and renamed, so `dest` is never half a database."""
+    part = dest + ".part"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(part)
+    keys.private_file(part)
+    target = sqlite3.connect(part)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    os.replace(part, dest)
+    return dest
 
 
 class LabelTaken(ValueError):
@@ -298,17 +305,7 @@ class HostDB:
 
     def backup(self, dest):
         """A consistent copy of the whole database at `dest` (SQLite's online backup API; 0600)."""
-        part = dest + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(part)
-        keys.private_file(part)
-        target = sqlite3.connect(part)
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        os.replace(part, dest)
-        return dest
+        return copy_database(self.conn, dest)
 
     def remember_backup(self, dest):
         """Lists a backup made elsewhere (e2mon backup DEST), so a damage message can name it."""

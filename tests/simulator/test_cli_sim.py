@@ -415,10 +415,16 @@ def test_a_reset_device_is_not_mixed_into_its_old_log(tmp_path):
         device.stop()
 
 
-def test_another_key_files_the_old_history_apart_from_any_computer(tmp_path):
-    device = SimDevice(str(tmp_path / "flash-a"), KEY.hex(), 60)
+def device_and_host(tmp_path, flash, seed, **options):
+    """A simulated device holding KEY and `seed` records, and a host holding its keys."""
+    device = SimDevice(str(tmp_path / flash), KEY.hex(), seed, **options)
     env = host_env(tmp_path, device.port)
     save_keys(env)
+    return device, env
+
+
+def test_another_key_files_the_old_history_apart_from_any_computer(tmp_path):
+    device, env = device_and_host(tmp_path, "flash-a", 60)
     try:
         assert e2mon(env, "pull").exit_code == 0
         assert e2mon(env, "devices", "label", DEVICE, "patient 12").exit_code == 0
@@ -446,9 +452,7 @@ def test_another_key_files_the_old_history_apart_from_any_computer(tmp_path):
 
 
 def test_a_gap_in_record_numbers_is_reported_in_words(tmp_path):
-    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 600, freed=520)
-    env = host_env(tmp_path, device.port)
-    save_keys(env)
+    device, env = device_and_host(tmp_path, "flash", 600, freed=520)
     with HostDB(env["E2MON_DB"]) as db:    # this host pulled records 1..100 long ago
         db.ensure_device(DEVICE)
         db.store_records(DEVICE, [(seq, 9800, seq, records.KIND_SYMPTOM, 0, 1, 0) for seq in range(1, 101)])
@@ -491,9 +495,7 @@ def test_a_device_that_falls_silent_ends_the_pull_with_a_message(tmp_path, monke
 
     from host_tools import device_link
 
-    device = SimDevice(str(tmp_path / "flash"), KEY.hex(), 50)
-    env = host_env(tmp_path, device.port)
-    save_keys(env)
+    device, env = device_and_host(tmp_path, "flash", 50)
     monkeypatch.setattr(device_link, "REPLY_TIMEOUT_S", 1.0)
     real_pull = device_link.DeviceLink.pull
 
@@ -514,9 +516,7 @@ def test_a_device_that_falls_silent_ends_the_pull_with_a_message(tmp_path, monke
 
 
 def test_another_log_under_the_same_key_is_refused_not_merged(tmp_path):
-    device = SimDevice(str(tmp_path / "flash-a"), KEY.hex(), 60)
-    env = host_env(tmp_path, device.port)
-    save_keys(env)
+    device, env = device_and_host(tmp_path, "flash-a", 60)
     try:
         e2mon(env, "time-sync")
         assert e2mon(env, "push", "lab", "HCT", "45", "%", "--confirm").exit_code == 0
