@@ -112,7 +112,8 @@ def global_options(fn):
     fn = click.option("--json", "as_json", is_flag=True,
                       help="Machine-readable JSON output; errors too, on stderr.")(fn)
     fn = click.option("--device", metavar="ADDRESS",
-                      help="The device: its BLE address (e2mon scan shows it) or its id in the host database.")(fn)
+                      help="The device: its id in the host database (e2mon scan and e2mon devices show it) or the "
+                           "clinic's label for it (\"patient 12\").")(fn)
     fn = click.option("--port", metavar="PORT", help="USB serial port of the device (e.g. /dev/ttyUSB0).")(fn)
     fn = click.option("--sim", is_flag=True,
                       help="Talk to the simulator (`python -m sim serve`) over bumble's TCP link.")(fn)
