@@ -4,7 +4,7 @@
     settings.py       global options --sim --port --device --json --db --verbose (before or after the
                       command), output helpers
     failures.py       one clear line (JSON with --json) and a distinct exit code per failure (EXIT_CODES)
-    cmd_database.py   devices (list, label) and backup
+    cmd_database.py   devices (list, label, remove), backup, restore, db init|check
     cmd_scan.py       scan: your devices nearby      cmd_provision.py  provision over USB (--port)
     cmd_pull.py       pull the device's log          cmd_push.py       push lab|dose|symptom
     cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check

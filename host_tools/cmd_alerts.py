@@ -1,12 +1,13 @@
-"""`e2mon alerts` and `e2mon reminders`: the device's active flags and due reminders, in plain words."""
+"""`e2mon alerts` and `e2mon reminders`: the device's active flags and due reminders, in plain words; with
+--all, every patient's from the records already pulled (the clinic's worklist, no device in range)."""
 import datetime
 
 import click
 
 from host_tools import alert_text, connect
 from host_tools.device_command import device_argument, role_option, run
-from host_tools.failures import reported
-from host_tools.settings import emit, pass_settings
+from host_tools.failures import EXIT_USAGE, Failure, reported
+from host_tools.settings import device_title, emit, pass_settings
 from monitor import dates
 
 
@@ -15,13 +16,52 @@ async def _alerts(settings, device, role):
         return await link.alerts()
 
 
+def worklist(settings, with_flags=True, with_reminders=True):
+    """Every patient's flags and due reminders as the pulled records give them, with the last pull's date."""
+    from host_tools import report
+
+    rows, lines = [], []
+    with settings.open_db() as db:
+        db.check(full=False)
+        for device_id in db.devices():
+            if db.is_archive(device_id):
+                continue
+            info = db.device(device_id)
+            data = report.gather(db, device_id)
+            last = info["last_pull"]
+            last = datetime.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last else None
+            row = {"device_id": device_id, "label": info["label"], "last_pull": last}
+            lines.append("%s, last pulled %s:" % (device_title(device_id, info["label"]), last or "never"))
+            if with_flags:
+                row["flags"] = data.flags
+                lines += ["  " + line for line in data.flags] or ["  no flag"]
+            if with_reminders:
+                row["reminders"] = data.reminders
+                lines += ["  " + line for line in data.reminders] or ["  no reminder due"]
+            rows.append(row)
+    return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()]
+
+
+def _not_with_a_device(settings, device, every):
+    if every and settings.device_given(device):
+        raise Failure("--all lists every patient; --device names one", "pass one of them", EXIT_USAGE)
+
+
 @click.command("alerts")
 @device_argument
+@click.option("--all", "every", is_flag=True,
+              help="Every patient's flags and due reminders from the records already pulled, with the date of "
+                   "each one's last pull (no device needed).")
 @role_option
 @pass_settings
 @reported
-def alerts_cmd(settings, device, role):
+def alerts_cmd(settings, device, every, role):
     """Active flags and due reminders, in plain words with their sources."""
+    _not_with_a_device(settings, device, every)
+    if every:
+        rows, lines = worklist(settings)
+        emit(settings, rows, lines)
+        return
     flags, reminders = run(_alerts(settings, device, role), "reading the alerts")
     due = [r for r in reminders if alert_text.is_due(r)]
     lines = ["Flags (discuss with your clinician):"]
@@ -36,12 +76,20 @@ def alerts_cmd(settings, device, role):
 
 @click.command("reminders")
 @device_argument
-@click.option("--all", "show_all", is_flag=True, help="Include upcoming and done reminders.")
+@click.option("--upcoming", "show_all", is_flag=True, help="Include upcoming and done reminders.")
+@click.option("--all", "every", is_flag=True,
+              help="Every patient's due reminders from the records already pulled, with the date of each one's "
+                   "last pull (no device needed).")
 @role_option
 @pass_settings
 @reported
-def reminders_cmd(settings, device, show_all, role):
-    """Recheck reminders: what is due or overdue (with --all, also upcoming and done)."""
+def reminders_cmd(settings, device, show_all, every, role):
+    """Recheck reminders: what is due or overdue (with --upcoming, also upcoming and done)."""
+    _not_with_a_device(settings, device, every)
+    if every:
+        rows, lines = worklist(settings, with_flags=False)
+        emit(settings, rows, lines)
+        return
     _flags, reminders = run(_alerts(settings, device, role), "reading the reminders")
     shown = [r for r in reminders if show_all or alert_text.is_due(r)]
     emit(settings, [alert_text.reminder_dict(r) for r in shown],

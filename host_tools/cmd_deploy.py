@@ -18,7 +18,7 @@ from host_tools.settings import emit, pass_settings, use_port
               help="Write the modules as a ROMFS image into the board's ROMFS partition (MicroPython >= 1.25 "
                    "built with ROMFS): they run from flash instead of the heap. Only main.py goes on the "
                    "filesystem.")
-@click.option("--publisher-key", type=click.Path(exists=True, dir_okay=False), metavar="NAME.pub",
+@click.option("--publisher-key", type=click.Path(dir_okay=False), metavar="NAME.pub",
               help="The publisher's public key (e2mon release keygen): the device then accepts updates over "
                    "BLE signed with it (e2mon update).")
 @pass_settings
@@ -26,6 +26,8 @@ from host_tools.settings import emit, pass_settings, use_port
 def deploy_cmd(settings, board, dry_run, romfs, publisher_key=None):
     """Compile the firmware for the board and copy it over USB (--port)."""
     port = use_port(settings)
+    if publisher_key and not os.path.isfile(publisher_key):
+        raise FileNotFoundError(2, "no such file", publisher_key)   # the one code for a missing input file
     if not port and not (dry_run and board):
         raise Failure("no USB port given", "pass --port PORT, e.g. e2mon --port /dev/ttyUSB0 deploy",
                       EXIT_REJECTED)

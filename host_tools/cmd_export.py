@@ -36,6 +36,7 @@ def export_cmd(settings, fmt, out_path, since, until):
     if first is not None and last is not None and first > last:
         raise Failure("--since %s is after --until %s" % (since, until), "swap them", EXIT_REJECTED)
     with settings.open_db() as db:
+        db.check()
         device_id = pick_device(db, settings.device_given())
         db = export.Window(db, first, last)
         if out_path and out_path != "-":
@@ -68,6 +69,7 @@ def report_cmd(settings, out_path, today):
         except ValueError:
             raise Failure("--today %r is not a date" % today, "write it as YYYY-MM-DD", EXIT_REJECTED) from None
     with settings.open_db() as db:
+        db.check()
         device_id = pick_device(db, settings.device_given())
         data = report.render(db, device_id, out_path, day)
     emit(settings, {"device_id": device_id, "out": out_path, "records": data.count, "flags": data.flags,

@@ -93,10 +93,23 @@ def _json_profile(text, path, base):
         raise Failure("bad profile file: %s" % exc, "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
 
 
+# What describes the patient rather than the rules: changed only when a file names them.
+PATIENT_PARAMS = (P.P_BIRTH_YEAR, P.P_GOAL, P.P_FRACTURE_HISTORY, P.P_PLANNED_MONTHS)
+
+
+def _replace_base(old):
+    """What --replace starts from: the defaults, with the patient's own fields kept as the device has them."""
+    base = P.Profile()
+    for i in PATIENT_PARAMS:
+        base.params[i] = old.params[i]
+    return base
+
+
 @profile_group.command("set")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @device_argument
-@click.option("--replace", is_flag=True, help="Reset every parameter FILE does not name to its default.")
+@click.option("--replace", is_flag=True, help="Reset every rule parameter FILE does not name to its default (the "
+              "patient's birth year, goal, fracture history and planned months change only when named).")
 @click.option("--yes", "-y", "assume_yes", is_flag=True,
               help="Send without asking (no question is asked when stdin is not a terminal).")
 @pass_settings
@@ -122,8 +135,12 @@ def profile_set(settings, path, device, replace, assume_yes):
             raise Failure("the device's profile cannot be read (%s), so it cannot be changed in part" % exc,
                           "send a whole profile with --replace", EXIT_REJECTED) from None
         old = P.Profile()
-    new = _read_profile_file(path, P.Profile() if replace else old)
+    new = _read_profile_file(path, _replace_base(old) if replace else old)
     changes = profile_file.differences(old, new)
+    patient_changes = [name for name, _o, _v in changes if profile_file.PARAM_NAMES.index(name) in PATIENT_PARAMS]
+    if replace and patient_changes and not assume_yes and not sys.stdin.isatty():
+        raise Failure("--replace would change the patient's %s on %s" % (", ".join(patient_changes), device_id),
+                      "rerun with --yes if that is meant; nothing was sent", EXIT_REJECTED)
     diff = ["  %s: %s -> %s" % change for change in changes]
     result = {"device_id": device_id, "changes": [{"name": n, "old": o, "new": v} for n, o, v in changes],
               "sent": False}
@@ -143,9 +160,10 @@ def profile_set(settings, path, device, replace, assume_yes):
                               "rerun to see the new differences; nothing was sent", EXIT_REJECTED)
             await link.set_profile(blob)
     run(send(), "sending the profile")
-    with settings.open_db() as db:
-        db.ensure_device(device_id)
-        db.set_profile(device_id, blob)
+    if settings.db_exists():
+        with settings.open_db() as db:
+            db.ensure_device(device_id)
+            db.set_profile(device_id, blob)
     result.update(sent=True, bytes=len(blob))
     emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
                                                                  "" if len(changes) == 1 else "s")] + diff)

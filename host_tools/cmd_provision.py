@@ -43,8 +43,10 @@ def provision_cmd(settings, device, birth_year, goal):
         _set_profile_value(profile, "GOAL", catalog.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
     # A provisioned device starts a new log: what this host pulled before is kept under another id.
-    with settings.open_db() as db:
-        result["archived_as"] = db.archive_device(result["device_id"])
+    result["archived_as"] = None
+    if settings.db_exists():
+        with settings.open_db() as db:
+            result["archived_as"] = db.archive_device(result["device_id"])
     lines = ["provisioned %s: keys stored in %s" % (result["device_id"], result["key_store"]),
              "clock set to %s, default profile sent (%d bytes)" % (result["clock"], result["profile_bytes"])]
     if result["archived_as"]:

@@ -51,6 +51,13 @@ def refuse_entry(code, kind, entry_code, value):
 
     message = rejection_dict(0, code, (kind, entry_code, value))["message"]
     todo = "check the entry"
+    if code == records.ERR_RANGE and kind in (records.KIND_LAB, records.KIND_DOSE):
+        low, high = _possible_range(kind, entry_code)
+        name = (catalog.ANALYTES if kind == records.KIND_LAB else catalog.DRUGS)[entry_code]
+        raise Failure("%s %s is outside the possible range, %s to %s (%s)"
+                      % (name, texts.format_value(kind, entry_code, value), texts.format_value(kind, entry_code, low),
+                         texts.format_value(kind, entry_code, high), catalog.error_name(code)),
+                      "check the number and the unit", EXIT_REJECTED)
     if code in (records.ERR_CONFIRM, records.ERR_CONFIRM_WEEK):
         if kind != records.KIND_LAB:
             message = "%s (%s)" % (message, texts.format_value(kind, entry_code, value))
@@ -64,6 +71,13 @@ def refuse_entry(code, kind, entry_code, value):
     elif code == records.ERR_BUDGET:
         todo = "log it with the device's buttons, or ask your clinician to raise PUSH_DAY_BUDGET"
     raise Failure("%s (%s)" % (message, catalog.error_name(code)), todo, EXIT_REJECTED)
+
+
+def _possible_range(kind, code):
+    """The lowest and highest value the device stores at all for a lab test or medicine (stored units)."""
+    if kind == records.KIND_LAB:
+        return validate.LAB_REJECT_LO[code], validate.LAB_REJECT_HI[code]
+    return validate.DOSE_REJECT_LO[code], validate.DOSE_REJECT_HI[code]
 
 
 @click.group("push", cls=SummaryGroup)
@@ -103,6 +117,12 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
 def _convert(kind, code, name, value, unit):
     # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
     from monitor import units
+    if kind == records.KIND_LAB and value.strip().startswith(("<", "≤")):
+        number = value.strip().lstrip("<≤= ")
+        raise Failure("%s is not a number: a result below the lab's limit is entered as the limit with "
+                      "--below-lloq" % clip(value),
+                      "enter it as: e2mon push lab %s %s %s --below-lloq" % (name, number or "LIMIT", unit),
+                      EXIT_REJECTED)
     mantissa, decimals = parse_decimal(value)
     try:
         return units.convert_entry(kind, code, mantissa, decimals, unit)
@@ -118,7 +138,7 @@ def _convert(kind, code, name, value, unit):
                       "units accepted for %s: %s" % (name, accepted), EXIT_REJECTED) from None
 
 
-@push_group.command("dose")
+@push_group.command("dose", context_settings={"ignore_unknown_options": True})
 @click.argument("drug", metavar="DRUG")
 @click.argument("value", metavar="AMOUNT")
 @click.argument("unit", metavar="UNIT")
@@ -133,7 +153,7 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
 
 
-@push_group.command("symptom")
+@push_group.command("symptom", context_settings={"ignore_unknown_options": True})
 @click.argument("symptom", metavar="SYMPTOM")
 @click.argument("severity", metavar="SEVERITY")
 @_entry_options

@@ -74,7 +74,7 @@ def build_cmd(settings, board, version, sequence, key_name, out_path):
 
 
 @click.command("update")
-@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True, dir_okay=False))
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(dir_okay=False))
 @device_argument
 @click.option("--allow-downgrade", is_flag=True, help="Install a release older than the running one (logged).")
 @pass_settings
@@ -92,11 +92,38 @@ def update_cmd(settings, bundle_path, device, allow_downgrade):
                      % (result["before"], manifest.version))
     if result["resumed_from"]:
         lines.append("resumed from byte %d stored on the device" % result["resumed_from"])
-    lines.append("device %s runs %s: %s" % (result["device_id"], result["running"], result["outcome_text"]))
+    lines.append(outcome_line(result, manifest.version))
+    _record_firmware(settings, result)
     emit(settings, result, lines)
     if result["running"] != manifest.version:
         raise Failure("the update to %s did not stay: %s" % (manifest.version, result["outcome_text"]),
-                      "the device runs its previous version; check the bundle and retry", EXIT_REJECTED)
+                      "the device runs its previous version; " + _not_kept_todo(result["outcome"]), EXIT_REJECTED)
+
+
+def outcome_line(result, version):
+    """What the device runs after an update, in words: a version it already ran is not news."""
+    if result["before"] == version == result["running"]:
+        return "device %s already ran %s: it runs %s still, nothing changed" % (result["device_id"], version,
+                                                                                version)
+    return "device %s runs %s: %s" % (result["device_id"], result["running"], result["outcome_text"])
+
+
+def _not_kept_todo(outcome):
+    if outcome == protocol_host.UPDATE_NOT_CONFIRMED:
+        return ("the bundle was fine: the device restarted (a power cut or reset) before the new version "
+                "confirmed itself; keep it powered and run e2mon update again")
+    if outcome == protocol_host.UPDATE_SELFTEST_FAILED:
+        return ("the bundle arrived whole and signed, but the new version failed its self-test on this device; "
+                "keep the previous version and report it to the publisher")
+    return "check the bundle and retry"
+
+
+def _record_firmware(settings, result):
+    # `devices` then shows the version the device runs now, not the one before the update.
+    if settings.db_exists():
+        with settings.open_db() as db:
+            if db.device(result["device_id"]) is not None:
+                db.ensure_device(result["device_id"], firmware=result["running"])
 
 
 async def update(settings, device, data, header_size, manifest, allow_downgrade=False, progress_out=None):

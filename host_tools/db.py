@@ -1,7 +1,9 @@
 """The clinician's host database (SQLite): every device's records, keyed by (device, record number).
 
-- `HostDB(path)` opens (creating) the database; `HostDB.default_path()` is
-  $E2MON_DB or $XDG_DATA_HOME/e2mon/e2mon.sqlite.
+- `HostDB(path)` opens the database, making it if there is none; `create=False` raises `DatabaseMissing`
+  instead (the CLI's way: only `pull` and `e2mon db init` create one); `HostDB.default_path()` is $E2MON_DB or $XDG_DATA_HOME/e2mon/e2mon.sqlite.
+  A file that is not SQLite at all (a CSV given by mistake) raises `NotADatabase`; opening runs SQLite's
+  quick check (about 1 ms per 10,000 records, bench/bench_host_db.py) and `check()` the full one.
 - `store_records(device_id, rows)` stores one batch of unpacked records
   `(seq, day, minute, kind, code, value, flags)` in one transaction: a batch is
   stored whole or not at all. Re-storing a record already held is a no-op; a
@@ -18,13 +20,19 @@
 - Device metadata (name, address, firmware, profile blob) lives in `devices`.
 - `archive_device(device_id)`: a re-provisioned device restarts its numbering, so its earlier
   records move to `<id>~<n>` (kept, never mixed with the new log).
-- `set_label(device_id, label)`: the clinic's name for a device ("patient 12"); kept on this host only.
+- `set_label(device_id, label)`: the clinic's name for a device ("patient 12"); kept on this host only;
+  unique in the database, and `find_device(name)` takes an id or a label.
+- `bind_key(device_id, key_id)`: a stored history belongs to the key it was pulled with; a device that comes
+  with another key (provisioned again, on any computer, or another device under the same id) gets its
+  earlier records filed apart (`archive_device`) instead of mixed with the new ones.
 
 Once a device is acknowledged it frees its records, so this file is the only copy: it is created 0600 in
 a 0700 directory and refused when others can read it (the key files' rule, host_tools.keys);
 `backup(dest)` copies it with SQLite's online backup API, and `auto_backup(reason)` keeps a copy in
 `<db>.backups/` before anything rewrites what is stored (a schema migration, archiving a device's log).
-A damaged file raises `DatabaseDamaged` naming the newest backup. `exclusive(what)` is the lock one
+A damaged file raises `DatabaseDamaged` naming the newest backup (automatic, or one `e2mon backup` made,
+listed in `<db>.backups/elsewhere.txt`); `restore(backup, path)` puts a backup in its place, keeping the
+replaced file beside it. `exclusive(what)` is the lock one
 device command holds (`DatabaseBusy` names the other process).
 """
 import contextlib
@@ -34,11 +42,12 @@ import glob
 import os
 import sqlite3
 import time
+import urllib.parse
 
 from host_tools import keys
 from monitor.records import D_TESTOSTERONE, KIND_DOSE
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
 
 SCHEMA = """
@@ -63,14 +72,20 @@ CREATE TABLE IF NOT EXISTS records (
     flags INTEGER NOT NULL,
     PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_keys (
+    device_id TEXT PRIMARY KEY REFERENCES devices(device_id),
+    key_id TEXT NOT NULL
+);
 """
 
 # Schema upgrades: from version N to N + 1 (a backup is taken first). Up to version 2, testosterone doses
 # were stored in mg; since 3 every dose is in µg, as monitor.records.unpack_record gives a device's records
-# (old mg ones included), so a record pulled again matches the row it was stored as.
+# (old mg ones included), so a record pulled again matches the row it was stored as. Since 4 a device's
+# history is bound to the key its records came with (device_keys: a fingerprint, never the key).
 MIGRATIONS = {
     1: ("ALTER TABLE devices ADD COLUMN label TEXT",),
     2: ("UPDATE records SET value = value * 1000 WHERE kind = %d AND code = %d" % (KIND_DOSE, D_TESTOSTERONE),),
+    3: (SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS device_keys"):].strip().rstrip(";"),),
 }
 
 ROW_FIELDS = ("seq", "day", "minute", "kind", "code", "value", "flags")
@@ -81,7 +96,42 @@ class DatabaseDamaged(Exception):
     def __init__(self, path, detail):
         self.path = path
         self.newest_backup = newest_backup(path)
-        super().__init__("the host database %s is damaged (%s)" % (path, detail))
+        detail = str(detail).replace("*** in database main ***", "").strip().splitlines()
+        super().__init__("the host database %s is damaged (%s)" % (path, detail[0] if detail else "?"))
+
+
+class DatabaseMissing(Exception):
+    def __init__(self, path):
+        self.path = path
+        super().__init__("there is no host database at %s" % path)
+
+
+class NotADatabase(Exception):
+    def __init__(self, path, what):
+        self.path = path
+        super().__init__("%s is not a SQLite database (%s)" % (path, what))
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+SNIFF_BYTES = 4096
+
+
+def sniff(path):
+    """Raises NotADatabase when the file at `path` is no SQLite database at all (text, another format);
+    a SQLite file with damaged pages, or even a damaged header, is left to the integrity checks."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        return
+    if not head or head.startswith(SQLITE_HEADER):
+        return
+    if b"\x00" not in head:
+        first = head.split(b"\n", 1)[0].decode("utf-8", "replace")[:40]
+        kind = "CSV" if first.count(",") >= 2 or first.count(";") >= 2 else "text"
+        raise NotADatabase(path, "it holds %s, starting %r; pass the database with --db" % (kind, first))
+    if len(head) < len(SQLITE_HEADER) or head[:6] in (b"PK\x03\x04\x14\x00", b"%PDF-1"):
+        raise NotADatabase(path, "another kind of file; pass the database with --db")
 
 
 class DatabaseBusy(Exception):
@@ -105,9 +155,83 @@ def database_damaged(exc):
     return "malformed" in text or "not a database" in text or "file is encrypted" in text
 
 
+def automatic_backups(path):
+    return sorted(glob.glob(os.path.join(backups_dir(path), "*.sqlite")))
+
+
+def _elsewhere_list(path):
+    return os.path.join(backups_dir(path), "elsewhere.txt")
+
+
 def newest_backup(path):
-    found = sorted(glob.glob(os.path.join(backups_dir(path), "*.sqlite")))
-    return found[-1] if found else None
+    """The most recently written backup of `path` that still exists, or None."""
+    found = automatic_backups(path)
+    with contextlib.suppress(OSError):
+        with open(_elsewhere_list(path), encoding="utf-8") as f:
+            found += [line.rstrip("\n") for line in f if line.strip()]
+    found = [p for p in found if os.path.isfile(p)]
+    return max(found, key=os.path.getmtime) if found else None
+
+
+def integrity_problems(conn, full=True):
+    """SQLite's own check of every page: [] when sound, else its first lines."""
+    rows = conn.execute("PRAGMA integrity_check(20)" if full else "PRAGMA quick_check(20)").fetchall()
+    lines = [line for (text,) in rows for line in str(text).splitlines() if line.strip()]
+    return [] if lines == ["ok"] else [line for line in lines if not line.startswith("***")]
+
+
+def restore(backup_path, path):
+    """Puts a copy of `backup_path` (checked first) at `path`; whatever was at `path` (with its -wal and
+    -shm) is kept as `<path>.replaced-<stamp>`. Returns that name, or None when nothing was there."""
+    sniff(backup_path)
+    if not os.path.isfile(backup_path):
+        raise FileNotFoundError(2, "no such file", backup_path)
+    source = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(os.path.abspath(backup_path)), uri=True)
+    try:
+        try:
+            problems = integrity_problems(source)
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems:
+            raise DatabaseDamaged(backup_path, problems[0])
+        kept = None
+        if os.path.exists(path):
+            stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+            kept = "%s.replaced-%s" % (path, stamp)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.replace(path + suffix, kept + suffix)
+        keys.private_directory(os.path.dirname(os.path.abspath(path)))
+        copy_database(source, path)
+    finally:
+        source.close()
+    return kept
+
+
+def copy_database(conn, dest):
+    """A consistent copy of the database open on `conn` at `dest` (SQLite's online backup API; 0600),
+    written beside it and renamed, so `dest` is never half a database."""
+    part = dest + ".part"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(part)
+    keys.private_file(part)
+    target = sqlite3.connect(part)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    os.replace(part, dest)
+    return dest
+
+
+class LabelTaken(ValueError):
+    def __init__(self, label, holder):
+        super().__init__("the label %r already names device %s" % (label, holder))
+        self.holder = holder
+
+
+def _same_name(a, b):
+    return " ".join(str(a).split()).upper() == " ".join(str(b).split()).upper()
 
 
 class RecordConflict(Exception):
@@ -120,10 +244,13 @@ class RecordConflict(Exception):
 
 
 class HostDB:
-    def __init__(self, path):
+    def __init__(self, path, create=True):
         self.path = path
         self.conn = None
         if path != ":memory:":
+            if not create and not os.path.exists(path):
+                raise DatabaseMissing(path)
+            sniff(path)
             keys.private_directory(os.path.dirname(os.path.abspath(path)))
             keys.private_file(path)
             keys.check_private(path, "host database")
@@ -135,10 +262,21 @@ class HostDB:
             if database_damaged(exc):
                 raise DatabaseDamaged(path, exc) from None
             raise
+        except BaseException:
+            if self.conn is not None:
+                self.conn.close()
+            raise
+
+    def check(self, full=True):
+        """Raises DatabaseDamaged unless SQLite finds every page sound (full: also indexes, constraints)."""
+        problems = integrity_problems(self.conn, full)
+        if problems:
+            raise DatabaseDamaged(self.path, problems[0])
 
     def _open(self):
         # Autocommit off at the sqlite level; every write below is an explicit transaction.
         self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        self.check(full=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -167,17 +305,14 @@ class HostDB:
 
     def backup(self, dest):
         """A consistent copy of the whole database at `dest` (SQLite's online backup API; 0600)."""
-        part = dest + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(part)
-        keys.private_file(part)
-        target = sqlite3.connect(part)
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        os.replace(part, dest)
-        return dest
+        return copy_database(self.conn, dest)
+
+    def remember_backup(self, dest):
+        """Lists a backup made elsewhere (e2mon backup DEST), so a damage message can name it."""
+        directory = backups_dir(self.path)
+        keys.private_directory(directory)
+        with open(_elsewhere_list(self.path), "a", encoding="utf-8") as f:
+            f.write(os.path.abspath(dest) + "\n")
 
     def auto_backup(self, reason):
         """Keeps a copy in `<db>.backups/` before the stored data is rewritten; returns its path."""
@@ -187,7 +322,7 @@ class HostDB:
         keys.private_directory(directory)
         stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")
         dest = self.backup(os.path.join(directory, "%s-%s.sqlite" % (stamp, reason)))
-        for old in sorted(glob.glob(os.path.join(directory, "*.sqlite")))[:-BACKUPS_KEPT]:
+        for old in automatic_backups(self.path)[:-BACKUPS_KEPT]:
             os.remove(old)
         return dest
 
@@ -244,10 +379,53 @@ class HostDB:
         return dict(zip(DEVICE_FIELDS, row, strict=True))
 
     def set_label(self, device_id, label):
-        """The clinic's own name for a device (None clears it); registers the device if new."""
+        """The clinic's own name for a device (None clears it); registers the device if new. A label names
+        one device: one held by another device, or another device's id, raises LabelTaken."""
         self.ensure_device(device_id)
         with self.transaction():
+            if label:
+                for other, other_label in self.conn.execute("SELECT device_id, label FROM devices"):
+                    if other != device_id and _same_name(label, other_label or other) or (
+                            other != device_id and _same_name(label, other)):
+                        raise LabelTaken(label, other)
             self.conn.execute("UPDATE devices SET label=? WHERE device_id=?", (label or None, device_id))
+
+    def find_device(self, name):
+        """The device id `name` stands for: a device id (any case), else a label (any case and spacing)."""
+        rows = self.conn.execute("SELECT device_id, label FROM devices").fetchall()
+        for device_id, _label in rows:
+            if _same_name(name, device_id):
+                return device_id
+        for device_id, label in rows:
+            if label and _same_name(name, label):
+                return device_id
+        return None
+
+    def remove_device(self, device_id):
+        """Deletes a device and its records, after an automatic backup (returned)."""
+        kept = self.auto_backup("before-remove")
+        with self.transaction():
+            for table in ("records", "device_keys", "devices"):
+                self.conn.execute("DELETE FROM %s WHERE device_id=?" % table, (device_id,))
+        return kept
+
+    def key_id(self, device_id):
+        row = self.conn.execute("SELECT key_id FROM device_keys WHERE device_id=?", (device_id,)).fetchone()
+        return row[0] if row else None
+
+    def bind_key(self, device_id, key_id):
+        """Binds the device's stored history to the key it is pulled with now. A history held under another
+        key is filed apart first (archive_device); returns that archive's id, else None. A history stored
+        before keys were recorded is taken as this key's (the record-number checks still guard it)."""
+        self.ensure_device(device_id)
+        held = self.key_id(device_id)
+        archive = None
+        if held is not None and held != key_id:
+            archive = self.archive_device(device_id)
+        with self.transaction():
+            self.conn.execute("INSERT INTO device_keys(device_id, key_id) VALUES (?, ?) "
+                              "ON CONFLICT(device_id) DO UPDATE SET key_id=excluded.key_id", (device_id, key_id))
+        return archive
 
     def label(self, device_id):
         row = self.conn.execute("SELECT label FROM devices WHERE device_id=?", (device_id,)).fetchone()
@@ -267,12 +445,19 @@ class HostDB:
             archive = "%s~%d" % (device_id, n)
             self.conn.execute(
                 "INSERT INTO devices(device_id, name, address, firmware, profile, first_seen, last_pull, label) "
-                "SELECT ?, name, address, firmware, profile, first_seen, last_pull, label FROM devices "
-                "WHERE device_id=?",
+                "SELECT ?, name, address, firmware, profile, first_seen, last_pull, "
+                "label || ' (earlier log %d)' FROM devices WHERE device_id=?" % n,
                 (archive, device_id))
+            self.conn.execute("INSERT INTO device_keys(device_id, key_id) SELECT ?, key_id FROM device_keys "
+                              "WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE records SET device_id=? WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
         return archive
+
+    @staticmethod
+    def is_archive(device_id):
+        """Whether `device_id` is an earlier log kept apart by archive_device (`<id>~<n>`)."""
+        return "~" in device_id
 
     def devices(self):
         cur = self.conn.execute("SELECT device_id FROM devices ORDER BY device_id")
@@ -369,12 +554,12 @@ class _Transaction:
 
 @contextlib.contextmanager
 def exclusive(path, what):
-    """An advisory lock on `<db>.lock` (flock: released by the kernel if the process dies)."""
-    if path == ":memory:":
+    """An advisory lock on `<db>.lock` (flock: released by the kernel if the process dies). Where the
+    database's folder does not exist there is nothing to share, and no folder is made for the lock."""
+    lock_path = os.path.abspath(path) + ".lock"
+    if path == ":memory:" or not os.path.isdir(os.path.dirname(lock_path)):
         yield
         return
-    lock_path = os.path.abspath(path) + ".lock"
-    keys.private_directory(os.path.dirname(lock_path))
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -36,6 +36,7 @@ from host_tools import host_crypto
 
 ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
 REORDER_WINDOW = 32    # sealed frames held back while an earlier one is still on its way
+REPLY_TIMEOUT_S = 10.0   # the longest wait for any answer of the device (a write, a reply, the next frame)
 _NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protocol.CH_ENTRY,
              protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
 
@@ -112,16 +113,17 @@ def records_in_frame(data, expected):
 
 
 class DeviceLink:
-    def __init__(self, client, key, role, timeout=10.0, random_bytes=None):
+    def __init__(self, client, key, role, timeout=None, random_bytes=None):
         self.client = client
         self.role = role_code(role)
-        self.timeout = timeout
+        self.timeout = REPLY_TIMEOUT_S if timeout is None else timeout
         kwargs = {} if random_bytes is None else {"random_bytes": random_bytes}
         self._session = host_crypto.HostSession(bytes(key), self.role, **kwargs)
         self._crypto_open = False
         self._inbox = asyncio.Queue()
         self._held = {}           # counter -> (channel, frame) that arrived ahead of its turn
         self._subscribed = False
+        self._silent = False      # a device that let a wait time out is not waited for again on closing
         self._lock = asyncio.Lock()
         self.frames_received = 0
         self.frames_reordered = 0     # frames that arrived ahead of their turn and waited
@@ -132,8 +134,17 @@ class DeviceLink:
         if self._subscribed:
             return
         for uuid, channel in _CHARACTERISTICS.items():
-            await self.client.start_notify(uuid, self._callback(channel))
+            await self._in_time(self.client.start_notify(uuid, self._callback(channel)))
         self._subscribed = True
+
+    async def _in_time(self, operation):
+        """A GATT operation the device must answer (write with response, subscribe): TimeoutError if it is
+        silent for self.timeout, so no command waits on a device for ever."""
+        try:
+            return await asyncio.wait_for(operation, self.timeout)
+        except asyncio.TimeoutError:
+            self._silent = True
+            raise TimeoutError("device did not answer") from None
 
     def _callback(self, channel):
         def on_notify(_sender, data):
@@ -152,6 +163,7 @@ class DeviceLink:
                 if not self.client.is_connected:
                     raise LinkLost("link lost") from None
                 if waited >= self.timeout:
+                    self._silent = True
                     raise TimeoutError("device did not answer") from None
 
     async def _reply(self, channel):
@@ -167,9 +179,10 @@ class DeviceLink:
     async def _write(self, channel, data):
         write_channel = getattr(self.client, "write_channel", None)   # USB: the channel byte leads the frame
         if write_channel is not None:
-            await write_channel(channel, data)
+            await self._in_time(write_channel(channel, data))
         else:
-            await self.client.write_gatt_char(protocol_host.CHANNEL_UUIDS[channel], data, response=True)
+            await self._in_time(self.client.write_gatt_char(protocol_host.CHANNEL_UUIDS[channel], data,
+                                                            response=True))
 
     async def _request(self, channel, plaintext):
         if not self._crypto_open:
@@ -211,10 +224,10 @@ class DeviceLink:
         return self._crypto_open
 
     async def close(self):
-        if self._subscribed and self.client.is_connected:
+        if self._subscribed and self.client.is_connected and not self._silent:
             for uuid in _CHARACTERISTICS:
                 try:
-                    await self.client.stop_notify(uuid)
+                    await self._in_time(self.client.stop_notify(uuid))
                 except Exception:  # noqa: BLE001 - best effort, the link may be going
                     pass
         self._subscribed = False

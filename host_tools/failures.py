@@ -19,7 +19,7 @@ EXIT_NOT_FOUND = 3      # device not found / out of range
 EXIT_AUTH = 4           # wrong or missing key
 EXIT_LINK = 5           # link dropped, timeout
 EXIT_REJECTED = 6       # bad input, refused by validation or by the device
-EXIT_STORAGE = 7        # host database or file problem
+EXIT_STORAGE = 7        # host database or file problem; a missing input file too, in every command
 EXIT_BUSY = 8           # another e2mon is using the same host database
 EXIT_INTERRUPTED = 130  # Ctrl-C (after what was stored was kept)
 
@@ -32,7 +32,7 @@ EXIT_CODES = (
     (EXIT_AUTH, "auth", "key missing, damaged or not matching the device's"),
     (EXIT_LINK, "link", "the link dropped or the device stopped answering"),
     (EXIT_REJECTED, "rejected", "bad input: refused by validation here or on the device"),
-    (EXIT_STORAGE, "storage", "host database or file problem (permissions, damage, disk)"),
+    (EXIT_STORAGE, "storage", "host database or file problem (missing, not a database, damaged, permissions, disk)"),
     (EXIT_BUSY, "busy", "another e2mon is using the same host database"),
     (EXIT_INTERRUPTED, "interrupted", "Ctrl-C; what was stored is kept"),
 )
@@ -92,6 +92,10 @@ def _translate(exc):
     from host_tools import db, keys
     if isinstance(exc, db.DatabaseDamaged):
         return Failure(str(exc), restore_hint(exc.path, exc.newest_backup), EXIT_STORAGE)
+    if isinstance(exc, db.DatabaseMissing):
+        return Failure(str(exc), "check the --db path; e2mon pull (or e2mon db init) creates one", EXIT_STORAGE)
+    if isinstance(exc, db.NotADatabase):
+        return Failure(str(exc), "", EXIT_STORAGE)
     if isinstance(exc, db.DatabaseBusy):
         return Failure(str(exc), "wait for it to finish, then rerun", EXIT_BUSY)
     if isinstance(exc, db.DatabaseTooNew):
@@ -160,13 +164,17 @@ def reported(fn):
 
 
 def restore_hint(path, backup):
-    """How to get a damaged database back: the newest backup copied over it, then a pull."""
-    where = path or "the database file"
+    """How to get a damaged database back: the newest backup that exists put in its place, then a pull."""
+    import shlex
+    if path is None:
+        return "run e2mon db check: it names the newest backup and the command that restores it"
+    db_option = "--db %s " % shlex.quote(path) if path else ""
     if backup:
-        return ("restore the newest backup: move %s aside, then cp %s %s; a pull then fetches what the device "
-                "still holds" % (where, backup, where))
-    return ("restore a backup made with e2mon backup (automatic ones are kept in %s.backups/): move %s aside "
-            "and copy the backup in its place; a pull then fetches what the device still holds" % (where, where))
+        return ("restore the newest backup (%s) with: e2mon %srestore %s --yes (the damaged file is kept "
+                "beside it); a pull then fetches what the device still holds"
+                % (backup, db_option, shlex.quote(backup)))
+    return ("no backup of it exists; keep the file for recovery and pull into a new database (e2mon --db NEW.sqlite "
+            "pull), which fetches what the devices still hold")
 
 
 def stdout_closed():

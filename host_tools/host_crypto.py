@@ -8,6 +8,7 @@ Only the constants (labels, sizes, directions) come from monitor.session.
 Keys: `role_key(device_key, role)` derives what a host keeps; a clinician's tool holds
 the device key (or the clinician key) and gives a patient only the patient key.
 """
+import hashlib
 import os
 import struct
 
@@ -39,6 +40,12 @@ def host_keys(device_key):
     return {"clinician": role_key(device_key, protocol.ROLE_CLINICIAN),
             "patient": role_key(device_key, protocol.ROLE_PATIENT),
             keys.BEACON: beacon.beacon_key(device_key)}
+
+
+def key_fingerprint(role_key):
+    """A short public name for the key a device was provisioned with (the same on every computer holding
+    its keys, another after provisioning again); the host database binds a history to it."""
+    return hashlib.sha256(b"e2mon key id" + bytes(role_key)).hexdigest()[:16]
 
 
 def new_device_key():

@@ -139,10 +139,7 @@ def load_key(device_id, role):
             text = f.read().strip()
     except FileNotFoundError:
         raise KeyMissing("no %s key for device %s (looked in %s)" % (role, device_id, path)) from None
-    try:
-        check_private(path, "key file")
-    except NotPrivate as exc:
-        raise KeyMissing(str(exc)) from None
+    check_private(path, "key file")   # NotPrivate: a file problem (chmod), not a missing key
     if not text:
         raise KeyMissing("key file %s is empty" % path)
     try:

@@ -143,9 +143,14 @@ def parse(text, name="profile", base=None, cross_check=True):
         seen[key] = number
         i = PARAM_NAMES.index(key)
         try:
-            profile_codec.set_param(profile, i, _parse_value(i, value.split()))
+            parsed = _parse_value(i, value.split())
         except ValueError as exc:
             raise ProfileFileError("%s: %s: %s" % (where, key, exc)) from None
+        low, high = profile_codec.param_bounds(i)
+        if not low <= parsed <= high:   # in the units the file is written in, not the stored integers
+            raise ProfileFileError("%s: %s = %s is outside %s to %s" % (
+                where, key, _value_text(i, parsed), _value_text(i, low), _value_text(i, high)))
+        profile.params[i] = parsed
     if not seen:
         raise ProfileFileError("%s sets no parameter: write NAME = VALUE lines (e2mon profile show --default "
                                "prints them all)" % name)

@@ -172,7 +172,8 @@ def read_bundle(path):
             raise bundle.BundleError("file too short")
         manifest = bundle.Manifest(bundle.split_header(data[:size])[0])
     except bundle.BundleError as exc:
-        raise ReleaseError("%s is not an e2mon update bundle: %s" % (path, exc)) from None
+        detail = "" if "not an e2mon update bundle" in str(exc) else ": %s" % exc
+        raise ReleaseError("%s is not an e2mon update bundle%s" % (path, detail)) from None
     if size + manifest.payload_size != len(data):
         raise ReleaseError("%s is cut short or has bytes added" % path)
     return data, size, manifest

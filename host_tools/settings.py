@@ -76,18 +76,27 @@ class Settings:
         self.device = device
         self.verbose = verbose
 
-    def open_db(self):
+    def open_db(self, create=False):
+        """The host database; only `pull` and `e2mon db init` create it (a mistyped --db is named)."""
         from host_tools.db import HostDB
 
-        return HostDB(self.db_path_shown())
+        return HostDB(self.db_path_shown(), create=create)
+
+    def db_exists(self):
+        return os.path.exists(self.db_path_shown())
 
     def device_given(self, positional=None):
-        """The device named on the command line (--device, or the older positional form), or None."""
+        """The device named on the command line (--device, or the older positional form), or None; a label
+        the host database holds ("patient 12") stands for its device's id."""
         if positional and self.device and positional.upper() != self.device.upper():
             from host_tools.failures import EXIT_USAGE, Failure
             raise Failure("two devices given (%s and %s)" % (positional, self.device), "name one",
                           EXIT_USAGE)
-        return positional or self.device
+        name = positional or self.device
+        if name and self.db_exists():
+            with self.open_db() as db:
+                return db.find_device(name) or name
+        return name
 
     def db_path_shown(self):
         from host_tools.db import HostDB
@@ -103,7 +112,8 @@ def global_options(fn):
     fn = click.option("--json", "as_json", is_flag=True,
                       help="Machine-readable JSON output; errors too, on stderr.")(fn)
     fn = click.option("--device", metavar="ADDRESS",
-                      help="The device: its BLE address (e2mon scan shows it) or its id in the host database.")(fn)
+                      help="The device: its id in the host database (e2mon scan and e2mon devices show it) or the "
+                           "clinic's label for it (\"patient 12\").")(fn)
     fn = click.option("--port", metavar="PORT", help="USB serial port of the device (e.g. /dev/ttyUSB0).")(fn)
     fn = click.option("--sim", is_flag=True,
                       help="Talk to the simulator (`python -m sim serve`) over bumble's TCP link.")(fn)
@@ -143,23 +153,29 @@ def device_title(device_id, label):
 
 
 def pick_device(db, device_id):
-    """The device to work on: the one named, or the only one in the database."""
+    """The device to work on: the one named (its id or the clinic's label), or the only one in the database."""
     from host_tools.failures import EXIT_NOT_FOUND, Failure
 
     known = db.devices()
     if device_id:
-        device_id = {d.upper(): d for d in known}.get(device_id.strip().upper(), device_id)
-        if device_id not in known:
-            raise Failure("device %s is not in the host database %s" % (device_id, db.path),
-                          "run e2mon pull first (known: %s)" % (", ".join(known) or "none"), EXIT_NOT_FOUND)
-        return device_id
+        found = db.find_device(device_id)
+        if found is None:
+            raise Failure("no device %s in the host database %s" % (clip_name(device_id), db.path),
+                          "see e2mon devices for its devices and labels; a device comes in with its first pull",
+                          EXIT_NOT_FOUND)
+        return found
     if len(known) == 1:
         return known[0]
     if not known:
         raise Failure("the host database %s holds no device yet" % db.path, "run e2mon pull first",
                       EXIT_NOT_FOUND)
-    raise Failure("the host database holds several devices (%s)" % ", ".join(known),
-                  "name one with --device ID", EXIT_NOT_FOUND)
+    raise Failure("the host database holds %d devices" % len(known),
+                  "name one with --device ID or --device LABEL (e2mon devices lists them)", EXIT_NOT_FOUND)
+
+
+def clip_name(name):
+    from host_tools.failures import clip
+    return clip(name)
 
 
 class _UndocumentedArgument(click.Argument):

@@ -1,13 +1,14 @@
 """A simulated e2mon for the CLI tests, in its own process (the simulator shadows `time`,
 `machine`... for the firmware, which must not leak into the test process).
 
-    python tests/cli_sim_device.py FLASH_DIR KEY_HEX|- [SEED_RECORDS] [--serial]
+    python tests/cli_sim_device.py FLASH_DIR KEY_HEX|- [SEED_RECORDS] [--serial] [--freed=N]
 
 Boots sim.serve's device (the real firmware app, store and GATT service) on bumble's TCP
 link on a free port. KEY_HEX is written as the device's provisioned key file (what
 `e2mon provision` leaves on the board); `-` leaves the device unprovisioned. SEED_RECORDS
 symptom records are appended to the log. With --serial the device also serves its USB
-protocol (monitor.framing + monitor.endpoint, provisioning allowed) on a pseudo-terminal.
+protocol (monitor.framing + monitor.endpoint, provisioning allowed) on a pseudo-terminal. With
+--freed=N the records up to N are acknowledged (as if another host had pulled them) and freed.
 Prints `port N` (and `serial PATH`), then serves until stdin closes.
 """
 import asyncio
@@ -44,7 +45,7 @@ def serve_serial(app, loop):
     return os.ttyname(slave), (master, slave)
 
 
-async def main(flash_dir, key_hex, seed, serial):
+async def main(flash_dir, key_hex, seed, serial, freed=0):
     from sim import serve
 
     os.makedirs(flash_dir, exist_ok=True)
@@ -57,6 +58,9 @@ async def main(flash_dir, key_hex, seed, serial):
         from monitor import records
         for i in range(seed):
             app.store.append(9800 + i // 40, (i * 37) % 1440, records.KIND_SYMPTOM, i % 13, i % 4, 0)
+    if freed:
+        app.acknowledge_sync(freed)
+        app.acknowledge_sync(freed + 1)   # both kept snapshots then cover the freed segments
     loop = asyncio.get_running_loop()
     print("port %d" % server.radio_server.port, flush=True)
     if serial:
@@ -71,5 +75,7 @@ async def main(flash_dir, key_hex, seed, serial):
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--serial"]
-    asyncio.run(main(args[0], args[1], int(args[2]) if len(args) > 2 else 0, "--serial" in sys.argv))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    freed = [int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--freed=")]
+    asyncio.run(main(args[0], args[1], int(args[2]) if len(args) > 2 else 0, "--serial" in sys.argv,
+                     freed[0] if freed else 0))

@@ -50,9 +50,10 @@ def error_lines(result):
 
 def test_database_is_created_private_and_a_readable_one_is_refused(tmp_path):
     data_home = tmp_path / "data"
-    result = e2mon("devices", env={"XDG_DATA_HOME": str(data_home), "E2MON_DB": None})
+    result = e2mon("db", "init", env={"XDG_DATA_HOME": str(data_home), "E2MON_DB": None})
     assert result.exit_code == 0, result.output
     db_file = data_home / "e2mon" / "e2mon.sqlite"
+    assert "created the host database %s" % db_file in result.output
     assert oct(db_file.stat().st_mode & 0o777) == "0o600"
     assert oct(db_file.parent.stat().st_mode & 0o777) == "0o700"
     os.chmod(db_file, 0o644)
@@ -132,6 +133,84 @@ def test_a_damaged_database_says_how_to_restore_it(tmp_path):
     assert result.exit_code == failures.EXIT_STORAGE
     (line,) = error_lines(result)
     assert "damaged" in line and "Restore the newest backup" in line and newest in line
+
+
+def _overwrite_pages(path, pages=10, nbytes=200):
+    """What a failing disk does: bytes overwritten in several pages in the middle of the file."""
+    page_size = 4096
+    count = os.path.getsize(path) // page_size
+    with open(path, "r+b") as f:
+        for k in range(pages):
+            f.seek((count // 2 - pages // 2 + k) * page_size + 1000)
+            f.write(bytes((k * 37 + i * 11) % 256 for i in range(nbytes)))
+
+
+def test_damaged_pages_stop_every_command_and_name_the_backup_that_restores_it(tmp_path):
+    db_path = str(tmp_path / "h.sqlite")
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-a")
+        db.store_records("dev-a", [(i, DAY + i // 20, i % 1440, records.KIND_SYMPTOM, 0, i % 4, 0)
+                                   for i in range(20000)])
+    manual = str(tmp_path / "before.sqlite")
+    assert e2mon("--db", db_path, "backup", manual).exit_code == 0
+    _overwrite_pages(db_path)
+    for args in (["devices"], ["export"], ["report", "--out", str(tmp_path / "r.png")],
+                 ["backup", str(tmp_path / "copy.sqlite")], ["db", "check"], ["--sim", "pull"]):
+        result = e2mon("--db", db_path, *args, env={"E2MON_SIM_TRANSPORT": "127.0.0.1:9"})
+        assert result.exit_code == failures.EXIT_STORAGE, (args, result.output)
+        (line,) = error_lines(result)
+        assert "is damaged" in line and "e2mon --db %s restore %s --yes" % (db_path, manual) in line, line
+    assert not os.path.exists(tmp_path / "copy.sqlite") and not os.path.exists(tmp_path / "r.png")
+    refused = e2mon("--db", db_path, "restore", manual)
+    assert refused.exit_code == failures.EXIT_REJECTED and "--yes" in error_lines(refused)[0]
+    restored = e2mon("--db", db_path, "--json", "restore", manual, "--yes")
+    assert restored.exit_code == 0, restored.output
+    kept = json.loads(restored.output)["replaced_kept_as"]
+    assert os.path.exists(kept) and oct(os.stat(db_path).st_mode & 0o777) == "0o600"
+    assert json.loads(e2mon("--db", db_path, "--json", "devices").output)[0]["records"] == 20000
+    assert "is sound: 20000 records" in e2mon("--db", db_path, "db", "check").output
+
+
+def test_damage_without_any_backup_says_so_and_a_damaged_backup_is_not_restored(tmp_path):
+    db_path = str(tmp_path / "h.sqlite")
+    make_db(db_path)
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-b")
+        db.store_records("dev-b", [(i, DAY, 0, records.KIND_SYMPTOM, 0, 1, 0) for i in range(5000)])
+    _overwrite_pages(db_path, pages=4)
+    result = e2mon("--db", db_path, "export", "--device", "dev-b")
+    assert result.exit_code == failures.EXIT_STORAGE
+    assert "No backup of it exists" in result.output and ".backups/" not in result.output
+    other = str(tmp_path / "other.sqlite")
+    make_db(other)
+    assert e2mon("--db", other, "restore", db_path, "--yes").exit_code == failures.EXIT_STORAGE
+    assert e2mon("--db", other, "db", "check").exit_code == 0
+
+
+def test_a_file_that_is_no_database_is_named_as_such(tmp_path):
+    csv_file = tmp_path / "labs.csv"
+    csv_file.write_text("date,analyte,value\n2026-09-01,E2,38\n")
+    for args in (["devices"], ["export"], ["db", "check"]):
+        result = e2mon("--db", str(csv_file), *args)
+        assert result.exit_code == failures.EXIT_STORAGE
+        (line,) = error_lines(result)
+        assert "is not a SQLite database (it holds CSV" in line and "damaged" not in line
+    assert csv_file.read_text().startswith("date,analyte")
+
+
+def test_a_mistyped_db_path_creates_nothing(tmp_path):
+    typo = tmp_path / "e2mno" / "e2mon.sqlite"
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}
+    for args in (["devices"], ["export"], ["report", "--out", str(tmp_path / "r.png")], ["db", "check"],
+                 ["backup", str(tmp_path / "b.sqlite")], ["devices", "label", "dev-a", "patient 1"]):
+        result = e2mon("--db", str(typo), *args, env=env)
+        assert result.exit_code == failures.EXIT_STORAGE, (args, result.output)
+        assert "there is no host database at %s" % typo in error_lines(result)[0]
+    assert e2mon("--db", str(typo), "--sim", "alerts", env=env).exit_code == failures.EXIT_NOT_FOUND
+    assert not typo.parent.exists()
+    assert e2mon("--db", str(typo), "db", "init").exit_code == 0 and typo.exists()
+    again = e2mon("--db", str(typo), "db", "init")
+    assert again.exit_code == 0 and "already exists" in again.output
 
 
 def test_a_second_e2mon_on_the_same_database_says_another_is_running(tmp_path):
@@ -219,6 +298,30 @@ def test_the_same_failure_has_the_same_exit_code_in_every_command(tmp_path):
     assert {r.exit_code for r in bad_dates} == {failures.EXIT_REJECTED}
 
 
+def test_entry_refusals_state_the_range_and_how_to_enter_a_result_below_the_limit():
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}   # refused here, before any radio traffic
+    high = e2mon("--sim", "push", "lab", "E2", "99999", "pg/mL", env=env)
+    assert high.exit_code == failures.EXIT_REJECTED
+    (line,) = error_lines(high)
+    assert "outside the possible range, 0 pg/mL to 2000 pg/mL" in line and line.count("check the number") + \
+        line.count("Check the number") == 1
+    below = e2mon("--sim", "push", "lab", "E2", "<24", "pg/mL", env=env)
+    assert below.exit_code == failures.EXIT_REJECTED
+    assert "--below-lloq" in error_lines(below)[0] and "push lab E2 24 pg/mL --below-lloq" in below.output
+    negative = e2mon("--sim", "push", "dose", "anastrozole", "-1", "mg", env=env)
+    assert negative.exit_code == failures.EXIT_REJECTED, negative.output
+    assert "No such option" not in negative.output and "0.001 mg to 10 mg" in error_lines(negative)[0]
+
+
+def test_profile_limits_are_in_the_files_units(tmp_path):
+    low = tmp_path / "low.profile"
+    low.write_text("E2_LOW = -5 pg/mL\n")
+    result = e2mon("profile", "check", str(low))
+    assert result.exit_code == failures.EXIT_REJECTED
+    (line,) = error_lines(result)
+    assert "E2_LOW = -5 pg/mL is outside 0 pg/mL to " in line and "-50" not in line
+
+
 def test_exit_codes_are_listed_in_help_and_readme():
     help_text = e2mon("--help").output
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
@@ -284,6 +387,66 @@ def test_labels_stay_on_the_host_and_show_in_devices_and_reports(tmp_path):
     assert bad.exit_code == failures.EXIT_REJECTED and len(bad.output) < 300
     assert e2mon("--db", str(db_path), "devices", "label", "dev-a", "--clear").exit_code == 0
     assert "patient 12" not in e2mon("--db", str(db_path), "devices").output
+
+
+def test_a_label_selects_its_device_everywhere_and_names_one_device(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    make_db(db_path, "dev-b")
+    assert e2mon("--db", db_path, "devices", "label", "dev-a", "patient 12").exit_code == 0
+    by_label = e2mon("--db", db_path, "--json", "export", "--format", "json", "--device", "Patient  12")
+    by_id = e2mon("--db", db_path, "--json", "export", "--format", "json", "--device", "dev-a")
+    assert by_label.exit_code == 0 and by_label.output == by_id.output
+    out = tmp_path / "r.html"
+    assert e2mon("--db", db_path, "report", "--out", str(out), "--device", "patient 12").exit_code == 0
+    taken = e2mon("--db", db_path, "devices", "label", "dev-b", "PATIENT 12")
+    assert taken.exit_code == failures.EXIT_REJECTED and "already names device dev-a" in error_lines(taken)[0]
+    as_id = e2mon("--db", db_path, "devices", "label", "dev-b", "dev-a")
+    assert as_id.exit_code == failures.EXIT_REJECTED
+    unknown = e2mon("--db", db_path, "devices", "label", "C0:E2:00:00:00:09", "patient 13")
+    assert unknown.exit_code == failures.EXIT_NOT_FOUND and "first pull" in error_lines(unknown)[0]
+    assert [d["device_id"] for d in json.loads(e2mon("--db", db_path, "--json", "devices").output)] == \
+        ["dev-a", "dev-b"]
+    # An archived log keeps a label of its own: the label still names one device.
+    with HostDB(db_path) as db:
+        archive = db.archive_device("dev-a")
+        assert db.label(archive) == "patient 12 (earlier log 1)" and db.find_device("patient 12") == "dev-a"
+
+
+def test_removing_a_device_asks_and_keeps_a_backup(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    make_db(db_path, "dev-b")
+    e2mon("--db", db_path, "devices", "label", "dev-b", "patient 3")
+    unasked = e2mon("--db", db_path, "devices", "remove", "patient 3")
+    assert unasked.exit_code == failures.EXIT_REJECTED and "--yes" in error_lines(unasked)[0]
+    removed = e2mon("--db", db_path, "--json", "devices", "remove", "patient 3", "--yes")
+    assert removed.exit_code == 0, removed.output
+    backup = json.loads(removed.output)["backup"]
+    with HostDB(backup) as copy:
+        assert copy.count("dev-b") == 5
+    with HostDB(db_path) as db:
+        assert db.devices() == ["dev-a"] and db.count("dev-b") == 0
+    gone = e2mon("--db", db_path, "devices", "remove", "dev-b", "--yes")
+    assert gone.exit_code == failures.EXIT_NOT_FOUND
+
+
+def test_the_worklist_lists_every_patient_from_pulled_data_without_a_device(tmp_path):
+    db_path = str(make_db(tmp_path / "h.sqlite"))
+    with HostDB(db_path) as db:
+        db.ensure_device("dev-b")
+        db.store_records("dev-b", [(0, DAY, 480, records.KIND_LAB, records.A_E2, 900, records.METHOD_LCMS)])
+        db.set_label("dev-b", "patient 12")
+    env = {"E2MON_SIM_TRANSPORT": "127.0.0.1:9"}   # no device, no simulator: nothing is reached
+    result = e2mon("--db", db_path, "alerts", "--all", env=env)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "patient 12 (dev-b), last pulled 20" in text and "dev-a, last pulled 20" in text
+    assert "E2" in text.split("patient 12 (dev-b)")[1]   # 90 pg/mL above the default band: a flag
+    listed = json.loads(e2mon("--db", db_path, "--json", "alerts", "--all", env=env).output)
+    assert [r["label"] for r in listed] == [None, "patient 12"] and listed[1]["flags"]
+    reminders = json.loads(e2mon("--db", db_path, "--json", "reminders", "--all", env=env).output)
+    assert [sorted(r) for r in reminders] == [["device_id", "label", "last_pull", "reminders"]] * 2
+    both = e2mon("--db", db_path, "alerts", "--all", "--device", "dev-a")
+    assert both.exit_code == failures.EXIT_USAGE
 
 
 def test_global_options_work_before_or_after_the_command(tmp_path):

@@ -63,12 +63,13 @@ def test_report_cli_png(tmp_path):
 def test_bad_inputs_are_one_clear_line(tmp_path):
     db_path = tmp_path / "h.sqlite"
     empty = e2mon(db_path, "export")
-    assert empty.exit_code == 3 and empty.output.startswith("Error: the host database")
+    assert empty.exit_code == 7 and empty.output.startswith("Error: there is no host database at %s" % db_path)
     make_db(db_path, ("dev-a", "dev-b"))
     several = e2mon(db_path, "report", "--out", str(tmp_path / "r.png"))
-    assert several.exit_code == 3 and "--device" in several.output
+    assert several.exit_code == 3 and "--device" in several.output and "e2mon devices" in several.output
+    assert "dev-a" not in several.output   # pointed at the list, not given it
     unknown = e2mon(db_path, "export", "--device", "dev-z")
-    assert unknown.exit_code == 3 and "dev-a, dev-b" in unknown.output
+    assert unknown.exit_code == 3 and "e2mon devices" in unknown.output and "dev-a" not in unknown.output
     wrong_ext = e2mon(db_path, "report", "--out", str(tmp_path / "r.pdf"), "--device", "dev-a")
     assert wrong_ext.exit_code == 6 and ".png or .html" in wrong_ext.output
     bad_date = e2mon(db_path, "report", "--out", str(tmp_path / "r.png"), "--device", "dev-a", "--today", "soon")
@@ -111,6 +112,7 @@ def test_profile_check_and_default(tmp_path):
 
 def test_devices_lists_what_the_host_holds(tmp_path):
     db_path = tmp_path / "h.sqlite"
+    assert e2mon(db_path, "db", "init").exit_code == 0
     assert "no device" in e2mon(db_path, "devices").output
     make_db(db_path, ("dev-a", "dev-b"))
     listed = json.loads(e2mon(db_path, "--json", "devices").output)

@@ -35,7 +35,7 @@ def test_missing_key_and_roles_are_separate(config):
 def test_key_readable_by_others_is_refused(config):
     path = keys.save_key("dev1", "clinician", b"\x02" * 32)
     os.chmod(path, 0o644)
-    with pytest.raises(keys.KeyMissing, match="chmod 600"):
+    with pytest.raises(keys.NotPrivate, match="chmod 600"):
         keys.load_key("dev1", "clinician")
 
 

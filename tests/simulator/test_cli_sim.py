@@ -23,8 +23,9 @@ SEED = 300
 
 
 class SimDevice:
-    def __init__(self, flash, key_hex="-", seed=0, serial=False):
+    def __init__(self, flash, key_hex="-", seed=0, serial=False, freed=0):
         args = [PYTHON, os.path.join(ROOT, "tests", "cli_sim_device.py"), flash, key_hex, str(seed)]
+        args += ["--freed=%d" % freed] if freed else []
         self.log = open(flash.rstrip("/") + ".log", "w+")
         self.proc = subprocess.Popen(args + (["--serial"] if serial else []), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT)
@@ -146,7 +147,7 @@ def test_alerts_and_reminders_in_plain_words(sim):
     assert all("clinician" in f["message"] for f in flags)
     text = e2mon(sim, "alerts").output
     assert "E2_CRITICAL" in text and "Due reminders:" in text
-    everything = json.loads(e2mon(sim, "--json", "reminders", "--all").output)
+    everything = json.loads(e2mon(sim, "--json", "reminders", "--upcoming").output)
     assert {r["state"] for r in everything} <= {"upcoming", "due", "overdue", "done"}
     assert all(r["source"] for r in everything)
 
@@ -410,5 +411,129 @@ def test_a_reset_device_is_not_mixed_into_its_old_log(tmp_path):
         assert "reset or replaced" in one_error_line(result)
         with HostDB(env["E2MON_DB"]) as db:
             assert db.count(DEVICE) >= 60   # the old log untouched
+    finally:
+        device.stop()
+
+
+def device_and_host(tmp_path, flash, seed, **options):
+    """A simulated device holding KEY and `seed` records, and a host holding its keys."""
+    device = SimDevice(str(tmp_path / flash), KEY.hex(), seed, **options)
+    env = host_env(tmp_path, device.port)
+    save_keys(env)
+    return device, env
+
+
+def test_another_key_files_the_old_history_apart_from_any_computer(tmp_path):
+    device, env = device_and_host(tmp_path, "flash-a", 60)
+    try:
+        assert e2mon(env, "pull").exit_code == 0
+        assert e2mon(env, "devices", "label", DEVICE, "patient 12").exit_code == 0
+    finally:
+        device.stop()
+    # Provisioned again on another computer (a new key), whose keys were then copied here; its new log
+    # happens to run past this host's record numbers, so only the key tells the two histories apart.
+    other_key = bytes(range(100, 132))
+    device = SimDevice(str(tmp_path / "flash-b"), other_key.hex(), 90)
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        save_keys(env, key=other_key)
+        result = e2mon(env, "--json", "pull")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["filed_apart"]["as"] == DEVICE + "~1" and data["filed_apart"]["records"] >= 60
+        assert data["gaps"] == []   # a new log, nothing missing from it
+        with HostDB(env["E2MON_DB"]) as db:
+            assert db.count(DEVICE + "~1") == data["filed_apart"]["records"]
+            assert db.count(DEVICE) == data["new"] and db.label(DEVICE) == "patient 12"
+        again = e2mon(env, "pull")
+        assert again.exit_code == 0 and "another key" not in again.output
+    finally:
+        device.stop()
+
+
+def test_a_gap_in_record_numbers_is_reported_in_words(tmp_path):
+    device, env = device_and_host(tmp_path, "flash", 600, freed=520)
+    with HostDB(env["E2MON_DB"]) as db:    # this host pulled records 1..100 long ago
+        db.ensure_device(DEVICE)
+        db.store_records(DEVICE, [(seq, 9800, seq, records.KIND_SYMPTOM, 0, 1, 0) for seq in range(1, 101)])
+    try:
+        result = e2mon(env, "pull")
+        assert result.exit_code == 0, result.output
+        gap = [line for line in result.output.splitlines() if "were not on the device any more" in line]
+        assert len(gap) == 1 and gap[0].startswith("records 101 to "), result.output
+        first = json.loads(e2mon(env, "--json", "pull").output)
+        assert first["gaps"] == [] and first["new"] <= 2
+        quiet = e2mon(env, "pull").output   # only the device's own sync mark came: nothing new in words
+        assert ": nothing new (" in quiet and "stored" not in quiet and "acknowledged up to -" not in quiet
+    finally:
+        device.stop()
+
+
+def test_profile_replace_keeps_the_patient_unless_named_and_asks_to_change_it(sim, tmp_path):
+    patient = tmp_path / "patient.profile"
+    patient.write_text("BIRTH_YEAR = 1980\nGOAL = fertility\n")
+    assert e2mon(sim, "profile", "set", str(patient)).exit_code == 0
+    rules = tmp_path / "rules.profile"
+    rules.write_text("E2_LOW = 18 pg/mL\n")
+    replaced = e2mon(sim, "profile", "set", "--replace", str(rules))
+    assert replaced.exit_code == 0, replaced.output
+    shown = e2mon(sim, "profile", "show").output
+    assert "BIRTH_YEAR = 1980" in shown and "GOAL = fertility" in shown and "E2_LOW = 18 pg/mL" in shown
+    assert "BIRTH_YEAR" not in replaced.output and "GOAL" not in replaced.output
+    back = tmp_path / "back.profile"
+    back.write_text("BIRTH_YEAR = 0\nGOAL = trt\n")
+    unasked = e2mon(sim, "profile", "set", "--replace", str(back))   # stdin is no terminal here
+    assert unasked.exit_code == 6 and "BIRTH_YEAR, GOAL" in one_error_line(unasked)
+    assert "BIRTH_YEAR = 1980" in e2mon(sim, "profile", "show").output
+    assert e2mon(sim, "profile", "set", "--replace", "--yes", str(back)).exit_code == 0
+    assert "GOAL = trt" in e2mon(sim, "profile", "show").output
+
+
+def test_a_device_that_falls_silent_ends_the_pull_with_a_message(tmp_path, monkeypatch):
+    import signal
+    import time
+
+    from host_tools import device_link
+
+    device, env = device_and_host(tmp_path, "flash", 50)
+    monkeypatch.setattr(device_link, "REPLY_TIMEOUT_S", 1.0)
+    real_pull = device_link.DeviceLink.pull
+
+    async def pull_from_a_silent_device(self, *args, **kwargs):
+        os.kill(device.proc.pid, signal.SIGSTOP)   # connected, session open, then not a word more
+        return await real_pull(self, *args, **kwargs)
+
+    monkeypatch.setattr(device_link.DeviceLink, "pull", pull_from_a_silent_device)
+    try:
+        start = time.monotonic()
+        result = e2mon(env, "pull")
+        assert result.exit_code == 5, result.output
+        elapsed = time.monotonic() - start
+        assert "stopped answering" in one_error_line(result) and elapsed < 60, elapsed   # not minutes
+    finally:
+        os.kill(device.proc.pid, signal.SIGCONT)
+        device.stop()
+
+
+def test_another_log_under_the_same_key_is_refused_not_merged(tmp_path):
+    device, env = device_and_host(tmp_path, "flash-a", 60)
+    try:
+        e2mon(env, "time-sync")
+        assert e2mon(env, "push", "lab", "HCT", "45", "%", "--confirm").exit_code == 0
+        assert e2mon(env, "pull").exit_code == 0
+    finally:
+        device.stop()
+    with HostDB(env["E2MON_DB"]) as db:
+        held = [tuple(r) for r in db.records(DEVICE)]
+        profile = db.device(DEVICE)["profile"]
+    # Another board given a copy of the same key file: its own log, longer than what this host holds.
+    device = SimDevice(str(tmp_path / "flash-b"), KEY.hex(), 200)
+    try:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % device.port
+        result = e2mon(env, "pull")
+        assert result.exit_code == 7, result.output
+        assert "other content than this host stored" in one_error_line(result)
+        with HostDB(env["E2MON_DB"]) as db:
+            assert [tuple(r) for r in db.records(DEVICE)] == held and db.device(DEVICE)["profile"] == profile
     finally:
         device.stop()

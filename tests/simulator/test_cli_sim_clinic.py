@@ -85,6 +85,18 @@ def test_a_wrong_key_says_which_side_failed_and_what_to_do(sim, tmp_path):
     assert "bring it closer" in line and "provision --device %s" % DEVICE in line
 
 
+def test_a_key_file_others_can_read_says_chmod_not_provision(sim, tmp_path):
+    env = dict(sim, E2MON_CONFIG=str(tmp_path / "loose"))
+    save_keys(env)
+    key_file = os.path.join(str(tmp_path / "loose"), "e2mon", "keys", "%s.clinician.key" % DEVICE.replace(":", "-"))
+    os.chmod(key_file, 0o644)
+    result = e2mon(env, "pull")
+    assert result.exit_code == 7, result.output
+    line = one_error_line(result)
+    assert "readable by other users" in line and "chmod 600 %s" % key_file in line
+    assert "rovision" not in line
+
+
 def test_an_empty_key_file_is_a_clear_auth_error(sim, tmp_path):
     env = dict(sim, E2MON_CONFIG=str(tmp_path / "empty"))
     save_keys(env)

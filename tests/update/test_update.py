@@ -333,6 +333,9 @@ def test_e2mon_update_over_the_sim_link(tmp_path, keys):
         release.build("sim", "1.4.0", 6, keys[0], good)
         stranger = str(tmp_path / "stranger.e2up")
         release.build("sim", "1.4.0", 6, keys[1], stranger)
+        assert CliRunner().invoke(cli_module.cli, ["--sim", "pull"], env=env).exit_code == 0
+        missing = CliRunner().invoke(cli_module.cli, ["--sim", "update", str(tmp_path / "none.e2up")], env=env)
+        assert missing.exit_code == 7 and "file not found" in missing.output   # as for every missing input file
         refused = CliRunner().invoke(cli_module.cli, ["--sim", "update", stranger], env=env)
         assert refused.exit_code == EXIT_REJECTED, refused.output
         assert "not signed by this device's publisher" in refused.output
@@ -341,5 +344,21 @@ def test_e2mon_update_over_the_sim_link(tmp_path, keys):
         import json
         result = json.loads(done.output[done.output.index("{"):])
         assert (result["running"], result["before"], result["outcome"]) == ("1.4.0", "dev", protocol_host.UPDATE_CONFIRMED)
+        listed = CliRunner().invoke(cli_module.cli, ["--sim", "--json", "devices"], env=env)
+        assert json.loads(listed.output)[0]["firmware"] == "1.4.0"   # the version it runs now
+        again = CliRunner().invoke(cli_module.cli, ["--sim", "update", good], env=env)
+        assert "already ran 1.4.0" in again.output and "new version confirmed" not in again.output, again.output
     finally:
         device.stop()
+
+
+def test_update_messages_name_the_cause_once(tmp_path):
+    from host_tools import cmd_update
+    reset = cmd_update._not_kept_todo(protocol_host.UPDATE_NOT_CONFIRMED)
+    assert "the bundle was fine" in reset and "check the bundle" not in reset
+    assert "check the bundle" not in cmd_update._not_kept_todo(protocol_host.UPDATE_SELFTEST_FAILED)
+    garbage = tmp_path / "notes.txt"
+    garbage.write_bytes(b"x" * 200)
+    with pytest.raises(release.ReleaseError) as err:
+        release.read_bundle(str(garbage))
+    assert str(err.value).count("not an e2mon update bundle") == 1
