@@ -27,6 +27,9 @@ from monitor import beacon, beacon_host, dates, protocol, protocol_host, protoco
 
 SIM_HOST = "127.0.0.1"
 SCAN_SECONDS = 4.0
+# A device stops advertising while a central holds it and drops one that opens no session within
+# protocol.SESSION_WAIT_MS: a search outlasts that hold.
+LOCATE_SECONDS = max(SCAN_SECONDS * 2, protocol.SESSION_WAIT_MS / 1000 + 4)
 
 
 def sim_endpoint(settings):
@@ -289,22 +292,25 @@ async def locate(settings, device_id):
         elif not others and beacon_host.identifier_in(manufacturer_data) is not None:
             others.append(address)
 
-    await _advertisements(settings, SCAN_SECONDS * 2, on_advertisement, until=lambda: bool(found))
+    await _advertisements(settings, LOCATE_SECONDS, on_advertisement, until=lambda: bool(found))
     if not found:
         raise not_found(device_id, bool(others))
     return found[0]
 
 
 def not_found(device_id, others_heard):
-    """No advertisement carries device_id's identifier. This computer cannot tell a device out of range from
-    one provisioned again with another key (the advertisement names nothing): not found (3), not a key
-    mismatch (4); the line says the search failed here, with which key, and both ways out."""
+    """No advertisement carries device_id's identifier. This computer cannot tell a device busy with another
+    central, out of range, or provisioned again with another key (the advertisement names nothing): not
+    found (3), not a key mismatch (4); the line says the search failed here, with which key, and the ways
+    out, the likeliest first."""
     what = ("device %s not found: the search failed on this computer, no advertisement nearby carries the "
-            "identifier made from its beacon key (%s)" % (device_id, keys.key_location(device_id, keys.BEACON)))
+            "identifier made from its beacon key (%s); it may be connected to another phone or computer (it "
+            "stops advertising while connected, and drops a central that opens no session within %d s)"
+            % (device_id, keys.key_location(device_id, keys.BEACON), protocol.SESSION_WAIT_MS // 1000))
     if others_heard:
         what += "; identifiers it does not make were heard (another device, or this one with another key)"
-    return Failure(what, "wake it (press a button), bring it closer and retry; " + _provisioned_again(device_id),
-                   EXIT_NOT_FOUND)
+    return Failure(what, "close the other app and retry; or wake it (press a button), bring it closer and retry; "
+                   + _provisioned_again(device_id), EXIT_NOT_FOUND)
 
 
 def _provisioned_again(device_id):

@@ -6,6 +6,7 @@
 #   svc.tick() -> int    # once per tick_ms (start() runs this in a task): new budget, then pump()
 #   svc.pump() -> int    # send queued frames within the tick's budget of max_in_flight
 #   svc.connected        # a central is connected
+#   svc.idle_drops       # centrals dropped for opening no session in time, or for an idle session
 #
 # Only API that MicroPython's `bluetooth` documents is used: BLE.active/config/irq,
 # gatts_register_services, gatts_set_buffer, gatts_read, gatts_write, gatts_notify,
@@ -36,6 +37,10 @@
 # read-only (set through a session frame on the requests characteristic); the custom characteristics
 # take the handshake and session frames, so a write there is refused by the session (ERR_NO_SESSION)
 # and its value is cleared at once (none of them is readable).
+#
+# One central at a time, so a stranger must not keep the device: a central that has no open session
+# SESSION_WAIT_MS after connecting (or after its session closed) is disconnected, and so is a session with
+# no host write and no frame sent for SESSION_IDLE_MS. A HELLO alone does not restart the clock.
 import bluetooth
 
 from micropython import const
@@ -65,6 +70,8 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
+SESSION_WAIT_MS = protocol.SESSION_WAIT_MS
+SESSION_IDLE_MS = const(60000)  # an open session with no host write and no frame sent for this long ends
 HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
@@ -77,7 +84,8 @@ _ADDR_MODE_RPA = const(2)       # resolvable private address (NimBLE only), rota
 
 class BleService:
     def __init__(self, ble, app, key=None, key_path=None, name=None, secure_link=False,
-                 max_in_flight=4, tick_ms=10, random_bytes=None):
+                 max_in_flight=4, tick_ms=10, random_bytes=None, wait_ms=SESSION_WAIT_MS,
+                 idle_ms=SESSION_IDLE_MS):
         self._ble = ble
         self.app = app
         self.name = name
@@ -103,6 +111,12 @@ class BleService:
         self.address_changes = 0     # addresses set by this service (addr_mode 1)
         self.writes_refused = 0      # writes without a session, their value cleared
         self._conn = None
+        self.wait_ms = wait_ms
+        self.idle_ms = idle_ms
+        self.idle_drops = 0          # centrals disconnected by _drop_idle()
+        self._since = 0              # uptime ms when the wait or idle clock last restarted
+        self._was_open = False       # the session was open at the last write
+        self._dropping = False       # gap_disconnect asked for this connection
         self._encrypted = False
         self._indicating = False
         self._bonds = None           # device.ble_bonds.Bonds, loaded by a build that bonds or on demand
@@ -271,6 +285,9 @@ class BleService:
                 self._ble.gap_disconnect(conn)   # one central at a time
                 return None
             self._conn = conn
+            self._since = _uptime_ms()
+            self._was_open = False
+            self._dropping = False
             # BTstack resumes advertising by itself after a disconnection, with the old address and
             # identifier, racing tick()'s new ones: no advertising until tick() starts it again.
             self._ble.gap_advertise(None)
@@ -301,6 +318,10 @@ class BleService:
             if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
+            is_open = self.endpoint.session.is_open
+            if is_open or is_open != self._was_open:
+                self._was_open = is_open
+                self._since = _uptime_ms()
             self.pump()
         elif event == _IRQ_GATTS_READ_REQUEST:
             self.refresh_values()
@@ -330,6 +351,7 @@ class BleService:
     def tick(self):
         """A new tick: a fresh budget of max_in_flight frames, then send."""
         self._budget = self.max_in_flight
+        self._drop_idle()
         if self._advertise_due and self._conn is None:
             self._advertise_due = False
             self._advertise()
@@ -374,7 +396,23 @@ class BleService:
             self.att_bytes += len(frame)
             self._budget -= 1
             sent += 1
+        if sent and endpoint.session.is_open:   # a long pull or transfer is not idle; a challenge sent is no session
+            self._since = _uptime_ms()
         return sent
+
+    def _drop_idle(self):
+        """Disconnects a central with no session after wait_ms, or with a session idle for idle_ms."""
+        conn = self._conn
+        if conn is None or self._dropping:
+            return
+        limit = self.idle_ms if self.endpoint.session.is_open else self.wait_ms
+        if _elapsed_ms(self._since) > limit:
+            self._dropping = True      # asked once; _conn stays until _IRQ_CENTRAL_DISCONNECT
+            self.idle_drops += 1
+            try:
+                self._ble.gap_disconnect(conn)
+            except OSError:
+                self._dropping = False   # the stack is busy: ask again at the next tick
 
     @staticmethod
     def _try(send, conn, handle, frame):
@@ -387,6 +425,14 @@ class BleService:
             return False   # NimBLE: ENOMEM while its buffers are full; btstack: heap exhausted
         return result is not False
 
+
+
+def _elapsed_ms(since):
+    import time
+    ticks_diff = getattr(time, "ticks_diff", None)
+    if ticks_diff is None:   # CPython (the shadow)
+        return _uptime_ms() - since
+    return ticks_diff(time.ticks_ms(), since)
 
 
 def _uptime_ms():

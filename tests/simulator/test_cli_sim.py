@@ -222,6 +222,38 @@ def test_wrong_key_is_one_clear_line(sim, tmp_path):
     assert missing.exit_code == 4 and "no clinician key" in one_error_line(missing)
 
 
+def test_pull_succeeds_while_a_stranger_holds_the_device(sim):
+    """A stranger connects and writes nothing: the device stops advertising while it holds the link, drops
+    it after protocol.SESSION_WAIT_MS, and the host's search outlasts that."""
+    import asyncio
+    import threading
+
+    from host_tools import sim_link
+
+    port = int(sim["E2MON_SIM_TRANSPORT"].rpartition(":")[2])
+    connected, done = threading.Event(), threading.Event()
+
+    def hold():
+        async def main():
+            async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5A") as central:
+                client = central.client()
+                await client.connect()
+                connected.set()
+                while not done.is_set():
+                    await asyncio.sleep(0.1)
+        asyncio.run(main())
+
+    stranger = threading.Thread(target=hold, daemon=True)
+    stranger.start()
+    try:
+        assert connected.wait(20)
+        result = e2mon(sim, "pull")
+    finally:
+        done.set()
+        stranger.join(20)
+    assert result.exit_code == 0, result.output
+
+
 def test_simulator_not_running(tmp_path):
     env = host_env(tmp_path, 9)   # nothing listens on port 9
     result = e2mon(env, "pull")
