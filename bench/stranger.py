@@ -4,17 +4,20 @@ sim.stack_device.StackLink), shared by bench/bench_privacy.py and the tests.
     seconds = await hold_seconds(link, cap=150)      # a central that connects and writes nothing
     values = await stranger_reads(client)            # {uuid: bytes} of everything readable without a session
     linked = linked_values(before, after)            # the values that tie two identities together
+    count, reads = await linkable_rotations(link, rotate)   # identifier changes a stranger could link
 """
 import asyncio
 
 from bleak.exc import BleakError
 
 from host_tools.bleak_backend import BumbleClientBackend
+from monitor import protocol_host
 
-GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
-GAP_APPEARANCE = "00002a01-0000-1000-8000-00805f9b34fb"
-CTS_CURRENT_TIME = "00002a2b-0000-1000-8000-00805f9b34fb"
-BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
+GAP_DEVICE_NAME = protocol_host.sig_uuid(0x2A00)
+GAP_APPEARANCE = protocol_host.sig_uuid(0x2A01)
+# The same on every device: the GAP name and appearance (the firmware's, test_privacy checks), the GATT
+# service's Database Hash (of the one GATT table) and Client Supported Features (what this central wrote).
+COMMON = (GAP_DEVICE_NAME, GAP_APPEARANCE, protocol_host.sig_uuid(0x2B2A), protocol_host.sig_uuid(0x2B29))
 
 
 def stranger_client(link, **kwargs):
@@ -63,15 +66,26 @@ async def stranger_reads(client):
     return values
 
 
-def linked_values(before, after, common=()):
+def linked_values(before, after):
     """The characteristics whose value ties two identities of a device together: the same non-empty value
-    that is not one every device shows (`common`: {uuid: value}), or a clock at the same offset from true
-    time (the Current Time, read 1 s apart at most)."""
+    (COMMON aside), or any clock value on both (its offset from true time is the device's own)."""
     linked = []
     for uuid, value in before.items():
         other = after.get(uuid, b"")
-        if not value or not other or common.get(uuid) == value:
+        if not value or not other or uuid in COMMON:
             continue
-        if uuid == CTS_CURRENT_TIME or value == other:
+        if uuid == protocol_host.CTS_CURRENT_TIME_UUID or value == other:
             linked.append(uuid)
     return sorted(linked)
+
+
+async def linkable_rotations(link, rotate, rotations=3):
+    """A stranger connects and reads everything before and after each of `rotations` identifier changes
+    (`await rotate(step)` makes the device take its next one); returns (rotations linked, the reads)."""
+    reads = []
+    for step in range(rotations + 1):
+        async with stranger_client(link) as client:
+            reads.append(await stranger_reads(client))
+        if step < rotations:
+            await rotate(step)
+    return sum(1 for a, b in zip(reads, reads[1:], strict=False) if linked_values(a, b)), reads

@@ -442,10 +442,18 @@ async def _listen(scanner, seconds, until):
 
 
 async def _device_info(settings, entry):
-    """Adds the firmware revision (Device Information); a device that does not answer is listed without it."""
+    """Adds the firmware revision (Device Information), read in a session opened with a role key this host
+    holds (the device serves it to nobody else); a device that does not answer is listed without it."""
+    from host_tools.device_link import DeviceLink
+
     entry["firmware"] = None
+    role = next((r for r in ("clinician", "patient") if _holds_key(entry["device_id"], r)), None)
+    if role is None:
+        return entry
     try:
-        async with _client(settings, entry["device_id"], entry["address"]) as (ble, _device_id):
+        async with _client(settings, entry["device_id"], entry["address"]) as (ble, device_id):
+            link = DeviceLink(ble, load_role_key(device_id, role), role)
+            await link.open_session()
             raw = await ble.read_gatt_char(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
             entry["firmware"] = bytes(raw).decode("utf-8", "replace")
     except Exception:  # noqa: BLE001

@@ -144,7 +144,7 @@ async def _settle_and_detach(ble, timeout=5.0):
 class InProcessLink:
     """A device (peripheral) and a host (central) on one bumble LocalLink in this event loop."""
 
-    def __init__(self, device_name="e2mon-sim", device_address=DEVICE_ADDRESS,
+    def __init__(self, device_name="", device_address=DEVICE_ADDRESS,
                  central_address=CENTRAL_ADDRESS, **ble_options):
         self.link = _CuttableLink()
         self.device_address = device_address
@@ -293,7 +293,7 @@ class TcpDeviceServer:
         await self.close()
 
 
-async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-sim",
+async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="",
                     device_address=DEVICE_ADDRESS, shadow_device=True, **ble_options):
     """Start the device side; port 0 picks a free port (read it back from `.port`). shadow_device=False:
     the link without the shadow's device, for a real stack's controller (sim.stack_device)."""

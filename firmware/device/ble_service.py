@@ -37,6 +37,9 @@
 # read-only (set through a session frame on the requests characteristic); the custom characteristics
 # take the handshake and session frames, so a write there is refused by the session (ERR_NO_SESSION)
 # and its value is cleared at once (none of them is readable).
+# Reads without a session: the time, the battery level and Device Information are empty until a session
+# opens (a read request is refused where the stack lets Python refuse it), so nothing a stranger reads
+# ties one advertised identifier to the next.
 #
 # One central at a time, so a stranger must not keep the device: a central that has no open session
 # SESSION_WAIT_MS after connecting (or after its session closed) is disconnected, and so is a session with
@@ -66,6 +69,7 @@ _FLAG_NOTIFY = const(0x0010)
 _FLAG_INDICATE = const(0x0020)
 _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
+_ATT_READ_NOT_PERMITTED = const(0x02)
 
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
@@ -76,6 +80,7 @@ HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notificat
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
+GAP_NAME = b""                       # the GAP device name: the same on every device, names nothing
 
 
 _ADDR_MODE_RANDOM = const(1)    # BLE.config(addr_mode=): a new static random address at each call
@@ -132,6 +137,7 @@ class BleService:
         self._task = None
         self._handles = {}
         self._channels = {}
+        self._plain = ()             # handles of Device Information, the time and the battery level
         self._started = False
 
     # -- setup ------------------------------------------------------------------------------------------
@@ -168,11 +174,10 @@ class BleService:
                 self._rpa = True
             except (ValueError, OSError):
                 pass                                   # BTstack: EINVAL, a new static address per window
-        if self.name is not None:   # the GATT device name only: never advertised
-            try:
-                ble.config(gap_name=self.name)
-            except (ValueError, OSError):
-                pass
+        try:   # the GATT device name only, never advertised; set, so no stack shows its own default
+            ble.config(gap_name=self.name or GAP_NAME)
+        except (ValueError, OSError):
+            pass
         ble.irq(self._irq)
         custom, cts, dis, battery = ble.gatts_register_services(self._services())
         control, records_h, requests, auth = custom
@@ -191,10 +196,8 @@ class BleService:
         self._channels[requests] = protocol.SHARED_CHANNELS   # the frame's tag tells which
         for handle in (control, requests, auth):
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
-        ble.gatts_write(manufacturer, MANUFACTURER)
-        ble.gatts_write(model, MODEL_NUMBER)
-        ble.gatts_write(firmware, VERSION.encode())
-        self.refresh_values()
+        self._plain = (manufacturer, model, firmware, time_h, self._battery_handle)
+        self._plain_values(False)
         self._advertise()
         self._started = True
         self._start_task()
@@ -259,8 +262,23 @@ class BleService:
             ident = beacon.identifier(self._beacon_key, window)
         ble.gap_advertise(_ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
 
+    def _plain_values(self, session_open):
+        """Device Information, the time and the battery level: their values in a session, else empty."""
+        ble = self._ble
+        if not session_open:
+            for handle in self._plain:
+                ble.gatts_write(handle, b"")
+            return
+        manufacturer, model, firmware, _time, _battery = self._plain
+        ble.gatts_write(manufacturer, MANUFACTURER)
+        ble.gatts_write(model, MODEL_NUMBER)
+        ble.gatts_write(firmware, VERSION.encode())
+        self.refresh_values()
+
     def refresh_values(self):
-        """Keeps the plain-readable values current: the CTS time and the battery level."""
+        """Keeps the plain-readable values current while a session is open: the CTS time and the battery."""
+        if not self.endpoint.session.is_open:
+            return
         now = self.app.clock_now()
         if now is not None:
             self._ble.gatts_write(self._time_handle, protocol.encode_cts(now[0], now[1], now[2], 0))
@@ -288,6 +306,7 @@ class BleService:
             self._since = _uptime_ms()
             self._was_open = False
             self._dropping = False
+            self._plain_values(False)
             # BTstack resumes advertising by itself after a disconnection, with the old address and
             # identifier, racing tick()'s new ones: no advertising until tick() starts it again.
             self._ble.gap_advertise(None)
@@ -303,6 +322,8 @@ class BleService:
                 self._conn = None
                 self._indicating = False
                 self.endpoint.disconnected()
+                self._was_open = False
+                self._plain_values(False)
                 self._advertise_due = True   # from tick(): BTstack's addr_mode waits on the stack, never in an IRQ
         elif event == _IRQ_GATTS_WRITE:
             conn, handle = data[0], data[1]
@@ -319,11 +340,18 @@ class BleService:
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
             is_open = self.endpoint.session.is_open
-            if is_open or is_open != self._was_open:
+            flipped = is_open != self._was_open
+            if flipped:
                 self._was_open = is_open
+                self._plain_values(is_open)
+            if is_open or flipped:   # a session's end restarts the wait; a HELLO alone does not
                 self._since = _uptime_ms()
             self.pump()
         elif event == _IRQ_GATTS_READ_REQUEST:
+            # NimBLE also asks before sending an indication of a stored value (conn: none): only the
+            # plain values are refused without a session (NimBLE and the shadow; BTstack serves them empty)
+            if not self.endpoint.session.is_open:
+                return _ATT_READ_NOT_PERMITTED if data[1] in self._plain else 0
             self.refresh_values()
             return 0
         elif event == _IRQ_GATTS_INDICATE_DONE:
