@@ -14,6 +14,7 @@ from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
 from monitor import records, version
+from sim import stack_device
 
 from paths import ROOT  # noqa: E402
 PYTHON = sys.executable
@@ -444,3 +445,70 @@ def test_a_reset_device_is_not_mixed_into_its_old_log(tmp_path):
             assert db.count(DEVICE) >= 60   # the old log untouched
     finally:
         device.stop()
+
+
+SERVE_STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
+    not stack_device.built(s), reason="%s not built: make firmware" % stack_device.binary(s))) for s in stack_device.STACKS]
+
+
+@pytest.mark.parametrize("stack", SERVE_STACKS)
+def test_an_impostor_replaying_the_advertisement_is_skipped(stack, tmp_path):
+    """An impostor replays the device's advertisement (so it carries the identifier) more often, from another
+    address, and answers the handshake with junk and Device Information with terminal escapes: scan lists
+    the device verified, pull reaches it and stores its records, and no escape reaches the output or the
+    database."""
+    import asyncio
+    import threading
+
+    from impostor import HOSTILE_TEXT, Impostor
+    from sim_serve_process import Served
+
+    env = host_env(tmp_path, 0)
+    with Served(stack, str(tmp_path / "flash"), env) as served:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % served.port
+        ready, done, seen = threading.Event(), threading.Event(), {}
+
+        def impersonate():
+            async def main():
+                async with Impostor(served.port) as impostor:
+                    seen["impostor"] = impostor
+                    ready.set()
+                    while not done.is_set():
+                        await asyncio.sleep(0.1)
+            asyncio.run(main())
+
+        thread = threading.Thread(target=impersonate, daemon=True)
+        thread.start()
+        try:
+            assert ready.wait(30), "the impostor heard no advertisement to replay"
+            scan = e2mon(env, "--json", "scan", "--seconds", "2")
+            time_sync = e2mon(env, "time", "sync")
+            push = e2mon(env, "push", "lab", "E2", "150", "pmol/L", "--method", "LC-MS/MS")
+            pull = e2mon(env, "--json", "pull")
+        finally:
+            done.set()
+            thread.join(20)
+    assert scan.exit_code == 0, scan.output
+    found = json.loads(scan.output)
+    assert [(d["device_id"], d["verified"], d["firmware"]) for d in found] == [(DEVICE, True, version.VERSION)]
+    assert found[0]["address"] != seen["impostor"].address
+    assert time_sync.exit_code == 0, time_sync.output
+    assert push.exit_code == 0, push.output
+    assert pull.exit_code == 0, pull.output
+    assert seen["impostor"].hellos >= 1          # the replayed identifier was tried, and skipped
+    with HostDB(env["E2MON_DB"]) as db:
+        assert db.count(DEVICE) >= 1
+        stored = json.dumps([db.device(DEVICE)] + [list(r) for r in db.records(DEVICE)], default=str)
+    for text in (scan.output, time_sync.output, push.output, pull.output, stored):
+        assert "\x1b" not in text and "\x07" not in text and HOSTILE_TEXT.decode("utf-8", "replace") not in text
+
+
+def test_device_text_is_harmless():
+    from host_tools.untrusted import device_text
+
+    from impostor import HOSTILE_TEXT
+    text = device_text(HOSTILE_TEXT)
+    assert not any(ch in text for ch in "\x1b\x07\u202e") and "pwned" in text
+    assert device_text(b"1.2.0") == "1.2.0" and device_text(b"\xff1") == "\ufffd1"
+    assert device_text("x" * 100, limit=10) == "x" * 9 + "\u2026"
+    assert device_text("line\u2028two\u200f") == "line\ufffdtwo\ufffd"
