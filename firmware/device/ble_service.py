@@ -150,8 +150,8 @@ class BleService:
             (UUID(protocol.REQUESTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),   # protocol.SHARED_CHANNELS
             (UUID(protocol.AUTH_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
         ))
-        # Reading the time is harmless; it is set by a session frame on the requests characteristic, so
-        # the stack refuses any write here (ATT Write Not Permitted) and the value is always the clock's.
+        # The time is set by a session frame on the requests characteristic, so the stack refuses any write
+        # here (ATT Write Not Permitted); it reads empty without a session (_plain_values).
         cts = (UUID(protocol.CTS_SERVICE), ((UUID(protocol.CTS_CURRENT_TIME), _FLAG_READ),))
         dis = (UUID(protocol.DIS_SERVICE), (
             (UUID(protocol.DIS_MANUFACTURER), _FLAG_READ),
