@@ -142,6 +142,10 @@ def test_a_central_that_vanishes_never_takes_the_simulator_down(stack, tmp_path)
         await asyncio.sleep(protocol.SESSION_WAIT_MS / 1000 + 1.5)
         await central.close()
 
+    async def advertises_again(port, step):
+        async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5C") as central:
+            assert await central.advertiser(seconds=15) is not None, "not advertising after: " + step
+
     async def scenario():
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(lambda _loop, context: errors.append(context.get("exception") or context))
@@ -157,10 +161,12 @@ def test_a_central_that_vanishes_never_takes_the_simulator_down(stack, tmp_path)
                 await device.stop()
                 await radio_server.close()
         try:
-            await vanish(port, 0)
-            await vanish(port, protocol.SESSION_WAIT_MS / 1000 - 0.05)
-            await vanish(port, protocol.SESSION_WAIT_MS / 1000)
+            for step, after_s in (("reset at once", 0), ("reset before the drop", protocol.SESSION_WAIT_MS / 1000 - 0.05),
+                                  ("reset at the drop", protocol.SESSION_WAIT_MS / 1000)):
+                await vanish(port, after_s)
+                await advertises_again(port, step)
             await goodbye_lost(radio_server, port)
+            await advertises_again(port, "goodbye lost")
             async with sim_link.TcpCentral("127.0.0.1", port) as central:
                 client = central.client()
                 await asyncio.wait_for(client.connect(), 20)
