@@ -1,10 +1,13 @@
 """The e2mon CLI against the simulated device over bumble's TCP link (`--sim`), through click's
 CliRunner in this process and once as a real subprocess. The device runs the real firmware app,
 store and GATT service in its own process (tests/cli_sim_device.py)."""
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -223,35 +226,46 @@ def test_wrong_key_is_one_clear_line(sim, tmp_path):
     assert missing.exit_code == 4 and "no clinician key" in one_error_line(missing)
 
 
+@contextlib.contextmanager
+def held_in_a_thread(enter, timeout=30):
+    """Runs `async with enter() as value` on an event loop in a thread of its own (beside CliRunner's) for
+    the length of the block; yields value."""
+    ready, done, box = threading.Event(), threading.Event(), {}
+
+    async def hold():
+        async with enter() as value:
+            box["value"] = value
+            ready.set()
+            while not done.is_set():
+                await asyncio.sleep(0.1)
+
+    thread = threading.Thread(target=asyncio.run, args=(hold(),), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(timeout), "the background peer did not start"
+        yield box["value"]
+    finally:
+        done.set()
+        thread.join(20)
+
+
+@contextlib.asynccontextmanager
+async def stranger_connected(port):
+    """A central that connects to the device and writes nothing."""
+    from host_tools import sim_link
+
+    async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5A") as central:
+        client = central.client()
+        await client.connect()
+        yield client
+
+
 def test_pull_succeeds_while_a_stranger_holds_the_device(sim):
     """A stranger connects and writes nothing: the device stops advertising while it holds the link, drops
     it after protocol.SESSION_WAIT_MS, and the host's search outlasts that."""
-    import asyncio
-    import threading
-
-    from host_tools import sim_link
-
     port = int(sim["E2MON_SIM_TRANSPORT"].rpartition(":")[2])
-    connected, done = threading.Event(), threading.Event()
-
-    def hold():
-        async def main():
-            async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5A") as central:
-                client = central.client()
-                await client.connect()
-                connected.set()
-                while not done.is_set():
-                    await asyncio.sleep(0.1)
-        asyncio.run(main())
-
-    stranger = threading.Thread(target=hold, daemon=True)
-    stranger.start()
-    try:
-        assert connected.wait(20)
+    with held_in_a_thread(lambda: stranger_connected(port)):
         result = e2mon(sim, "pull")
-    finally:
-        done.set()
-        stranger.join(20)
     assert result.exit_code == 0, result.output
 
 
@@ -457,45 +471,25 @@ def test_an_impostor_replaying_the_advertisement_is_skipped(stack, tmp_path):
     address, and answers the handshake with junk and Device Information with terminal escapes: scan lists
     the device verified, pull reaches it and stores its records, and no escape reaches the output or the
     database."""
-    import asyncio
-    import threading
-
     from impostor import HOSTILE_TEXT, Impostor
     from sim_serve_process import Served
 
     env = host_env(tmp_path, 0)
     with Served(stack, str(tmp_path / "flash"), env) as served:
         env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % served.port
-        ready, done, seen = threading.Event(), threading.Event(), {}
-
-        def impersonate():
-            async def main():
-                async with Impostor(served.port) as impostor:
-                    seen["impostor"] = impostor
-                    ready.set()
-                    while not done.is_set():
-                        await asyncio.sleep(0.1)
-            asyncio.run(main())
-
-        thread = threading.Thread(target=impersonate, daemon=True)
-        thread.start()
-        try:
-            assert ready.wait(30), "the impostor heard no advertisement to replay"
+        with held_in_a_thread(lambda: Impostor(served.port)) as impostor:
             scan = e2mon(env, "--json", "scan", "--seconds", "2")
             time_sync = e2mon(env, "time", "sync")
             push = e2mon(env, "push", "lab", "E2", "150", "pmol/L", "--method", "LC-MS/MS")
             pull = e2mon(env, "--json", "pull")
-        finally:
-            done.set()
-            thread.join(20)
     assert scan.exit_code == 0, scan.output
     found = json.loads(scan.output)
     assert [(d["device_id"], d["verified"], d["firmware"]) for d in found] == [(DEVICE, True, version.VERSION)]
-    assert found[0]["address"] != seen["impostor"].address
+    assert found[0]["address"] != impostor.address
     assert time_sync.exit_code == 0, time_sync.output
     assert push.exit_code == 0, push.output
     assert pull.exit_code == 0, pull.output
-    assert seen["impostor"].hellos >= 1          # the replayed identifier was tried, and skipped
+    assert impostor.hellos >= 1          # the replayed identifier was tried, and skipped
     with HostDB(env["E2MON_DB"]) as db:
         assert db.count(DEVICE) >= 1
         stored = json.dumps([db.device(DEVICE)] + [list(r) for r in db.records(DEVICE)], default=str)
