@@ -2,7 +2,7 @@
 acknowledged so the device can free it."""
 import click
 
-from host_tools import connect
+from host_tools import connect, untrusted
 from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_INTERRUPTED, EXIT_LINK, EXIT_STORAGE, Failure, reported
 from host_tools.progress import Progress
@@ -160,7 +160,7 @@ async def _firmware(client):
     if read is None:
         return None
     try:
-        return bytes(await read(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))).decode("utf-8", "replace")
+        return untrusted.device_text(await read(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION)))
     except Exception:  # noqa: BLE001 - optional information
         return None
 

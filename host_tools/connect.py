@@ -7,8 +7,13 @@ serial (`--port`). Every failure on the way becomes one clear `Failure` line.
 
 - `client(settings, address)`: async context manager yielding (BleakClient-like, device id)
 - `session(settings, address, role)`: the same plus an authenticated `DeviceLink`
-- `scan(settings, seconds) -> [dict(label, device_id, address, rssi, firmware)]`: your devices only
+- `scan(settings, seconds) -> [dict(label, device_id, address, rssi, firmware, verified)]`: your devices only
 - `locate(settings, device_id) -> address`: where the device advertises now (monitor.beacon)
+- `locate_all(settings, device_id) -> [address]`: every address carrying its identifier, first heard first
+
+The identifier is only a hint (anyone can replay an advertisement): `session` tries each address that
+carries it until one passes the handshake, and `scan` lists a device as verified only after one did.
+Strings the device sends (its firmware revision, update notes) go through host_tools.untrusted.
 
 A device advertises no name and no service UUID, only an identifier that changes every window (and a
 new address with it); this host recognises its devices by the beacon key kept at provisioning.
@@ -20,13 +25,16 @@ import datetime
 import json
 import os
 
-from host_tools import keys
+from host_tools import keys, untrusted
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
 from monitor import beacon, beacon_host, dates, protocol, protocol_host, protocol_text
 
 SIM_HOST = "127.0.0.1"
 SCAN_SECONDS = 4.0
+# A device stops advertising while a central holds it and drops one that opens no session within
+# protocol.SESSION_WAIT_MS: a search outlasts that hold.
+LOCATE_SECONDS = max(SCAN_SECONDS * 2, protocol.SESSION_WAIT_MS / 1000 + 4)
 
 
 def sim_endpoint(settings):
@@ -176,21 +184,57 @@ def load_role_key(device_id, role):
 
 @contextlib.asynccontextmanager
 async def session(settings, address, role="clinician"):
-    """Yields (DeviceLink with an open session, device id)."""
+    """Yields (DeviceLink with an open session, device id). Each address that carries the device's identifier
+    is tried in turn, until one proves it holds the device key (the handshake): one replaying the
+    advertisement is skipped. When none does, the first failure that names the key, else the last one."""
+    from host_tools.db import exclusive
     from host_tools.device_link import DeviceLink
 
-    async with client(settings, address) as (ble, device_id):
-        key = load_role_key(device_id, role)
-        link = DeviceLink(ble, key, role)
-        try:
-            await link.open_session()
-        except Exception as exc:
-            raise key_mismatch(exc, device_id, role) or link_failure(exc, "opening the session") from exc
-        try:
-            yield link, device_id
-        finally:
-            with contextlib.suppress(Exception):
-                await link.close()
+    address = settings.device_given(address)
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+        device_id = _device_id(settings, address)
+        over_the_air = not settings.port and device_id and _holds_key(device_id, keys.BEACON)
+        candidates = await locate_all(settings, device_id) if over_the_air else [None]
+        tried, failures, looked_again = set(), [], False
+        while candidates:
+            at = candidates.pop(0)
+            tried.add(at)
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    ble, device_id = await stack.enter_async_context(_client(settings, address, at))
+                except Failure as exc:
+                    failures.append(exc)
+                    if over_the_air and not candidates and not looked_again:
+                        looked_again = True   # its address may have rotated since the scan: look once more
+                        with contextlib.suppress(Failure):
+                            candidates = [a for a in await locate_all(settings, device_id) if a not in tried]
+                    continue
+                link = DeviceLink(ble, load_role_key(device_id, role), role)
+                try:
+                    await link.open_session()
+                except Exception as exc:
+                    failure = key_mismatch(exc, device_id, role) or link_failure(exc, "opening the session")
+                    if failure is None:
+                        raise
+                    failures.append(failure)
+                    continue
+                stack.push_async_callback(_close_quietly, link)
+                yield link, device_id
+                return
+        raise next((f for f in failures if f.exit_code == EXIT_AUTH), failures[-1])
+
+
+async def _close_quietly(link):
+    with contextlib.suppress(Exception):
+        await link.close()
+
+
+def _device_id(settings, address):
+    """The device id a command means: the one given, else (--sim) the simulated device's."""
+    if settings.sim and not address:
+        from host_tools import sim_link
+        return sim_link.DEVICE_ADDRESS
+    return normalize_address(address)
 
 
 def key_mismatch(exc, device_id, role):
@@ -256,9 +300,12 @@ async def scan(settings, seconds=SCAN_SECONDS):
 
     def on_advertisement(address, manufacturer_data, rssi):
         device_id = _match(matchers, address, manufacturer_data)
-        if device_id is not None:
-            seen[device_id] = {"label": devices[device_id][0], "device_id": device_id, "address": address,
-                               "rssi": rssi}
+        if device_id is None:
+            return
+        entry = seen.setdefault(device_id, {"label": devices[device_id][0], "device_id": device_id,
+                                            "address": address, "rssi": rssi, "addresses": []})
+        if address not in entry["addresses"]:
+            entry["addresses"].append(address)
 
     if matchers:
         await _advertisements(settings, min(seconds, SIM_SCAN_SECONDS) if settings.sim else seconds,
@@ -271,8 +318,17 @@ SIM_SCAN_SECONDS = 1.5    # the sim's devices advertise every 250 ms
 
 
 async def locate(settings, device_id):
-    """The address device_id advertises at now, found by its identifier; device_id itself when this host
-    holds no beacon key for it (keys made before beacons existed: the device is reached at that address)."""
+    """The address device_id advertises at now, found by its identifier (the first heard)."""
+    return (await locate_all(settings, device_id))[0]
+
+
+CANDIDATE_SECONDS = 1.0   # after the first address with the identifier: listen this long for others
+
+
+async def locate_all(settings, device_id):
+    """Every address that advertises device_id's identifier now, first heard first (a device that replays
+    the advertisement carries it too); [device_id] itself when this host holds no beacon key for it (keys
+    made before beacons existed: the device is reached at that address)."""
     try:
         key = keys.load_key(device_id, keys.BEACON)
     except (keys.KeyMissing, ValueError):
@@ -283,28 +339,37 @@ async def locate(settings, device_id):
     found = []
     others = []       # an identifier this key does not make was heard (addresses rotate: no count)
 
+    loop = asyncio.get_running_loop()
+    first_heard = []
+
     def on_advertisement(address, manufacturer_data, _rssi):
-        if not found and _match(matchers, address, manufacturer_data):
-            found.append(address)
+        if _match(matchers, address, manufacturer_data):
+            if address not in found:
+                found.append(address)
+                first_heard.append(loop.time())
         elif not others and beacon_host.identifier_in(manufacturer_data) is not None:
             others.append(address)
 
-    await _advertisements(settings, SCAN_SECONDS * 2, on_advertisement, until=lambda: bool(found))
+    await _advertisements(settings, LOCATE_SECONDS, on_advertisement,
+                          until=lambda: bool(first_heard) and loop.time() - first_heard[0] > CANDIDATE_SECONDS)
     if not found:
         raise not_found(device_id, bool(others))
-    return found[0]
+    return found
 
 
 def not_found(device_id, others_heard):
-    """No advertisement carries device_id's identifier. This computer cannot tell a device out of range from
-    one provisioned again with another key (the advertisement names nothing): not found (3), not a key
-    mismatch (4); the line says the search failed here, with which key, and both ways out."""
+    """No advertisement carries device_id's identifier. This computer cannot tell a device busy with another
+    central, out of range, or provisioned again with another key (the advertisement names nothing): not
+    found (3), not a key mismatch (4); the line says the search failed here, with which key, and the ways
+    out, the likeliest first."""
     what = ("device %s not found: the search failed on this computer, no advertisement nearby carries the "
-            "identifier made from its beacon key (%s)" % (device_id, keys.key_location(device_id, keys.BEACON)))
+            "identifier made from its beacon key (%s); it may be connected to another phone or computer (it "
+            "stops advertising while connected, and drops a central that opens no session within %d s)"
+            % (device_id, keys.key_location(device_id, keys.BEACON), protocol.SESSION_WAIT_MS // 1000))
     if others_heard:
         what += "; identifiers it does not make were heard (another device, or this one with another key)"
-    return Failure(what, "wake it (press a button), bring it closer and retry; " + _provisioned_again(device_id),
-                   EXIT_NOT_FOUND)
+    return Failure(what, "close the other app and retry; or wake it (press a button), bring it closer and retry; "
+                   + _provisioned_again(device_id), EXIT_NOT_FOUND)
 
 
 def _provisioned_again(device_id):
@@ -436,12 +501,28 @@ async def _listen(scanner, seconds, until):
 
 
 async def _device_info(settings, entry):
-    """Adds the firmware revision (Device Information); a device that does not answer is listed without it."""
+    """Verifies the entry: a session opened with a role key this host holds, at each address that carried the
+    identifier in turn, proves the device; then its firmware revision (Device Information, served in a
+    session only). A device nothing proves is listed unverified, at the address first heard."""
+    from host_tools.device_link import DeviceLink
+
     entry["firmware"] = None
-    try:
-        async with _client(settings, entry["device_id"], entry["address"]) as (ble, _device_id):
-            raw = await ble.read_gatt_char(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
-            entry["firmware"] = bytes(raw).decode("utf-8", "replace")
-    except Exception:  # noqa: BLE001
-        pass
+    entry["verified"] = False
+    addresses = entry.pop("addresses", None) or [entry["address"]]
+    role = next((r for r in ("clinician", "patient") if _holds_key(entry["device_id"], r)), None)
+    if role is None:
+        return entry
+    for address in addresses:
+        try:
+            async with _client(settings, entry["device_id"], address) as (ble, device_id):
+                link = DeviceLink(ble, load_role_key(device_id, role), role)
+                await link.open_session()
+                entry["verified"] = True
+                entry["address"] = address
+                raw = await ble.read_gatt_char(protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION))
+                entry["firmware"] = untrusted.device_text(raw)
+                return entry
+        except Exception:  # noqa: BLE001 - not this address: try the next
+            if entry["verified"]:
+                return entry
     return entry

@@ -32,7 +32,7 @@ import inspect
 from monitor import dates, framing, protocol, protocol_host, protocol_text, records
 from monitor.session import SessionError
 
-from host_tools import host_crypto
+from host_tools import host_crypto, untrusted
 
 ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
 REORDER_WINDOW = 32    # sealed frames held back while an earlier one is still on its way
@@ -425,6 +425,8 @@ class DeviceLink:
                                                                protocol.UPDATE_STATUS)
         if status != protocol.STATUS_OK:
             raise DeviceError(status, "update status")
+        info.version = untrusted.device_text(info.version)   # printed and stored by cmd_update
+        info.note = untrusted.device_text(info.note, limit=200)
         return info
 
     def update_chunk_size(self):

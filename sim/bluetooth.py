@@ -106,6 +106,7 @@ _STATUS_TIMEOUT = 13  # NimBLE BLE_HS_ETIMEOUT
 _STATUS_NOT_CONNECTED = 7  # NimBLE BLE_HS_ENOTCONN
 _INDICATION_TIMEOUT_S = 30  # ATT transaction timeout
 _CCCD_UUID = gatt.GATT_CLIENT_CHARACTERISTIC_CONFIGURATION_DESCRIPTOR
+_DEFAULT_GAP_NAMES = {"nimble": "MPY NIMBLE", "btstack": "MPY BTSTACK"}   # MICROPY_PY_BLUETOOTH_DEFAULT_GAP_NAME
 _CONFIG_KEYS = ("mac", "addr_mode", "gap_name", "rxbuf", "mtu", "bond", "mitm", "io", "le_secure")
 
 _attached = None  # the BLE singleton bound to a bumble Device, or None
@@ -317,6 +318,7 @@ class BLE:
         self.sim_stats = {"notifications": 0, "notify_bytes": 0, "notify_refused": 0,
                           "indications": 0, "irqs": 0, "irq_errors": 0}
         self.sim_irq_exceptions = []
+        self._set_gap_name(_DEFAULT_GAP_NAMES[stack])   # until the firmware sets one, as each stack shows
         device.on(device.EVENT_CONNECTION, self._on_connection)
         device.gatt_server.max_mtu = self._mtu
         self._previous_keystore = device.keystore

@@ -79,7 +79,30 @@ class _Controller(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
 
-class _CuttableLink(LocalLink):
+class _Air(LocalLink):
+    """bumble's LocalLink, where a link-layer PDU to a peer that is gone (its host process vanished before
+    its link ended) is lost as on the air, and the sender's link ends as a supervision timeout would, instead
+    of the stock InvalidArgumentError that left the sender's host waiting on a link that never ends (so the
+    device never advertised again)."""
+
+    def send_ll_control_pdu(self, sender_address, receiver_address, packet):
+        if self.find_le_controller(receiver_address) is not None:
+            super().send_ll_control_pdu(sender_address, receiver_address, packet)
+            return
+        if isinstance(packet, ll.TerminateInd):
+            return   # the sender ends its side itself
+        for controller in list(self.controllers):
+            connection = controller.le_connections.get(receiver_address)
+            if connection is not None and connection.self_address == sender_address:
+                asyncio.get_running_loop().call_soon(_lose, controller, connection)
+
+
+def _lose(controller, connection):
+    if controller.le_connections.get(connection.peer_address) is connection:
+        controller.on_le_disconnected(connection, _LINK_LOST)
+
+
+class _CuttableLink(_Air):
     """bumble's LocalLink that can die after a given number of ACL packets, in either direction,
     for cuts at arbitrary points of an exchange (between a request and its response, mid-burst)."""
 
@@ -144,7 +167,7 @@ async def _settle_and_detach(ble, timeout=5.0):
 class InProcessLink:
     """A device (peripheral) and a host (central) on one bumble LocalLink in this event loop."""
 
-    def __init__(self, device_name="e2mon-sim", device_address=DEVICE_ADDRESS,
+    def __init__(self, device_name="", device_address=DEVICE_ADDRESS,
                  central_address=CENTRAL_ADDRESS, **ble_options):
         self.link = _CuttableLink()
         self.device_address = device_address
@@ -235,19 +258,26 @@ class _HostPort(asyncio.Protocol):
         self.source.data_received(data)
 
     def connection_lost(self, exc):
+        """The host process went (closed or reset): its links end as a radio's would, and its controller
+        leaves the air whatever happens on the way."""
         self.transport = None
         self.server.ports.discard(self)
-        if self.controller is not None:
-            _drop_le_connections(self.controller)
-            self.server.link.remove_controller(self.controller)
-            self.controller = None
+        controller, self.controller = self.controller, None
+        if controller is None:
+            return
+        try:
+            _drop_le_connections(controller)
+        except Exception:  # noqa: BLE001 - a half-gone peer must not keep this controller on the air
+            logging.getLogger(__name__).exception("ending the links of a host that left")
+        if controller in self.server.link.controllers:
+            self.server.link.remove_controller(controller)
 
 
 class TcpDeviceServer:
     """The device side of the two-process simulator; build with `await serve_tcp(...)`."""
 
     def __init__(self, device_name, device_address, ble_options, shadow_device=True):
-        self.link = LocalLink()
+        self.link = _Air()
         self.device_address = device_address
         self.device_controller = self.device = None   # without the shadow device: a controller joins later
         if shadow_device:
@@ -293,7 +323,7 @@ class TcpDeviceServer:
         await self.close()
 
 
-async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="e2mon-sim",
+async def serve_tcp(port=DEFAULT_TCP_PORT, host="127.0.0.1", device_name="",
                     device_address=DEVICE_ADDRESS, shadow_device=True, **ble_options):
     """Start the device side; port 0 picks a free port (read it back from `.port`). shadow_device=False:
     the link without the shadow's device, for a real stack's controller (sim.stack_device)."""

@@ -4,9 +4,11 @@ GATT service) on bumble's TCP link, waiting for `e2mon --sim`.
     server = await start_device(flash_dir, port)   # DeviceServer: .device (SimDevice), .runner, .stop()
 """
 import asyncio
+import atexit
 import errno
 import fcntl
 import os
+import signal
 import socket
 import sys
 
@@ -179,13 +181,19 @@ async def serve_async(args):
     except Busy as exc:
         print("cannot start: %s" % exc, file=sys.stderr)
         return 2
+    stop = asyncio.Event()    # q, SIGTERM or SIGINT: the device stops as on q (a stack's process ends too)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        return await _serve(args)
+        return await _serve(args, stop)
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         os.close(lock)
 
 
-async def _serve(args):
+async def _serve(args, stop):
     wall = None
     if args.scenario:
         from sim.scenario import play, scenario_path
@@ -198,18 +206,17 @@ async def _serve(args):
         where = provision(args.flash, sim_link.DEVICE_ADDRESS)
         print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
     if getattr(args, "stack", "shadow") != "shadow":
-        return await serve_stack(args, wall)
+        return await serve_stack(args, wall, stop)
     try:
         server = await start_device(args.flash, args.port, wall)
     except OSError as exc:
         print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
               "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
         return 2
-    stop = asyncio.Event()
     if not args.no_keyboard and sys.stdin.isatty():
         asyncio.get_running_loop().add_reader(sys.stdin, _keyboard, server, stop)
     print("e2mon simulator: device %s advertising on bumble's TCP link (port %d); flash in %s"
-          % (server.device.board.NAME, server.port, args.flash))
+          % (server.device.board.NAME, server.port, args.flash), flush=True)
     print("waiting for `e2mon --sim ...`  (keys + Enter: a/b/c press, A/B/C hold, s screen, d +1 day, "
           "w +7 days, q quit)")
     print(server.device.screen_text())
@@ -220,8 +227,10 @@ async def _serve(args):
     return 0
 
 
-async def serve_stack(args, wall=None):
-    """`serve --stack btstack|nimble`: the firmware in a MicroPython process on its real stack."""
+async def serve_stack(args, wall=None, stop=None):
+    """`serve --stack btstack|nimble`: the firmware in a MicroPython process on its real stack, ended with
+    this process however it ends (stop set, an exception, exit; the child also gets SIGTERM if this
+    process is killed: sim.stack_device)."""
     from sim import stack_device
     if not stack_device.built(args.stack):
         print("no MicroPython with %s at %s: run `make firmware`" % (args.stack, stack_device.binary(args.stack)),
@@ -234,9 +243,10 @@ async def serve_stack(args, wall=None):
         print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
               "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
         return 2
+    atexit.register(_kill, device)
     print("e2mon simulator: the firmware on MicroPython with %s, advertising on bumble's TCP link (port %d); "
-          "flash in %s" % (args.stack, server.port, args.flash))
-    stop = asyncio.Event()
+          "flash in %s" % (args.stack, server.port, args.flash), flush=True)
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     if not args.no_keyboard and sys.stdin.isatty():
         def keyboard():
@@ -247,13 +257,27 @@ async def serve_stack(args, wall=None):
         print("waiting for `e2mon --sim ...`  (q + Enter quits)")
     try:
         exited = asyncio.ensure_future(device.process.wait())
-        await asyncio.wait([exited, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
-        if exited.done():
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([exited, stopped], return_when=asyncio.FIRST_COMPLETED)
+        crashed = exited.done()   # before stop() below ends the process itself
+        stopped.cancel()
+        if crashed:
             print("the device process exited (%s)" % device.process.returncode, file=sys.stderr)
     finally:
         await device.stop()
         await server.close()
-    return 0 if not exited.done() else 1
+        atexit.unregister(_kill)
+    return 1 if crashed else 0
+
+
+def _kill(device):
+    """At exit, if serve_stack's own cleanup did not run: the device process (the current boot's) ends."""
+    process = device.process
+    if process is not None and process.returncode is None:
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def main(args):

@@ -132,6 +132,20 @@ class StackController(radio._Controller):
             asyncio.get_running_loop().call_soon(self.host.on_packet, _command_complete(opcode, parameters))
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent():
+    """In the device process before exec (Linux): SIGTERM when the process that started it dies, even by
+    SIGKILL, so no MicroPython process outlives its simulator."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass   # not Linux: stop() and serve's exit handling end it
+
+
 class StackDevice:
     """One device process on a bumble link (see the module's docstring)."""
 
@@ -185,7 +199,8 @@ class StackDevice:
     async def _launch(self):
         self.process = await asyncio.create_subprocess_exec(
             self.binary, "-X", "heapsize=" + self.heap, self.script, *self.args, env=self._environ,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=_end_with_parent)
         self.boots += 1
         self._reader = asyncio.create_task(self._read_console(self.process))
 

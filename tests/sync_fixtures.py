@@ -99,12 +99,13 @@ def device_log(app):
 
 @contextlib.asynccontextmanager
 async def device_and_link(app, stack="nimble", mtu=247, secure_link=False, key=DEVICE_KEY, max_in_flight=4,
-                          **ble_options):
-    """Yields (link, service): the firmware's BleService advertising on a bumble link."""
+                          service_options=None, **ble_options):
+    """Yields (link, service): the firmware's BleService advertising on a bumble link (service_options: more
+    BleService keywords)."""
     async with radio.InProcessLink(stack=stack, **ble_options) as link:
         ble = link.peripheral_ble()
         service = BleService(ble, app, key=key, key_path=os.path.join(app.data_dir, "device.key"),
-                             secure_link=secure_link, max_in_flight=max_in_flight)
+                             secure_link=secure_link, max_in_flight=max_in_flight, **(service_options or {}))
         service.start()
         await ble.sim_settle()
         yield link, service

@@ -6,6 +6,7 @@
 #   svc.tick() -> int    # once per tick_ms (start() runs this in a task): new budget, then pump()
 #   svc.pump() -> int    # send queued frames within the tick's budget of max_in_flight
 #   svc.connected        # a central is connected
+#   svc.idle_drops       # centrals dropped for opening no session in time, or for an idle session
 #
 # Only API that MicroPython's `bluetooth` documents is used: BLE.active/config/irq,
 # gatts_register_services, gatts_set_buffer, gatts_read, gatts_write, gatts_notify,
@@ -36,6 +37,13 @@
 # read-only (set through a session frame on the requests characteristic); the custom characteristics
 # take the handshake and session frames, so a write there is refused by the session (ERR_NO_SESSION)
 # and its value is cleared at once (none of them is readable).
+# Reads without a session: the time, the battery level and Device Information are empty until a session
+# opens (a read request is refused where the stack lets Python refuse it), so nothing a stranger reads
+# ties one advertised identifier to the next.
+#
+# One central at a time, so a stranger must not keep the device: a central that has no open session
+# SESSION_WAIT_MS after connecting (or after its session closed) is disconnected, and so is a session with
+# no host write and no frame sent for SESSION_IDLE_MS. A HELLO alone does not restart the clock.
 import bluetooth
 
 from micropython import const
@@ -61,14 +69,18 @@ _FLAG_NOTIFY = const(0x0010)
 _FLAG_INDICATE = const(0x0020)
 _FLAG_READ_ENCRYPTED = const(0x0200)
 _FLAG_WRITE_ENCRYPTED = const(0x1000)
+_ATT_READ_NOT_PERMITTED = const(0x02)
 
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
 _ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
+SESSION_WAIT_MS = protocol.SESSION_WAIT_MS
+SESSION_IDLE_MS = const(60000)  # an open session with no host write and no frame sent for this long ends
 HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
+GAP_NAME = b""                       # the GAP device name: the same on every device, names nothing
 
 
 _ADDR_MODE_RANDOM = const(1)    # BLE.config(addr_mode=): a new static random address at each call
@@ -77,7 +89,8 @@ _ADDR_MODE_RPA = const(2)       # resolvable private address (NimBLE only), rota
 
 class BleService:
     def __init__(self, ble, app, key=None, key_path=None, name=None, secure_link=False,
-                 max_in_flight=4, tick_ms=10, random_bytes=None):
+                 max_in_flight=4, tick_ms=10, random_bytes=None, wait_ms=SESSION_WAIT_MS,
+                 idle_ms=SESSION_IDLE_MS):
         self._ble = ble
         self.app = app
         self.name = name
@@ -103,6 +116,12 @@ class BleService:
         self.address_changes = 0     # addresses set by this service (addr_mode 1)
         self.writes_refused = 0      # writes without a session, their value cleared
         self._conn = None
+        self.wait_ms = wait_ms
+        self.idle_ms = idle_ms
+        self.idle_drops = 0          # centrals disconnected by _drop_idle()
+        self._since = 0              # uptime ms when the wait or idle clock last restarted
+        self._was_open = False       # the session was open at the last write
+        self._dropping = False       # gap_disconnect asked for this connection
         self._encrypted = False
         self._indicating = False
         self._bonds = None           # device.ble_bonds.Bonds, loaded by a build that bonds or on demand
@@ -118,6 +137,7 @@ class BleService:
         self._task = None
         self._handles = {}
         self._channels = {}
+        self._plain = ()             # handles of Device Information, the time and the battery level
         self._started = False
 
     # -- setup ------------------------------------------------------------------------------------------
@@ -130,8 +150,8 @@ class BleService:
             (UUID(protocol.REQUESTS_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),   # protocol.SHARED_CHANNELS
             (UUID(protocol.AUTH_UUID), _FLAG_WRITE | _FLAG_NOTIFY | enc_rw),
         ))
-        # Reading the time is harmless; it is set by a session frame on the requests characteristic, so
-        # the stack refuses any write here (ATT Write Not Permitted) and the value is always the clock's.
+        # The time is set by a session frame on the requests characteristic, so the stack refuses any write
+        # here (ATT Write Not Permitted); it reads empty without a session (_plain_values).
         cts = (UUID(protocol.CTS_SERVICE), ((UUID(protocol.CTS_CURRENT_TIME), _FLAG_READ),))
         dis = (UUID(protocol.DIS_SERVICE), (
             (UUID(protocol.DIS_MANUFACTURER), _FLAG_READ),
@@ -154,11 +174,10 @@ class BleService:
                 self._rpa = True
             except (ValueError, OSError):
                 pass                                   # BTstack: EINVAL, a new static address per window
-        if self.name is not None:   # the GATT device name only: never advertised
-            try:
-                ble.config(gap_name=self.name)
-            except (ValueError, OSError):
-                pass
+        try:   # the GATT device name only, never advertised; set, so no stack shows its own default
+            ble.config(gap_name=self.name or GAP_NAME)
+        except (ValueError, OSError):
+            pass
         ble.irq(self._irq)
         custom, cts, dis, battery = ble.gatts_register_services(self._services())
         control, records_h, requests, auth = custom
@@ -177,10 +196,8 @@ class BleService:
         self._channels[requests] = protocol.SHARED_CHANNELS   # the frame's tag tells which
         for handle in (control, requests, auth):
             ble.gatts_set_buffer(handle, _WRITE_BUFFER)
-        ble.gatts_write(manufacturer, MANUFACTURER)
-        ble.gatts_write(model, MODEL_NUMBER)
-        ble.gatts_write(firmware, VERSION.encode())
-        self.refresh_values()
+        self._plain = (manufacturer, model, firmware, time_h, self._battery_handle)
+        self._plain_values(False)
         self._advertise()
         self._started = True
         self._start_task()
@@ -245,8 +262,23 @@ class BleService:
             ident = beacon.identifier(self._beacon_key, window)
         ble.gap_advertise(_ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
 
+    def _plain_values(self, session_open):
+        """Device Information, the time and the battery level: their values in a session, else empty."""
+        ble = self._ble
+        if not session_open:
+            for handle in self._plain:
+                ble.gatts_write(handle, b"")
+            return
+        manufacturer, model, firmware, _time, _battery = self._plain
+        ble.gatts_write(manufacturer, MANUFACTURER)
+        ble.gatts_write(model, MODEL_NUMBER)
+        ble.gatts_write(firmware, VERSION.encode())
+        self.refresh_values()
+
     def refresh_values(self):
-        """Keeps the plain-readable values current: the CTS time and the battery level."""
+        """Keeps the plain-readable values current while a session is open: the CTS time and the battery."""
+        if not self.endpoint.session.is_open:
+            return
         now = self.app.clock_now()
         if now is not None:
             self._ble.gatts_write(self._time_handle, protocol.encode_cts(now[0], now[1], now[2], 0))
@@ -271,6 +303,10 @@ class BleService:
                 self._ble.gap_disconnect(conn)   # one central at a time
                 return None
             self._conn = conn
+            self._since = _uptime_ms()
+            self._was_open = False
+            self._dropping = False
+            self._plain_values(False)
             # BTstack resumes advertising by itself after a disconnection, with the old address and
             # identifier, racing tick()'s new ones: no advertising until tick() starts it again.
             self._ble.gap_advertise(None)
@@ -286,6 +322,8 @@ class BleService:
                 self._conn = None
                 self._indicating = False
                 self.endpoint.disconnected()
+                self._was_open = False
+                self._plain_values(False)
                 self._advertise_due = True   # from tick(): BTstack's addr_mode waits on the stack, never in an IRQ
         elif event == _IRQ_GATTS_WRITE:
             conn, handle = data[0], data[1]
@@ -301,8 +339,19 @@ class BleService:
             if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
+            is_open = self.endpoint.session.is_open
+            flipped = is_open != self._was_open
+            if flipped:
+                self._was_open = is_open
+                self._plain_values(is_open)
+            if is_open or flipped:   # a session's end restarts the wait; a HELLO alone does not
+                self._since = _uptime_ms()
             self.pump()
         elif event == _IRQ_GATTS_READ_REQUEST:
+            # NimBLE also asks before sending an indication of a stored value (conn: none): only the
+            # plain values are refused without a session (NimBLE and the shadow; BTstack serves them empty)
+            if not self.endpoint.session.is_open:
+                return _ATT_READ_NOT_PERMITTED if data[1] in self._plain else 0
             self.refresh_values()
             return 0
         elif event == _IRQ_GATTS_INDICATE_DONE:
@@ -330,6 +379,7 @@ class BleService:
     def tick(self):
         """A new tick: a fresh budget of max_in_flight frames, then send."""
         self._budget = self.max_in_flight
+        self._drop_idle()
         if self._advertise_due and self._conn is None:
             self._advertise_due = False
             self._advertise()
@@ -374,7 +424,23 @@ class BleService:
             self.att_bytes += len(frame)
             self._budget -= 1
             sent += 1
+        if sent and endpoint.session.is_open:   # a long pull or transfer is not idle; a challenge sent is no session
+            self._since = _uptime_ms()
         return sent
+
+    def _drop_idle(self):
+        """Disconnects a central with no session after wait_ms, or with a session idle for idle_ms."""
+        conn = self._conn
+        if conn is None or self._dropping:
+            return
+        limit = self.idle_ms if self.endpoint.session.is_open else self.wait_ms
+        if _elapsed_ms(self._since) > limit:
+            self._dropping = True      # asked once; _conn stays until _IRQ_CENTRAL_DISCONNECT
+            self.idle_drops += 1
+            try:
+                self._ble.gap_disconnect(conn)
+            except OSError:
+                self._dropping = False   # the stack is busy: ask again at the next tick
 
     @staticmethod
     def _try(send, conn, handle, frame):
@@ -387,6 +453,14 @@ class BleService:
             return False   # NimBLE: ENOMEM while its buffers are full; btstack: heap exhausted
         return result is not False
 
+
+
+def _elapsed_ms(since):
+    import time
+    ticks_diff = getattr(time, "ticks_diff", None)
+    if ticks_diff is None:   # CPython (the shadow)
+        return _uptime_ms() - since
+    return ticks_diff(time.ticks_ms(), since)
 
 
 def _uptime_ms():

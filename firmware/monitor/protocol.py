@@ -98,6 +98,9 @@ MAX_MTU = const(247)             # the device asks for this; frames never exceed
 DEFAULT_MTU = const(23)
 MAX_BLOB = const(1024)           # largest profile or alerts payload the device buffers
 
+# ---- timing ------------------------------------------------------------------
+SESSION_WAIT_MS = const(8000)    # a central that opens no session within this is dropped (BLE)
+
 
 # ---- control point: SIG RACP (0x2A52) layout ---------------------------------
 # request:  op u8 | operator u8 | [filter type u8 = 0x01 record number | operand u32 LE]

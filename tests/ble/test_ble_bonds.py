@@ -57,3 +57,31 @@ def test_damaged_tail_loses_only_the_last_entry():
         assert got.count(None) == 1 and (b"v1" in got or b"value-two" in got)
     finally:
         _cleanup(path)
+
+
+def test_the_store_keeps_at_most_max_bonds_per_type():
+    """Strangers that pair one after another (Just Works asks nothing) cannot grow the file without bound:
+    each type keeps the MAX_BONDS newest keys, in the file and after a reboot."""
+    from device.ble_bonds import MAX_BONDS
+
+    path = _path()
+    try:
+        bonds = Bonds(path)
+        peers = [b"peer-%02d" % i for i in range(3 * MAX_BONDS)]
+        for peer in peers:
+            bonds.set(1, peer, b"ltk-" + peer)
+            bonds.set(2, peer, b"irk-" + peer)
+        bonds.set(3, b"cccd", b"x")
+        size = os.path.getsize(path)
+        for store in (bonds, Bonds(path)):
+            for sec_type, prefix in ((1, b"ltk-"), (2, b"irk-")):
+                kept = [store.get(sec_type, i, None) for i in range(3 * MAX_BONDS)]
+                assert kept == [prefix + p for p in peers[-MAX_BONDS:]] + [None] * (2 * MAX_BONDS)
+            assert store.get(1, 0, peers[0]) is None and store.get(3, 0, b"cccd") == b"x"
+        assert size <= 2 * MAX_BONDS * (2 + 7 + 1 + 11) + 16
+        with open(path, "ab") as f:        # a file written by firmware without the cap: the newest are kept
+            for peer in peers:
+                f.write(bytes((1, len(peer))) + peer + bytes((len(peer),)) + peer)
+        assert [Bonds(path).get(1, i, None) for i in range(MAX_BONDS + 1)] == peers[-MAX_BONDS:] + [None]
+    finally:
+        _cleanup(path)

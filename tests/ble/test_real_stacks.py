@@ -28,6 +28,7 @@ from host_tools.device_link import DeviceLink, role_code  # noqa: E402
 from monitor import dates, protocol, protocol_host, records, version  # noqa: E402
 from monitor.session import KEY_FILE  # noqa: E402
 from monitor.store import Store  # noqa: E402
+from test_privacy import plain_read  # noqa: E402
 from sim import stack_device  # noqa: E402
 from sync_fixtures import cut_pull  # noqa: E402
 
@@ -86,16 +87,17 @@ def test_standard_characteristics_and_every_sync_operation(stack, tmp_path):
     async def main():
         async with stack_device.StackLink(stack, flash) as link:
             async with link.client(mtu=247) as client:
-                read = {}
-                for uuid in (protocol_host.sig_uuid(protocol.DIS_MANUFACTURER), protocol_host.sig_uuid(protocol.DIS_MODEL_NUMBER),
-                             protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION), protocol_host.BATTERY_LEVEL_UUID):
-                    read[uuid] = bytes(await client.read_gatt_char(uuid))
+                plain = (protocol_host.sig_uuid(protocol.DIS_MANUFACTURER), protocol_host.sig_uuid(protocol.DIS_MODEL_NUMBER),
+                         protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION), protocol_host.BATTERY_LEVEL_UUID,
+                         protocol_host.CTS_CURRENT_TIME_UUID)
+                assert [await plain_read(client, uuid) for uuid in plain] == [b""] * 5   # nothing without a session
+                clinician = link_for(client)          # setting the clock is the clinician's
+                await clinician.open_session()
+                read = {uuid: bytes(await client.read_gatt_char(uuid)) for uuid in plain[:4]}
                 assert read[protocol_host.sig_uuid(protocol.DIS_MANUFACTURER)] == ble_service.MANUFACTURER
                 assert read[protocol_host.sig_uuid(protocol.DIS_MODEL_NUMBER)] == ble_service.MODEL_NUMBER
                 assert read[protocol_host.sig_uuid(protocol.DIS_FIRMWARE_REVISION)] == version.VERSION.encode()   # monitor/version.py, as the firmware runs it
                 assert read[protocol_host.BATTERY_LEVEL_UUID] == bytes((72,))     # 3950 mV (sim/upy/machine.py)
-                clinician = link_for(client)          # setting the clock is the clinician's
-                await clinician.open_session()
                 assert await clinician.set_time(when) == (day, 9 * 60 + 41, 7)
                 patient = link_for(client, "patient")
                 await patient.open_session()

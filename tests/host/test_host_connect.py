@@ -47,3 +47,12 @@ def test_no_bluetooth_stack_is_one_line():
     with pytest.raises(Failure) as caught:
         asyncio.run(scan_without_dbus())
     assert caught.value.exit_code == EXIT_LINK and "--sim" in caught.value.message
+
+
+def test_not_found_names_a_busy_device_first_and_the_search_outlasts_its_hold(tmp_path, monkeypatch):
+    monkeypatch.setenv("E2MON_CONFIG", str(tmp_path))
+    failure = connect.not_found("C0:E2:00:00:00:01", others_heard=False)
+    busy = failure.message.find("connected to another")
+    assert 0 < busy < failure.message.find("provision") and "\n" not in failure.message
+    assert "%d s" % (protocol.SESSION_WAIT_MS // 1000) in failure.message
+    assert connect.LOCATE_SECONDS >= protocol.SESSION_WAIT_MS / 1000 + 4

@@ -1,10 +1,13 @@
 """The e2mon CLI against the simulated device over bumble's TCP link (`--sim`), through click's
 CliRunner in this process and once as a real subprocess. The device runs the real firmware app,
 store and GATT service in its own process (tests/cli_sim_device.py)."""
+import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +17,7 @@ from host_tools import cli as cli_module
 from host_tools import host_crypto, keys
 from host_tools.db import HostDB
 from monitor import records, version
+from sim import stack_device
 
 from paths import ROOT  # noqa: E402
 PYTHON = sys.executable
@@ -221,6 +225,49 @@ def test_wrong_key_is_one_clear_line(sim, tmp_path):
     assert unknown.exit_code == 3 and "identifier" in one_error_line(unknown)
     missing = e2mon(dict(sim, E2MON_CONFIG=str(tmp_path / "none")), "alerts")
     assert missing.exit_code == 4 and "no clinician key" in one_error_line(missing)
+
+
+@contextlib.contextmanager
+def held_in_a_thread(enter, timeout=30):
+    """Runs `async with enter() as value` on an event loop in a thread of its own (beside CliRunner's) for
+    the length of the block; yields value."""
+    ready, done, box = threading.Event(), threading.Event(), {}
+
+    async def hold():
+        async with enter() as value:
+            box["value"] = value
+            ready.set()
+            while not done.is_set():
+                await asyncio.sleep(0.1)
+
+    thread = threading.Thread(target=asyncio.run, args=(hold(),), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(timeout), "the background peer did not start"
+        yield box["value"]
+    finally:
+        done.set()
+        thread.join(20)
+
+
+@contextlib.asynccontextmanager
+async def stranger_connected(port):
+    """A central that connects to the device and writes nothing."""
+    from host_tools import sim_link
+
+    async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5A") as central:
+        client = central.client()
+        await client.connect()
+        yield client
+
+
+def test_pull_succeeds_while_a_stranger_holds_the_device(sim):
+    """A stranger connects and writes nothing: the device stops advertising while it holds the link, drops
+    it after protocol.SESSION_WAIT_MS, and the host's search outlasts that."""
+    port = int(sim["E2MON_SIM_TRANSPORT"].rpartition(":")[2])
+    with held_in_a_thread(lambda: stranger_connected(port)):
+        result = e2mon(sim, "pull")
+    assert result.exit_code == 0, result.output
 
 
 def test_simulator_not_running(tmp_path):
@@ -537,3 +584,50 @@ def test_another_log_under_the_same_key_is_refused_not_merged(tmp_path):
             assert [tuple(r) for r in db.records(DEVICE)] == held and db.device(DEVICE)["profile"] == profile
     finally:
         device.stop()
+
+
+SERVE_STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
+    not stack_device.built(s), reason="%s not built: make firmware" % stack_device.binary(s))) for s in stack_device.STACKS]
+
+
+@pytest.mark.parametrize("stack", SERVE_STACKS)
+def test_an_impostor_replaying_the_advertisement_is_skipped(stack, tmp_path):
+    """An impostor replays the device's advertisement (so it carries the identifier) more often, from another
+    address, and answers the handshake with junk and Device Information with terminal escapes: scan lists
+    the device verified, pull reaches it and stores its records, and no escape reaches the output or the
+    database."""
+    from impostor import HOSTILE_TEXT, Impostor
+    from sim_serve_process import Served
+
+    env = host_env(tmp_path, 0)
+    with Served(stack, str(tmp_path / "flash"), env) as served:
+        env["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % served.port
+        with held_in_a_thread(lambda: Impostor(served.port)) as impostor:
+            scan = e2mon(env, "--json", "scan", "--seconds", "2")
+            time_sync = e2mon(env, "time", "sync")
+            push = e2mon(env, "push", "lab", "E2", "150", "pmol/L", "--method", "LC-MS/MS")
+            pull = e2mon(env, "--json", "pull")
+    assert scan.exit_code == 0, scan.output
+    found = json.loads(scan.output)
+    assert [(d["device_id"], d["verified"], d["firmware"]) for d in found] == [(DEVICE, True, version.VERSION)]
+    assert found[0]["address"] != impostor.address
+    assert time_sync.exit_code == 0, time_sync.output
+    assert push.exit_code == 0, push.output
+    assert pull.exit_code == 0, pull.output
+    assert impostor.hellos >= 1          # the replayed identifier was tried, and skipped
+    with HostDB(env["E2MON_DB"]) as db:
+        assert db.count(DEVICE) >= 1
+        stored = json.dumps([db.device(DEVICE)] + [list(r) for r in db.records(DEVICE)], default=str)
+    for text in (scan.output, time_sync.output, push.output, pull.output, stored):
+        assert "\x1b" not in text and "\x07" not in text and HOSTILE_TEXT.decode("utf-8", "replace") not in text
+
+
+def test_device_text_is_harmless():
+    from host_tools.untrusted import device_text
+
+    from impostor import HOSTILE_TEXT
+    text = device_text(HOSTILE_TEXT)
+    assert not any(ch in text for ch in "\x1b\x07\u202e") and "pwned" in text
+    assert device_text(b"1.2.0") == "1.2.0" and device_text(b"\xff1") == "\ufffd1"
+    assert device_text("x" * 100, limit=10) == "x" * 9 + "\u2026"
+    assert device_text("line\u2028two\u200f") == "line\ufffdtwo\ufffd"

@@ -2,6 +2,9 @@
 link, reached the way `e2mon --sim` reaches it (host_tools.sim_link.TcpCentral + bleak API + DeviceLink)."""
 import asyncio
 import os
+import signal
+
+import pytest
 
 from sim import env, vclock
 
@@ -12,6 +15,7 @@ from host_tools.device_link import DeviceLink  # noqa: E402
 from monitor import protocol, records  # noqa: E402
 from sim.device import SimDevice  # noqa: E402
 from sim.serve import start_device  # noqa: E402
+from sim import stack_device  # noqa: E402
 
 DAY = 9800
 KEY = bytes(range(32, 64))
@@ -105,3 +109,111 @@ def test_warping_days_brings_a_reminder_due_and_sounds_the_buzzer(tmp_path):
     assert fresh == [0]                     # RECHECK (monitor.schedule.M_RECHECK)
     assert len(pulses) == 3
     assert "Reminders (1)" in " ".join(lines)
+
+
+SERVE_STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
+    not stack_device.built(s), reason="%s not built: make firmware" % stack_device.binary(s))) for s in stack_device.STACKS]
+
+
+@pytest.mark.parametrize("stack", SERVE_STACKS)
+def test_a_central_that_vanishes_never_takes_the_simulator_down(stack, tmp_path):
+    """Host processes whose TCP link is reset (no goodbye) right after connecting, and just as the device drops
+    them for opening no session, and one whose link's end the device never heard of (its own drop then finds
+    no peer): the device advertises again each time and the next host pulls."""
+    flash = str(tmp_path / "flash")
+    (stored, _flags, _reminders), wall = prepare_flash(flash)
+    errors = []
+
+    async def vanish(port, after_s):
+        central = await sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5A").open()
+        client = central.client()
+        await client.connect()
+        await asyncio.sleep(after_s)
+        central._transport.sink.transport.abort()        # noqa: SLF001 - RST, as a killed process
+        await asyncio.sleep(0.5)
+
+    async def goodbye_lost(radio_server, port):
+        """A central whose link dies without the device hearing of it: the device's own drop finds no peer."""
+        central = await sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5B").open()
+        await central.client().connect()
+        (host_port,) = [p for p in radio_server.ports if p.controller is not None and p.controller.le_connections]
+        radio_server.link.remove_controller(host_port.controller)
+        host_port.controller = None
+        await asyncio.sleep(protocol.SESSION_WAIT_MS / 1000 + 1.5)
+        await central.close()
+
+    async def advertises_again(port, step):
+        async with sim_link.TcpCentral("127.0.0.1", port, central_address="C0:E2:00:00:00:5C") as central:
+            assert await central.advertiser(seconds=15) is not None, "not advertising after: " + step
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, context: errors.append(context.get("exception") or context))
+        if stack == "shadow":
+            server = await start_device(flash, port=0, wall_seconds=wall)
+            port, stop, radio_server = server.port, server.stop, server.radio_server
+        else:
+            radio_server, device = await stack_device.serve(stack, flash, port=0,
+                                                            rtc_start=wall - vclock.EPOCH_2000, echo=None)
+            port = radio_server.port
+
+            async def stop():
+                await device.stop()
+                await radio_server.close()
+        try:
+            for step, after_s in (("reset at once", 0), ("reset before the drop", protocol.SESSION_WAIT_MS / 1000 - 0.05),
+                                  ("reset at the drop", protocol.SESSION_WAIT_MS / 1000)):
+                await vanish(port, after_s)
+                await advertises_again(port, step)
+            await goodbye_lost(radio_server, port)
+            await advertises_again(port, "goodbye lost")
+            async with sim_link.TcpCentral("127.0.0.1", port) as central:
+                client = central.client()
+                await asyncio.wait_for(client.connect(), 20)
+                try:
+                    link = DeviceLink(client, host_crypto.role_key(KEY, protocol.ROLE_CLINICIAN), "clinician")
+                    await link.open_session()
+                    return await link.count(0)
+                finally:
+                    await client.disconnect()
+        finally:
+            await stop()
+
+    count = asyncio.run(asyncio.wait_for(scenario(), 90))
+    assert count == len(stored)
+    assert not [e for e in errors if "Unable to find controller" in str(e)], errors
+
+
+def _ended(pid, timeout=5.0):
+    """The process is gone (or a zombie left for init to reap) within timeout."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.parametrize("stack", SERVE_STACKS)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_a_signal_ends_serve_and_its_device_process(stack, sig, tmp_path):
+    """`python -m sim serve --stack S` stopped by SIGTERM or SIGINT exits 0 and takes its MicroPython process
+    with it, and the flash is free again; killed outright (SIGKILL), its device process still ends."""
+    from sim.serve import claim_flash
+    from sim_serve_process import Served
+
+    flash = str(tmp_path / "flash")
+    env = {"E2MON_CONFIG": str(tmp_path / "config"), "E2MON_NO_KEYRING": "1"}
+    with Served(stack, flash, env) as served:
+        children = served.device_pids()
+        assert len(children) == (0 if stack == "shadow" else 1)
+        code = served.stop(sig)
+    if sig != signal.SIGKILL:
+        assert code == 0, open(flash + ".serve.log").read()[-2000:]
+    assert all(_ended(pid) for pid in children), children
+    os.close(claim_flash(flash))

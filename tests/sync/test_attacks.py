@@ -7,6 +7,7 @@ import tempfile
 
 import pytest
 
+from bench.stranger import stranger_reads
 from sync_fixtures import DEVICE_KEY, TODAY, SyncApp, device_and_link, fill, run, session
 from monitor import protocol, protocol_host, records
 from monitor import session as device_session
@@ -61,11 +62,7 @@ def test_no_key_reads_no_phi_and_writes_nothing():
             async with link.client() as client:
                 peer = RawPeer(client)
                 await peer.subscribe()
-                readable = []
-                for service in client.services:
-                    for char in service.characteristics:
-                        if "read" in char.properties:
-                            readable.append(bytes(await client.read_gatt_char(char.uuid)))
+                readable = list((await stranger_reads(client)).values())   # refused reads count as empty
                 attempts = [
                     (protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_REPORT, protocol.OPERATOR_ALL)),
                     (protocol.CH_CONTROL, protocol_host.racp_request(protocol.RACP_REPORT_NUMBER, protocol.OPERATOR_GE, 0)),

@@ -15,8 +15,10 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
+from bench import stranger
 from sync_fixtures import DEVICE_KEY, SyncApp, device_and_link
 
+from device import ble_service
 from host_tools import host_crypto
 from host_tools.bleak_backend import BumbleClientBackend, BumbleScannerBackend
 from host_tools.device_link import DeviceLink, role_code
@@ -125,9 +127,9 @@ def check_windows(seen):
 
 
 async def unauthenticated_writes(client):
-    """Without a session: the time cannot be written (ATT error), no characteristic of the service can be
-    read back, and the device refuses the frames; returns the CTS value before and after."""
-    before = bytes(await client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID))
+    """Without a session: the time cannot be written (ATT error) nor read (empty or refused), no
+    characteristic of the service can be read back, and the device refuses the frames."""
+    before = await plain_read(client, protocol_host.CTS_CURRENT_TIME_UUID)
     with pytest.raises(BleakError) as refused:
         await client.write_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID,
                                      protocol.encode_cts(dates.days_from_civil(2031, 1, 1), 0, 0, 0), response=True)
@@ -139,8 +141,17 @@ async def unauthenticated_writes(client):
         with pytest.raises(BleakError) as unreadable:
             await client.read_gatt_char(uuid)
         assert att_code(unreadable.value) == ATT_READ_NOT_PERMITTED
-    after = bytes(await client.read_gatt_char(protocol_host.CTS_CURRENT_TIME_UUID))
-    return before, after
+    after = await plain_read(client, protocol_host.CTS_CURRENT_TIME_UUID)
+    assert before == after == b""
+
+
+async def plain_read(client, uuid):
+    """A read's value; a read the device refuses gives b"" (what BTstack serves instead)."""
+    try:
+        return bytes(await client.read_gatt_char(uuid))
+    except BleakError as exc:
+        assert att_code(exc) == ATT_READ_NOT_PERMITTED
+        return b""
 
 
 def att_code(exc):
@@ -148,11 +159,6 @@ def att_code(exc):
         if isinstance(value, int):
             return value
     return None
-
-
-def same_time(before, after):
-    b, a = protocol.decode_cts(before), protocol.decode_cts(after)
-    return b[0] == a[0] and 0 <= (a[1] * 60 + a[2]) - (b[1] * 60 + b[2]) <= 5
 
 
 def run(coro, timeout=240):
@@ -180,11 +186,11 @@ def test_shadow_writes_without_a_session_are_refused_and_leave_nothing():
         async with device_and_link(app) as (link, service):
             records_before = len(list(app.store.records(0)))
             async with link.client() as client:
-                result = await unauthenticated_writes(client)
-            return result, service.writes_refused, records_before
+                await unauthenticated_writes(client)
+            return service.writes_refused, records_before
 
-    (before, after), refused, records_before = run(main())
-    assert same_time(before, after) and protocol.decode_cts(after)[0] == START_DAY   # not 2031
+    refused, records_before = run(main())
+    assert app.clock[0] == START_DAY   # not 2031
     assert refused == 2
     assert app.clock_sets == 0 and len(list(app.store.records(0))) == records_before
 
@@ -216,13 +222,72 @@ def test_real_stack_writes_without_a_session_are_refused_and_leave_nothing(stack
                 await clinician.set_time(START)
                 count = await clinician.push_entry(records.KIND_SYMPTOM, 1, 2, 0, START_DAY, START_MINUTE)
             async with link.client() as client:
-                before, after = await unauthenticated_writes(client)
+                await unauthenticated_writes(client)
             async with link.client() as client:
                 patient = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("patient")), "patient")
                 await patient.open_session()
                 again = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, START_DAY, START_MINUTE)
-            return before, after, count, again
+                now = await patient.get_time()
+            return now, count, again
 
-    before, after, count, again = run(main())
-    assert same_time(before, after) and protocol.decode_cts(after)[0] == START_DAY   # not 2031
+    now, count, again = run(main())
+    assert now[0] == START_DAY   # not 2031
     assert again == count + 1          # the refused frames stored nothing in between
+
+
+# ---- what a stranger reads -----------------------------------------------------------------------------
+async def rotate_by_session(link, step):
+    """A clinician session sets the clock to the next window: the device takes a new identifier and address."""
+    async with BleakClient(link.current_device_address(), backend=BumbleClientBackend, central=link.central,
+                           address_of=link.advertising_address, timeout=10.0) as client:
+        clinician = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("clinician")), "clinician")
+        await clinician.open_session()
+        await clinician.set_time(START + datetime.timedelta(minutes=beacon.WINDOW_MINUTES * step))
+    await asyncio.sleep(1.5)
+
+
+def check_nothing_links(linked, reads):
+    assert len(reads) == 4 and linked == 0
+    for values in reads:      # only what every device shows (the GAP name and appearance) has a value
+        assert {uuid: v for uuid, v in values.items() if v and uuid not in stranger.COMMON} == {}
+        assert protocol_host.CTS_CURRENT_TIME_UUID in values and protocol_host.BATTERY_LEVEL_UUID in values
+
+
+def test_shadow_nothing_readable_links_two_rotations():
+    app = SyncApp(tempfile.mkdtemp())
+
+    async def main():
+        async with device_and_link(app) as (link, _service):
+            return await stranger.linkable_rotations(link, lambda step: rotate_by_session(link, step))
+
+    check_nothing_links(*run(main()))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_real_stack_nothing_readable_links_two_rotations(stack, tmp_path):
+    async def main():
+        async with stack_device.StackLink(stack, provisioned_flash(tmp_path)) as link:
+            return await stranger.linkable_rotations(link, lambda step: rotate_by_session(link, step))
+
+    check_nothing_links(*run(main()))
+
+
+# ---- the GAP device name --------------------------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["shadow"] + STACKS)
+def test_gap_name_is_the_firmwares_on_every_stack(stack, tmp_path):
+    """Whatever the stack's default, the device name a stranger reads is the firmware's GAP_NAME (the same on
+    every device, named for nothing), and neither the advertisement nor a scan response carries a name."""
+    async def read_name(link):
+        heard = await stranger_scan(link.central)
+        assert [adv.local_name for ads in heard.values() for adv in ads] == [None] * sum(map(len, heard.values()))
+        async with stranger.stranger_client(link) as client:
+            return (await stranger.stranger_reads(client))[stranger.GAP_DEVICE_NAME]
+
+    async def main():
+        if stack == "shadow":
+            async with device_and_link(SyncApp(tempfile.mkdtemp())) as (link, _service):
+                return await read_name(link)
+        async with stack_device.StackLink(stack, provisioned_flash(tmp_path)) as link:
+            return await read_name(link)
+
+    assert run(main()) == ble_service.GAP_NAME

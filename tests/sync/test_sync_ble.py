@@ -294,3 +294,33 @@ def test_large_mtu_central_gets_frames_the_device_can_buffer():
                 await dl.pull(0, got.extend)
                 assert got == device_log(app)
     run(main())
+
+
+def test_strangers_pairing_one_after_another_keep_at_most_max_bonds():
+    """Just Works lets any central pair: 3 x MAX_BONDS centrals with their own addresses pair in turn, and the
+    bond file keeps at most MAX_BONDS keys of each type. (Shadow only: the sim boards do not bond.)"""
+    from bleak import BleakClient
+
+    from device.ble_bonds import MAX_BONDS, Bonds
+    from host_tools.bleak_backend import BumbleClientBackend
+    from sim import radio
+    import asyncio
+
+    app = SyncApp(tempfile.mkdtemp())
+
+    async def main():
+        async with device_and_link(app, secure_link=True) as (link, service):
+            for i in range(3 * MAX_BONDS):
+                _controller, central = radio._make_device(link.link, "stranger", "C0:E2:00:00:01:%02X" % i)
+                await central.power_on()
+                async with BleakClient(link.current_device_address(), backend=BumbleClientBackend, central=central,
+                                       address_of=link.advertising_address, timeout=10.0) as client:
+                    await client.pair()
+                await asyncio.sleep(0.1)
+            return service.secrets_path
+
+    path = run(main())
+    bonds = Bonds(path)
+    types = {sec_type for sec_type, _key in bonds._order}
+    assert types and all(len([e for e in bonds._order if e[0] == t]) <= MAX_BONDS for t in types)
+    assert max(len([e for e in bonds._order if e[0] == t]) for t in types) == MAX_BONDS
