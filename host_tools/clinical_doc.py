@@ -31,8 +31,8 @@ SOURCES = (
 
 # Rule ID -> (when it fires, with {PARAM} for the profile's default; why this default).
 RULE_PROSE = {
-    "E2_ABOVE": ("latest E2 above {E2_ABOVE}, the top of the target band {E2_TARGET_LOW}-{E2_TARGET_HIGH}, "
-                 "and below the mild band",
+    "E2_ABOVE": ("latest E2 above the top of the target band {E2_TARGET_LOW}-{E2_TARGET_HIGH} (it follows an "
+                 "edited target), and below the mild band",
                  "003 gives 20-40 pg/mL as the target and says it varies by lab and clinical judgement, so "
                  "leaving it is information only"),
     "E2_MILD": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} (C7 replaces it with the TRT goal)",
@@ -126,7 +126,17 @@ PARAM_MEANING = {"TE_RATIO": "T (ng/dL) : E2 (pg/mL)", "DEXA_AGE": "years, age a
                  "GOAL": "therapy goal", "FRACTURE_HISTORY": "yes or no",
                  "PLANNED_MONTHS": "planned duration of therapy, months (0 = unknown)",
                  "DEXA_REPEAT_LOW_DUE": "days; DEXA_REPEAT while E2 is persistently low or the T-score low",
-                 "BMD_OSTEOPENIA": "DEXA T-score threshold", "BMD_OSTEOPOROSIS": "DEXA T-score threshold"}
+                 "BMD_OSTEOPENIA": "DEXA T-score threshold", "BMD_OSTEOPOROSIS": "DEXA T-score threshold",
+                 "ACK_GRACE": "days; the longest a reminder marked drawn stays muted while its result is awaited",
+                 "DOSE_CHANGE_PCT": "%; a change of the 14-day dose total this large is a dose change"}
+
+# Choices made where the reference is silent, with the reason (listed in section 6 of the document).
+CHOICES = (
+    "A profile of an older version is migrated when it is read, keeping every clinician value; E2_ABOVE is no "
+    "longer a parameter of its own (it follows E2_TARGET_HIGH, as the reference says), so an older profile whose "
+    "E2_ABOVE differed from its target's top loses that value: the target's top is the clinician's statement "
+    "of where \"above target\" starts.",
+)
 
 SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either", "MOOD": "either",
                      "ED": "either", "BREAST": "high E2", "GYNO": "high E2", "NIPPLE": "high E2",
@@ -339,6 +349,12 @@ def generate():
         "",
     ]
     out += units_table()
+    out += [
+        "",
+        "## 6. Choices where the reference is silent",
+        "",
+    ]
+    out += ["- " + choice for choice in CHOICES]
     return "\n".join(out) + "\n"
 
 

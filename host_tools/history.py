@@ -21,6 +21,7 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
 import decimal
 import json
 
+from host_tools.profile_file import RETIRED
 from monitor import catalog, dates, profile_codec, records, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
@@ -164,6 +165,8 @@ def _override(profile, key, spec, where):
         raise HistoryError("%s must be an object" % where)
     for field, raw in spec.items():
         here = "%s field '%s'" % (where, field)
+        if key in RETIRED:
+            raise HistoryError("%s: %s" % (where, RETIRED[key]))
         if field == "threshold":
             if key not in PARAM_NAMES:
                 raise HistoryError("%s: no threshold named %s" % (here, key))

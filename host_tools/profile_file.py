@@ -24,6 +24,10 @@ class ProfileFileError(ValueError):
     pass
 
 
+# Parameters of older profile versions, with what replaced them (older profiles migrate on their own).
+RETIRED = {"E2_ABOVE": "E2_ABOVE follows the top of the target band: set E2_TARGET_HIGH instead"}
+
+
 def _value_text(i, value):
     name = PARAM_NAMES[i]
     if i >= P.P_LEVELS:
@@ -55,6 +59,10 @@ def _comment(i):
         return "T (ng/dL) : E2 (pg/mL), in tenths"
     if name == "BIRTH_YEAR":
         return "0 = unknown"
+    if name == "ACK_GRACE":
+        return "days a drawn (Done) reminder stays muted while its result is awaited"
+    if name == "DOSE_CHANGE_PCT":
+        return "% change of the 14-day dose total that counts as a dose change"
     return ""
 
 
@@ -136,6 +144,8 @@ def parse(text, name="profile", base=None, cross_check=True):
         where = "%s line %d" % (name, number)
         if not sep or not value.strip():
             raise ProfileFileError("%s: expected NAME = VALUE, got %s" % (where, clip(raw.strip())))
+        if key in RETIRED:
+            raise ProfileFileError("%s: %s" % (where, RETIRED[key]))
         if key not in PARAM_NAMES:
             raise ProfileFileError("%s: unknown parameter %s" % (where, clip(key)))
         if key in seen:

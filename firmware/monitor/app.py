@@ -89,7 +89,7 @@ class App:
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
         """Profile from flash, then the tracker from the snapshot plus every record after it."""
-        self._load_profile()
+        migrated = self._load_profile()
         start = 0
         snap = self.store.load_snapshot()
         if snap is not None:
@@ -98,21 +98,33 @@ class App:
                 start = upto + 1
         replayed = self._replay(start)
         self.clock.trust_after(self.newest_day)
+        if migrated:
+            self.log_event(records.EVENT_PROFILE_SET, self.profile.crc() & 0x7FFFFFFF)
         return replayed
 
     def _load_profile(self):
+        # True when the stored profile was of an older version: migrated (every clinician value kept) and
+        # stored again in this version's format.
         path = _join(self.data_dir, PROFILE_FILE)
         if not _exists(path):
-            return
+            return False
         with open(path, "rb") as f:
             blob = f.read()
         from monitor import profile_codec
         try:
             self.profile = profile_codec.decode(blob)
+            older = blob[4] != P.PROFILE_VERSION
         except ValueError:
             # A damaged profile file: keep the defaults; the clinician sees PROFILE_SET missing and re-sends.
             self.profile = P.Profile()
+            older = False
         self.tracker = Tracker(self.profile)
+        if older:
+            tmp = path + ".new"
+            with open(tmp, "wb") as f:
+                f.write(profile_codec.encode(self.profile))
+            os.rename(tmp, path)
+        return older
 
     def _load_snapshot_blob(self, blob):
         if len(blob) < APP_STATE_SIZE:

@@ -75,7 +75,7 @@ def combination_flags(st, p, today, out, n):
         in_target = e2_day >= 0 and not e2_below and p[P.P_E2_TARGET_LOW] <= e2 <= p[P.P_E2_TARGET_HIGH] \
             and not (p[lv + U.R_E2_BONE] >= 0 and e2 < p[P.P_E2_BONE]) \
             and not (p[lv + U.R_E2_LOW] >= 0 and e2 < p[P.P_E2_LOW]) \
-            and not (p[lv + U.R_E2_ABOVE] >= 0 and e2 > p[P.P_E2_ABOVE]) \
+            and not (p[lv + U.R_E2_ABOVE] >= 0 and e2 > p[P.P_E2_TARGET_HIGH]) \
             and not (p[lv + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]) \
             and not ((p[lv + U.R_E2_MILD] >= 0 or p[lv + U.R_C7] >= 0)
                      and p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH]) \

@@ -63,7 +63,7 @@ def evaluate_flags(st, p, today, out):
                 n = U.emit(out, n, p, st, U.R_C7, e2_day, e2, 0, 0)
             else:
                 n = U.emit(out, n, p, st, U.R_E2_MILD, e2_day, e2, 0, 0)
-        elif e2 > p[P.P_E2_ABOVE]:
+        elif e2 > p[P.P_E2_TARGET_HIGH]:
             n = U.emit(out, n, p, st, U.R_E2_ABOVE, e2_day, e2, 0, 0)
     n = _low_ladder(out, n, p, st, R.A_E2, E2_LOW_LADDER, E2_LOW_PARAMS, 4)
 

@@ -8,7 +8,7 @@ from array import array
 
 from monitor.param_names import PARAM_NAMES
 from monitor.profile import (
-    LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_ABOVE, P_E2_BONE, P_E2_CRITICAL,
+    LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_BONE, P_E2_CRITICAL,
     P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH,
     P_E2_TARGET_LOW, P_HCT_HIGH, P_HCT_WARN, P_LEVELS, P_TT_LOW, P_TT_TARGET_HIGH, P_TT_TARGET_LOW, PARAM_COUNT,
     PROFILE_MAGIC, PROFILE_VERSION, Profile,
@@ -18,26 +18,26 @@ from monitor.profile import (
 # is in (-1: days, years, tenths or a setting).
 PARAM_MIN = array("h", (
 
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
     0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
     0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
     0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-    0, 1, 0, 0, 0, 0, -80, -80, 0, 1,
+    0, 1, 0, 0, 0, 0, -80, -80, 0, 1, 1, 10,
 ))
 PARAM_MAX = array("h", (
 
-    20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 1000,
+    20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 20000, 1000,
     5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
-    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000,
+    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000, 90, 400,
 ))
 PARAM_ANALYTE = array("h", (
 
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
     7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1,
+    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1, -1, -1,
 ))
 
 
@@ -97,7 +97,7 @@ def check(profile):
 LADDER = (
     P_E2_CRITICAL, P_E2_LOW_SYMPT, 1, P_E2_LOW_SYMPT, P_E2_LOW, 1, P_E2_LOW, P_E2_BONE, 1,
     P_E2_LOW, P_E2_TARGET_LOW, 0, P_E2_BONE, P_E2_TARGET_HIGH, 1, P_E2_TARGET_LOW, P_E2_TARGET_HIGH, 1,
-    P_E2_TARGET_HIGH, P_E2_ABOVE, 0, P_E2_ABOVE, P_E2_MILD_LOW, 0, P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
+    P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
     P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_LOW, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
     P_TT_LOW, P_TT_TARGET_LOW, 1, P_TT_TARGET_LOW, P_TT_TARGET_HIGH, 1, P_HCT_WARN, P_HCT_HIGH, 1,
     P_BMD_OSTEOPOROSIS, P_BMD_OSTEOPENIA, 0,
@@ -125,20 +125,41 @@ def encode(profile):
     return bytes(out)
 
 
+# Version 2 had E2_ABOVE (its index 2; the flag now follows E2_TARGET_HIGH) and 57 other parameters, then
+# 27 levels; version 3 drops it and adds ACK_GRACE and DOSE_CHANGE_PCT (at their defaults) before the levels.
+V2_ABOVE = 2
+V2_LEVELS = 58
+V2_RULES = 27
+
+
 def decode(blob):
-    # A Profile from encode()'s bytes; raises ValueError on any damage or bad value.
+    # A Profile from encode()'s bytes, or from an older version's (migrated: every clinician value is kept);
+    # raises ValueError on any damage or bad value.
     blob = bytes(blob)
     if len(blob) < HEADER + 4 or blob[:4] != PROFILE_MAGIC:
         raise ValueError("not an e2mon profile")
     version, count = struct.unpack_from("<BH", blob, 4)
-    if version != PROFILE_VERSION:
+    if version == 2:
+        ok = count == V2_LEVELS + V2_RULES
+    elif version == PROFILE_VERSION:
+        # a profile written before rules were appended: the missing levels keep their defaults
+        ok = P_LEVELS + V2_RULES <= count <= PARAM_COUNT
+    else:
         raise ValueError("profile version %d not supported" % version)
-    if count != PARAM_COUNT or len(blob) != HEADER + 4 * count + 4:
+    if not ok or len(blob) != HEADER + 4 * count + 4:
         raise ValueError("profile has the wrong length")
     if struct.unpack_from("<I", blob, len(blob) - 4)[0] != crc32(blob[:-4]) & 0xFFFFFFFF:
         raise ValueError("profile CRC mismatch")
     profile = Profile()
+    params = profile.params
     for i in range(count):
-        profile.params[i] = struct.unpack_from("<i", blob, HEADER + 4 * i)[0]
+        value = struct.unpack_from("<i", blob, HEADER + 4 * i)[0]
+        if version == PROFILE_VERSION:
+            params[i] = value
+        elif i >= V2_LEVELS:
+            params[P_LEVELS + i - V2_LEVELS] = value
+        elif i != V2_ABOVE:
+            params[i - (i > V2_ABOVE)] = value
     check(profile)
     return profile
+

@@ -14,6 +14,8 @@ E2_LOW = [(261, []), (260, []), (259, [U.R_E2_BONE]),
           (201, [U.R_E2_BONE]), (200, [U.R_E2_BONE]), (199, [U.R_E2_LOW]),
           (151, [U.R_E2_LOW]), (150, [U.R_E2_LOW]), (149, [U.R_E2_LOW_SYMPT]),
           (101, [U.R_E2_LOW_SYMPT]), (100, [U.R_E2_LOW_SYMPT]), (99, [U.R_E2_CRITICAL])]
+# E2_ABOVE follows the top of the target band: with the target edited to 20-35 pg/mL
+E2_ABOVE_AT_35 = [(350, []), (351, [U.R_E2_ABOVE]), (370, [U.R_E2_ABOVE])]
 E2_HIGH_AT_55 = [(549, [U.R_E2_MILD]), (550, [U.R_E2_MILD]), (551, [U.R_E2_HIGH])]
 TT = [(299, [U.R_TT_LOW]), (300, [U.R_TT_BELOW_TARGET]), (301, [U.R_TT_BELOW_TARGET]),
       (499, [U.R_TT_BELOW_TARGET]), (500, []), (501, []),
@@ -32,7 +34,7 @@ C11_HCT = [(539, True), (540, False)]
 RATIO_E2 = (599, 600, 601)
 RATIO_TT = (599, 600)
 
-ANALYTE_CASES = ((R.A_E2, (E2_HIGH, E2_MILD_ON_TRT, E2_LOW, E2_HIGH_AT_55)), (R.A_TT, (TT,)),
+ANALYTE_CASES = ((R.A_E2, (E2_HIGH, E2_MILD_ON_TRT, E2_LOW, E2_HIGH_AT_55, E2_ABOVE_AT_35)), (R.A_TT, (TT,)),
                  (R.A_HCT, (HCT, HCT_WITH_WARNING)))
 
 

@@ -36,3 +36,39 @@ def test_profile_with_an_unordered_ladder_refused():
         raise AssertionError("unordered ladder accepted")
     p.params[P.P_E2_CRITICAL] = 100
     assert list(profile_codec.decode(profile_codec.encode(p)).params) == list(P.Profile().params)
+
+
+def _v2_blob():
+    from binascii import unhexlify
+
+    from profile_vectors import V2_PROFILE_HEX
+    return unhexlify(V2_PROFILE_HEX)
+
+
+def test_a_version_2_profile_migrates_with_every_clinician_value():
+    from profile_vectors import V2_PROFILE_VALUES
+    p = profile_codec.decode(_v2_blob())
+    for name, value in V2_PROFILE_VALUES:
+        assert profile_codec.get_param(p, name) == value, name
+    blob = profile_codec.encode(p)
+    assert blob[4] == P.PROFILE_VERSION
+    assert list(profile_codec.decode(blob).params) == list(p.params)
+
+
+def test_a_damaged_or_truncated_version_2_profile_is_refused():
+    blob = _v2_blob()
+    for bad in (blob[:-1], blob[:-5] + blob[-4:], blob[:-1] + bytes([blob[-1] ^ 1]), blob[:4] + b"\x01" + blob[5:]):
+        try:
+            profile_codec.decode(bad)
+        except ValueError:
+            continue
+        raise AssertionError("damaged profile accepted")
+
+
+def test_tables_line_up():
+    assert len(P.PARAM_DEFAULTS) == len(profile_codec.PARAM_MIN) == len(profile_codec.PARAM_MAX) == \
+        len(profile_codec.PARAM_ANALYTE) == P.P_LEVELS
+    from monitor.param_names import PARAM_NAMES
+    assert len(PARAM_NAMES) == P.PARAM_COUNT and PARAM_NAMES[P.P_ACK_GRACE] == "ACK_GRACE"
+    assert PARAM_NAMES[P.P_LEVELS - 1] == "DOSE_CHANGE_PCT"
+    profile_codec.check(P.Profile())

@@ -162,6 +162,30 @@ def test_profile_set_persists_and_bad_blob_is_refused(tmp_path):
     assert app2.flags_now() == app.flags_now()
 
 
+def test_a_version_2_profile_keeps_the_clinicians_values_across_a_firmware_update(tmp_path):
+    # profile.bin written by the previous firmware: migrated at boot, stored again as this version, logged
+    sys.path.insert(0, os.path.join(TESTS, "core"))
+    from profile_vectors import V2_PROFILE_HEX, V2_PROFILE_VALUES
+    app = make_app(tmp_path)
+    app.set_clock(DAY, 600, 0)
+    log_course(app)
+    app.store.close()
+    with open(os.path.join(str(tmp_path), "profile.bin"), "wb") as f:
+        f.write(bytes.fromhex(V2_PROFILE_HEX))
+    app2 = make_app(tmp_path)
+    for name, value in V2_PROFILE_VALUES:
+        assert profile_codec.get_param(app2.profile, name) == value, name
+    with open(os.path.join(str(tmp_path), "profile.bin"), "rb") as f:
+        assert f.read() == profile_codec.encode(app2.profile)
+    last = list(app2.store.records(1))[-1]
+    assert (last[3], last[4]) == (records.KIND_EVENT, records.EVENT_PROFILE_SET)
+    assert last[5] == app2.profile.crc()
+    app2.store.close()
+    app3 = make_app(tmp_path)   # the next boot reads it directly and logs nothing more
+    assert list(app3.store.records(1))[-1] == last
+    assert app3.flags_now() == app2.flags_now()
+
+
 def test_acknowledge_sync_marks_the_store(tmp_path):
     app = make_app(tmp_path)
     app.set_clock(DAY, 600, 0)

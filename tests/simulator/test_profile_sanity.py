@@ -31,7 +31,7 @@ def test_defaults_satisfy_every_ladder():
     ("E2_CRITICAL = 50 pg/mL", "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL"),
     ("E2_LOW = 30 pg/mL", "E2_LOW = 30 pg/mL must be below E2_BONE = 26 pg/mL"),
     ("E2_SEVERE = 55 pg/mL", "E2_HIGH = 60 pg/mL must be below E2_SEVERE = 55 pg/mL"),
-    ("E2_MILD_LOW = 35 pg/mL", "E2_ABOVE = 40 pg/mL must be at most E2_MILD_LOW = 35 pg/mL"),
+    ("E2_MILD_LOW = 35 pg/mL", "E2_TARGET_HIGH = 40 pg/mL must be below E2_MILD_LOW = 35 pg/mL"),
     ("E2_TARGET_HIGH = 20 pg/mL", "E2_BONE = 26 pg/mL must be below E2_TARGET_HIGH = 20 pg/mL"),
     ("TT_LOW = 600 ng/dL", "TT_LOW = 600 ng/dL must be below TT_TARGET_LOW = 500 ng/dL"),
     ("TT_TARGET_HIGH = 500 ng/dL", "TT_TARGET_LOW = 500 ng/dL must be below TT_TARGET_HIGH = 500 ng/dL"),
@@ -41,6 +41,11 @@ def test_an_unordered_ladder_is_refused_in_words(line, message):
     with pytest.raises(profile_file.ProfileFileError) as caught:
         profile_file.parse(line + "\n", "p")
     assert str(caught.value) == "p: " + message
+
+
+def test_a_retired_parameter_is_refused_with_what_replaced_it():
+    with pytest.raises(profile_file.ProfileFileError, match="set E2_TARGET_HIGH instead"):
+        profile_file.parse("E2_ABOVE = 35 pg/mL\n", "p")
 
 
 def test_the_device_refuses_an_unordered_ladder_it_receives(tmp_path):
