@@ -14,7 +14,7 @@ import sys
 
 from host_tools import profile_file
 from monitor import profile as P
-from monitor import catalog, profile_codec, records, texts, units, validate
+from monitor import catalog, profile_codec, records, schedule, texts, units, validate
 from monitor.param_names import PARAM_NAMES
 
 DOC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "clinical-rules.md")
@@ -136,6 +136,11 @@ CHOICES = (
     "longer a parameter of its own (it follows E2_TARGET_HIGH, as the reference says), so an older profile whose "
     "E2_ABOVE differed from its target's top loses that value: the target's top is the clinician's statement "
     "of where \"above target\" starts.",
+    "ACK_GRACE defaults to 14 days: most laboratories report estradiol, testosterone and a blood count within "
+    "a week, and a second week covers a sample sent out for LC-MS/MS; a result still missing after that needs "
+    "the patient's attention again rather than silence.",
+    "A snooze given while a reminder is due ends, at the latest, on the day it turns overdue: overdue is the "
+    "escalation the schedule exists for.",
 )
 
 SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either", "MOOD": "either",
@@ -326,6 +331,14 @@ def generate():
         "Each reminder has a due day counted from what starts it, with a window: due from the day it "
         "opens, overdue after the window closes. Logging the matching lab satisfies it. Reminders survive "
         "a reboot, can be acknowledged or snoozed, and never fire while the device clock is unset.",
+        "",
+        "\"Drawn\" (the device's acknowledgement of a lab reminder) means the sample was taken, not that the "
+        "result is in: it mutes the reminder while the result is awaited, for %s at most (ACK_GRACE). A "
+        "reminder acknowledged before it turned overdue escalates, unmuted, when it does; one still without "
+        "its lab when the grace ends returns, overdue, and stays until the lab is logged. A snooze lasts %d "
+        "days at most (a longer one recorded by a host counts as %d) and never hides an overdue reminder. "
+        "FERTILITY_REVIEW is not a lab: acknowledging it inside its window completes it."
+        % (param_text("ACK_GRACE"), schedule.SNOOZE_MAX, schedule.SNOOZE_MAX),
         "",
     ]
     out += reminders_table()

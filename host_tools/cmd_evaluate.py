@@ -67,7 +67,7 @@ def reminder_dict(reminder):
     out = {"id": catalog.REMINDERS[rid], "state": catalog.STATES[state], "due": dates.format_day(due),
            "text": texts.describe_reminder(rid, state, due)}
     if muted:
-        out["muted"] = "acknowledged" if muted == schedule.MUTED_ACK else "snoozed"
+        out["muted"] = "drawn, waiting for the result" if muted == schedule.MUTED_ACK else "snoozed"
     return out
 
 

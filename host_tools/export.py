@@ -19,7 +19,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, profile_codec, records, texts, units
+from monitor import dates, profile_codec, records, schedule, texts, units
 from monitor.catalog import (
     ANALYTES, DOSE_DECIMALS, DRUGS, GOALS, LAB_DECIMALS, LOINC, METHODS, REMINDERS, RULES, SYMPTOMS,
 )
@@ -153,7 +153,11 @@ def event_text(day, minute, code, value, flags):
         else:
             what = "item %d" % value
         if code == records.EVENT_ACK:
+            if value < len(REMINDERS) and value != schedule.M_FERTILITY_REVIEW:
+                return "%s: drawn, waiting for the result" % what
             return "%s acknowledged" % what
+        if flags > schedule.SNOOZE_MAX:
+            return "%s snoozed for %d days (counts as %d)" % (what, flags, schedule.SNOOZE_MAX)
         return "%s snoozed for %d days" % (what, flags)
     return str(value)
 

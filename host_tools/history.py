@@ -22,7 +22,7 @@ import decimal
 import json
 
 from host_tools.profile_file import RETIRED
-from monitor import catalog, dates, profile_codec, records, units
+from monitor import catalog, dates, profile_codec, records, schedule, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
 
@@ -273,8 +273,9 @@ def parse_entry(entry, index):
                 raise HistoryError("%s: field 'reminder' is missing" % where)
             if name == "SNOOZE":
                 days = entry.get("days")
-                if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 255:
-                    raise HistoryError("%s: field 'days' must be an integer 1-255" % where)
+                if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= schedule.SNOOZE_MAX:
+                    raise HistoryError("%s: field 'days' must be an integer 1-%d (a snooze lasts a week at most)"
+                                       % (where, schedule.SNOOZE_MAX))
                 flags = days
         return day, minute, records.KIND_EVENT, code, value, flags
     raise HistoryError("%s: field 'kind' must be lab, dose, symptom or event" % where)

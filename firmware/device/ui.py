@@ -31,7 +31,8 @@ STATUS = const(7)
 MESSAGE = const(8)
 
 HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status")
-REMINDER_ACTIONS = ("Done", "Snooze 7 days", "Back")
+# "Drawn": the sample was taken, the result is awaited (FERTILITY_REVIEW, no sample: "Done")
+REMINDER_ACTIONS = ("Drawn", "Snooze 7 days", "Back")
 SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
 
 # Names that fit a 14-character list line, by the IDs in monitor.catalog.RULES / REMINDERS
@@ -182,7 +183,8 @@ class UI:
                 return
             if self.cursor == 0:
                 seq = app.acknowledge_reminder(reminder)
-                done = "Marked done.\nLog the lab\nwhen you have it."
+                done = "Marked done." if reminder == schedule.M_FERTILITY_REVIEW else \
+                    "Drawn: waiting\nfor the result.\nLog it when it\ncomes."
             else:
                 seq = app.snooze_reminder(reminder)
                 done = "Snoozed 7 days."
@@ -244,7 +246,10 @@ class UI:
                 return ["Reminders", "", "Nothing due.", "", "B: back"]
             return self._list("Due:", [self._reminder_name(r) for r in due])
         if s == REMINDER_ACTION:
-            return self._list(self._reminder_name(self.selected)[:COLS], list(REMINDER_ACTIONS))
+            actions = list(REMINDER_ACTIONS)
+            if app.reminder_id(self.selected) == schedule.M_FERTILITY_REVIEW:
+                actions[0] = "Done"
+            return self._list(self._reminder_name(self.selected)[:COLS], actions)
         if s == FLAGS:
             flags = app.flags_now()
             if not flags:

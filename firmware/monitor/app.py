@@ -41,7 +41,6 @@ from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
 PROFILE_FILE = "profile.bin"
-SNOOZE_DAYS = const(7)
 # The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day (of the
 # current clock epoch), last sync record number, day the clock was last forced back (NO_DAY: never).
 APP_STATE_FORMAT = "<HHIH"
@@ -293,7 +292,7 @@ class App:
     def acknowledge_reminder(self, reminder):
         return self.log_event(records.EVENT_ACK, reminder)
 
-    def snooze_reminder(self, reminder, days=SNOOZE_DAYS):
+    def snooze_reminder(self, reminder, days=schedule.SNOOZE_MAX):
         return self.log_event(records.EVENT_SNOOZE, reminder, days)
 
     # -- sync ---------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def apply_event(st, day, code, value, flags):
     elif code == R.EVENT_SNOOZE:
         if 0 <= value < M.REMINDER_COUNT and flags > 0:
             st[S.REM_SNOOZE_DAY + value] = day
-            st[S.REM_SNOOZE_UNTIL + value] = day + flags
+            st[S.REM_SNOOZE_UNTIL + value] = day + (flags if flags < M.SNOOZE_MAX else M.SNOOZE_MAX)
     elif code == R.EVENT_GOAL:
         if 0 <= value < R.GOAL_COUNT and value != st[S.GOAL]:
             st[S.GOAL] = value

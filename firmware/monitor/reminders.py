@@ -24,12 +24,15 @@ def _put(out, n, st, p, reminder, due, state, today):
             state = M.OVERDUE
     muted = M.MUTED_NO
     if state != M.DONE:
+        # "Done" means drawn: muted for ACK_GRACE days at most while the result is awaited, and never
+        # past the day it turns overdue unless it was already overdue when drawn.
         ack = st[S.REM_ACK_DAY + reminder]
-        if ack >= opens and (state != M.OVERDUE or ack > due + late):
+        if ack >= opens and today < ack + p[P.P_ACK_GRACE] and (state != M.OVERDUE or ack > due + late):
             muted = M.MUTED_ACK
+        # a snooze (SNOOZE_MAX days at most) never hides an overdue reminder
         snooze = st[S.REM_SNOOZE_DAY + reminder]
-        if muted == M.MUTED_NO and snooze >= opens and today < st[S.REM_SNOOZE_UNTIL + reminder] and (
-                state != M.OVERDUE or snooze > due + late):
+        if muted == M.MUTED_NO and state != M.OVERDUE and snooze >= opens and \
+                today < st[S.REM_SNOOZE_UNTIL + reminder]:
             muted = M.MUTED_SNOOZE
     o = n * M.REMINDER_FIELDS
     out[o] = reminder

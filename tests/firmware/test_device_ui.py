@@ -60,8 +60,10 @@ def test_reminder_acknowledged_from_the_buttons(device):
     assert fresh == [schedule.M_RECHECK] and device.runner.check_reminders() == []   # one signal per cycle
     device.press_sequence("B! C B")          # Reminders
     assert device.screen_lines()[:2] == ["Due:", "> E2+T recheck"]
-    device.press_sequence("B B")             # the reminder, then "Done"
-    assert "Marked done" in " ".join(device.screen_lines())
+    device.press_sequence("B")               # the reminder: its actions
+    assert device.screen_lines()[1] == "> Drawn"
+    device.press_sequence("B")               # "Drawn": the result is awaited
+    assert "Drawn: waiting for the result." in " ".join(device.screen_lines())
     assert device.app.due_reminders() == []
     last = list(device.app.store.records(1))[-1]
     assert last[3:6] == (records.KIND_EVENT, records.EVENT_ACK, schedule.M_RECHECK)

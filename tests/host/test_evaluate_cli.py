@@ -152,11 +152,26 @@ def test_below_lloq_asks_for_a_sensitive_assay(run, tmp_path):
     ('{"patient": {"goal": "bulk"}, "entries": []}', "patient field 'goal'"),
     ('{"profile": {"E2_HIGH": {"threshold": 55}}, "entries": []}', "profile 'E2_HIGH'"),
     ('{"profile": {"E2_HIGH": {"threshold": "5555 pg/mL"}}, "entries": []}', "outside"),
+    ('{"profile": {"E2_ABOVE": {"threshold": "35 pg/mL"}}, "entries": []}', "set E2_TARGET_HIGH instead"),
+    ('{"entries": [{"kind": "event", "date": "2026-01-01", "event": "SNOOZE", "reminder": "RECHECK", "days": 8}]}',
+     "field 'days' must be an integer 1-7"),
 ])
 def test_malformed_files_name_the_entry_and_field(run, tmp_path, text, expected):
     result = run(text=text, tmp=str(tmp_path))
     assert result.exit_code != 0
     assert expected in result.output
+
+
+def test_a_drawn_reminder_waits_for_its_result_then_returns(run, tmp_path):
+    doc = {"entries": [
+        {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+        {"kind": "event", "date": "2026-01-25", "event": "ACK", "reminder": "RECHECK"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-07")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "due" and recheck["muted"] == "drawn, waiting for the result"
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-08")      # ACK_GRACE (14 days) later, no E2 yet
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "due" and "muted" not in recheck
 
 
 def test_bad_at_date(run):

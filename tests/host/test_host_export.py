@@ -133,3 +133,13 @@ def test_fhir_bundle_of_a_long_log_validates_and_counts(tmp_path):
     first = doses[0].dosage[0].doseAndRate[0].doseQuantity
     assert (str(first.value), first.code) == ("0.5", "mg")
     assert doses[0].effectiveDateTime.isoformat().endswith("-05:00")
+
+
+def test_done_on_a_reminder_reads_drawn_and_a_long_snooze_its_cap():
+    from monitor import schedule
+    assert export.event_text(9500, 0, records.EVENT_ACK, schedule.M_CBC, 0) == \
+        "reminder CBC: drawn, waiting for the result"
+    assert export.event_text(9500, 0, records.EVENT_ACK, schedule.M_FERTILITY_REVIEW, 0) == \
+        "reminder FERTILITY_REVIEW acknowledged"
+    assert export.event_text(9500, 0, records.EVENT_SNOOZE, schedule.M_CBC, 14) == \
+        "reminder CBC snoozed for 14 days (counts as 7)"
