@@ -196,11 +196,14 @@ def rules_table():
 
 def ladder_lines():
     lines = []
-    for k in range(0, len(profile_codec.LADDER), 3):
-        low, high, strict = profile_codec.LADDER[k:k + 3]
-        lines.append("- %s (%s) %s %s (%s)" % (PARAM_NAMES[low], param_text(PARAM_NAMES[low]),
-                                               "<" if strict else "<=", PARAM_NAMES[high],
-                                               param_text(PARAM_NAMES[high])))
+    for chain in profile_codec.LADDER:
+        words = []
+        for k in range(0, len(chain), 2):
+            name = PARAM_NAMES[chain[k]]
+            words.append("%s (%s)" % (name, param_text(name)))
+            if k + 2 < len(chain):
+                words.append("<" if chain[k + 1] else "<=")
+        lines.append("- " + " ".join(words))
     return lines
 
 
@@ -317,7 +320,12 @@ def generate():
         "### Ordered thresholds",
         "",
         "A profile is refused, by the host and by the device that receives it, unless its thresholds keep "
-        "this order (defaults shown), so that no band is inverted or hidden by another:",
+        "this order (defaults shown), so that no band is inverted or hidden by another. Only thresholds of "
+        "rules that are switched on are compared (a mild-band limit while E2_MILD or C7 is on, E2_SEVERE "
+        "while E2_SEVERE or C6 is, TT_TARGET_LOW while TT_BELOW_TARGET is, HCT_HIGH while C9 is, every other "
+        "threshold while its own rule is; the targets always): lowering HCT_HIGH to 52 % with HCT_WARN off is "
+        "accepted, and HCT_WARN is checked against it when it is switched on. A threshold skipped passes its "
+        "order on to the next one compared (E2_CRITICAL must stay below E2_LOW when E2_LOW_SYMPT is off):",
         "",
     ]
     out += ladder_lines()

@@ -172,10 +172,9 @@ def check(profile, name="profile", this_year=None):
     """The device's own check (bounds, ladders in monitor.profile_codec) with the values in words,
     then the birth year against today's date, which only the host can check (the device's clock may
     be unset when it reads its profile at boot)."""
-    from monitor.profile_codec import LADDER, ladder_fault
-    bad = ladder_fault(profile.params)
-    if bad >= 0:
-        low, high, strict = LADDER[bad:bad + 3]
+    bad = profile_codec.ladder_fault(profile.params)
+    if bad:
+        low, high, strict = bad
         raise ProfileFileError("%s: %s = %s must be %s %s = %s" % (
             name, PARAM_NAMES[low], _value_text(low, profile.params[low]), "below" if strict else "at most",
             PARAM_NAMES[high], _value_text(high, profile.params[high])))

@@ -7,6 +7,10 @@ from binascii import crc32
 from array import array
 
 from monitor.param_names import PARAM_NAMES
+from monitor.rules import (
+    R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS, R_C6, R_C7, R_C9, R_E2_BONE, R_E2_CRITICAL, R_E2_HIGH, R_E2_LOW,
+    R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TT_BELOW_TARGET, R_TT_LOW,
+)
 from monitor.profile import (
     LEVEL_OFF, LEVEL_URGENT, P_BMD_OSTEOPENIA, P_BMD_OSTEOPOROSIS, P_E2_BONE, P_E2_CRITICAL,
     P_E2_HIGH, P_E2_LOW, P_E2_LOW_SYMPT, P_E2_MILD_HIGH, P_E2_MILD_LOW, P_E2_SEVERE, P_E2_TARGET_HIGH,
@@ -85,33 +89,59 @@ def check(profile):
         if not (lo <= params[i] <= hi):
             raise ValueError("profile %s: %d outside %d..%d" % (param_name(i), params[i], lo, hi))
     bad = ladder_fault(params)
-    if bad >= 0:
-        lo_i, hi_i, strict = LADDER[bad:bad + 3]
-        raise ValueError("profile %s must be %s %s" % (param_name(lo_i), "below" if strict else "at most",
-                                                        param_name(hi_i)))
+    if bad:
+        raise ValueError("profile %s must be %s %s" % (param_name(bad[0]), "below" if bad[2] else "at most",
+                                                        param_name(bad[1])))
 
 
-# The threshold ladders (clinical-rules §1), as (lower, higher, strict) triples: every band has room,
-# so no rule is shadowed or inverted. E2_BONE lies inside the target band by design (20-26 pg/mL); the
-# mild band may reach past E2_HIGH, which then takes precedence.
+# The threshold ladders (clinical-rules §1) as chains: parameter, then 1 if it must be below the next
+# member (0: at most), ..., the last member, then 0. Every band has room, so no rule is shadowed or
+# inverted. E2_BONE lies inside the target band by design (20-26 pg/mL); the mild band may reach past
+# E2_HIGH, which then takes precedence.
 LADDER = (
-    P_E2_CRITICAL, P_E2_LOW_SYMPT, 1, P_E2_LOW_SYMPT, P_E2_LOW, 1, P_E2_LOW, P_E2_BONE, 1,
-    P_E2_LOW, P_E2_TARGET_LOW, 0, P_E2_BONE, P_E2_TARGET_HIGH, 1, P_E2_TARGET_LOW, P_E2_TARGET_HIGH, 1,
-    P_E2_TARGET_HIGH, P_E2_MILD_LOW, 1,
-    P_E2_MILD_LOW, P_E2_MILD_HIGH, 0, P_E2_MILD_LOW, P_E2_HIGH, 0, P_E2_HIGH, P_E2_SEVERE, 1,
-    P_TT_LOW, P_TT_TARGET_LOW, 1, P_TT_TARGET_LOW, P_TT_TARGET_HIGH, 1, P_HCT_WARN, P_HCT_HIGH, 1,
-    P_BMD_OSTEOPOROSIS, P_BMD_OSTEOPENIA, 0,
+    (P_E2_CRITICAL, 1, P_E2_LOW_SYMPT, 1, P_E2_LOW, 1, P_E2_BONE, 1, P_E2_TARGET_HIGH, 0),
+    (P_E2_LOW, 0, P_E2_TARGET_LOW, 0),
+    (P_E2_TARGET_LOW, 1, P_E2_TARGET_HIGH, 1, P_E2_MILD_LOW, 0, P_E2_HIGH, 1, P_E2_SEVERE, 0),
+    (P_E2_MILD_LOW, 0, P_E2_MILD_HIGH, 0),
+    (P_TT_LOW, 1, P_TT_TARGET_LOW, 1, P_TT_TARGET_HIGH, 0),
+    (P_HCT_WARN, 1, P_HCT_HIGH, 0),
+    (P_BMD_OSTEOPOROSIS, 0, P_BMD_OSTEOPENIA, 0),
+)
+# A threshold is compared only while a rule whose band it bounds is on (parameter, rule, rule or -1); one
+# not listed (the targets' E2_TARGET_LOW, E2_TARGET_HIGH, TT_TARGET_HIGH) always is. A member skipped
+# passes its order on: E2_CRITICAL must still be below E2_LOW when E2_LOW_SYMPT is off.
+LADDER_GATES = (
+    P_E2_CRITICAL, R_E2_CRITICAL, -1, P_E2_LOW_SYMPT, R_E2_LOW_SYMPT, -1, P_E2_LOW, R_E2_LOW, -1,
+    P_E2_BONE, R_E2_BONE, -1, P_E2_MILD_LOW, R_E2_MILD, R_C7, P_E2_MILD_HIGH, R_E2_MILD, R_C7,
+    P_E2_HIGH, R_E2_HIGH, -1, P_E2_SEVERE, R_E2_SEVERE, R_C6, P_TT_LOW, R_TT_LOW, -1,
+    P_TT_TARGET_LOW, R_TT_BELOW_TARGET, -1, P_HCT_WARN, R_HCT_WARN, -1, P_HCT_HIGH, R_C9, -1,
+    P_BMD_OSTEOPOROSIS, R_BMD_OSTEOPOROSIS, -1, P_BMD_OSTEOPENIA, R_BMD_OSTEOPENIA, -1,
 )
 
 
+def ladder_member_on(params, i):
+    for k in range(0, len(LADDER_GATES), 3):
+        if LADDER_GATES[k] == i:
+            r = LADDER_GATES[k + 2]
+            return params[P_LEVELS + LADDER_GATES[k + 1]] >= 0 or (r >= 0 and params[P_LEVELS + r] >= 0)
+    return True
+
+
 def ladder_fault(params):
-    # Offset in LADDER of the first pair out of order, or -1 when every ladder is ordered.
-    for k in range(0, len(LADDER), 3):
-        lo = params[LADDER[k]]
-        hi = params[LADDER[k + 1]]
-        if lo > hi or (lo == hi and LADDER[k + 2]):
-            return k
-    return -1
+    # (lower, higher, strict) of the first pair of switched-on thresholds out of order, or None.
+    for chain in LADDER:
+        lower = -1
+        strict = 0
+        for k in range(0, len(chain), 2):
+            i = chain[k]
+            if ladder_member_on(params, i):
+                if lower >= 0 and (params[lower] > params[i] or (params[lower] == params[i] and strict)):
+                    return lower, i, strict
+                lower = i
+                strict = 0
+            if lower >= 0:
+                strict = strict or chain[k + 1]
+    return None
 
 
 def encode(profile):

@@ -72,3 +72,28 @@ def test_tables_line_up():
     assert len(PARAM_NAMES) == P.PARAM_COUNT and PARAM_NAMES[P.P_ACK_GRACE] == "ACK_GRACE"
     assert PARAM_NAMES[P.P_LEVELS - 1] == "DOSE_CHANGE_PCT"
     profile_codec.check(P.Profile())
+
+
+def _fault(settings):
+    p = P.Profile()
+    for i in settings:
+        p.params[i] = settings[i]
+    bad = profile_codec.ladder_fault(p.params)
+    return None if bad is None else bad[:2]
+
+
+def test_order_checks_compare_only_rules_switched_on():
+    from monitor import rules as U
+    hct_warn_on = P.P_LEVELS + U.R_HCT_WARN
+    assert _fault({P.P_HCT_HIGH: 520}) is None                       # HCT_WARN (52 %) is off by default
+    assert _fault({P.P_HCT_HIGH: 500}) is None
+    assert _fault({P.P_HCT_HIGH: 520, hct_warn_on: 0}) == (P.P_HCT_WARN, P.P_HCT_HIGH)   # switched on later
+    assert _fault({P.P_HCT_HIGH: 521, hct_warn_on: 0}) is None
+    low_sympt_off = P.P_LEVELS + U.R_E2_LOW_SYMPT
+    assert _fault({P.P_E2_LOW: 150}) == (P.P_E2_LOW_SYMPT, P.P_E2_LOW)
+    assert _fault({P.P_E2_LOW: 150, low_sympt_off: -1}) is None
+    # a skipped threshold passes its order on: E2_CRITICAL is still compared with E2_LOW, strictly
+    assert _fault({P.P_E2_LOW: 150, low_sympt_off: -1, P.P_E2_CRITICAL: 150}) == (P.P_E2_CRITICAL, P.P_E2_LOW)
+    assert _fault({P.P_E2_LOW: 150, low_sympt_off: -1, P.P_E2_CRITICAL: 149}) is None
+    # the targets are always compared
+    assert _fault({P.P_E2_TARGET_LOW: 400}) == (P.P_E2_TARGET_LOW, P.P_E2_TARGET_HIGH)

@@ -23,7 +23,7 @@ def params_of(profile):
 
 
 def test_defaults_satisfy_every_ladder():
-    assert profile_codec.ladder_fault(P.Profile().params) == -1
+    assert profile_codec.ladder_fault(P.Profile().params) is None
     profile_file.check(P.Profile())
 
 
@@ -35,11 +35,30 @@ def test_defaults_satisfy_every_ladder():
     ("E2_TARGET_HIGH = 20 pg/mL", "E2_BONE = 26 pg/mL must be below E2_TARGET_HIGH = 20 pg/mL"),
     ("TT_LOW = 600 ng/dL", "TT_LOW = 600 ng/dL must be below TT_TARGET_LOW = 500 ng/dL"),
     ("TT_TARGET_HIGH = 500 ng/dL", "TT_TARGET_LOW = 500 ng/dL must be below TT_TARGET_HIGH = 500 ng/dL"),
-    ("HCT_WARN = 55 %", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %"),
+    ("HCT_WARN = 55 %\nLEVEL_HCT_WARN = info", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %"),
 ])
 def test_an_unordered_ladder_is_refused_in_words(line, message):
     with pytest.raises(profile_file.ProfileFileError) as caught:
         profile_file.parse(line + "\n", "p")
+    assert str(caught.value) == "p: " + message
+
+
+@pytest.mark.parametrize("text", ["HCT_HIGH = 52 %", "HCT_HIGH = 0.52 L/L", "HCT_HIGH = 50 %",
+                                  "E2_LOW = 15 pg/mL\nLEVEL_E2_LOW_SYMPT = off",
+                                  "E2_LOW = 55.07 pmol/L\nLEVEL_E2_LOW_SYMPT = off"])
+def test_a_sane_change_beside_a_rule_switched_off_is_accepted(text):
+    profile_file.parse(text + "\n", "p")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("HCT_HIGH = 0.52 L/L\nLEVEL_HCT_WARN = info", "HCT_WARN = 52 % must be below HCT_HIGH = 52 %"),
+    ("E2_LOW = 15 pg/mL", "E2_LOW_SYMPT = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
+    ("E2_LOW = 55.07 pmol/L\nLEVEL_E2_LOW_SYMPT = off\nE2_CRITICAL = 15 pg/mL",
+     "E2_CRITICAL = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
+])
+def test_a_rule_switched_on_is_checked_then(text, message):
+    with pytest.raises(profile_file.ProfileFileError) as caught:
+        profile_file.parse(text + "\n", "p")
     assert str(caught.value) == "p: " + message
 
 
