@@ -76,7 +76,8 @@ RULE_PROSE = {
            "estrogen excess"),
     "C6": ("E2 above {E2_SEVERE} or a GYNO flare, until an E2 recheck {RECHECK_SEVERE_DUE} later",
            "001: re-evaluate at week 4 after a severe E2 or a gyno flare"),
-    "C7": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} with the TRT goal",
+    "C7": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} on TRT (testosterone taken, or the TRT goal with "
+           "testosterone not stopped: the same meaning as for CBC)",
            "001's mild band on TRT; it replaces E2_MILD so one result gives one flag"),
     "C8": ("total T below {TE_RATIO} times E2 with the fertility goal",
            "002: the T:E2 ratio matters while trying to conceive; it replaces TE_RATIO for that goal"),
@@ -100,11 +101,14 @@ RULE_PROSE = {
 
 # Reminder ID -> (what starts it; why this default).
 REMINDER_PROSE = {
-    "RECHECK": ("therapy start, a dose change or new symptoms",
+    "RECHECK": ("therapy start, stop or dose change; C1 or C12 asking for one. Done when an E2 and a total T are "
+                "both logged in the window (from the day C1 or C12 asked)",
                 "002 \"2-4 weeks\", 001 \"weeks 4-6\", 000 and 003 \"weeks to months\": day 28 is where they "
                 "meet, the window spans weeks 2 to 6"),
     "RECHECK_SEVERE": ("an E2 above E2_SEVERE or a GYNO flare", "001: re-evaluate at week 4"),
-    "CBC": ("testosterone taken (a dose logged, or the TRT goal); repeats",
+    "CBC": ("testosterone taken (a dose logged and not stopped, or the TRT goal): from the first testosterone "
+            "dose of the course or the TRT goal's date, whichever is first; repeats; stops when testosterone is "
+            "stopped",
             "001 quarterly; ES 2010 \"baseline, at 3 months, and then annually\": the stricter quarterly "
             "interval"),
     "LIPIDS": ("therapy start; repeats", "001: \"every 6-12 months\", \"semi-annually\""),
@@ -136,6 +140,20 @@ CHOICES = (
     "longer a parameter of its own (it follows E2_TARGET_HIGH, as the reference says), so an older profile whose "
     "E2_ABOVE differed from its target's top loses that value: the target's top is the clinician's statement "
     "of where \"above target\" starts.",
+    "CBC with the TRT goal set in the profile alone (it has no date) and no testosterone logged: the schedule "
+    "starts at the therapy start, because testosterone may be given in clinic and an early blood count is better "
+    "than none; the first testosterone dose logged then becomes the start.",
+    "A STOP is a dose of 0 of that drug (the device's menu \"Stop a drug\", `e2mon push stop`, `\"stop\": true` "
+    "in a history). A STOP of a drug not taken changes nothing; the next dose after a STOP starts a new course "
+    "(a dose change, and the CBC's new start for testosterone).",
+    "A change of frequency compares the 14-day totals only when both windows lie inside one regimen: not in the "
+    "27 days after a start, stop or other change, so the first weeks of a regimen, with nothing logged before "
+    "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
+    "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
+    "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "C12's recheck is dated to the day C12 became true (the later of the symptom's rise and the day the last E2 "
+    "turned older than NO_LAB_DAYS), and an E2 alone does not answer it: it stays open until total T is logged "
+    "too, as every recheck needs both.",
     "ACK_GRACE defaults to 14 days: most laboratories report estradiol, testosterone and a blood count within "
     "a week, and a second week covers a sample sent out for LC-MS/MS; a result still missing after that needs "
     "the patient's attention again rather than silence.",

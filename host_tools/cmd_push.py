@@ -129,8 +129,22 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
     code = lookup(catalog.DRUGS, drug, "medicine")
     stored, _si = _convert(records.KIND_DOSE, code, catalog.DRUGS[code], value, unit)
+    if stored == 0:
+        raise Failure("%s %s %s: a dose of 0 is not a dose" % (catalog.DRUGS[code], value, unit),
+                      "to log that the drug was stopped: e2mon push stop %s" % catalog.DRUGS[code], EXIT_REJECTED)
     flags = records.FLAG_CONFIRMED if confirm else 0
     _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+
+
+@push_group.command("stop")
+@click.argument("drug", metavar="DRUG")
+@_entry_options
+@pass_settings
+@reported
+def push_stop(settings, drug, role, date_text, time_text, confirm):
+    """A drug stopped (a dose change: the recheck starts again), e.g. `push stop anastrozole`."""
+    code = lookup(catalog.DRUGS, drug, "medicine")
+    _push(settings, None, role, records.KIND_DOSE, code, 0, 0, date_text, time_text)
 
 
 @push_group.command("symptom")

@@ -170,8 +170,9 @@ def rows(db, device_id):
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
         event = kind == records.KIND_EVENT
+        stop = kind == records.KIND_DOSE and value == 0   # a STOP: no amount, no unit
         value_text = (event_text(day, minute, code, value, flags) if event
-                      else texts.format_decimal(value, entry.decimals))
+                      else "stopped" if stop else texts.format_decimal(value, entry.decimals))
         yield {
             "device_id": device_id,
             "seq": seq,
@@ -182,7 +183,7 @@ def rows(db, device_id):
             "name": entry.name,
             "comparator": "<" if below else "",
             "value": value_text,
-            "unit": entry.unit,
+            "unit": "" if stop else entry.unit,
             "shown": value_text if event else texts.format_value(kind, code, value, flags),
             "method": lab_method(flags) if lab else "",
             "below_lloq": below,
@@ -226,6 +227,9 @@ def history_entry(day, minute, kind, code, value, flags):
         return entry
     if kind == records.KIND_DOSE:
         e = catalog(kind, code)
+        if value == 0:
+            entry.update(kind="dose", drug=e.name, stop=True)
+            return entry
         entry.update(kind="dose", drug=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit))
         if flags & records.FLAG_CONFIRMED:
             entry["confirmed"] = True

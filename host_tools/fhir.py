@@ -114,6 +114,10 @@ def write_bundle(db, device_id, out, tz=None):
         when = day_text(day) + _MINUTES[minute] + tz
         if kind == symptom_kind:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
+        elif kind == dose_kind and value == 0:   # a STOP: the drug is no longer taken
+            write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq,
+                            parts[1].replace('"status":"completed"', '"status":"stopped"', 1), when,
+                            '"note":[{"text":"stopped"}]'))
         else:
             text = values.get((kind, code, value))
             if text is None:

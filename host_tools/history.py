@@ -14,9 +14,9 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
 - entries, each with "date" (and optional "time" HH:MM):
   lab: analyte (catalog.ANALYTES), value + unit or "value": "65 pg/mL", method (unknown | immunoassay |
   LC-MS/MS), below_lloq (the value is the lab's limit), confirmed (an unusual value was checked);
-  dose: drug (anastrozole | testosterone), amount + unit, confirmed; symptom: code (catalog.SYMPTOMS),
-  severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") | ACK (+ "reminder" or "rule") |
-  SNOOZE (+ "reminder", "days").
+  dose: drug (anastrozole | testosterone), amount + unit, confirmed, or "stop": true (the drug stopped);
+  symptom: code (catalog.SYMPTOMS), severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") |
+  ACK (+ "reminder" or "rule") | SNOOZE (+ "reminder", "days" 1-7).
 """
 import decimal
 import json
@@ -236,9 +236,15 @@ def parse_entry(entry, index):
         code = _name_index(catalog.DRUGS, entry.get("drug"), where, "drug")
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
+        flags = records.FLAG_CONFIRMED if entry.get("confirmed") is True else 0
+        if "stop" in entry:
+            if entry["stop"] is not True or "value" in entry or "amount" in entry:
+                raise HistoryError("%s: field 'stop' must be true, with no amount (the drug was stopped)" % where)
+            return day, minute, records.KIND_DOSE, code, 0, 0
         mantissa, decimals, unit = value_and_unit(entry, where)
         value, _ = units.convert_entry(records.KIND_DOSE, code, mantissa, decimals, unit)
-        flags = records.FLAG_CONFIRMED if entry.get("confirmed") is True else 0
+        if value == 0:
+            raise HistoryError("%s: a dose of 0: write \"stop\": true for a drug stopped" % where)
         return day, minute, records.KIND_DOSE, code, value, flags
     if kind == "symptom":
         code = _name_index(catalog.SYMPTOMS, entry.get("code"), where, "code")

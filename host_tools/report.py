@@ -34,6 +34,7 @@ from host_tools import alert_text  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
 from monitor import profile as P  # noqa: E402
+from monitor import state as S  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
 from monitor.texts import SYMPTOM_WORDS  # noqa: E402
 
@@ -119,12 +120,18 @@ def gather(db, device_id, today=None):
     for code in sorted(symptoms):
         rows = sorted(symptoms[code])
         data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
+    # a change as the device judges one (start, amount, stop, frequency), in date order
+    judge = Tracker(profile)
     last_dose = {}
-    for day, _minute, _seq, code, value in sorted(doses):   # a change is judged in date order too
-        if last_dose.get(code) != value:
-            last_dose[code] = value
-            data.dose_changes.append((day_date(day), catalog(dose, code).name,
-                                      texts.format_value(dose, code, value)))
+    for day, minute, seq, code, value in sorted(doses):
+        marked = judge.st[S.DRUG_CHANGE + code]
+        judge.apply(seq, day, minute, dose, code, value, records.FLAG_CONFIRMED)
+        if judge.st[S.DRUG_CHANGE + code] != marked:
+            text = texts.format_value(dose, code, value)
+            if value and last_dose.get(code) == value:
+                text += ", new frequency"
+            data.dose_changes.append((day_date(day), catalog(dose, code).name, text))
+        last_dose[code] = value
     data.impossible.sort()
     data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
     data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]

@@ -58,8 +58,8 @@ def evaluate_flags(st, p, today, out):
         elif p[P.P_LEVELS + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]:
             n = U.emit(out, n, p, st, U.R_E2_HIGH, e2_day, e2, 0, 0)
         elif p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH] and (
-                p[P.P_LEVELS + U.R_E2_MILD] >= 0 or (goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0)):
-            if goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0:
+                p[P.P_LEVELS + U.R_E2_MILD] >= 0 or (p[P.P_LEVELS + U.R_C7] >= 0 and U.on_trt(st))):
+            if p[P.P_LEVELS + U.R_C7] >= 0 and U.on_trt(st):
                 n = U.emit(out, n, p, st, U.R_C7, e2_day, e2, 0, 0)
             else:
                 n = U.emit(out, n, p, st, U.R_E2_MILD, e2_day, e2, 0, 0)

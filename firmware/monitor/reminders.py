@@ -68,26 +68,28 @@ def evaluate_reminders(st, p, today, out):
     e2_day = st[S.LAT_DAY + R.A_E2]
     start = st[S.THERAPY_START]
 
-    # RECHECK after a start or dose change; also brought forward by symptoms with no E2 since (C1, C12).
+    # RECHECK (E2 and total T) after a start, stop or dose change, and when C1 or C12 asks for one; done
+    # when both are logged on or after the day asked (from the window's opening for a change).
+    tt_day = st[S.LAT_DAY + R.A_TT]
+    panel = e2_day if e2_day < tt_day else tt_day
     change = st[S.LAST_CHANGE]
-    symptom_day = U.symptom_recheck_day(st)
-    if change >= 0:
-        due = _due_after(p, M.M_RECHECK, change)
-        if e2_day < _opens(p, M.M_RECHECK, due):
-            n = _put(out, n, st, p, M.M_RECHECK, due, -1, today)
-        elif symptom_day >= 0:
-            n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
-        else:
-            n = _put(out, n, st, p, M.M_RECHECK, due, M.DONE, today)
-    elif symptom_day >= 0:
-        n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
+    request = U.recheck_request(st, p, today)
+    due = _due_after(p, M.M_RECHECK, change)
+    if change >= 0 and panel < _opens(p, M.M_RECHECK, due):
+        n = _put(out, n, st, p, M.M_RECHECK, due, -1, today)
+    elif request > panel:
+        n = _put(out, n, st, p, M.M_RECHECK, request, -1, today)
+    elif change >= 0:
+        n = _put(out, n, st, p, M.M_RECHECK, due, M.DONE, today)
 
     anchor = U.severe_recheck_anchor(st)
     if anchor >= 0:
         n = _one_shot(out, n, st, p, M.M_RECHECK_SEVERE, _due_after(p, M.M_RECHECK_SEVERE, anchor), e2_day, today)
 
-    if start >= 0 and (U.on_testosterone(st) or st[S.GOAL] == R.GOAL_TRT):
-        n = _periodic(out, n, st, p, M.M_CBC, start, st[S.LAT_DAY + R.A_HCT], today, p[P.P_REMINDERS + 3 * M.M_CBC])
+    # CBC while on TRT, from the first testosterone dose or the TRT goal's date; stops with testosterone
+    cbc = U.cbc_start(st)
+    if cbc >= 0:
+        n = _periodic(out, n, st, p, M.M_CBC, cbc, st[S.LAT_DAY + R.A_HCT], today, p[P.P_REMINDERS + 3 * M.M_CBC])
 
     if start >= 0:
         last = -1

@@ -95,15 +95,25 @@ def severe_recheck_anchor(st):
     return g if g > a else a
 
 
-def symptom_recheck_day(st):
-    # Latest day a symptom appeared or worsened with no E2 result since (C1/C12 recheck), or -1.
+def recheck_request(st, p, today):
+    # The latest day C1 or C12 asked for an E2 and total T recheck (clinical-rules §2), or -1: C1's symptom
+    # new or worse since the last therapy change; C12's symptoms with no E2 in the NO_LAB_DAYS before,
+    # from the day that became true (today >= 0); an earlier C12 that an E2 alone has not answered.
+    best = st[S.C12_ASK]
+    change = st[S.LAST_CHANGE]
     e2_day = st[S.LAT_DAY + R.A_E2]
-    best = -1
+    stale_from = e2_day + p[P.P_NO_LAB_DAYS] + 1 if e2_day >= 0 else -1
+    c12 = p[P.P_LEVELS + R_C12] >= 0 and stale_from <= today
+    c1 = p[P.P_LEVELS + R_C1] >= 0 and change >= 0
     for s in range(R.SYMPTOM_COUNT):
         if st[S.SYM_SEV + s] > 0:
             rise = st[S.SYM_RISE + s]
-            if rise > e2_day and rise > best:
+            if c1 and s <= R.S_ED and rise > change and rise > best:
                 best = rise
+            if c12:
+                day = rise if rise > stale_from else stale_from
+                if day > best:
+                    best = day
     return best
 
 
@@ -114,5 +124,25 @@ def therapy_age(st, p):
     return year_of_day(st[S.THERAPY_START]) - p[P.P_BIRTH_YEAR]
 
 
-def on_testosterone(st):
-    return st[S.DOSE_START + R.D_TESTOSTERONE] >= 0
+def drug_taken(st, drug):
+    # a dose logged and not stopped since
+    return st[S.DOSE_DAY + drug] > st[S.DOSE_STOP + drug]
+
+
+def on_trt(st):
+    # "On TRT" (clinical-rules §2 CBC, §4 C7): testosterone taken, or the TRT goal with no testosterone
+    # logged and stopped.
+    return drug_taken(st, R.D_TESTOSTERONE) or (st[S.GOAL] == R.GOAL_TRT and st[S.DOSE_DAY + R.D_TESTOSTERONE] < 0)
+
+
+def cbc_start(st):
+    # The CBC schedule's start (clinical-rules §2), -1 while not on TRT: the first testosterone dose of the
+    # current course or the TRT goal's date (set after any stop), whichever is first; with the goal from the
+    # profile alone (no date) and no testosterone logged, the therapy start.
+    if not on_trt(st):
+        return -1
+    start = st[S.DOSE_START + R.D_TESTOSTERONE] if drug_taken(st, R.D_TESTOSTERONE) else -1
+    goal = st[S.GOAL_DAY] if st[S.GOAL] == R.GOAL_TRT else -1
+    if goal > st[S.DOSE_STOP + R.D_TESTOSTERONE] and (start < 0 or goal < start):
+        start = goal
+    return start if start >= 0 else st[S.THERAPY_START]

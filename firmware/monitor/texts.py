@@ -37,6 +37,8 @@ def format_value(kind, code, value, flags=0):
         return "%s%s %s" % ("<" if flags & FLAG_BELOW_LLOQ else "", format_decimal(value, LAB_DECIMALS[code]),
                             LAB_UNIT[code])
     if kind == KIND_DOSE and 0 <= code < DRUG_COUNT:
+        if value == 0:
+            return "stopped"
         return "%s %s" % (format_decimal(value, DOSE_DECIMALS[code]), "mg")
     if kind == KIND_SYMPTOM and 0 <= code < SYMPTOM_COUNT:
         return "%s severity %d" % (SYMPTOMS[code], value)

@@ -58,6 +58,8 @@ def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0
             return ERR_CODE
         if flags & ~FLAG_CONFIRMED:
             return ERR_FLAGS
+        if value == 0:
+            return ERR_OK   # a STOP of the drug (clinical-rules §2)
         if not (DOSE_REJECT_LO[code] <= value <= DOSE_REJECT_HI[code]):
             return ERR_RANGE
         if not confirmed and not (DOSE_CONFIRM_LO[code] <= value <= DOSE_CONFIRM_HI[code]):

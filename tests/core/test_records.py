@@ -146,7 +146,7 @@ def test_doses_and_symptoms():
     assert dose(R.D_ANASTROZOLE, 124, R.FLAG_CONFIRMED) == 0
     assert dose(R.D_ANASTROZOLE, 1001) == R.ERR_CONFIRM
     assert dose(R.D_ANASTROZOLE, 10001, R.FLAG_CONFIRMED) == R.ERR_RANGE
-    assert dose(R.D_ANASTROZOLE, 0, R.FLAG_CONFIRMED) == R.ERR_RANGE
+    assert dose(R.D_ANASTROZOLE, 0, R.FLAG_CONFIRMED) == 0 and dose(R.D_ANASTROZOLE, 0) == 0   # a STOP
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6000) == 0
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6001) == R.ERR_CONFIRM_WEEK
     assert dose(R.D_TESTOSTERONE, 200000, 0, 200000) == 0                      # µg: 400 mg a week

@@ -1,5 +1,6 @@
 # Recheck reminders at their boundaries: window opens, due, overdue, done; clock unset; ack and snooze.
 from core_helpers import DAY0, History  # noqa: I001
+from si_helpers import both_units
 from monitor import profile as P
 from monitor import records as R
 from monitor import schedule as M
@@ -22,20 +23,60 @@ def test_recheck_window_after_a_start():
     assert state(h, DAY0 + 43) == (M.OVERDUE, 28, 0)
 
 
-def test_recheck_is_satisfied_by_e2_inside_the_window():
-    assert state(started().lab(DAY0 + 13, R.A_E2, 300), DAY0 + 20)[0] == M.DUE     # too early
-    assert state(started().lab(DAY0 + 14, R.A_E2, 300), DAY0 + 20)[0] == M.DONE
-    h = started().lab(DAY0 + 30, R.A_E2, 300).dose(DAY0 + 40, R.D_ANASTROZOLE, 250)  # dose change
+def panel(h, day, e2=300, tt=600):
+    # an E2 and a total T, each entered once in the conventional and once in the SI unit
+    for value in both_units(R.A_E2, e2):
+        h.lab(day, R.A_E2, value)
+    for value in both_units(R.A_TT, tt):
+        h.lab(day, R.A_TT, value)
+    return h
+
+
+def test_recheck_needs_e2_and_total_t_inside_the_window():
+    assert state(panel(started(), DAY0 + 13), DAY0 + 20)[0] == M.DUE     # too early
+    assert state(panel(started(), DAY0 + 14), DAY0 + 20)[0] == M.DONE
+    for value in both_units(R.A_E2, 300):
+        h = started().lab(DAY0 + 14, R.A_E2, value)                      # E2 alone: still due
+        assert state(h, DAY0 + 20)[0] == M.DUE
+    for value in both_units(R.A_TT, 600):
+        h.lab(DAY0 + 16, R.A_TT, value)
+        assert state(h, DAY0 + 20)[0] == M.DONE
+    h = started().lab(DAY0 + 13, R.A_TT, 600).lab(DAY0 + 14, R.A_E2, 300)  # the T before the window
+    assert state(h, DAY0 + 20)[0] == M.DUE
+    h = started().lab(DAY0 + 14, R.A_E2, 240, R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED).lab(DAY0 + 14, R.A_TT, 600)
+    assert state(h, DAY0 + 20)[0] == M.DONE                             # "<24 pg/mL" was drawn
+    h = panel(started(), DAY0 + 30).dose(DAY0 + 40, R.D_ANASTROZOLE, 250)  # dose change
     assert state(h, DAY0 + 41) == (M.UPCOMING, 68, 0)
-    h = started().dose(DAY0 + 3, R.D_ANASTROZOLE, 500)                              # same dose
+    h = started().dose(DAY0 + 3, R.D_ANASTROZOLE, 500)                  # same dose
     assert state(h, DAY0 + 14) == (M.DUE, 28, 0)
 
 
-def test_recheck_brought_forward_by_symptoms_without_e2():
-    h = started().lab(DAY0 + 20, R.A_E2, 300).symptom(DAY0 + 50, R.S_JOINT, 2)
+def test_only_c1_and_c12_reopen_a_recheck():
+    h = panel(started(), DAY0 + 50).symptom(DAY0 + 51, R.S_HEADACHE, 2)
+    assert state(h, DAY0 + 52)[0] == M.DONE                              # a headache: no recheck
+    h = panel(started(), DAY0 + 20).symptom(DAY0 + 50, R.S_JOINT, 2)    # C1: new since the change
     assert state(h, DAY0 + 50) == (M.DUE, 50, 0)
     h.lab(DAY0 + 51, R.A_E2, 250)
-    assert state(h, DAY0 + 51)[0] == M.DONE
+    assert state(h, DAY0 + 52) == (M.DUE, 50, 0)                         # E2 alone does not answer it
+    h.lab(DAY0 + 52, R.A_TT, 600)
+    assert state(h, DAY0 + 52)[0] == M.DONE
+
+
+def test_c12_asks_from_the_day_it_became_true_until_the_whole_panel():
+    # no therapy logged: E2 on day 0, FATIGUE on day 9: C12 from day 43 (no E2 for 42 days)
+    h = History(2).lab(DAY0, R.A_E2, 300).symptom(DAY0 + 9, R.S_FATIGUE, 2)
+    assert h.reminder(M.M_RECHECK, DAY0 + 42) is None
+    assert state(h, DAY0 + 43) == (M.DUE, 43, 0)
+    h.lab(DAY0 + 61, R.A_E2, 300)                                        # E2 alone does not answer it
+    assert state(h, DAY0 + 61) == (M.OVERDUE, 43, 0)
+    h.lab(DAY0 + 61, R.A_TT, 600)
+    assert h.reminder(M.M_RECHECK, DAY0 + 103) is None                  # E2 42 days old: not stale yet
+    assert state(h, DAY0 + 104) == (M.DUE, 104, 0)
+    assert state(h, DAY0 + 190) == (M.OVERDUE, 104, 0)
+    h.lab(DAY0 + 191, R.A_E2, 300)                                       # E2 alone
+    assert state(h, DAY0 + 192) == (M.OVERDUE, 104, 0)
+    h.lab(DAY0 + 192, R.A_TT, 600)
+    assert h.reminder(M.M_RECHECK, DAY0 + 193) is None
 
 
 def test_no_reminder_while_the_clock_is_unset():

@@ -155,6 +155,10 @@ def test_below_lloq_asks_for_a_sensitive_assay(run, tmp_path):
     ('{"profile": {"E2_ABOVE": {"threshold": "35 pg/mL"}}, "entries": []}', "set E2_TARGET_HIGH instead"),
     ('{"entries": [{"kind": "event", "date": "2026-01-01", "event": "SNOOZE", "reminder": "RECHECK", "days": 8}]}',
      "field 'days' must be an integer 1-7"),
+    ('{"entries": [{"kind": "dose", "date": "2026-01-01", "drug": "anastrozole", "stop": true, "value": "1 mg"}]}',
+     "field 'stop' must be true, with no amount"),
+    ('{"entries": [{"kind": "dose", "date": "2026-01-01", "drug": "anastrozole", "value": "0 mg"}]}',
+     "write \"stop\": true"),
 ])
 def test_malformed_files_name_the_entry_and_field(run, tmp_path, text, expected):
     result = run(text=text, tmp=str(tmp_path))
@@ -172,6 +176,17 @@ def test_a_drawn_reminder_waits_for_its_result_then_returns(run, tmp_path):
     out = evaluate(run, tmp_path, doc, "--at", "2026-02-08")      # ACK_GRACE (14 days) later, no E2 yet
     recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
     assert recheck["state"] == "due" and "muted" not in recheck
+
+
+def test_a_stop_in_a_history_is_a_dose_change(run, tmp_path):
+    doc = {"entries": [
+        {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+        {"kind": "lab", "date": "2026-02-02", "analyte": "E2", "value": 30, "unit": "pg/mL"},
+        {"kind": "lab", "date": "2026-02-02", "analyte": "TT", "value": 600, "unit": "ng/dL"},
+        {"kind": "dose", "date": "2026-03-01", "drug": "anastrozole", "stop": True}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-03-20")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert (recheck["state"], recheck["due"]) == ("due", "2026-03-29") and out["rejected"] == []
 
 
 def test_bad_at_date(run):

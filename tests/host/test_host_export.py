@@ -143,3 +143,16 @@ def test_done_on_a_reminder_reads_drawn_and_a_long_snooze_its_cap():
         "reminder FERTILITY_REVIEW acknowledged"
     assert export.event_text(9500, 0, records.EVENT_SNOOZE, schedule.M_CBC, 14) == \
         "reminder CBC snoozed for 14 days (counts as 7)"
+
+
+def test_a_stop_in_every_export(db):
+    device = "AA:BB:CC:00:00:01"
+    n = len(db.rows)
+    db.store_records(device, [(n, DAY + 20, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0)])
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    statements = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationStatement"]
+    assert [s.status for s in statements] == ["completed", "completed", "stopped"]
+    assert export.history_entry(DAY + 20, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0) == {
+        "date": "2026-11-21", "time": "10:00", "kind": "dose", "drug": "anastrozole", "stop": True}
+    rows = list(export.rows(db, device))
+    assert (rows[-1]["value"], rows[-1]["unit"], rows[-1]["shown"]) == ("stopped", "", "stopped")
