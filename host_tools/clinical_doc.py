@@ -48,7 +48,8 @@ RULE_PROSE = {
     "E2_LOW_SYMPT": ("latest E2 below {E2_LOW_SYMPT}",
                      "001: \"dry joints, fatigue, decreased libido when E2 drops below 15 pg/mL\""),
     "E2_CRITICAL": ("latest E2 below {E2_CRITICAL}", "004: bone loss at \"approximately 10 pg/ml\""),
-    "TE_RATIO": ("total T (ng/dL) below {TE_RATIO} times E2 (pg/mL) (C8 replaces it with the fertility goal)",
+    "TE_RATIO": ("total T (ng/dL) below {TE_RATIO} times E2 (pg/mL), the two drawn within 7 days of each other "
+                 "(C8 replaces it with the fertility goal)",
                  "002: a ratio \"less than 10:1\" is unfavourable; 003 aims at 10:1 or more. Computed as "
                  "integers (T x 100 < ratio tenths x E2 tenths), no floats on the device"),
     "TT_LOW": ("latest total T below {TT_LOW}", "AUA 2018 statement 1: 300 ng/dL is the cut-off for low "
@@ -61,17 +62,18 @@ RULE_PROSE = {
     "HCT_WARN": ("hematocrit at or above {HCT_WARN}, below the action level",
                  "ISSAM (second-hand) warns near 52 %; no primary source was read, so it is off by default"),
     "C1": ("a new or worse JOINT, LIBIDO, FATIGUE, MOOD or ED after therapy start or a dose change, with no E2 "
-           "result since",
+           "result since, while an aromatase inhibitor is taken (without one, the same symptoms give C12's "
+           "wording: a recheck, no guess)",
            "000: \"If a man develops new joint pain, worsening libido, fatigue, low mood, or reduced sexual "
            "function after starting therapy, estradiol may have dropped too low\"; an E2 recheck is scheduled"),
-    "C2": ("a C1 symptom and the latest E2 below {E2_LOW_SYMPT}",
+    "C2": ("a C1 symptom and the latest E2, not older than {NO_LAB_DAYS}, below {E2_LOW_SYMPT}",
            "001 ties these symptoms to E2 below 15 pg/mL: raises C1's priority"),
-    "C3": ("any symptom and the latest E2 below {E2_CRITICAL}",
+    "C3": ("any symptom and the latest E2, not older than {NO_LAB_DAYS}, below {E2_CRITICAL}",
            "004: about 10 pg/mL is the level linked to bone loss; with symptoms it is the most urgent low-E2 flag"),
     "C4": ("E2 below {E2_LOW} on results at least {E2_PERSIST_DAYS} apart",
            "001 and 003: persistently low E2 harms bone. \"Persistently\" is undefined in the sources: the "
            "default is two results at least 28 days apart; a DEXA every 12 months follows"),
-    "C5": ("latest E2 above {E2_HIGH} with BREAST, GYNO, NIPPLE or FLUID",
+    "C5": ("latest E2, not older than {NO_LAB_DAYS}, above {E2_HIGH} with BREAST, GYNO, NIPPLE or FLUID",
            "000 and 001: breast tenderness, gynecomastia, nipple sensitivity and water retention are signs of "
            "estrogen excess"),
     "C6": ("E2 above {E2_SEVERE} or a GYNO flare, until an E2 recheck {RECHECK_SEVERE_DUE} later",
@@ -84,10 +86,13 @@ RULE_PROSE = {
     "C9": ("hematocrit at or above {HCT_HIGH}",
            "003 (\"< 54%\"), Endocrine Society 2010 and AUA 2018 act at 54 %: urgent, contact the clinician"),
     "C11": ("labs in target (E2 within {E2_TARGET_LOW}-{E2_TARGET_HIGH} with no E2 flag, E2_BONE included; "
-            "total T within {TT_TARGET_LOW}-{TT_TARGET_HIGH}) yet a symptom has lasted {SYMPTOM_PERSIST_DAYS}",
+            "total T within {TT_TARGET_LOW}-{TT_TARGET_HIGH}), both drawn after the symptom last rose and after "
+            "the last therapy change, the E2 not older than {NO_LAB_DAYS}, yet the symptom has lasted "
+            "{SYMPTOM_PERSIST_DAYS}; never beside C1 or C12",
             "000: when the labs are in range, lasting symptoms have other causes worth looking at (sleep, "
             "thyroid, mood, medication)"),
-    "C12": ("symptoms and no E2 result in the last {NO_LAB_DAYS}",
+    "C12": ("symptoms and no E2 result in the last {NO_LAB_DAYS} (then it replaces C2, C3 and C5); also C1's "
+            "symptoms after a change without an aromatase inhibitor",
             "000: \"side effects of high and low estradiol can overlap\": a recheck, never a guess"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
@@ -151,6 +156,16 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
+    "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",
+    "C11 needs the E2 and total T drawn after the last therapy change, not on its day: a sample drawn on the day "
+    "of a change reflects the regimen before it. \"After the symptom began\" is read as after its last rise, so "
+    "labs drawn before a symptom worsened do not answer it.",
+    "C1's doc keeps \"with no E2 result since\": once an E2 has been drawn after the symptom, the lab rules and "
+    "C2 read it, and guessing over-suppression without looking at it would be the guess C12 warns against.",
+    "Flags are dated to the day their condition became true: C12 to the later of the symptom's rise and the day "
+    "the E2 turned older than NO_LAB_DAYS; C11 to the later of the symptom's SYMPTOM_PERSIST_DAYS and the labs; "
+    "C5 to the later of the E2 and the symptom.",
     "C12's recheck is dated to the day C12 became true (the later of the symptom's rise and the day the last E2 "
     "turned older than NO_LAB_DAYS), and an E2 alone does not answer it: it stays open until total T is logged "
     "too, as every recheck needs both.",

@@ -6,10 +6,13 @@ from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
 from monitor import rules as U
+
+from micropython import const
 E2_LOW_LADDER = (U.R_E2_CRITICAL, U.R_E2_LOW_SYMPT, U.R_E2_LOW, U.R_E2_BONE)
 E2_LOW_PARAMS = (P.P_E2_CRITICAL, P.P_E2_LOW_SYMPT, P.P_E2_LOW, P.P_E2_BONE)
 TT_LOW_LADDER = (U.R_TT_LOW, U.R_TT_BELOW_TARGET)
 TT_LOW_PARAMS = (P.P_TT_LOW, P.P_TT_TARGET_LOW)
+TE_PAIR_DAYS = const(7)   # the most days between the T and the E2 the T:E2 ratio compares
 
 
 # ---------------------------------------------------------------------------
@@ -74,8 +77,9 @@ def evaluate_flags(st, p, today, out):
     n = _low_ladder(out, n, p, st, R.A_TT, TT_LOW_LADDER, TT_LOW_PARAMS, 2)
     if tt_day >= 0 and not tt_below and tt > p[P.P_TT_TARGET_HIGH]:
         n = U.emit(out, n, p, st, U.R_TT_ABOVE_TARGET, tt_day, tt, 0, 0)
+    # the ratio pairs a T and an E2 drawn within TE_PAIR_DAYS of each other (clinical-rules §1)
     if tt_day >= 0 and e2_day >= 0 and not tt_below and not e2_below and e2 > 0 \
-            and tt * 100 < p[P.P_TE_RATIO] * e2:
+            and -TE_PAIR_DAYS <= tt_day - e2_day <= TE_PAIR_DAYS and tt * 100 < p[P.P_TE_RATIO] * e2:
         day = tt_day if tt_day > e2_day else e2_day
         if goal == R.GOAL_FERTILITY and p[P.P_LEVELS + U.R_C8] >= 0:
             n = U.emit(out, n, p, st, U.R_C8, day, tt, e2, 0)

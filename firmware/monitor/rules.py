@@ -53,6 +53,7 @@ F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
 STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitation: the result is below it
+STATUS_AFTER_CHANGE = const(16)   # C12 for C1's symptoms after a change without an aromatase inhibitor
 MAX_FLAGS = const(32)
 
 def emit(out, n, p, st, rule, day, value, value2, status):
@@ -104,7 +105,8 @@ def recheck_request(st, p, today):
     e2_day = st[S.LAT_DAY + R.A_E2]
     stale_from = e2_day + p[P.P_NO_LAB_DAYS] + 1 if e2_day >= 0 else -1
     c12 = p[P.P_LEVELS + R_C12] >= 0 and stale_from <= today
-    c1 = p[P.P_LEVELS + R_C1] >= 0 and change >= 0
+    # C1 with an aromatase inhibitor taken, else C12's wording for the same symptoms
+    c1 = change >= 0 and p[P.P_LEVELS + (R_C1 if drug_taken(st, R.D_ANASTROZOLE) else R_C12)] >= 0
     for s in range(R.SYMPTOM_COUNT):
         if st[S.SYM_SEV + s] > 0:
             rise = st[S.SYM_RISE + s]

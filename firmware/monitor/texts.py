@@ -5,7 +5,7 @@ from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
-    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
+    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, STATUS_AFTER_CHANGE, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
 )
 from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, LAB_UNIT, RULES, SYMPTOMS
 from monitor.records import (
@@ -163,6 +163,9 @@ def explain(rule, value, value2, status):
     if rule == R_C11:
         return ("Your labs are in the target range but %s has lasted 6 weeks or more: other causes"
                 " (sleep, thyroid, mood, medication) are worth looking at." % _symptom(value))
+    if rule == R_C12 and status & STATUS_AFTER_CHANGE:
+        return ("New or worse %s since the last therapy change. High and low estradiol cause overlapping"
+                " symptoms, so a recheck is suggested rather than a guess." % _symptom(value))
     if rule == R_C12:
         return ("You report %s with no estradiol test in the last 6 weeks. High and low estradiol cause"
                 " overlapping symptoms, so a recheck is suggested rather than a guess." % _symptom(value))

@@ -49,3 +49,9 @@ def test_values_shown_in_both_units():
     assert texts.format_value(records.KIND_DOSE, records.D_ANASTROZOLE, 125) == "0.125 mg"
     assert texts.format_value(records.KIND_LAB, records.A_BMD_T, -25) == "-2.5 SD"
     assert texts.format_lab_si(records.A_PSA, 150) is None
+
+
+def test_c1_symptoms_without_an_aromatase_inhibitor_read_as_a_recheck_not_a_guess():
+    text = texts.message(rules.R_C12, records.S_FATIGUE, 9500, rules.STATUS_AFTER_CHANGE)
+    assert text.startswith("New or worse fatigue since the last therapy change.")
+    assert "recheck is suggested rather than a guess" in text and "too low" not in text
