@@ -94,6 +94,9 @@ RULE_PROSE = {
     "C12": ("symptoms and no E2 result in the last {NO_LAB_DAYS} (then it replaces C2, C3 and C5); also C1's "
             "symptoms after a change without an aromatase inhibitor",
             "000: \"side effects of high and low estradiol can overlap\": a recheck, never a guess"),
+    "C15": ("a testosterone dose logged while the goal is fertility, testosterone not stopped since",
+            "000: \"Testosterone therapy can suppress LH and FSH, which can reduce sperm production\"; \"Avoid "
+            "reflexive TRT\" when trying to conceive"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
     "BMD_OSTEOPENIA": ("latest DEXA T-score at or below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS}",

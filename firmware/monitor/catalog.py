@@ -27,7 +27,7 @@ ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "F
 RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2_LOW_SYMPT", "E2_CRITICAL",
          "TE_RATIO", "TT_LOW", "TT_BELOW_TARGET", "TT_ABOVE_TARGET", "HCT_WARN",
          "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C11", "C12", "C14", "BMD_OSTEOPENIA",
-         "BMD_OSTEOPOROSIS")
+         "BMD_OSTEOPOROSIS", "C15")
 REMINDERS = ("RECHECK", "RECHECK_SEVERE", "CBC", "LIPIDS", "DEXA_BASELINE", "DEXA_REPEAT", "SEMEN",
              "FERTILITY_REVIEW", "TAPER_LABS")
 STATES = ("upcoming", "due", "overdue", "done")

@@ -115,6 +115,9 @@ def combination_flags(st, p, today, out, n):
         # that became true.
         if not low_symptom and not fresh:
             n = U.emit(out, n, p, st, U.R_C12, any_day if any_day > stale_from else stale_from, any_code, e2_day, 0)
+    # C15: a testosterone dose logged while trying to conceive, testosterone still taken
+    if st[S.GOAL] == R.GOAL_FERTILITY and st[S.FERT_T_START] >= 0 and U.drug_taken(st, R.D_TESTOSTERONE):
+        n = U.emit(out, n, p, st, U.R_C15, st[S.FERT_T_START], 0, 0, 0)
     if st[S.SYM_SEV + R.S_COGNITION] > 0 or st[S.SYM_SEV + R.S_MOOD] > 0:
         code = R.S_COGNITION if st[S.SYM_SEV + R.S_COGNITION] > 0 else R.S_MOOD
         n = U.emit(out, n, p, st, U.R_C14, st[S.SYM_RISE + code], code, 0, 0)

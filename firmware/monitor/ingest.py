@@ -77,6 +77,8 @@ def apply_dose(st, p, day, drug, amount):
         st[S.DOSE_START + drug] = day   # the first dose of the current course
     if st[S.GOAL] == R.GOAL_FERTILITY and st[S.FERT_START] < 0:
         st[S.FERT_START] = day
+    if st[S.GOAL] == R.GOAL_FERTILITY and drug == R.D_TESTOSTERONE and st[S.FERT_T_START] < 0:
+        st[S.FERT_T_START] = day
     base = S.DOSE_SLOT_DAY + drug * S.DOSE_SLOTS
     slot = base + day % S.DOSE_SLOTS
     total = slot + (S.DOSE_SLOT_SUM - S.DOSE_SLOT_DAY)
@@ -144,6 +146,7 @@ def apply_event(st, day, code, value, flags):
             st[S.GOAL] = value
             st[S.GOAL_DAY] = day
             st[S.FERT_START] = -1
+            st[S.FERT_T_START] = -1
     elif code == R.EVENT_TAPER_START:
         st[S.TAPER_ON] = 1
         st[S.TAPER_DAY] = day

@@ -19,7 +19,7 @@ LEVEL_URGENT = const(2)
 RULE_LEVELS = array("h", (0, 0, 1, 1, 0, 1, 1, 1,
                0, 1, 0, 0, -1,
                1, 2, 2, 0, 1, 1, 0, 1, 2, 1, 1, 1,
-               0, 1))
+               0, 1, 1))
 # Profile parameters (order fixed; names in monitor.param_names, allowed ranges and units in
 # monitor.profile_codec): defaults.
 # Thresholds in stored units; TE_RATIO in tenths; reminders take 3 each (due day, window opens this
@@ -66,7 +66,7 @@ P_PUSH_DAY_BUDGET = const(56)    # entries a patient's host may push per day (th
 P_ACK_GRACE = const(57)          # days "Done" (drawn) mutes a reminder while its result is awaited
 P_DOSE_CHANGE_PCT = const(58)    # a 14-day dose total this many % off the 14 days before is a change
 P_LEVELS = const(59)        # one per rule
-PARAM_COUNT = const(86)
+PARAM_COUNT = const(87)
 
 PROFILE_MAGIC = b"E2MP"
 PROFILE_VERSION = const(3)

@@ -41,7 +41,8 @@ R_C12 = const(23)
 R_C14 = const(24)
 R_BMD_OSTEOPENIA = const(25)     # appended: acknowledgement events store 64 + rule index
 R_BMD_OSTEOPOROSIS = const(26)
-RULE_COUNT = const(27)
+R_C15 = const(27)
+RULE_COUNT = const(28)
 
 FLAG_FIELDS = const(6)
 F_RULE = const(0)

@@ -30,11 +30,12 @@ TAPER_DAY = const(230)
 FERT_START = const(231)     # first dose while the fertility goal is set
 LAST_SEQ = const(232)
 C12_ASK = const(233)        # day C12 asked for a recheck that an E2 alone has not answered
-REM_ACK_DAY = const(234)    # [9] day of the last acknowledgement per reminder
-REM_SNOOZE_DAY = const(243)     # [9] day of the last snooze
-REM_SNOOZE_UNTIL = const(252)   # [9] first day the snooze no longer mutes
-RULE_ACK_DAY = const(261)   # [32] day of the last acknowledgement per rule
-STATE_SIZE = const(293)
+FERT_T_START = const(234)   # first testosterone dose while the fertility goal is set (C15)
+REM_ACK_DAY = const(235)    # [9] day of the last acknowledgement per reminder
+REM_SNOOZE_DAY = const(244)     # [9] day of the last snooze
+REM_SNOOZE_UNTIL = const(253)   # [9] first day the snooze no longer mutes
+RULE_ACK_DAY = const(262)   # [32] day of the last acknowledgement per rule
+STATE_SIZE = const(294)
 
 DOSE_SLOTS = const(28)
 WEEK_DAYS = const(7)

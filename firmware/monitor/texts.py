@@ -3,7 +3,7 @@ from monitor import records as R
 from monitor import schedule as M
 from monitor.dates import format_day
 from monitor.rules import (
-    R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
+    R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_C15, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
     R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, STATUS_AFTER_CHANGE, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
 )
@@ -64,7 +64,7 @@ def format_lab_si(code, value):
 RULE_SOURCES = ("003", "001", "002, 001", "001", "003", "001, 003", "001", "004",
                 "002, 003", "AUA 2018", "002, 003", "000, 002, 003", "ISSAM",
                 "000", "001", "004", "001, 003", "000, 001", "001", "001", "002", "003, ES 2010, AUA 2018",
-                "000", "000", "001", "WHO 1994, 003, 004", "WHO 1994, ISCD")
+                "000", "000", "001", "WHO 1994, 003, 004", "WHO 1994, ISCD", "000")
 
 
 SYMPTOM_WORDS = ("joint pain", "low libido", "fatigue", "low mood", "erection problems", "breast tenderness",
@@ -169,6 +169,9 @@ def explain(rule, value, value2, status):
     if rule == R_C12:
         return ("You report %s with no estradiol test in the last 6 weeks. High and low estradiol cause"
                 " overlapping symptoms, so a recheck is suggested rather than a guess." % _symptom(value))
+    if rule == R_C15:
+        return ("You logged testosterone while trying to conceive: testosterone therapy can suppress sperm"
+                " production.")
     if rule == R_C14:
         return "You report %s: changes in thinking or mood are worth raising." % _symptom(value)
     if rule in (R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS):

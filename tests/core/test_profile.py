@@ -97,3 +97,14 @@ def test_order_checks_compare_only_rules_switched_on():
     assert _fault({P.P_E2_LOW: 150, low_sympt_off: -1, P.P_E2_CRITICAL: 149}) is None
     # the targets are always compared
     assert _fault({P.P_E2_TARGET_LOW: 400}) == (P.P_E2_TARGET_LOW, P.P_E2_TARGET_HIGH)
+
+
+def test_a_profile_written_before_a_rule_was_appended_keeps_its_default_level():
+    import struct
+    from binascii import crc32
+    p = P.Profile()
+    profile_codec.set_param(p, "E2_HIGH", 550)
+    blob = bytearray(profile_codec.encode(p)[:-8])    # one level short (C15's), CRC dropped
+    struct.pack_into("<H", blob, 5, P.PARAM_COUNT - 1)
+    blob += struct.pack("<I", crc32(blob) & 0xFFFFFFFF)
+    assert list(profile_codec.decode(blob).params) == list(p.params)
