@@ -99,9 +99,11 @@ RULE_PROSE = {
             "reflexive TRT\" when trying to conceive"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
-    "BMD_OSTEOPENIA": ("latest DEXA T-score at or below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS}",
-                       "WHO 1994 classification (-2.5 < T <= -1.0); 003 and 004: aromatase inhibition "
-                       "raises the risk of osteopenia and osteoporosis"),
+    "BMD_OSTEOPENIA": ("latest DEXA T-score below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS} (-1.0 itself is "
+                       "normal)",
+                       "WHO 1994 classification (-2.5 < T < -1.0); 003 and 004: aromatase inhibition "
+                       "raises the risk of osteopenia and osteoporosis, so the text names it for a man who "
+                       "takes one"),
     "BMD_OSTEOPOROSIS": ("latest DEXA T-score at or below {BMD_OSTEOPOROSIS}",
                          "WHO 1994 (T <= -2.5); ISCD official positions: T-scores apply to men of 50 or more, "
                          "under 50 a clinician may switch both BMD rules off"),
@@ -159,6 +161,7 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "T-scores are shown with their tenth and an ASCII minus (\"-1.0 SD\"): the device's font has no other.",
     "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
     "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",
     "C11 needs the E2 and total T drawn after the last therapy change, not on its day: a sample drawn on the day "

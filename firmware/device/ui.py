@@ -47,6 +47,7 @@ SHORT_FLAG = {
     "C2": "Low E2+symptom", "C3": "E2 v.low+sympt", "C4": "E2 low: DEXA", "C5": "E2 excess?",
     "C6": "E2 recheck", "C7": "E2 mild on TRT", "C8": "T:E2 fertility", "C9": "Hematocrit",
     "C11": "Other causes?", "C12": "Recheck labs", "C14": "Mood/thinking", "C15": "T & fertility",
+    "BMD_OSTEOPENIA": "Osteopenia", "BMD_OSTEOPOROSIS": "Osteoporosis",
 }
 SHORT_REMINDER = {
     "RECHECK": "E2+T recheck", "RECHECK_SEVERE": "E2 recheck", "CBC": "Blood count", "LIPIDS": "Lipids",

@@ -98,10 +98,13 @@ def evaluate_flags(st, p, today, out):
     # Bone density ladder (latest DEXA T-score, 0.1 SD, signed): osteoporosis range above low bone density.
     bmd_day = st[S.LAT_DAY + R.A_BMD_T]
     bmd = st[S.LAT_VAL + R.A_BMD_T]
+    # WHO: T = -1.0 is normal, osteopenia is -2.5 < T < -1.0. The text names aromatase inhibitors only for a
+    # man who takes one.
     if bmd_day >= 0:
+        on_ai = U.STATUS_ON_AI if U.drug_taken(st, R.D_ANASTROZOLE) else 0
         if p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and bmd <= p[P.P_BMD_OSTEOPOROSIS]:
-            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPOROSIS, bmd_day, bmd, p[P.P_BMD_OSTEOPOROSIS], 0)
-        elif bmd <= p[P.P_BMD_OSTEOPENIA]:
-            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPENIA, bmd_day, bmd, p[P.P_BMD_OSTEOPENIA], 0)
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPOROSIS, bmd_day, bmd, p[P.P_BMD_OSTEOPOROSIS], on_ai)
+        elif bmd < p[P.P_BMD_OSTEOPENIA]:
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPENIA, bmd_day, bmd, p[P.P_BMD_OSTEOPENIA], on_ai)
 
     return combination_flags(st, p, today, out, n)

@@ -117,7 +117,7 @@ def evaluate_reminders(st, p, today, out):
     # BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
     t = st[S.LAT_VAL + R.A_BMD_T]
     low = U.e2_persistently_low(st, p) or (dexa_day >= 0 and (
-        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t <= p[P.P_BMD_OSTEOPENIA])
+        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t < p[P.P_BMD_OSTEOPENIA])
         or (p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])))
     interval = p[P.P_DEXA_REPEAT_LOW_DUE] if low else p[P.P_REMINDERS + 3 * M.M_DEXA_REPEAT]
     if baseline_pending:

@@ -5,7 +5,7 @@ from monitor.dates import format_day
 from monitor.rules import (
     R_C1, R_C2, R_C3, R_C4, R_C5, R_C6, R_C7, R_C8, R_C9, R_C11, R_C12, R_C14, R_C15, R_E2_ABOVE, R_E2_BONE, R_E2_CRITICAL,
     R_E2_HIGH, R_E2_LOW, R_E2_LOW_SYMPT, R_E2_MILD, R_E2_SEVERE, R_HCT_WARN, R_TE_RATIO, R_TT_ABOVE_TARGET,
-    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, STATUS_AFTER_CHANGE, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
+    R_TT_BELOW_TARGET, R_TT_LOW, STATUS_INDETERMINATE, STATUS_BELOW_LLOQ, STATUS_AFTER_CHANGE, STATUS_ON_AI, R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS,
 )
 from monitor.catalog import DOSE_DECIMALS, LAB_DECIMALS, LAB_UNIT, RULES, SYMPTOMS
 from monitor.records import (
@@ -33,6 +33,10 @@ def format_decimal(value, decimals):
 def format_value(kind, code, value, flags=0):
     # A stored value in plain words with its conventional unit; a lab result below the lab's limit of
     # quantitation (flags) keeps its "<": "<24 pg/mL".
+    if kind == KIND_LAB and code == R.A_BMD_T:
+        # a T-score always with its tenth: "-1.0 SD" (ASCII minus: the device font)
+        return "%s%d.%d %s" % ("-" if value < 0 else "", (-value if value < 0 else value) // 10,
+                               (-value if value < 0 else value) % 10, LAB_UNIT[code])
     if kind == KIND_LAB and 0 <= code < ANALYTE_COUNT:
         return "%s%s %s" % ("<" if flags & FLAG_BELOW_LLOQ else "", format_decimal(value, LAB_DECIMALS[code]),
                             LAB_UNIT[code])
@@ -175,10 +179,11 @@ def explain(rule, value, value2, status):
     if rule == R_C14:
         return "You report %s: changes in thinking or mood are worth raising." % _symptom(value)
     if rule in (R_BMD_OSTEOPENIA, R_BMD_OSTEOPOROSIS):
-        return ("Bone density T-score %s is at or below %s: %s. Aromatase inhibitors can speed bone loss; a"
-                " scan every 12 months is suggested." % (
-                    _lab_text(R.A_BMD_T, value), _lab_text(R.A_BMD_T, value2),
-                    "low bone density (osteopenia)" if rule == R_BMD_OSTEOPENIA else "the osteoporosis range"))
+        return ("Bone density T-score %s is %s %s: %s.%s A scan every 12 months is suggested." % (
+            _lab_text(R.A_BMD_T, value), "below" if rule == R_BMD_OSTEOPENIA else "at or below",
+            _lab_text(R.A_BMD_T, value2),
+            "low bone density (osteopenia)" if rule == R_BMD_OSTEOPENIA else "the osteoporosis range",
+            " Aromatase inhibitors can speed bone loss." if status & STATUS_ON_AI else ""))
     return "Rule %d matched." % rule
 
 

@@ -22,8 +22,9 @@ TT = [(299, [U.R_TT_LOW]), (300, [U.R_TT_BELOW_TARGET]), (301, [U.R_TT_BELOW_TAR
       (999, []), (1000, []), (1001, [U.R_TT_ABOVE_TARGET])]
 HCT = [(519, []), (520, []), (539, []), (540, [U.R_C9]), (541, [U.R_C9])]
 HCT_WITH_WARNING = [(519, []), (520, [U.R_HCT_WARN]), (539, [U.R_HCT_WARN]), (540, [U.R_C9])]
-# DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T <= -1.0, BMD_OSTEOPOROSIS T <= -2.5
-BMD = [(-9, []), (-10, [U.R_BMD_OSTEOPENIA]), (-11, [U.R_BMD_OSTEOPENIA]),
+# DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T < -1.0 (WHO: -1.0 is normal),
+# BMD_OSTEOPOROSIS T <= -2.5
+BMD = [(-9, []), (-10, []), (-11, [U.R_BMD_OSTEOPENIA]),
        (-24, [U.R_BMD_OSTEOPENIA]), (-25, [U.R_BMD_OSTEOPOROSIS]), (-26, [U.R_BMD_OSTEOPOROSIS]),
        (-80, [U.R_BMD_OSTEOPOROSIS]), (0, []), (60, [])]
 # C11's "labs in target": E2 26-40 pg/mL, TT 500-1000 ng/dL, hematocrit below the action level

@@ -25,6 +25,13 @@ def test_bmd_levels_and_words():
     assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)[1] == P.LEVEL_INFO
 
 
+def test_bmd_texts_name_an_aromatase_inhibitor_only_for_a_man_taking_one():
+    f = History(0).dose(DAY0, R.D_TESTOSTERONE, 100000).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)
+    assert not f[5] & U.STATUS_ON_AI
+    f = History(2).dose(DAY0, R.D_ANASTROZOLE, 500).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)
+    assert f[5] & U.STATUS_ON_AI
+
+
 def test_bmd_rules_follow_the_profile():
     off = P.LEVEL_OFF
     # under 50 a clinician may switch both off
@@ -47,7 +54,8 @@ def repeat(t, settings=None, today=DAY0 + 1):
 
 def test_repeat_dexa_yearly_while_the_last_t_score_is_in_either_band():
     assert repeat(-9) == 730
-    assert repeat(-10) == 365
+    assert repeat(-10) == 730                    # -1.0 is normal (WHO)
+    assert repeat(-11) == 365
     assert repeat(-25) == 365
     assert repeat(-40) == 365
     # the interval follows the rules being on: both off -> every two years again

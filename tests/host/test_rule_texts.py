@@ -55,3 +55,11 @@ def test_c1_symptoms_without_an_aromatase_inhibitor_read_as_a_recheck_not_a_gues
     text = texts.message(rules.R_C12, records.S_FATIGUE, 9500, rules.STATUS_AFTER_CHANGE)
     assert text.startswith("New or worse fatigue since the last therapy change.")
     assert "recheck is suggested rather than a guess" in text and "too low" not in text
+
+
+def test_bone_density_texts_show_tenths_and_blame_no_drug_not_taken():
+    assert texts.format_value(records.KIND_LAB, records.A_BMD_T, -10) == "-1.0 SD"
+    assert texts.format_value(records.KIND_LAB, records.A_BMD_T, 5) == "0.5 SD"
+    text = texts.message(rules.R_BMD_OSTEOPENIA, -18, -10, 0)
+    assert "-1.8 SD is below -1.0 SD" in text and "Aromatase" not in text
+    assert "Aromatase inhibitors" in texts.message(rules.R_BMD_OSTEOPOROSIS, -26, -25, rules.STATUS_ON_AI)
