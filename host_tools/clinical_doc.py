@@ -404,7 +404,8 @@ def generate():
         "## 5. Units and plausibility",
         "",
         "The unit is explicit on every entry; SI entries are converted exactly (integer arithmetic, half "
-        "up). A value outside the confirmation band is shown back in both units and stored only when "
+        "up), except a limit of quantitation (\"<95.5 pmol/L\"), which is rounded up so that it never claims "
+        "more than the lab did (<26.1 pg/mL, not <26). A value outside the confirmation band is shown back in both units and stored only when "
         "confirmed; a value outside the refusal band is never stored. Dates in the future are refused.",
         "",
     ]

@@ -92,7 +92,7 @@ def _entry_options(fn):
 def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
     code = lookup(catalog.ANALYTES, analyte, "lab test")
-    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit)
+    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit, below_lloq)
     flags = [m.lower() for m in catalog.METHODS].index(method.lower())
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
@@ -100,12 +100,13 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
     _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
 
 
-def _convert(kind, code, name, value, unit):
-    # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+def _convert(kind, code, name, value, unit, limit=False):
+    # The entered decimal in the stored integer unit (a limit of quantitation rounded up), or a Failure
+    # naming the units accepted.
     from monitor import units
     mantissa, decimals = parse_decimal(value)
     try:
-        return units.convert_entry(kind, code, mantissa, decimals, unit)
+        return units.convert_entry(kind, code, mantissa, decimals, unit, limit)
     except records.EntryError as exc:
         if exc.code == records.ERR_PRECISION:
             # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")

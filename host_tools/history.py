@@ -218,7 +218,8 @@ def parse_entry(entry, index):
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         mantissa, decimals, unit = value_and_unit(entry, where)
-        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
+        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit,
+                                           entry.get("below_lloq") is True)
         flags = records.FLAG_SI if is_si else 0
         method = entry.get("method", "unknown")
         m = _name_index(catalog.METHODS, method, where, "method")

@@ -102,8 +102,10 @@ def max_intermediate():
     return worst
 
 
-def convert_entry(kind, code, mantissa, decimals, unit):
+def convert_entry(kind, code, mantissa, decimals, unit, limit=0):
     # Exact entry mantissa * 10**-decimals in `unit` -> (stored integer, is_si). Raises EntryError.
+    # limit: the value is a lab's limit of quantitation ("<95.5 pmol/L"), rounded up, never half up, so the
+    # stored limit claims no more than the lab did (clinical-rules §1).
     table = units_for(kind, code)
     index = unit_index(kind, code, unit) if isinstance(unit, str) else unit
     if not (0 <= index < len(table)):
@@ -121,7 +123,10 @@ def convert_entry(kind, code, mantissa, decimals, unit):
         # an exact scaling (a power of ten, no conversion factor): a digit the stored unit cannot hold is
         # refused, not rounded away (precision_text says what the unit takes); no product: no big int
         raise EntryError(ERR_PRECISION)
-    return scale_round_half_up(mantissa, row[1], row[2] * 10 ** decimals), row[3] == 1
+    div = row[2] * 10 ** decimals
+    if limit and mantissa >= 0:
+        return _floor_muldiv(mantissa, row[1], div - 1, div), row[3] == 1
+    return scale_round_half_up(mantissa, row[1], div), row[3] == 1
 
 
 def precision_text(kind, code, unit):

@@ -192,3 +192,11 @@ def test_a_stop_in_a_history_is_a_dose_change(run, tmp_path):
 def test_bad_at_date(run):
     result = run(EXAMPLE, "--at", "2026-13-01")
     assert result.exit_code != 0 and "--at" in result.output
+
+
+def test_an_si_limit_of_quantitation_is_not_made_firmer(run, tmp_path):
+    # "<95.5 pmol/L" is below 26.01 pg/mL: not surely below 26, so E2_BONE is indeterminate, not asserted
+    doc = {"entries": [{"kind": "lab", "date": "2026-01-05", "analyte": "E2", "value": "95.5 pmol/L",
+                        "below_lloq": True, "method": "immunoassay"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-01-05")
+    assert rules_of(out) == ["E2_BONE"] and out["flags"][0].get("indeterminate") is True
