@@ -161,6 +161,14 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "Durations in the texts come from the profile (NO_LAB_DAYS, SYMPTOM_PERSIST_DAYS, E2_PERSIST_DAYS, "
+    "DEXA_REPEAT_LOW_DUE, RECHECK_SEVERE_DUE) and are written in whole weeks up to 16 weeks, in months from 3 "
+    "months when within 3 days of whole months, else in days, so an edited window reads as set, never rounded "
+    "by more than 3 days.",
+    "C4 shows the last result of the low run, not the latest result, which may be an unsure \"<24 pg/mL\" "
+    "that neither extends nor ends the run.",
+    "An overdue reminder says the day it turned overdue (the day after its window closed) and the day it was "
+    "due.",
     "T-scores are shown with their tenth and an ASCII minus (\"-1.0 SD\"): the device's font has no other.",
     "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
     "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",

@@ -3,7 +3,7 @@ import datetime
 
 import click
 
-from host_tools import alert_text, connect
+from host_tools import alert_text, connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
 from host_tools.failures import reported
 from host_tools.settings import emit, pass_settings
@@ -11,8 +11,12 @@ from monitor import dates
 
 
 async def _alerts(settings, device, role):
-    async with connect.session(settings, device, role) as (link, _device_id):
-        return await link.alerts()
+    # the flags and reminders, and the device's profile parameters as the host last read them (the texts'
+    # durations follow the clinician's edits)
+    async with connect.session(settings, device, role) as (link, device_id):
+        flags, reminders = await link.alerts()
+    with settings.open_db() as db:
+        return flags, reminders, profile_file.stored_profile(db, device_id).params
 
 
 @click.command("alerts")
@@ -22,16 +26,16 @@ async def _alerts(settings, device, role):
 @reported
 def alerts_cmd(settings, device, role):
     """Active flags and due reminders, in plain words with their sources."""
-    flags, reminders = run(_alerts(settings, device, role), "reading the alerts")
+    flags, reminders, p = run(_alerts(settings, device, role), "reading the alerts")
     due = [r for r in reminders if alert_text.is_due(r)]
     lines = ["Flags (discuss with your clinician):"]
     now = datetime.date.today()
     today = dates.days_from_civil(now.year, now.month, now.day)
-    lines += ["  " + alert_text.flag_line(f, today) for f in flags] or ["  none"]
+    lines += ["  " + alert_text.flag_line(f, today, p) for f in flags] or ["  none"]
     lines.append("Due reminders:")
-    lines += ["  " + alert_text.reminder_line(r) for r in due] or ["  none"]
-    emit(settings, {"flags": [alert_text.flag_dict(f) for f in flags],
-                    "reminders": [alert_text.reminder_dict(r) for r in due]}, lines)
+    lines += ["  " + alert_text.reminder_line(r, p) for r in due] or ["  none"]
+    emit(settings, {"flags": [alert_text.flag_dict(f, p) for f in flags],
+                    "reminders": [alert_text.reminder_dict(r, p) for r in due]}, lines)
 
 
 @click.command("reminders")
@@ -42,10 +46,10 @@ def alerts_cmd(settings, device, role):
 @reported
 def reminders_cmd(settings, device, show_all, role):
     """Recheck reminders: what is due or overdue (with --all, also upcoming and done)."""
-    _flags, reminders = run(_alerts(settings, device, role), "reading the reminders")
+    _flags, reminders, p = run(_alerts(settings, device, role), "reading the reminders")
     shown = [r for r in reminders if show_all or alert_text.is_due(r)]
-    emit(settings, [alert_text.reminder_dict(r) for r in shown],
-         [alert_text.reminder_line(r) for r in shown] or ["no reminder due"])
+    emit(settings, [alert_text.reminder_dict(r, p) for r in shown],
+         [alert_text.reminder_line(r, p) for r in shown] or ["no reminder due"])
 
 
 def register(cli):

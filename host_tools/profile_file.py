@@ -195,5 +195,17 @@ def differences(old, new):
             for i in range(P.PARAM_COUNT) if old.params[i] != new.params[i]]
 
 
+def stored_profile(db, device_id):
+    """The device's profile as last read into the host's database (older versions migrated), or the
+    defaults when there is none the host can read."""
+    info = db.device(device_id) or {}
+    if info.get("profile"):
+        try:
+            return profile_codec.decode(bytes(info["profile"]))
+        except ValueError:
+            pass
+    return P.Profile()
+
+
 def param_names():
     return PARAM_NAMES

@@ -30,10 +30,9 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from host_tools import alert_text  # noqa: E402
+from host_tools import alert_text, profile_file  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
-from monitor import profile as P  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
 from monitor.texts import SYMPTOM_WORDS  # noqa: E402
@@ -64,16 +63,6 @@ def today_day():
     return (datetime.date.today() - EPOCH).days
 
 
-def load_profile(db, device_id):
-    info = db.device(device_id) or {}
-    if info.get("profile"):
-        try:
-            return profile_codec.decode(bytes(info["profile"]))
-        except Exception:
-            pass  # a profile the host cannot read: fall back to defaults (shown in the title)
-    return P.Profile()
-
-
 UNSET_CLOCK_DAY = 0     # 2000-01-01: the date a device with an unset clock gives its records
 CLOCK_SLACK_DAYS = 1    # the device's local day may run one ahead of this computer's
 
@@ -85,7 +74,7 @@ def gather(db, device_id, today=None):
     data = ReportData(device_id)
     data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     data.today = today_day() if today is None else today
-    profile = load_profile(db, device_id)
+    profile = profile_file.stored_profile(db, device_id)
     tracker = Tracker(profile)
     wanted = (E2, TT, HCT)
     points = {code: [] for code in wanted}     # (day, minute, seq, value, below LLOQ)
@@ -133,8 +122,9 @@ def gather(db, device_id, today=None):
             data.dose_changes.append((day_date(day), catalog(dose, code).name, text))
         last_dose[code] = value
     data.impossible.sort()
-    data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
-    data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]
+    data.flags = [alert_text.flag_line(f, p=profile.params) for f in tracker.flags(data.today)]
+    data.reminders = [alert_text.reminder_line(r, profile.params) for r in tracker.reminders(data.today)
+                      if alert_text.is_due(r)]
     data.bands = plot_bands(profile)
     for code in range(len(ANALYTES)):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated

@@ -338,12 +338,13 @@ class App:
     def reminder_text(self, reminder):
         from monitor import texts
         return texts.describe_reminder(reminder[schedule.M_ID], reminder[schedule.M_STATE],
-                                       reminder[schedule.M_DUE])
+                                       reminder[schedule.M_DUE], self.profile.params)
 
     def flag_text(self, flag):
         """(rule ID, plain text ending in "discuss with your clinician", source tag) of a flag tuple."""
         from monitor import catalog, texts
         rule = flag[rules.F_RULE]
         return (catalog.RULES[rule],
-                texts.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS]),
+                texts.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS],
+                              self.profile.params),
                 texts.RULE_SOURCES[rule])

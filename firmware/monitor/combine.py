@@ -66,7 +66,9 @@ def combination_flags(st, p, today, out, n):
         n = U.emit(out, n, p, st, U.R_C12, new_rise, new_code, st[S.LAST_CHANGE], U.STATUS_AFTER_CHANGE)
         low_symptom = 1
     if U.e2_persistently_low(st, p):
-        n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], shown)
+        # the run's last result (surely low), not the latest, which may be an unsure "<24 pg/mL"
+        n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], st[S.E2_RUN_VAL], st[S.E2_RUN_START],
+                   U.STATUS_BELOW_LLOQ if st[S.E2_RUN_FLAGS] & R.FLAG_BELOW_LLOQ else 0)
     if fresh and excess_code >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
         rise = st[S.SYM_RISE + excess_code]
         n = U.emit(out, n, p, st, U.R_C5, e2_day if e2_day > rise else rise, e2, excess_code, 0)

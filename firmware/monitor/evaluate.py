@@ -44,7 +44,8 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
             n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
             break
     if unsure >= 0:
-        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE | shown)
+        lcms = U.STATUS_LCMS if (st[S.LAT_FLAGS + analyte] & R.METHOD_MASK) == R.METHOD_LCMS else 0
+        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE | shown | lcms)
     return n
 
 

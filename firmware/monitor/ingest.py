@@ -43,6 +43,8 @@ def apply_lab(st, p, day, code, value, flags):
         if st[S.E2_RUN_START] < 0:
             st[S.E2_RUN_START] = day
         st[S.E2_RUN_LAST] = day
+        st[S.E2_RUN_VAL] = value
+        st[S.E2_RUN_FLAGS] = flags
     elif not below:
         st[S.E2_RUN_START] = -1
         st[S.E2_RUN_LAST] = -1

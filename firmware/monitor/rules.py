@@ -54,6 +54,7 @@ F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
 STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitation: the result is below it
+STATUS_LCMS = const(8)   # indeterminate below the limit of an LC-MS/MS assay: no sensitive assay to ask for
 STATUS_AFTER_CHANGE = const(16)   # C12 for C1's symptoms after a change without an aromatase inhibitor
 STATUS_ON_AI = const(32)   # a bone density flag for a man taking an aromatase inhibitor
 MAX_FLAGS = const(32)

@@ -200,3 +200,19 @@ def test_an_si_limit_of_quantitation_is_not_made_firmer(run, tmp_path):
                         "below_lloq": True, "method": "immunoassay"}]}
     out = evaluate(run, tmp_path, doc, "--at", "2026-01-05")
     assert rules_of(out) == ["E2_BONE"] and out["flags"][0].get("indeterminate") is True
+
+
+def test_texts_follow_the_profile_and_overdue_gives_its_first_day(run, tmp_path):
+    doc = {"profile": {"SYMPTOM_PERSIST_DAYS": {"threshold": 28}},
+           "entries": [
+               {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+               {"kind": "symptom", "date": "2026-01-06", "code": "FATIGUE", "severity": 2},
+               {"kind": "lab", "date": "2026-02-02", "analyte": "E2", "value": 30, "unit": "pg/mL"},
+               {"kind": "lab", "date": "2026-02-02", "analyte": "TT", "value": 600, "unit": "ng/dL"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-10")
+    c11 = [f for f in out["flags"] if f["rule"] == "C11"][0]
+    assert "has lasted 4 weeks or more" in c11["message"] and c11["date"] == "2026-02-03"
+    out = evaluate(run, tmp_path, {"entries": doc["entries"][:1]}, "--at", "2026-03-01")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "overdue" and recheck["overdue_since"] == "2026-02-17"
+    assert "overdue since 2026-02-17 (due 2026-02-02)" in recheck["text"]
