@@ -28,7 +28,7 @@ def evaluate(doc, at_day, name="history"):
         try:
             accepted.append((parse_entry(entry, index), index))
         except records.EntryError as exc:
-            rejected.append((index, exc.code, None))
+            rejected.append((index, exc.code, getattr(exc, "detail", None)))
     accepted.sort(key=lambda item: (item[0][0], item[0][1], item[1]))
     tracker = Tracker(profile)
     seq = 0
@@ -75,8 +75,11 @@ def reminder_dict(reminder, p=None):
 
 
 def rejection_dict(index, code, what):
+    # what: the refused (kind, code, value), or words on what the entry may be (a refused precision)
     message = records.error_message(code)
-    if what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
+    if isinstance(what, str):
+        message += " (%s)" % what
+    elif what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
         si = texts.format_lab_si(what[1], what[2])
         shown = texts.format_value(records.KIND_LAB, what[1], what[2])
         message += " (%s%s)" % (shown, " = " + si if si else "")

@@ -129,6 +129,16 @@ def build_profile(doc, name="history", base=None):
     return profile
 
 
+def _convert(kind, code, mantissa, decimals, unit, limit=False):
+    # units.convert_entry; a refused precision says what the unit takes (as `e2mon push` does)
+    try:
+        return units.convert_entry(kind, code, mantissa, decimals, unit, limit)
+    except records.EntryError as exc:
+        if exc.code == records.ERR_PRECISION:
+            exc.detail = units.precision_text(kind, code, unit)
+        raise
+
+
 def _set(profile, param, value, where):
     try:
         profile_codec.set_param(profile, param, value)
@@ -218,8 +228,7 @@ def parse_entry(entry, index):
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         mantissa, decimals, unit = value_and_unit(entry, where)
-        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit,
-                                           entry.get("below_lloq") is True)
+        value, is_si = _convert(records.KIND_LAB, code, mantissa, decimals, unit, entry.get("below_lloq") is True)
         flags = records.FLAG_SI if is_si else 0
         method = entry.get("method", "unknown")
         m = _name_index(catalog.METHODS, method, where, "method")
@@ -243,7 +252,7 @@ def parse_entry(entry, index):
                 raise HistoryError("%s: field 'stop' must be true, with no amount (the drug was stopped)" % where)
             return day, minute, records.KIND_DOSE, code, 0, 0
         mantissa, decimals, unit = value_and_unit(entry, where)
-        value, _ = units.convert_entry(records.KIND_DOSE, code, mantissa, decimals, unit)
+        value, _ = _convert(records.KIND_DOSE, code, mantissa, decimals, unit)
         if value == 0:
             raise HistoryError("%s: a dose of 0: write \"stop\": true for a drug stopped" % where)
         return day, minute, records.KIND_DOSE, code, value, flags

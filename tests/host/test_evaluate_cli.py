@@ -189,6 +189,15 @@ def test_a_stop_in_a_history_is_a_dose_change(run, tmp_path):
     assert (recheck["state"], recheck["due"]) == ("due", "2026-03-29") and out["rejected"] == []
 
 
+def test_a_refused_precision_says_what_the_unit_takes(run, tmp_path):
+    doc = {"entries": [{"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.0625, "unit": "mg"},
+                       {"kind": "lab", "date": "2026-01-05", "analyte": "E2", "value": "38.15 pg/mL"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-01-05")
+    assert [(r["index"], r["error"]) for r in out["rejected"]] == [(0, "ERR_PRECISION"), (1, "ERR_PRECISION")]
+    assert "at most 3 decimals in mg" in out["rejected"][0]["message"]
+    assert "at most 1 decimal in pg/mL" in out["rejected"][1]["message"]
+
+
 def test_bad_at_date(run):
     result = run(EXAMPLE, "--at", "2026-13-01")
     assert result.exit_code != 0 and "--at" in result.output
