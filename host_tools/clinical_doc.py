@@ -190,6 +190,29 @@ CHOICES = (
     "escalation the schedule exists for.",
 )
 
+# Parameter -> the rules and reminders that read it (a reminder's own _DUE/_EARLY/_LATE are added by name).
+READ_BY = {
+    "E2_TARGET_LOW": ("C11",), "E2_TARGET_HIGH": ("E2_ABOVE", "C11"),
+    "E2_MILD_LOW": ("E2_MILD", "C7", "C11"), "E2_MILD_HIGH": ("E2_MILD", "C7", "C11"),
+    "E2_HIGH": ("E2_HIGH", "C5", "C11"), "E2_SEVERE": ("E2_SEVERE", "C6", "RECHECK_SEVERE"),
+    "E2_BONE": ("E2_BONE", "C11"), "E2_LOW": ("E2_LOW", "C4", "C11", "DEXA_REPEAT"),
+    "E2_LOW_SYMPT": ("E2_LOW_SYMPT", "C2"), "E2_CRITICAL": ("E2_CRITICAL", "C3"),
+    "TE_RATIO": ("TE_RATIO", "C8"), "TT_TARGET_LOW": ("TT_BELOW_TARGET", "C11"),
+    "TT_TARGET_HIGH": ("TT_ABOVE_TARGET", "C11"), "TT_LOW": ("TT_LOW",),
+    "HCT_HIGH": ("C9", "C11"), "HCT_WARN": ("HCT_WARN", "C11"),
+    "E2_PERSIST_DAYS": ("C4", "DEXA_REPEAT"), "SYMPTOM_PERSIST_DAYS": ("C11",),
+    "NO_LAB_DAYS": ("C2", "C3", "C5", "C11", "C12", "RECHECK"),
+    "DEXA_AGE": ("DEXA_BASELINE",), "DEXA_PLANNED_MONTHS": ("DEXA_BASELINE",),
+    "DEXA_REPEAT_LOW_DUE": ("C4", "BMD_OSTEOPENIA", "BMD_OSTEOPOROSIS", "DEXA_REPEAT"),
+    "BIRTH_YEAR": ("DEXA_BASELINE",), "FRACTURE_HISTORY": ("DEXA_BASELINE",), "PLANNED_MONTHS": ("DEXA_BASELINE",),
+    "DEXA_PRIOR_DAYS": ("DEXA_BASELINE",),
+    "GOAL": ("C7", "C8", "C15", "CBC", "SEMEN", "FERTILITY_REVIEW"),
+    "BMD_OSTEOPENIA": ("BMD_OSTEOPENIA", "DEXA_REPEAT"), "BMD_OSTEOPOROSIS": ("BMD_OSTEOPOROSIS", "DEXA_REPEAT"),
+    "PUSH_DAY_BUDGET": ("the device's count of a patient host's pushes",),
+    "ACK_GRACE": ("every reminder",), "DOSE_CHANGE_PCT": ("RECHECK", "C1", "C12"),
+    "RECHECK_SEVERE_DUE": ("E2_SEVERE", "C6"), "RECHECK_SEVERE_EARLY": ("C6",),
+}
+
 SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either", "MOOD": "either",
                      "ED": "either", "BREAST": "high E2", "GYNO": "high E2", "NIPPLE": "high E2",
                      "FLUID": "high E2", "HOTFLASH": "low E2", "HEADACHE": "side effect",
@@ -267,13 +290,15 @@ def reminders_table():
     return lines
 
 
+def readers(name):
+    """The rules and reminders that read a parameter: READ_BY, and a reminder for its own window."""
+    owner, _, part = name.rpartition("_")
+    own = (owner,) if owner in catalog.REMINDERS and part in ("DUE", "EARLY", "LATE") else ()
+    return list(own) + [r for r in READ_BY.get(name, ()) if r not in own]
+
+
 def params_table():
     lines = ["| Parameter | Default | Allowed | Unit or meaning | Read by |", "|---|---|---|---|---|"]
-    readers = {}
-    for table in (RULE_PROSE, REMINDER_PROSE):
-        for owner, (when, _why) in table.items():
-            for name in re.findall(r"\{([A-Z0-9_]+)\}", when):
-                readers.setdefault(name, []).append(owner)
     for i in range(P.P_LEVELS):
         name = PARAM_NAMES[i]
         lo, hi = profile_codec.param_bounds(i)
@@ -287,12 +312,8 @@ def params_table():
             allowed = "%d to %d" % (lo, hi)
         meaning = PARAM_MEANING.get(name) or profile_file._comment(i) or (
             "threshold" if profile_codec.param_analyte(i) >= 0 else "")
-        owner, _, part = name.rpartition("_")
-        if owner in catalog.REMINDERS and part in ("DUE", "EARLY", "LATE"):
-            readers.setdefault(name, []).append(owner)
-        used = [owner for owner in catalog.RULES + catalog.REMINDERS if owner in readers.get(name, ())]
         lines.append("| %s | %s | %s | %s | %s |" % (name, param_text(name), allowed, _cell(meaning),
-                                                     ", ".join(used) or "-"))
+                                                     ", ".join(readers(name)) or "-"))
     return lines
 
 
