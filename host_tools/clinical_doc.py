@@ -161,6 +161,10 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "The patient's daily push budget (PUSH_DAY_BUDGET) survives a reboot: it is kept in the snapshot (saved "
+    "as soon as the budget is spent), and at boot every entry logged after the snapshot counts against it, "
+    "button entries included, because the log does not say who made them; the count can only err high, and "
+    "the device's buttons are never limited.",
     "Durations in the texts come from the profile (NO_LAB_DAYS, SYMPTOM_PERSIST_DAYS, E2_PERSIST_DAYS, "
     "DEXA_REPEAT_LOW_DUE, RECHECK_SEVERE_DUE) and are written in whole weeks up to 16 weeks, in months from 3 "
     "months when within 3 days of whole months, else in days, so an edited window reads as set, never rounded "
