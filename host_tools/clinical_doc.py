@@ -173,6 +173,8 @@ CHOICES = (
     "that neither extends nor ends the run.",
     "An overdue reminder says the day it turned overdue (the day after its window closed) and the day it was "
     "due.",
+    "BMD_T is the lumbar spine's T-score, LOINC 38267-1 (DXA Lumbar spine [T-score]): the reference's 38263-3 "
+    "fails LOINC's check digit, and 38263-0, the valid code nearest to it, is the femur's.",
     "T-scores are shown with their tenth and an ASCII minus (\"-1.0 SD\"): the device's font has no other.",
     "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
     "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",

@@ -5,7 +5,7 @@
 ANALYTES = ("E2", "TT", "FT", "LH", "FSH", "SHBG", "PRL", "HCT", "PSA", "HDL", "LDL", "TC", "TG", "VITD",
             "SPERM", "BMD_T")
 LOINC = ("2243-4", "2986-8", "2991-8", "10501-5", "15067-2", "13967-5", "2842-3", "4544-3", "2857-1",
-         "2085-9", "13457-7", "2093-3", "2571-8", "62292-8", "9780-8", "38263-3")
+         "2085-9", "13457-7", "2093-3", "2571-8", "62292-8", "9780-8", "38267-1")
 LOINC_E2_SENSITIVE = "72873-3"
 SYMPTOMS = ("JOINT", "LIBIDO", "FATIGUE", "MOOD", "ED", "BREAST", "GYNO", "NIPPLE", "FLUID", "HOTFLASH",
             "HEADACHE", "COGNITION", "WELLBEING")

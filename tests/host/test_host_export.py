@@ -156,3 +156,16 @@ def test_a_stop_in_every_export(db):
         "date": "2026-11-21", "time": "10:00", "kind": "dose", "drug": "anastrozole", "stop": True}
     rows = list(export.rows(db, device))
     assert (rows[-1]["value"], rows[-1]["unit"], rows[-1]["shown"]) == ("stopped", "", "stopped")
+
+
+def test_every_loinc_code_has_a_valid_check_digit():
+    def check_digit(number):
+        total = 0
+        for i, c in enumerate(reversed(number)):
+            d = int(c) * (2 if i % 2 == 0 else 1)
+            total += d - 9 if d > 9 else d
+        return (10 - total % 10) % 10
+    for code in catalog.LOINC + (catalog.LOINC_E2_SENSITIVE,):
+        number, check = code.split("-")
+        assert int(check) == check_digit(number), code
+    assert catalog.LOINC[records.A_BMD_T] == "38267-1"     # DXA lumbar spine T-score
