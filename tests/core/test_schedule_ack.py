@@ -1,18 +1,10 @@
 # "Done" (drawn) and snooze (clinical-rules §2): muted while the result is awaited, ACK_GRACE days at most;
 # escalation when overdue; a snooze of 7 days at most that never hides an overdue reminder.
 from core_helpers import DAY0, History  # noqa: I001
+from recheck_helpers import started, state
 from monitor import profile as P
 from monitor import records as R
 from monitor import schedule as M
-
-
-def started():
-    return History(2).dose(DAY0, R.D_ANASTROZOLE, 500)
-
-
-def state(h, today, reminder=M.M_RECHECK):
-    r = h.reminder(reminder, today)
-    return None if r is None else (r[M.M_STATE], r[M.M_DUE] - DAY0, r[M.M_MUTED])
 
 
 def test_done_mutes_while_the_result_is_awaited_for_ack_grace_days_at_most():

@@ -1,18 +1,10 @@
 # Recheck reminders at their boundaries: window opens, due, overdue, done (E2 and total T); clock unset;
 # what reopens one. Acknowledgement and snooze: test_schedule_ack.py.
 from core_helpers import DAY0, History  # noqa: I001
+from recheck_helpers import started, state
 from si_helpers import both_units
 from monitor import records as R
 from monitor import schedule as M
-
-
-def started():
-    return History(2).dose(DAY0, R.D_ANASTROZOLE, 500)
-
-
-def state(h, today, reminder=M.M_RECHECK):
-    r = h.reminder(reminder, today)
-    return None if r is None else (r[M.M_STATE], r[M.M_DUE] - DAY0, r[M.M_MUTED])
 
 
 def test_recheck_window_after_a_start():
