@@ -161,6 +161,9 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "The age at therapy start uses the birth date when the profile has it (BIRTH_MONTH_DAY; a February 29 "
+    "birthday counts from March 1 in other years). With the birth year alone it is the difference of years, "
+    "which may be one year more than the age: that asks for the baseline DEXA early rather than late.",
     "The patient's daily push budget (PUSH_DAY_BUDGET) survives a reboot: it is kept in the snapshot (saved "
     "as soon as the budget is spent), and at boot every entry logged after the snapshot counts against it, "
     "button entries included, because the log does not say who made them; the count can only err high, and "
@@ -210,7 +213,7 @@ READ_BY = {
     "NO_LAB_DAYS": ("C2", "C3", "C5", "C11", "C12", "RECHECK"),
     "DEXA_AGE": ("DEXA_BASELINE",), "DEXA_PLANNED_MONTHS": ("DEXA_BASELINE",),
     "DEXA_REPEAT_LOW_DUE": ("C4", "BMD_OSTEOPENIA", "BMD_OSTEOPOROSIS", "DEXA_REPEAT"),
-    "BIRTH_YEAR": ("DEXA_BASELINE",), "FRACTURE_HISTORY": ("DEXA_BASELINE",), "PLANNED_MONTHS": ("DEXA_BASELINE",),
+    "BIRTH_YEAR": ("DEXA_BASELINE",), "BIRTH_MONTH_DAY": ("DEXA_BASELINE",), "FRACTURE_HISTORY": ("DEXA_BASELINE",), "PLANNED_MONTHS": ("DEXA_BASELINE",),
     "DEXA_PRIOR_DAYS": ("DEXA_BASELINE",),
     "GOAL": ("C7", "C8", "C15", "CBC", "SEMEN", "FERTILITY_REVIEW"),
     "BMD_OSTEOPENIA": ("BMD_OSTEOPENIA", "DEXA_REPEAT"), "BMD_OSTEOPOROSIS": ("BMD_OSTEOPOROSIS", "DEXA_REPEAT"),

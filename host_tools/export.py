@@ -264,7 +264,10 @@ def write_history(db, device_id, out):
         except ValueError:
             profile = None
         if profile is not None:
-            if profile_codec.get_param(profile, "BIRTH_YEAR"):
+            if profile_codec.get_param(profile, "BIRTH_MONTH_DAY") and profile_codec.get_param(profile, "BIRTH_YEAR"):
+                from host_tools.profile_file import birth_date_text
+                patient["birth_date"] = birth_date_text(profile)
+            elif profile_codec.get_param(profile, "BIRTH_YEAR"):
                 patient["birth_year"] = profile_codec.get_param(profile, "BIRTH_YEAR")
             if profile_codec.get_param(profile, "PLANNED_MONTHS"):
                 patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")

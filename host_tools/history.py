@@ -6,7 +6,8 @@ strings carry their unit. Structural problems raise HistoryError naming the entr
 the core refuses raises records.EntryError (the caller lists it as rejected, and the rest go on).
 
 File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entries": [...]}
-- patient: birth_year, goal (trt | fertility | estrogen_control), fracture_history (bool), planned_months.
+- patient: birth_year or birth_date (YYYY-MM-DD), goal (trt | fertility | estrogen_control), fracture_history
+  (bool), planned_months.
 - profile (optional), by rule, band or reminder ID: {"E2_HIGH": {"threshold": "55 pg/mL"}} (lab thresholds
   need a unit, SI accepted), {"E2_TARGET": {"low": "20 pg/mL", "high": "35 pg/mL"}},
   {"C1": {"level": "info" | "discuss" | "urgent" | "off"}}, {"TE_RATIO": {"threshold": 8}},
@@ -21,7 +22,7 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
 import decimal
 import json
 
-from host_tools.profile_file import RETIRED
+from host_tools.profile_file import RETIRED, set_birth_date
 from monitor import catalog, dates, profile_codec, records, schedule, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
@@ -108,6 +109,11 @@ def build_profile(doc, name="history", base=None):
             if not isinstance(patient[key], int) or isinstance(patient[key], bool):
                 raise HistoryError("%s: patient field '%s' must be an integer" % (name, key))
             _set(profile, param, patient[key], "%s: patient field '%s'" % (name, key))
+    if "birth_date" in patient:
+        try:
+            set_birth_date(profile, patient["birth_date"])
+        except (ValueError, TypeError):
+            raise HistoryError("%s: patient field 'birth_date' must be a date YYYY-MM-DD" % name) from None
     if "fracture_history" in patient:
         if not isinstance(patient["fracture_history"], bool):
             raise HistoryError("%s: patient field 'fracture_history' must be true or false" % name)

@@ -16,7 +16,7 @@ import datetime
 
 from host_tools.failures import clip
 from monitor import profile as P
-from monitor import catalog, profile_codec, records, schedule, texts, units
+from monitor import catalog, dates, profile_codec, records, schedule, texts, units
 from monitor.param_names import PARAM_NAMES
 
 
@@ -59,6 +59,8 @@ def _comment(i):
         return "T (ng/dL) : E2 (pg/mL), in tenths"
     if name == "BIRTH_YEAR":
         return "0 = unknown"
+    if name == "BIRTH_MONTH_DAY":
+        return "MMDD, e.g. 615 for June 15; 0 = unknown"
     if name == "ACK_GRACE":
         return "days a drawn (Done) reminder stays muted while its result is awaited"
     if name == "DOSE_CHANGE_PCT":
@@ -183,6 +185,11 @@ def check(profile, name="profile", this_year=None):
     except ValueError as exc:
         raise ProfileFileError("%s: %s" % (name, exc)) from None
     year = profile.params[P.P_BIRTH_YEAR]
+    month_day = profile.params[P.P_BIRTH_MONTH_DAY]
+    month, day = divmod(month_day, 100)
+    if month_day and not (1 <= month <= 12 and 1 <= day <= dates.days_in_month(2000, month)):
+        raise ProfileFileError("%s: BIRTH_MONTH_DAY = %d is not a month and day as MMDD (0 means unknown)" % (
+            name, month_day))
     this_year = this_year or datetime.date.today().year
     if year and not (this_year - OLDEST_PATIENT_YEARS <= year <= this_year - YOUNGEST_PATIENT_YEARS):
         raise ProfileFileError("%s: BIRTH_YEAR = %d is not %d-%d years ago (0 means unknown)" % (
@@ -205,6 +212,24 @@ def stored_profile(db, device_id):
         except ValueError:
             pass
     return P.Profile()
+
+
+def birth_date_text(profile):
+    """The birth date as far as the profile knows it: "1975-06-15", "1975" (year alone) or ""."""
+    year = profile.params[P.P_BIRTH_YEAR]
+    month_day = profile.params[P.P_BIRTH_MONTH_DAY]
+    if not year:
+        return ""
+    return "%04d-%02d-%02d" % (year, month_day // 100, month_day % 100) if month_day else "%04d" % year
+
+
+def set_birth_date(profile, text):
+    """Sets BIRTH_YEAR and BIRTH_MONTH_DAY from "YYYY-MM-DD"; ValueError for anything else."""
+    if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError("date must be YYYY-MM-DD")
+    born = datetime.date.fromisoformat(text)
+    profile_codec.set_param(profile, "BIRTH_YEAR", born.year)
+    profile_codec.set_param(profile, "BIRTH_MONTH_DAY", born.month * 100 + born.day)
 
 
 def param_names():

@@ -30,7 +30,7 @@ PARAM_DEFAULTS = array("h", (
     500, 1000, 300, 540, 520, 28, 42, 42, 50, 12, 28, 14,
     14, 28, 14, 14, 91, 14, 14, 182, 14, 14, 0, 60,
     60, 730, 30, 30, 91, 14, 14, 112, 7, 7, 14, 3,
-    3, 365, 0, 0, 0, 0, -10, -25, 730, 48, 14, 50,
+    3, 365, 0, 0, 0, 0, -10, -25, 730, 48, 14, 50, 0,
 ))
 P_E2_TARGET_LOW = const(0)
 P_E2_TARGET_HIGH = const(1)
@@ -65,8 +65,9 @@ P_DEXA_PRIOR_DAYS = const(55)    # a scan this many days before the start counts
 P_PUSH_DAY_BUDGET = const(56)    # entries a patient's host may push per day (the buttons are never limited)
 P_ACK_GRACE = const(57)          # days "Done" (drawn) mutes a reminder while its result is awaited
 P_DOSE_CHANGE_PCT = const(58)    # a 14-day dose total this many % off the 14 days before is a change
-P_LEVELS = const(59)        # one per rule
-PARAM_COUNT = const(87)
+P_BIRTH_MONTH_DAY = const(59)    # month and day of birth as MMDD (0: unknown; the year alone counts then)
+P_LEVELS = const(60)        # one per rule
+PARAM_COUNT = const(88)
 
 PROFILE_MAGIC = b"E2MP"
 PROFILE_VERSION = const(3)

@@ -26,7 +26,7 @@ PARAM_MIN = array("h", (
     0, 0, 0, 150, 150, 1, 1, 1, 0, 0, 0, 0,
     0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0,
     0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
-    0, 1, 0, 0, 0, 0, -80, -80, 0, 1, 1, 10,
+    0, 1, 0, 0, 0, 0, -80, -80, 0, 1, 1, 10, 0,
 ))
 PARAM_MAX = array("h", (
 
@@ -34,14 +34,14 @@ PARAM_MAX = array("h", (
     5000, 5000, 5000, 750, 750, 3650, 3650, 3650, 120, 600, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
     3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650, 3650,
-    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000, 90, 400,
+    3650, 3650, 2200, 2, 1, 600, 60, 60, 3650, 2000, 90, 400, 1231,
 ))
 PARAM_ANALYTE = array("h", (
 
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 1, 1, 7,
     7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, 15, 15, -1, -1, -1, -1, -1,
 ))
 
 
@@ -156,7 +156,8 @@ def encode(profile):
 
 
 # Version 2 had E2_ABOVE (its index 2; the flag now follows E2_TARGET_HIGH) and 57 other parameters, then
-# 27 levels; version 3 drops it and adds ACK_GRACE and DOSE_CHANGE_PCT (at their defaults) before the levels.
+# 27 levels; version 3 drops it and adds ACK_GRACE, DOSE_CHANGE_PCT and BIRTH_MONTH_DAY (at their defaults)
+# before the levels.
 V2_ABOVE = 2
 V2_LEVELS = 58
 V2_RULES = 27

@@ -9,7 +9,7 @@
 from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
-from monitor.dates import year_of_day
+from monitor.dates import month_day_of_day, year_of_day
 from monitor.profile import LEVEL_DISCUSS
 
 from micropython import const
@@ -123,10 +123,15 @@ def recheck_request(st, p, today):
 
 
 def therapy_age(st, p):
-    # Age in years at therapy start from the birth year, or -1 if either is unknown.
-    if p[P.P_BIRTH_YEAR] <= 0 or st[S.THERAPY_START] < 0:
+    # Age in whole years at therapy start, or -1 if the birth year or the start is unknown. With the birth
+    # year alone, the difference of years (at most one year more than the age).
+    start = st[S.THERAPY_START]
+    if p[P.P_BIRTH_YEAR] <= 0 or start < 0:
         return -1
-    return year_of_day(st[S.THERAPY_START]) - p[P.P_BIRTH_YEAR]
+    age = year_of_day(start) - p[P.P_BIRTH_YEAR]
+    if p[P.P_BIRTH_MONTH_DAY] and month_day_of_day(start) < p[P.P_BIRTH_MONTH_DAY]:
+        age -= 1   # the birthday not reached yet that year (born Feb 29: from Mar 1 in other years)
+    return age
 
 
 def drug_taken(st, drug):

@@ -12,4 +12,5 @@ V2_PROFILE_HEX = (
 )
 V2_PROFILE_VALUES = (("E2_TARGET_HIGH", 380), ("E2_HIGH", 550), ("HCT_HIGH", 530), ("GOAL", 1),
                      ("BMD_OSTEOPENIA", -12), ("PUSH_DAY_BUDGET", 30), ("LEVEL_C2", -1), ("LEVEL_C14", 2),
-                     ("ACK_GRACE", 14), ("DOSE_CHANGE_PCT", 50), ("E2_MILD_LOW", 450), ("LEVEL_C12", 1))
+                     ("ACK_GRACE", 14), ("DOSE_CHANGE_PCT", 50), ("BIRTH_MONTH_DAY", 0), ("E2_MILD_LOW", 450),
+                     ("LEVEL_C12", 1))

@@ -70,7 +70,7 @@ def test_tables_line_up():
         len(profile_codec.PARAM_ANALYTE) == P.P_LEVELS
     from monitor.param_names import PARAM_NAMES
     assert len(PARAM_NAMES) == P.PARAM_COUNT and PARAM_NAMES[P.P_ACK_GRACE] == "ACK_GRACE"
-    assert PARAM_NAMES[P.P_LEVELS - 1] == "DOSE_CHANGE_PCT"
+    assert PARAM_NAMES[P.P_LEVELS - 1] == "BIRTH_MONTH_DAY"
     profile_codec.check(P.Profile())
 
 

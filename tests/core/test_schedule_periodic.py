@@ -82,6 +82,27 @@ def test_baseline_dexa_conditions():
     assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DUE, 0)
 
 
+def test_age_over_50_uses_the_birth_date_when_known():
+    from monitor import dates
+    born = {P.P_BIRTH_YEAR: 1975, P.P_BIRTH_MONTH_DAY: 615}
+    for start, wanted in (((2026, 6, 14), None), ((2026, 6, 15), M.DUE)):   # 50 the day before, 51 on it
+        day = dates.days_from_civil(*start)
+        h = History(2, born).dose(day, R.D_ANASTROZOLE, 500)
+        r = h.reminder(M.M_DEXA_BASELINE, day)
+        assert (None if r is None else r[M.M_STATE]) == wanted, start
+    # the year alone: the difference of years (51 on 2026-01-02)
+    day = dates.days_from_civil(2026, 1, 2)
+    assert History(2, {P.P_BIRTH_YEAR: 1975}).dose(day, R.D_ANASTROZOLE, 500).reminder(M.M_DEXA_BASELINE, day)
+    # born on February 29: the birthday counts from March 1 in other years
+    feb29 = {P.P_BIRTH_YEAR: 1972, P.P_BIRTH_MONTH_DAY: 229}
+    for start, wanted in (((2023, 2, 28), None), ((2023, 3, 1), M.DUE)):
+        day = dates.days_from_civil(*start)
+        r = History(2, feb29).dose(day, R.D_ANASTROZOLE, 500).reminder(M.M_DEXA_BASELINE, day)
+        assert (None if r is None else r[M.M_STATE]) == wanted, start
+    for y, m, d in ((2000, 1, 1), (2024, 2, 29), (2026, 12, 31), (2100, 3, 1)):
+        assert dates.month_day_of_day(dates.days_from_civil(y, m, d)) == m * 100 + d
+
+
 def test_repeat_dexa_every_two_years_or_yearly_while_e2_stays_low():
     h = History(2).lab(DAY0, R.A_BMD_T, -9)        # T-score above -1.0: no BMD band
     assert state(h, M.M_DEXA_REPEAT, DAY0 + 1) == (M.UPCOMING, 730)

@@ -1,8 +1,8 @@
 # Recheck reminders at their boundaries: window opens, due, overdue, done (E2 and total T); clock unset;
-# what reopens one. Acknowledgement and snooze: test_schedule_ack.py.
+# what reopens one. Acknowledgement and snooze: test_schedule_ack.py; E2 and T in both units:
+# test_schedule_panel.py.
 from core_helpers import DAY0, History  # noqa: I001
 from recheck_helpers import started, state
-from si_helpers import both_units
 from monitor import records as R
 from monitor import schedule as M
 
@@ -16,27 +16,11 @@ def test_recheck_window_after_a_start():
 
 
 def panel(h, day, e2=300, tt=600):
-    # an E2 and a total T, each entered once in the conventional and once in the SI unit
-    for value in both_units(R.A_E2, e2):
-        h.lab(day, R.A_E2, value)
-    for value in both_units(R.A_TT, tt):
-        h.lab(day, R.A_TT, value)
-    return h
+    # an E2 and a total T drawn the same day (both unit systems: test_schedule_panel.py)
+    return h.lab(day, R.A_E2, e2).lab(day, R.A_TT, tt)
 
 
-def test_recheck_needs_e2_and_total_t_inside_the_window():
-    assert state(panel(started(), DAY0 + 13), DAY0 + 20)[0] == M.DUE     # too early
-    assert state(panel(started(), DAY0 + 14), DAY0 + 20)[0] == M.DONE
-    for value in both_units(R.A_E2, 300):
-        h = started().lab(DAY0 + 14, R.A_E2, value)                      # E2 alone: still due
-        assert state(h, DAY0 + 20)[0] == M.DUE
-    for value in both_units(R.A_TT, 600):
-        h.lab(DAY0 + 16, R.A_TT, value)
-        assert state(h, DAY0 + 20)[0] == M.DONE
-    h = started().lab(DAY0 + 13, R.A_TT, 600).lab(DAY0 + 14, R.A_E2, 300)  # the T before the window
-    assert state(h, DAY0 + 20)[0] == M.DUE
-    h = started().lab(DAY0 + 14, R.A_E2, 240, R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED).lab(DAY0 + 14, R.A_TT, 600)
-    assert state(h, DAY0 + 20)[0] == M.DONE                             # "<24 pg/mL" was drawn
+def test_recheck_after_a_dose_change_and_not_after_the_same_dose():
     h = panel(started(), DAY0 + 30).dose(DAY0 + 40, R.D_ANASTROZOLE, 250)  # dose change
     assert state(h, DAY0 + 41) == (M.UPCOMING, 68, 0)
     h = started().dose(DAY0 + 3, R.D_ANASTROZOLE, 500)                  # same dose

@@ -225,3 +225,17 @@ def test_texts_follow_the_profile_and_overdue_gives_its_first_day(run, tmp_path)
     recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
     assert recheck["state"] == "overdue" and recheck["overdue_since"] == "2026-02-17"
     assert "overdue since 2026-02-17 (due 2026-02-02)" in recheck["text"]
+
+
+@pytest.mark.parametrize("birth_date, start, baseline", [
+    ("1975-06-15", "2026-06-14", False), ("1975-06-15", "2026-06-15", True)])
+def test_a_birth_date_decides_the_age_over_50(run, tmp_path, birth_date, start, baseline):
+    doc = {"patient": {"birth_date": birth_date},
+           "entries": [{"kind": "dose", "date": start, "drug": "anastrozole", "amount": 0.5, "unit": "mg"}]}
+    out = evaluate(run, tmp_path, doc, "--at", start)
+    assert ("DEXA_BASELINE" in [r["id"] for r in out["reminders"]]) == baseline
+
+
+def test_a_bad_birth_date_is_refused(run, tmp_path):
+    result = run(text=json.dumps({"patient": {"birth_date": "1975-02-30"}, "entries": []}), tmp=str(tmp_path))
+    assert result.exit_code != 0 and "patient field 'birth_date'" in result.output

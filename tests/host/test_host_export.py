@@ -169,3 +169,14 @@ def test_every_loinc_code_has_a_valid_check_digit():
         number, check = code.split("-")
         assert int(check) == check_digit(number), code
     assert catalog.LOINC[records.A_BMD_T] == "38267-1"     # DXA lumbar spine T-score
+
+
+def test_fhir_birth_date_is_whole_when_the_profile_has_it(db):
+    device = "AA:BB:CC:00:00:01"
+    profile = P.Profile()
+    profile_codec.set_param(profile, "BIRTH_YEAR", 1971)
+    profile_codec.set_param(profile, "BIRTH_MONTH_DAY", 615)
+    db.set_profile(device, profile_codec.encode(profile))
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    patient = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
+    assert str(patient.birthDate) == "1971-06-15"

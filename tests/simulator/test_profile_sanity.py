@@ -212,3 +212,14 @@ def test_a_json_profile_gets_the_same_checks(tmp_path):
         path.write_text(text)
         result = CliRunner().invoke(cli_module.cli, ["profile", "check", str(path)])
         assert result.exit_code == code and words in result.output, (text, result.output)
+
+
+@pytest.mark.parametrize("value, ok", [(0, True), (615, True), (229, True), (1231, True), (230, False),
+                                       (1300, False), (100, False)])
+def test_birth_month_day_is_a_real_month_and_day(value, ok):
+    text = "BIRTH_MONTH_DAY = %d\n" % value
+    if ok:
+        profile_file.parse(text, "p")
+    else:
+        with pytest.raises(profile_file.ProfileFileError, match="BIRTH_MONTH_DAY"):
+            profile_file.parse(text, "p")
