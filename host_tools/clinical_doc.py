@@ -146,7 +146,8 @@ PARAM_MEANING = {"TE_RATIO": "T (ng/dL) : E2 (pg/mL)", "DEXA_AGE": "years, age a
 
 # Choices made where the reference is silent, with the reason (listed in section 6 of the document).
 CHOICES = (
-    "A profile of an older version is migrated when it is read, keeping every clinician value; E2_ABOVE is no "
+    "A profile of an older version is migrated when it is read, keeping every clinician value, and is left on "
+    "the device as written, so that firmware rolled back after a failed update still reads it; E2_ABOVE is no "
     "longer a parameter of its own (it follows E2_TARGET_HIGH, as the reference says), so an older profile whose "
     "E2_ABOVE differed from its target's top loses that value: the target's top is the clinician's statement "
     "of where \"above target\" starts.",

@@ -90,7 +90,7 @@ class App:
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
         """Profile from flash, then the tracker from the snapshot plus every record after it."""
-        migrated = self._load_profile()
+        self._load_profile()
         start = 0
         snap = self.store.load_snapshot()
         if snap is not None:
@@ -101,33 +101,24 @@ class App:
         replayed = self._replay(start)
         self._replaying = False
         self.clock.trust_after(self.newest_day)
-        if migrated:
-            self.log_event(records.EVENT_PROFILE_SET, self.profile.crc() & 0x7FFFFFFF)
         return replayed
 
     def _load_profile(self):
-        # True when the stored profile was of an older version: migrated (every clinician value kept) and
-        # stored again in this version's format.
+        # An older version's profile is migrated as it is read (every clinician value kept) and left on flash
+        # as written: firmware rolled back after a failed update still reads it. The next profile a
+        # clinician sends is stored in this version's format.
         path = _join(self.data_dir, PROFILE_FILE)
         if not _exists(path):
-            return False
+            return
         with open(path, "rb") as f:
             blob = f.read()
         from monitor import profile_codec
         try:
             self.profile = profile_codec.decode(blob)
-            older = blob[4] != P.PROFILE_VERSION
         except ValueError:
             # A damaged profile file: keep the defaults; the clinician sees PROFILE_SET missing and re-sends.
             self.profile = P.Profile()
-            older = False
         self.tracker = Tracker(self.profile)
-        if older:
-            tmp = path + ".new"
-            with open(tmp, "wb") as f:
-                f.write(profile_codec.encode(self.profile))
-            os.rename(tmp, path)
-        return older
 
     def _load_snapshot_blob(self, blob):
         if len(blob) < APP_STATE_SIZE:
