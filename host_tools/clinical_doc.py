@@ -162,6 +162,12 @@ CHOICES = (
     "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
     "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
     "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "RECHECK_SEVERE also starts on a GYNO flare: the reference's schedule names only E2 above 80 pg/mL, but "
+    "its C6 (001: \"Severe E2 (>80 pg/mL) or gyno flare ... re-evaluate at week 4\") asks for the same recheck.",
+    "C12 asks about estradiol (no E2 result in the window), not any lab: the guess it warns against is whether "
+    "estradiol is high or low. RECHECK_SEVERE and TAPER_LABS are answered by an E2 alone, the value they follow.",
+    "LIPIDS and SEMEN need a dated start (a logged dose, or a GOAL event for SEMEN): a goal set in the profile "
+    "alone has no date to count from.",
     "The age at therapy start uses the birth date when the profile has it (BIRTH_MONTH_DAY; a February 29 "
     "birthday counts from March 1 in other years). With the birth year alone it is the difference of years, "
     "which may be one year more than the age: that asks for the baseline DEXA early rather than late.",

@@ -121,6 +121,16 @@ def test_provision_refuses_a_future_birth_year(tmp_path):
     assert result.exit_code == 6 and "BIRTH_YEAR = 2090 is not 18-110 years ago" in one_error_line(result)
 
 
+@pytest.mark.parametrize("text, message", [("1975-02-30", "--birth-date 1975-02-30"),
+                                           ("2090-01-01", "BIRTH_YEAR = 2090 is not 18-110 years ago")])
+def test_provision_refuses_a_bad_birth_date(tmp_path, text, message):
+    cli_module._register()
+    result = CliRunner().invoke(cli_module.cli, ["--port", str(tmp_path / "no-such-port"), "provision",
+                                                 DEVICE, "--birth-date", text],
+                                env={"E2MON_CONFIG": str(tmp_path / "c"), "E2MON_DB": str(tmp_path / "db")})
+    assert result.exit_code == 6 and message in one_error_line(result)
+
+
 # ---- against the simulated device ----------------------------------------------------------------------
 def device_params(env):
     shown = e2mon(env, "profile", "show")
