@@ -99,12 +99,12 @@ RULE_PROSE = {
             "reflexive TRT\" when trying to conceive"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
-    "BMD_OSTEOPENIA": ("latest DEXA T-score below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS} (-1.0 itself is "
+    "BMD_OSTEOPENIA": ("lowest DEXA T-score of the latest scan day (lumbar spine, total hip, femoral neck) below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS} (-1.0 itself is "
                        "normal)",
                        "WHO 1994 classification (-2.5 < T < -1.0); 003 and 004: aromatase inhibition "
                        "raises the risk of osteopenia and osteoporosis, so the text names it for a man who "
                        "takes one"),
-    "BMD_OSTEOPOROSIS": ("latest DEXA T-score at or below {BMD_OSTEOPOROSIS}",
+    "BMD_OSTEOPOROSIS": ("lowest DEXA T-score of the latest scan day at or below {BMD_OSTEOPOROSIS}",
                          "WHO 1994 (T <= -2.5); ISCD official positions: T-scores apply to men of 50 or more, "
                          "under 50 a clinician may switch both BMD rules off"),
 }
@@ -183,8 +183,11 @@ CHOICES = (
     "that neither extends nor ends the run.",
     "An overdue reminder says the day it turned overdue (the day after its window closed) and the day it was "
     "due.",
-    "BMD_T is the lumbar spine's T-score, LOINC 38267-1 (DXA Lumbar spine [T-score]): the reference's 38263-3 "
-    "fails LOINC's check digit, and 38263-0, the valid code nearest to it, is the femur's.",
+    "A DEXA scan's sites are kept apart: BMD_T (lumbar spine, LOINC 38267-1 DXA Lumbar spine [T-score]; the "
+    "reference's 38263-3 fails LOINC's check digit), BMD_T_HIP (total hip, 38264-8 DXA Hip [T-score]) and "
+    "BMD_T_FN (femoral neck, 38263-0 DXA Femur [T-score], the nearest code found: to be confirmed). The BMD "
+    "rules and DEXA_REPEAT read the lowest T-score of the latest scan day; a site dated before that day is "
+    "kept but does not count.",
     "T-scores are shown with their tenth and an ASCII minus (\"-1.0 SD\"): the device's font has no other.",
     "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
     "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",

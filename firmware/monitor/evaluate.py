@@ -97,8 +97,8 @@ def evaluate_flags(st, p, today, out):
             n = U.emit(out, n, p, st, U.R_HCT_WARN, hct_day, hct, 0, 0)
 
     # Bone density ladder (latest DEXA T-score, 0.1 SD, signed): osteoporosis range above low bone density.
-    bmd_day = st[S.LAT_DAY + R.A_BMD_T]
-    bmd = st[S.LAT_VAL + R.A_BMD_T]
+    bmd_day = st[S.BMD_DAY]   # the latest scan day and its lowest T-score, any site
+    bmd = st[S.BMD_MIN]
     # WHO: T = -1.0 is normal, osteopenia is -2.5 < T < -1.0. The text names aromatase inhibitors only for a
     # man who takes one.
     if bmd_day >= 0:

@@ -16,6 +16,13 @@ from micropython import const
 ACK_RULE_BASE = 64   # EVENT_ACK value: reminder index below this, 64 + rule index for a flag
 
 def apply_lab(st, p, day, code, value, flags):
+    if code == R.A_BMD_T or code == R.A_BMD_T_HIP or code == R.A_BMD_T_FN:
+        # the BMD rules read the lowest T-score of the latest scan day, whatever its site (ISCD)
+        if day > st[S.BMD_DAY]:
+            st[S.BMD_DAY] = day
+            st[S.BMD_MIN] = value
+        elif day == st[S.BMD_DAY] and value < st[S.BMD_MIN]:
+            st[S.BMD_MIN] = value
     if not (0 <= code < R.ANALYTE_COUNT) or day < st[S.LAT_DAY + code]:
         return   # a back-dated result does not replace a later one
     if code == R.A_E2:

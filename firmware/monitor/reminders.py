@@ -99,7 +99,7 @@ def evaluate_reminders(st, p, today, out):
                 last = d
         n = _periodic(out, n, st, p, M.M_LIPIDS, start, last, today, p[P.P_REMINDERS + 3 * M.M_LIPIDS])
 
-    dexa_day = st[S.LAT_DAY + R.A_BMD_T]
+    dexa_day = st[S.BMD_DAY]
     baseline_pending = 0
     if start >= 0:
         age = U.therapy_age(st, p)
@@ -115,7 +115,7 @@ def evaluate_reminders(st, p, today, out):
 
     # Yearly instead of every two years while E2 stays low (C4) or the last T-score is in the band of
     # BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
-    t = st[S.LAT_VAL + R.A_BMD_T]
+    t = st[S.BMD_MIN]
     low = U.e2_persistently_low(st, p) or (dexa_day >= 0 and (
         (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t < p[P.P_BMD_OSTEOPENIA])
         or (p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])))

@@ -34,7 +34,7 @@ def format_decimal(value, decimals):
 def format_value(kind, code, value, flags=0):
     # A stored value in plain words with its conventional unit; a lab result below the lab's limit of
     # quantitation (flags) keeps its "<": "<24 pg/mL".
-    if kind == KIND_LAB and code == R.A_BMD_T:
+    if kind == KIND_LAB and code in (R.A_BMD_T, R.A_BMD_T_HIP, R.A_BMD_T_FN):
         # a T-score always with its tenth: "-1.0 SD" (ASCII minus: the device font)
         return "%s%d.%d %s" % ("-" if value < 0 else "", (-value if value < 0 else value) // 10,
                                (-value if value < 0 else value) % 10, LAB_UNIT[code])

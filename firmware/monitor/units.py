@@ -25,7 +25,9 @@ LAB_UNITS = (
     ((_STORED[12], 1, 1, 0), ("mmol/L", 8857, 100, 1)),     # TG; mg/dL = mmol/L * 88.57
     ((_STORED[13], 10, 1, 0), ("nmol/L", 625, 156, 1)),     # VITD, 0.1 ng/mL; ng/mL = nmol/L / 2.496
     ((_STORED[14], 10, 1, 0), ("10^6/mL", 10, 1, 0)),       # SPERM, 0.1 x 10^6/mL
-    ((_STORED[15], 10, 1, 0),),                             # BMD T-score, 0.1 SD, signed
+    ((_STORED[15], 10, 1, 0),),                             # BMD T-score, 0.1 SD, signed: lumbar spine
+    ((_STORED[16], 10, 1, 0),),                             # total hip
+    ((_STORED[17], 10, 1, 0),),                             # femoral neck
 )
 DOSE_UNITS = (
     (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),   # anastrozole, µg

@@ -80,3 +80,19 @@ def test_a_scan_in_the_24_months_before_the_start_is_the_baseline():
     assert rep is None                   # one scan answers both: not a baseline and a repeat at once
     base, rep = baseline(DAY0 - 100, t=-12)
     assert base[M.M_STATE] == M.DONE and rep[M.M_DUE] == DAY0 - 100 + 365
+
+
+def test_the_lowest_site_of_the_latest_scan_day_counts():
+    spine, hip, neck = R.A_BMD_T, R.A_BMD_T_HIP, R.A_BMD_T_FN
+    for first, second in ((spine, hip), (hip, spine)):              # same day, either order
+        values = {spine: -8, hip: -26}
+        h = History(2).lab(DAY0, first, values[first]).lab(DAY0, second, values[second])
+        f = h.flag(U.R_BMD_OSTEOPOROSIS, DAY0)
+        assert f is not None and f[3] == -26
+    h = History(2).lab(DAY0, spine, -8).lab(DAY0, neck, -18).lab(DAY0, hip, -12)
+    assert h.flag(U.R_BMD_OSTEOPENIA, DAY0)[3] == -18
+    h.lab(DAY0 + 400, spine, -5)                                     # a later scan, spine only: normal
+    assert [r for r in h.rules(DAY0 + 400) if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)] == []
+    h.lab(DAY0 + 10, hip, -30)                                       # a back-dated site is ignored
+    assert [r for r in h.rules(DAY0 + 400) if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)] == []
+    assert h.reminder(M.M_DEXA_REPEAT, DAY0 + 401)[M.M_DUE] == DAY0 + 400 + 730

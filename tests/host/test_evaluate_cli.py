@@ -239,3 +239,10 @@ def test_a_birth_date_decides_the_age_over_50(run, tmp_path, birth_date, start, 
 def test_a_bad_birth_date_is_refused(run, tmp_path):
     result = run(text=json.dumps({"patient": {"birth_date": "1975-02-30"}, "entries": []}), tmp=str(tmp_path))
     assert result.exit_code != 0 and "patient field 'birth_date'" in result.output
+
+
+def test_a_scan_with_several_sites_reads_its_lowest(run, tmp_path):
+    doc = {"entries": [{"kind": "lab", "date": "2026-03-02", "analyte": "BMD_T_HIP", "value": "-2.6 SD"},
+                       {"kind": "lab", "date": "2026-03-02", "analyte": "BMD_T", "value": "-0.8 SD"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-03-02")
+    assert rules_of(out) == ["BMD_OSTEOPOROSIS"] and "-2.6 SD" in out["flags"][0]["message"]
