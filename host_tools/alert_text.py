@@ -7,14 +7,15 @@ from host_tools.cmd_evaluate import reminder_dict as _evaluate_reminder_dict
 from monitor import schedule, texts
 
 
-def flag_dict(flag):
-    return _evaluate_flag_dict(tuple(flag))
+def flag_dict(flag, p=None):
+    # p: the device's profile parameters (durations in the texts); the defaults without them
+    return _evaluate_flag_dict(tuple(flag), p)
 
 
-def flag_line(flag, today=None):
+def flag_line(flag, today=None, p=None):
     """One flag in words, led by the date of the result it rests on (and its age, given today's day
     number), so an old value does not read as current."""
-    d = flag_dict(flag)
+    d = flag_dict(flag, p)
     ack = " (acknowledged)" if d.get("acknowledged") else ""
     when = ""
     if d.get("date"):
@@ -32,14 +33,14 @@ def age_text(days):
     return "%d months ago" % (days * 12 // 365)
 
 
-def reminder_dict(reminder):
-    d = _evaluate_reminder_dict(tuple(reminder))
+def reminder_dict(reminder, p=None):
+    d = _evaluate_reminder_dict(tuple(reminder), p)
     d["source"] = texts.REMINDER_SOURCES[reminder[0]]
     return d
 
 
-def reminder_line(reminder):
-    d = reminder_dict(reminder)
+def reminder_line(reminder, p=None):
+    d = reminder_dict(reminder, p)
     muted = " (%s)" % d["muted"] if d.get("muted") else ""
     return "[%s] %s (source %s)%s" % (d["state"], d["text"], d["source"], muted)
 

@@ -14,7 +14,7 @@ import sys
 
 from host_tools import profile_file
 from monitor import profile as P
-from monitor import catalog, profile_codec, records, texts, units, validate
+from monitor import catalog, profile_codec, records, schedule, texts, units, validate
 from monitor.param_names import PARAM_NAMES
 
 DOC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "clinical-rules.md")
@@ -31,8 +31,8 @@ SOURCES = (
 
 # Rule ID -> (when it fires, with {PARAM} for the profile's default; why this default).
 RULE_PROSE = {
-    "E2_ABOVE": ("latest E2 above {E2_ABOVE}, the top of the target band {E2_TARGET_LOW}-{E2_TARGET_HIGH}, "
-                 "and below the mild band",
+    "E2_ABOVE": ("latest E2 above the top of the target band {E2_TARGET_LOW}-{E2_TARGET_HIGH} (it follows an "
+                 "edited target), and below the mild band",
                  "003 gives 20-40 pg/mL as the target and says it varies by lab and clinical judgement, so "
                  "leaving it is information only"),
     "E2_MILD": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} (C7 replaces it with the TRT goal)",
@@ -48,7 +48,8 @@ RULE_PROSE = {
     "E2_LOW_SYMPT": ("latest E2 below {E2_LOW_SYMPT}",
                      "001: \"dry joints, fatigue, decreased libido when E2 drops below 15 pg/mL\""),
     "E2_CRITICAL": ("latest E2 below {E2_CRITICAL}", "004: bone loss at \"approximately 10 pg/ml\""),
-    "TE_RATIO": ("total T (ng/dL) below {TE_RATIO} times E2 (pg/mL) (C8 replaces it with the fertility goal)",
+    "TE_RATIO": ("total T (ng/dL) below {TE_RATIO} times E2 (pg/mL), the two drawn within 7 days of each other "
+                 "(C8 replaces it with the fertility goal)",
                  "002: a ratio \"less than 10:1\" is unfavourable; 003 aims at 10:1 or more. Computed as "
                  "integers (T x 100 < ratio tenths x E2 tenths), no floats on the device"),
     "TT_LOW": ("latest total T below {TT_LOW}", "AUA 2018 statement 1: 300 ng/dL is the cut-off for low "
@@ -61,50 +62,63 @@ RULE_PROSE = {
     "HCT_WARN": ("hematocrit at or above {HCT_WARN}, below the action level",
                  "ISSAM (second-hand) warns near 52 %; no primary source was read, so it is off by default"),
     "C1": ("a new or worse JOINT, LIBIDO, FATIGUE, MOOD or ED after therapy start or a dose change, with no E2 "
-           "result since",
+           "result since, while an aromatase inhibitor is taken (without one, the same symptoms give C12's "
+           "wording: a recheck, no guess)",
            "000: \"If a man develops new joint pain, worsening libido, fatigue, low mood, or reduced sexual "
            "function after starting therapy, estradiol may have dropped too low\"; an E2 recheck is scheduled"),
-    "C2": ("a C1 symptom and the latest E2 below {E2_LOW_SYMPT}",
+    "C2": ("a C1 symptom and the latest E2, not older than {NO_LAB_DAYS}, below {E2_LOW_SYMPT}",
            "001 ties these symptoms to E2 below 15 pg/mL: raises C1's priority"),
-    "C3": ("any symptom and the latest E2 below {E2_CRITICAL}",
+    "C3": ("any symptom and the latest E2, not older than {NO_LAB_DAYS}, below {E2_CRITICAL}",
            "004: about 10 pg/mL is the level linked to bone loss; with symptoms it is the most urgent low-E2 flag"),
     "C4": ("E2 below {E2_LOW} on results at least {E2_PERSIST_DAYS} apart",
            "001 and 003: persistently low E2 harms bone. \"Persistently\" is undefined in the sources: the "
            "default is two results at least 28 days apart; a DEXA every 12 months follows"),
-    "C5": ("latest E2 above {E2_HIGH} with BREAST, GYNO, NIPPLE or FLUID",
+    "C5": ("latest E2, not older than {NO_LAB_DAYS}, above {E2_HIGH} with BREAST, GYNO, NIPPLE or FLUID",
            "000 and 001: breast tenderness, gynecomastia, nipple sensitivity and water retention are signs of "
            "estrogen excess"),
     "C6": ("E2 above {E2_SEVERE} or a GYNO flare, until an E2 recheck {RECHECK_SEVERE_DUE} later",
            "001: re-evaluate at week 4 after a severe E2 or a gyno flare"),
-    "C7": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} with the TRT goal",
+    "C7": ("latest E2 within {E2_MILD_LOW}-{E2_MILD_HIGH} on TRT (testosterone taken, or the TRT goal with "
+           "testosterone not stopped: the same meaning as for CBC)",
            "001's mild band on TRT; it replaces E2_MILD so one result gives one flag"),
     "C8": ("total T below {TE_RATIO} times E2 with the fertility goal",
            "002: the T:E2 ratio matters while trying to conceive; it replaces TE_RATIO for that goal"),
     "C9": ("hematocrit at or above {HCT_HIGH}",
            "003 (\"< 54%\"), Endocrine Society 2010 and AUA 2018 act at 54 %: urgent, contact the clinician"),
     "C11": ("labs in target (E2 within {E2_TARGET_LOW}-{E2_TARGET_HIGH} with no E2 flag, E2_BONE included; "
-            "total T within {TT_TARGET_LOW}-{TT_TARGET_HIGH}) yet a symptom has lasted {SYMPTOM_PERSIST_DAYS}",
+            "total T within {TT_TARGET_LOW}-{TT_TARGET_HIGH}), both drawn after the symptom last rose and after "
+            "the last therapy change, the E2 not older than {NO_LAB_DAYS}, yet the symptom has lasted "
+            "{SYMPTOM_PERSIST_DAYS}; never beside C1 or C12",
             "000: when the labs are in range, lasting symptoms have other causes worth looking at (sleep, "
             "thyroid, mood, medication)"),
-    "C12": ("symptoms and no E2 result in the last {NO_LAB_DAYS}",
+    "C12": ("symptoms and no E2 result in the last {NO_LAB_DAYS} (then it replaces C2, C3 and C5); also C1's "
+            "symptoms after a change without an aromatase inhibitor",
             "000: \"side effects of high and low estradiol can overlap\": a recheck, never a guess"),
+    "C15": ("a testosterone dose logged while the goal is fertility, testosterone not stopped since",
+            "000: \"Testosterone therapy can suppress LH and FSH, which can reduce sperm production\"; \"Avoid "
+            "reflexive TRT\" when trying to conceive"),
     "C14": ("COGNITION or MOOD reported", "001 lists memory and mood changes among the effects of low E2; "
                                           "worth raising whatever the labs say"),
-    "BMD_OSTEOPENIA": ("latest DEXA T-score at or below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS}",
-                       "WHO 1994 classification (-2.5 < T <= -1.0); 003 and 004: aromatase inhibition "
-                       "raises the risk of osteopenia and osteoporosis"),
-    "BMD_OSTEOPOROSIS": ("latest DEXA T-score at or below {BMD_OSTEOPOROSIS}",
+    "BMD_OSTEOPENIA": ("lowest DEXA T-score of the latest scan day (lumbar spine, total hip, femoral neck) below {BMD_OSTEOPENIA} and above {BMD_OSTEOPOROSIS} (-1.0 itself is "
+                       "normal)",
+                       "WHO 1994 classification (-2.5 < T < -1.0); 003 and 004: aromatase inhibition "
+                       "raises the risk of osteopenia and osteoporosis, so the text names it for a man who "
+                       "takes one"),
+    "BMD_OSTEOPOROSIS": ("lowest DEXA T-score of the latest scan day at or below {BMD_OSTEOPOROSIS}",
                          "WHO 1994 (T <= -2.5); ISCD official positions: T-scores apply to men of 50 or more, "
                          "under 50 a clinician may switch both BMD rules off"),
 }
 
 # Reminder ID -> (what starts it; why this default).
 REMINDER_PROSE = {
-    "RECHECK": ("therapy start, a dose change or new symptoms",
+    "RECHECK": ("therapy start, stop or dose change; C1 or C12 asking for one. Done when an E2 and a total T are "
+                "both logged in the window (from the day C1 or C12 asked)",
                 "002 \"2-4 weeks\", 001 \"weeks 4-6\", 000 and 003 \"weeks to months\": day 28 is where they "
                 "meet, the window spans weeks 2 to 6"),
     "RECHECK_SEVERE": ("an E2 above E2_SEVERE or a GYNO flare", "001: re-evaluate at week 4"),
-    "CBC": ("testosterone taken (a dose logged, or the TRT goal); repeats",
+    "CBC": ("testosterone taken (a dose logged and not stopped, or the TRT goal): from the first testosterone "
+            "dose of the course or the TRT goal's date, whichever is first; repeats; stops when testosterone is "
+            "stopped",
             "001 quarterly; ES 2010 \"baseline, at 3 months, and then annually\": the stricter quarterly "
             "interval"),
     "LIPIDS": ("therapy start; repeats", "001: \"every 6-12 months\", \"semi-annually\""),
@@ -126,7 +140,97 @@ PARAM_MEANING = {"TE_RATIO": "T (ng/dL) : E2 (pg/mL)", "DEXA_AGE": "years, age a
                  "GOAL": "therapy goal", "FRACTURE_HISTORY": "yes or no",
                  "PLANNED_MONTHS": "planned duration of therapy, months (0 = unknown)",
                  "DEXA_REPEAT_LOW_DUE": "days; DEXA_REPEAT while E2 is persistently low or the T-score low",
-                 "BMD_OSTEOPENIA": "DEXA T-score threshold", "BMD_OSTEOPOROSIS": "DEXA T-score threshold"}
+                 "BMD_OSTEOPENIA": "DEXA T-score threshold", "BMD_OSTEOPOROSIS": "DEXA T-score threshold",
+                 "ACK_GRACE": "days; the longest a reminder marked drawn stays muted while its result is awaited",
+                 "DOSE_CHANGE_PCT": "%; a change of the 14-day dose total this large is a dose change"}
+
+# Choices made where the reference is silent, with the reason (listed in section 6 of the document).
+CHOICES = (
+    "A profile of an older version is migrated when it is read, keeping every clinician value, and is left on "
+    "the device as written, so that firmware rolled back after a failed update still reads it; E2_ABOVE is no "
+    "longer a parameter of its own (it follows E2_TARGET_HIGH, as the reference says), so an older profile whose "
+    "E2_ABOVE differed from its target's top loses that value: the target's top is the clinician's statement "
+    "of where \"above target\" starts.",
+    "CBC with the TRT goal set in the profile alone (it has no date) and no testosterone logged: the schedule "
+    "starts at the therapy start, because testosterone may be given in clinic and an early blood count is better "
+    "than none; the first testosterone dose logged then becomes the start.",
+    "A STOP is a dose of 0 of that drug (the device's menu \"Stop a drug\", `e2mon push stop`, `\"stop\": true` "
+    "in a history). A STOP of a drug not taken changes nothing; the next dose after a STOP starts a new course "
+    "(a dose change, and the CBC's new start for testosterone).",
+    "A change of frequency compares the 14-day totals only when both windows lie inside one regimen: not in the "
+    "27 days after a start, stop or other change, so the first weeks of a regimen, with nothing logged before "
+    "it, are never read as a change. The comparison is exact in integers (|A - B| x 100 >= DOSE_CHANGE_PCT x B). "
+    "Dosing every 10 to 13 days puts one dose in one 14-day window and two in the next, which reads as a 100 % "
+    "change: for such a regimen the clinician raises DOSE_CHANGE_PCT above 100.",
+    "RECHECK_SEVERE also starts on a GYNO flare: the reference's schedule names only E2 above 80 pg/mL, but "
+    "its C6 (001: \"Severe E2 (>80 pg/mL) or gyno flare ... re-evaluate at week 4\") asks for the same recheck.",
+    "C12 asks about estradiol (no E2 result in the window), not any lab: the guess it warns against is whether "
+    "estradiol is high or low. RECHECK_SEVERE and TAPER_LABS are answered by an E2 alone, the value they follow.",
+    "LIPIDS and SEMEN need a dated start (a logged dose, or a GOAL event for SEMEN): a goal set in the profile "
+    "alone has no date to count from.",
+    "The age at therapy start uses the birth date when the profile has it (BIRTH_MONTH_DAY; a February 29 "
+    "birthday counts from March 1 in other years). With the birth year alone it is the difference of years, "
+    "which may be one year more than the age: that asks for the baseline DEXA early rather than late.",
+    "The patient's daily push budget (PUSH_DAY_BUDGET) survives a reboot: it is kept in the snapshot (saved "
+    "as soon as the budget is spent), and at boot every entry logged after the snapshot counts against it, "
+    "button entries included, because the log does not say who made them; the count can only err high, and "
+    "the device's buttons are never limited.",
+    "Durations in the texts come from the profile (NO_LAB_DAYS, SYMPTOM_PERSIST_DAYS, E2_PERSIST_DAYS, "
+    "DEXA_REPEAT_LOW_DUE, RECHECK_SEVERE_DUE) and are written in whole weeks up to 16 weeks, in months from 3 "
+    "months when within 3 days of whole months, else in days, so an edited window reads as set, never rounded "
+    "by more than 3 days.",
+    "C4 shows the last result of the low run, not the latest result, which may be an unsure \"<24 pg/mL\" "
+    "that neither extends nor ends the run.",
+    "An overdue reminder says the day it turned overdue (the day after its window closed) and the day it was "
+    "due.",
+    "A DEXA scan's sites are kept apart: BMD_T (lumbar spine, LOINC 38267-1 DXA Lumbar spine [T-score]; the "
+    "reference's 38263-3 fails LOINC's check digit), BMD_T_HIP (total hip, 38264-8 DXA Hip [T-score]) and "
+    "BMD_T_FN (femoral neck, 38263-0 DXA Femur [T-score], the nearest code found: to be confirmed). The BMD "
+    "rules and DEXA_REPEAT read the lowest T-score of the latest scan day; a site dated before that day is "
+    "kept but does not count.",
+    "T-scores are shown with their tenth and an ASCII minus (\"-1.0 SD\"): the device's font has no other.",
+    "C2, C3 and C5 still show while the device clock is unset (the E2's age is then unknown): C3 is the most "
+    "urgent low-E2 flag and hiding it on a clock fault would be the worse error.",
+    "C11 needs the E2 and total T drawn after the last therapy change, not on its day: a sample drawn on the day "
+    "of a change reflects the regimen before it. \"After the symptom began\" is read as after its last rise, so "
+    "labs drawn before a symptom worsened do not answer it.",
+    "C1's doc keeps \"with no E2 result since\": once an E2 has been drawn after the symptom, the lab rules and "
+    "C2 read it, and guessing over-suppression without looking at it would be the guess C12 warns against.",
+    "Flags are dated to the day their condition became true: C12 to the later of the symptom's rise and the day "
+    "the E2 turned older than NO_LAB_DAYS; C11 to the later of the symptom's SYMPTOM_PERSIST_DAYS and the labs; "
+    "C5 to the later of the E2 and the symptom.",
+    "C12's recheck is dated to the day C12 became true (the later of the symptom's rise and the day the last E2 "
+    "turned older than NO_LAB_DAYS), and an E2 alone does not answer it: it stays open until total T is logged "
+    "too, as every recheck needs both.",
+    "ACK_GRACE defaults to 14 days: most laboratories report estradiol, testosterone and a blood count within "
+    "a week, and a second week covers a sample sent out for LC-MS/MS; a result still missing after that needs "
+    "the patient's attention again rather than silence.",
+    "A snooze given while a reminder is due ends, at the latest, on the day it turns overdue: overdue is the "
+    "escalation the schedule exists for.",
+)
+
+# Parameter -> the rules and reminders that read it (a reminder's own _DUE/_EARLY/_LATE are added by name).
+READ_BY = {
+    "E2_TARGET_LOW": ("C11",), "E2_TARGET_HIGH": ("E2_ABOVE", "C11"),
+    "E2_MILD_LOW": ("E2_MILD", "C7", "C11"), "E2_MILD_HIGH": ("E2_MILD", "C7", "C11"),
+    "E2_HIGH": ("E2_HIGH", "C5", "C11"), "E2_SEVERE": ("E2_SEVERE", "C6", "RECHECK_SEVERE"),
+    "E2_BONE": ("E2_BONE", "C11"), "E2_LOW": ("E2_LOW", "C4", "C11", "DEXA_REPEAT"),
+    "E2_LOW_SYMPT": ("E2_LOW_SYMPT", "C2"), "E2_CRITICAL": ("E2_CRITICAL", "C3"),
+    "TE_RATIO": ("TE_RATIO", "C8"), "TT_TARGET_LOW": ("TT_BELOW_TARGET", "C11"),
+    "TT_TARGET_HIGH": ("TT_ABOVE_TARGET", "C11"), "TT_LOW": ("TT_LOW",),
+    "HCT_HIGH": ("C9", "C11"), "HCT_WARN": ("HCT_WARN", "C11"),
+    "E2_PERSIST_DAYS": ("C4", "DEXA_REPEAT"), "SYMPTOM_PERSIST_DAYS": ("C11",),
+    "NO_LAB_DAYS": ("C2", "C3", "C5", "C11", "C12", "RECHECK"),
+    "DEXA_AGE": ("DEXA_BASELINE",), "DEXA_PLANNED_MONTHS": ("DEXA_BASELINE",),
+    "DEXA_REPEAT_LOW_DUE": ("C4", "BMD_OSTEOPENIA", "BMD_OSTEOPOROSIS", "DEXA_REPEAT"),
+    "BIRTH_YEAR": ("DEXA_BASELINE",), "BIRTH_MONTH_DAY": ("DEXA_BASELINE",), "FRACTURE_HISTORY": ("DEXA_BASELINE",), "PLANNED_MONTHS": ("DEXA_BASELINE",),
+    "DEXA_PRIOR_DAYS": ("DEXA_BASELINE",),
+    "GOAL": ("C7", "C8", "C15", "CBC", "SEMEN", "FERTILITY_REVIEW"),
+    "BMD_OSTEOPENIA": ("BMD_OSTEOPENIA", "DEXA_REPEAT"), "BMD_OSTEOPOROSIS": ("BMD_OSTEOPOROSIS", "DEXA_REPEAT"),
+    "PUSH_DAY_BUDGET": ("the device's count of a patient host's pushes",),
+    "ACK_GRACE": ("every reminder",), "DOSE_CHANGE_PCT": ("RECHECK", "C1", "C12"),
+    "RECHECK_SEVERE_DUE": ("E2_SEVERE", "C6"), "RECHECK_SEVERE_EARLY": ("C6",),
+}
 
 SYMPTOM_DIRECTION = {"JOINT": "low E2", "LIBIDO": "either", "FATIGUE": "either", "MOOD": "either",
                      "ED": "either", "BREAST": "high E2", "GYNO": "high E2", "NIPPLE": "high E2",
@@ -181,11 +285,14 @@ def rules_table():
 
 def ladder_lines():
     lines = []
-    for k in range(0, len(profile_codec.LADDER), 3):
-        low, high, strict = profile_codec.LADDER[k:k + 3]
-        lines.append("- %s (%s) %s %s (%s)" % (PARAM_NAMES[low], param_text(PARAM_NAMES[low]),
-                                               "<" if strict else "<=", PARAM_NAMES[high],
-                                               param_text(PARAM_NAMES[high])))
+    for chain in profile_codec.LADDER:
+        words = []
+        for k in range(0, len(chain), 2):
+            name = PARAM_NAMES[chain[k]]
+            words.append("%s (%s)" % (name, param_text(name)))
+            if k + 2 < len(chain):
+                words.append("<" if chain[k + 1] else "<=")
+        lines.append("- " + " ".join(words))
     return lines
 
 
@@ -202,13 +309,15 @@ def reminders_table():
     return lines
 
 
+def readers(name):
+    """The rules and reminders that read a parameter: READ_BY, and a reminder for its own window."""
+    owner, _, part = name.rpartition("_")
+    own = (owner,) if owner in catalog.REMINDERS and part in ("DUE", "EARLY", "LATE") else ()
+    return list(own) + [r for r in READ_BY.get(name, ()) if r not in own]
+
+
 def params_table():
     lines = ["| Parameter | Default | Allowed | Unit or meaning | Read by |", "|---|---|---|---|---|"]
-    readers = {}
-    for table in (RULE_PROSE, REMINDER_PROSE):
-        for owner, (when, _why) in table.items():
-            for name in re.findall(r"\{([A-Z0-9_]+)\}", when):
-                readers.setdefault(name, []).append(owner)
     for i in range(P.P_LEVELS):
         name = PARAM_NAMES[i]
         lo, hi = profile_codec.param_bounds(i)
@@ -222,12 +331,8 @@ def params_table():
             allowed = "%d to %d" % (lo, hi)
         meaning = PARAM_MEANING.get(name) or profile_file._comment(i) or (
             "threshold" if profile_codec.param_analyte(i) >= 0 else "")
-        owner, _, part = name.rpartition("_")
-        if owner in catalog.REMINDERS and part in ("DUE", "EARLY", "LATE"):
-            readers.setdefault(name, []).append(owner)
-        used = [owner for owner in catalog.RULES + catalog.REMINDERS if owner in readers.get(name, ())]
         lines.append("| %s | %s | %s | %s | %s |" % (name, param_text(name), allowed, _cell(meaning),
-                                                     ", ".join(used) or "-"))
+                                                     ", ".join(readers(name)) or "-"))
     return lines
 
 
@@ -302,7 +407,12 @@ def generate():
         "### Ordered thresholds",
         "",
         "A profile is refused, by the host and by the device that receives it, unless its thresholds keep "
-        "this order (defaults shown), so that no band is inverted or hidden by another:",
+        "this order (defaults shown), so that no band is inverted or hidden by another. Only thresholds of "
+        "rules that are switched on are compared (a mild-band limit while E2_MILD or C7 is on, E2_SEVERE "
+        "while E2_SEVERE or C6 is, TT_TARGET_LOW while TT_BELOW_TARGET is, HCT_HIGH while C9 is, every other "
+        "threshold while its own rule is; the targets always): lowering HCT_HIGH to 52 % with HCT_WARN off is "
+        "accepted, and HCT_WARN is checked against it when it is switched on. A threshold skipped passes its "
+        "order on to the next one compared (E2_CRITICAL must stay below E2_LOW when E2_LOW_SYMPT is off):",
         "",
     ]
     out += ladder_lines()
@@ -316,6 +426,14 @@ def generate():
         "Each reminder has a due day counted from what starts it, with a window: due from the day it "
         "opens, overdue after the window closes. Logging the matching lab satisfies it. Reminders survive "
         "a reboot, can be acknowledged or snoozed, and never fire while the device clock is unset.",
+        "",
+        "\"Drawn\" (the device's acknowledgement of a lab reminder) means the sample was taken, not that the "
+        "result is in: it mutes the reminder while the result is awaited, for %s at most (ACK_GRACE). A "
+        "reminder acknowledged before it turned overdue escalates, unmuted, when it does; one still without "
+        "its lab when the grace ends returns, overdue, and stays until the lab is logged. A snooze lasts %d "
+        "days at most (a longer one recorded by a host counts as %d) and never hides an overdue reminder. "
+        "FERTILITY_REVIEW is not a lab: acknowledging it inside its window completes it."
+        % (param_text("ACK_GRACE"), schedule.SNOOZE_MAX, schedule.SNOOZE_MAX),
         "",
     ]
     out += reminders_table()
@@ -334,11 +452,18 @@ def generate():
         "## 5. Units and plausibility",
         "",
         "The unit is explicit on every entry; SI entries are converted exactly (integer arithmetic, half "
-        "up). A value outside the confirmation band is shown back in both units and stored only when "
+        "up), except a limit of quantitation (\"<95.5 pmol/L\"), which is rounded up so that it never claims "
+        "more than the lab did (<26.1 pg/mL, not <26). A value outside the confirmation band is shown back in both units and stored only when "
         "confirmed; a value outside the refusal band is never stored. Dates in the future are refused.",
         "",
     ]
     out += units_table()
+    out += [
+        "",
+        "## 6. Choices where the reference is silent",
+        "",
+    ]
+    out += ["- " + choice for choice in CHOICES]
     return "\n".join(out) + "\n"
 
 

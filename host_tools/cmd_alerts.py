@@ -4,7 +4,7 @@ import datetime
 
 import click
 
-from host_tools import alert_text, connect
+from host_tools import alert_text, connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
 from host_tools.failures import EXIT_USAGE, Failure, reported
 from host_tools.settings import device_title, emit, pass_settings
@@ -12,8 +12,12 @@ from monitor import dates
 
 
 async def _alerts(settings, device, role):
-    async with connect.session(settings, device, role) as (link, _device_id):
-        return await link.alerts()
+    # the flags and reminders, and the device's profile parameters as the host last read them (the texts'
+    # durations follow the clinician's edits)
+    async with connect.session(settings, device, role) as (link, device_id):
+        flags, reminders = await link.alerts()
+    with settings.open_db() as db:
+        return flags, reminders, profile_file.stored_profile(db, device_id).params
 
 
 def worklist(settings, with_flags=True, with_reminders=True):
@@ -62,16 +66,16 @@ def alerts_cmd(settings, device, every, role):
         rows, lines = worklist(settings)
         emit(settings, rows, lines)
         return
-    flags, reminders = run(_alerts(settings, device, role), "reading the alerts")
+    flags, reminders, p = run(_alerts(settings, device, role), "reading the alerts")
     due = [r for r in reminders if alert_text.is_due(r)]
     lines = ["Flags (discuss with your clinician):"]
     now = datetime.date.today()
     today = dates.days_from_civil(now.year, now.month, now.day)
-    lines += ["  " + alert_text.flag_line(f, today) for f in flags] or ["  none"]
+    lines += ["  " + alert_text.flag_line(f, today, p) for f in flags] or ["  none"]
     lines.append("Due reminders:")
-    lines += ["  " + alert_text.reminder_line(r) for r in due] or ["  none"]
-    emit(settings, {"flags": [alert_text.flag_dict(f) for f in flags],
-                    "reminders": [alert_text.reminder_dict(r) for r in due]}, lines)
+    lines += ["  " + alert_text.reminder_line(r, p) for r in due] or ["  none"]
+    emit(settings, {"flags": [alert_text.flag_dict(f, p) for f in flags],
+                    "reminders": [alert_text.reminder_dict(r, p) for r in due]}, lines)
 
 
 @click.command("reminders")
@@ -90,10 +94,10 @@ def reminders_cmd(settings, device, show_all, every, role):
         rows, lines = worklist(settings, with_flags=False)
         emit(settings, rows, lines)
         return
-    _flags, reminders = run(_alerts(settings, device, role), "reading the reminders")
+    _flags, reminders, p = run(_alerts(settings, device, role), "reading the reminders")
     shown = [r for r in reminders if show_all or alert_text.is_due(r)]
-    emit(settings, [alert_text.reminder_dict(r) for r in shown],
-         [alert_text.reminder_line(r) for r in shown] or ["no reminder due"])
+    emit(settings, [alert_text.reminder_dict(r, p) for r in shown],
+         [alert_text.reminder_line(r, p) for r in shown] or ["no reminder due"])
 
 
 def register(cli):

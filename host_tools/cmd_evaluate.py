@@ -28,7 +28,7 @@ def evaluate(doc, at_day, name="history"):
         try:
             accepted.append((parse_entry(entry, index), index))
         except records.EntryError as exc:
-            rejected.append((index, exc.code, None))
+            rejected.append((index, exc.code, getattr(exc, "detail", None)))
     accepted.sort(key=lambda item: (item[0][0], item[0][1], item[1]))
     tracker = Tracker(profile)
     seq = 0
@@ -42,17 +42,18 @@ def evaluate(doc, at_day, name="history"):
     rejected.sort()
     return {
         "at": dates.format_day(at_day),
-        "flags": [flag_dict(f) for f in tracker.flags(at_day)],
-        "reminders": [reminder_dict(r) for r in tracker.reminders(at_day)],
+        "flags": [flag_dict(f, profile.params) for f in tracker.flags(at_day)],
+        "reminders": [reminder_dict(r, profile.params) for r in tracker.reminders(at_day)],
         "rejected": [rejection_dict(i, code, what) for i, code, what in rejected],
     }
 
 
-def flag_dict(flag):
+def flag_dict(flag, p=None):
+    # p: the profile's parameters the texts' durations come from (the defaults without one)
     rule, level, day, value, value2, status = flag
     out = {"rule": catalog.RULES[rule], "level": catalog.level_name(level), "source": texts.RULE_SOURCES[rule],
            "date": dates.format_day(day) if day >= 0 else None,
-           "message": texts.message(rule, value, value2, status)}
+           "message": texts.message(rule, value, value2, status, p)}
     if status & rules.STATUS_INDETERMINATE:
         out["indeterminate"] = True
     if status & rules.STATUS_ACKED:
@@ -62,18 +63,23 @@ def flag_dict(flag):
     return out
 
 
-def reminder_dict(reminder):
+def reminder_dict(reminder, p=None):
     rid, state, due, muted = reminder
     out = {"id": catalog.REMINDERS[rid], "state": catalog.STATES[state], "due": dates.format_day(due),
-           "text": texts.describe_reminder(rid, state, due)}
+           "text": texts.describe_reminder(rid, state, due, p)}
+    if state == schedule.OVERDUE:
+        out["overdue_since"] = dates.format_day(texts.overdue_day(rid, due, p))
     if muted:
-        out["muted"] = "acknowledged" if muted == schedule.MUTED_ACK else "snoozed"
+        out["muted"] = "drawn, waiting for the result" if muted == schedule.MUTED_ACK else "snoozed"
     return out
 
 
 def rejection_dict(index, code, what):
+    # what: the refused (kind, code, value), or words on what the entry may be (a refused precision)
     message = records.error_message(code)
-    if what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
+    if isinstance(what, str):
+        message += " (%s)" % what
+    elif what is not None and what[0] == records.KIND_LAB and code == records.ERR_CONFIRM:
         si = texts.format_lab_si(what[1], what[2])
         shown = texts.format_value(records.KIND_LAB, what[1], what[2])
         message += " (%s%s)" % (shown, " = " + si if si else "")

@@ -16,10 +16,12 @@ from monitor import profile as P
 @click.command("provision")
 @device_argument
 @click.option("--birth-year", type=int, help="Patient's birth year, stored in the profile (optional).")
+@click.option("--birth-date", metavar="YYYY-MM-DD",
+              help="Patient's birth date (optional; the age over 50 then counts from the day, not the year).")
 @click.option("--goal", type=click.Choice(list(catalog.GOALS)), help="Therapy goal, stored in the profile.")
 @pass_settings
 @reported
-def provision_cmd(settings, device, birth_year, goal):
+def provision_cmd(settings, device, birth_year, birth_date, goal):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
     --device is the id this computer files its keys and data under (e.g. the address printed on the board);
@@ -39,6 +41,12 @@ def provision_cmd(settings, device, birth_year, goal):
     profile = P.Profile()
     if birth_year is not None:
         _set_profile_value(profile, "BIRTH_YEAR", birth_year)
+    if birth_date is not None:
+        try:
+            profile_file.set_birth_date(profile, birth_date)
+            profile_file.check(profile, "--birth-date")
+        except ValueError as exc:   # ProfileFileError too
+            raise Failure("--birth-date %s: %s" % (birth_date, exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
     if goal is not None:
         _set_profile_value(profile, "GOAL", catalog.GOALS.index(goal))
     result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")

@@ -106,7 +106,7 @@ def _entry_options(fn):
 def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
     code = lookup(catalog.ANALYTES, analyte, "lab test")
-    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit)
+    stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit, below_lloq)
     flags = [m.lower() for m in catalog.METHODS].index(method.lower())
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
@@ -114,8 +114,9 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
     _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
 
 
-def _convert(kind, code, name, value, unit):
-    # The entered decimal in the stored integer unit, or a Failure naming the units accepted.
+def _convert(kind, code, name, value, unit, limit=False):
+    # The entered decimal in the stored integer unit (a limit of quantitation rounded up), or a Failure
+    # naming the units accepted.
     from monitor import units
     if kind == records.KIND_LAB and value.strip().startswith(("<", "≤")):
         number = value.strip().lstrip("<≤= ")
@@ -125,7 +126,7 @@ def _convert(kind, code, name, value, unit):
                       EXIT_REJECTED)
     mantissa, decimals = parse_decimal(value)
     try:
-        return units.convert_entry(kind, code, mantissa, decimals, unit)
+        return units.convert_entry(kind, code, mantissa, decimals, unit, limit)
     except records.EntryError as exc:
         if exc.code == records.ERR_PRECISION:
             # never rounded: say what the stored unit holds ("testosterone doses take at most 3 decimals in mg")
@@ -149,8 +150,22 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
     code = lookup(catalog.DRUGS, drug, "medicine")
     stored, _si = _convert(records.KIND_DOSE, code, catalog.DRUGS[code], value, unit)
+    if stored == 0:
+        raise Failure("%s %s %s: a dose of 0 is not a dose" % (catalog.DRUGS[code], value, unit),
+                      "to log that the drug was stopped: e2mon push stop %s" % catalog.DRUGS[code], EXIT_REJECTED)
     flags = records.FLAG_CONFIRMED if confirm else 0
     _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+
+
+@push_group.command("stop")
+@click.argument("drug", metavar="DRUG")
+@_entry_options
+@pass_settings
+@reported
+def push_stop(settings, drug, role, date_text, time_text, confirm):
+    """A drug stopped (a dose change: the recheck starts again), e.g. `push stop anastrozole`."""
+    code = lookup(catalog.DRUGS, drug, "medicine")
+    _push(settings, None, role, records.KIND_DOSE, code, 0, 0, date_text, time_text)
 
 
 @push_group.command("symptom", context_settings={"ignore_unknown_options": True})

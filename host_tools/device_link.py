@@ -397,6 +397,10 @@ class DeviceLink:
                 piece = blob[offset:offset + chunk]
                 reply = await self._request(protocol.CH_PROFILE, protocol_host.encode_blob_put(len(blob), offset, piece))
                 status, _total, have, _ = protocol_host.decode_blob_reply(reply)
+                if status == records.ERR_PROFILE:
+                    # the host checked it: a device refusing it runs firmware older than this profile version
+                    raise DeviceError(status, "profile refused: the device cannot read this profile version "
+                                              "(update the device firmware first)")
                 if status != protocol.STATUS_OK:
                     raise DeviceError(status, "profile refused")
                 offset += len(piece)

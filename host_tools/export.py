@@ -19,7 +19,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, profile_codec, records, texts, units
+from monitor import dates, profile_codec, records, schedule, texts, units
 from monitor.catalog import (
     ANALYTES, DOSE_DECIMALS, DRUGS, GOALS, LAB_DECIMALS, LOINC, METHODS, REMINDERS, RULES, SYMPTOMS,
 )
@@ -153,7 +153,11 @@ def event_text(day, minute, code, value, flags):
         else:
             what = "item %d" % value
         if code == records.EVENT_ACK:
+            if value < len(REMINDERS) and value != schedule.M_FERTILITY_REVIEW:
+                return "%s: drawn, waiting for the result" % what
             return "%s acknowledged" % what
+        if flags > schedule.SNOOZE_MAX:
+            return "%s snoozed for %d days (counts as %d)" % (what, flags, schedule.SNOOZE_MAX)
         return "%s snoozed for %d days" % (what, flags)
     return str(value)
 
@@ -166,8 +170,9 @@ def rows(db, device_id):
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
         event = kind == records.KIND_EVENT
+        stop = kind == records.KIND_DOSE and value == 0   # a STOP: no amount, no unit
         value_text = (event_text(day, minute, code, value, flags) if event
-                      else texts.format_decimal(value, entry.decimals))
+                      else "stopped" if stop else texts.format_decimal(value, entry.decimals))
         yield {
             "device_id": device_id,
             "seq": seq,
@@ -178,7 +183,7 @@ def rows(db, device_id):
             "name": entry.name,
             "comparator": "<" if below else "",
             "value": value_text,
-            "unit": entry.unit,
+            "unit": "" if stop else entry.unit,
             "shown": value_text if event else texts.format_value(kind, code, value, flags),
             "method": lab_method(flags) if lab else "",
             "below_lloq": below,
@@ -222,6 +227,9 @@ def history_entry(day, minute, kind, code, value, flags):
         return entry
     if kind == records.KIND_DOSE:
         e = catalog(kind, code)
+        if value == 0:
+            entry.update(kind="dose", drug=e.name, stop=True)
+            return entry
         entry.update(kind="dose", drug=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit))
         if flags & records.FLAG_CONFIRMED:
             entry["confirmed"] = True
@@ -256,7 +264,10 @@ def write_history(db, device_id, out):
         except ValueError:
             profile = None
         if profile is not None:
-            if profile_codec.get_param(profile, "BIRTH_YEAR"):
+            if profile_codec.get_param(profile, "BIRTH_MONTH_DAY") and profile_codec.get_param(profile, "BIRTH_YEAR"):
+                from host_tools.profile_file import birth_date_text
+                patient["birth_date"] = birth_date_text(profile)
+            elif profile_codec.get_param(profile, "BIRTH_YEAR"):
                 patient["birth_year"] = profile_codec.get_param(profile, "BIRTH_YEAR")
             if profile_codec.get_param(profile, "PLANNED_MONTHS"):
                 patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")

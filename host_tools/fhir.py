@@ -87,9 +87,9 @@ def write_bundle(db, device_id, out, tz=None):
                        "identifier": [{"system": DEVICE_SYSTEM, "value": device_id}],
                        "deviceName": [{"name": info.get("name") or "e2mon", "type": "user-friendly-name"}],
                        "patient": {"reference": "urn:uuid:" + patient}}
-    birth_year = _birth_year(info.get("profile"))
-    if birth_year:
-        patient_resource["birthDate"] = "%04d" % birth_year   # the profile holds the year only
+    birth = _birth_date(info.get("profile"))
+    if birth:
+        patient_resource["birthDate"] = birth
     if info.get("firmware"):
         device_resource["version"] = [{"value": info["firmware"]}]
     out.write(json.dumps({"fullUrl": "urn:uuid:" + patient, "resource": patient_resource}))
@@ -114,6 +114,10 @@ def write_bundle(db, device_id, out, tz=None):
         when = day_text(day) + _MINUTES[minute] + tz
         if kind == symptom_kind:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
+        elif kind == dose_kind and value == 0:   # a STOP: the drug is no longer taken
+            write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq,
+                            parts[1].replace('"status":"completed"', '"status":"stopped"', 1), when,
+                            '"note":[{"text":"stopped"}]'))
         else:
             text = values.get((kind, code, value))
             if text is None:
@@ -130,14 +134,16 @@ def write_bundle(db, device_id, out, tz=None):
     return count
 
 
-def _birth_year(blob):
+def _birth_date(blob):
+    # "YYYY-MM-DD" with the month and day known, "YYYY" with the year alone, "" without
     if not blob:
-        return 0
+        return ""
+    from host_tools.profile_file import birth_date_text
     from monitor import profile_codec
     try:
-        return profile_codec.get_param(profile_codec.decode(bytes(blob)), "BIRTH_YEAR")
+        return birth_date_text(profile_codec.decode(bytes(blob)))
     except ValueError:
-        return 0
+        return ""
 
 
 def bundle_text(db, device_id, tz=None):

@@ -6,7 +6,8 @@ strings carry their unit. Structural problems raise HistoryError naming the entr
 the core refuses raises records.EntryError (the caller lists it as rejected, and the rest go on).
 
 File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entries": [...]}
-- patient: birth_year, goal (trt | fertility | estrogen_control), fracture_history (bool), planned_months.
+- patient: birth_year or birth_date (YYYY-MM-DD), goal (trt | fertility | estrogen_control), fracture_history
+  (bool), planned_months.
 - profile (optional), by rule, band or reminder ID: {"E2_HIGH": {"threshold": "55 pg/mL"}} (lab thresholds
   need a unit, SI accepted), {"E2_TARGET": {"low": "20 pg/mL", "high": "35 pg/mL"}},
   {"C1": {"level": "info" | "discuss" | "urgent" | "off"}}, {"TE_RATIO": {"threshold": 8}},
@@ -14,14 +15,15 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
 - entries, each with "date" (and optional "time" HH:MM):
   lab: analyte (catalog.ANALYTES), value + unit or "value": "65 pg/mL", method (unknown | immunoassay |
   LC-MS/MS), below_lloq (the value is the lab's limit), confirmed (an unusual value was checked);
-  dose: drug (anastrozole | testosterone), amount + unit, confirmed; symptom: code (catalog.SYMPTOMS),
-  severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") | ACK (+ "reminder" or "rule") |
-  SNOOZE (+ "reminder", "days").
+  dose: drug (anastrozole | testosterone), amount + unit, confirmed, or "stop": true (the drug stopped);
+  symptom: code (catalog.SYMPTOMS), severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") |
+  ACK (+ "reminder" or "rule") | SNOOZE (+ "reminder", "days" 1-7).
 """
 import decimal
 import json
 
-from monitor import catalog, dates, profile_codec, records, units
+from host_tools.profile_file import RETIRED, set_birth_date
+from monitor import catalog, dates, profile_codec, records, schedule, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
 
@@ -107,6 +109,11 @@ def build_profile(doc, name="history", base=None):
             if not isinstance(patient[key], int) or isinstance(patient[key], bool):
                 raise HistoryError("%s: patient field '%s' must be an integer" % (name, key))
             _set(profile, param, patient[key], "%s: patient field '%s'" % (name, key))
+    if "birth_date" in patient:
+        try:
+            set_birth_date(profile, patient["birth_date"])
+        except (ValueError, TypeError):
+            raise HistoryError("%s: patient field 'birth_date' must be a date YYYY-MM-DD" % name) from None
     if "fracture_history" in patient:
         if not isinstance(patient["fracture_history"], bool):
             raise HistoryError("%s: patient field 'fracture_history' must be true or false" % name)
@@ -126,6 +133,16 @@ def build_profile(doc, name="history", base=None):
     except ValueError as exc:
         raise HistoryError("%s: %s" % (name, exc)) from None
     return profile
+
+
+def _convert(kind, code, mantissa, decimals, unit, limit=False):
+    # units.convert_entry; a refused precision says what the unit takes (as `e2mon push` does)
+    try:
+        return units.convert_entry(kind, code, mantissa, decimals, unit, limit)
+    except records.EntryError as exc:
+        if exc.code == records.ERR_PRECISION:
+            exc.detail = units.precision_text(kind, code, unit)
+        raise
 
 
 def _set(profile, param, value, where):
@@ -164,6 +181,8 @@ def _override(profile, key, spec, where):
         raise HistoryError("%s must be an object" % where)
     for field, raw in spec.items():
         here = "%s field '%s'" % (where, field)
+        if key in RETIRED:
+            raise HistoryError("%s: %s" % (where, RETIRED[key]))
         if field == "threshold":
             if key not in PARAM_NAMES:
                 raise HistoryError("%s: no threshold named %s" % (here, key))
@@ -215,7 +234,7 @@ def parse_entry(entry, index):
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
         mantissa, decimals, unit = value_and_unit(entry, where)
-        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, unit)
+        value, is_si = _convert(records.KIND_LAB, code, mantissa, decimals, unit, entry.get("below_lloq") is True)
         flags = records.FLAG_SI if is_si else 0
         method = entry.get("method", "unknown")
         m = _name_index(catalog.METHODS, method, where, "method")
@@ -233,9 +252,15 @@ def parse_entry(entry, index):
         code = _name_index(catalog.DRUGS, entry.get("drug"), where, "drug")
         if code < 0:
             raise records.EntryError(records.ERR_CODE)
-        mantissa, decimals, unit = value_and_unit(entry, where)
-        value, _ = units.convert_entry(records.KIND_DOSE, code, mantissa, decimals, unit)
         flags = records.FLAG_CONFIRMED if entry.get("confirmed") is True else 0
+        if "stop" in entry:
+            if entry["stop"] is not True or "value" in entry or "amount" in entry:
+                raise HistoryError("%s: field 'stop' must be true, with no amount (the drug was stopped)" % where)
+            return day, minute, records.KIND_DOSE, code, 0, 0
+        mantissa, decimals, unit = value_and_unit(entry, where)
+        value, _ = _convert(records.KIND_DOSE, code, mantissa, decimals, unit)
+        if value == 0:
+            raise HistoryError("%s: a dose of 0: write \"stop\": true for a drug stopped" % where)
         return day, minute, records.KIND_DOSE, code, value, flags
     if kind == "symptom":
         code = _name_index(catalog.SYMPTOMS, entry.get("code"), where, "code")
@@ -270,8 +295,9 @@ def parse_entry(entry, index):
                 raise HistoryError("%s: field 'reminder' is missing" % where)
             if name == "SNOOZE":
                 days = entry.get("days")
-                if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 255:
-                    raise HistoryError("%s: field 'days' must be an integer 1-255" % where)
+                if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= schedule.SNOOZE_MAX:
+                    raise HistoryError("%s: field 'days' must be an integer 1-%d (a snooze lasts a week at most)"
+                                       % (where, schedule.SNOOZE_MAX))
                 flags = days
         return day, minute, records.KIND_EVENT, code, value, flags
     raise HistoryError("%s: field 'kind' must be lab, dose, symptom or event" % where)

@@ -16,12 +16,16 @@ import datetime
 
 from host_tools.failures import clip
 from monitor import profile as P
-from monitor import catalog, profile_codec, records, schedule, texts, units
+from monitor import catalog, dates, profile_codec, records, schedule, texts, units
 from monitor.param_names import PARAM_NAMES
 
 
 class ProfileFileError(ValueError):
     pass
+
+
+# Parameters of older profile versions, with what replaced them (older profiles migrate on their own).
+RETIRED = {"E2_ABOVE": "E2_ABOVE follows the top of the target band: set E2_TARGET_HIGH instead"}
 
 
 def _value_text(i, value):
@@ -55,6 +59,12 @@ def _comment(i):
         return "T (ng/dL) : E2 (pg/mL), in tenths"
     if name == "BIRTH_YEAR":
         return "0 = unknown"
+    if name == "BIRTH_MONTH_DAY":
+        return "MMDD, e.g. 615 for June 15; 0 = unknown"
+    if name == "ACK_GRACE":
+        return "days a drawn (Done) reminder stays muted while its result is awaited"
+    if name == "DOSE_CHANGE_PCT":
+        return "% change of the 14-day dose total that counts as a dose change"
     return ""
 
 
@@ -136,6 +146,8 @@ def parse(text, name="profile", base=None, cross_check=True):
         where = "%s line %d" % (name, number)
         if not sep or not value.strip():
             raise ProfileFileError("%s: expected NAME = VALUE, got %s" % (where, clip(raw.strip())))
+        if key in RETIRED:
+            raise ProfileFileError("%s: %s" % (where, RETIRED[key]))
         if key not in PARAM_NAMES:
             raise ProfileFileError("%s: unknown parameter %s" % (where, clip(key)))
         if key in seen:
@@ -167,10 +179,9 @@ def check(profile, name="profile", this_year=None):
     """The device's own check (bounds, ladders in monitor.profile_codec) with the values in words,
     then the birth year against today's date, which only the host can check (the device's clock may
     be unset when it reads its profile at boot)."""
-    from monitor.profile_codec import LADDER, ladder_fault
-    bad = ladder_fault(profile.params)
-    if bad >= 0:
-        low, high, strict = LADDER[bad:bad + 3]
+    bad = profile_codec.ladder_fault(profile.params)
+    if bad:
+        low, high, strict = bad
         raise ProfileFileError("%s: %s = %s must be %s %s = %s" % (
             name, PARAM_NAMES[low], _value_text(low, profile.params[low]), "below" if strict else "at most",
             PARAM_NAMES[high], _value_text(high, profile.params[high])))
@@ -179,6 +190,11 @@ def check(profile, name="profile", this_year=None):
     except ValueError as exc:
         raise ProfileFileError("%s: %s" % (name, exc)) from None
     year = profile.params[P.P_BIRTH_YEAR]
+    month_day = profile.params[P.P_BIRTH_MONTH_DAY]
+    month, day = divmod(month_day, 100)
+    if month_day and not (1 <= month <= 12 and 1 <= day <= dates.days_in_month(2000, month)):
+        raise ProfileFileError("%s: BIRTH_MONTH_DAY = %d is not a month and day as MMDD (0 means unknown)" % (
+            name, month_day))
     this_year = this_year or datetime.date.today().year
     if year and not (this_year - OLDEST_PATIENT_YEARS <= year <= this_year - YOUNGEST_PATIENT_YEARS):
         raise ProfileFileError("%s: BIRTH_YEAR = %d is not %d-%d years ago (0 means unknown)" % (
@@ -189,6 +205,36 @@ def differences(old, new):
     """Parameters whose value differs, in profile order: (NAME, old text, new text)."""
     return [(PARAM_NAMES[i], _value_text(i, old.params[i]), _value_text(i, new.params[i]))
             for i in range(P.PARAM_COUNT) if old.params[i] != new.params[i]]
+
+
+def stored_profile(db, device_id):
+    """The device's profile as last read into the host's database (older versions migrated), or the
+    defaults when there is none the host can read."""
+    info = db.device(device_id) or {}
+    if info.get("profile"):
+        try:
+            return profile_codec.decode(bytes(info["profile"]))
+        except ValueError:
+            pass
+    return P.Profile()
+
+
+def birth_date_text(profile):
+    """The birth date as far as the profile knows it: "1975-06-15", "1975" (year alone) or ""."""
+    year = profile.params[P.P_BIRTH_YEAR]
+    month_day = profile.params[P.P_BIRTH_MONTH_DAY]
+    if not year:
+        return ""
+    return "%04d-%02d-%02d" % (year, month_day // 100, month_day % 100) if month_day else "%04d" % year
+
+
+def set_birth_date(profile, text):
+    """Sets BIRTH_YEAR and BIRTH_MONTH_DAY from "YYYY-MM-DD"; ValueError for anything else."""
+    if not isinstance(text, str) or len(text) != 10 or text[4] != "-" or text[7] != "-":
+        raise ValueError("date must be YYYY-MM-DD")
+    born = datetime.date.fromisoformat(text)
+    profile_codec.set_param(profile, "BIRTH_YEAR", born.year)
+    profile_codec.set_param(profile, "BIRTH_MONTH_DAY", born.month * 100 + born.day)
 
 
 def param_names():

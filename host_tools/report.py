@@ -30,10 +30,10 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from host_tools import alert_text  # noqa: E402
+from host_tools import alert_text, profile_file  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
-from monitor import profile as P  # noqa: E402
+from monitor import state as S  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
 from monitor.texts import SYMPTOM_WORDS  # noqa: E402
 
@@ -63,16 +63,6 @@ def today_day():
     return (datetime.date.today() - EPOCH).days
 
 
-def load_profile(db, device_id):
-    info = db.device(device_id) or {}
-    if info.get("profile"):
-        try:
-            return profile_codec.decode(bytes(info["profile"]))
-        except Exception:
-            pass  # a profile the host cannot read: fall back to defaults (shown in the title)
-    return P.Profile()
-
-
 UNSET_CLOCK_DAY = 0     # 2000-01-01: the date a device with an unset clock gives its records
 CLOCK_SLACK_DAYS = 1    # the device's local day may run one ahead of this computer's
 
@@ -84,7 +74,7 @@ def gather(db, device_id, today=None):
     data = ReportData(device_id)
     data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     data.today = today_day() if today is None else today
-    profile = load_profile(db, device_id)
+    profile = profile_file.stored_profile(db, device_id)
     tracker = Tracker(profile)
     wanted = (E2, TT, HCT)
     points = {code: [] for code in wanted}     # (day, minute, seq, value, below LLOQ)
@@ -119,15 +109,22 @@ def gather(db, device_id, today=None):
     for code in sorted(symptoms):
         rows = sorted(symptoms[code])
         data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
+    # a change as the device judges one (start, amount, stop, frequency), in date order
+    judge = Tracker(profile)
     last_dose = {}
-    for day, _minute, _seq, code, value in sorted(doses):   # a change is judged in date order too
-        if last_dose.get(code) != value:
-            last_dose[code] = value
-            data.dose_changes.append((day_date(day), catalog(dose, code).name,
-                                      texts.format_value(dose, code, value)))
+    for day, minute, seq, code, value in sorted(doses):
+        marked = judge.st[S.DRUG_CHANGE + code]
+        judge.apply(seq, day, minute, dose, code, value, records.FLAG_CONFIRMED)
+        if judge.st[S.DRUG_CHANGE + code] != marked:
+            text = texts.format_value(dose, code, value)
+            if value and last_dose.get(code) == value:
+                text += ", new frequency"
+            data.dose_changes.append((day_date(day), catalog(dose, code).name, text))
+        last_dose[code] = value
     data.impossible.sort()
-    data.flags = [alert_text.flag_line(f) for f in tracker.flags(data.today)]
-    data.reminders = [alert_text.reminder_line(r) for r in tracker.reminders(data.today) if alert_text.is_due(r)]
+    data.flags = [alert_text.flag_line(f, p=profile.params) for f in tracker.flags(data.today)]
+    data.reminders = [alert_text.reminder_line(r, profile.params) for r in tracker.reminders(data.today)
+                      if alert_text.is_due(r)]
     data.bands = plot_bands(profile)
     for code in range(len(ANALYTES)):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated

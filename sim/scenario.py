@@ -89,7 +89,8 @@ def entry_of(ev):
     if "lab" in ev:
         code = _code(catalog.ANALYTES, ev["lab"], "lab")
         mantissa, decimals = parse_decimal(ev["value"])
-        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, ev["unit"])
+        value, is_si = units.convert_entry(records.KIND_LAB, code, mantissa, decimals, ev["unit"],
+                                           bool(ev.get("below_lloq")))
         flags = _code(catalog.METHODS, ev.get("method", "unknown"), "method")
         if is_si:
             flags |= records.FLAG_SI

@@ -6,6 +6,9 @@ import sys
 # Every group folder is on sys.path, so a test uses another group's fixtures by module name
 # (`from test_cli_sim import e2mon`) whichever file pytest collects first.
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)   # the bench package: tests reuse its fault layers and stand-ins
 for group in sorted(glob.glob(os.path.join(HERE, "*", ""))):
     if glob.glob(os.path.join(group, "test_*.py")) and group.rstrip(os.sep) not in sys.path:
         sys.path.append(group.rstrip(os.sep))

@@ -29,9 +29,12 @@ FLAGS = const(5)
 FLAG_DETAIL = const(6)
 STATUS = const(7)
 MESSAGE = const(8)
+STOP_DRUG = const(9)
+STOP_CONFIRM = const(10)
 
-HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status")
-REMINDER_ACTIONS = ("Done", "Snooze 7 days", "Back")
+HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status", "Stop a drug")
+# "Drawn": the sample was taken, the result is awaited (FERTILITY_REVIEW, no sample: "Done")
+REMINDER_ACTIONS = ("Drawn", "Snooze 7 days", "Back")
 SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
 
 # Names that fit a 14-character list line, by the IDs in monitor.catalog.RULES / REMINDERS
@@ -43,7 +46,8 @@ SHORT_FLAG = {
     "TT_ABOVE_TARGET": "T above range", "HCT_WARN": "Hematocrit warn", "C1": "Over-suppress?",
     "C2": "Low E2+symptom", "C3": "E2 v.low+sympt", "C4": "E2 low: DEXA", "C5": "E2 excess?",
     "C6": "E2 recheck", "C7": "E2 mild on TRT", "C8": "T:E2 fertility", "C9": "Hematocrit",
-    "C11": "Other causes?", "C12": "Recheck labs", "C14": "Mood/thinking",
+    "C11": "Other causes?", "C12": "Recheck labs", "C14": "Mood/thinking", "C15": "T & fertility",
+    "BMD_OSTEOPENIA": "Osteopenia", "BMD_OSTEOPOROSIS": "Osteoporosis",
 }
 SHORT_REMINDER = {
     "RECHECK": "E2+T recheck", "RECHECK_SEVERE": "E2 recheck", "CBC": "Blood count", "LIPIDS": "Lipids",
@@ -89,6 +93,7 @@ class UI:
         self.top = 0
         self.symptom = 0
         self.severity = 1
+        self.drug = 0
         self.selected = None      # the reminder or flag tuple a detail screen is about
         self.message = None
         self.dirty = True
@@ -132,6 +137,10 @@ class UI:
             return max(1, len(self.app.flags_now()))
         if s == FLAG_DETAIL:
             return max(1, len(self._flag_lines()) - (ROWS - 1) + 1)
+        if s == STOP_DRUG:
+            return len(catalog.DRUGS) + 1
+        if s == STOP_CONFIRM:
+            return 2
         return 1
 
     def _move(self, step):
@@ -147,13 +156,12 @@ class UI:
         s = self.screen
         app = self.app
         if s == HOME:
-            if self.cursor == 0:
-                if app.clock_now() is None:
-                    self.show_message("Clock not set.\nSync with the\nhost first.")
-                    return
+            if self.cursor in (0, 4) and app.clock_now() is None:
+                self.show_message("Clock not set.\nSync with the\nhost first.")
+            elif self.cursor == 0:
                 self._go(SYMPTOM)
             else:
-                self._go((REMINDERS, FLAGS, STATUS)[self.cursor - 1])
+                self._go((REMINDERS, FLAGS, STATUS, STOP_DRUG)[self.cursor - 1])
         elif s == SYMPTOM:
             self.symptom = self.cursor
             self.severity = 1
@@ -182,7 +190,8 @@ class UI:
                 return
             if self.cursor == 0:
                 seq = app.acknowledge_reminder(reminder)
-                done = "Marked done.\nLog the lab\nwhen you have it."
+                done = "Marked done." if reminder == schedule.M_FERTILITY_REVIEW else \
+                    "Drawn: waiting\nfor the result.\nLog it when it\ncomes."
             else:
                 seq = app.snooze_reminder(reminder)
                 done = "Snoozed 7 days."
@@ -196,6 +205,23 @@ class UI:
             self._go(FLAG_DETAIL)
         elif s == FLAG_DETAIL:
             self._go(FLAGS)
+        elif s == STOP_DRUG:
+            if self.cursor >= len(catalog.DRUGS):
+                self._go(HOME, 4)
+                return
+            self.drug = self.cursor
+            self._go(STOP_CONFIRM, 1)   # "No" first: a stop is never one press away
+        elif s == STOP_CONFIRM:
+            now = app.clock_now()
+            if self.cursor != 0 or now is None:
+                self._go(STOP_DRUG, self.drug)
+                return
+            # a STOP is a dose of 0 (clinical-rules §2): a dose change, the recheck starts again
+            status, _seq = app.submit_entry(records.KIND_DOSE, self.drug, 0, 0, now[0], now[1])
+            if status:
+                self.show_message("Not saved:\n" + app.status_text(status))
+            else:
+                self.show_message("Saved:\n%s stopped.\nDiscuss it with\nyour clinician." % catalog.DRUGS[self.drug])
         else:
             self._go(HOME)
 
@@ -229,7 +255,7 @@ class UI:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
             out = [head, "SYNC NEEDED" if app.room() <= 0 else ""]
-            counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "")
+            counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "", "")
             for i in range(len(HOME_ITEMS)):
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
             return out
@@ -244,7 +270,8 @@ class UI:
                 return ["Reminders", "", "Nothing due.", "", "B: back"]
             return self._list("Due:", [self._reminder_name(r) for r in due])
         if s == REMINDER_ACTION:
-            return self._list(self._reminder_name(self.selected)[:COLS], list(REMINDER_ACTIONS))
+            first = "Done" if app.reminder_id(self.selected) == schedule.M_FERTILITY_REVIEW else REMINDER_ACTIONS[0]
+            return self._list(self._reminder_name(self.selected)[:COLS], [first] + list(REMINDER_ACTIONS[1:]))
         if s == FLAGS:
             flags = app.flags_now()
             if not flags:
@@ -253,6 +280,10 @@ class UI:
         if s == FLAG_DETAIL:
             lines = self._flag_lines()
             return lines[self.top:self.top + ROWS]
+        if s == STOP_DRUG:
+            return self._list("Stop a drug:", list(catalog.DRUGS) + ["Back"])
+        if s == STOP_CONFIRM:
+            return self._list(("Stop %s?" % catalog.DRUGS[self.drug])[:COLS], ["Yes, stopped", "No"])
         if s == STATUS:
             now = app.clock_now()
             out = ["Clock: " + ("SET TIME" if now is None else "set"),

@@ -41,11 +41,11 @@ from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
 PROFILE_FILE = "profile.bin"
-SNOOZE_DAYS = const(7)
 # The app's own part of the snapshot, ahead of the tracker's blob: last sync day, newest record day (of the
-# current clock epoch), last sync record number, day the clock was last forced back (NO_DAY: never).
-APP_STATE_FORMAT = "<HHIH"
-APP_STATE_SIZE = const(10)
+# current clock epoch), last sync record number, day the clock was last forced back (NO_DAY: never), and
+# the patient's push budget: its day (NO_DAY: none) and the pushes counted that day.
+APP_STATE_FORMAT = "<HHIHHH"
+APP_STATE_SIZE = const(14)
 NO_DAY = const(0xFFFF)
 CLOCK_FORCED = const(1)   # EVENT_CLOCK_SET flags: set back before the newest record by a clinician's --force
 
@@ -82,9 +82,10 @@ class App:
         self.floor_day = NO_DAY
         self.since_snapshot = 0
         self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
-        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
-        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
+        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); kept in the snapshot,
+        # so a reboot does not renew it. (Names reuse interned ones: README, Performance, the qstr table.)
         self._budget = [-1, 0]
+        self._replaying = False
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -96,11 +97,16 @@ class App:
             upto, blob = snap
             if self._load_snapshot_blob(blob):
                 start = upto + 1
+        self._replaying = start > 0   # after a snapshot: its records count against the push budget
         replayed = self._replay(start)
+        self._replaying = False
         self.clock.trust_after(self.newest_day)
         return replayed
 
     def _load_profile(self):
+        # An older version's profile is migrated as it is read (every clinician value kept) and left on flash
+        # as written: firmware rolled back after a failed update still reads it. The next profile a
+        # clinician sends is stored in this version's format.
         path = _join(self.data_dir, PROFILE_FILE)
         if not _exists(path):
             return
@@ -117,7 +123,7 @@ class App:
     def _load_snapshot_blob(self, blob):
         if len(blob) < APP_STATE_SIZE:
             return False
-        sync_day, newest, sync_seq, epoch = struct.unpack_from(APP_STATE_FORMAT, blob, 0)
+        sync_day, newest, sync_seq, epoch, budget_day, budget_count = struct.unpack_from(APP_STATE_FORMAT, blob, 0)
         try:
             self.tracker.load(memoryview(blob)[APP_STATE_SIZE:])
         except ValueError:
@@ -127,6 +133,9 @@ class App:
         self.newest_day = newest
         self.last_sync_seq = sync_seq
         self.floor_day = epoch
+        # the records after the snapshot are counted too (the log does not say which a patient pushed: the
+        # count may only be too high, never too low)
+        self._budget = [-1 if budget_day == NO_DAY else budget_day, budget_count]
         return True
 
     def _replay(self, start):
@@ -134,6 +143,8 @@ class App:
 
     def _observe(self, seq, day, minute, kind, code, value, flags):
         self.tracker.apply(seq, day, minute, kind, code, value, flags)
+        if self._replaying and kind != records.KIND_EVENT:
+            self._budget[1] += 1
         if day > self.newest_day:
             self.newest_day = day
         if kind == records.KIND_EVENT and code == records.EVENT_SYNC_MARK:
@@ -161,8 +172,9 @@ class App:
         from monitor.snapshot import SIZE
         # one buffer for the app's part and the tracker's: on a fragmented heap each ~0.8 KB block counts
         blob = bytearray(APP_STATE_SIZE + SIZE)
+        budget = self._budget
         struct.pack_into(APP_STATE_FORMAT, blob, 0, self.last_sync_day, self.newest_day, self.last_sync_seq,
-                         self.floor_day)
+                         self.floor_day, NO_DAY if budget[0] < 0 else budget[0], budget[1])
         self.tracker.dump_into(memoryview(blob)[APP_STATE_SIZE:])
         self.store.save_snapshot(last, blob)
         self.since_snapshot = 0
@@ -198,6 +210,8 @@ class App:
             return protocol.ERR_STORE_FULL, None   # nothing unsynced is evicted: the patient is told to sync
         if role == protocol.ROLE_PATIENT:
             budget[1] += 1
+            if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
+                self.save_snapshot()   # spent: kept across a reboot
         return 0, seq
 
     def room(self):
@@ -281,7 +295,7 @@ class App:
     def acknowledge_reminder(self, reminder):
         return self.log_event(records.EVENT_ACK, reminder)
 
-    def snooze_reminder(self, reminder, days=SNOOZE_DAYS):
+    def snooze_reminder(self, reminder, days=schedule.SNOOZE_MAX):
         return self.log_event(records.EVENT_SNOOZE, reminder, days)
 
     # -- sync ---------------------------------------------------------------------------------------------
@@ -327,12 +341,13 @@ class App:
     def reminder_text(self, reminder):
         from monitor import texts
         return texts.describe_reminder(reminder[schedule.M_ID], reminder[schedule.M_STATE],
-                                       reminder[schedule.M_DUE])
+                                       reminder[schedule.M_DUE], self.profile.params)
 
     def flag_text(self, flag):
         """(rule ID, plain text ending in "discuss with your clinician", source tag) of a flag tuple."""
         from monitor import catalog, texts
         rule = flag[rules.F_RULE]
         return (catalog.RULES[rule],
-                texts.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS]),
+                texts.message(rule, flag[rules.F_VALUE], flag[rules.F_VALUE2], flag[rules.F_STATUS],
+                              self.profile.params),
                 texts.RULE_SOURCES[rule])

@@ -60,6 +60,16 @@ def year_of_day(n):
     return yoe + era * 400 + (1 if mp >= 10 else 0)
 
 
+def month_day_of_day(n):
+    # Month and day of a day number as MMDD (1231 for December 31), without building a tuple.
+    z = n + EPOCH_SHIFT
+    doe = z - (z // 146097) * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    return (mp + 3 if mp < 10 else mp - 9) * 100 + doy - (153 * mp + 2) // 5 + 1
+
+
 def weekday(n):
     # 0 = Monday, as machine.RTC and time.localtime count (2000-01-01 was a Saturday).
     return (n + 5) % 7

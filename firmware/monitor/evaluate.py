@@ -6,10 +6,13 @@ from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
 from monitor import rules as U
+
+from micropython import const
 E2_LOW_LADDER = (U.R_E2_CRITICAL, U.R_E2_LOW_SYMPT, U.R_E2_LOW, U.R_E2_BONE)
 E2_LOW_PARAMS = (P.P_E2_CRITICAL, P.P_E2_LOW_SYMPT, P.P_E2_LOW, P.P_E2_BONE)
 TT_LOW_LADDER = (U.R_TT_LOW, U.R_TT_BELOW_TARGET)
 TT_LOW_PARAMS = (P.P_TT_LOW, P.P_TT_TARGET_LOW)
+TE_PAIR_DAYS = const(7)   # the most days between the T and the E2 the T:E2 ratio compares
 
 
 # ---------------------------------------------------------------------------
@@ -41,7 +44,8 @@ def _low_ladder(out, n, p, st, analyte, ladder, params, count):
             n = U.emit(out, n, p, st, rule, day, value, threshold, 0)
             break
     if unsure >= 0:
-        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE | shown)
+        lcms = U.STATUS_LCMS if (st[S.LAT_FLAGS + analyte] & R.METHOD_MASK) == R.METHOD_LCMS else 0
+        n = U.emit(out, n, p, st, unsure, day, value, unsure_param, U.STATUS_INDETERMINATE | shown | lcms)
     return n
 
 
@@ -58,12 +62,12 @@ def evaluate_flags(st, p, today, out):
         elif p[P.P_LEVELS + U.R_E2_HIGH] >= 0 and e2 > p[P.P_E2_HIGH]:
             n = U.emit(out, n, p, st, U.R_E2_HIGH, e2_day, e2, 0, 0)
         elif p[P.P_E2_MILD_LOW] <= e2 <= p[P.P_E2_MILD_HIGH] and (
-                p[P.P_LEVELS + U.R_E2_MILD] >= 0 or (goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0)):
-            if goal == R.GOAL_TRT and p[P.P_LEVELS + U.R_C7] >= 0:
+                p[P.P_LEVELS + U.R_E2_MILD] >= 0 or (p[P.P_LEVELS + U.R_C7] >= 0 and U.on_trt(st))):
+            if p[P.P_LEVELS + U.R_C7] >= 0 and U.on_trt(st):
                 n = U.emit(out, n, p, st, U.R_C7, e2_day, e2, 0, 0)
             else:
                 n = U.emit(out, n, p, st, U.R_E2_MILD, e2_day, e2, 0, 0)
-        elif e2 > p[P.P_E2_ABOVE]:
+        elif e2 > p[P.P_E2_TARGET_HIGH]:
             n = U.emit(out, n, p, st, U.R_E2_ABOVE, e2_day, e2, 0, 0)
     n = _low_ladder(out, n, p, st, R.A_E2, E2_LOW_LADDER, E2_LOW_PARAMS, 4)
 
@@ -74,8 +78,9 @@ def evaluate_flags(st, p, today, out):
     n = _low_ladder(out, n, p, st, R.A_TT, TT_LOW_LADDER, TT_LOW_PARAMS, 2)
     if tt_day >= 0 and not tt_below and tt > p[P.P_TT_TARGET_HIGH]:
         n = U.emit(out, n, p, st, U.R_TT_ABOVE_TARGET, tt_day, tt, 0, 0)
+    # the ratio pairs a T and an E2 drawn within TE_PAIR_DAYS of each other (clinical-rules §1)
     if tt_day >= 0 and e2_day >= 0 and not tt_below and not e2_below and e2 > 0 \
-            and tt * 100 < p[P.P_TE_RATIO] * e2:
+            and -TE_PAIR_DAYS <= tt_day - e2_day <= TE_PAIR_DAYS and tt * 100 < p[P.P_TE_RATIO] * e2:
         day = tt_day if tt_day > e2_day else e2_day
         if goal == R.GOAL_FERTILITY and p[P.P_LEVELS + U.R_C8] >= 0:
             n = U.emit(out, n, p, st, U.R_C8, day, tt, e2, 0)
@@ -92,12 +97,15 @@ def evaluate_flags(st, p, today, out):
             n = U.emit(out, n, p, st, U.R_HCT_WARN, hct_day, hct, 0, 0)
 
     # Bone density ladder (latest DEXA T-score, 0.1 SD, signed): osteoporosis range above low bone density.
-    bmd_day = st[S.LAT_DAY + R.A_BMD_T]
-    bmd = st[S.LAT_VAL + R.A_BMD_T]
+    bmd_day = st[S.BMD_DAY]   # the latest scan day and its lowest T-score, any site
+    bmd = st[S.BMD_MIN]
+    # WHO: T = -1.0 is normal, osteopenia is -2.5 < T < -1.0. The text names aromatase inhibitors only for a
+    # man who takes one.
     if bmd_day >= 0:
+        on_ai = U.STATUS_ON_AI if U.drug_taken(st, R.D_ANASTROZOLE) else 0
         if p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and bmd <= p[P.P_BMD_OSTEOPOROSIS]:
-            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPOROSIS, bmd_day, bmd, p[P.P_BMD_OSTEOPOROSIS], 0)
-        elif bmd <= p[P.P_BMD_OSTEOPENIA]:
-            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPENIA, bmd_day, bmd, p[P.P_BMD_OSTEOPENIA], 0)
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPOROSIS, bmd_day, bmd, p[P.P_BMD_OSTEOPOROSIS], on_ai)
+        elif bmd < p[P.P_BMD_OSTEOPENIA]:
+            n = U.emit(out, n, p, st, U.R_BMD_OSTEOPENIA, bmd_day, bmd, p[P.P_BMD_OSTEOPENIA], on_ai)
 
     return combination_flags(st, p, today, out, n)

@@ -19,56 +19,58 @@ LEVEL_URGENT = const(2)
 RULE_LEVELS = array("h", (0, 0, 1, 1, 0, 1, 1, 1,
                0, 1, 0, 0, -1,
                1, 2, 2, 0, 1, 1, 0, 1, 2, 1, 1, 1,
-               0, 1))
+               0, 1, 1))
 # Profile parameters (order fixed; names in monitor.param_names, allowed ranges and units in
 # monitor.profile_codec): defaults.
 # Thresholds in stored units; TE_RATIO in tenths; reminders take 3 each (due day, window opens this
 # many days before, overdue this many days after), in monitor.schedule order; then patient settings.
 PARAM_DEFAULTS = array("h", (
 
-    200, 400, 400, 450, 600, 600, 800, 260, 200, 150, 100, 100,
+    200, 400, 450, 600, 600, 800, 260, 200, 150, 100, 100,
     500, 1000, 300, 540, 520, 28, 42, 42, 50, 12, 28, 14,
     14, 28, 14, 14, 91, 14, 14, 182, 14, 14, 0, 60,
     60, 730, 30, 30, 91, 14, 14, 112, 7, 7, 14, 3,
-    3, 365, 0, 0, 0, 0, -10, -25, 730, 48,
+    3, 365, 0, 0, 0, 0, -10, -25, 730, 48, 14, 50, 0,
 ))
 P_E2_TARGET_LOW = const(0)
 P_E2_TARGET_HIGH = const(1)
-P_E2_ABOVE = const(2)
-P_E2_MILD_LOW = const(3)
-P_E2_MILD_HIGH = const(4)
-P_E2_HIGH = const(5)
-P_E2_SEVERE = const(6)
-P_E2_BONE = const(7)
-P_E2_LOW = const(8)
-P_E2_LOW_SYMPT = const(9)
-P_E2_CRITICAL = const(10)
-P_TE_RATIO = const(11)
-P_TT_TARGET_LOW = const(12)
-P_TT_TARGET_HIGH = const(13)
-P_TT_LOW = const(14)
-P_HCT_HIGH = const(15)
-P_HCT_WARN = const(16)
-P_E2_PERSIST_DAYS = const(17)
-P_SYMPTOM_PERSIST_DAYS = const(18)
-P_NO_LAB_DAYS = const(19)
-P_DEXA_AGE = const(20)
-P_DEXA_PLANNED_MONTHS = const(21)
-P_REMINDERS = const(22)     # 3 per reminder: due, early, late
-P_DEXA_REPEAT_LOW_DUE = const(49)
-P_BIRTH_YEAR = const(50)
-P_GOAL = const(51)
-P_FRACTURE_HISTORY = const(52)
-P_PLANNED_MONTHS = const(53)
-P_BMD_OSTEOPENIA = const(54)     # T-score at or below: low bone density (0.1 SD)
-P_BMD_OSTEOPOROSIS = const(55)   # at or below: osteoporosis range
-P_DEXA_PRIOR_DAYS = const(56)    # a scan this many days before the start counts as the baseline
-P_PUSH_DAY_BUDGET = const(57)    # entries a patient's host may push per day (the buttons are never limited)
-P_LEVELS = const(58)        # one per rule
-PARAM_COUNT = const(85)
+P_E2_MILD_LOW = const(2)
+P_E2_MILD_HIGH = const(3)
+P_E2_HIGH = const(4)
+P_E2_SEVERE = const(5)
+P_E2_BONE = const(6)
+P_E2_LOW = const(7)
+P_E2_LOW_SYMPT = const(8)
+P_E2_CRITICAL = const(9)
+P_TE_RATIO = const(10)
+P_TT_TARGET_LOW = const(11)
+P_TT_TARGET_HIGH = const(12)
+P_TT_LOW = const(13)
+P_HCT_HIGH = const(14)
+P_HCT_WARN = const(15)
+P_E2_PERSIST_DAYS = const(16)
+P_SYMPTOM_PERSIST_DAYS = const(17)
+P_NO_LAB_DAYS = const(18)
+P_DEXA_AGE = const(19)
+P_DEXA_PLANNED_MONTHS = const(20)
+P_REMINDERS = const(21)     # 3 per reminder: due, early, late
+P_DEXA_REPEAT_LOW_DUE = const(48)
+P_BIRTH_YEAR = const(49)
+P_GOAL = const(50)
+P_FRACTURE_HISTORY = const(51)
+P_PLANNED_MONTHS = const(52)
+P_BMD_OSTEOPENIA = const(53)     # T-score below: low bone density (0.1 SD; -1.0 itself is normal)
+P_BMD_OSTEOPOROSIS = const(54)   # at or below: osteoporosis range
+P_DEXA_PRIOR_DAYS = const(55)    # a scan this many days before the start counts as the baseline
+P_PUSH_DAY_BUDGET = const(56)    # entries a patient's host may push per day (the buttons are never limited)
+P_ACK_GRACE = const(57)          # days "Done" (drawn) mutes a reminder while its result is awaited
+P_DOSE_CHANGE_PCT = const(58)    # a 14-day dose total this many % off the 14 days before is a change
+P_BIRTH_MONTH_DAY = const(59)    # month and day of birth as MMDD (0: unknown; the year alone counts then)
+P_LEVELS = const(60)        # one per rule
+PARAM_COUNT = const(88)
 
 PROFILE_MAGIC = b"E2MP"
-PROFILE_VERSION = const(2)
+PROFILE_VERSION = const(3)
 
 class Profile:
     # The clinician-editable rule profile: a flat array of integer parameters.

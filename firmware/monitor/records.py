@@ -90,8 +90,10 @@ A_TC = const(11)
 A_TG = const(12)
 A_VITD = const(13)
 A_SPERM = const(14)
-A_BMD_T = const(15)
-ANALYTE_COUNT = const(16)
+A_BMD_T = const(15)        # DEXA T-score, lumbar spine
+A_BMD_T_HIP = const(16)    # total hip
+A_BMD_T_FN = const(17)     # femoral neck
+ANALYTE_COUNT = const(18)
 
 
 S_JOINT = const(0)

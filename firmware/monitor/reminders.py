@@ -24,12 +24,15 @@ def _put(out, n, st, p, reminder, due, state, today):
             state = M.OVERDUE
     muted = M.MUTED_NO
     if state != M.DONE:
+        # "Done" means drawn: muted for ACK_GRACE days at most while the result is awaited, and never
+        # past the day it turns overdue unless it was already overdue when drawn.
         ack = st[S.REM_ACK_DAY + reminder]
-        if ack >= opens and (state != M.OVERDUE or ack > due + late):
+        if ack >= opens and today < ack + p[P.P_ACK_GRACE] and (state != M.OVERDUE or ack > due + late):
             muted = M.MUTED_ACK
+        # a snooze (SNOOZE_MAX days at most) never hides an overdue reminder
         snooze = st[S.REM_SNOOZE_DAY + reminder]
-        if muted == M.MUTED_NO and snooze >= opens and today < st[S.REM_SNOOZE_UNTIL + reminder] and (
-                state != M.OVERDUE or snooze > due + late):
+        if muted == M.MUTED_NO and state != M.OVERDUE and snooze >= opens and \
+                today < st[S.REM_SNOOZE_UNTIL + reminder]:
             muted = M.MUTED_SNOOZE
     o = n * M.REMINDER_FIELDS
     out[o] = reminder
@@ -65,26 +68,28 @@ def evaluate_reminders(st, p, today, out):
     e2_day = st[S.LAT_DAY + R.A_E2]
     start = st[S.THERAPY_START]
 
-    # RECHECK after a start or dose change; also brought forward by symptoms with no E2 since (C1, C12).
+    # RECHECK (E2 and total T) after a start, stop or dose change, and when C1 or C12 asks for one; done
+    # when both are logged on or after the day asked (from the window's opening for a change).
+    tt_day = st[S.LAT_DAY + R.A_TT]
+    panel = e2_day if e2_day < tt_day else tt_day
     change = st[S.LAST_CHANGE]
-    symptom_day = U.symptom_recheck_day(st)
-    if change >= 0:
-        due = _due_after(p, M.M_RECHECK, change)
-        if e2_day < _opens(p, M.M_RECHECK, due):
-            n = _put(out, n, st, p, M.M_RECHECK, due, -1, today)
-        elif symptom_day >= 0:
-            n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
-        else:
-            n = _put(out, n, st, p, M.M_RECHECK, due, M.DONE, today)
-    elif symptom_day >= 0:
-        n = _put(out, n, st, p, M.M_RECHECK, symptom_day, -1, today)
+    request = U.recheck_request(st, p, today)
+    due = _due_after(p, M.M_RECHECK, change)
+    if change >= 0 and panel < _opens(p, M.M_RECHECK, due):
+        n = _put(out, n, st, p, M.M_RECHECK, due, -1, today)
+    elif request > panel:
+        n = _put(out, n, st, p, M.M_RECHECK, request, -1, today)
+    elif change >= 0:
+        n = _put(out, n, st, p, M.M_RECHECK, due, M.DONE, today)
 
     anchor = U.severe_recheck_anchor(st)
     if anchor >= 0:
         n = _one_shot(out, n, st, p, M.M_RECHECK_SEVERE, _due_after(p, M.M_RECHECK_SEVERE, anchor), e2_day, today)
 
-    if start >= 0 and (U.on_testosterone(st) or st[S.GOAL] == R.GOAL_TRT):
-        n = _periodic(out, n, st, p, M.M_CBC, start, st[S.LAT_DAY + R.A_HCT], today, p[P.P_REMINDERS + 3 * M.M_CBC])
+    # CBC while on TRT, from the first testosterone dose or the TRT goal's date; stops with testosterone
+    cbc = U.cbc_start(st)
+    if cbc >= 0:
+        n = _periodic(out, n, st, p, M.M_CBC, cbc, st[S.LAT_DAY + R.A_HCT], today, p[P.P_REMINDERS + 3 * M.M_CBC])
 
     if start >= 0:
         last = -1
@@ -94,7 +99,7 @@ def evaluate_reminders(st, p, today, out):
                 last = d
         n = _periodic(out, n, st, p, M.M_LIPIDS, start, last, today, p[P.P_REMINDERS + 3 * M.M_LIPIDS])
 
-    dexa_day = st[S.LAT_DAY + R.A_BMD_T]
+    dexa_day = st[S.BMD_DAY]
     baseline_pending = 0
     if start >= 0:
         age = U.therapy_age(st, p)
@@ -110,9 +115,9 @@ def evaluate_reminders(st, p, today, out):
 
     # Yearly instead of every two years while E2 stays low (C4) or the last T-score is in the band of
     # BMD_OSTEOPENIA or BMD_OSTEOPOROSIS, that rule being on.
-    t = st[S.LAT_VAL + R.A_BMD_T]
+    t = st[S.BMD_MIN]
     low = U.e2_persistently_low(st, p) or (dexa_day >= 0 and (
-        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t <= p[P.P_BMD_OSTEOPENIA])
+        (p[P.P_LEVELS + U.R_BMD_OSTEOPENIA] >= 0 and t < p[P.P_BMD_OSTEOPENIA])
         or (p[P.P_LEVELS + U.R_BMD_OSTEOPOROSIS] >= 0 and t <= p[P.P_BMD_OSTEOPOROSIS])))
     interval = p[P.P_DEXA_REPEAT_LOW_DUE] if low else p[P.P_REMINDERS + 3 * M.M_DEXA_REPEAT]
     if baseline_pending:

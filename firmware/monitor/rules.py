@@ -9,7 +9,7 @@
 from monitor import profile as P
 from monitor import records as R
 from monitor import state as S
-from monitor.dates import year_of_day
+from monitor.dates import month_day_of_day, year_of_day
 from monitor.profile import LEVEL_DISCUSS
 
 from micropython import const
@@ -41,7 +41,8 @@ R_C12 = const(23)
 R_C14 = const(24)
 R_BMD_OSTEOPENIA = const(25)     # appended: acknowledgement events store 64 + rule index
 R_BMD_OSTEOPOROSIS = const(26)
-RULE_COUNT = const(27)
+R_C15 = const(27)
+RULE_COUNT = const(28)
 
 FLAG_FIELDS = const(6)
 F_RULE = const(0)
@@ -53,6 +54,9 @@ F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
 STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitation: the result is below it
+STATUS_LCMS = const(8)   # indeterminate below the limit of an LC-MS/MS assay: no sensitive assay to ask for
+STATUS_AFTER_CHANGE = const(16)   # C12 for C1's symptoms after a change without an aromatase inhibitor
+STATUS_ON_AI = const(32)   # a bone density flag for a man taking an aromatase inhibitor
 MAX_FLAGS = const(32)
 
 def emit(out, n, p, st, rule, day, value, value2, status):
@@ -95,24 +99,60 @@ def severe_recheck_anchor(st):
     return g if g > a else a
 
 
-def symptom_recheck_day(st):
-    # Latest day a symptom appeared or worsened with no E2 result since (C1/C12 recheck), or -1.
+def recheck_request(st, p, today):
+    # The latest day C1 or C12 asked for an E2 and total T recheck (clinical-rules §2), or -1: C1's symptom
+    # new or worse since the last therapy change; C12's symptoms with no E2 in the NO_LAB_DAYS before,
+    # from the day that became true (today >= 0); an earlier C12 that an E2 alone has not answered.
+    best = st[S.C12_ASK]
+    change = st[S.LAST_CHANGE]
     e2_day = st[S.LAT_DAY + R.A_E2]
-    best = -1
+    stale_from = e2_day + p[P.P_NO_LAB_DAYS] + 1 if e2_day >= 0 else -1
+    c12 = p[P.P_LEVELS + R_C12] >= 0 and stale_from <= today
+    # C1 with an aromatase inhibitor taken, else C12's wording for the same symptoms
+    c1 = change >= 0 and p[P.P_LEVELS + (R_C1 if drug_taken(st, R.D_ANASTROZOLE) else R_C12)] >= 0
     for s in range(R.SYMPTOM_COUNT):
         if st[S.SYM_SEV + s] > 0:
             rise = st[S.SYM_RISE + s]
-            if rise > e2_day and rise > best:
+            if c1 and s <= R.S_ED and rise > change and rise > best:
                 best = rise
+            if c12:
+                day = rise if rise > stale_from else stale_from
+                if day > best:
+                    best = day
     return best
 
 
 def therapy_age(st, p):
-    # Age in years at therapy start from the birth year, or -1 if either is unknown.
-    if p[P.P_BIRTH_YEAR] <= 0 or st[S.THERAPY_START] < 0:
+    # Age in whole years at therapy start, or -1 if the birth year or the start is unknown. With the birth
+    # year alone, the difference of years (at most one year more than the age).
+    start = st[S.THERAPY_START]
+    if p[P.P_BIRTH_YEAR] <= 0 or start < 0:
         return -1
-    return year_of_day(st[S.THERAPY_START]) - p[P.P_BIRTH_YEAR]
+    age = year_of_day(start) - p[P.P_BIRTH_YEAR]
+    if p[P.P_BIRTH_MONTH_DAY] and month_day_of_day(start) < p[P.P_BIRTH_MONTH_DAY]:
+        age -= 1   # the birthday not reached yet that year (born Feb 29: from Mar 1 in other years)
+    return age
 
 
-def on_testosterone(st):
-    return st[S.DOSE_START + R.D_TESTOSTERONE] >= 0
+def drug_taken(st, drug):
+    # a dose logged and not stopped since
+    return st[S.DOSE_DAY + drug] > st[S.DOSE_STOP + drug]
+
+
+def on_trt(st):
+    # "On TRT" (clinical-rules §2 CBC, §4 C7): testosterone taken, or the TRT goal with no testosterone
+    # logged and stopped.
+    return drug_taken(st, R.D_TESTOSTERONE) or (st[S.GOAL] == R.GOAL_TRT and st[S.DOSE_DAY + R.D_TESTOSTERONE] < 0)
+
+
+def cbc_start(st):
+    # The CBC schedule's start (clinical-rules §2), -1 while not on TRT: the first testosterone dose of the
+    # current course or the TRT goal's date (set after any stop), whichever is first; with the goal from the
+    # profile alone (no date) and no testosterone logged, the therapy start.
+    if not on_trt(st):
+        return -1
+    start = st[S.DOSE_START + R.D_TESTOSTERONE] if drug_taken(st, R.D_TESTOSTERONE) else -1
+    goal = st[S.GOAL_DAY] if st[S.GOAL] == R.GOAL_TRT else -1
+    if goal > st[S.DOSE_STOP + R.D_TESTOSTERONE] and (start < 0 or goal < start):
+        start = goal
+    return start if start >= 0 else st[S.THERAPY_START]

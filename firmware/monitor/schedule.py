@@ -5,9 +5,11 @@
 # reminder at all. Each reminder has a due day with a window: it is UPCOMING before `due - early`, DUE
 # until `due + late`, then OVERDUE (escalation). Logging the matching lab inside or after the window
 # satisfies it: one-shot reminders become DONE, periodic ones restart from that lab.
-# Acknowledging (EVENT_ACK, value = reminder index) or snoozing (EVENT_SNOOZE, flags = days) mutes the
-# current cycle; an acknowledgement before the reminder turned overdue stops muting once it does.
-# FERTILITY_REVIEW (not a lab) is done by acknowledging it inside its window.
+# Acknowledging (EVENT_ACK, value = reminder index: "Done", the sample was drawn) mutes the current cycle
+# while the result is awaited, for the profile's ACK_GRACE days at most; an acknowledgement before the
+# reminder turned overdue stops muting once it does, and one still without its lab after the grace lets
+# the reminder return, overdue. A snooze (EVENT_SNOOZE, flags = days, SNOOZE_MAX at most) mutes it until
+# it turns overdue. FERTILITY_REVIEW (not a lab) is done by acknowledging it inside its window.
 from micropython import const
 
 M_RECHECK = const(0)
@@ -29,6 +31,7 @@ DONE = const(3)
 MUTED_NO = const(0)
 MUTED_ACK = const(1)
 MUTED_SNOOZE = const(2)
+SNOOZE_MAX = const(7)   # days
 
 REMINDER_FIELDS = const(4)
 M_ID = const(0)

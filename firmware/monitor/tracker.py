@@ -54,11 +54,11 @@ class Tracker:
         # Doses of a drug logged for the 7 days ending on `day` (for validate.check_entry).
         st = self.st
         total = 0
-        base = S.WEEK_DAY + drug * S.WEEK_SLOTS
-        for i in range(S.WEEK_SLOTS):
+        base = S.DOSE_SLOT_DAY + drug * S.DOSE_SLOTS
+        for i in range(S.DOSE_SLOTS):
             d = st[base + i]
-            if 0 <= day - d < S.WEEK_SLOTS:
-                total += st[S.WEEK_SUM + drug * S.WEEK_SLOTS + i]
+            if 0 <= day - d < S.WEEK_DAYS:
+                total += st[base + i + (S.DOSE_SLOT_SUM - S.DOSE_SLOT_DAY)]
         return total
 
     def check(self, kind, code, value, flags, day, minute, today, now=-1):
@@ -76,7 +76,7 @@ class Tracker:
         if kind == R.KIND_LAB:
             apply_lab(st, self.p, day, code, value, flags)
         elif kind == R.KIND_DOSE:
-            apply_dose(st, day, code, value)
+            apply_dose(st, self.p, day, code, value)
         elif kind == R.KIND_SYMPTOM:
             apply_symptom(st, day, code, value)
         elif kind == R.KIND_EVENT:

@@ -25,7 +25,9 @@ LAB_UNITS = (
     ((_STORED[12], 1, 1, 0), ("mmol/L", 8857, 100, 1)),     # TG; mg/dL = mmol/L * 88.57
     ((_STORED[13], 10, 1, 0), ("nmol/L", 625, 156, 1)),     # VITD, 0.1 ng/mL; ng/mL = nmol/L / 2.496
     ((_STORED[14], 10, 1, 0), ("10^6/mL", 10, 1, 0)),       # SPERM, 0.1 x 10^6/mL
-    ((_STORED[15], 10, 1, 0),),                             # BMD T-score, 0.1 SD, signed
+    ((_STORED[15], 10, 1, 0),),                             # BMD T-score, 0.1 SD, signed: lumbar spine
+    ((_STORED[16], 10, 1, 0),),                             # total hip
+    ((_STORED[17], 10, 1, 0),),                             # femoral neck
 )
 DOSE_UNITS = (
     (("mg", 1000, 1, 0), ("ug", 1, 1, 0), ("µg", 1, 1, 0), ("mcg", 1, 1, 0)),   # anastrozole, µg
@@ -102,8 +104,10 @@ def max_intermediate():
     return worst
 
 
-def convert_entry(kind, code, mantissa, decimals, unit):
+def convert_entry(kind, code, mantissa, decimals, unit, limit=0):
     # Exact entry mantissa * 10**-decimals in `unit` -> (stored integer, is_si). Raises EntryError.
+    # limit: the value is a lab's limit of quantitation ("<95.5 pmol/L"), rounded up, never half up, so the
+    # stored limit claims no more than the lab did (clinical-rules §1).
     table = units_for(kind, code)
     index = unit_index(kind, code, unit) if isinstance(unit, str) else unit
     if not (0 <= index < len(table)):
@@ -121,7 +125,10 @@ def convert_entry(kind, code, mantissa, decimals, unit):
         # an exact scaling (a power of ten, no conversion factor): a digit the stored unit cannot hold is
         # refused, not rounded away (precision_text says what the unit takes); no product: no big int
         raise EntryError(ERR_PRECISION)
-    return scale_round_half_up(mantissa, row[1], row[2] * 10 ** decimals), row[3] == 1
+    div = row[2] * 10 ** decimals
+    if limit and mantissa >= 0:
+        return _floor_muldiv(mantissa, row[1], div - 1, div), row[3] == 1
+    return scale_round_half_up(mantissa, row[1], div), row[3] == 1
 
 
 def precision_text(kind, code, unit):

@@ -11,11 +11,12 @@ from monitor.records import (
 
 # Plausibility in stored units: outside [reject_lo, reject_hi] refused; outside [confirm_lo, confirm_hi]
 # accepted only with FLAG_CONFIRMED. A confirm bound equal to the reject bound means "none".
-LAB_REJECT_LO = array("i", (0, 0, 0, 0, 0, 10, 0, 150, 0, 5, 0, 0, 10, 0, 0, -80))
+LAB_REJECT_LO = array("i", (0, 0, 0, 0, 0, 10, 0, 150, 0, 5, 0, 0, 10, 0, 0, -80, -80, -80))
 LAB_REJECT_HI = array("i", (20000, 5000, 15000, 2000, 2000, 3000, 50000, 750, 1000000, 250, 1000, 1000, 10000, 4000,
-                 10000, 60))
-LAB_CONFIRM_LO = array("i", (50, 50, 0, 0, 0, 50, 0, 300, 0, 5, 0, 0, 10, 40, 0, -80))
-LAB_CONFIRM_HI = array("i", (2000, 1500, 5000, 500, 500, 1500, 1000, 600, 1000, 250, 300, 1000, 1000, 1500, 3000, 60))
+                 10000, 60, 60, 60))
+LAB_CONFIRM_LO = array("i", (50, 50, 0, 0, 0, 50, 0, 300, 0, 5, 0, 0, 10, 40, 0, -80, -80, -80))
+LAB_CONFIRM_HI = array("i", (2000, 1500, 5000, 500, 500, 1500, 1000, 600, 1000, 250, 300, 1000, 1000, 1500, 3000, 60,
+                  60, 60))
 DOSE_REJECT_LO = (1, 1000)          # µg: anastrozole 0.001-10 mg, testosterone 1-2000 mg per dose
 DOSE_REJECT_HI = (10000, 2000000)
 DOSE_CONFIRM_LO = (125, 1000)
@@ -58,6 +59,8 @@ def check_entry(kind, code, value, flags, day, minute, today, tt=0, week_total=0
             return ERR_CODE
         if flags & ~FLAG_CONFIRMED:
             return ERR_FLAGS
+        if value == 0:
+            return ERR_OK   # a STOP of the drug (clinical-rules §2)
         if not (DOSE_REJECT_LO[code] <= value <= DOSE_REJECT_HI[code]):
             return ERR_RANGE
         if not confirmed and not (DOSE_CONFIRM_LO[code] <= value <= DOSE_CONFIRM_HI[code]):

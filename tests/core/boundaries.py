@@ -14,14 +14,17 @@ E2_LOW = [(261, []), (260, []), (259, [U.R_E2_BONE]),
           (201, [U.R_E2_BONE]), (200, [U.R_E2_BONE]), (199, [U.R_E2_LOW]),
           (151, [U.R_E2_LOW]), (150, [U.R_E2_LOW]), (149, [U.R_E2_LOW_SYMPT]),
           (101, [U.R_E2_LOW_SYMPT]), (100, [U.R_E2_LOW_SYMPT]), (99, [U.R_E2_CRITICAL])]
+# E2_ABOVE follows the top of the target band: with the target edited to 20-35 pg/mL
+E2_ABOVE_AT_35 = [(350, []), (351, [U.R_E2_ABOVE]), (370, [U.R_E2_ABOVE])]
 E2_HIGH_AT_55 = [(549, [U.R_E2_MILD]), (550, [U.R_E2_MILD]), (551, [U.R_E2_HIGH])]
 TT = [(299, [U.R_TT_LOW]), (300, [U.R_TT_BELOW_TARGET]), (301, [U.R_TT_BELOW_TARGET]),
       (499, [U.R_TT_BELOW_TARGET]), (500, []), (501, []),
       (999, []), (1000, []), (1001, [U.R_TT_ABOVE_TARGET])]
 HCT = [(519, []), (520, []), (539, []), (540, [U.R_C9]), (541, [U.R_C9])]
 HCT_WITH_WARNING = [(519, []), (520, [U.R_HCT_WARN]), (539, [U.R_HCT_WARN]), (540, [U.R_C9])]
-# DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T <= -1.0, BMD_OSTEOPOROSIS T <= -2.5
-BMD = [(-9, []), (-10, [U.R_BMD_OSTEOPENIA]), (-11, [U.R_BMD_OSTEOPENIA]),
+# DEXA T-score (0.1 SD, signed; one unit, SD): BMD_OSTEOPENIA -2.5 < T < -1.0 (WHO: -1.0 is normal),
+# BMD_OSTEOPOROSIS T <= -2.5
+BMD = [(-9, []), (-10, []), (-11, [U.R_BMD_OSTEOPENIA]),
        (-24, [U.R_BMD_OSTEOPENIA]), (-25, [U.R_BMD_OSTEOPOROSIS]), (-26, [U.R_BMD_OSTEOPOROSIS]),
        (-80, [U.R_BMD_OSTEOPOROSIS]), (0, []), (60, [])]
 # C11's "labs in target": E2 26-40 pg/mL, TT 500-1000 ng/dL, hematocrit below the action level
@@ -32,7 +35,7 @@ C11_HCT = [(539, True), (540, False)]
 RATIO_E2 = (599, 600, 601)
 RATIO_TT = (599, 600)
 
-ANALYTE_CASES = ((R.A_E2, (E2_HIGH, E2_MILD_ON_TRT, E2_LOW, E2_HIGH_AT_55)), (R.A_TT, (TT,)),
+ANALYTE_CASES = ((R.A_E2, (E2_HIGH, E2_MILD_ON_TRT, E2_LOW, E2_HIGH_AT_55, E2_ABOVE_AT_35)), (R.A_TT, (TT,)),
                  (R.A_HCT, (HCT, HCT_WITH_WARNING)))
 
 

@@ -51,3 +51,10 @@ def test_c4_persistently_low_needs_28_days():
     assert U.R_C4 in h.rules(DAY0 + 38)
     h.lab(DAY0 + 60, R.A_E2, 200)                                                   # run broken
     assert U.R_C4 not in h.rules(DAY0 + 60)
+
+
+def test_c4_shows_the_last_surely_low_result_not_an_unsure_latest():
+    h = started().lab(DAY0 + 10, R.A_E2, 190).lab(DAY0 + 40, R.A_E2, 180)
+    h.lab(DAY0 + 50, R.A_E2, 240, R.METHOD_IMMUNOASSAY | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED)   # "<24 pg/mL"
+    f = h.flag(U.R_C4, DAY0 + 50)
+    assert (f[3], f[5] & U.STATUS_BELOW_LLOQ) == (180, 0)

@@ -74,3 +74,17 @@ def test_c14_cognition_or_mood():
     assert U.R_C14 in History(GOAL_EC).symptom(DAY0, R.S_COGNITION, 1).rules(DAY0)
     assert U.R_C14 in History(GOAL_EC).symptom(DAY0, R.S_MOOD, 1).rules(DAY0)
     assert U.R_C14 not in History(GOAL_EC).symptom(DAY0, R.S_MOOD, 0).rules(DAY0)
+
+
+def test_c15_testosterone_while_trying_to_conceive():
+    fertility = 1
+    h = History(fertility).dose(DAY0, R.D_TESTOSTERONE, 100000)
+    assert U.R_C15 in h.rules(DAY0) and h.flag(U.R_C15, DAY0)[2] == DAY0
+    h.dose(DAY0 + 10, R.D_TESTOSTERONE, 0)                             # stopped
+    assert U.R_C15 not in h.rules(DAY0 + 10)
+    assert U.R_C15 not in History(0).dose(DAY0, R.D_TESTOSTERONE, 100000).rules(DAY0)
+    # a dose before the fertility goal was set, another after: dated to the one logged under the goal
+    h = History(0).dose(DAY0, R.D_TESTOSTERONE, 100000).event(DAY0 + 5, R.EVENT_GOAL, fertility)
+    assert U.R_C15 not in h.rules(DAY0 + 5)
+    h.dose(DAY0 + 7, R.D_TESTOSTERONE, 100000)
+    assert h.flag(U.R_C15, DAY0 + 7)[2] == DAY0 + 7

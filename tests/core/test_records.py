@@ -66,7 +66,7 @@ def test_more_precise_than_stored_is_refused_not_rounded():
     assert units.precision_text(R.KIND_LAB, R.A_TT, "ng/dL") == "whole ng/dL"
     assert units.precision_text(R.KIND_DOSE, R.D_TESTOSTERONE, "mg") == "at most 3 decimals in mg"
     assert units.precision_text(R.KIND_DOSE, R.D_ANASTROZOLE, "ug") == "whole ug"
-    assert refused(R.KIND_LAB, 16, "60", "pg/mL") == R.ERR_CODE
+    assert refused(R.KIND_LAB, R.ANALYTE_COUNT, "60", "pg/mL") == R.ERR_CODE
     assert refused(R.KIND_SYMPTOM, 0, "1", "mg") == R.ERR_KIND
     assert refused(R.KIND_LAB, R.A_E2, "999999999", "pmol/L") == R.ERR_RANGE
     assert R.error_message(R.ERR_UNIT) == "this unit is not accepted for this entry"
@@ -146,7 +146,7 @@ def test_doses_and_symptoms():
     assert dose(R.D_ANASTROZOLE, 124, R.FLAG_CONFIRMED) == 0
     assert dose(R.D_ANASTROZOLE, 1001) == R.ERR_CONFIRM
     assert dose(R.D_ANASTROZOLE, 10001, R.FLAG_CONFIRMED) == R.ERR_RANGE
-    assert dose(R.D_ANASTROZOLE, 0, R.FLAG_CONFIRMED) == R.ERR_RANGE
+    assert dose(R.D_ANASTROZOLE, 0, R.FLAG_CONFIRMED) == 0 and dose(R.D_ANASTROZOLE, 0) == 0   # a STOP
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6000) == 0
     assert dose(R.D_ANASTROZOLE, 1000, 0, 6001) == R.ERR_CONFIRM_WEEK
     assert dose(R.D_TESTOSTERONE, 200000, 0, 200000) == 0                      # µg: 400 mg a week

@@ -25,6 +25,13 @@ def test_bmd_levels_and_words():
     assert History(2).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)[1] == P.LEVEL_INFO
 
 
+def test_bmd_texts_name_an_aromatase_inhibitor_only_for_a_man_taking_one():
+    f = History(0).dose(DAY0, R.D_TESTOSTERONE, 100000).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)
+    assert not f[5] & U.STATUS_ON_AI
+    f = History(2).dose(DAY0, R.D_ANASTROZOLE, 500).lab(DAY0, R.A_BMD_T, -18).flag(U.R_BMD_OSTEOPENIA, DAY0)
+    assert f[5] & U.STATUS_ON_AI
+
+
 def test_bmd_rules_follow_the_profile():
     off = P.LEVEL_OFF
     # under 50 a clinician may switch both off
@@ -47,7 +54,8 @@ def repeat(t, settings=None, today=DAY0 + 1):
 
 def test_repeat_dexa_yearly_while_the_last_t_score_is_in_either_band():
     assert repeat(-9) == 730
-    assert repeat(-10) == 365
+    assert repeat(-10) == 730                    # -1.0 is normal (WHO)
+    assert repeat(-11) == 365
     assert repeat(-25) == 365
     assert repeat(-40) == 365
     # the interval follows the rules being on: both off -> every two years again
@@ -72,3 +80,19 @@ def test_a_scan_in_the_24_months_before_the_start_is_the_baseline():
     assert rep is None                   # one scan answers both: not a baseline and a repeat at once
     base, rep = baseline(DAY0 - 100, t=-12)
     assert base[M.M_STATE] == M.DONE and rep[M.M_DUE] == DAY0 - 100 + 365
+
+
+def test_the_lowest_site_of_the_latest_scan_day_counts():
+    spine, hip, neck = R.A_BMD_T, R.A_BMD_T_HIP, R.A_BMD_T_FN
+    for first, second in ((spine, hip), (hip, spine)):              # same day, either order
+        values = {spine: -8, hip: -26}
+        h = History(2).lab(DAY0, first, values[first]).lab(DAY0, second, values[second])
+        f = h.flag(U.R_BMD_OSTEOPOROSIS, DAY0)
+        assert f is not None and f[3] == -26
+    h = History(2).lab(DAY0, spine, -8).lab(DAY0, neck, -18).lab(DAY0, hip, -12)
+    assert h.flag(U.R_BMD_OSTEOPENIA, DAY0)[3] == -18
+    h.lab(DAY0 + 400, spine, -5)                                     # a later scan, spine only: normal
+    assert [r for r in h.rules(DAY0 + 400) if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)] == []
+    h.lab(DAY0 + 10, hip, -30)                                       # a back-dated site is ignored
+    assert [r for r in h.rules(DAY0 + 400) if r in (U.R_BMD_OSTEOPENIA, U.R_BMD_OSTEOPOROSIS)] == []
+    assert h.reminder(M.M_DEXA_REPEAT, DAY0 + 401)[M.M_DUE] == DAY0 + 400 + 730

@@ -40,6 +40,10 @@ def test_profile_override_moves_the_threshold():
     expect(R.A_E2, [(900, [U.R_E2_HIGH, U.R_C6])], settings={P.P_LEVELS + U.R_E2_SEVERE: -1})
 
 
+def test_e2_above_follows_an_edited_target():
+    expect(R.A_E2, B.E2_ABOVE_AT_35, settings={P.P_E2_TARGET_HIGH: 350})
+
+
 def test_other_labs():
     expect(R.A_TT, B.TT)
     expect(R.A_HCT, B.HCT)

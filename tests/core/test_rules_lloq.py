@@ -53,3 +53,9 @@ def test_flag_acknowledgement_lasts_until_a_new_result():
     h.lab(DAY0 + 30, R.A_E2, 700)
     assert h.flag(U.R_E2_HIGH, DAY0 + 30)[5] == 0
     assert P.Profile().level(U.R_C9) == P.LEVEL_URGENT
+
+
+def test_an_lcms_result_below_its_limit_is_marked_so():
+    lcms = R.METHOD_LCMS | R.FLAG_BELOW_LLOQ | R.FLAG_CONFIRMED
+    assert flags(120, lcms) == [(U.R_E2_LOW_SYMPT, LT), (U.R_E2_CRITICAL, UNSURE | U.STATUS_LCMS)]
+    assert flags(120) == [(U.R_E2_LOW_SYMPT, LT), (U.R_E2_CRITICAL, UNSURE)]

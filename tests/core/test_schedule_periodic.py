@@ -25,6 +25,34 @@ def test_cbc_every_three_months_from_the_start_then_from_the_last_count():
     assert state(History(2).dose(DAY0, R.D_ANASTROZOLE, 500), M.M_CBC, DAY0) is None   # no TRT
 
 
+def test_cbc_starts_with_testosterone_not_with_another_drug():
+    # anastrozole from day 0, testosterone from day 200: the CBC is due 91 days after the testosterone
+    for goal in (R.GOAL_TRT, R.GOAL_ESTROGEN_CONTROL):
+        h = History(goal).dose(DAY0, R.D_ANASTROZOLE, 500).dose(DAY0 + 200, R.D_TESTOSTERONE, 100000)
+        assert state(h, M.M_CBC, DAY0 + 210) == (M.UPCOMING, 291)
+        assert state(h, M.M_CBC, DAY0 + 305) == (M.DUE, 291)
+    h = History(R.GOAL_ESTROGEN_CONTROL).dose(DAY0, R.D_ANASTROZOLE, 500)
+    assert state(h, M.M_CBC, DAY0 + 300) is None
+
+
+def test_cbc_stops_with_testosterone_and_restarts_with_it():
+    h = on_trt().dose(DAY0 + 7, R.D_TESTOSTERONE, 100000).dose(DAY0 + 50, R.D_TESTOSTERONE, 0)   # a STOP
+    assert state(h, M.M_CBC, DAY0 + 120) is None
+    h.dose(DAY0 + 150, R.D_TESTOSTERONE, 100000)                       # a new course: a new anchor
+    assert state(h, M.M_CBC, DAY0 + 160) == (M.UPCOMING, 241)
+
+
+def test_cbc_from_the_trt_goal_or_the_start_without_a_testosterone_dose():
+    h = History(R.GOAL_ESTROGEN_CONTROL).dose(DAY0, R.D_ANASTROZOLE, 500).event(DAY0 + 30, R.EVENT_GOAL, R.GOAL_TRT)
+    assert state(h, M.M_CBC, DAY0 + 40) == (M.UPCOMING, 121)            # the goal's date
+    h.dose(DAY0 + 60, R.D_TESTOSTERONE, 100000)
+    assert state(h, M.M_CBC, DAY0 + 70) == (M.UPCOMING, 121)            # whichever is first
+    h = History(R.GOAL_TRT).dose(DAY0, R.D_ANASTROZOLE, 500)          # the goal from the profile only
+    assert state(h, M.M_CBC, DAY0 + 10) == (M.UPCOMING, 91)
+    h.dose(DAY0 + 20, R.D_TESTOSTERONE, 100000)
+    assert state(h, M.M_CBC, DAY0 + 30) == (M.UPCOMING, 111)
+
+
 def test_lipids_every_six_months():
     h = on_trt()
     assert state(h, M.M_LIPIDS, DAY0 + 167) == (M.UPCOMING, 182)
@@ -52,6 +80,27 @@ def test_baseline_dexa_conditions():
     h = History(2, {P.P_FRACTURE_HISTORY: 1, P.P_DEXA_PRIOR_DAYS: 60}).lab(DAY0 - 61, R.A_BMD_T, -10)
     h.dose(DAY0, R.D_ANASTROZOLE, 500)
     assert state(h, M.M_DEXA_BASELINE, DAY0) == (M.DUE, 0)
+
+
+def test_age_over_50_uses_the_birth_date_when_known():
+    from monitor import dates
+    born = {P.P_BIRTH_YEAR: 1975, P.P_BIRTH_MONTH_DAY: 615}
+    for start, wanted in (((2026, 6, 14), None), ((2026, 6, 15), M.DUE)):   # 50 the day before, 51 on it
+        day = dates.days_from_civil(*start)
+        h = History(2, born).dose(day, R.D_ANASTROZOLE, 500)
+        r = h.reminder(M.M_DEXA_BASELINE, day)
+        assert (None if r is None else r[M.M_STATE]) == wanted, start
+    # the year alone: the difference of years (51 on 2026-01-02)
+    day = dates.days_from_civil(2026, 1, 2)
+    assert History(2, {P.P_BIRTH_YEAR: 1975}).dose(day, R.D_ANASTROZOLE, 500).reminder(M.M_DEXA_BASELINE, day)
+    # born on February 29: the birthday counts from March 1 in other years
+    feb29 = {P.P_BIRTH_YEAR: 1972, P.P_BIRTH_MONTH_DAY: 229}
+    for start, wanted in (((2023, 2, 28), None), ((2023, 3, 1), M.DUE)):
+        day = dates.days_from_civil(*start)
+        r = History(2, feb29).dose(day, R.D_ANASTROZOLE, 500).reminder(M.M_DEXA_BASELINE, day)
+        assert (None if r is None else r[M.M_STATE]) == wanted, start
+    for y, m, d in ((2000, 1, 1), (2024, 2, 29), (2026, 12, 31), (2100, 3, 1)):
+        assert dates.month_day_of_day(dates.days_from_civil(y, m, d)) == m * 100 + d
 
 
 def test_repeat_dexa_every_two_years_or_yearly_while_e2_stays_low():

@@ -1,9 +1,10 @@
 # The tracker itself: snapshots, entry context (free T against total T, a week's doses), back-dated
 # entries, reset, and the small-int limit of its integer comparisons.
-BUFFER = bytearray(1024)   # made before the imports: the largest block, while the 64K heap is empty
+BUFFER = bytearray(1280)   # made before the imports: the largest block, while the 64K heap is empty
 from core_helpers import DAY0, History  # noqa: E402,I001
 from monitor import records as R  # noqa: E402
 from monitor import rules as U  # noqa: E402
+from monitor import state as S  # noqa: E402
 
 
 def refused(t, blob):
@@ -56,8 +57,8 @@ def test_back_dated_entries_do_not_replace_later_ones():
     assert h.tracker.latest(R.A_E2) == (650, DAY0 + 10, R.FLAG_CONFIRMED)
     assert h.rules(DAY0 + 10) == [U.R_E2_HIGH]
     h = History(2).dose(DAY0 + 10, R.D_ANASTROZOLE, 500).dose(DAY0 + 2, R.D_ANASTROZOLE, 250)
-    assert h.tracker.st[135] == DAY0 + 10            # LAST_CHANGE: the back-dated dose is not a change
-    assert h.tracker.st[134] == DAY0 + 2             # THERAPY_START moves back
+    assert h.tracker.st[S.LAST_CHANGE] == DAY0 + 10            # LAST_CHANGE: the back-dated dose is not a change
+    assert h.tracker.st[S.THERAPY_START] == DAY0 + 2             # THERAPY_START moves back
 
 
 def test_rule_arithmetic_stays_below_the_small_int_limit():

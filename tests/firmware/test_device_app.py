@@ -162,6 +162,32 @@ def test_profile_set_persists_and_bad_blob_is_refused(tmp_path):
     assert app2.flags_now() == app.flags_now()
 
 
+def test_a_version_2_profile_keeps_the_clinicians_values_across_a_firmware_update(tmp_path):
+    # profile.bin written by the previous firmware: migrated as it is read, left as written (a rollback to
+    # that firmware still reads it), and the self-test of the update accepts it
+    sys.path.insert(0, os.path.join(TESTS, "core"))
+    from profile_vectors import V2_PROFILE_HEX, V2_PROFILE_VALUES
+    app = make_app(tmp_path)
+    app.set_clock(DAY, 600, 0)
+    log_course(app)
+    app.store.close()
+    with open(os.path.join(str(tmp_path), "profile.bin"), "wb") as f:
+        f.write(bytes.fromhex(V2_PROFILE_HEX))
+    app2 = make_app(tmp_path)
+    for name, value in V2_PROFILE_VALUES:
+        assert profile_codec.get_param(app2.profile, name) == value, name
+    with open(os.path.join(str(tmp_path), "profile.bin"), "rb") as f:
+        assert f.read() == bytes.fromhex(V2_PROFILE_HEX)
+    from monitor import selftest
+    assert selftest.run(app2, os.path.join(str(tmp_path), "profile.bin")) is None
+    assert app2.profile_blob() == profile_codec.encode(app2.profile)     # hosts read it in this version
+    profile = profile_codec.decode(app2.profile_blob())
+    profile_codec.set_param(profile, "ACK_GRACE", 10)
+    assert app2.set_profile(profile_codec.encode(profile)) == 0         # a clinician's next profile: v3
+    with open(os.path.join(str(tmp_path), "profile.bin"), "rb") as f:
+        assert f.read()[4] == P.PROFILE_VERSION
+
+
 def test_acknowledge_sync_marks_the_store(tmp_path):
     app = make_app(tmp_path)
     app.set_clock(DAY, 600, 0)

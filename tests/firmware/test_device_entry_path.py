@@ -179,3 +179,31 @@ def test_filling_the_store_through_the_patient_role_leaves_the_buttons_their_res
     # nothing was lost: every accepted entry is in the log
     symptoms = [r for r in app.store.records(1) if r[3] == records.KIND_SYMPTOM]
     assert len(symptoms) == pushed + stored
+
+
+def test_the_daily_push_budget_survives_a_reboot(tmp_path):
+    app = budget_app(tmp_path, 3)
+    patient = Host(app, protocol.ROLE_PATIENT)
+    for i in range(3):
+        assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 1 + i % 3, 0, DAY, 500 + i) == 0
+    app.store.close()
+    app = make_app(tmp_path)                          # rebooted: the same store and profile
+    patient = Host(app, protocol.ROLE_PATIENT)
+    assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 1, 0, DAY, 510) == records.ERR_BUDGET
+    vclock.clock.warp(86400)
+    assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, DAY + 1, 600) == 0
+
+
+def test_pushes_after_the_last_snapshot_count_after_a_reboot(tmp_path):
+    app = budget_app(tmp_path, 5)
+    patient = Host(app, protocol.ROLE_PATIENT)
+    for i in range(2):
+        assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 1 + i % 3, 0, DAY, 500 + i) == 0
+    app.save_snapshot()
+    for i in range(2):
+        assert patient.push(records.KIND_SYMPTOM, records.S_MOOD, 1 + i % 3, 0, DAY, 520 + i) == 0
+    app.store.close()
+    app = make_app(tmp_path)
+    patient = Host(app, protocol.ROLE_PATIENT)
+    assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 1, 0, DAY, 530) == 0          # the fifth
+    assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, DAY, 531) == records.ERR_BUDGET

@@ -60,11 +60,33 @@ def test_reminder_acknowledged_from_the_buttons(device):
     assert fresh == [schedule.M_RECHECK] and device.runner.check_reminders() == []   # one signal per cycle
     device.press_sequence("B! C B")          # Reminders
     assert device.screen_lines()[:2] == ["Due:", "> E2+T recheck"]
-    device.press_sequence("B B")             # the reminder, then "Done"
-    assert "Marked done" in " ".join(device.screen_lines())
+    device.press_sequence("B")               # the reminder: its actions
+    assert device.screen_lines()[1] == "> Drawn"
+    device.press_sequence("B")               # "Drawn": the result is awaited
+    assert "Drawn: waiting for the result." in " ".join(device.screen_lines())
     assert device.app.due_reminders() == []
     last = list(device.app.store.records(1))[-1]
     assert last[3:6] == (records.KIND_EVENT, records.EVENT_ACK, schedule.M_RECHECK)
+
+
+def test_a_drug_stopped_from_the_buttons_restarts_the_recheck(device):
+    device.set_clock(DAY - 60, 600)
+    device.app.submit_entry(records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0, DAY - 60, 600)
+    device.set_clock(DAY, 600)
+    device.press_sequence("A B")             # up from "Log symptom": "Stop a drug" (the last item)
+    assert device.screen_lines()[:3] == ["Stop a drug:", "> anastrozole", "  testosterone"]
+    device.press_sequence("B")
+    assert device.screen_lines()[:3] == ["Stop anastrozole", "  Yes, stopped", "> No"]
+    device.press_sequence("B")               # "No": back, nothing stored
+    assert device.screen_lines()[0] == "Stop a drug:"
+    stored = device.app.store.next_seq
+    device.press_sequence("B A B")           # anastrozole, "Yes, stopped"
+    assert "anastrozole stopped." in " ".join(device.screen_lines())
+    assert device.app.store.next_seq == stored + 1
+    last = list(device.app.store.records(1))[-1]
+    assert last[3:6] == (records.KIND_DOSE, records.D_ANASTROZOLE, 0)
+    recheck = [r for r in device.app.reminders_now() if r[schedule.M_ID] == schedule.M_RECHECK][0]
+    assert recheck[schedule.M_DUE] == DAY + 28
 
 
 def test_flags_in_plain_words_with_their_source(device):

@@ -44,7 +44,7 @@ dose = st.tuples(st.just(R.KIND_DOSE), st.integers(0, 1), st.sampled_from([0, 10
                  st.sampled_from([0, 8]))
 symptom = st.tuples(st.just(R.KIND_SYMPTOM), st.integers(0, 12), st.integers(0, 4), st.just(0))
 event = st.one_of(
-    st.tuples(st.just(R.KIND_EVENT), st.just(R.EVENT_ACK), st.one_of(st.integers(0, 8), st.integers(64, 88)), st.just(0)),
+    st.tuples(st.just(R.KIND_EVENT), st.just(R.EVENT_ACK), st.one_of(st.integers(0, 8), st.integers(64, 91)), st.just(0)),
     st.tuples(st.just(R.KIND_EVENT), st.just(R.EVENT_SNOOZE), st.integers(0, 8), st.integers(1, 14)),
     st.tuples(st.just(R.KIND_EVENT), st.just(R.EVENT_GOAL), st.integers(0, 2), st.just(0)),
     st.tuples(st.just(R.KIND_EVENT), st.sampled_from([R.EVENT_TAPER_START, R.EVENT_TAPER_END]), st.just(0), st.just(0)),

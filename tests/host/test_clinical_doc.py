@@ -76,3 +76,15 @@ def test_readme_links_the_doc():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()
     assert "(docs/clinical-rules.md)" in readme
+
+
+def test_read_by_names_every_parameter_the_rules_and_reminders_read():
+    used = set()
+    for module in ("evaluate", "combine", "reminders", "ingest", "rules", "texts"):
+        with open(os.path.join(ROOT, "firmware", "monitor", module + ".py")) as f:
+            used.update(re.findall(r"\bP\.P_([A-Z0-9_]+)\b", f.read()))
+    used -= {"LEVELS", "REMINDERS"}
+    for name in used:
+        assert clinical_doc.readers(name), name
+    for name in PARAM_NAMES[:P.P_LEVELS]:
+        assert clinical_doc.readers(name), "%s has no reader: is it read at all?" % name

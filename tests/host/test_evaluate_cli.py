@@ -152,6 +152,13 @@ def test_below_lloq_asks_for_a_sensitive_assay(run, tmp_path):
     ('{"patient": {"goal": "bulk"}, "entries": []}', "patient field 'goal'"),
     ('{"profile": {"E2_HIGH": {"threshold": 55}}, "entries": []}', "profile 'E2_HIGH'"),
     ('{"profile": {"E2_HIGH": {"threshold": "5555 pg/mL"}}, "entries": []}', "outside"),
+    ('{"profile": {"E2_ABOVE": {"threshold": "35 pg/mL"}}, "entries": []}', "set E2_TARGET_HIGH instead"),
+    ('{"entries": [{"kind": "event", "date": "2026-01-01", "event": "SNOOZE", "reminder": "RECHECK", "days": 8}]}',
+     "field 'days' must be an integer 1-7"),
+    ('{"entries": [{"kind": "dose", "date": "2026-01-01", "drug": "anastrozole", "stop": true, "value": "1 mg"}]}',
+     "field 'stop' must be true, with no amount"),
+    ('{"entries": [{"kind": "dose", "date": "2026-01-01", "drug": "anastrozole", "value": "0 mg"}]}',
+     "write \"stop\": true"),
 ])
 def test_malformed_files_name_the_entry_and_field(run, tmp_path, text, expected):
     result = run(text=text, tmp=str(tmp_path))
@@ -159,6 +166,83 @@ def test_malformed_files_name_the_entry_and_field(run, tmp_path, text, expected)
     assert expected in result.output
 
 
+def test_a_drawn_reminder_waits_for_its_result_then_returns(run, tmp_path):
+    doc = {"entries": [
+        {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+        {"kind": "event", "date": "2026-01-25", "event": "ACK", "reminder": "RECHECK"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-07")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "due" and recheck["muted"] == "drawn, waiting for the result"
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-08")      # ACK_GRACE (14 days) later, no E2 yet
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "due" and "muted" not in recheck
+
+
+def test_a_stop_in_a_history_is_a_dose_change(run, tmp_path):
+    doc = {"entries": [
+        {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+        {"kind": "lab", "date": "2026-02-02", "analyte": "E2", "value": 30, "unit": "pg/mL"},
+        {"kind": "lab", "date": "2026-02-02", "analyte": "TT", "value": 600, "unit": "ng/dL"},
+        {"kind": "dose", "date": "2026-03-01", "drug": "anastrozole", "stop": True}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-03-20")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert (recheck["state"], recheck["due"]) == ("due", "2026-03-29") and out["rejected"] == []
+
+
+def test_a_refused_precision_says_what_the_unit_takes(run, tmp_path):
+    doc = {"entries": [{"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.0625, "unit": "mg"},
+                       {"kind": "lab", "date": "2026-01-05", "analyte": "E2", "value": "38.15 pg/mL"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-01-05")
+    assert [(r["index"], r["error"]) for r in out["rejected"]] == [(0, "ERR_PRECISION"), (1, "ERR_PRECISION")]
+    assert "at most 3 decimals in mg" in out["rejected"][0]["message"]
+    assert "at most 1 decimal in pg/mL" in out["rejected"][1]["message"]
+
+
 def test_bad_at_date(run):
     result = run(EXAMPLE, "--at", "2026-13-01")
     assert result.exit_code != 0 and "--at" in result.output
+
+
+def test_an_si_limit_of_quantitation_is_not_made_firmer(run, tmp_path):
+    # "<95.5 pmol/L" is below 26.01 pg/mL: not surely below 26, so E2_BONE is indeterminate, not asserted
+    doc = {"entries": [{"kind": "lab", "date": "2026-01-05", "analyte": "E2", "value": "95.5 pmol/L",
+                        "below_lloq": True, "method": "immunoassay"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-01-05")
+    assert rules_of(out) == ["E2_BONE"] and out["flags"][0].get("indeterminate") is True
+
+
+def test_texts_follow_the_profile_and_overdue_gives_its_first_day(run, tmp_path):
+    doc = {"profile": {"SYMPTOM_PERSIST_DAYS": {"threshold": 28}},
+           "entries": [
+               {"kind": "dose", "date": "2026-01-05", "drug": "anastrozole", "amount": 0.5, "unit": "mg"},
+               {"kind": "symptom", "date": "2026-01-06", "code": "FATIGUE", "severity": 2},
+               {"kind": "lab", "date": "2026-02-02", "analyte": "E2", "value": 30, "unit": "pg/mL"},
+               {"kind": "lab", "date": "2026-02-02", "analyte": "TT", "value": 600, "unit": "ng/dL"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-02-10")
+    c11 = [f for f in out["flags"] if f["rule"] == "C11"][0]
+    assert "has lasted 4 weeks or more" in c11["message"] and c11["date"] == "2026-02-03"
+    out = evaluate(run, tmp_path, {"entries": doc["entries"][:1]}, "--at", "2026-03-01")
+    recheck = [r for r in out["reminders"] if r["id"] == "RECHECK"][0]
+    assert recheck["state"] == "overdue" and recheck["overdue_since"] == "2026-02-17"
+    assert "overdue since 2026-02-17 (due 2026-02-02)" in recheck["text"]
+
+
+@pytest.mark.parametrize("birth_date, start, baseline", [
+    ("1975-06-15", "2026-06-14", False), ("1975-06-15", "2026-06-15", True)])
+def test_a_birth_date_decides_the_age_over_50(run, tmp_path, birth_date, start, baseline):
+    doc = {"patient": {"birth_date": birth_date},
+           "entries": [{"kind": "dose", "date": start, "drug": "anastrozole", "amount": 0.5, "unit": "mg"}]}
+    out = evaluate(run, tmp_path, doc, "--at", start)
+    assert ("DEXA_BASELINE" in [r["id"] for r in out["reminders"]]) == baseline
+
+
+def test_a_bad_birth_date_is_refused(run, tmp_path):
+    result = run(text=json.dumps({"patient": {"birth_date": "1975-02-30"}, "entries": []}), tmp=str(tmp_path))
+    assert result.exit_code != 0 and "patient field 'birth_date'" in result.output
+
+
+def test_a_scan_with_several_sites_reads_its_lowest(run, tmp_path):
+    doc = {"entries": [{"kind": "lab", "date": "2026-03-02", "analyte": "BMD_T_HIP", "value": "-2.6 SD"},
+                       {"kind": "lab", "date": "2026-03-02", "analyte": "BMD_T", "value": "-0.8 SD"}]}
+    out = evaluate(run, tmp_path, doc, "--at", "2026-03-02")
+    assert rules_of(out) == ["BMD_OSTEOPOROSIS"] and "-2.6 SD" in out["flags"][0]["message"]

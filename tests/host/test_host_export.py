@@ -133,3 +133,50 @@ def test_fhir_bundle_of_a_long_log_validates_and_counts(tmp_path):
     first = doses[0].dosage[0].doseAndRate[0].doseQuantity
     assert (str(first.value), first.code) == ("0.5", "mg")
     assert doses[0].effectiveDateTime.isoformat().endswith("-05:00")
+
+
+def test_done_on_a_reminder_reads_drawn_and_a_long_snooze_its_cap():
+    from monitor import schedule
+    assert export.event_text(9500, 0, records.EVENT_ACK, schedule.M_CBC, 0) == \
+        "reminder CBC: drawn, waiting for the result"
+    assert export.event_text(9500, 0, records.EVENT_ACK, schedule.M_FERTILITY_REVIEW, 0) == \
+        "reminder FERTILITY_REVIEW acknowledged"
+    assert export.event_text(9500, 0, records.EVENT_SNOOZE, schedule.M_CBC, 14) == \
+        "reminder CBC snoozed for 14 days (counts as 7)"
+
+
+def test_a_stop_in_every_export(db):
+    device = "AA:BB:CC:00:00:01"
+    n = len(db.rows)
+    db.store_records(device, [(n, DAY + 20, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0)])
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    statements = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationStatement"]
+    assert [s.status for s in statements] == ["completed", "completed", "stopped"]
+    assert export.history_entry(DAY + 20, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0) == {
+        "date": "2026-11-21", "time": "10:00", "kind": "dose", "drug": "anastrozole", "stop": True}
+    rows = list(export.rows(db, device))
+    assert (rows[-1]["value"], rows[-1]["unit"], rows[-1]["shown"]) == ("stopped", "", "stopped")
+
+
+def test_every_loinc_code_has_a_valid_check_digit():
+    def check_digit(number):
+        total = 0
+        for i, c in enumerate(reversed(number)):
+            d = int(c) * (2 if i % 2 == 0 else 1)
+            total += d - 9 if d > 9 else d
+        return (10 - total % 10) % 10
+    for code in catalog.LOINC + (catalog.LOINC_E2_SENSITIVE,):
+        number, check = code.split("-")
+        assert int(check) == check_digit(number), code
+    assert catalog.LOINC[records.A_BMD_T] == "38267-1"     # DXA lumbar spine T-score
+
+
+def test_fhir_birth_date_is_whole_when_the_profile_has_it(db):
+    device = "AA:BB:CC:00:00:01"
+    profile = P.Profile()
+    profile_codec.set_param(profile, "BIRTH_YEAR", 1971)
+    profile_codec.set_param(profile, "BIRTH_MONTH_DAY", 615)
+    db.set_profile(device, profile_codec.encode(profile))
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    patient = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
+    assert str(patient.birthDate) == "1971-06-15"

@@ -235,3 +235,16 @@ def test_html_shows_a_result_below_the_limit_with_its_less_than(tmp_path):
     page = Page()
     page.feed(out.read_text())
     assert page.tables["Latest results"][1][:3] == ["E2", "<24 pg/mL", "<88.1 pmol/L"]
+
+
+def test_dose_changes_include_a_stop_and_a_new_frequency(tmp_path):
+    db = HostDB(str(tmp_path / "d.sqlite"))
+    db.ensure_device("dev")
+    rows = [(d, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 500, 0) for d in range(START, START + 56)
+            if (d - START) % 7 in (0, 3)]                                     # twice a week
+    rows += [(d, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 500, 0) for d in range(START + 56, START + 70)]
+    rows.append((START + 80, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0))   # stopped
+    db.store_records("dev", [(seq,) + row for seq, row in enumerate(rows)])
+    data = report.gather(db, "dev", today=START + 90)
+    assert [(d[0], d[2]) for d in data.dose_changes] == [
+        (day(START), "0.5 mg"), (day(START + 58), "0.5 mg, new frequency"), (day(START + 80), "stopped")]

@@ -174,6 +174,10 @@ def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
     assert e2mon(sim, "push", "lab", "PSA", "0.001", "ng/mL").exit_code == 6
     gel = e2mon(sim, "--json", "push", "dose", "testosterone", "12.5", "mg")
     assert gel.exit_code == 0 and json.loads(gel.output)["value"] == 12500         # stored in µg, exactly
+    zero = e2mon(sim, "push", "dose", "testosterone", "0", "mg")
+    assert zero.exit_code == 6 and "push stop testosterone" in zero.output
+    stop = e2mon(sim, "--json", "push", "stop", "testosterone")
+    assert stop.exit_code == 0 and json.loads(stop.output)["value"] == 0, stop.output
     ahead = datetime.datetime.now() + datetime.timedelta(minutes=30)
     future = e2mon(sim, "push", "symptom", "JOINT", "1", "--date", ahead.date().isoformat(),
                    "--time", ahead.strftime("%H:%M"))

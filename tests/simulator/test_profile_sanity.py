@@ -23,7 +23,7 @@ def params_of(profile):
 
 
 def test_defaults_satisfy_every_ladder():
-    assert profile_codec.ladder_fault(P.Profile().params) == -1
+    assert profile_codec.ladder_fault(P.Profile().params) is None
     profile_file.check(P.Profile())
 
 
@@ -31,16 +31,40 @@ def test_defaults_satisfy_every_ladder():
     ("E2_CRITICAL = 50 pg/mL", "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL"),
     ("E2_LOW = 30 pg/mL", "E2_LOW = 30 pg/mL must be below E2_BONE = 26 pg/mL"),
     ("E2_SEVERE = 55 pg/mL", "E2_HIGH = 60 pg/mL must be below E2_SEVERE = 55 pg/mL"),
-    ("E2_MILD_LOW = 35 pg/mL", "E2_ABOVE = 40 pg/mL must be at most E2_MILD_LOW = 35 pg/mL"),
+    ("E2_MILD_LOW = 35 pg/mL", "E2_TARGET_HIGH = 40 pg/mL must be below E2_MILD_LOW = 35 pg/mL"),
     ("E2_TARGET_HIGH = 20 pg/mL", "E2_BONE = 26 pg/mL must be below E2_TARGET_HIGH = 20 pg/mL"),
     ("TT_LOW = 600 ng/dL", "TT_LOW = 600 ng/dL must be below TT_TARGET_LOW = 500 ng/dL"),
     ("TT_TARGET_HIGH = 500 ng/dL", "TT_TARGET_LOW = 500 ng/dL must be below TT_TARGET_HIGH = 500 ng/dL"),
-    ("HCT_WARN = 55 %", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %"),
+    ("HCT_WARN = 55 %\nLEVEL_HCT_WARN = info", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %"),
 ])
 def test_an_unordered_ladder_is_refused_in_words(line, message):
     with pytest.raises(profile_file.ProfileFileError) as caught:
         profile_file.parse(line + "\n", "p")
     assert str(caught.value) == "p: " + message
+
+
+@pytest.mark.parametrize("text", ["HCT_HIGH = 52 %", "HCT_HIGH = 0.52 L/L", "HCT_HIGH = 50 %",
+                                  "E2_LOW = 15 pg/mL\nLEVEL_E2_LOW_SYMPT = off",
+                                  "E2_LOW = 55.07 pmol/L\nLEVEL_E2_LOW_SYMPT = off"])
+def test_a_sane_change_beside_a_rule_switched_off_is_accepted(text):
+    profile_file.parse(text + "\n", "p")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("HCT_HIGH = 0.52 L/L\nLEVEL_HCT_WARN = info", "HCT_WARN = 52 % must be below HCT_HIGH = 52 %"),
+    ("E2_LOW = 15 pg/mL", "E2_LOW_SYMPT = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
+    ("E2_LOW = 55.07 pmol/L\nLEVEL_E2_LOW_SYMPT = off\nE2_CRITICAL = 15 pg/mL",
+     "E2_CRITICAL = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
+])
+def test_a_rule_switched_on_is_checked_then(text, message):
+    with pytest.raises(profile_file.ProfileFileError) as caught:
+        profile_file.parse(text + "\n", "p")
+    assert str(caught.value) == "p: " + message
+
+
+def test_a_retired_parameter_is_refused_with_what_replaced_it():
+    with pytest.raises(profile_file.ProfileFileError, match="set E2_TARGET_HIGH instead"):
+        profile_file.parse("E2_ABOVE = 35 pg/mL\n", "p")
 
 
 def test_the_device_refuses_an_unordered_ladder_it_receives(tmp_path):
@@ -95,6 +119,16 @@ def test_provision_refuses_a_future_birth_year(tmp_path):
                                                  DEVICE, "--birth-year", "2090"],
                                 env={"E2MON_CONFIG": str(tmp_path / "c"), "E2MON_DB": str(tmp_path / "db")})
     assert result.exit_code == 6 and "BIRTH_YEAR = 2090 is not 18-110 years ago" in one_error_line(result)
+
+
+@pytest.mark.parametrize("text, message", [("1975-02-30", "--birth-date 1975-02-30"),
+                                           ("2090-01-01", "BIRTH_YEAR = 2090 is not 18-110 years ago")])
+def test_provision_refuses_a_bad_birth_date(tmp_path, text, message):
+    cli_module._register()
+    result = CliRunner().invoke(cli_module.cli, ["--port", str(tmp_path / "no-such-port"), "provision",
+                                                 DEVICE, "--birth-date", text],
+                                env={"E2MON_CONFIG": str(tmp_path / "c"), "E2MON_DB": str(tmp_path / "db")})
+    assert result.exit_code == 6 and message in one_error_line(result)
 
 
 # ---- against the simulated device ----------------------------------------------------------------------
@@ -188,3 +222,14 @@ def test_a_json_profile_gets_the_same_checks(tmp_path):
         path.write_text(text)
         result = CliRunner().invoke(cli_module.cli, ["profile", "check", str(path)])
         assert result.exit_code == code and words in result.output, (text, result.output)
+
+
+@pytest.mark.parametrize("value, ok", [(0, True), (615, True), (229, True), (1231, True), (230, False),
+                                       (1300, False), (100, False)])
+def test_birth_month_day_is_a_real_month_and_day(value, ok):
+    text = "BIRTH_MONTH_DAY = %d\n" % value
+    if ok:
+        profile_file.parse(text, "p")
+    else:
+        with pytest.raises(profile_file.ProfileFileError, match="BIRTH_MONTH_DAY"):
+            profile_file.parse(text, "p")
