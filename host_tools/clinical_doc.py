@@ -304,7 +304,7 @@ def reminders_table():
         base = P.P_REMINDERS + 3 * r
         due, early, late = (P.Profile().params[base + k] for k in range(3))
         lines.append("| %s | %s | %s | day %d | %d days before / %d days after | %s | %s |" % (
-            name, texts.REMINDER_TEXT[r], _cell(_fill(start)), due, early, late, texts.REMINDER_SOURCES[r],
+            name, texts.reminder_text(r), _cell(_fill(start)), due, early, late, texts.REMINDER_SOURCES[r],
             _cell(_fill(why))))
     return lines
 

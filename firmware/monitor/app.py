@@ -336,7 +336,7 @@ class App:
 
     def reminder_title(self, reminder):
         from monitor import texts
-        return texts.REMINDER_TEXT[reminder[schedule.M_ID]]
+        return texts.reminder_text(reminder[schedule.M_ID], self.profile.params)
 
     def reminder_text(self, reminder):
         from monitor import texts

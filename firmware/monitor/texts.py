@@ -235,9 +235,17 @@ REMINDER_TEXT = (
     "Baseline bone density scan (DEXA)",
     "Repeat bone density scan (DEXA)",
     "Semen analysis",
-    "Review at the end of the 16-week fertility course",
+    "Review at the end of the fertility course (%s)",   # its length: the profile's due day
     "Labs during the step-down",
 )
+
+
+def reminder_text(reminder, p=None):
+    # What a reminder asks for; a length in it comes from the profile (p: its parameters; the defaults without one).
+    text = REMINDER_TEXT[reminder]
+    if reminder == M.M_FERTILITY_REVIEW:
+        text = text % duration((P.PARAM_DEFAULTS if p is None else p)[P.P_REMINDERS + 3 * reminder])
+    return text
 
 
 def overdue_day(reminder, due, p=None):
@@ -248,9 +256,9 @@ def overdue_day(reminder, due, p=None):
 def describe_reminder(reminder, state, due, p=None):
     when = format_day(due) if 0 <= due <= 65535 else "?"
     if state == M.DONE:
-        return "%s: done." % REMINDER_TEXT[reminder]
+        return "%s: done." % reminder_text(reminder, p)
     if state == M.OVERDUE:
         since = overdue_day(reminder, due, p)
         return "%s: overdue since %s (due %s). Discuss this with your clinician." % (
-            REMINDER_TEXT[reminder], format_day(since) if 0 <= since <= 65535 else "?", when)
-    return "%s: %s %s." % (REMINDER_TEXT[reminder], "due" if state == M.DUE else "planned for", when)
+            reminder_text(reminder, p), format_day(since) if 0 <= since <= 65535 else "?", when)
+    return "%s: %s %s." % (reminder_text(reminder, p), "due" if state == M.DUE else "planned for", when)

@@ -96,3 +96,12 @@ def test_bone_density_texts_show_tenths_and_blame_no_drug_not_taken():
     text = texts.message(rules.R_BMD_OSTEOPENIA, -18, -10, 0)
     assert "-1.8 SD is below -1.0 SD" in text and "Aromatase" not in text
     assert "Aromatase inhibitors" in texts.message(rules.R_BMD_OSTEOPOROSIS, -26, -25, rules.STATUS_ON_AI)
+
+
+def test_the_fertility_review_text_gives_the_profiles_length():
+    p = profile.Profile()
+    review = schedule.M_FERTILITY_REVIEW
+    assert texts.reminder_text(review, p.params) == "Review at the end of the fertility course (16 weeks)"
+    p.params[profile.P_REMINDERS + 3 * review] = 84
+    assert "(12 weeks)" in texts.reminder_text(review, p.params)
+    assert "(12 weeks)" in texts.describe_reminder(review, schedule.DUE, 9000, p.params)
