@@ -31,9 +31,6 @@ OTS_W4 = pyhsslms.lmots_sha256_n32_w4
 # board name for `release build` -> (the device's boards NAME, code kind)
 TARGETS = {"esp32": ("esp32", "mpy-xtensawin"), "pico_w": ("pico_w", "mpy-armv6m"),
            "sim": ("sim(pico_w)", "py")}
-# Never in a bundle: run by name from the filesystem, or the boot selector that picks the slot itself.
-NOT_IN_BUNDLE = ("main.py", "boot.py", "update_boot.py", "manifest.py", "main.mpy", "boot.mpy",
-                 "update_boot.mpy", "manifest.mpy")
 
 
 class ReleaseError(Exception):
@@ -125,7 +122,7 @@ def release_tree(board, version, sequence, out_dir, source_dir=deploy.FIRMWARE):
         dirs.sort()
         for name in sorted(names):
             rel = os.path.relpath(os.path.join(dirpath, name), out_dir).replace(os.sep, "/")
-            if rel not in NOT_IN_BUNDLE and not (code != "py" and rel.endswith(".py")):
+            if rel not in bundle.RESERVED and not (code != "py" and rel.endswith(".py")):
                 files.append(rel)
     return sorted(files)
 

@@ -125,12 +125,19 @@ class Manifest:
         self.payload_size = total
 
 
+# Never in a bundle: run by name from the filesystem (main, boot), the boot selector that picks the slot
+# itself, and the slot's own bookkeeping (monitor/update.py: ID, HEADER, HEADER.part, *.tmp).
+RESERVED = ("main.py", "boot.py", "update_boot.py", "manifest.py", "main.mpy", "boot.mpy", "update_boot.mpy",
+            "manifest.mpy", "ID", "HEADER", "HEADER.part")
+
+
 def safe_path(path):
-    """A relative path inside the slot: no empty, '.' or '..' part, no leading '/'."""
-    if not path or path[0] == "/" or "\\" in path:
+    """A relative path inside the slot: no empty, '.' or '..' part, no leading '/', none of RESERVED at the
+    top, no part ending in .tmp or .part (the slot's temporary files)."""
+    if not path or path[0] == "/" or "\\" in path or path in RESERVED:
         return False
     for part in path.split("/"):
-        if part in ("", ".", ".."):
+        if part in ("", ".", "..") or part.endswith(".tmp") or part.endswith(".part"):
             return False
     return True
 

@@ -212,7 +212,8 @@ class Updater:
         if self._already_staged():
             self.stored = total              # the APPLY reply was lost: APPLY again stages the same
             return protocol.STATUS_OK
-        self.boot.cancel(self.fs)            # a staged update not yet booted is replaced by this one
+        if not self.boot.cancel(self.fs):    # a staged update not yet booted is replaced by this one
+            return protocol.ERR_UPDATE_SPACE  # ... once its state says so: a staged slot is never wiped
         self._mkdirs(self.slot + "/" + ID_FILE)
         ident = struct.pack(ID_FORMAT, bundle_id, total, header_size, flags)
         if self._read(self._path(ID_FILE)) == ident:

@@ -45,8 +45,8 @@ def sim_tree(tmp_path_factory):
     return files
 
 
-def make(sim_tree, key, version, sequence, board="sim(pico_w)", code="py", patch=None):
-    files = []
+def make(sim_tree, key, version, sequence, board="sim(pico_w)", code="py", patch=None, extra=()):
+    files = list(extra)
     for rel, data in sim_tree:
         if rel == "monitor/version.py":
             data = ("VERSION = %r\nSEQUENCE = %d\n" % (version, sequence)).encode()
@@ -183,6 +183,12 @@ def test_refusals_change_nothing(flash, keys, sim_tree, monkeypatch):
         ("another signer", make(sim_tree, keys[1], "1.1.0", 2), protocol.ERR_UPDATE_SIGNATURE),
         ("another board", make(sim_tree, keys[0], "1.1.0", 2, board="esp32"), protocol.ERR_UPDATE_BOARD),
         ("code it cannot load", make(sim_tree, keys[0], "1.1.0", 2, code="mpy-armv6m"), protocol.ERR_UPDATE_BOARD),
+        ("a main.py, which would run instead of the boot", make(sim_tree, keys[0], "1.1.0", 2, extra=[
+            ("main.py", b"raise SystemExit\n")]), protocol.ERR_UPDATE_BUNDLE),
+        ("the boot selector", make(sim_tree, keys[0], "1.1.0", 2, extra=[("update_boot.py", b"")]),
+         protocol.ERR_UPDATE_BUNDLE),
+        ("the slot's own header", make(sim_tree, keys[0], "1.1.0", 2, extra=[("HEADER", b"x")]),
+         protocol.ERR_UPDATE_BUNDLE),
     ]
     good, header = make(sim_tree, keys[0], "1.1.0", 2)
     tampered = bytearray(good)
