@@ -14,8 +14,8 @@ from monitor import dates
 from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the public name
     ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
     ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
-    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, AUTH_HELLO, AUTH_CHALLENGE,
-    AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
+    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, ERR_KEY_HELD,
+    AUTH_HELLO, AUTH_CHALLENGE, AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
 from micropython import const
@@ -339,3 +339,4 @@ ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the
 ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
 ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
 ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
+ERR_UPDATE_FLOOR = const(0xD8)       # below the publisher's anti-rollback floor (no host flag passes it)
