@@ -28,7 +28,7 @@ EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
 # valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
 CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
-              "method", "below_lloq", "confirmed", "entered_si", "raw_value", "raw_flags")
+              "method", "below_lloq", "confirmed", "entered_si", "entered_by", "raw_value", "raw_flags")
 
 
 class Entry:
@@ -93,6 +93,15 @@ def iso_datetime(day, minute):
 
 def lab_method(flags):
     return METHODS[flags & records.METHOD_MASK]
+
+
+def entered_by(kind, flags):
+    """"clinic" for a lab, dose or symptom entered in a clinician's session (the device's
+    records.FLAG_CLINIC), "patient" for the rest (buttons, patient-key pushes, firmware before the bit);
+    "device" for the device's own events."""
+    if kind == records.KIND_EVENT:
+        return "device"
+    return "clinic" if flags & records.FLAG_CLINIC else "patient"
 
 
 class Window:
@@ -184,6 +193,7 @@ def rows(db, device_id):
             "below_lloq": below,
             "confirmed": bool(flags & records.FLAG_CONFIRMED) if lab else False,
             "entered_si": bool(flags & records.FLAG_SI) if lab else False,
+            "entered_by": entered_by(kind, flags),
             "raw_value": value,
             "raw_flags": flags,
         }
@@ -211,6 +221,8 @@ def write_json(db, device_id, out):
 def history_entry(day, minute, kind, code, value, flags):
     """One record as a history-file entry, or None for the device's own bookkeeping events."""
     entry = {"date": day_text(day), "time": "%02d:%02d" % (minute // 60, minute % 60)}
+    if kind != records.KIND_EVENT:
+        entry["entered_by"] = entered_by(kind, flags)
     if kind == records.KIND_LAB:
         e = catalog(kind, code)
         entry.update(kind="lab", analyte=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit),

@@ -31,7 +31,7 @@ import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
-from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
+from host_tools.export import EPOCH, catalog, day_date, display_value, entered_by, lab_method  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
 from monitor import profile as P  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
@@ -46,14 +46,17 @@ COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
 class ReportData:
     def __init__(self, device_id):
         self.device_id = device_id
-        self.series = {}        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text]), by date
+        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text], [entered by the patient]),
+        # by date
+        self.series = {}
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
         self.bands = {}         # name -> number, from the profile
-        self.latest = []        # (analyte name, value text, SI text or "", date, method) per analyte with a result
+        # (analyte name, value text, SI text or "", date, method, entered by) per analyte with a result
+        self.latest = []
         self.first = self.last = None
         self.today = None
         self.count = 0
@@ -107,7 +110,8 @@ def gather(db, device_id, today=None):
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
             points[code].append((day, minute, seq, float(display_value(kind, code, value)),
-                                 bool(flags & records.FLAG_BELOW_LLOQ), texts.format_value(kind, code, value, flags)))
+                                 bool(flags & records.FLAG_BELOW_LLOQ), texts.format_value(kind, code, value, flags),
+                                 not flags & records.FLAG_CLINIC))
         elif kind == symptom:
             symptoms.setdefault(code, []).append((day, minute, seq, value))
         elif kind == dose:
@@ -115,7 +119,7 @@ def gather(db, device_id, today=None):
     for code in wanted:
         rows = sorted(points[code])
         data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows],
-                             [r[5] for r in rows])
+                             [r[5] for r in rows], [r[6] for r in rows])
     for code in sorted(symptoms):
         rows = sorted(symptoms[code])
         data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
@@ -137,7 +141,7 @@ def gather(db, device_id, today=None):
             if si and flags & records.FLAG_BELOW_LLOQ:
                 si = "<" + si   # the limit in SI units is a limit too
             data.latest.append((ANALYTES[code], texts.format_value(lab, code, value, flags), si or "",
-                                day_date(day), lab_method(flags)))
+                                day_date(day), lab_method(flags), entered_by(lab, flags)))
     return data
 
 
@@ -194,7 +198,7 @@ def _dose_markers(ax, data, with_labels):
 
 
 def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
-    dates, values, below, _texts = data.series[code]
+    dates, values, below, _texts, by_patient = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
         # One line in date order; round markers on measured results only.
@@ -203,6 +207,11 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
                 gid="series", label=entry.name)
         if len(measured) < len(dates):
             _below_lloq(ax, data, code, color)
+        patient = [(d, v) for d, v, p in zip(dates, values, by_patient, strict=True) if p]
+        if patient:   # a result the patient entered, not the clinic: a hollow square around its point
+            ax.scatter([d for d, _ in patient], [v for _, v in patient], s=90, marker="s", facecolors="none",
+                       edgecolors=color, linewidths=1.0, zorder=5, gid="patient_reported",
+                       label="entered by the patient")
         # Results surely outside the band stand out (red rings) without reading numbers; a "<" result
         # only when its limit is already under the band.
         out = [(d, v) for d, v, b in zip(dates, values, below, strict=True)
@@ -220,7 +229,7 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
 
 def _below_lloq(ax, data, code, color):
     """Results below the limit of quantitation: a "<" marker at the limit, labelled "<24 pg/mL"."""
-    shown = [(d, v, t) for d, v, b, t in zip(*data.series[code], strict=True) if b]
+    shown = [(d, v, t) for d, v, b, t, _p in zip(*data.series[code], strict=True) if b]
     ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=11,
             color=color, zorder=6, gid="below_lloq", label="below the lab's limit (<)")
     for when, value, text in shown:
@@ -314,10 +323,11 @@ def build_figure(data, with_summary=True):
         ax_text = fig.add_subplot(grid[4])
         ax_text.axis("off")
         ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
-                     family="monospace", transform=ax_text.transAxes, gid="summary")
+                     family="monospace", transform=ax_text.transAxes, gid="summary", parse_math=False)
     fig.subplots_adjust(top=0.95, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
+    # Texts that carry a device's label or stored words are drawn as written ("$" is not mathtext).
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
-                 fontsize=11)
+                 fontsize=11, parse_math=False)
     return fig
 
 
@@ -377,9 +387,9 @@ def _html(data, png_b64):
     esc = html.escape
     items = lambda lines: "".join("<li>%s</li>" % esc(t) for t in lines) or "<li>none</li>"  # noqa: E731
     changes = _table(("date", "drug", "new dose"), [(d.isoformat(), esc(n), esc(t)) for d, n, t in data.dose_changes])
-    latest = _table(("test", "result", "SI", "date", "method"),
-                    [(esc(name), esc(value), esc(si), day.isoformat(), esc(method))
-                     for name, value, si, day, method in data.latest])
+    latest = _table(("test", "result", "SI", "date", "method", "by"),
+                    [(esc(name), esc(value), esc(si), day.isoformat(), esc(method), esc(by))
+                     for name, value, si, day, method, by in data.latest])
     symptoms = _table(("symptom", "latest severity", "highest severity", "entries"),
                       [(esc(SYMPTOM_WORDS[code]), "%d on %s" % (sev[-1], when[-1].isoformat()),
                         "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))

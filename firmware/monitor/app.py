@@ -192,6 +192,8 @@ class App:
                     budget[1] = 0
                 if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                     return records.ERR_BUDGET, None
+        if role == protocol.ROLE_CLINICIAN:
+            flags |= records.FLAG_CLINIC    # after validation, which refuses the bit from any host
         try:
             seq = self._append(day, minute, kind, code, value, flags)
         except StoreFull:

@@ -43,6 +43,8 @@ def combination_flags(st, p, today, out, n):
         elif s <= R.S_FLUID and excess_code < 0:
             excess_code = s
     shown = U.STATUS_BELOW_LLOQ if e2_below else 0   # the E2 in the text gets its "<"
+    if e2_day >= 0 and not st[S.LAT_FLAGS + R.A_E2] & R.FLAG_CLINIC:
+        shown |= U.STATUS_PATIENT_REPORTED
     low_symptom = 0
     if any_code >= 0 and p[P.P_LEVELS + U.R_C3] >= 0 and U.e2_surely_below(st, p[P.P_E2_CRITICAL]):
         # value2: the low-E2 symptoms present (bit mask), else every symptom present
@@ -59,7 +61,7 @@ def combination_flags(st, p, today, out, n):
     if U.e2_persistently_low(st, p):
         n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], e2, st[S.E2_RUN_START], shown)
     if excess_code >= 0 and e2_day >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
-        n = U.emit(out, n, p, st, U.R_C5, e2_day, e2, excess_code, 0)
+        n = U.emit(out, n, p, st, U.R_C5, e2_day, e2, excess_code, shown)
     anchor = U.severe_recheck_anchor(st)
     due_param = P.P_REMINDERS + 3   # RECHECK_SEVERE due / early
     if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:

@@ -53,6 +53,7 @@ F_STATUS = const(5)
 STATUS_INDETERMINATE = const(1)
 STATUS_ACKED = const(2)
 STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitation: the result is below it
+STATUS_PATIENT_REPORTED = const(8)   # it rests on a result the patient entered (records.FLAG_CLINIC unset)
 MAX_FLAGS = const(32)
 
 def emit(out, n, p, st, rule, day, value, value2, status):

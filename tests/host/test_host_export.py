@@ -133,3 +133,33 @@ def test_fhir_bundle_of_a_long_log_validates_and_counts(tmp_path):
     first = doses[0].dosage[0].doseAndRate[0].doseQuantity
     assert (str(first.value), first.code) == ("0.5", "mg")
     assert doses[0].effectiveDateTime.isoformat().endswith("-05:00")
+
+
+def test_every_export_says_who_entered_each_record(db):
+    """records.FLAG_CLINIC (set by the device in a clinician session) reads "clinic"; everything else,
+    the buttons and a patient-key push, "patient"; FHIR names the patient as performer (Observation) or
+    informationSource (MedicationStatement) and adds a patient-reported category."""
+    device = "AA:BB:CC:00:00:01"
+    n = len(db.rows)
+    db.store_records(device, [(n, DAY + 2, 0, records.KIND_LAB, records.A_E2, 650, records.FLAG_CLINIC | 2),
+                              (n + 1, DAY + 2, 1, records.KIND_DOSE, records.D_ANASTROZOLE, 500, records.FLAG_CLINIC)])
+    by_seq = {r["seq"]: r["entered_by"] for r in export.rows(db, device)}
+    assert by_seq[n] == by_seq[n + 1] == "clinic" and by_seq[0] == "patient" and by_seq[n - 2] == "device"
+    out = io.StringIO()
+    export.write_csv(db, device, out)
+    assert "entered_by" in out.getvalue().splitlines()[0]
+    assert export.history_entry(DAY, 0, records.KIND_LAB, records.A_E2, 650, 0)["entered_by"] == "patient"
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    patient = [e.fullUrl for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
+    for e in bundle.entry:
+        res = e.resource
+        kind = res.get_resource_type()
+        seq = int(res.id.rsplit("-", 1)[1]) if kind in ("Observation", "MedicationStatement") else None
+        if kind == "Observation":
+            codes = [c.coding[0].code for c in res.category]
+            if seq in (n, n + 1):
+                assert res.performer is None and "patient-reported" not in codes
+            else:
+                assert [p.reference for p in res.performer] == [patient] and "patient-reported" in codes
+        elif kind == "MedicationStatement":
+            assert (res.informationSource is None) == (seq == n + 1)
