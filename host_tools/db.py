@@ -167,16 +167,13 @@ class HostDB:
 
     def backup(self, dest):
         """A consistent copy of the whole database at `dest` (SQLite's online backup API; 0600)."""
-        part = dest + ".part"
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(part)
-        keys.private_file(part)
-        target = sqlite3.connect(part)
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        os.replace(part, dest)
+        from host_tools.outfile import private_output_path
+        with private_output_path(dest) as part:
+            target = sqlite3.connect(part)
+            try:
+                self.conn.backup(target)
+            finally:
+                target.close()
         return dest
 
     def auto_backup(self, reason):

@@ -32,6 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
 from host_tools.export import EPOCH, catalog, day_date, display_value, entered_by, lab_method  # noqa: E402
+from host_tools.outfile import private_output  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
 from monitor import profile as P  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
@@ -369,10 +370,8 @@ def render(db, device_id, out_path, today=None):
         content = buf.getvalue()
     else:
         content = _html(data, base64.b64encode(buf.getvalue()).decode("ascii")).encode("utf-8")
-    tmp = out_path + ".part"
-    with open(tmp, "wb") as f:
+    with private_output(out_path, binary=True) as f:
         f.write(content)
-    os.replace(tmp, out_path)   # a reader never sees half a report
     return data
 
 
