@@ -19,7 +19,8 @@
 # on flash; after a disconnect or a reboot the host's BEGIN with the same bundle id resumes from there.
 # Checks, each refusing with its own code and leaving the running version and the boot state as they were:
 # the header's hash (its id) and the publisher's signature (monitor/lms.py) as soon as the header is in;
-# board, loadable code, release sequence (no downgrade unless the host allows one, logged) and free flash;
+# board, loadable code, the anti-rollback floor (no host flag passes it), release sequence (no downgrade unless
+# the host allows one, logged) and free flash;
 # every file's SHA-256 as it completes; and all of it again from flash before APPLY stages it.
 import hashlib
 import struct
@@ -31,6 +32,7 @@ from monitor.store_files import OsFiles
 
 PUBLISHER_KEY_FILE = "publisher.pub"   # in the data directory, written with the firmware over USB
 ID_FILE = "ID"
+FLOOR_FILE = "floor"   # in the slots' directory: the highest floor a confirmed version carried
 HEADER_FILE = "HEADER"
 PART = ".part"
 ID_FORMAT = "<32sIIB"
@@ -70,6 +72,38 @@ def proof(app):
     if boot is not None and boot.confirm():
         from monitor import records, version
         app.log_event(records.EVENT_UPDATE, version.SEQUENCE, boot.CONFIRMED)
+        raise_floor(boot.read_dir(), getattr(version, "FLOOR", 0))
+
+
+def stored_floor(ota_dir, fs=None):
+    """The floor kept in the slots' directory (0 if none): it outlives a redeploy of an older copy."""
+    fs = fs if fs is not None else OsFiles()
+    try:
+        f = fs.open(ota_dir + "/" + FLOOR_FILE, "rb")
+        try:
+            return int(bytes(f.read(12)).decode())
+        finally:
+            f.close()
+    except (OSError, ValueError):
+        return 0
+
+
+def raise_floor(ota_dir, floor, fs=None):
+    """Keeps floor if it is above the stored one (tmp + rename: a power cut leaves the old or the new)."""
+    if floor <= stored_floor(ota_dir, fs):
+        return
+    fs = fs if fs is not None else OsFiles()
+    path = ota_dir + "/" + FLOOR_FILE
+    try:
+        f = fs.open(path + ".tmp", "wb")
+        try:
+            f.write(str(floor).encode())
+            fs.sync(f)
+        finally:
+            f.close()
+        fs.rename(path + ".tmp", path)
+    except OSError:
+        pass    # a full flash: the running version's own FLOOR still holds while it runs
 
 
 def trial_message(app):
@@ -105,6 +139,14 @@ def loadable_codes():
 def running_sequence():
     from monitor import version
     return version.SEQUENCE
+
+
+def device_floor(ota_dir, fs=None):
+    """The lowest sequence this device installs: the running version's FLOOR or the stored one."""
+    from monitor import version
+    running = getattr(version, "FLOOR", 0)
+    stored = stored_floor(ota_dir, fs)
+    return running if running > stored else stored
 
 
 def running_version():
@@ -352,6 +394,8 @@ class Updater:
             return status
         if self.header_size + self.manifest.payload_size != self.total:
             return protocol.ERR_UPDATE_BUNDLE
+        if self.manifest.sequence < device_floor(self.ota_dir, self.fs):
+            return protocol.ERR_UPDATE_FLOOR     # whatever the host says
         if self.manifest.sequence < running_sequence():
             if not self.flags & protocol.UPDATE_FLAG_DOWNGRADE:
                 return protocol.ERR_UPDATE_OLDER
@@ -401,6 +445,8 @@ class Updater:
         status = self._check_header(header)
         if status:
             return self._refuse(status)
+        if self.manifest.sequence < device_floor(self.ota_dir, self.fs):
+            return self._refuse(protocol.ERR_UPDATE_FLOOR)
         for path, size, digest in self.manifest.files:
             if self._size(self._path(path)) != size or self._file_hash(path) != digest:
                 return self._refuse(protocol.ERR_UPDATE_HASH)

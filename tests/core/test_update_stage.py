@@ -205,3 +205,11 @@ def test_a_full_flash_with_a_trial_pending_still_boots_the_confirmed_version():
     update_boot.select(ota, None, [])
     assert not update_boot.confirm(_FullFlash()) and update_boot.booted() == ("b", True)
     update_boot.select(ota + "-none", None, [])
+
+
+def test_a_manifest_carries_the_floor_and_an_older_format_reads_as_floor_0():
+    size = bundle.header_size(DATA)
+    assert bundle.Manifest(bundle.split_header(DATA[:size])[0]).floor == 0      # update_bundle.bin: format 1
+    raw = bundle.encode_manifest(7, "1.7", "test-board", "py", [("monitor/x.py", 3, bytes(32))], floor=5)
+    manifest = bundle.Manifest(raw)
+    assert (raw[0], manifest.sequence, manifest.floor, manifest.version) == (bundle.FORMAT, 7, 5, "1.7")
