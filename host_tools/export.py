@@ -19,7 +19,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, profile_codec, records, texts, units
+from monitor import dates, profile_codec, protocol_host, records, texts, units
 from monitor.catalog import (
     ANALYTES, DOSE_DECIMALS, DRUGS, GOALS, LAB_DECIMALS, LOINC, METHODS, REMINDERS, RULES, SYMPTOMS,
 )
@@ -132,8 +132,33 @@ def _duration(seconds):
     return " ".join(parts[:2])
 
 
-def event_text(day, minute, code, value, flags):
-    """A device event's value in words and dates (the raw integer stays in raw_value)."""
+UPDATE_WORDS = {   # an UPDATE event's outcome (monitor.update logs the release's sequence as its value)
+    protocol_host.UPDATE_STAGED: "update to release %d staged",
+    protocol_host.UPDATE_CONFIRMED: "update to release %d confirmed",
+    protocol_host.UPDATE_SELFTEST_FAILED: "update to release %d rolled back (self-test failed)",
+    protocol_host.UPDATE_NOT_CONFIRMED: "update to release %d rolled back (not confirmed)",
+    protocol_host.UPDATE_CANCELLED: "update to release %d cancelled",
+}
+UPDATE_DOWNGRADE = 0x80   # monitor.update: the outcome | downgrade << 7
+
+
+def update_text(value, flags, running):
+    """An UPDATE event in words: to which release, what became of it, from which (running: the release last
+    confirmed earlier in the log, None if none was: the copy deployed over USB)."""
+    outcome = flags & ~UPDATE_DOWNGRADE
+    if flags & UPDATE_DOWNGRADE:
+        text = "downgrade to release %d allowed by the clinician" % value
+    else:
+        text = UPDATE_WORDS.get(outcome, "update to release %%d: outcome %d" % outcome) % value
+    return "%s, from %s" % (text, "release %d" % running if running is not None
+                            else "the version deployed over USB")
+
+
+def event_text(day, minute, code, value, flags, running=None):
+    """A device event's value in words and dates (the raw integer stays in raw_value); running: the release
+    confirmed before it, for an UPDATE event."""
+    if code == records.EVENT_UPDATE:
+        return update_text(value, flags, running)
     if code == records.EVENT_CLOCK_SET:
         if abs(value) > LONG_JUMP_SECONDS:
             return "clock set to %s; it moved %s by more than 30 years" % (
@@ -170,13 +195,16 @@ def event_text(day, minute, code, value, flags):
 def rows(db, device_id):
     """One dict per stored record, in record-number order."""
     kind_names = records.KIND_NAMES
+    running = None    # the release last confirmed (UPDATE events say where they came from)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
         event = kind == records.KIND_EVENT
-        value_text = (event_text(day, minute, code, value, flags) if event
+        value_text = (event_text(day, minute, code, value, flags, running) if event
                       else texts.format_decimal(value, entry.decimals))
+        if event and code == records.EVENT_UPDATE and flags == protocol_host.UPDATE_CONFIRMED:
+            running = value
         yield {
             "device_id": device_id,
             "seq": seq,

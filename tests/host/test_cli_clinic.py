@@ -350,6 +350,17 @@ def test_export_since_until_and_events_in_words(tmp_path):
                               "(it read 2026-09-29 08:00)")
     assert profile["value"] == "rule profile set (CRC 1234abcd)"
     assert clock["raw_value"] == str(3 * 86400 + 7200)    # the integer is still there
+    with HostDB(str(db_path)) as db:    # a release staged, confirmed, then an older one allowed and staged
+        db.store_records("dev-a", [(5, DAY + 61, 0, records.KIND_EVENT, records.EVENT_UPDATE, 12, 1),
+                                   (6, DAY + 62, 0, records.KIND_EVENT, records.EVENT_UPDATE, 12, 3),
+                                   (7, DAY + 63, 0, records.KIND_EVENT, records.EVENT_UPDATE, 11, 0x80),
+                                   (8, DAY + 63, 1, records.KIND_EVENT, records.EVENT_UPDATE, 11, 1)])
+    updates = [r["value"] for r in csv.DictReader(io.StringIO(e2mon("--db", str(db_path), "export").output))
+               if r["name"] == "UPDATE"]
+    assert updates == ["update to release 12 staged, from the version deployed over USB",
+                       "update to release 12 confirmed, from the version deployed over USB",
+                       "downgrade to release 11 allowed by the clinician, from release 12",
+                       "update to release 11 staged, from release 12"]
     fhir = e2mon("--db", str(db_path), "export", "--format", "fhir", "--until", "2026-09-01")
     assert fhir.exit_code == 0 and len(json.loads(fhir.output)["entry"]) == 3   # patient, device, one dose
     backwards = e2mon("--db", str(db_path), "export", "--since", "2026-10-02", "--until", "2026-10-01")
