@@ -144,6 +144,22 @@ class App:
             self.newest_day = day
             self.floor_day = day
 
+    def wipe(self):
+        """Erases the log and the profile (a new device key over USB, monitor.endpoint): the app starts as
+        a new device does. The clock stays: it is the device's, not the patient's."""
+        self.store.wipe()
+        path = _join(self.data_dir, PROFILE_FILE)
+        if _exists(path):
+            os.remove(path)
+        self.profile = P.Profile()
+        self.tracker = Tracker(self.profile)
+        self.last_sync_day = NO_DAY
+        self.last_sync_seq = 0
+        self.newest_day = 0
+        self.floor_day = NO_DAY
+        self.since_snapshot = 0
+        self.changed += 1
+
     # -- writing ----------------------------------------------------------------------------------------
     def _append(self, day, minute, kind, code, value, flags):
         seq = self.store.append(day, minute, kind, code, value, flags)

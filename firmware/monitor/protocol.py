@@ -68,6 +68,9 @@ CH_PROFILE = const(5)
 CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
+# request: device key (32) [| PROVISION_ERASE: replacing a key in use erases the log]; reply on CH_PROVISION:
+# STATUS_OK, or ERR_KEY_HELD | records held u32 (another key is in use and the flag was not given)
+PROVISION_ERASE = const(0xE5)
 # On REQUESTS_UUID; a frame's tag names its channel. The time too: the CTS characteristic is read-only, so
 # no write without a session can change what it reads.
 SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE, CH_TIME)
