@@ -27,6 +27,7 @@ DRUG_SYSTEM = "urn:e2mon:drug"
 DEVICE_SYSTEM = "urn:e2mon:device"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 SOURCE_SYSTEM = "urn:e2mon:source"
+UNKNOWN_CODE_SYSTEM = "urn:e2mon:unknown-code"   # a code this host does not know (newer firmware): raw value
 # An entry the patient made (the device's buttons or a patient-key push: records.FLAG_CLINIC unset): the
 # patient is its performer (Observation) or informationSource (MedicationStatement), and a second category
 # says so.
@@ -59,6 +60,11 @@ def _static_parts(kind, code, refs, patient, clinic):
     unit = '"unit":%s,"system":"%s","code":%s' % (dumps(entry.unit), UCUM_SYSTEM, dumps(entry.ucum))
     by_patient = "" if clinic else _PATIENT_CATEGORY
     performer = "" if clinic else '"performer":[{"reference":"urn:uuid:%s"}],' % patient
+    if not entry.known:
+        fields = ('"status":"final"%s,"code":{"coding":[{"system":"%s","code":"%s-%d"}],"text":%s},%s%s'
+                  % (',"category":[%s]' % by_patient[1:] if by_patient else "", UNKNOWN_CODE_SYSTEM,
+                     records.KIND_NAMES[kind], code, dumps("%s (raw value)" % entry.name), refs, performer))
+        return "Observation", fields, entry, unit
     if kind == records.KIND_LAB:
         fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"laboratory"}]}%s],'
                   '"code":{"coding":[{"system":"%s","code":"%s","display":%s}],"text":%s},%s%s'
@@ -125,7 +131,7 @@ def write_bundle(db, device_id, out, tz=None):
         if parts is None:
             parts = static[key] = _static_parts(kind, code, refs, patient, flags & clinic_bit)
         when = day_text(day) + _MINUTES[minute] + tz
-        if kind == symptom_kind:
+        if kind == symptom_kind or not parts[2].known:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
         else:
             text = values.get((kind, code, value))

@@ -31,7 +31,9 @@ import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text  # noqa: E402
-from host_tools.export import EPOCH, catalog, day_date, display_value, entered_by, lab_method  # noqa: E402
+from host_tools.export import (  # noqa: E402
+    EPOCH, catalog, day_date, display_value, entered_by, known, lab_method, unknown_note,
+)
 from host_tools.outfile import private_output  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
 from monitor import profile as P  # noqa: E402
@@ -52,6 +54,7 @@ class ReportData:
         self.series = {}
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
+        self.unknown = 0        # records with a code this host does not know (newer firmware): left out
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
@@ -97,6 +100,9 @@ def gather(db, device_id, today=None):
     lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         data.count += 1
+        if not known(kind, code):
+            data.unknown += 1     # its meaning is unknown here: neither plotted nor fed to the rules
+            continue
         if kind not in (lab, dose, symptom):
             # Sync marks, clock and other events: no clinical value and no date to plot; the tracker
             # still needs acknowledgements, snoozes and goal changes.
@@ -342,6 +348,8 @@ def impossible_note(data):
 def summary_lines(data, width=150, limit=13):
     """Flags and due reminders, wrapped to the picture's width; the rest counted, never silently cut."""
     lines = []
+    if data.unknown:
+        lines += textwrap.wrap("Note: %s." % unknown_note(data.unknown), width, subsequent_indent="  ")
     if data.impossible:
         listed = "; ".join("%s %s" % (day_date(day), what) for day, what in data.impossible[:3])
         more = " and %d more (see the HTML report)" % (len(data.impossible) - 3) if len(data.impossible) > 3 else ""
@@ -393,9 +401,9 @@ def _html(data, png_b64):
                       [(esc(SYMPTOM_WORDS[code]), "%d on %s" % (sev[-1], when[-1].isoformat()),
                         "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))
                        for code, (when, sev) in data.symptoms.items()])
-    impossible = ""
+    impossible = "<p>%s.</p>" % esc(unknown_note(data.unknown)) if data.unknown else ""
     if data.impossible:
-        impossible = ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
+        impossible += ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
                       "device clock (e2mon time sync).</p>%s"
                       % (esc(impossible_note(data)), _table(("date as stored", "record"),
                          [(esc(str(day_date(day))), esc(what)) for day, what in data.impossible])))
