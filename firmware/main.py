@@ -77,7 +77,7 @@ def build(board, with_ble=True, wdt=None):
         pass   # already there
     store = Store(board.DATA_DIR)
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery, board_name=board.NAME,
-              boot_selector=boot_selector)
+              boot_selector=boot_selector, flash_bytes=getattr(board, "FLASH_BYTES", 0))
     if wdt is not None:
         wdt.feed()
     app.boot()

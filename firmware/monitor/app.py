@@ -3,9 +3,10 @@
 Everything that changes the log goes through here, from the buttons (device.ui) and from BLE
 (device.ble_service.BleService(ble, app)):
 
-    app = App(store, clock, data_dir, battery=None, board_name=None, boot_selector=None)
+    app = App(store, clock, data_dir, battery=None, board_name=None, boot_selector=None, flash_bytes=0)
         # store: monitor.store.Store; clock: monitor.clock.Clock; from main.py for updates (monitor.update):
-        # the board's NAME and a function returning update_boot, the A/B boot selector
+        # the board's NAME, a function returning update_boot, the A/B boot selector, and a simulated
+        # flash's size (the simulator's board.FLASH_BYTES; 0 on a board: the file system's own free space)
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
@@ -64,7 +65,7 @@ def _exists(path):
 
 class App:
     def __init__(self, store, clock, data_dir, battery=None, snapshot_every=SNAPSHOT_EVERY, board_name=None,
-                 boot_selector=None):
+                 boot_selector=None, flash_bytes=0):
         self.store = store
         self.clock = clock
         self.data_dir = data_dir
@@ -72,6 +73,7 @@ class App:
         self.snapshot_every = snapshot_every
         self.board_name = board_name
         self.boot_selector = boot_selector
+        self.flash_bytes = flash_bytes   # a simulated flash's size (the board's FLASH_BYTES), else 0: statvfs
         self.update_staged = False     # set by monitor.update; the runner then resets the board
         self.profile = P.Profile()
         self.tracker = Tracker(self.profile)

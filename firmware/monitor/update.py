@@ -39,6 +39,7 @@ ID_FORMAT = "<32sIIB"
 ID_SIZE = 41
 BLOCK = 4096                 # a littlefs block: a file takes whole blocks
 FLASH_RESERVE = 4 * BLOCK    # left free for the log and the boot state after staging
+MAX_BUNDLE = 1 << 20         # larger than any board's flash for a slot: refused at BEGIN on every platform
 READ_SIZE = 512
 
 percent = None
@@ -114,14 +115,36 @@ def trial_message(app):
     return "Updated to version " + version.VERSION
 
 
-def flash_free(fs, path):
-    """Free bytes on the file system holding path (statvfs), or the fault layer's own count."""
+def flash_free(fs, path, flash_bytes=0, data_dir=None):
+    """Free bytes on the file system holding path (statvfs), or the fault layer's own count. flash_bytes: the
+    size of a simulated flash (a board's FLASH_BYTES), whose files under data_dir sit on a host disk that
+    statvfs measures instead."""
     free = getattr(fs, "free_bytes", None)
     if free is not None:
         return free(path)
     import os
     st = os.statvfs(path)
-    return st[1] * st[4]   # fragment size x blocks available, on MicroPython and CPython alike
+    room = st[1] * st[4]   # fragment size x blocks available, on MicroPython and CPython alike
+    if flash_bytes:
+        left = flash_bytes - used_bytes(fs, data_dir or path)
+        if left < room:
+            room = left
+    return room
+
+
+def used_bytes(fs, path):
+    """Flash the files under path take, each in whole blocks (as littlefs stores them)."""
+    try:
+        names = fs.listdir(path)
+    except OSError:
+        try:
+            return (fs.size(path) + BLOCK - 1) // BLOCK * BLOCK
+        except OSError:
+            return 0
+    total = 0
+    for name in names:
+        total += used_bytes(fs, path + "/" + name)
+    return total
 
 
 def bytes_needed(payload_size, files):
@@ -245,6 +268,8 @@ class Updater:
         self.total = 0
         if header_size < 12 or header_size > total or header_size > 12 + bundle.MAX_MANIFEST + bundle.MAX_SIGNATURE:
             return protocol.ERR_UPDATE_BUNDLE
+        if total > MAX_BUNDLE:
+            return protocol.ERR_UPDATE_SPACE
         if self._key() is None:
             return protocol.ERR_UPDATE_NO_KEY
         self.slot = self._staging_slot()
@@ -267,7 +292,7 @@ class Updater:
         self.total = 0
         # Before the first chunk: the whole bundle must fit, with room left for the log (the header's
         # file list, once in, tightens this by each file's partly used last block).
-        if flash_free(self.fs, self.ota_dir) < bytes_needed(total, 0) + FLASH_RESERVE:
+        if self._free() < bytes_needed(total, 0) + FLASH_RESERVE:
             return protocol.ERR_UPDATE_SPACE
         self._write_small(ID_FILE, ident)
         self.total = total
@@ -400,7 +425,7 @@ class Updater:
             if not self.flags & protocol.UPDATE_FLAG_DOWNGRADE:
                 return protocol.ERR_UPDATE_OLDER
             self._log(self.boot.NONE, 1)     # a downgrade the clinician allowed, on the record
-        if flash_free(self.fs, self.ota_dir) < bytes_needed(self.manifest.payload_size,
+        if self._free() < bytes_needed(self.manifest.payload_size,
                                                              len(self.manifest.files)) + FLASH_RESERVE:
             return protocol.ERR_UPDATE_SPACE
         self.fs.rename(self._path(HEADER_FILE + PART), self._path(HEADER_FILE))
@@ -458,6 +483,10 @@ class Updater:
         return protocol.STATUS_OK
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def _free(self):
+        return flash_free(self.fs, self.ota_dir, getattr(self.app, "flash_bytes", 0),
+                          getattr(self.app, "data_dir", None))
+
     def _key(self):
         if self._public_key is None:
             data_dir = getattr(self.app, "data_dir", "")

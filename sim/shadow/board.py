@@ -8,6 +8,7 @@ from boards.pico_w import NAME as _PICO_NAME
 from sim import flash
 
 NAME = "sim(" + _PICO_NAME + ")"
+FLASH_BYTES = 848 * 1024   # the Pico W build's littlefs: the flash directory on the host disk has this size
 DATA_DIR = flash.DATA_DIR
 
 

@@ -248,6 +248,26 @@ def test_a_release_below_the_floor_is_refused_even_with_allow_downgrade(flash, k
     assert info.outcome == protocol_host.UPDATE_STAGED               # the floor itself is allowed
 
 
+def test_begin_larger_than_the_flash_is_refused(flash):
+    """The simulator's flash has a size (board.FLASH_BYTES): its free space is not the host disk's."""
+    import hashlib
+
+    from monitor import update
+
+    async def begin(total):
+        async with Boot(flash) as boot:
+            if total is None:     # just above what the simulated flash has left
+                total = boot.device.board.FLASH_BYTES - update.used_bytes(update.OsFiles(), flash) \
+                    - update.FLASH_RESERVE - update.BLOCK
+            async with boot.session() as dl:
+                return (await dl._update(protocol_host.encode_update_begin(
+                    total, 100, hashlib.sha256(b"x").digest()), protocol.UPDATE_BEGIN))[0]
+
+    for total in (0xFFFFFFF0, update.MAX_BUNDLE + 1, None):
+        assert fx.run(begin(total)) == protocol.ERR_UPDATE_SPACE, total
+    assert [p for p in slot_files(flash) if not p.endswith("/ID")] == []
+
+
 def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree):
     data, header = make(sim_tree, keys[0], "1.2.0", 3)
     cut_at = len(data) * 2 // 5
