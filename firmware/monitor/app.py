@@ -75,6 +75,14 @@ class App:
         self.boot_selector = boot_selector
         self.flash_bytes = flash_bytes   # a simulated flash's size (the board's FLASH_BYTES), else 0: statvfs
         self.update_staged = False     # set by monitor.update; the runner then resets the board
+        self._empty()
+        self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
+        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
+        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
+        self._budget = [-1, 0]
+
+    def _empty(self):
+        """The state of a device with no log and the default profile."""
         self.profile = P.Profile()
         self.tracker = Tracker(self.profile)
         self.last_sync_day = NO_DAY
@@ -83,10 +91,6 @@ class App:
         # Entries dated before floor_day are refused: the day of the last forced set-back (a new clock epoch).
         self.floor_day = NO_DAY
         self.since_snapshot = 0
-        self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
-        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
-        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
-        self._budget = [-1, 0]
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -153,13 +157,7 @@ class App:
         path = _join(self.data_dir, PROFILE_FILE)
         if _exists(path):
             os.remove(path)
-        self.profile = P.Profile()
-        self.tracker = Tracker(self.profile)
-        self.last_sync_day = NO_DAY
-        self.last_sync_seq = 0
-        self.newest_day = 0
-        self.floor_day = NO_DAY
-        self.since_snapshot = 0
+        self._empty()
         self.changed += 1
 
     # -- writing ----------------------------------------------------------------------------------------

@@ -82,23 +82,23 @@ def test_a_trial_that_fails_after_the_board_is_loaded_rolls_back_and_resets_the_
     assert rolled_back(ota)
 
 
-def test_the_armed_watchdog_reaches_the_event_loop(trial, monkeypatch):
-    main, _ota, armed = trial
+def boot_to_the_event_loop(main, monkeypatch, on_trial):
+    """main.boot with the event loop replaced: the watchdog it was handed."""
     import device.runner
     import device.usb_service
     handed = {}
     monkeypatch.setattr(device.usb_service, "stdio_port", lambda: (lambda: b"", lambda data: None))
     monkeypatch.setattr(device.runner, "run", lambda board, app, ble, usb, wdt=None: handed.update(wdt=wdt))
-    main.boot(True)
-    assert armed == [main.TRIAL_WATCHDOG_MS] and handed["wdt"].timeout == main.TRIAL_WATCHDOG_MS
+    main.boot(on_trial)
+    return handed["wdt"]
+
+
+def test_the_armed_watchdog_reaches_the_event_loop(trial, monkeypatch):
+    main, _ota, armed = trial
+    wdt = boot_to_the_event_loop(main, monkeypatch, True)
+    assert armed == [main.TRIAL_WATCHDOG_MS] and wdt.timeout == main.TRIAL_WATCHDOG_MS
 
 
 def test_a_confirmed_version_arms_nothing_before_the_event_loop(trial, monkeypatch):
     main, _ota, armed = trial
-    import device.runner
-    import device.usb_service
-    handed = {}
-    monkeypatch.setattr(device.usb_service, "stdio_port", lambda: (lambda: b"", lambda data: None))
-    monkeypatch.setattr(device.runner, "run", lambda board, app, ble, usb, wdt=None: handed.update(wdt=wdt))
-    main.boot(False)
-    assert armed == [] and handed["wdt"] is None
+    assert boot_to_the_event_loop(main, monkeypatch, False) is None and armed == []
