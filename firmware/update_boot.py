@@ -7,6 +7,7 @@
 #   confirm()                             the running trial passed its self-test and a session: keep it
 #   rollback(outcome)                     give up the trial: the previous version boots next
 #   read_state() -> [confirmed, trial, tries, outcome, note]
+#   floor() / raise_floor(sequence)       the anti-rollback floor: no release below it installs (monitor.update)
 #
 # State: one small text file, replaced by rename (atomic on littlefs), so a power cut leaves the old or
 # the new state.  A trial boots once: select() counts the try before running it, so a trial that is
@@ -25,6 +26,7 @@ def _ota_dir():
 
 OTA_DIR = _ota_dir()
 STATE = "state"
+FLOOR = "floor"   # the highest anti-rollback floor a confirmed version carried (kept like the state)
 SLOTS = ("a", "b")
 
 # outcomes, reported to the host with the running version (monitor.update STATUS)
@@ -161,3 +163,35 @@ def rollback(outcome, fs=None):
     written = _write([state[0], "", 0, outcome, state[4]], None, fs) if state[1] else True
     _booted[1] = False
     return written
+
+
+def floor(fs=None):
+    """The kept anti-rollback floor, 0 if none."""
+    try:
+        f = _fs(fs).open(_booted[2] + "/" + FLOOR, "rb")
+        try:
+            return int(bytes(f.read(12)).decode())
+        finally:
+            f.close()
+    except (OSError, ValueError):
+        return 0
+
+
+def raise_floor(sequence, fs=None):
+    """Keeps sequence as the floor if it is higher (tmp + rename); False if the flash refused the write (the
+    running version's own floor still holds while it runs)."""
+    if sequence <= floor(fs):
+        return True
+    fs = _fs(fs)
+    path = _booted[2] + "/" + FLOOR
+    try:
+        f = fs.open(path + ".tmp", "wb")
+        try:
+            f.write(str(sequence).encode())
+            fs.sync(f)
+        finally:
+            f.close()
+        fs.rename(path + ".tmp", path)
+        return True
+    except OSError:
+        return False

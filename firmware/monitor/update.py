@@ -32,7 +32,6 @@ from monitor.store_files import OsFiles
 
 PUBLISHER_KEY_FILE = "publisher.pub"   # in the data directory, written with the firmware over USB
 ID_FILE = "ID"
-FLOOR_FILE = "floor"   # in the slots' directory: the highest floor a confirmed version carried
 HEADER_FILE = "HEADER"
 PART = ".part"
 ID_FORMAT = "<32sIIB"
@@ -73,38 +72,7 @@ def proof(app):
     if boot is not None and boot.confirm():
         from monitor import records, version
         app.log_event(records.EVENT_UPDATE, version.SEQUENCE, boot.CONFIRMED)
-        raise_floor(boot.read_dir(), getattr(version, "FLOOR", 0))
-
-
-def stored_floor(ota_dir, fs=None):
-    """The floor kept in the slots' directory (0 if none): it outlives a redeploy of an older copy."""
-    fs = fs if fs is not None else OsFiles()
-    try:
-        f = fs.open(ota_dir + "/" + FLOOR_FILE, "rb")
-        try:
-            return int(bytes(f.read(12)).decode())
-        finally:
-            f.close()
-    except (OSError, ValueError):
-        return 0
-
-
-def raise_floor(ota_dir, floor, fs=None):
-    """Keeps floor if it is above the stored one (tmp + rename: a power cut leaves the old or the new)."""
-    if floor <= stored_floor(ota_dir, fs):
-        return
-    fs = fs if fs is not None else OsFiles()
-    path = ota_dir + "/" + FLOOR_FILE
-    try:
-        f = fs.open(path + ".tmp", "wb")
-        try:
-            f.write(str(floor).encode())
-            fs.sync(f)
-        finally:
-            f.close()
-        fs.rename(path + ".tmp", path)
-    except OSError:
-        pass    # a full flash: the running version's own FLOOR still holds while it runs
+        boot.raise_floor(getattr(version, "FLOOR", 0))
 
 
 def trial_message(app):
@@ -115,36 +83,14 @@ def trial_message(app):
     return "Updated to version " + version.VERSION
 
 
-def flash_free(fs, path, flash_bytes=0, data_dir=None):
-    """Free bytes on the file system holding path (statvfs), or the fault layer's own count. flash_bytes: the
-    size of a simulated flash (a board's FLASH_BYTES), whose files under data_dir sit on a host disk that
-    statvfs measures instead."""
+def flash_free(fs, path):
+    """Free bytes on the file system holding path (statvfs), or the fault layer's own count."""
     free = getattr(fs, "free_bytes", None)
     if free is not None:
         return free(path)
     import os
     st = os.statvfs(path)
-    room = st[1] * st[4]   # fragment size x blocks available, on MicroPython and CPython alike
-    if flash_bytes:
-        left = flash_bytes - used_bytes(fs, data_dir or path)
-        if left < room:
-            room = left
-    return room
-
-
-def used_bytes(fs, path):
-    """Flash the files under path take, each in whole blocks (as littlefs stores them)."""
-    try:
-        names = fs.listdir(path)
-    except OSError:
-        try:
-            return (fs.size(path) + BLOCK - 1) // BLOCK * BLOCK
-        except OSError:
-            return 0
-    total = 0
-    for name in names:
-        total += used_bytes(fs, path + "/" + name)
-    return total
+    return st[1] * st[4]   # fragment size x blocks available, on MicroPython and CPython alike
 
 
 def bytes_needed(payload_size, files):
@@ -162,14 +108,6 @@ def loadable_codes():
 def running_sequence():
     from monitor import version
     return version.SEQUENCE
-
-
-def device_floor(ota_dir, fs=None):
-    """The lowest sequence this device installs: the running version's FLOOR or the stored one."""
-    from monitor import version
-    running = getattr(version, "FLOOR", 0)
-    stored = stored_floor(ota_dir, fs)
-    return running if running > stored else stored
 
 
 def running_version():
@@ -419,7 +357,7 @@ class Updater:
             return status
         if self.header_size + self.manifest.payload_size != self.total:
             return protocol.ERR_UPDATE_BUNDLE
-        if self.manifest.sequence < device_floor(self.ota_dir, self.fs):
+        if self.manifest.sequence < self._floor():
             return protocol.ERR_UPDATE_FLOOR     # whatever the host says
         if self.manifest.sequence < running_sequence():
             if not self.flags & protocol.UPDATE_FLAG_DOWNGRADE:
@@ -470,7 +408,7 @@ class Updater:
         status = self._check_header(header)
         if status:
             return self._refuse(status)
-        if self.manifest.sequence < device_floor(self.ota_dir, self.fs):
+        if self.manifest.sequence < self._floor():
             return self._refuse(protocol.ERR_UPDATE_FLOOR)
         for path, size, digest in self.manifest.files:
             if self._size(self._path(path)) != size or self._file_hash(path) != digest:
@@ -484,8 +422,22 @@ class Updater:
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _free(self):
-        return flash_free(self.fs, self.ota_dir, getattr(self.app, "flash_bytes", 0),
-                          getattr(self.app, "data_dir", None))
+        room = flash_free(self.fs, self.ota_dir)
+        size = getattr(self.app, "flash_bytes", 0)
+        if size:           # a flash of a set size on a larger disk (the simulator's)
+            from monitor.flash_room import used_bytes
+            left = size - used_bytes(self.fs, self.app.data_dir, BLOCK)
+            if left < room:
+                room = left
+        return room
+
+    def _floor(self):
+        """The lowest sequence this device installs: the running version's FLOOR or the one kept with the
+        boot state (update_boot), which outlives a redeploy of an older copy."""
+        from monitor import version
+        running = getattr(version, "FLOOR", 0)
+        kept = self.boot.floor(self.fs)
+        return running if running > kept else kept
 
     def _key(self):
         if self._public_key is None:
@@ -498,6 +450,9 @@ class Updater:
         size = self._size(path)
         if size < 0:
             return None
+        if size > READ_SIZE:
+            import gc
+            gc.collect()          # a header or key: the largest blocks this module asks for, once per update
         buf = bytearray(size)
         f = self.fs.open(path, "rb")
         try:

@@ -116,8 +116,8 @@ def _codes(module, prefixes):
 
 def test_every_code_means_one_thing():
     from monitor import codes, protocol_text, records
-    if not _codes(codes, ("ERR_",)):
-        return   # mpy-cross bytecode folds const() names away: the source's names are checked under CPython
+    if not getattr(protocol, "__file__", ".py").endswith(".py"):
+        return   # bytecode drops or inlines const() names: the source's names are checked (CPython, the port)
     seen = {}
     for module in (codes, protocol):
         for name, value in _codes(module, ("ERR_", "STATUS_OK")):

@@ -252,12 +252,12 @@ def test_begin_larger_than_the_flash_is_refused(flash):
     """The simulator's flash has a size (board.FLASH_BYTES): its free space is not the host disk's."""
     import hashlib
 
-    from monitor import update
+    from monitor import flash_room, update
 
     async def begin(total):
         async with Boot(flash) as boot:
             if total is None:     # just above what the simulated flash has left
-                total = boot.device.board.FLASH_BYTES - update.used_bytes(update.OsFiles(), flash) \
+                total = boot.device.board.FLASH_BYTES - flash_room.used_bytes(update.OsFiles(), flash, update.BLOCK) \
                     - update.FLASH_RESERVE - update.BLOCK
             async with boot.session() as dl:
                 return (await dl._update(protocol_host.encode_update_begin(
