@@ -166,3 +166,38 @@ def test_a_failed_self_test_reboots_into_the_previous_version_and_says_why(stack
     assert any("failed its self-test" in line for line in output), output
     assert (info.version, info.outcome, info.note) == ("dev", protocol_host.UPDATE_SELFTEST_FAILED, "2.0.0")
     assert ota_state(flash)[:3] == ["", "", 0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_trial_that_crashes_before_the_app_reboots_into_the_previous_version(stack, flash, keys, sim_tree):
+    """A new version whose device/memory.py raises in tune() (before the board module and the app): main.boot
+    rolls it back and resets, and the previous version answers with NOT_CONFIRMED."""
+    def crash_in_tune(source):
+        return source.replace(b"def tune():\n", b"def tune():\n    raise MemoryError('tune')\n")
+    data, header = make(sim_tree, keys[0], "2.1.0", 5, patch={"device/memory.py": crash_in_tune})
+
+    async def main():
+        async with stack_device.StackLink(stack, flash) as link:
+            device = link.stack_device
+            async with fx.session(link) as dl:
+                await dl.update_send(data, header)
+            await device.wait_boot(3)           # the trial crashes in tune, rolls back and resets
+            async with fx.session(link) as dl:
+                return await dl.update_status()
+
+    info = run(main())
+    assert (info.version, info.outcome, info.note) == ("dev", protocol_host.UPDATE_NOT_CONFIRMED, "2.1.0")
+    assert ota_state(flash)[:3] == ["", "", 0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_begin_larger_than_the_flash_is_refused(stack, flash):
+    import hashlib
+
+    async def main():
+        async with stack_device.StackLink(stack, flash) as link:
+            async with fx.session(link) as dl:
+                return (await dl._update(protocol_host.encode_update_begin(
+                    0xFFFFFFF0, 100, hashlib.sha256(b"x").digest()), protocol.UPDATE_BEGIN))[0]
+
+    assert run(main()) == protocol.ERR_UPDATE_SPACE
