@@ -2,8 +2,11 @@
 
 - update_powercut_points / update_bricked (goal 0) / update_powercut_records_lost (goal 0): every power-cut
   point (each journal entry and every byte offset inside every write) of three updates in a row on one
-  flash, staging, switching and confirming (bench/powercut_update.py); bricked = a boot after the cut, or
-  after a second reset before confirmation, picks a version that is not whole.
+  flash, staging, switching and confirming (bench/powercut_update.py), plus the cases beyond it, each also as
+  update_powercut_points_<case>: full_flash (the same updates on a flash that fills during the third, every
+  cut also booted with no byte left), trial_crash (a fourth version crashes on trial before the app and is
+  rolled back) and cancel (a staged fourth version replaced by a fifth); bricked = a boot after the cut, or
+  after a second reset before confirmation, fails or picks a version that is not whole.
 - update_resume_checked / update_resume_failures: at every 10th cut the host resends the bundle; it must
   stage and boot.
 - update_bundle_bytes_pico_w: a typical bundle, the whole firmware for the Pico W as mpy-cross builds it plus
@@ -44,16 +47,28 @@ def powercut_figures():
     try:
         key = os.path.join(work, "publisher")
         release.keygen(key, height=5)
-        journal, oracle, files, dirs, public_key, bundles = pu.run_workload(key)
-        checker = pu.Checker(public_key, bundles)
-        points, bricked, lost, problems = pu.run_cuts(journal, oracle, files, dirs, checker,
-                                                      resume_every=RESUME_EVERY)
-        assert points == pc.count_cut_points(journal)
+        figures = {}
+        points = bricked = lost = resumed = resume_failures = 0
+        for case, workload in (("", pu.run_workload), ("_full_flash", pu.run_workload_full_flash),
+                               ("_trial_crash", pu.run_workload_trial_crash), ("_cancel", pu.run_workload_cancel)):
+            journal, oracle, files, dirs, public_key, bundles = workload(key)
+            checker = pu.Checker(public_key, bundles)
+            n, b, n_lost, _problems = pu.run_cuts(journal, oracle, files, dirs, checker, resume_every=RESUME_EVERY,
+                                                  full_boot=case == "_full_flash")
+            assert n == pc.count_cut_points(journal)
+            if case:
+                figures["update_powercut_points" + case] = n
+            points += n
+            bricked += b
+            lost += n_lost
+            resumed += math.ceil(n / RESUME_EVERY)
+            resume_failures += pu.run_cuts.resume_failures
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"update_powercut_points": points, "update_bricked": bricked, "update_powercut_records_lost": lost,
-            "update_resume_checked": math.ceil(points / RESUME_EVERY),
-            "update_resume_failures": pu.run_cuts.resume_failures}
+    figures.update({"update_powercut_points": points, "update_bricked": bricked,
+                    "update_powercut_records_lost": lost, "update_resume_checked": resumed,
+                    "update_resume_failures": resume_failures})
+    return figures
 
 
 def production_vector():

@@ -8,6 +8,13 @@ and boots it: the version update_boot picks must be whole (its signed manifest v
 its hash; the deployed copy outside the slots always is), and so must the one picked after a second reset
 before confirmation; every entry whose append returned before the cut is in the log, intact. With resume=True
 the host then sends the same bundle again: it must stage and boot.
+
+The cases beyond it, each journalled from the flash the three updates leave (or, for the full flash, from the
+start): run_workload_full_flash() runs the same updates on a flash with a capacity, so the third one meets
+ENOSPC, and check_cut(full_boot=True) also boots every cut state with no byte left (update_boot.select must
+still pick a whole version); run_workload_trial_crash() stages a fourth version, boots it on trial and crashes
+before the app (main.boot's rollback: the cuts fall inside that write); run_workload_cancel() stages a fourth
+version and sends a fifth, whose BEGIN cancels and wipes it.
 """
 import hashlib
 import os
@@ -76,9 +83,9 @@ def _send(updater, data, header, start=0):
     return status
 
 
-def run_workload(key_name, seed=3):
-    """Journals the three updates; returns (journal, oracle, initial files, initial dirs, public key, bundles)."""
-    from monitor.update import Updater
+def run_workload(key_name, seed=3, capacity=None):
+    """Journals the three updates; returns (journal, oracle, initial files, initial dirs, public key, bundles).
+    capacity: the flash's size in bytes; an update that meets a full flash is given up, as a host would."""
     rng = random.Random(seed)
     with open(key_name + ".pub", "rb") as f:
         public_key = f.read()
@@ -94,38 +101,141 @@ def run_workload(key_name, seed=3):
     store.close()
     files, dirs = dict(base.files), set(base.dirs)
     journal = []
+    fs = (pc.FaultFS if capacity is None else _Crowded)(files, dirs, journal=journal, capacity=capacity)
+    update_boot.select(OTA, fs, path=[])
+    run = _Run(fs, journal, rng)
+    for version, data, header in bundles:
+        if run.stage(version, data, header, public_key, full_ok=capacity is not None):
+            run.boot_and_confirm(version, strict=capacity is None)
+    run.store.close()
+    return journal, {"appends": run.appends}, files, dirs, public_key, bundles
+
+
+class _Crowded(pc.FaultFS):
+    """A flash that said it had room at BEGIN (statvfs) and fills up while the update comes in (the log grows,
+    littlefs's estimate is generous): the writes meet ENOSPC at its capacity."""
+
+    def free_bytes(self, path):
+        return 1 << 30
+
+
+class _Run:
+    """One journalled flash with the device's store and updater; appends: (seq, journal length) of every
+    entry whose append returned."""
+
+    def __init__(self, fs, journal, rng):
+        self.fs, self.journal, self.rng = fs, journal, rng
+        self.store = Store(pc.DIRECTORY, fs=fs)
+        self.app = StubApp(self.store)
+        self.appends = []
+
+    def stage(self, version, data, header, public_key, full_ok=False):
+        """Sends one bundle in chunks (the patient logging between them) and applies it; True if staged. With
+        full_ok a refusal for space (or a store that cannot append) gives the update up instead of failing."""
+        from monitor.update import Updater
+        updater = Updater(self.app, fs=self.fs, ota_dir=OTA, public_key=public_key)
+        ident = hashlib.sha256(data[:header]).digest()
+        requests = [protocol_host.encode_update_begin(len(data), header, ident)]
+        offset = 0
+        while True:
+            for request in requests:
+                reply = protocol_host.decode_update_reply(updater.request(request))
+                if reply[1] and full_ok and reply[1] == protocol.ERR_UPDATE_SPACE:
+                    return False
+                assert reply[1] == 0, (version, offset, reply)
+                offset = reply[2]
+            if offset >= len(data):
+                break
+            requests = [protocol_host.encode_update_chunk(offset, data[offset:offset + CHUNK])]
+            if self.rng.random() < 0.3:          # the patient logs a symptom while the update comes in
+                self._append(9600, 700, 2, self.rng.randrange(13), self.rng.randrange(4), 0, full_ok)
+        reply = protocol_host.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
+        if reply[1] and full_ok and reply[1] in (protocol.ERR_UPDATE_SPACE, protocol.ERR_INTERNAL):
+            return False
+        assert reply[1] == 0, reply
+        self.appends.append((self.store.next_seq - 1, len(self.journal)))     # the STAGED event
+        return True
+
+    def _append(self, day, minute, kind, code, value, flags, full_ok=False):
+        try:
+            seq = self.store.append(day, minute, kind, code, value, flags)
+        except Exception:  # noqa: BLE001 - StoreFull or ENOSPC on a full flash: the entry is refused, not lost
+            if not full_ok:
+                raise
+            return
+        self.appends.append((seq, len(self.journal)))
+
+    def restart(self):
+        """The device restarts: the store mounts again after update_boot picked the version."""
+        self.store.close()
+        slot, trial = update_boot.select(OTA, self.fs, path=[])
+        self.store = Store(pc.DIRECTORY, fs=self.fs)
+        self.app.store = self.store
+        return slot, trial
+
+    def boot_and_confirm(self, version, strict=True):
+        """The restart into the staged version on trial, and the session that confirms it (strict: both must
+        happen; on a full flash either may not)."""
+        _slot, trial = self.restart()
+        confirmed = trial and update_boot.confirm(self.fs)     # self-test passed, a session accepted
+        assert confirmed or not strict, version
+        if confirmed:
+            self._append(9600, 800, 3, 8, version.count("."), update_boot.CONFIRMED, not strict)
+
+
+def _after(journal, files, dirs):
+    """The flash a journal leaves."""
+    files, dirs = dict(files), set(dirs)
+    for op in journal:
+        pc._apply(files, dirs, op)
+    return files, dirs
+
+
+def _continued(key_name, seed):
+    """The flash the three updates leave, journalling from there; (run, files, dirs, public key, bundles,
+    the two further bundles 1.4 and 1.5)."""
+    journal0, _oracle, files0, dirs0, public_key, bundles = run_workload(key_name)
+    files, dirs = _after(journal0, files0, dirs0)
+    rng = random.Random(seed)
+    further = releases(key_name, rng, count=5)[3:]
+    journal = []
     fs = pc.FaultFS(files, dirs, journal=journal)
     update_boot.select(OTA, fs, path=[])
-    store = Store(pc.DIRECTORY, fs=fs)
-    app = StubApp(store)
-    appends = []
-    for version, data, header in bundles:
-        updater = Updater(app, fs=fs, ota_dir=OTA, public_key=public_key)
-        ident = hashlib.sha256(data[:header]).digest()
-        reply = protocol_host.decode_update_reply(updater.request(protocol_host.encode_update_begin(len(data), header, ident)))
-        assert reply[1] == 0, reply
-        offset = 0
-        while offset < len(data):
-            reply = protocol_host.decode_update_reply(
-                updater.request(protocol_host.encode_update_chunk(offset, data[offset:offset + CHUNK])))
-            assert reply[1] == 0, (version, offset, reply)
-            offset = reply[2]
-            if rng.random() < 0.3:          # the patient logs a symptom while the update comes in
-                seq = store.append(9600, 700, 2, rng.randrange(13), rng.randrange(4), 0)
-                appends.append((seq, len(journal)))
-        reply = protocol_host.decode_update_reply(updater.request(bytes((protocol.UPDATE_APPLY,))))
-        assert reply[1] == 0, reply
-        appends.append((store.next_seq - 1, len(journal)))     # the STAGED event
-        store.close()
-        slot, trial = update_boot.select(OTA, fs, path=[])     # the restart: the new version on trial
-        assert trial
-        store = Store(pc.DIRECTORY, fs=fs)
-        app.store = store
-        assert update_boot.confirm(fs)                         # self-test passed, a session accepted
-        seq = store.append(9600, 800, 3, 8, version.count("."), update_boot.CONFIRMED)
-        appends.append((seq, len(journal)))
-    store.close()
-    return journal, {"appends": appends}, files, dirs, public_key, bundles
+    return _Run(fs, journal, rng), files, dirs, public_key, bundles + further, further
+
+
+def run_workload_full_flash(key_name, seed=3):
+    """The three updates on a flash too small for the third: the same returns as run_workload."""
+    probe = run_workload(key_name, seed)
+    files, dirs = _after(probe[0], probe[2], probe[3])
+    capacity = sum(len(v) for v in files.values()) - 3000   # the third update cannot finish
+    return run_workload(key_name, seed, capacity)
+
+
+def run_workload_trial_crash(key_name, seed=4):
+    """A fourth version staged and booted on trial crashes before the app (main.boot rolls it back)."""
+    run, files, dirs, public_key, bundles, further = _continued(key_name, seed)
+    version, data, header = further[0]
+    assert run.stage(version, data, header, public_key)
+    _slot, trial = run.restart()
+    assert trial
+    update_boot.rollback(update_boot.NOT_CONFIRMED, run.fs)   # main.give_way, before the board resets
+    slot, trial = run.restart()
+    assert (slot, trial) == ("a", False), (slot, trial)       # the confirmed 1.3
+    run.store.close()
+    return run.journal, {"appends": run.appends}, files, dirs, public_key, bundles[:4]
+
+
+def run_workload_cancel(key_name, seed=5):
+    """A fourth version staged, then a fifth sent: its BEGIN cancels the fourth and wipes its slot."""
+    run, files, dirs, public_key, bundles, further = _continued(key_name, seed)
+    assert run.stage(*further[0], public_key)
+    assert update_boot.read_state(OTA, run.fs)[1] == "b"
+    version, data, header = further[1]
+    assert run.stage(version, data, header, public_key)
+    run.boot_and_confirm(version)
+    run.store.close()
+    return run.journal, {"appends": run.appends}, files, dirs, public_key, bundles
 
 
 class Checker:
@@ -163,21 +273,17 @@ class Checker:
         return True
 
 
-def check_cut(files, dirs, oracle, op_index, checker, resume=False):
-    """(bricked 0/1, records lost, problems) for one cut state."""
+def check_cut(files, dirs, oracle, op_index, checker, resume=False, full_boot=False):
+    """(bricked 0/1, records lost, problems) for one cut state. full_boot: the cut state is also booted with
+    the flash full (every write fails), first."""
     problems = []
-    fs = pc.FaultFS(files, dirs)
     bricked = 0
-    for boot in range(2):            # the boot after the cut, and a reset before any confirmation
-        try:
-            slot, _trial = update_boot.select(OTA, fs, path=[])
-        except Exception as exc:  # noqa: BLE001 - a boot that fails is a brick
-            problems.append("op %d boot %d: %r" % (op_index, boot, exc))
-            bricked = 1
-            break
-        if not checker.whole(fs, slot):
-            problems.append("op %d boot %d: slot %r is not a whole version" % (op_index, boot, slot))
-            bricked = 1
+    if full_boot:
+        full = pc.FaultFS(files, dirs)
+        full.capacity = full.bytes_used()
+        bricked = _boots(full, op_index, checker, problems, "full ")
+    fs = pc.FaultFS(files, dirs)
+    bricked |= _boots(fs, op_index, checker, problems)
     store = Store(pc.DIRECTORY, fs=fs)
     present = {}
     for record in store.records(0):
@@ -199,7 +305,22 @@ def check_cut(files, dirs, oracle, op_index, checker, resume=False):
     return bricked, lost, problems
 
 
-def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_every=0):
+def _boots(fs, op_index, checker, problems, what=""):
+    """1 if the boot after the cut, or a reset before any confirmation, fails or picks a version that is not
+    whole; else 0."""
+    for boot in range(2):
+        try:
+            slot, _trial = update_boot.select(OTA, fs, path=[])
+        except Exception as exc:  # noqa: BLE001 - a boot that fails is a brick
+            problems.append("op %d %sboot %d: %r" % (op_index, what, boot, exc))
+            return 1
+        if not checker.whole(fs, slot):
+            problems.append("op %d %sboot %d: slot %r is not a whole version" % (op_index, what, boot, slot))
+            return 1
+    return 0
+
+
+def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_every=0, full_boot=False):
     """Every stride-th cut point; returns (points, bricked, lost, problems). Resends that failed are among
     the problems (run_cuts.resume_failures counts them all)."""
     points = bricked = lost = 0
@@ -208,7 +329,7 @@ def run_cuts(journal, oracle, files, dirs, checker, stride=1, offset=0, resume_e
     for n, (op_index, _partial, cut_files, cut_dirs) in enumerate(
             pc.cut_states(journal, stride, offset, files, dirs)):
         b, n_lost, p = check_cut(cut_files, cut_dirs, oracle, op_index, checker,
-                            resume=bool(resume_every) and n % resume_every == 0)
+                                 resume=bool(resume_every) and n % resume_every == 0, full_boot=full_boot)
         points += 1
         bricked += b
         lost += n_lost

@@ -15,9 +15,11 @@ def select_version():
     (update_boot, which is never part of an update, decides before any other firmware module loads)."""
     try:
         import update_boot
-    except ImportError:
+        return update_boot.select()
+    except Exception as exc:   # absent, or a selector that fails: the deployed copy is always whole
+        if not isinstance(exc, ImportError):
+            print("e2mon: version selection failed (%r): deployed copy" % (exc,))
         return "", False
-    return update_boot.select()
 
 
 def check_trial(app, board):
@@ -61,8 +63,9 @@ def safe_mode(board):
     return False
 
 
-def build(board, with_ble=True):
-    """The store, app and BLE service for board, state restored; returns (app, ble_service or None)."""
+def build(board, with_ble=True, wdt=None):
+    """The store, app and BLE service for board, state restored; returns (app, ble_service or None). wdt: a
+    watchdog already armed (a version on trial), fed around the long steps."""
     from monitor.store import Store
     from monitor.app import App
     from monitor.clock import Clock
@@ -74,8 +77,12 @@ def build(board, with_ble=True):
         pass   # already there
     store = Store(board.DATA_DIR)
     app = App(store, Clock(board.rtc), board.DATA_DIR, board.battery, board_name=board.NAME,
-              boot_selector=boot_selector)
+              boot_selector=boot_selector, flash_bytes=getattr(board, "FLASH_BYTES", 0))
+    if wdt is not None:
+        wdt.feed()
     app.boot()
+    if wdt is not None:
+        wdt.feed()                  # the self-test replays a fixed vector: it may take a while
     if not check_trial(app, board):
         board.reset()
         return app, None
@@ -98,39 +105,66 @@ def usb_service(app):
     return UsbService(app, read, write)
 
 
-def start(board):
-    try:
-        import gc
-        from device import runner
-        from monitor.version import VERSION
-        app, ble_service = build(board)
-        usb = usb_service(app)
-        gc.collect()
-        free = gc.mem_free() if hasattr(gc, "mem_free") else -1   # -1: CPython (the simulator): no fixed heap
-        print("e2mon %s ready, %d bytes free" % (VERSION, free))  # on the serial console
-        return runner.run(board, app, ble_service, usb)
-    except Exception:
-        # A version on trial that cannot even run gives way at once (a hang is the watchdog's).
-        update_boot = sys.modules.get("update_boot")
-        if update_boot is not None and update_boot.booted()[1]:
-            update_boot.rollback(update_boot.NOT_CONFIRMED)
+def start(board, wdt=None):
+    import gc
+    from device import runner
+    from monitor.version import VERSION
+    app, ble_service = build(board, wdt=wdt)
+    usb = usb_service(app)
+    gc.collect()
+    free = gc.mem_free() if hasattr(gc, "mem_free") else -1   # -1: CPython (the simulator): no fixed heap
+    print("e2mon %s ready, %d bytes free" % (VERSION, free))  # on the serial console
+    return runner.run(board, app, ble_service, usb, wdt)
+
+
+TRIAL_WATCHDOG_MS = 8000   # device.runner's WATCHDOG_MS (not imported: the trial's own device package may fail)
+
+
+def give_way(board):
+    """A version on trial that cannot run gives way at once: the confirmed one boots next."""
+    update_boot = sys.modules.get("update_boot")
+    if update_boot is not None and update_boot.booted()[1]:
+        update_boot.rollback(update_boot.NOT_CONFIRMED)
+        if board is not None:
             board.reset()
+        else:                       # the board module itself failed
+            import machine
+            machine.reset()
+
+
+def boot(on_trial):
+    """Everything after version selection. On trial, the watchdog is armed first (a hang resets, and the
+    reset boots the confirmed version), and any failure, in the app or before it (memory, the board module,
+    safe mode), rolls the trial back and resets."""
+    wdt = None
+    board = None
+    try:
+        if on_trial:
+            import machine
+            wdt = machine.WDT(timeout=TRIAL_WATCHDOG_MS)
+        from device import memory
+        memory.tune()        # before anything else allocates: keeps the heap in large free blocks
+        board = load_board()
+        if safe_mode(board):
+            if on_trial:     # an armed watchdog cannot be stopped at the REPL: safe mode is the old version's
+                print("e2mon: safe mode on a trial version: back to the previous one")
+                give_way(board)
+            print("e2mon: safe mode (button held at boot), app not started")
+            return None
+        return start(board, wdt)
+    except Exception:
+        give_way(board)
         raise
 
 
 def main():
     filesystem_first()   # before the first firmware import, so `device` comes from the deployed copy
-    if not select_version()[1]:   # ... or from an update's slot, ahead of both
+    on_trial = select_version()[1]   # ... or from an update's slot, ahead of both
+    if not on_trial:
         # Not on trial: nothing needs the selector until an update arrives, which imports it again (its
         # defaults are this board's; the running slot is then the confirmed one). About 1.8 KB of heap.
         sys.modules.pop("update_boot", None)
-    from device import memory
-    memory.tune()        # before anything else allocates: keeps the heap in large free blocks
-    board = load_board()
-    if safe_mode(board):
-        print("e2mon: safe mode (button held at boot), app not started")
-        return None
-    return start(board)
+    return boot(on_trial)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #   confirm()                             the running trial passed its self-test and a session: keep it
 #   rollback(outcome)                     give up the trial: the previous version boots next
 #   read_state() -> [confirmed, trial, tries, outcome, note]
+#   floor() / raise_floor(sequence)       the anti-rollback floor: no release below it installs (monitor.update)
 #
 # State: one small text file, replaced by rename (atomic on littlefs), so a power cut leaves the old or
 # the new state.  A trial boots once: select() counts the try before running it, so a trial that is
@@ -25,6 +26,7 @@ def _ota_dir():
 
 OTA_DIR = _ota_dir()
 STATE = "state"
+FLOOR = "floor"   # the highest anti-rollback floor a confirmed version carried (kept like the state)
 SLOTS = ("a", "b")
 
 # outcomes, reported to the host with the running version (monitor.update STATUS)
@@ -83,6 +85,15 @@ def write_state(state, ota_dir=None, fs=None):
     fs.rename(path + ".tmp", path)
 
 
+def _write(state, ota_dir=None, fs=None):
+    """write_state; False when the flash refuses the write (full, worn): the old state stays whole."""
+    try:
+        write_state(state, ota_dir, fs)
+        return True
+    except OSError:
+        return False
+
+
 def select(ota_dir=OTA_DIR, fs=None, path=None):
     """Decides this boot's version, counts a trial's try, and puts its slot first on path (sys.path)."""
     path = sys.path if path is None else path
@@ -98,11 +109,13 @@ def select(ota_dir=OTA_DIR, fs=None, path=None):
         if tries == 0:
             state[2] = 1
             state[3] = ON_TRIAL
-            write_state(state, ota_dir, fs)   # counted before it runs: a reset from here on rolls back
-            slot = trial
-            on_trial = True
+            # counted before it runs: a reset from here on rolls back; a try that cannot be counted (a full
+            # flash) is not run, the confirmed version boots and the next boot tries again
+            if _write(state, ota_dir, fs):
+                slot = trial
+                on_trial = True
         else:
-            write_state([confirmed, "", 0, NOT_CONFIRMED, state[4]], ota_dir, fs)
+            _write([confirmed, "", 0, NOT_CONFIRMED, state[4]], ota_dir, fs)
     _booted[0] = slot
     _booted[1] = on_trial
     if slot:
@@ -127,23 +140,58 @@ def stage(slot, version, fs=None):
 
 
 def cancel(fs=None):
-    """Withdraws an update that is staged but not running (its slot is about to be reused)."""
+    """Withdraws an update that is staged but not running (its slot is about to be reused); False if the
+    state could not be written."""
     state = read_state(None, fs)
     if state[1] and not (_booted[1] and _booted[0] == state[1]):
-        write_state([state[0], "", 0, CANCELLED, state[4]], None, fs)
+        return _write([state[0], "", 0, CANCELLED, state[4]], None, fs)
+    return True
 
 
 def confirm(fs=None):
     state = read_state(None, fs)
-    if _booted[1] and state[1] == _booted[0]:
-        write_state([state[1], "", 0, CONFIRMED, state[4]], None, fs)
+    if _booted[1] and state[1] == _booted[0] and _write([state[1], "", 0, CONFIRMED, state[4]], None, fs):
         _booted[1] = False
         return True
     return False
 
 
 def rollback(outcome, fs=None):
+    """Gives up the trial; False if the state could not be written (the trial was counted at select, so the
+    next boot runs the confirmed version anyway)."""
     state = read_state(None, fs)
-    if state[1]:
-        write_state([state[0], "", 0, outcome, state[4]], None, fs)
+    written = _write([state[0], "", 0, outcome, state[4]], None, fs) if state[1] else True
     _booted[1] = False
+    return written
+
+
+def floor(fs=None):
+    """The kept anti-rollback floor, 0 if none."""
+    try:
+        f = _fs(fs).open(_booted[2] + "/" + FLOOR, "rb")
+        try:
+            return int(bytes(f.read(12)).decode())
+        finally:
+            f.close()
+    except (OSError, ValueError):
+        return 0
+
+
+def raise_floor(sequence, fs=None):
+    """Keeps sequence as the floor if it is higher (tmp + rename); False if the flash refused the write (the
+    running version's own floor still holds while it runs)."""
+    if sequence <= floor(fs):
+        return True
+    fs = _fs(fs)
+    path = _booted[2] + "/" + FLOOR
+    try:
+        f = fs.open(path + ".tmp", "wb")
+        try:
+            f.write(str(sequence).encode())
+            fs.sync(f)
+        finally:
+            f.close()
+        fs.rename(path + ".tmp", path)
+        return True
+    except OSError:
+        return False

@@ -21,6 +21,8 @@
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
     profile_file.py   the rule profile as an editable text file
     keys.py           per-device role keys: keyring, else 0600 files
+    outfile.py        every file with patient data: 0600 temporary beside it, renamed; a device or pipe written
+                      through, never replaced
     deploy.py         mpy-cross per board + the mpremote command (shared with `make mpy`)
     progress.py       the pull's progress line
     history.py        a therapy history file (JSON) read into the core's integer entries

@@ -22,7 +22,8 @@ def flag_line(flag, today=None, p=None):
         when = "%s: " % d["date"]
         if today is not None and flag[2] <= today:
             when = "%s (%s): " % (d["date"], age_text(today - flag[2]))
-    return "[%s] %s%s (%s; source %s)%s" % (d["level"], when, d["message"], d["rule"], d["source"], ack)
+    by = " (rests on a patient-reported result)" if d.get("patient_reported") else ""
+    return "[%s] %s%s%s (%s; source %s)%s" % (d["level"], when, d["message"], by, d["rule"], d["source"], ack)
 
 
 def age_text(days):

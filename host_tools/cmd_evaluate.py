@@ -33,7 +33,7 @@ def evaluate(doc, at_day, name="history"):
     tracker = Tracker(profile)
     seq = 0
     for (day, minute, kind, code, value, flags), index in accepted:
-        status = tracker.check(kind, code, value, flags, day, minute, at_day)
+        status = tracker.check(kind, code, value, flags & ~records.FLAG_CLINIC, day, minute, at_day)
         if status:
             rejected.append((index, status, (kind, code, value)))
             continue
@@ -60,6 +60,8 @@ def flag_dict(flag, p=None):
         out["acknowledged"] = True
     if status & rules.STATUS_BELOW_LLOQ:
         out["below_lloq"] = True     # the value in the message is the lab's limit: "<24 pg/mL"
+    if status & rules.STATUS_PATIENT_REPORTED:
+        out["patient_reported"] = True   # the result it rests on was entered by the patient, not the clinic
     return out
 
 

@@ -1,12 +1,12 @@
 """`e2mon export` and `e2mon report`: what was pulled, as CSV, JSON, FHIR R4 or a picture."""
 import datetime
-import os
 import sys
 
 import click
 
 from host_tools import export, fhir
 from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
+from host_tools.outfile import private_output
 from host_tools.settings import emit, pass_settings, pick_device
 
 WRITERS = {"csv": export.write_csv, "json": export.write_json, "fhir": fhir.write_bundle,
@@ -40,10 +40,8 @@ def export_cmd(settings, fmt, out_path, since, until):
         device_id = pick_device(db, settings.device_given())
         db = export.Window(db, first, last)
         if out_path and out_path != "-":
-            tmp = out_path + ".part"
-            with open(tmp, "w", encoding="utf-8", newline="") as out:
+            with private_output(out_path) as out:
                 count = WRITERS[fmt](db, device_id, out)
-            os.replace(tmp, out_path)  # no half-written export under the real name
             emit(settings, {"device_id": device_id, "format": fmt, "out": out_path, "entries": count},
                  "wrote %d %s entries for %s to %s" % (count, fmt, device_id, out_path))
         else:

@@ -19,9 +19,11 @@ from monitor import profile as P
 @click.option("--birth-date", metavar="YYYY-MM-DD",
               help="Patient's birth date (optional; the age over 50 then counts from the day, not the year).")
 @click.option("--goal", type=click.Choice(list(catalog.GOALS)), help="Therapy goal, stored in the profile.")
+@click.option("--erase-log", is_flag=True,
+              help="The device holds another key: erase its log and profile with the new key (pull first).")
 @pass_settings
 @reported
-def provision_cmd(settings, device, birth_year, birth_date, goal):
+def provision_cmd(settings, device, birth_year, birth_date, goal, erase_log):
     """Over USB (--port): create the device key, keep it on this computer, set the clock and the profile.
 
     --device is the id this computer files its keys and data under (e.g. the address printed on the board);
@@ -49,7 +51,7 @@ def provision_cmd(settings, device, birth_year, birth_date, goal):
             raise Failure("--birth-date %s: %s" % (birth_date, exc), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
     if goal is not None:
         _set_profile_value(profile, "GOAL", catalog.GOALS.index(goal))
-    result = run(_provision(settings, connect.normalize_address(device), profile), "provisioning")
+    result = run(_provision(settings, connect.normalize_address(device), profile, erase_log), "provisioning")
     # A provisioned device starts a new log: what this host pulled before is kept under another id.
     result["archived_as"] = None
     if settings.db_exists():
@@ -70,13 +72,18 @@ def _set_profile_value(profile, name, value):
         raise Failure(str(exc), "check the value", EXIT_REJECTED) from None
 
 
-async def _provision(settings, device_id, profile):
+async def _provision(settings, device_id, profile, erase_log=False):
     from host_tools import host_crypto
     from host_tools.device_link import DeviceLink
 
     key = host_crypto.new_device_key()
     async with connect.client(settings, device_id) as (serial_client, device_id):
-        status = await serial_client.provision(key)
+        status = await serial_client.provision(key, erase_log)
+        if status == protocol.ERR_KEY_HELD:
+            held = serial_client.records_held
+            raise Failure("the device holds another key and %d record%s; a new key erases them and the profile "
+                          "on the device" % (held, "" if held == 1 else "s"),
+                          "pull them first (e2mon pull), then rerun with --erase-log", EXIT_REJECTED)
         if status != protocol.STATUS_OK:
             raise Failure("the device refused the new key: %s" % protocol_text.error_text(status),
                           "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)

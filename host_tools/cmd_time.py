@@ -28,6 +28,9 @@ def time_sync(settings, device, force):
                                                               " (forced back, logged)" if result["forced"] else ""))
 
 
+OLD_FIRMWARE_CLOCK_BACK = 0xD0   # ERR_CLOCK_BACK before it got a code of its own (0xD0 is an update's now)
+
+
 async def _time_sync(settings, device, force):
     from host_tools.device_link import DeviceError
     async with connect.session(settings, device, "clinician") as (link, device_id):
@@ -37,7 +40,7 @@ async def _time_sync(settings, device, force):
             await link.set_time(now, force)
             connect.remember_device_clock(device_id, now)
         except DeviceError as exc:
-            if exc.code != protocol.ERR_CLOCK_BACK:
+            if exc.code not in (protocol.ERR_CLOCK_BACK, OLD_FIRMWARE_CLOCK_BACK):
                 raise
             raise Failure("the device holds records dated after %s (its clock reads %s); setting the clock back "
                           "before them was refused" % (now.date().isoformat(), before or "unset"),

@@ -53,11 +53,14 @@ def keygen_cmd(settings, name, height):
 @click.option("--version", "version", required=True, help="What the device shows, e.g. 1.2.0.")
 @click.option("--sequence", type=int, required=True,
               help="Release number: higher than every earlier release (devices refuse a lower one).")
+@click.option("--floor", type=int, default=0, show_default=True,
+              help="Anti-rollback floor: once this release is confirmed, the device refuses every release with a "
+                   "lower sequence, --allow-downgrade or not (withdraws releases with a flaw).")
 @click.option("--key", "key_name", required=True, metavar="NAME", help="The publisher key (NAME.prv).")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
 @pass_settings
 @reported
-def build_cmd(settings, board, version, sequence, key_name, out_path):
+def build_cmd(settings, board, version, sequence, floor, key_name, out_path):
     """Build a signed update bundle for a board.
 
     The firmware is compiled as e2mon deploy compiles it and signed with the publisher key."""
@@ -65,7 +68,7 @@ def build_cmd(settings, board, version, sequence, key_name, out_path):
         raise Failure("no publisher key %s.prv" % key_name, "create one with e2mon release keygen NAME",
                       EXIT_REJECTED)
     try:
-        info = release.build(board, version, sequence, key_name, out_path)
+        info = release.build(board, version, sequence, key_name, out_path, floor=floor)
     except release.ReleaseError as exc:
         raise Failure(str(exc), "check the options", EXIT_REJECTED) from None
     emit(settings, info, "bundle %s: %s for %s, %d files, %d bytes (header %d); %d signatures left on the key"
@@ -170,6 +173,8 @@ def _refusal(exc):
         protocol.ERR_UPDATE_SIGNATURE: "use a bundle signed by this device's publisher",
         protocol.ERR_UPDATE_HASH: "the bundle was altered or damaged: build or download it again",
         protocol.ERR_UPDATE_OLDER: "pass --allow-downgrade if you mean to go back",
+        protocol.ERR_UPDATE_FLOOR: "the publisher withdrew releases below the device's floor; "
+                                   "--allow-downgrade cannot pass it (only a redeploy over USB can)",
         protocol.ERR_UPDATE_BOARD: "build the bundle for this device's board (e2mon release build --board)",
         protocol.ERR_UPDATE_SPACE: "pull and acknowledge the log, then retry",
         protocol.ERR_UPDATE_NO_KEY: "redeploy over USB with --publisher-key",

@@ -209,18 +209,15 @@ def restore(backup_path, path):
 
 
 def copy_database(conn, dest):
-    """A consistent copy of the database open on `conn` at `dest` (SQLite's online backup API; 0600),
-    written beside it and renamed, so `dest` is never half a database."""
-    part = dest + ".part"
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(part)
-    keys.private_file(part)
-    target = sqlite3.connect(part)
-    try:
-        conn.backup(target)
-    finally:
-        target.close()
-    os.replace(part, dest)
+    """A consistent copy of the database open on `conn` at `dest` (SQLite's online backup API), written
+    through host_tools.outfile (0600, beside it and renamed), so `dest` is never half a database."""
+    from host_tools.outfile import private_output_path
+    with private_output_path(dest) as part:
+        target = sqlite3.connect(part)
+        try:
+            conn.backup(target)
+        finally:
+            target.close()
     return dest
 
 

@@ -4,7 +4,8 @@ Every name, unit, LOINC code and scale comes from `monitor.records`; the
 functions below only look them up (`catalog`). A stored integer becomes an
 exact `Decimal` in the stored unit (`display_value`).
 
-- `catalog(kind, code) -> Entry` (name, unit, ucum, loinc, decimals)
+- `catalog(kind, code) -> Entry` (name, unit, ucum, loinc, decimals, known); a code this host does not know
+  (newer firmware) gets an Entry with known False: its record is exported with its raw value, said so
 - `display_value(kind, code, value) -> Decimal`
 - `rows(db, device_id) -> iterator of dicts` (one per record, events included; an event's value in words,
   `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL")
@@ -19,7 +20,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from monitor import dates, profile_codec, records, schedule, texts, units
+from monitor import dates, profile_codec, protocol_host, records, schedule, texts, units
 from monitor.catalog import (
     ANALYTES, DOSE_DECIMALS, DRUGS, GOALS, LAB_DECIMALS, LOINC, METHODS, REMINDERS, RULES, SYMPTOMS,
 )
@@ -28,22 +29,36 @@ EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
 # valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
 CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
-              "method", "below_lloq", "confirmed", "entered_si", "raw_value", "raw_flags")
+              "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
+              "raw_flags")
+CODE_COUNTS = {records.KIND_LAB: len(ANALYTES), records.KIND_DOSE: len(DRUGS), records.KIND_SYMPTOM: len(SYMPTOMS),
+               records.KIND_EVENT: len(records.EVENT_NAMES)}
 
 
 class Entry:
-    __slots__ = ("kind", "code", "name", "unit", "ucum", "loinc", "decimals")
+    __slots__ = ("kind", "code", "name", "unit", "ucum", "loinc", "decimals", "known")
 
-    def __init__(self, kind, code, name, unit, ucum, loinc, decimals):
+    def __init__(self, kind, code, name, unit, ucum, loinc, decimals, known=True):
         self.kind, self.code, self.name, self.unit = kind, code, name, unit
-        self.ucum, self.loinc, self.decimals = ucum, loinc, decimals
+        self.ucum, self.loinc, self.decimals, self.known = ucum, loinc, decimals, known
+
+
+def known(kind, code):
+    """True if this host knows what (kind, code) means (a newer firmware may log codes it does not)."""
+    return 0 <= code < CODE_COUNTS.get(kind, 0)
+
+
+def unknown_note(count):
+    return ("%d record%s with codes this version of e2mon does not know (written by newer firmware?): exported "
+            "with their raw values, left out of the picture and the flags; update e2mon"
+            % (count, "" if count == 1 else "s"))
 
 
 _CATALOG = {}
 
 
 def catalog(kind, code):
-    """What a (kind, code) means, from monitor.records; raises KeyError for an unknown code."""
+    """What a (kind, code) means, from monitor.records (known False for a code this host does not know)."""
     key = (kind, code)
     entry = _CATALOG.get(key)
     if entry is None:
@@ -52,6 +67,9 @@ def catalog(kind, code):
 
 
 def _lookup(kind, code):
+    if not known(kind, code):
+        kind_name = records.KIND_NAMES[kind] if 0 <= kind < len(records.KIND_NAMES) else "record"
+        return Entry(kind, code, "unknown %s code %d" % (kind_name, code), "", "", None, 0, known=False)
     if kind == records.KIND_LAB:
         unit = units.units_for(kind, code)[0][0]   # the conventional unit the value is stored in
         return Entry(kind, code, ANALYTES[code], unit, units.ucum(unit), LOINC[code],
@@ -95,6 +113,15 @@ def lab_method(flags):
     return METHODS[flags & records.METHOD_MASK]
 
 
+def entered_by(kind, flags):
+    """"clinic" for a lab, dose or symptom entered in a clinician's session (the device's
+    records.FLAG_CLINIC), "patient" for the rest (buttons, patient-key pushes, firmware before the bit);
+    "device" for the device's own events."""
+    if kind == records.KIND_EVENT:
+        return "device"
+    return "clinic" if flags & records.FLAG_CLINIC else "patient"
+
+
 class Window:
     """A HostDB whose records() yields only those dated from `since` to `until` (day numbers, inclusive)."""
 
@@ -123,8 +150,33 @@ def _duration(seconds):
     return " ".join(parts[:2])
 
 
-def event_text(day, minute, code, value, flags):
-    """A device event's value in words and dates (the raw integer stays in raw_value)."""
+UPDATE_WORDS = {   # an UPDATE event's outcome (monitor.update logs the release's sequence as its value)
+    protocol_host.UPDATE_STAGED: "update to release %d staged",
+    protocol_host.UPDATE_CONFIRMED: "update to release %d confirmed",
+    protocol_host.UPDATE_SELFTEST_FAILED: "update to release %d rolled back (self-test failed)",
+    protocol_host.UPDATE_NOT_CONFIRMED: "update to release %d rolled back (not confirmed)",
+    protocol_host.UPDATE_CANCELLED: "update to release %d cancelled",
+}
+UPDATE_DOWNGRADE = 0x80   # monitor.update: the outcome | downgrade << 7
+
+
+def update_text(value, flags, running):
+    """An UPDATE event in words: to which release, what became of it, from which (running: the release last
+    confirmed earlier in the log, None if none was: the copy deployed over USB)."""
+    outcome = flags & ~UPDATE_DOWNGRADE
+    if flags & UPDATE_DOWNGRADE:
+        text = "downgrade to release %d allowed by the clinician" % value
+    else:
+        text = UPDATE_WORDS.get(outcome, "update to release %%d: outcome %d" % outcome) % value
+    return "%s, from %s" % (text, "release %d" % running if running is not None
+                            else "the version deployed over USB")
+
+
+def event_text(day, minute, code, value, flags, running=None):
+    """A device event's value in words and dates (the raw integer stays in raw_value); running: the release
+    confirmed before it, for an UPDATE event."""
+    if code == records.EVENT_UPDATE:
+        return update_text(value, flags, running)
     if code == records.EVENT_CLOCK_SET:
         if abs(value) > LONG_JUMP_SECONDS:
             return "clock set to %s; it moved %s by more than 30 years" % (
@@ -165,14 +217,20 @@ def event_text(day, minute, code, value, flags):
 def rows(db, device_id):
     """One dict per stored record, in record-number order."""
     kind_names = records.KIND_NAMES
+    running = None    # the release last confirmed (UPDATE events say where they came from)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
+        if not entry.known:
+            yield _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry)
+            continue
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
         event = kind == records.KIND_EVENT
         stop = kind == records.KIND_DOSE and value == 0   # a STOP: no amount, no unit
-        value_text = (event_text(day, minute, code, value, flags) if event
+        value_text = (event_text(day, minute, code, value, flags, running) if event
                       else "stopped" if stop else texts.format_decimal(value, entry.decimals))
+        if event and code == records.EVENT_UPDATE and flags == protocol_host.UPDATE_CONFIRMED:
+            running = value
         yield {
             "device_id": device_id,
             "seq": seq,
@@ -189,9 +247,20 @@ def rows(db, device_id):
             "below_lloq": below,
             "confirmed": bool(flags & records.FLAG_CONFIRMED) if lab else False,
             "entered_si": bool(flags & records.FLAG_SI) if lab else False,
+            "entered_by": entered_by(kind, flags),
+            "unknown_code": False,
             "raw_value": value,
             "raw_flags": flags,
         }
+
+
+def _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry):
+    """A record whose code this host does not know: its raw value, said so (no unit, no qualifier read)."""
+    return {"device_id": device_id, "seq": seq, "date": day_text(day), "time": "%02d:%02d" % (minute // 60, minute % 60),
+            "kind": records.KIND_NAMES[kind], "code": code, "name": entry.name, "comparator": "", "value": str(value),
+            "unit": "", "shown": "%d (raw value of an unknown code)" % value, "method": "", "below_lloq": False,
+            "confirmed": False, "entered_si": False, "entered_by": entered_by(kind, flags), "unknown_code": True,
+            "raw_value": value, "raw_flags": flags}
 
 
 def write_csv(db, device_id, out):
@@ -214,8 +283,13 @@ def write_json(db, device_id, out):
 
 
 def history_entry(day, minute, kind, code, value, flags):
-    """One record as a history-file entry, or None for the device's own bookkeeping events."""
+    """One record as a history-file entry, or None for the device's own bookkeeping events and for a code
+    this host does not know."""
+    if not known(kind, code):
+        return None
     entry = {"date": day_text(day), "time": "%02d:%02d" % (minute // 60, minute % 60)}
+    if kind != records.KIND_EVENT:
+        entry["entered_by"] = entered_by(kind, flags)
     if kind == records.KIND_LAB:
         e = catalog(kind, code)
         entry.update(kind="lab", analyte=e.name, value="%s %s" % (texts.format_decimal(value, e.decimals), e.unit),

@@ -89,7 +89,9 @@ def _translate(exc):
     """Maps an exception from a library to a Failure, or None if it is unknown."""
     if isinstance(exc, Failure):
         return exc
-    from host_tools import db, keys
+    from host_tools import db, keys, outfile
+    if isinstance(exc, outfile.NotRegularFile):
+        return Failure(str(exc), "name a file to write", EXIT_REJECTED)
     if isinstance(exc, db.DatabaseDamaged):
         return Failure(str(exc), restore_hint(exc.path, exc.newest_backup), EXIT_STORAGE)
     if isinstance(exc, db.DatabaseMissing):

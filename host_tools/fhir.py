@@ -26,6 +26,13 @@ SYMPTOM_SYSTEM = "urn:e2mon:symptom"
 DRUG_SYSTEM = "urn:e2mon:drug"
 DEVICE_SYSTEM = "urn:e2mon:device"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+SOURCE_SYSTEM = "urn:e2mon:source"
+UNKNOWN_CODE_SYSTEM = "urn:e2mon:unknown-code"   # a code this host does not know (newer firmware): raw value
+# An entry the patient made (the device's buttons or a patient-key push: records.FLAG_CLINIC unset): the
+# patient is its performer (Observation) or informationSource (MedicationStatement), and a second category
+# says so.
+_PATIENT_CATEGORY = ',{"coding":[{"system":"%s","code":"patient-reported","display":"Patient-reported"}]}' % (
+    SOURCE_SYSTEM)
 
 
 def _uuid(*parts):
@@ -45,24 +52,35 @@ _ENTRY = (',{"fullUrl":"urn:uuid:%s%012x","resource":{"resourceType":"%s","id":"
 _MINUTES = tuple("T%02d:%02d:00" % (m // 60, m % 60) for m in range(1440))
 
 
-def _static_parts(kind, code, refs, patient):
-    """(resource type, the fields that depend only on the code, catalog entry, unit fields)."""
+def _static_parts(kind, code, refs, patient, clinic):
+    """(resource type, the fields that depend only on the code and who entered it, catalog entry, unit
+    fields)."""
     dumps = json.dumps
     entry = catalog(kind, code)
     unit = '"unit":%s,"system":"%s","code":%s' % (dumps(entry.unit), UCUM_SYSTEM, dumps(entry.ucum))
+    by_patient = "" if clinic else _PATIENT_CATEGORY
+    performer = "" if clinic else '"performer":[{"reference":"urn:uuid:%s"}],' % patient
+    if not entry.known:
+        fields = ('"status":"final"%s,"code":{"coding":[{"system":"%s","code":"%s-%d"}],"text":%s},%s%s'
+                  % (',"category":[%s]' % by_patient[1:] if by_patient else "", UNKNOWN_CODE_SYSTEM,
+                     records.KIND_NAMES[kind], code, dumps("%s (raw value)" % entry.name), refs, performer))
+        return "Observation", fields, entry, unit
     if kind == records.KIND_LAB:
-        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"laboratory"}]}],'
-                  '"code":{"coding":[{"system":"%s","code":"%s","display":%s}],"text":%s},%s'
-                  % (CATEGORY_SYSTEM, LOINC_SYSTEM, entry.loinc, dumps(entry.name), dumps(entry.name), refs))
+        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"laboratory"}]}%s],'
+                  '"code":{"coding":[{"system":"%s","code":"%s","display":%s}],"text":%s},%s%s'
+                  % (CATEGORY_SYSTEM, by_patient, LOINC_SYSTEM, entry.loinc, dumps(entry.name), dumps(entry.name),
+                     refs, performer))
         return "Observation", fields, entry, unit
     if kind == records.KIND_SYMPTOM:
-        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"survey"}]}],'
-                  '"code":{"coding":[{"system":"%s","code":"%s"}],"text":%s},%s'
-                  % (CATEGORY_SYSTEM, SYMPTOM_SYSTEM, entry.name, dumps("Symptom: " + entry.name), refs))
+        fields = ('"status":"final","category":[{"coding":[{"system":"%s","code":"survey"}]}%s],'
+                  '"code":{"coding":[{"system":"%s","code":"%s"}],"text":%s},%s%s'
+                  % (CATEGORY_SYSTEM, by_patient, SYMPTOM_SYSTEM, entry.name, dumps("Symptom: " + entry.name), refs,
+                     performer))
         return "Observation", fields, entry, unit
     fields = ('"status":"completed","medicationCodeableConcept":{"coding":[{"system":"%s","code":"%s"}],'
-              '"text":%s},"subject":{"reference":"urn:uuid:%s"},'
-              % (DRUG_SYSTEM, entry.name, dumps(entry.name), patient))
+              '"text":%s},"subject":{"reference":"urn:uuid:%s"},%s'
+              % (DRUG_SYSTEM, entry.name, dumps(entry.name), patient,
+                 "" if clinic else '"informationSource":{"reference":"urn:uuid:%s"},' % patient))
     return "MedicationStatement", fields, entry, unit
 
 
@@ -103,16 +121,17 @@ def write_bundle(db, device_id, out, tz=None):
     static = {}
     values = {}
     lab_kind, symptom_kind, dose_kind = records.KIND_LAB, records.KIND_SYMPTOM, records.KIND_DOSE
-    below, method_mask = records.FLAG_BELOW_LLOQ, records.METHOD_MASK
+    below, method_mask, clinic_bit = records.FLAG_BELOW_LLOQ, records.METHOD_MASK, records.FLAG_CLINIC
     write = out.write
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         if kind not in (lab_kind, symptom_kind, dose_kind):
             continue
-        parts = static.get((kind, code))
+        key = (kind, code, flags & clinic_bit)
+        parts = static.get(key)
         if parts is None:
-            parts = static[(kind, code)] = _static_parts(kind, code, refs, patient)
+            parts = static[key] = _static_parts(kind, code, refs, patient, flags & clinic_bit)
         when = day_text(day) + _MINUTES[minute] + tz
-        if kind == symptom_kind:
+        if kind == symptom_kind or not parts[2].known:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
         elif kind == dose_kind and value == 0:   # a STOP: the drug is no longer taken
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq,

@@ -17,7 +17,8 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
   LC-MS/MS), below_lloq (the value is the lab's limit), confirmed (an unusual value was checked);
   dose: drug (anastrozole | testosterone), amount + unit, confirmed, or "stop": true (the drug stopped);
   symptom: code (catalog.SYMPTOMS), severity 0-3; event: "event" TAPER_START | TAPER_END | GOAL (+ "goal") |
-  ACK (+ "reminder" or "rule") | SNOOZE (+ "reminder", "days" 1-7).
+  ACK (+ "reminder" or "rule") | SNOOZE (+ "reminder", "days" 1-7). A lab, dose or symptom may say "entered_by": "clinic" (the default) or
+  "patient" (flags resting on it say so, as the device's do).
 """
 import decimal
 import json
@@ -213,6 +214,15 @@ EVENT_KINDS = {"TAPER_START": records.EVENT_TAPER_START, "TAPER_END": records.EV
                "GOAL": records.EVENT_GOAL, "ACK": records.EVENT_ACK, "SNOOZE": records.EVENT_SNOOZE}
 
 
+def _entered_by(entry, where):
+    """records.FLAG_CLINIC unless the entry says "entered_by": "patient" (an export of a device's log says
+    who entered each record; a history written by hand is the clinician's)."""
+    by = entry.get("entered_by", "clinic")
+    if by not in ("clinic", "patient"):
+        raise HistoryError("%s: field 'entered_by' must be clinic or patient" % where)
+    return records.FLAG_CLINIC if by == "clinic" else 0
+
+
 def parse_entry(entry, index):
     """One entry -> (day, kind, code, mantissa, decimals, unit, flags) or (day, kind, code, value, flags)
     as a dict; raises HistoryError for structure, records.EntryError for a refused value."""
@@ -247,7 +257,7 @@ def parse_entry(entry, index):
                     raise HistoryError("%s: field '%s' must be true or false" % (where, key))
                 if entry[key]:
                     flags |= bit
-        return day, minute, records.KIND_LAB, code, value, flags
+        return day, minute, records.KIND_LAB, code, value, flags | _entered_by(entry, where)
     if kind == "dose":
         code = _name_index(catalog.DRUGS, entry.get("drug"), where, "drug")
         if code < 0:
@@ -256,12 +266,12 @@ def parse_entry(entry, index):
         if "stop" in entry:
             if entry["stop"] is not True or "value" in entry or "amount" in entry:
                 raise HistoryError("%s: field 'stop' must be true, with no amount (the drug was stopped)" % where)
-            return day, minute, records.KIND_DOSE, code, 0, 0
+            return day, minute, records.KIND_DOSE, code, 0, _entered_by(entry, where)
         mantissa, decimals, unit = value_and_unit(entry, where)
         value, _ = _convert(records.KIND_DOSE, code, mantissa, decimals, unit)
         if value == 0:
             raise HistoryError("%s: a dose of 0: write \"stop\": true for a drug stopped" % where)
-        return day, minute, records.KIND_DOSE, code, value, flags
+        return day, minute, records.KIND_DOSE, code, value, flags | _entered_by(entry, where)
     if kind == "symptom":
         code = _name_index(catalog.SYMPTOMS, entry.get("code"), where, "code")
         if code < 0:
@@ -269,7 +279,7 @@ def parse_entry(entry, index):
         severity = entry.get("severity")
         if not isinstance(severity, int) or isinstance(severity, bool):
             raise HistoryError("%s: field 'severity' must be an integer 0-3" % where)
-        return day, minute, records.KIND_SYMPTOM, code, severity, 0
+        return day, minute, records.KIND_SYMPTOM, code, severity, _entered_by(entry, where)
     if kind == "event":
         name = entry.get("event")
         if name not in EVENT_KINDS:

@@ -39,7 +39,7 @@ def private_directory(directory):
 
 def private_file(path):
     """Creates `path` empty with mode 0600 if it does not exist (no window where it is world-readable)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     os.close(fd)
 
 
@@ -99,16 +99,10 @@ def save_key(device_id, role, key):
     directory = os.path.dirname(path)
     private_directory(directory)
     os.chmod(directory, 0o700)
-    # Create with 0600 from the start (no window where the key is world-readable), then replace atomically.
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (key.hex() + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    # 0600 from the start (no window where the key is world-readable), then replace atomically.
+    from host_tools.outfile import private_output
+    with private_output(path, binary=True) as f:
+        f.write((key.hex() + "\n").encode())
     return path
 
 

@@ -31,9 +31,6 @@ OTS_W4 = pyhsslms.lmots_sha256_n32_w4
 # board name for `release build` -> (the device's boards NAME, code kind)
 TARGETS = {"esp32": ("esp32", "mpy-xtensawin"), "pico_w": ("pico_w", "mpy-armv6m"),
            "sim": ("sim(pico_w)", "py")}
-# Never in a bundle: run by name from the filesystem, or the boot selector that picks the slot itself.
-NOT_IN_BUNDLE = ("main.py", "boot.py", "update_boot.py", "manifest.py", "main.mpy", "boot.mpy",
-                 "update_boot.mpy", "manifest.mpy")
 
 
 class ReleaseError(Exception):
@@ -103,7 +100,7 @@ def sign(name, message):
 
 
 # ---- bundles --------------------------------------------------------------------------------------------
-def release_tree(board, version, sequence, out_dir, source_dir=deploy.FIRMWARE):
+def release_tree(board, version, sequence, out_dir, source_dir=deploy.FIRMWARE, floor=0):
     """The files a bundle carries for board, in out_dir; returns their relative paths, sorted."""
     if board not in TARGETS:
         raise ReleaseError("unknown board %r (one of %s)" % (board, ", ".join(TARGETS)))
@@ -113,7 +110,8 @@ def release_tree(board, version, sequence, out_dir, source_dir=deploy.FIRMWARE):
         src = os.path.join(work, "src")
         shutil.copytree(source_dir, src, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         with open(os.path.join(src, "monitor", "version.py"), "w") as f:
-            f.write("# Written by `e2mon release build`.\nVERSION = %r\nSEQUENCE = %d\n" % (version, sequence))
+            f.write("# Written by `e2mon release build`.\nVERSION = %r\nSEQUENCE = %d\nFLOOR = %d\n"
+                    % (version, sequence, floor))
         if code == "py":
             shutil.copytree(src, out_dir, dirs_exist_ok=True)
         else:
@@ -125,27 +123,29 @@ def release_tree(board, version, sequence, out_dir, source_dir=deploy.FIRMWARE):
         dirs.sort()
         for name in sorted(names):
             rel = os.path.relpath(os.path.join(dirpath, name), out_dir).replace(os.sep, "/")
-            if rel not in NOT_IN_BUNDLE and not (code != "py" and rel.endswith(".py")):
+            if rel not in bundle.RESERVED and not (code != "py" and rel.endswith(".py")):
                 files.append(rel)
     return sorted(files)
 
 
-def make_bundle(files, board_name, code, version, sequence, sign_manifest):
+def make_bundle(files, board_name, code, version, sequence, sign_manifest, floor=0):
     """files: [(path, bytes)]; sign_manifest(manifest bytes) -> signature. Returns the bundle bytes."""
     entries = [(path, len(data), hashlib.sha256(data).digest()) for path, data in files]
-    manifest = bundle.encode_manifest(sequence, version, board_name, code, entries)
+    manifest = bundle.encode_manifest(sequence, version, board_name, code, entries, floor)
     header = bundle.header_bytes(manifest, sign_manifest(manifest))
     return header + b"".join(data for _path, data in files)
 
 
-def build(board, version, sequence, key_name, out_path, source_dir=deploy.FIRMWARE):
+def build(board, version, sequence, key_name, out_path, source_dir=deploy.FIRMWARE, floor=0):
     if not 0 <= sequence < 2 ** 31:
         raise ReleaseError("sequence must be a non-negative 31-bit number")
+    if not 0 <= floor <= sequence:
+        raise ReleaseError("the floor must be from 0 to the sequence (%d)" % sequence)
     if not version or len(version) > 32 or not version.isascii() or "|" in version:
         raise ReleaseError("version must be 1-32 ASCII characters without '|'")
     tree = tempfile.mkdtemp(prefix="e2mon-bundle-")
     try:
-        paths = release_tree(board, version, sequence, tree, source_dir)
+        paths = release_tree(board, version, sequence, tree, source_dir, floor)
         files = []
         for rel in paths:
             with open(os.path.join(tree, rel), "rb") as f:
@@ -153,11 +153,12 @@ def build(board, version, sequence, key_name, out_path, source_dir=deploy.FIRMWA
     finally:
         shutil.rmtree(tree, ignore_errors=True)
     board_name, code = TARGETS[board]
-    data = make_bundle(files, board_name, code, version, sequence, lambda m: sign(key_name, m))
+    data = make_bundle(files, board_name, code, version, sequence, lambda m: sign(key_name, m), floor)
     with open(out_path, "wb") as f:
         f.write(data)
     header = bundle.header_size(data)
     return {"bundle": out_path, "board": board_name, "code": code, "version": version, "sequence": sequence,
+            "floor": floor,
             "files": len(files), "bytes": len(data), "header_bytes": header,
             "signatures_left": remaining(key_name)}
 

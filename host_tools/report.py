@@ -31,7 +31,10 @@ import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text, profile_file  # noqa: E402
-from host_tools.export import EPOCH, catalog, day_date, display_value, lab_method  # noqa: E402
+from host_tools.export import (  # noqa: E402
+    EPOCH, catalog, day_date, display_value, entered_by, known, lab_method, unknown_note,
+)
+from host_tools.outfile import private_output  # noqa: E402
 from monitor import profile_codec, records, texts  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
@@ -46,14 +49,18 @@ COLORS = {"anastrozole": "#b03a2e", "testosterone": "#1f618d"}
 class ReportData:
     def __init__(self, device_id):
         self.device_id = device_id
-        self.series = {}        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text]), by date
+        # analyte code -> ([date], [float value in stored unit], [below LLOQ], [text], [entered by the patient]),
+        # by date
+        self.series = {}
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
+        self.unknown = 0        # records with a code this host does not know (newer firmware): left out
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
         self.bands = {}         # name -> number, from the profile
-        self.latest = []        # (analyte name, value text, SI text or "", date, method) per analyte with a result
+        # (analyte name, value text, SI text or "", date, method, entered by) per analyte with a result
+        self.latest = []
         self.first = self.last = None
         self.today = None
         self.count = 0
@@ -83,6 +90,9 @@ def gather(db, device_id, today=None):
     lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         data.count += 1
+        if not known(kind, code):
+            data.unknown += 1     # its meaning is unknown here: neither plotted nor fed to the rules
+            continue
         if kind not in (lab, dose, symptom):
             # Sync marks, clock and other events: no clinical value and no date to plot; the tracker
             # still needs acknowledgements, snoozes and goal changes.
@@ -97,7 +107,8 @@ def gather(db, device_id, today=None):
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
             points[code].append((day, minute, seq, float(display_value(kind, code, value)),
-                                 bool(flags & records.FLAG_BELOW_LLOQ), texts.format_value(kind, code, value, flags)))
+                                 bool(flags & records.FLAG_BELOW_LLOQ), texts.format_value(kind, code, value, flags),
+                                 not flags & records.FLAG_CLINIC))
         elif kind == symptom:
             symptoms.setdefault(code, []).append((day, minute, seq, value))
         elif kind == dose:
@@ -105,7 +116,7 @@ def gather(db, device_id, today=None):
     for code in wanted:
         rows = sorted(points[code])
         data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows],
-                             [r[5] for r in rows])
+                             [r[5] for r in rows], [r[6] for r in rows])
     for code in sorted(symptoms):
         rows = sorted(symptoms[code])
         data.symptoms[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows])
@@ -134,7 +145,7 @@ def gather(db, device_id, today=None):
             if si and flags & records.FLAG_BELOW_LLOQ:
                 si = "<" + si   # the limit in SI units is a limit too
             data.latest.append((ANALYTES[code], texts.format_value(lab, code, value, flags), si or "",
-                                day_date(day), lab_method(flags)))
+                                day_date(day), lab_method(flags), entered_by(lab, flags)))
     return data
 
 
@@ -191,7 +202,7 @@ def _dose_markers(ax, data, with_labels):
 
 
 def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
-    dates, values, below, _texts = data.series[code]
+    dates, values, below, _texts, by_patient = data.series[code]
     entry = catalog(records.KIND_LAB, code)
     if dates:
         # One line in date order; round markers on measured results only.
@@ -200,6 +211,11 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
                 gid="series", label=entry.name)
         if len(measured) < len(dates):
             _below_lloq(ax, data, code, color)
+        patient = [(d, v) for d, v, p in zip(dates, values, by_patient, strict=True) if p]
+        if patient:   # a result the patient entered, not the clinic: a hollow square around its point
+            ax.scatter([d for d, _ in patient], [v for _, v in patient], s=90, marker="s", facecolors="none",
+                       edgecolors=color, linewidths=1.0, zorder=5, gid="patient_reported",
+                       label="entered by the patient")
         # Results surely outside the band stand out (red rings) without reading numbers; a "<" result
         # only when its limit is already under the band.
         out = [(d, v) for d, v, b in zip(dates, values, below, strict=True)
@@ -217,7 +233,7 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
 
 def _below_lloq(ax, data, code, color):
     """Results below the limit of quantitation: a "<" marker at the limit, labelled "<24 pg/mL"."""
-    shown = [(d, v, t) for d, v, b, t in zip(*data.series[code], strict=True) if b]
+    shown = [(d, v, t) for d, v, b, t, _p in zip(*data.series[code], strict=True) if b]
     ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=11,
             color=color, zorder=6, gid="below_lloq", label="below the lab's limit (<)")
     for when, value, text in shown:
@@ -311,10 +327,11 @@ def build_figure(data, with_summary=True):
         ax_text = fig.add_subplot(grid[4])
         ax_text.axis("off")
         ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
-                     family="monospace", transform=ax_text.transAxes, gid="summary")
+                     family="monospace", transform=ax_text.transAxes, gid="summary", parse_math=False)
     fig.subplots_adjust(top=0.95, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
+    # Texts that carry a device's label or stored words are drawn as written ("$" is not mathtext).
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
-                 fontsize=11)
+                 fontsize=11, parse_math=False)
     return fig
 
 
@@ -328,6 +345,8 @@ def impossible_note(data):
 def summary_lines(data, width=150, limit=13):
     """Flags and due reminders, wrapped to the picture's width; the rest counted, never silently cut."""
     lines = []
+    if data.unknown:
+        lines += textwrap.wrap("Note: %s." % unknown_note(data.unknown), width, subsequent_indent="  ")
     if data.impossible:
         listed = "; ".join("%s %s" % (day_date(day), what) for day, what in data.impossible[:3])
         more = " and %d more (see the HTML report)" % (len(data.impossible) - 3) if len(data.impossible) > 3 else ""
@@ -356,10 +375,8 @@ def render(db, device_id, out_path, today=None):
         content = buf.getvalue()
     else:
         content = _html(data, base64.b64encode(buf.getvalue()).decode("ascii")).encode("utf-8")
-    tmp = out_path + ".part"
-    with open(tmp, "wb") as f:
+    with private_output(out_path, binary=True) as f:
         f.write(content)
-    os.replace(tmp, out_path)   # a reader never sees half a report
     return data
 
 
@@ -374,16 +391,16 @@ def _html(data, png_b64):
     esc = html.escape
     items = lambda lines: "".join("<li>%s</li>" % esc(t) for t in lines) or "<li>none</li>"  # noqa: E731
     changes = _table(("date", "drug", "new dose"), [(d.isoformat(), esc(n), esc(t)) for d, n, t in data.dose_changes])
-    latest = _table(("test", "result", "SI", "date", "method"),
-                    [(esc(name), esc(value), esc(si), day.isoformat(), esc(method))
-                     for name, value, si, day, method in data.latest])
+    latest = _table(("test", "result", "SI", "date", "method", "by"),
+                    [(esc(name), esc(value), esc(si), day.isoformat(), esc(method), esc(by))
+                     for name, value, si, day, method, by in data.latest])
     symptoms = _table(("symptom", "latest severity", "highest severity", "entries"),
                       [(esc(SYMPTOM_WORDS[code]), "%d on %s" % (sev[-1], when[-1].isoformat()),
                         "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))
                        for code, (when, sev) in data.symptoms.items()])
-    impossible = ""
+    impossible = "<p>%s.</p>" % esc(unknown_note(data.unknown)) if data.unknown else ""
     if data.impossible:
-        impossible = ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
+        impossible += ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
                       "device clock (e2mon time sync).</p>%s"
                       % (esc(impossible_note(data)), _table(("date as stored", "record"),
                          [(esc(str(day_date(day))), esc(what)) for day, what in data.impossible])))

@@ -123,16 +123,22 @@ class SerialClient:
         self._callbacks.pop(str(uuid).lower(), None)
 
     # -- provisioning --------------------------------------------------------------------------------
-    async def provision(self, key):
-        """Sends the device key (USB only); raises SerialLinkError/TimeoutError or returns the status."""
+    async def provision(self, key, erase_log=False):
+        """Sends the device key (USB only); raises SerialLinkError/TimeoutError or returns the status.
+        erase_log: replacing a key in use erases the device's log (else ERR_KEY_HELD, and .records_held says
+        how many records it keeps)."""
         self._provision_replies = asyncio.Queue()
+        self.records_held = None
         try:
-            self._send(protocol.CH_PROVISION, key)
+            self._send(protocol.CH_PROVISION, bytes(key) + (bytes((protocol.PROVISION_ERASE,)) if erase_log else b""))
             channel, frame = await asyncio.wait_for(self._provision_replies.get(), self.timeout)
         finally:
             self._provision_replies = None
         if channel == protocol.CH_AUTH and len(frame) == 2 and frame[0] == protocol.AUTH_REFUSED:
             return frame[1]
         if channel == protocol.CH_PROVISION and len(frame) == 1:
+            return frame[0]
+        if channel == protocol.CH_PROVISION and len(frame) == 5 and frame[0] == protocol.ERR_KEY_HELD:
+            self.records_held = int.from_bytes(frame[1:], "little")
             return frame[0]
         raise SerialLinkError("unexpected answer to provisioning on channel %d" % channel)

@@ -128,7 +128,8 @@ class Runner:
             await sleep_ms(150)
 
     async def watchdog_task(self):
-        self.wdt = self.board.watchdog(WATCHDOG_MS)
+        if self.wdt is None:        # main.boot arms it before the app on a version on trial
+            self.wdt = self.board.watchdog(WATCHDOG_MS)
         while self.running:
             self.wdt.feed()
             await sleep_ms(WATCHDOG_MS // 4)
@@ -183,7 +184,8 @@ class Runner:
             self.board.reset()
 
 
-def run(board, app, ble_service=None, usb_service=None):
+def run(board, app, ble_service=None, usb_service=None, wdt=None):
     runner = Runner(board, app, ble_service, usb_service)
+    runner.wdt = wdt
     asyncio.run(runner.main())
     return runner

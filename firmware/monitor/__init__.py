@@ -43,5 +43,6 @@ Sync and updates
     framing.py        the same frames over USB serial (COBS)
     beacon.py         the advertised rotating identifier; beacon_host.py: the host's half
     bundle.py         update bundle layout; update.py: receiving and staging one on the device
+    flash_room.py     the flash in use on a board whose flash area has a set size (the simulator's)
     version.py        the firmware's version
 """

@@ -3,9 +3,10 @@
 Everything that changes the log goes through here, from the buttons (device.ui) and from BLE
 (device.ble_service.BleService(ble, app)):
 
-    app = App(store, clock, data_dir, battery=None, board_name=None, boot_selector=None)
+    app = App(store, clock, data_dir, battery=None, board_name=None, boot_selector=None, flash_bytes=0)
         # store: monitor.store.Store; clock: monitor.clock.Clock; from main.py for updates (monitor.update):
-        # the board's NAME and a function returning update_boot, the A/B boot selector
+        # the board's NAME, a function returning update_boot, the A/B boot selector, and a simulated
+        # flash's size (the simulator's board.FLASH_BYTES; 0 on a board: the file system's own free space)
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
@@ -64,7 +65,7 @@ def _exists(path):
 
 class App:
     def __init__(self, store, clock, data_dir, battery=None, snapshot_every=SNAPSHOT_EVERY, board_name=None,
-                 boot_selector=None):
+                 boot_selector=None, flash_bytes=0):
         self.store = store
         self.clock = clock
         self.data_dir = data_dir
@@ -72,7 +73,16 @@ class App:
         self.snapshot_every = snapshot_every
         self.board_name = board_name
         self.boot_selector = boot_selector
+        self.flash_bytes = flash_bytes   # a simulated flash's size (the board's FLASH_BYTES), else 0: statvfs
         self.update_staged = False     # set by monitor.update; the runner then resets the board
+        self._empty()
+        self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
+        # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); RAM only: a reboot
+        # needs the board in hand. (Names reuse interned ones: README, Performance, the qstr table.)
+        self._budget = [-1, 0]
+
+    def _empty(self):
+        """The state of a device with no log and the default profile."""
         self.profile = P.Profile()
         self.tracker = Tracker(self.profile)
         self.last_sync_day = NO_DAY
@@ -155,6 +165,16 @@ class App:
             self.newest_day = day
             self.floor_day = day
 
+    def wipe(self):
+        """Erases the log and the profile (a new device key over USB, monitor.endpoint): the app starts as
+        a new device does. The clock stays: it is the device's, not the patient's."""
+        self.store.wipe()
+        path = _join(self.data_dir, PROFILE_FILE)
+        if _exists(path):
+            os.remove(path)
+        self._empty()
+        self.changed += 1
+
     # -- writing ----------------------------------------------------------------------------------------
     def _append(self, day, minute, kind, code, value, flags):
         seq = self.store.append(day, minute, kind, code, value, flags)
@@ -204,6 +224,8 @@ class App:
                     budget[1] = 0
                 if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                     return records.ERR_BUDGET, None
+        if role == protocol.ROLE_CLINICIAN:
+            flags |= records.FLAG_CLINIC    # after validation, which refuses the bit from any host
         try:
             seq = self._append(day, minute, kind, code, value, flags)
         except StoreFull:

@@ -3,20 +3,22 @@
 #
 # bundle   = header | payload
 # header   = MAGIC (4) | manifest length u32 LE | manifest | signature length u32 LE | signature
-# manifest = format u8 | sequence u32 | version, board, code (each: length u8 | ASCII) | file count u16 |
+# manifest = format u8 | sequence u32 | floor u32 (format 2; format 1 has none: 0) |
+#            version, board, code (each: length u8 | ASCII) | file count u16 |
 #            per file: size u32 | SHA-256 (32) | path (length u8 | ASCII, '/'-separated, relative)
 #            (integers little-endian)
 # payload  = the files' bytes, concatenated in manifest order
 # signature: HSS/LMS (monitor/lms.py) by the publisher over the manifest bytes; the manifest carries every
 # file's hash, so it covers the payload too.
 #
-# version is what the screen and the host show; sequence orders releases (a downgrade is a lower one).
+# version is what the screen and the host show; sequence orders releases (a downgrade is a lower one); floor is
+# the publisher's anti-rollback floor: no release below it installs again once this one is confirmed.
 # board is a boards/*.py NAME; code says what the device must be able to load: "py" (source) or
 # "mpy-<arch>" (mpy-cross output for that architecture).
 import struct
 
 MAGIC = b"E2UP"
-FORMAT = 1
+FORMAT = 2
 HASH_SIZE = 32
 MAX_MANIFEST = 8192
 MAX_SIGNATURE = 16384
@@ -69,9 +71,9 @@ def split_header(header):
     return view[8:8 + mlen], view[12 + mlen:]
 
 
-def encode_manifest(sequence, version, board, code, files):
+def encode_manifest(sequence, version, board, code, files, floor=0):
     """files: [(path, size, sha256 digest)] in payload order."""
-    out = bytearray(struct.pack("<BI", FORMAT, sequence))
+    out = bytearray(struct.pack("<BII", FORMAT, sequence, floor))
     for text in (version, board, code):
         raw = text.encode()
         out.append(len(raw))
@@ -86,15 +88,19 @@ def encode_manifest(sequence, version, board, code, files):
 
 
 class Manifest:
-    """A decoded manifest: .sequence .version .board .code .files [(path, size, digest)] .payload_size"""
+    """A decoded manifest: .sequence .floor .version .board .code .files [(path, size, digest)] .payload_size"""
 
     def __init__(self, raw):
         raw = bytes(raw)
         try:
             fmt, self.sequence = struct.unpack_from("<BI", raw, 0)
-            if fmt != FORMAT:
-                raise BundleError("manifest format %d not supported" % fmt)
             at = 5
+            self.floor = 0
+            if fmt == FORMAT:
+                self.floor = struct.unpack_from("<I", raw, at)[0]
+                at += 4
+            elif fmt != 1:
+                raise BundleError("manifest format %d not supported" % fmt)
             texts = []
             for _ in range(3):
                 n = raw[at]
@@ -125,12 +131,19 @@ class Manifest:
         self.payload_size = total
 
 
+# Never in a bundle: run by name from the filesystem (main, boot), the boot selector that picks the slot
+# itself, and the slot's own bookkeeping (monitor/update.py: ID, HEADER, HEADER.part, *.tmp).
+RESERVED = ("main.py", "boot.py", "update_boot.py", "manifest.py", "main.mpy", "boot.mpy", "update_boot.mpy",
+            "manifest.mpy", "ID", "HEADER", "HEADER.part")
+
+
 def safe_path(path):
-    """A relative path inside the slot: no empty, '.' or '..' part, no leading '/'."""
-    if not path or path[0] == "/" or "\\" in path:
+    """A relative path inside the slot: no empty, '.' or '..' part, no leading '/', none of RESERVED at the
+    top, no part ending in .tmp or .part (the slot's temporary files)."""
+    if not path or path[0] == "/" or "\\" in path or path in RESERVED:
         return False
     for part in path.split("/"):
-        if part in ("", ".", ".."):
+        if part in ("", ".", "..") or part.endswith(".tmp") or part.endswith(".part"):
             return False
     return True
 

@@ -24,7 +24,9 @@ ERR_CLOCK_UNSET = const(0xCC)
 ERR_STORE_FULL = const(0xCD)
 ERR_INTERNAL = const(0xCE)
 ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
-ERR_CLOCK_BACK = const(0xD0)      # the new time is before the newest stored record (refused unless forced)
+# 0xD0-0xDF: updates (monitor.protocol ERR_UPDATE_*); 0xE0-: the device's state
+ERR_CLOCK_BACK = const(0xE0)      # the new time is before the newest stored record (refused unless forced)
+ERR_KEY_HELD = const(0xE1)        # provisioning a new key over one in use: the log must be erased with it
 
 AUTH_HELLO = const(1)
 AUTH_CHALLENGE = const(2)

@@ -47,6 +47,8 @@ def combination_flags(st, p, today, out, n):
     # precedence): an older one leaves the symptoms to C12. With the clock unset, the E2 counts as recent.
     stale_from = e2_day + p[P.P_NO_LAB_DAYS] + 1 if e2_day >= 0 else -1
     fresh = e2_day >= 0 and (today < 0 or today < stale_from)
+    if e2_day >= 0 and not st[S.LAT_FLAGS + R.A_E2] & R.FLAG_CLINIC:
+        shown |= U.STATUS_PATIENT_REPORTED
     low_symptom = 0   # C1, C2, C3 or C1's C12 wording: no plain C12 beside them
     if fresh and any_code >= 0 and p[P.P_LEVELS + U.R_C3] >= 0 and U.e2_surely_below(st, p[P.P_E2_CRITICAL]):
         # value2: the low-E2 symptoms present (bit mask), else every symptom present
@@ -68,10 +70,11 @@ def combination_flags(st, p, today, out, n):
     if U.e2_persistently_low(st, p):
         # the run's last result (surely low), not the latest, which may be an unsure "<24 pg/mL"
         n = U.emit(out, n, p, st, U.R_C4, st[S.E2_RUN_LAST], st[S.E2_RUN_VAL], st[S.E2_RUN_START],
-                   U.STATUS_BELOW_LLOQ if st[S.E2_RUN_FLAGS] & R.FLAG_BELOW_LLOQ else 0)
+                   (U.STATUS_BELOW_LLOQ if st[S.E2_RUN_FLAGS] & R.FLAG_BELOW_LLOQ else 0)
+                   | (0 if st[S.E2_RUN_FLAGS] & R.FLAG_CLINIC else U.STATUS_PATIENT_REPORTED))
     if fresh and excess_code >= 0 and not e2_below and e2 > p[P.P_E2_HIGH]:
         rise = st[S.SYM_RISE + excess_code]
-        n = U.emit(out, n, p, st, U.R_C5, e2_day if e2_day > rise else rise, e2, excess_code, 0)
+        n = U.emit(out, n, p, st, U.R_C5, e2_day if e2_day > rise else rise, e2, excess_code, shown)
     anchor = U.severe_recheck_anchor(st)
     due_param = P.P_REMINDERS + 3   # RECHECK_SEVERE due / early
     if anchor >= 0 and e2_day < anchor + p[due_param] - p[due_param + 1]:

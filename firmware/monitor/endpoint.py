@@ -169,16 +169,28 @@ class Endpoint:
             self._refuse(exc.code)
 
     def _provision(self, data):
-        # Only a USB endpoint allows this: physical access is the authority to set the key.
+        # Only a USB endpoint allows this: physical access is the authority to set the key. A new key over
+        # one in use erases the log (and the profile) first, and only when the host says so (the flag byte
+        # PROVISION_ERASE after the key): a cable never gives a new key to the history kept under the old one.
         if not self.allow_provision:
             self._refuse(protocol.ERR_ROLE)
             return
+        size = sessions.KEY_SIZE
         try:
-            key = sessions.check_key(bytes(data))
+            key = sessions.check_key(bytes(data[:size]))
         except ValueError:
             self._refuse(protocol.ERR_BAD_LENGTH)
             return
-        if self.key_path is not None:
+        if len(data) > size + 1:
+            self._refuse(protocol.ERR_BAD_LENGTH)
+            return
+        if self._key is not None and key != self._key:
+            if len(data) == size or data[size] != protocol.PROVISION_ERASE:
+                held = self.app.store.count_from(0)
+                self._plain(protocol.CH_PROVISION, bytes((protocol.ERR_KEY_HELD,)) + held.to_bytes(4, "little"))
+                return
+            self.app.wipe()            # first: a power cut leaves the old key with an empty log, never
+        if self.key_path is not None:  # the new key with the old log
             sessions.save_key(self.key_path, key)
         self.set_key(key)
         self._plain(protocol.CH_PROVISION, bytes((protocol.STATUS_OK,)))

@@ -14,8 +14,8 @@ from monitor import dates
 from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the public name
     ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
     ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
-    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, AUTH_HELLO, AUTH_CHALLENGE,
-    AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
+    ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, ERR_KEY_HELD,
+    AUTH_HELLO, AUTH_CHALLENGE, AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
 from micropython import const
@@ -68,6 +68,9 @@ CH_PROFILE = const(5)
 CH_AUTH = const(6)
 CH_TIME = const(7)
 CH_PROVISION = const(0x7F)   # USB serial only: physical access sets the device key
+# request: device key (32) [| PROVISION_ERASE: replacing a key in use erases the log]; reply on CH_PROVISION:
+# STATUS_OK, or ERR_KEY_HELD | records held u32 (another key is in use and the flag was not given)
+PROVISION_ERASE = const(0xE5)
 # On REQUESTS_UUID; a frame's tag names its channel. The time too: the CTS characteristic is read-only, so
 # no write without a session can change what it reads.
 SHARED_CHANNELS = (CH_ENTRY, CH_ALERTS, CH_PROFILE, CH_TIME)
@@ -342,3 +345,4 @@ ERR_UPDATE_SPACE = const(0xD4)       # not enough free flash (checked before the
 ERR_UPDATE_BUNDLE = const(0xD5)      # not a well-formed bundle
 ERR_UPDATE_OFFSET = const(0xD6)      # chunk not at the stored offset (the reply says where to go on)
 ERR_UPDATE_NO_KEY = const(0xD7)      # no publisher key deployed: updates over the air are off
+ERR_UPDATE_FLOOR = const(0xD8)       # below the publisher's anti-rollback floor (no host flag passes it)

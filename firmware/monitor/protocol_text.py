@@ -27,6 +27,8 @@ ERROR_TEXT = {
     protocol.ERR_UPDATE_BUNDLE: "not a valid update bundle",
     protocol.ERR_UPDATE_OFFSET: "update chunk out of order",
     protocol.ERR_UPDATE_NO_KEY: "device has no publisher key: redeploy over USB with one",
+    protocol.ERR_UPDATE_FLOOR: "the publisher withdrew releases this old; no downgrade can install it",
+    protocol.ERR_KEY_HELD: "the device holds another key and a log; a new key erases the log",
 }
 
 

@@ -130,6 +130,9 @@ FLAG_BELOW_LLOQ = const(0x04)   # value is the lab's limit of quantitation; the 
 FLAG_CONFIRMED = const(0x08)    # patient confirmed an unusual value
 FLAG_SI = const(0x10)           # entered in SI units (the stored value is converted)
 LAB_FLAGS_ALL = const(0x1F)
+# A lab, dose or symptom entered in a clinician's session, set by the device (never accepted from a host).
+# Without it an entry is the patient's: the buttons, a patient-key push, or firmware before this bit.
+FLAG_CLINIC = const(0x80)
 
 
 MAX_DECIMALS = const(3)          # digits after the point an entry may carry

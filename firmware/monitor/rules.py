@@ -57,6 +57,7 @@ STATUS_BELOW_LLOQ = const(4)   # the flag's value is a lab's limit of quantitati
 STATUS_LCMS = const(8)   # indeterminate below the limit of an LC-MS/MS assay: no sensitive assay to ask for
 STATUS_AFTER_CHANGE = const(16)   # C12 for C1's symptoms after a change without an aromatase inhibitor
 STATUS_ON_AI = const(32)   # a bone density flag for a man taking an aromatase inhibitor
+STATUS_PATIENT_REPORTED = const(64)   # it rests on a result the patient entered (records.FLAG_CLINIC unset)
 MAX_FLAGS = const(32)
 
 def emit(out, n, p, st, rule, day, value, value2, status):

@@ -10,8 +10,8 @@ from monitor.tracker import Tracker
 DAY = 9000   # 2024-08-23: any fixed day; the vector is relative to it
 VECTOR = (
     (1, DAY, 480, R.KIND_DOSE, R.D_ANASTROZOLE, 500, 0),
-    (2, DAY + 28, 480, R.KIND_LAB, R.A_E2, 110, R.METHOD_LCMS),      # E2 11 pg/mL
-    (3, DAY + 28, 490, R.KIND_LAB, R.A_TT, 5500, 0),
+    (2, DAY + 28, 480, R.KIND_LAB, R.A_E2, 110, R.METHOD_LCMS | R.FLAG_CLINIC),   # E2 11 pg/mL, the clinic's
+    (3, DAY + 28, 490, R.KIND_LAB, R.A_TT, 5500, R.FLAG_CLINIC),
     (4, DAY + 29, 600, R.KIND_SYMPTOM, R.S_JOINT, 2, 0),             # joint pain, moderate
 )
 EXPECTED_FLAGS = ((6, 1, DAY + 28, 110, 150, 0), (11, 0, DAY + 28, 5500, 0, 0), (14, 2, DAY + 29, 110, 0, 0))

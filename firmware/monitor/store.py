@@ -249,6 +249,27 @@ class Store:
     def close(self):
         self._close_active()
 
+    def wipe(self):
+        """Erases the log: the snapshots first (they describe records), then the segments, the sync mark
+        last. A cut part-way leaves fewer records, never a snapshot of records that are gone."""
+        self._close_active()
+        for name in (SNAP_FILE + TMP_SUFFIX, SNAP_FILE, SNAP_OLD_FILE):
+            self._remove(self._path(name))
+        for first in self._firsts:
+            self._remove(self._segment_path(first))
+        for name in (ACK_FILE + TMP_SUFFIX, ACK_FILE):
+            self._remove(self._path(name))
+        self.fs.sync_dir(self.directory)
+        self._appendable = False
+        self.torn_bytes = 0
+        self._mount()
+
+    def _remove(self, path):
+        try:
+            self.fs.remove(path)
+        except OSError:
+            pass   # not there
+
     # -- sync mark and reclaim ------------------------------------------------------------------------
     def acknowledge(self, upto_seq):
         """Stores the host's sync mark: every record up to upto_seq is safe on the host."""

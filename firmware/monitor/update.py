@@ -19,7 +19,8 @@
 # on flash; after a disconnect or a reboot the host's BEGIN with the same bundle id resumes from there.
 # Checks, each refusing with its own code and leaving the running version and the boot state as they were:
 # the header's hash (its id) and the publisher's signature (monitor/lms.py) as soon as the header is in;
-# board, loadable code, release sequence (no downgrade unless the host allows one, logged) and free flash;
+# board, loadable code, the anti-rollback floor (no host flag passes it), release sequence (no downgrade unless
+# the host allows one, logged) and free flash;
 # every file's SHA-256 as it completes; and all of it again from flash before APPLY stages it.
 import hashlib
 import struct
@@ -37,6 +38,7 @@ ID_FORMAT = "<32sIIB"
 ID_SIZE = 41
 BLOCK = 4096                 # a littlefs block: a file takes whole blocks
 FLASH_RESERVE = 4 * BLOCK    # left free for the log and the boot state after staging
+MAX_BUNDLE = 1 << 20         # larger than any board's flash for a slot: refused at BEGIN on every platform
 READ_SIZE = 512
 
 percent = None
@@ -73,6 +75,7 @@ def proof(app):
     if boot is not None and boot.confirm():
         from monitor import records, version
         app.log_event(records.EVENT_UPDATE, version.SEQUENCE, boot.CONFIRMED)
+        boot.raise_floor(getattr(version, "FLOOR", 0))
 
 
 def trial_message(app):
@@ -206,6 +209,8 @@ class Updater:
         self.total = 0
         if header_size < 12 or header_size > total or header_size > 12 + bundle.MAX_MANIFEST + bundle.MAX_SIGNATURE:
             return protocol.ERR_UPDATE_BUNDLE
+        if total > MAX_BUNDLE:
+            return protocol.ERR_UPDATE_SPACE
         if self._key() is None:
             return protocol.ERR_UPDATE_NO_KEY
         self.slot = self._staging_slot()
@@ -215,7 +220,8 @@ class Updater:
         if self._already_staged():
             self.stored = total              # the APPLY reply was lost: APPLY again stages the same
             return protocol.STATUS_OK
-        self.boot.cancel(self.fs)            # a staged update not yet booted is replaced by this one
+        if not self.boot.cancel(self.fs):    # a staged update not yet booted is replaced by this one
+            return protocol.ERR_UPDATE_SPACE  # ... once its state says so: a staged slot is never wiped
         self._mkdirs(self.slot + "/" + ID_FILE)
         ident = struct.pack(ID_FORMAT, bundle_id, total, header_size, flags)
         if self._read(self._path(ID_FILE)) == ident:
@@ -227,7 +233,7 @@ class Updater:
         self.total = 0
         # Before the first chunk: the whole bundle must fit, with room left for the log (the header's
         # file list, once in, tightens this by each file's partly used last block).
-        if flash_free(self.fs, self.ota_dir) < bytes_needed(total, 0) + FLASH_RESERVE:
+        if self._free() < bytes_needed(total, 0) + FLASH_RESERVE:
             return protocol.ERR_UPDATE_SPACE
         self._write_small(ID_FILE, ident)
         self.total = total
@@ -354,11 +360,13 @@ class Updater:
             return status
         if self.header_size + self.manifest.payload_size != self.total:
             return protocol.ERR_UPDATE_BUNDLE
+        if self.manifest.sequence < self._floor():
+            return protocol.ERR_UPDATE_FLOOR     # whatever the host says
         if self.manifest.sequence < running_sequence():
             if not self.flags & protocol.UPDATE_FLAG_DOWNGRADE:
                 return protocol.ERR_UPDATE_OLDER
             self._log(self.boot.NONE, 1)     # a downgrade the clinician allowed, on the record
-        if flash_free(self.fs, self.ota_dir) < bytes_needed(self.manifest.payload_size,
+        if self._free() < bytes_needed(self.manifest.payload_size,
                                                              len(self.manifest.files)) + FLASH_RESERVE:
             return protocol.ERR_UPDATE_SPACE
         self.fs.rename(self._path(HEADER_FILE + PART), self._path(HEADER_FILE))
@@ -403,6 +411,8 @@ class Updater:
         status = self._check_header(header)
         if status:
             return self._refuse(status)
+        if self.manifest.sequence < self._floor():
+            return self._refuse(protocol.ERR_UPDATE_FLOOR)
         for path, size, digest in self.manifest.files:
             if self._size(self._path(path)) != size or self._file_hash(path) != digest:
                 return self._refuse(protocol.ERR_UPDATE_HASH)
@@ -414,6 +424,24 @@ class Updater:
         return protocol.STATUS_OK
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def _free(self):
+        room = flash_free(self.fs, self.ota_dir)
+        size = getattr(self.app, "flash_bytes", 0)
+        if size:           # a flash of a set size on a larger disk (the simulator's)
+            from monitor.flash_room import used_bytes
+            left = size - used_bytes(self.fs, self.app.data_dir, BLOCK)
+            if left < room:
+                room = left
+        return room
+
+    def _floor(self):
+        """The lowest sequence this device installs: the running version's FLOOR or the one kept with the
+        boot state (update_boot), which outlives a redeploy of an older copy."""
+        from monitor import version
+        running = getattr(version, "FLOOR", 0)
+        kept = self.boot.floor(self.fs)
+        return running if running > kept else kept
+
     def _key(self):
         if self._public_key is None:
             data_dir = getattr(self.app, "data_dir", "")
@@ -425,6 +453,9 @@ class Updater:
         size = self._size(path)
         if size < 0:
             return None
+        if size > READ_SIZE:
+            import gc
+            gc.collect()          # a header or key: the largest blocks this module asks for, once per update
         buf = bytearray(size)
         f = self.fs.open(path, "rb")
         try:

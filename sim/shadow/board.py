@@ -8,6 +8,9 @@ from boards.pico_w import NAME as _PICO_NAME
 from sim import flash
 
 NAME = "sim(" + _PICO_NAME + ")"
+# The flash directory on the host disk has this size: the Pico W's 2 MB (the simulator's slots carry source,
+# about three times the board's bytecode, so its 848 KB littlefs would not hold two).
+FLASH_BYTES = 2 * 1024 * 1024
 DATA_DIR = flash.DATA_DIR
 
 

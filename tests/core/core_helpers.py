@@ -46,6 +46,8 @@ class History:
             from monitor import catalog   # the names only when a test fails
             raise AssertionError("entry refused: %s" % catalog.error_name(status))
         self.seq += 1
+        if kind == R.KIND_LAB:
+            flags |= R.FLAG_CLINIC       # results from the clinic (the device sets it in a clinician session)
         self.tracker.apply(self.seq, day, 0, kind, code, value, flags)
         return self
 

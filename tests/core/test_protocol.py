@@ -107,3 +107,29 @@ def test_records_fit_mtu_247_at_90_percent():
     payload = n * 16 + overhead
     assert payload <= 247 - protocol.ATT_HEADER
     assert n * 16 * 100 // payload >= 90
+
+
+def _codes(module, prefixes):
+    return [(name, getattr(module, name)) for name in dir(module)
+            if any(name.startswith(p) for p in prefixes)]
+
+
+def test_every_code_means_one_thing():
+    from monitor import codes, protocol_text, records
+    if not getattr(protocol, "__file__", ".py").endswith(".py"):
+        return   # bytecode drops or inlines const() names: the source's names are checked (CPython, the port)
+    seen = {}
+    for module in (codes, protocol):
+        for name, value in _codes(module, ("ERR_", "STATUS_OK")):
+            assert seen.get(value, name) == name, "%s and %s share 0x%02X" % (seen.get(value), name, value)
+            seen[value] = name
+            assert value == 0 or value >= 0xC0, name    # above the entry validation codes
+    assert len(protocol_text.ERROR_TEXT) == len(seen) - 1   # every protocol refusal has its text, once
+    entry = {}
+    for name, value in _codes(records, ("ERR_",)):
+        if name != "ERR_OK":
+            assert entry.get(value, name) == name, "%s and %s share %d" % (entry.get(value), name, value)
+            entry[value] = name
+            assert 0 < value < 0xC0, name
+    assert "new time" in protocol_text.error_text(protocol.ERR_CLOCK_BACK)
+    assert "publisher" in protocol_text.error_text(protocol.ERR_UPDATE_SIGNATURE)

@@ -185,3 +185,13 @@ def test_record_layout_round_trip():
     R.pack_record(buf, 0, 7, 9500, 61, R.KIND_LAB, R.A_BMD_T, -25, R.FLAG_SI)
     assert R.record_ok(buf)
     assert R.unpack_record(buf) == (7, 9500, 61, R.KIND_LAB, R.A_BMD_T, -25, R.FLAG_SI)
+
+
+def test_a_host_cannot_set_flag_clinic():
+    # Only the device marks an entry as the clinic's (monitor.app, a clinician session); from a host it is refused.
+    day = 9000
+    cases = ((R.KIND_LAB, R.A_E2, 100, R.FLAG_CONFIRMED), (R.KIND_DOSE, R.D_ANASTROZOLE, 500, 0),
+             (R.KIND_SYMPTOM, R.S_GYNO, 1, 0))
+    for kind, code, value, flags in cases:
+        assert validate.check_entry(kind, code, value, flags, day, 600, day) == R.ERR_OK
+        assert validate.check_entry(kind, code, value, flags | R.FLAG_CLINIC, day, 600, day) == R.ERR_FLAGS

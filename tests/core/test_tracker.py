@@ -54,7 +54,7 @@ def test_entry_context_free_t_and_weekly_doses():
 
 def test_back_dated_entries_do_not_replace_later_ones():
     h = History(2).lab(DAY0 + 10, R.A_E2, 650).lab(DAY0 + 5, R.A_E2, 300)
-    assert h.tracker.latest(R.A_E2) == (650, DAY0 + 10, R.FLAG_CONFIRMED)
+    assert h.tracker.latest(R.A_E2) == (650, DAY0 + 10, R.FLAG_CONFIRMED | R.FLAG_CLINIC)
     assert h.rules(DAY0 + 10) == [U.R_E2_HIGH]
     h = History(2).dose(DAY0 + 10, R.D_ANASTROZOLE, 500).dose(DAY0 + 2, R.D_ANASTROZOLE, 250)
     assert h.tracker.st[S.LAST_CHANGE] == DAY0 + 10            # LAST_CHANGE: the back-dated dose is not a change
@@ -68,3 +68,12 @@ def test_rule_arithmetic_stays_below_the_small_int_limit():
     assert LAB_REJECT_HI[R.A_TT] * 100 < 2 ** 30
     assert 1000 * LAB_REJECT_HI[R.A_E2] < 2 ** 30      # TE_RATIO allowed up to 100.0 (tenths)
     assert P.PARAM_COUNT * 4 < 2 ** 30 and 65535 + 3650 * 3 < 2 ** 30   # day arithmetic
+
+
+def test_a_flag_resting_on_a_patient_entered_result_says_so():
+    h = History(2)
+    h.seq += 1
+    h.tracker.apply(h.seq, DAY0, 0, R.KIND_LAB, R.A_E2, 650, R.FLAG_CONFIRMED)   # no FLAG_CLINIC: the patient's
+    assert [(f[0], f[5]) for f in h.tracker.flags(DAY0)] == [(U.R_E2_HIGH, U.STATUS_PATIENT_REPORTED)]
+    h.lab(DAY0 + 1, R.A_E2, 650)                                                  # the clinic's
+    assert [(f[0], f[5]) for f in h.tracker.flags(DAY0 + 1)] == [(U.R_E2_HIGH, 0)]

@@ -164,3 +164,52 @@ def test_a_chunk_out_of_order_is_refused_and_the_stored_offset_told():
     update._updater[0] = again
     update.disconnected(None)
     assert update.percent is None and update._updater[0] is None
+
+
+def test_boot_files_and_the_slots_own_files_are_never_bundle_paths():
+    for path in ("main.py", "boot.py", "update_boot.py", "update_boot.mpy", "manifest.py", "ID", "HEADER",
+                 "HEADER.part", "monitor/x.py.tmp", "state.tmp", "monitor/app.py.part"):
+        assert not bundle.safe_path(path), path
+    for path in ("monitor/main.py", "device/ID", "monitor/app.py", "boards/pico_w.mpy"):
+        assert bundle.safe_path(path), path
+
+
+class _FullFlash:
+    """Reads the real files; every write fails as a full littlefs does (ENOSPC)."""
+
+    def open(self, path, mode):
+        if mode != "rb":
+            raise OSError(28, "no space")
+        return open(path, mode)
+
+    def rename(self, src, dst):
+        raise OSError(28, "no space")
+
+    def sync(self, f):
+        pass
+
+
+def test_a_full_flash_with_a_trial_pending_still_boots_the_confirmed_version():
+    _fresh()
+    ota = WORK + "/ota"
+    os.mkdir(ota)
+    for state, booted in ((["a", "b", 0, update_boot.STAGED, "v"], "a"),          # the try cannot be counted
+                          (["a", "b", 1, update_boot.ON_TRIAL, "v"], "a"),        # the rollback cannot be written
+                          (["", "a", 0, update_boot.STAGED, "v"], "")):
+        update_boot.write_state(state, ota)
+        path = []
+        assert update_boot.select(ota, _FullFlash(), path) == (booted, False), state
+        assert update_boot.read_state(ota) == state          # unchanged: the next boot tries again
+        assert not update_boot.rollback(update_boot.NOT_CONFIRMED, _FullFlash())
+    update_boot.write_state(["a", "b", 0, update_boot.STAGED, "v"], ota)
+    update_boot.select(ota, None, [])
+    assert not update_boot.confirm(_FullFlash()) and update_boot.booted() == ("b", True)
+    update_boot.select(ota + "-none", None, [])
+
+
+def test_a_manifest_carries_the_floor_and_an_older_format_reads_as_floor_0():
+    size = bundle.header_size(DATA)
+    assert bundle.Manifest(bundle.split_header(DATA[:size])[0]).floor == 0      # update_bundle.bin: format 1
+    raw = bundle.encode_manifest(7, "1.7", "test-board", "py", [("monitor/x.py", 3, bytes(32))], floor=5)
+    manifest = bundle.Manifest(raw)
+    assert (raw[0], manifest.sequence, manifest.floor, manifest.version) == (bundle.FORMAT, 7, 5, "1.7")

@@ -207,3 +207,20 @@ def test_pushes_after_the_last_snapshot_count_after_a_reboot(tmp_path):
     patient = Host(app, protocol.ROLE_PATIENT)
     assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 1, 0, DAY, 530) == 0          # the fifth
     assert patient.push(records.KIND_SYMPTOM, records.S_JOINT, 2, 0, DAY, 531) == records.ERR_BUDGET
+
+
+def test_the_device_marks_who_entered_each_record(tmp_path):
+    """A clinician's push carries records.FLAG_CLINIC; a patient's push and the buttons (role 0) do not, and
+    a host cannot set the bit itself."""
+    app = make_app(tmp_path)
+    clinician = Host(app, protocol.ROLE_CLINICIAN)
+    assert clinician.set_time(DAY, 600) == protocol.STATUS_OK
+    assert clinician.push(records.KIND_LAB, records.A_E2, 650, records.FLAG_CONFIRMED, DAY, 500) == 0
+    assert Host(app, protocol.ROLE_PATIENT).push(records.KIND_LAB, records.A_E2, 660, records.FLAG_CONFIRMED,
+                                                 DAY, 510) == 0
+    assert app.submit_entry(records.KIND_SYMPTOM, records.S_JOINT, 1, 0, DAY, 520)[0] == 0    # the buttons
+    assert clinician.push(records.KIND_SYMPTOM, records.S_GYNO, 1, records.FLAG_CLINIC, DAY, 530) == \
+        records.ERR_FLAGS
+    stored = [(r[4], r[5], r[6] & records.FLAG_CLINIC) for r in app.store.records(1)
+              if r[3] != records.KIND_EVENT]
+    assert stored == [(records.A_E2, 650, records.FLAG_CLINIC), (records.A_E2, 660, 0), (records.S_JOINT, 1, 0)]

@@ -155,7 +155,7 @@ def test_main_boots_the_board_with_ble_and_usb(tmp_path, monkeypatch):
     import device.usb_service
     started = {}
     monkeypatch.setattr(device.usb_service, "stdio_port", lambda: (lambda: b"", lambda data: None))
-    monkeypatch.setattr(device.runner, "run", lambda board, app, ble, usb: started.update(
+    monkeypatch.setattr(device.runner, "run", lambda board, app, ble, usb, wdt=None: started.update(
         board=board, app=app, ble=ble, usb=usb))
     dev.main.main()
     assert started["board"] is dev.board and started["app"].store is not None

@@ -218,3 +218,25 @@ def test_the_brick_check_sees_a_half_staged_slot_booted(update_workload):
     cut_files[pu.OTA + "/state"] = bytearray(b"E2B1||a|0|1|1.1")     # trial = the slot still being written
     bricked, _lost, problems = pu.check_cut(cut_files, cut_dirs, oracle, op_index, checker)
     assert bricked == 1 and "not a whole version" in problems[0]
+
+
+@pytest.mark.parametrize("case", ["full_flash", "trial_crash", "cancel"])
+def test_cuts_of_the_further_update_cases_always_boot_a_whole_version(tmp_path, case):
+    """A flash that fills during an update (each cut also booted with no byte left: update_boot.select must
+    not raise), a trial that crashes before the app (the cuts fall inside its rollback), and a staged update
+    cancelled by the next BEGIN (the cuts fall inside cancel and the slot's wipe)."""
+    from bench import powercut as pc
+    from bench import powercut_update as pu
+    from host_tools import release
+    key = str(tmp_path / "key")
+    release.keygen(key, height=5)
+    journal, oracle, files, dirs, public_key, bundles = getattr(pu, "run_workload_" + case)(key)
+    if case == "full_flash":   # the flash filled: the last update never got confirmed
+        import update_boot
+        state = update_boot.read_state(pu.OTA, pc.FaultFS(*pu._after(journal, files, dirs)))
+        assert state[3] == update_boot.CONFIRMED and state[4] != bundles[-1][0]
+    points, bricked, lost, problems = pu.run_cuts(journal, oracle, files, dirs, pu.Checker(public_key, bundles),
+                                                  stride=47, offset=3, resume_every=5,
+                                                  full_boot=case == "full_flash")
+    assert points > pc.count_cut_points(journal) // 47 - 2
+    assert (bricked, lost, problems) == (0, 0, [])

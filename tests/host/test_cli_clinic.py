@@ -85,6 +85,91 @@ def test_backup_uses_a_consistent_copy_and_never_overwrites(tmp_path):
     assert into_dir.exit_code == 0 and os.path.exists(json.loads(into_dir.output)["backup"])
 
 
+# ---- every file with patient data in it is private and replaces only a regular file ---------------------
+
+OUTPUTS = [("export", "--format", "csv", "--out"), ("export", "--format", "json", "--out"),
+           ("export", "--format", "fhir", "--out"), ("export", "--format", "history", "--out"),
+           ("report", "--out")]
+
+
+def out_name(command, name="out"):
+    return name + (".png" if command[0] == "report" else ".txt")
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_exports_reports_and_backups_are_0600(tmp_path, umask_022):
+    db_path = make_db(tmp_path / "h.sqlite")
+    for command in OUTPUTS:
+        out = tmp_path / out_name(command, "out-%s" % command[-2])
+        assert e2mon("--db", str(db_path), *command, str(out)).exit_code == 0
+        assert oct(out.stat().st_mode & 0o777) == "0o600", command
+    html = tmp_path / "report.html"
+    assert e2mon("--db", str(db_path), "report", "--out", str(html)).exit_code == 0
+    assert oct(html.stat().st_mode & 0o777) == "0o600"
+    assert e2mon("--db", str(db_path), "backup", str(tmp_path / "b.sqlite")).exit_code == 0
+    assert oct((tmp_path / "b.sqlite").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_planted_part_symlink_is_never_written_through(tmp_path):
+    db_path = make_db(tmp_path / "h.sqlite")
+    victim = tmp_path / "victim"
+    for command in OUTPUTS:
+        out = tmp_path / out_name(command)
+        victim.write_text("precious")
+        for planted in (str(out) + ".part", str(out) + ".tmp"):
+            if os.path.lexists(planted):
+                os.remove(planted)
+            os.symlink(victim, planted)
+        assert e2mon("--db", str(db_path), *command, str(out)).exit_code == 0, command
+        assert victim.read_text() == "precious" and out.stat().st_size > 0 and not out.is_symlink()
+    dest = tmp_path / "copy.sqlite"
+    os.symlink(victim, str(dest) + ".part")
+    assert e2mon("--db", str(db_path), "backup", str(dest)).exit_code == 0
+    assert victim.read_text() == "precious" and HostDB(str(dest)).count("dev-a") == 5
+
+
+def test_a_device_or_pipe_target_is_written_through_not_replaced(tmp_path):
+    """`--out /dev/null` (tested on a FIFO and, where allowed, a character device made here: never the
+    machine's own /dev/null) writes through; a directory is refused; nothing is renamed over either."""
+    import stat
+    import threading
+    db_path = make_db(tmp_path / "h.sqlite")
+    fifo = tmp_path / "pipe.png"          # report wants a .png or .html name
+    os.mkfifo(fifo)
+    for command in OUTPUTS:
+        got = []
+        reader = threading.Thread(target=lambda got=got: got.append(open(fifo, "rb").read()), daemon=True)
+        reader.start()
+        result = e2mon("--db", str(db_path), *command, str(fifo))
+        reader.join(30)
+        assert result.exit_code == 0, (command, result.output)
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got[0], command
+    null = tmp_path / "null.png"
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        null = None
+    if null is not None:
+        for command in OUTPUTS:
+            assert e2mon("--db", str(db_path), *command, str(null)).exit_code == 0, command
+            assert stat.S_ISCHR(os.stat(null).st_mode)
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    for command in OUTPUTS:
+        refused = e2mon("--db", str(db_path), *command, str(folder))
+        assert refused.exit_code == failures.EXIT_REJECTED and "not a regular file" in error_lines(refused)[0]
+        assert folder.is_dir()
+    assert e2mon("--db", str(db_path), "backup", str(fifo)).exit_code == failures.EXIT_STORAGE   # it exists
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
 OLD_SCHEMA = """
 CREATE TABLE devices (device_id TEXT PRIMARY KEY, name TEXT, address TEXT, firmware TEXT, profile BLOB,
                       first_seen INTEGER NOT NULL, last_pull INTEGER);
@@ -368,6 +453,17 @@ def test_export_since_until_and_events_in_words(tmp_path):
                               "(it read 2026-09-29 08:00)")
     assert profile["value"] == "rule profile set (CRC 1234abcd)"
     assert clock["raw_value"] == str(3 * 86400 + 7200)    # the integer is still there
+    with HostDB(str(db_path)) as db:    # a release staged, confirmed, then an older one allowed and staged
+        db.store_records("dev-a", [(5, DAY + 61, 0, records.KIND_EVENT, records.EVENT_UPDATE, 12, 1),
+                                   (6, DAY + 62, 0, records.KIND_EVENT, records.EVENT_UPDATE, 12, 3),
+                                   (7, DAY + 63, 0, records.KIND_EVENT, records.EVENT_UPDATE, 11, 0x80),
+                                   (8, DAY + 63, 1, records.KIND_EVENT, records.EVENT_UPDATE, 11, 1)])
+    updates = [r["value"] for r in csv.DictReader(io.StringIO(e2mon("--db", str(db_path), "export").output))
+               if r["name"] == "UPDATE"]
+    assert updates == ["update to release 12 staged, from the version deployed over USB",
+                       "update to release 12 confirmed, from the version deployed over USB",
+                       "downgrade to release 11 allowed by the clinician, from release 12",
+                       "update to release 11 staged, from release 12"]
     fhir = e2mon("--db", str(db_path), "export", "--format", "fhir", "--until", "2026-09-01")
     assert fhir.exit_code == 0 and len(json.loads(fhir.output)["entry"]) == 3   # patient, device, one dose
     backwards = e2mon("--db", str(db_path), "export", "--since", "2026-10-02", "--until", "2026-10-01")

@@ -174,7 +174,8 @@ def test_history_export_evaluates_to_the_same_flags_as_the_report(tmp_path):
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads(evaluated.output)
     assert result["rejected"] == []
-    got = sorted("[%s] %s: %s (%s; source %s)%s" % (f["level"], f["date"], f["message"], f["rule"], f["source"],
-                                                     " (acknowledged)" if f.get("acknowledged") else "")
-                 for f in result["flags"])
+    got = sorted("[%s] %s: %s%s (%s; source %s)%s" % (
+        f["level"], f["date"], f["message"], " (rests on a patient-reported result)" if f.get("patient_reported")
+        else "", f["rule"], f["source"], " (acknowledged)" if f.get("acknowledged") else "")
+        for f in result["flags"])
     assert got == sorted(expected.flags) and got

@@ -180,3 +180,65 @@ def test_fhir_birth_date_is_whole_when_the_profile_has_it(db):
     bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
     patient = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
     assert str(patient.birthDate) == "1971-06-15"
+
+
+def test_every_export_says_who_entered_each_record(db):
+    """records.FLAG_CLINIC (set by the device in a clinician session) reads "clinic"; everything else,
+    the buttons and a patient-key push, "patient"; FHIR names the patient as performer (Observation) or
+    informationSource (MedicationStatement) and adds a patient-reported category."""
+    device = "AA:BB:CC:00:00:01"
+    n = len(db.rows)
+    db.store_records(device, [(n, DAY + 2, 0, records.KIND_LAB, records.A_E2, 650, records.FLAG_CLINIC | 2),
+                              (n + 1, DAY + 2, 1, records.KIND_DOSE, records.D_ANASTROZOLE, 500, records.FLAG_CLINIC)])
+    by_seq = {r["seq"]: r["entered_by"] for r in export.rows(db, device)}
+    assert by_seq[n] == by_seq[n + 1] == "clinic" and by_seq[0] == "patient" and by_seq[n - 2] == "device"
+    out = io.StringIO()
+    export.write_csv(db, device, out)
+    assert "entered_by" in out.getvalue().splitlines()[0]
+    assert export.history_entry(DAY, 0, records.KIND_LAB, records.A_E2, 650, 0)["entered_by"] == "patient"
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    patient = [e.fullUrl for e in bundle.entry if e.resource.get_resource_type() == "Patient"][0]
+    for e in bundle.entry:
+        res = e.resource
+        kind = res.get_resource_type()
+        seq = int(res.id.rsplit("-", 1)[1]) if kind in ("Observation", "MedicationStatement") else None
+        if kind == "Observation":
+            codes = [c.coding[0].code for c in res.category]
+            if seq in (n, n + 1):
+                assert res.performer is None and "patient-reported" not in codes
+            else:
+                assert [p.reference for p in res.performer] == [patient] and "patient-reported" in codes
+        elif kind == "MedicationStatement":
+            assert (res.informationSource is None) == (seq == n + 1)
+
+
+def test_one_unknown_code_does_not_break_any_export(db, tmp_path):
+    """A record with a code this host does not know (newer firmware) is exported as its raw value and said
+    so; every other record exports as before, and FHIR still validates."""
+    from click.testing import CliRunner
+
+    from host_tools import cli as cli_module
+    device = "AA:BB:CC:00:00:01"
+    n = len(db.rows)
+    db.store_records(device, [(n, DAY + 3, 0, records.KIND_LAB, 42, 777, 0),
+                              (n + 1, DAY + 3, 1, records.KIND_EVENT, 99, 5, 0),
+                              (n + 2, DAY + 3, 2, records.KIND_SYMPTOM, 50, 2, 0)])
+    rows = {r["seq"]: r for r in export.rows(db, device)}
+    assert rows[n]["value"] == "777" and rows[n]["unknown_code"] and "unknown" in rows[n]["name"]
+    assert rows[n + 1]["value"] == "5" and rows[n + 1]["unknown_code"] and not rows[0]["unknown_code"]
+    bundle = Bundle.model_validate_json(fhir.bundle_text(db, device, tz="+00:00"))
+    unknown = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
+               and e.resource.code.coding[0].system == fhir.UNKNOWN_CODE_SYSTEM]
+    assert sorted(o.valueInteger for o in unknown) == [2, 777] and all("unknown" in o.code.text for o in unknown)
+    history = io.StringIO()
+    export.write_history(db, device, history)
+    assert len(json.load(io.StringIO(history.getvalue()))["entries"]) > 0
+    cli_module._register()
+    env = {"E2MON_DB": db.path}
+    for fmt in ("csv", "json", "fhir", "history"):
+        result = CliRunner().invoke(cli_module.cli, ["export", "--format", fmt, "--device", device], env=env)
+        assert result.exit_code == 0, (fmt, result.output)
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(cli_module.cli, ["report", "--out", str(out), "--device", device], env=env)
+    assert result.exit_code == 0, result.output
+    assert "3 records with codes this version of e2mon does not know" in out.read_text()

@@ -125,3 +125,28 @@ def as_date(x):
 def dates_of(day):
     import datetime
     return datetime.date(2000, 1, 1) + datetime.timedelta(days=day)
+
+
+def test_labels_with_dollar_signs_render_plain(tmp_path):
+    db = build_db(tmp_path)
+    label = r"a$\frac{1}{0}$b"
+    db.set_label("dev", label)
+    for name in ("report.png", "report.html"):
+        data = report.render(db, "dev", str(tmp_path / name), today=START + 95)
+    fig = report.build_figure(data)
+    assert label in fig._suptitle.get_text() and not fig._suptitle.get_parse_math()
+
+
+def test_patient_entered_results_are_marked(tmp_path):
+    db = build_db(tmp_path)
+    # one E2 the clinic entered (records.FLAG_CLINIC, set by the device in a clinician session), the rest not
+    db.store_records("dev", [(100, START + 92, 540, records.KIND_LAB, records.A_E2, 300,
+                              records.METHOD_LCMS | records.FLAG_CLINIC)])
+    out = tmp_path / "report.html"
+    data = report.render(db, "dev", str(out), today=START + 95)
+    ax_e2 = axes_by_title(report.build_figure(data))["Estradiol"]
+    marked = gid_artists(ax_e2, "patient_reported")
+    assert len(marked) == 1 and len(marked[0].get_offsets()) == len(E2)   # the clinic's result is not marked
+    assert "<td>E2</td><td>30 pg/mL</td><td>110.13 pmol/L</td><td>2026-06-02</td><td>LC-MS/MS</td><td>clinic</td>" \
+        in out.read_text()
+    assert "<td>patient</td>" in out.read_text()

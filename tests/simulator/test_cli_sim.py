@@ -318,6 +318,28 @@ def test_provision_over_usb_then_ble(tmp_path):
         device.stop()
 
 
+def test_provisioning_again_over_usb_erases_the_log_only_when_told(tmp_path):
+    """A minute with a cable: a second provisioning is refused while the device holds another key and its
+    log, saying how many records; with --erase-log the log and profile go with the old key."""
+    device = SimDevice(str(tmp_path / "flash"), "-", 20, serial=True)
+    try:
+        env = host_env(tmp_path, device.port)
+        assert e2mon(env, "--port", device.serial, "provision", "--goal", "fertility").exit_code == 0
+        again = e2mon(env, "--port", device.serial, "provision")
+        assert again.exit_code == 6, again.output
+        line = one_error_line(again)
+        assert "holds another key and" in line and "--erase-log" in line and "pull" in line
+        kept = e2mon(env, "--port", device.serial, "--json", "pull", DEVICE)   # the old key still works
+        assert kept.exit_code == 0 and json.loads(kept.output)["new"] >= 20
+        erased = e2mon(env, "--port", device.serial, "provision", "--erase-log")
+        assert erased.exit_code == 0, erased.output
+        fresh = e2mon(env, "--port", device.serial, "--json", "pull", DEVICE)
+        assert fresh.exit_code == 0 and json.loads(fresh.output)["new"] <= 3, fresh.output   # clock, profile
+        assert "GOAL = fertility" not in e2mon(env, "--port", device.serial, "profile", "show").output
+    finally:
+        device.stop()
+
+
 def test_time_sync_back_before_the_log_needs_force(tmp_path, monkeypatch):
     import datetime
     import types

@@ -122,3 +122,33 @@ def test_alerts_into_a_closed_pipe_end_quietly(sim):
     err = proc.stderr.read()
     proc.wait(60)
     assert err == b"" and proc.returncode == 141
+
+
+def test_a_patient_key_lab_is_marked_patient_reported_end_to_end(sim, tmp_path):
+    """The lost-phone case: a lab pushed with the patient's key is the patient's in the pull, every export,
+    the report and the alerts; the clinic's own push is not marked."""
+    assert e2mon(sim, "time-sync").exit_code == 0
+    assert e2mon(sim, "push", "lab", "E2", "420", "pg/mL", "--date", "2026-10-28", "--confirm",
+                 "--as", "patient").exit_code == 0
+    assert e2mon(sim, "push", "lab", "TT", "610", "ng/dL", "--date", "2026-10-28", "--confirm").exit_code == 0
+    assert e2mon(sim, "pull").exit_code == 0
+    csv_out = tmp_path / "log.csv"
+    assert e2mon(sim, "export", "--format", "csv", "--out", str(csv_out)).exit_code == 0
+    import csv
+    rows = list(csv.DictReader(open(csv_out)))
+    by = {(r["name"], r["value"]): r["entered_by"] for r in rows if r["date"] == "2026-10-28"}
+    assert by[("E2", "420")] == "patient" and by[("TT", "610")] == "clinic"
+    fhir_out = tmp_path / "log.json"
+    assert e2mon(sim, "export", "--format", "fhir", "--out", str(fhir_out)).exit_code == 0
+    from fhir.resources.R4B.bundle import Bundle
+    bundle = Bundle.model_validate_json(fhir_out.read_text())
+    e2 = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Observation"
+          and e.resource.code.text == "E2" and str(e.resource.effectiveDateTime).startswith("2026-10-28")]
+    assert e2 and e2[0].performer and "patient-reported" in [c.coding[0].code for c in e2[0].category]
+    html_out = tmp_path / "report.html"
+    assert e2mon(sim, "report", "--out", str(html_out)).exit_code == 0
+    assert "<td>E2</td><td>420 pg/mL</td>" in html_out.read_text() and "<td>patient</td>" in html_out.read_text()
+    flags = json.loads(e2mon(sim, "alerts", "--json").output)["flags"]
+    e2_flags = [f for f in flags if f["date"] == "2026-10-28" and "Estradiol" in f["message"]]
+    assert e2_flags and all(f.get("patient_reported") for f in e2_flags)
+    assert "rests on a patient-reported result" in e2mon(sim, "alerts").output

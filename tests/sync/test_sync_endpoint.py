@@ -140,3 +140,41 @@ def test_endpoint_pull_resume_and_abort_in_memory():
     ep.receive(protocol.CH_CONTROL, out.seal(protocol.CH_CONTROL, protocol_host.racp_request(1, 3, 41)))
     channel, frame = ep.next_frame()
     assert protocol_host.parse_racp_reply(inp.open(channel, frame)) == ("response", 1, protocol.RSP_NO_RECORDS)
+
+
+def test_a_new_key_over_an_existing_one_erases_the_log_or_is_refused(tmp_path):
+    """Re-keying over USB never hands the history kept under the old key to the new one: without the erase
+    flag it is refused with the count of records held; with it the log and profile go first. The same key
+    again changes nothing."""
+    import os
+
+    from sim import env
+    env.install()
+    import machine
+    from monitor.app import App
+    from monitor.clock import Clock
+    from monitor.store import Store
+    data_dir = str(tmp_path)
+    key_path = data_dir + "/device.key"
+    old_key, new_key = bytes(range(32)), bytes(range(1, 33))
+    session.save_key(key_path, old_key)
+    app = App(Store(data_dir), Clock(machine.RTC()), data_dir)
+    app.boot()
+    app.set_clock(9800, 600, 0)
+    for i in range(20):
+        assert app.submit_entry(records.KIND_SYMPTOM, i % 13, 1, 0, 9800, 500 + i)[0] == 0
+    ep = Endpoint(app, old_key, os.urandom, allow_provision=True, key_path=key_path)
+    ep.connected(247)
+    held = app.store.count_from(0)
+    ep.receive(protocol.CH_PROVISION, bytes(range(32)))                       # the same key: nothing changes
+    assert ep.next_frame() == (protocol.CH_PROVISION, b"\x00") and app.store.count_from(0) == held
+    ep.receive(protocol.CH_PROVISION, new_key)
+    assert ep.next_frame() == (protocol.CH_PROVISION, bytes((protocol.ERR_KEY_HELD,)) + held.to_bytes(4, "little"))
+    assert app.store.count_from(0) == held and session.load_key(key_path) == old_key
+    ep.receive(protocol.CH_PROVISION, new_key + bytes((protocol.PROVISION_ERASE,)))
+    assert ep.next_frame() == (protocol.CH_PROVISION, b"\x00")
+    assert app.store.count_from(0) == 0 and session.load_key(key_path) == new_key
+    assert app.submit_entry(records.KIND_SYMPTOM, 0, 2, 0, 9800, 590)[0] == 0   # the log goes on, empty
+    app.store.close()
+    again = Store(data_dir)
+    assert again.count_from(0) == 1 and again.load_snapshot() is None

@@ -45,15 +45,15 @@ def sim_tree(tmp_path_factory):
     return files
 
 
-def make(sim_tree, key, version, sequence, board="sim(pico_w)", code="py", patch=None):
-    files = []
+def make(sim_tree, key, version, sequence, board="sim(pico_w)", code="py", patch=None, extra=(), floor=0):
+    files = list(extra)
     for rel, data in sim_tree:
         if rel == "monitor/version.py":
-            data = ("VERSION = %r\nSEQUENCE = %d\n" % (version, sequence)).encode()
+            data = ("VERSION = %r\nSEQUENCE = %d\nFLOOR = %d\n" % (version, sequence, floor)).encode()
         if patch and rel in patch:
             data = patch[rel](data)
         files.append((rel, data))
-    data = release.make_bundle(files, board, code, version, sequence, lambda m: release.sign(key, m))
+    data = release.make_bundle(files, board, code, version, sequence, lambda m: release.sign(key, m), floor)
     from monitor import bundle
     return data, bundle.header_size(data)
 
@@ -183,6 +183,12 @@ def test_refusals_change_nothing(flash, keys, sim_tree, monkeypatch):
         ("another signer", make(sim_tree, keys[1], "1.1.0", 2), protocol.ERR_UPDATE_SIGNATURE),
         ("another board", make(sim_tree, keys[0], "1.1.0", 2, board="esp32"), protocol.ERR_UPDATE_BOARD),
         ("code it cannot load", make(sim_tree, keys[0], "1.1.0", 2, code="mpy-armv6m"), protocol.ERR_UPDATE_BOARD),
+        ("a main.py, which would run instead of the boot", make(sim_tree, keys[0], "1.1.0", 2, extra=[
+            ("main.py", b"raise SystemExit\n")]), protocol.ERR_UPDATE_BUNDLE),
+        ("the boot selector", make(sim_tree, keys[0], "1.1.0", 2, extra=[("update_boot.py", b"")]),
+         protocol.ERR_UPDATE_BUNDLE),
+        ("the slot's own header", make(sim_tree, keys[0], "1.1.0", 2, extra=[("HEADER", b"x")]),
+         protocol.ERR_UPDATE_BUNDLE),
     ]
     good, header = make(sim_tree, keys[0], "1.1.0", 2)
     tampered = bytearray(good)
@@ -219,6 +225,47 @@ def test_refusals_change_nothing(flash, keys, sim_tree, monkeypatch):
     assert [r[6] >> 7 for r in update_events(device)][-2:] == [1, 0]    # downgrade allowed, then staged
     device, info = power_on(flash, status)
     assert (device.slot, info.version, info.outcome) == ("b", "1.0.5", protocol_host.UPDATE_CONFIRMED)
+
+
+def test_a_release_below_the_floor_is_refused_even_with_allow_downgrade(flash, keys, sim_tree):
+    """The publisher's floor (signed in the manifest and in version.FLOOR) is kept on the flash once the
+    release carrying it is confirmed: a stolen clinician key cannot put a withdrawn release back, with
+    --allow-downgrade or after the device runs a deployed copy without a floor."""
+    ota = os.path.join(flash, "ota")
+    power_on(flash, send(*make(sim_tree, keys[0], "1.2.0", 3, floor=2)))
+    device, info = power_on(flash, status)                         # confirmed: the floor is stored
+    assert (device.slot, info.version) == ("a", "1.2.0")
+    withdrawn = make(sim_tree, keys[0], "1.1.0", 1)
+    for _ in range(2):
+        state = update_boot.read_state(ota)
+        with pytest.raises(DeviceError) as refused:
+            power_on(flash, send(*withdrawn, allow_downgrade=True))
+        assert refused.value.code == protocol.ERR_UPDATE_FLOOR
+        assert update_boot.read_state(ota) == state
+        assert [p for p in slot_files(flash) if p.startswith("ota/b/") and not p.endswith(("/ID", ".part"))] == []
+        update_boot.write_state(["", "", 0, update_boot.NONE, ""], ota)   # as if redeployed over USB: FLOOR 0
+    device, info = power_on(flash, send(*make(sim_tree, keys[0], "1.1.5", 2), allow_downgrade=True))
+    assert info.outcome == protocol_host.UPDATE_STAGED               # the floor itself is allowed
+
+
+def test_begin_larger_than_the_flash_is_refused(flash):
+    """The simulator's flash has a size (board.FLASH_BYTES): its free space is not the host disk's."""
+    import hashlib
+
+    from monitor import flash_room, update
+
+    async def begin(total):
+        async with Boot(flash) as boot:
+            if total is None:     # just above what the simulated flash has left
+                total = boot.device.board.FLASH_BYTES - flash_room.used_bytes(update.OsFiles(), flash, update.BLOCK) \
+                    - update.FLASH_RESERVE - update.BLOCK
+            async with boot.session() as dl:
+                return (await dl._update(protocol_host.encode_update_begin(
+                    total, 100, hashlib.sha256(b"x").digest()), protocol.UPDATE_BEGIN))[0]
+
+    for total in (0xFFFFFFF0, update.MAX_BUNDLE + 1, None):
+        assert fx.run(begin(total)) == protocol.ERR_UPDATE_SPACE, total
+    assert [p for p in slot_files(flash) if not p.endswith("/ID")] == []
 
 
 def test_a_cut_transfer_resumes_from_the_last_stored_chunk(flash, keys, sim_tree):

@@ -147,22 +147,49 @@ def test_a_transfer_cut_by_a_radio_loss_resumes_from_the_stored_offset_after_a_p
     assert ota_state(flash)[:2] == ["a", ""]
 
 
+async def status_after_a_failed_trial(stack, flash, data, header):
+    """Sends the bundle; the trial it boots gives way at once (a reset) and the previous version answers:
+    (UPDATE_STATUS, the device's console lines)."""
+    async with stack_device.StackLink(stack, flash) as link:
+        device = link.stack_device
+        async with fx.session(link) as dl:
+            await dl.update_send(data, header)
+        await device.wait_boot(3)
+        async with fx.session(link) as dl:
+            return await dl.update_status(), list(device.output)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_failed_self_test_reboots_into_the_previous_version_and_says_why(stack, flash, keys, sim_tree):
     def break_rules(source):       # a release whose rules no longer evaluate the fixed vector as it expects
         return source.replace(b"EXPECTED_FLAGS = ((6, 1,", b"EXPECTED_FLAGS = ((6, 2,")
     data, header = make(sim_tree, keys[0], "2.0.0", 4, patch={"monitor/selftest.py": break_rules})
-
-    async def main():
-        async with stack_device.StackLink(stack, flash) as link:
-            device = link.stack_device
-            async with fx.session(link) as dl:
-                await dl.update_send(data, header)
-            await device.wait_boot(3)           # the trial fails its self-test and resets at once
-            async with fx.session(link) as dl:
-                return await dl.update_status(), list(device.output)
-
-    info, output = run(main())
+    info, output = run(status_after_a_failed_trial(stack, flash, data, header))
     assert any("failed its self-test" in line for line in output), output
     assert (info.version, info.outcome, info.note) == ("dev", protocol_host.UPDATE_SELFTEST_FAILED, "2.0.0")
     assert ota_state(flash)[:3] == ["", "", 0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_trial_that_crashes_before_the_app_reboots_into_the_previous_version(stack, flash, keys, sim_tree):
+    """A new version whose device/memory.py raises in tune() (before the board module and the app): main.boot
+    rolls it back and resets, and the previous version answers with NOT_CONFIRMED."""
+    def crash_in_tune(source):
+        return source.replace(b"def tune():\n", b"def tune():\n    raise MemoryError('tune')\n")
+    data, header = make(sim_tree, keys[0], "2.1.0", 5, patch={"device/memory.py": crash_in_tune})
+    info, _output = run(status_after_a_failed_trial(stack, flash, data, header))
+    assert (info.version, info.outcome, info.note) == ("dev", protocol_host.UPDATE_NOT_CONFIRMED, "2.1.0")
+    assert ota_state(flash)[:3] == ["", "", 0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_begin_larger_than_the_flash_is_refused(stack, flash):
+    import hashlib
+
+    async def main():
+        async with stack_device.StackLink(stack, flash) as link:
+            async with fx.session(link) as dl:
+                return (await dl._update(protocol_host.encode_update_begin(
+                    0xFFFFFFF0, 100, hashlib.sha256(b"x").digest()), protocol.UPDATE_BEGIN))[0]
+
+    assert run(main()) == protocol.ERR_UPDATE_SPACE
