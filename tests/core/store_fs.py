@@ -1,11 +1,9 @@
 # Helpers for the store's core tests (tests/core/test_store*.py): a fresh directory of real files,
 # and littlefs in a RAM block device when the interpreter has os.VfsLfs2 and the heap has room.
 import os
-import struct
 
 from monitor.records import (
-    D_TESTOSTERONE, FLAG_CONFIRMED, KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, RECORD_BODY, RECORD_FORMAT,
-    RECORD_SIZE, record_check, unpack_record,
+    KIND_DOSE, KIND_EVENT, KIND_LAB, KIND_SYMPTOM, RECORD_SIZE, unpack_record,
 )
 
 
@@ -89,12 +87,6 @@ def entry(i):
     """A deterministic mixed entry for index i: (day, minute, kind, code, value, flags)."""
     kind = (KIND_LAB, KIND_SYMPTOM, KIND_DOSE, KIND_SYMPTOM, KIND_EVENT)[i % 5]
     return (9000 + i // 3, (i * 37) % 1440, kind, i % 13, i * 1000 - 7, i % 256)
-
-
-def old_record(buf, offset, seq, day, value_mg, flags=FLAG_CONFIRMED):
-    """The bytes firmware from before µg doses wrote for a testosterone dose: the value in mg, no FLAG_UG."""
-    struct.pack_into(RECORD_FORMAT, buf, offset, seq, day, 0, (KIND_DOSE << 6) | D_TESTOSTERONE, value_mg, flags)
-    struct.pack_into("<H", buf, offset + RECORD_BODY, record_check(buf, offset))
 
 
 def fill(store, n, start=0):

@@ -11,7 +11,7 @@ from core_helpers import DAY0, History  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor import records as R  # noqa: E402
 from monitor import snapshot  # noqa: E402
-from store_fs import old_record  # noqa: E402
+from old_records import old_record  # noqa: E402
 
 FLAGS_AT = 13   # offset of the flags byte in a record: seq 4, day 2, minute 2, kind/code 1, value 4
 

@@ -87,8 +87,9 @@ def _send(updater, data, tamper_at=-1, chunk=CHUNK):
     status = reply[0]
     offset = 0
     while status == 0 and offset < len(data):
-        piece = bytearray(data[offset:offset + chunk])
+        piece = memoryview(data)[offset:offset + chunk]   # no copy per chunk: the 64K heap stays in one piece
         if offset <= tamper_at < offset + len(piece):
+            piece = bytearray(piece)
             piece[tamper_at - offset] ^= 1
         reply = updater.request(_chunk(offset, piece))
         status = reply[0]

@@ -17,7 +17,7 @@ from monitor import dates, records
 from paths import TESTS
 
 sys.path.insert(0, os.path.join(TESTS, "core"))
-from store_fs import old_record  # noqa: E402  (the bytes earlier firmware wrote: mg, no FLAG_UG)
+from old_records import old_record  # noqa: E402  (the bytes earlier firmware wrote: mg, no FLAG_UG)
 
 DAY = dates.days_from_civil(2026, 11, 2)
 DEVICE = "dev-old"

@@ -153,7 +153,8 @@ def test_a_stop_in_every_export(db):
     statements = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationStatement"]
     assert [s.status for s in statements] == ["completed", "completed", "stopped"]
     assert export.history_entry(DAY + 20, 600, records.KIND_DOSE, records.D_ANASTROZOLE, 0, 0) == {
-        "date": "2026-11-21", "time": "10:00", "kind": "dose", "drug": "anastrozole", "stop": True}
+        "date": "2026-11-21", "time": "10:00", "kind": "dose", "drug": "anastrozole", "stop": True,
+        "entered_by": "patient"}
     rows = list(export.rows(db, device))
     assert (rows[-1]["value"], rows[-1]["unit"], rows[-1]["shown"]) == ("stopped", "", "stopped")
 
