@@ -95,6 +95,7 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
                 kept.update(device_id=device_id, new=stored[0], total=db.count(device_id))
 
         substantive = [0]   # new records other than the device's own sync marks
+        unknown = [0]       # new records whose code this host does not know (stored as received)
         gaps = []           # (first, last) record numbers the device no longer had
         expected = [start or None]   # a first pull has nothing before to miss
 
@@ -105,6 +106,7 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
                 expected[0] = max(expected[0] or 0, record[0] + 1)
             pending.extend(batch)
             substantive[0] += sum(1 for r in batch if r[0] >= start and not _is_sync_mark(r))
+            unknown[0] += unknown_codes(batch, start)
             progress.advance(len(batch))
             if len(pending) >= STORE_BATCH:
                 flush()
@@ -130,7 +132,8 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
     return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
             "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware,
             "new_entries": substantive[0],
-            "filed_apart": filed_apart and {"as": filed_apart, "records": held_before}, "gaps": gaps}
+            "filed_apart": filed_apart and {"as": filed_apart, "records": held_before}, "gaps": gaps,
+            "unknown_codes": unknown[0]}
 
 
 def notes(result):
@@ -148,7 +151,18 @@ def notes(result):
                      "pulled %s, or lost): this host's copy of %s has a gap there"
                      % (span, "was" if first == last else "were", "is" if first == last else "are",
                         "it" if first == last else "them", result["device_id"]))
+    count = result.get("unknown_codes") or 0
+    if count:
+        lines.append("%d new record%s with codes this version of e2mon does not know (written by newer "
+                     "firmware?): stored as received, exported with their raw values; update e2mon"
+                     % (count, "" if count == 1 else "s"))
     return lines
+
+
+def unknown_codes(batch, start):
+    """How many records of a pulled batch, from record `start` on, carry a code this host does not know."""
+    from host_tools.export import known
+    return sum(1 for r in batch if r[0] >= start and not known(r[3], r[4]))
 
 
 def _is_sync_mark(record):

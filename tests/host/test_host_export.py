@@ -243,3 +243,14 @@ def test_one_unknown_code_does_not_break_any_export(db, tmp_path):
     result = CliRunner().invoke(cli_module.cli, ["report", "--out", str(out), "--device", device], env=env)
     assert result.exit_code == 0, result.output
     assert "3 records with codes this version of e2mon does not know" in out.read_text()
+
+
+def test_a_pull_counts_and_names_records_with_unknown_codes():
+    from host_tools import cmd_pull
+    batch = [(5, DAY, 0, records.KIND_LAB, records.A_E2, 300, 0), (6, DAY, 1, records.KIND_LAB, 42, 777, 0),
+             (7, DAY, 2, records.KIND_EVENT, 99, 1, 0), (8, DAY, 3, records.KIND_SYMPTOM, 50, 1, 0)]
+    assert cmd_pull.unknown_codes(batch, 6) == 3 and cmd_pull.unknown_codes(batch, 7) == 2
+    lines = cmd_pull.notes({"device_id": "AA:BB", "unknown_codes": 3})
+    assert lines == ["3 new records with codes this version of e2mon does not know (written by newer firmware?): "
+                     "stored as received, exported with their raw values; update e2mon"]
+    assert cmd_pull.notes({"device_id": "AA:BB", "unknown_codes": 0}) == []
