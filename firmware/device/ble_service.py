@@ -137,7 +137,7 @@ class BleService:
         self._task = None
         self._handles = {}
         self._channels = {}
-        self._plain = ()             # handles of Device Information, the time and the battery level
+        self._plain = ()  # type: tuple  # handles of Device Information, the time and the battery level
         self._started = False
 
     # -- setup ------------------------------------------------------------------------------------------
