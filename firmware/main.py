@@ -152,7 +152,8 @@ def boot(on_trial):
             print("e2mon: safe mode (button held at boot), app not started")
             return None
         return start(board, wdt)
-    except Exception:
+    except Exception as exc:
+        print("e2mon: start failed: %r" % (exc,))   # on the console: a trial that gives way says why
         give_way(board)
         raise
 

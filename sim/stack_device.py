@@ -43,7 +43,9 @@ from sim.upy import reboot
 STACKS = ("btstack", "nimble")
 UPY_DIR = os.path.join(env.HERE, "upy")
 MAIN = os.path.join(env.FIRMWARE, "main.py")
-HEAP = "256K"                 # about what a Pico W's MicroPython has free (gc.mem_free() ~200 KB)
+# A Pico W's MicroPython has ~200 KB of 32-bit heap free; this port's objects are 64-bit, and an update's
+# slot holds source that this process compiles at boot (a board's holds bytecode), so it gets more.
+HEAP = "320K"
 _LE_ENCRYPT = 0x2017
 _ZEPHYR_READ_STATIC_ADDRESSES = 0xFC09
 _START_TIMEOUT_S = 20

@@ -228,7 +228,7 @@ def test_a_flash_from_before_ug_doses_boots_with_its_testosterone_doses_in_ug(tm
     their real size in the week's total (the 400 mg/week confirm band), a new dose is written with FLAG_UG,
     and a reboot from the snapshot or from the whole log agrees."""
     sys.path.insert(0, os.path.join(TESTS, "core"))
-    from store_fs import old_record   # the bytes earlier firmware wrote
+    from old_records import old_record   # the bytes earlier firmware wrote
 
     T = records.D_TESTOSTERONE
     log = bytearray(2 * records.RECORD_SIZE)

@@ -154,11 +154,12 @@ def test_set_changes_only_the_named_parameters_and_replace_resets_the_rest(sim, 
     # The same again changes nothing and sends nothing.
     again = e2mon(sim, "--json", "profile", "set", str(only_birth_year))
     assert again.exit_code == 0 and '"sent": false' in again.output
-    # --replace: everything the file does not name goes back to its default.
+    # --replace: every rule parameter the file does not name goes back to its default; the patient's fields
+    # (birth year, goal, ...) stay unless the file names them.
     replaced = e2mon(sim, "profile", "set", "--replace", str(only_birth_year))
     assert replaced.exit_code == 0, replaced.output
-    assert "E2_TARGET_LOW: 22 pg/mL -> 20 pg/mL" in replaced.output and "GOAL: fertility -> trt" in replaced.output
-    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980)
+    assert "E2_TARGET_LOW: 22 pg/mL -> 20 pg/mL" in replaced.output and "GOAL" not in replaced.output
+    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980, GOAL=records.GOAL_FERTILITY)
     # A future birth year and an unordered ladder are refused before anything is sent.
     for text, words in (("BIRTH_YEAR = 2090\n", "BIRTH_YEAR = 2090"),
                         ("E2_CRITICAL = 50 pg/mL\n", "E2_CRITICAL = 50 pg/mL must be below")):
@@ -166,7 +167,7 @@ def test_set_changes_only_the_named_parameters_and_replace_resets_the_rest(sim, 
         bad.write_text(text)
         refused = e2mon(sim, "profile", "set", str(bad))
         assert refused.exit_code == 6 and words in one_error_line(refused)
-    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980)
+    assert device_params(sim) == dict(params_of(P.Profile()), BIRTH_YEAR=1980, GOAL=records.GOAL_FERTILITY)
     # The order is checked on the device's profile with the change, not on the defaults: E2_HIGH = 100
     # is fine below the device's E2_SEVERE of 120 (above the default 80).
     for step in ("E2_SEVERE = 120 pg/mL\n", "E2_HIGH = 100 pg/mL\n"):
