@@ -279,14 +279,17 @@ class Updater:
     def wipe(self):
         """Empties the staging slot: the id first, the header (which lists the files) last."""
         self._remove(self._path(ID_FILE))
-        header = self._read(self._path(HEADER_FILE))
-        if header is not None:
-            try:
-                manifest = bundle.Manifest(bundle.split_header(header)[0])
-                for path, _size, _digest in manifest.files:
-                    self._remove(self._path(path))
-            except bundle.BundleError:
-                pass
+        manifest = self.manifest   # this slot's header, already checked: no second 2.5 KB read to refuse
+        if manifest is None:
+            header = self._read(self._path(HEADER_FILE))
+            if header is not None:
+                try:
+                    manifest = bundle.Manifest(bundle.split_header(header)[0])
+                except bundle.BundleError:
+                    pass
+        if manifest is not None:
+            for path, _size, _digest in manifest.files:
+                self._remove(self._path(path))
         self._remove(self._path(HEADER_FILE + PART))
         self._remove(self._path(HEADER_FILE))
         self.stored = 0

@@ -8,6 +8,7 @@ def _read_bundle():
 
 
 DATA = _read_bundle()  # read first, while the 64K heap is still in one piece
+REQUEST = bytearray(5 + 200)   # every chunk request is packed here: no allocation per chunk (CHUNK bytes)
 try:
     from device import memory
     memory.tune()      # the device's own heap policy (collect early: the free heap stays in large blocks)
@@ -75,7 +76,9 @@ def _begin(data):
 
 
 def _chunk(offset, piece):
-    return struct.pack("<BI", protocol.UPDATE_CHUNK, offset) + piece
+    struct.pack_into("<BI", REQUEST, 0, protocol.UPDATE_CHUNK, offset)
+    REQUEST[5:5 + len(piece)] = piece
+    return memoryview(REQUEST)[:5 + len(piece)]
 
 
 def _stored(reply):
