@@ -46,9 +46,15 @@ def worklist(settings, with_flags=True, with_reminders=True):
     return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()]
 
 
-def _not_with_a_device(settings, device, every):
-    if every and settings.device_given(device):
+def _every_patient(settings, device, every, with_flags):
+    """With --all, prints the worklist from pulled data and returns True; --all with a device is refused."""
+    if not every:
+        return False
+    if settings.device_given(device):
         raise Failure("--all lists every patient; --device names one", "pass one of them", EXIT_USAGE)
+    rows, lines = worklist(settings, with_flags=with_flags)
+    emit(settings, rows, lines)
+    return True
 
 
 @click.command("alerts")
@@ -61,10 +67,7 @@ def _not_with_a_device(settings, device, every):
 @reported
 def alerts_cmd(settings, device, every, role):
     """Active flags and due reminders, in plain words with their sources."""
-    _not_with_a_device(settings, device, every)
-    if every:
-        rows, lines = worklist(settings)
-        emit(settings, rows, lines)
+    if _every_patient(settings, device, every, with_flags=True):
         return
     flags, reminders, p = run(_alerts(settings, device, role), "reading the alerts")
     due = [r for r in reminders if alert_text.is_due(r)]
@@ -89,10 +92,7 @@ def alerts_cmd(settings, device, every, role):
 @reported
 def reminders_cmd(settings, device, show_all, every, role):
     """Recheck reminders: what is due or overdue (with --upcoming, also upcoming and done)."""
-    _not_with_a_device(settings, device, every)
-    if every:
-        rows, lines = worklist(settings, with_flags=False)
-        emit(settings, rows, lines)
+    if _every_patient(settings, device, every, with_flags=False):
         return
     _flags, reminders, p = run(_alerts(settings, device, role), "reading the reminders")
     shown = [r for r in reminders if show_all or alert_text.is_due(r)]
