@@ -4,6 +4,7 @@ import os
 
 import click
 
+from host_tools import audit
 from host_tools.db import LabelTaken
 from host_tools.failures import EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE, Failure, clip, reported
 from host_tools.settings import SummaryGroup, device_title, emit, pass_settings
@@ -31,7 +32,7 @@ def devices_group(ctx, settings):
     emit(settings, rows, ["%-34s %8d records  firmware %-8s last pull %s"
                           % (device_title(r["device_id"], r["label"]), r["records"], r["firmware"] or "?",
                              r["last_pull"] or "never")
-                          for r in rows] or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()])
+                          for r in rows] or ["no device in %s yet (run e2mon pull)" % settings.db_shown()])
 
 
 @devices_group.command("label")
@@ -63,7 +64,9 @@ def devices_label(settings, address, label, clear):
                           "a device comes in with its first pull (e2mon pull --device %s); e2mon devices lists "
                           "those held" % connect.normalize_address(address), EXIT_NOT_FOUND)
         try:
+            before = db.label(device_id)
             db.set_label(device_id, label)
+            db.audit(audit.LABEL, device_id, "%r -> %r" % (before, label))
         except LabelTaken as exc:
             raise Failure(str(exc), "pick another label; one label names one patient's device",
                           EXIT_REJECTED) from None
@@ -96,6 +99,7 @@ def devices_remove(settings, name, assume_yes):
                                  % (title, count, db.path), default=False, err=True):
                 raise Failure("cancelled: nothing was removed", "", EXIT_REJECTED)
         kept = db.remove_device(device_id)
+        db.audit(audit.REMOVE, device_id, "%d records removed; backup %s" % (count, kept))
     emit(settings, {"device_id": device_id, "records": count, "backup": kept},
          "removed %s (%d records); a copy of the database before is %s" % (title, count, kept))
 

@@ -2,7 +2,7 @@
 acknowledged so the device can free it."""
 import click
 
-from host_tools import connect, untrusted
+from host_tools import audit, connect, untrusted
 from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_INTERRUPTED, EXIT_LINK, EXIT_STORAGE, Failure, reported
 from host_tools.progress import Progress
@@ -126,9 +126,12 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
         last = db.next_seq(device_id) - 1
         acknowledged = None
         # Each acknowledgement logs a sync mark on the device: acknowledging only marks would never settle.
+        db.audit(audit.PULL, device_id, "%d new records (%d on this host)%s" % (
+            stored[0], db.count(device_id), "; gaps %s" % gaps if gaps else ""))
         if last >= 0 and substantive[0]:
             await link.acknowledge(last)
             acknowledged = last
+            db.audit(audit.ACKNOWLEDGE, device_id, "up to record %d" % last)
     return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
             "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware,
             "new_entries": substantive[0],
