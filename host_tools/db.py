@@ -223,6 +223,7 @@ class HostDB:
         self.backend = db_url.backend(path)
         self.path = db_url.shown(path)   # as printed: a URL's password never shows
         self.actor = actor
+        self.created = False   # whether opening made the database (its tables)
         self.engine = None
         self.conn = None
         if self.backend == "sqlite" and path != ":memory:" and not db_url.is_url(path):
@@ -285,6 +286,7 @@ class HostDB:
             return   # nothing to write: opening never waits for another e2mon's transaction
         if revision is None and not create:
             raise DatabaseMissing(self.target)
+        self.created = revision is None
         if revision is not None:
             self.auto_backup("before-schema-%d" % SCHEMA_VERSION)
         with self.transaction() as conn:
@@ -494,7 +496,11 @@ class HostDB:
 
     def devices(self):
         with self._read() as conn:
-            return list(conn.execute(sa.select(devices.c.device_id).order_by(devices.c.device_id)).scalars())
+            return self.devices_in(conn)
+
+    @staticmethod
+    def devices_in(conn):
+        return list(conn.execute(sa.select(devices.c.device_id).order_by(devices.c.device_id)).scalars())
 
     # Records
 
