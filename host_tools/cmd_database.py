@@ -197,9 +197,11 @@ def db_init(settings):
 @pass_settings
 @reported
 def db_copy(settings, source, dest):
-    """Copy a whole host database (devices, records, key bindings, audit log) from SRC to DEST, e.g. a
-    clinician's SQLite file into the clinic's PostgreSQL: `e2mon db copy ~/e2mon.sqlite postgresql://db/e2mon`.
-    DEST is created if need be and must hold no device yet; rows are counted and hashed on both sides."""
+    """Copy a whole host database (devices, records, key bindings, audit log) from SRC to an empty DEST,
+    e.g. a SQLite file into the clinic's PostgreSQL; rows are counted and hashed on both sides.
+
+    Example: e2mon db copy ~/.local/share/e2mon/e2mon.sqlite postgresql://clinic-db/e2mon. DEST is created if
+    need be and must hold no device yet; nothing of SRC changes."""
     from host_tools import db_copy as copying
     from host_tools import db_url
     from host_tools.audit import Actor

@@ -25,8 +25,8 @@ def _canonical(value):
 
 
 def _rows(conn, table, order):
-    result = conn.execution_options(yield_per=CHUNK).execute(
-        sa.select(table).order_by(*(table.c[c] for c in order)))
+    # yield_per on the statement, not the connection (that would stay on it for every later statement)
+    result = conn.execute(sa.select(table).order_by(*(table.c[c] for c in order)).execution_options(yield_per=CHUNK))
     for row in result:
         yield tuple(row)
 
