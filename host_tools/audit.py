@@ -35,16 +35,3 @@ class Actor:
         return "%s (%s) on %s" % (self.clinician, self.os_user, self.machine) if self.clinician else \
             "%s on %s" % (self.os_user, self.machine)
 
-
-def record(settings, action, device_id=None, detail=None):
-    """Appends an entry to the audit log of the settings' host database, when there is one (a device
-    command run before any pull has no database to record in)."""
-    from host_tools.db import DatabaseMissing
-
-    if not settings.db_exists():
-        return
-    try:
-        with settings.open_db() as db:
-            db.audit(action, device_id, detail)
-    except DatabaseMissing:
-        return

@@ -194,7 +194,7 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
         refuse_entry(status, kind, code, value)
     seq, device_id = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute),
                          "storing the entry")
-    audit.record(settings, audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
+    settings.audit(audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
     shown = texts.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},

@@ -84,6 +84,19 @@ class Settings:
 
         return HostDB(self.db_path_shown(), create=create, actor=Actor.here(self.clinician()))
 
+    def audit(self, action, device_id=None, detail=None):
+        """Appends an entry to the host database's audit log, when there is a database (a device command
+        run before any pull has none to record in)."""
+        from host_tools.db import DatabaseMissing
+
+        if not self.db_exists():
+            return
+        try:
+            with self.open_db() as db:
+                db.audit(action, device_id, detail)
+        except DatabaseMissing:
+            return
+
     @staticmethod
     def clinician():
         """The clinician's name for the audit log: $E2MON_CLINICIAN, else the settings file's."""
