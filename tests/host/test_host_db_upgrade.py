@@ -78,3 +78,12 @@ def test_a_database_from_a_newer_e2mon_is_refused_untouched(db_target):
             conn.execute(sa.text("UPDATE alembic_version SET version_num = 'e2mon_9999'"))
     with pytest.raises(DatabaseTooNew, match="newer e2mon"):
         HostDB(db_target)
+
+
+def test_the_revision_files_are_alembics_one_line_of_history():
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate.config())
+    assert scripts.get_heads() == [migrate.head()]
+    assert [s.revision for s in reversed(list(scripts.walk_revisions()))] == list(migrate.known_revisions())
+    assert migrate.known_revisions() == tuple("e2mon_%04d" % n for n in range(1, SCHEMA_VERSION + 1))
