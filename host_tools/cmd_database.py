@@ -66,7 +66,7 @@ def devices_label(settings, address, label, clear):
         try:
             before = db.label(device_id)
             db.set_label(device_id, label)
-            db.audit(audit.LABEL, device_id, "%r -> %r" % (before, label))
+            db.audit(audit.LABEL, device_id, "%s -> %s" % tuple(repr(x) if x else "no label" for x in (before, label)))
         except LabelTaken as exc:
             raise Failure(str(exc), "pick another label; one label names one patient's device",
                           EXIT_REJECTED) from None
