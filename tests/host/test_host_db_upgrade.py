@@ -87,3 +87,23 @@ def test_the_revision_files_are_alembics_one_line_of_history():
     assert scripts.get_heads() == [migrate.head()]
     assert [s.revision for s in reversed(list(scripts.walk_revisions()))] == list(migrate.known_revisions())
     assert migrate.known_revisions() == tuple("e2mon_%04d" % n for n in range(1, SCHEMA_VERSION + 1))
+
+
+def test_a_postgresql_database_at_an_older_revision_upgrades_after_a_pg_dump(pg_url, tmp_path):
+    from alembic import command
+
+    from host_tools import db_url
+    from host_tools.db import automatic_backups
+
+    engine = db_url.engine_for(pg_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate.config(conn), "e2mon_0004")
+        conn.execute(sa.text("INSERT INTO devices(device_id, first_seen) VALUES ('dev-a', 1)"))
+        conn.execute(sa.text("INSERT INTO records VALUES ('dev-a', 0, 9000, 0, 1, 1, 100000, 0)"))
+    engine.dispose()
+    with HostDB(pg_url) as db:
+        assert db.schema_revision() == migrate.head() and list(db.records("dev-a")) == [(0, 9000, 0, 1, 1, 100000, 0)]
+        db.audit("pull", "dev-a")
+    (backup,) = automatic_backups(pg_url)
+    assert "before-schema-%d" % SCHEMA_VERSION in backup and os.path.getsize(backup) > 0
+    assert str(tmp_path) in backup   # under $XDG_DATA_HOME (the fixture's), never beside a URL
