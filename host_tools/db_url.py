@@ -59,6 +59,18 @@ def sqlalchemy_url(target):
     return url
 
 
+def holds_tables(target):
+    """Whether the database at a URL has e2mon's tables (True too when it cannot be asked)."""
+    engine = engine_for(target)
+    try:
+        with engine.connect() as conn:
+            return sa.inspect(conn).has_table("devices")
+    except sa.exc.DBAPIError:
+        return True
+    finally:
+        engine.dispose()
+
+
 def engine_for(target):
     url = sqlalchemy_url(target)
     if url.get_backend_name() != "sqlite":

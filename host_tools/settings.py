@@ -104,10 +104,13 @@ class Settings:
         return os.environ.get("E2MON_CLINICIAN") or settings_file.load().get("clinician")
 
     def db_exists(self):
-        """Whether there is a database to open: a SQLite file, or (a URL) a server to ask."""
+        """Whether there is a host database to open: a SQLite file, or a server database holding e2mon's
+        tables (one that cannot be reached counts as there: opening it then says why)."""
         from host_tools import db_url
         target = self.db_path_shown()
-        return db_url.is_url(target) or os.path.exists(target)
+        if not db_url.is_url(target):
+            return os.path.exists(target)
+        return db_url.holds_tables(target)
 
     def db_shown(self):
         """The database as printed (a URL's password hidden)."""

@@ -146,3 +146,14 @@ def test_the_settings_file_names_the_database_and_the_clinician(pg_url, tmp_path
     settings.write_text('databse = "typo"\n')
     bad = e2mon("devices", env=env)
     assert bad.exit_code == failures.EXIT_REJECTED and "databse" in bad.output
+
+
+def test_an_empty_postgresql_database_is_no_host_database_yet(pg_url):
+    from host_tools.settings import Settings
+
+    assert Settings(db_path=pg_url).db_exists() is False   # a profile change is not recorded into nothing
+    missing = e2mon("--db", pg_url, "devices")
+    assert missing.exit_code == failures.EXIT_STORAGE and "e2mon db init" in missing.output
+    assert e2mon("--db", pg_url, "db", "init").exit_code == 0
+    assert Settings(db_path=pg_url).db_exists() is True
+    assert "already exists" in e2mon("--db", pg_url, "db", "init").output
