@@ -221,6 +221,7 @@ class RecordConflict(Exception):
 
 class HostDB:
     def __init__(self, path, create=True, actor=None):
+        path = db_url.as_target(path)
         self.target = path
         self.backend = db_url.backend(path)
         self.path = db_url.shown(path)   # as printed: a URL's password never shows

@@ -22,6 +22,14 @@ def is_url(target):
     return bool(target) and bool(URL_PATTERN.match(str(target)))
 
 
+def as_target(target):
+    """A sqlite:///path URL as its path (so the file gets a path's checks: private, sniffed, backed up
+    beside it); anything else as given."""
+    if is_url(target) and str(target).lower().startswith("sqlite"):
+        return sa.engine.make_url(target).database or ":memory:"
+    return target
+
+
 def backend(target):
     """'postgresql' or 'sqlite' (a path, or a sqlite:// URL); any other URL raises ValueError."""
     if not is_url(target):

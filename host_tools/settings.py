@@ -137,7 +137,8 @@ class Settings:
     def db_path_shown(self):
         from host_tools.db import HostDB
 
-        return self.db_path or HostDB.default_path()
+        from host_tools import db_url
+        return db_url.as_target(self.db_path or HostDB.default_path())
 
 
 def global_options(fn):

@@ -157,3 +157,11 @@ def test_an_empty_postgresql_database_is_no_host_database_yet(pg_url):
     assert e2mon("--db", pg_url, "db", "init").exit_code == 0
     assert Settings(db_path=pg_url).db_exists() is True
     assert "already exists" in e2mon("--db", pg_url, "db", "init").output
+
+
+def test_a_sqlite_url_is_its_file(tmp_path):
+    path = make_db(tmp_path / "h.sqlite")
+    listed = e2mon("--json", "--db", "sqlite:///%s" % path, "devices")
+    assert listed.exit_code == 0 and json.loads(listed.output)[0]["device_id"] == "dev-a"
+    os.chmod(path, 0o644)   # the file's own rule holds through the URL too
+    assert e2mon("--db", "sqlite:///%s" % path, "devices").exit_code == failures.EXIT_STORAGE
