@@ -229,7 +229,7 @@ class HostDB:
         self.created = False   # whether opening made the database (its tables)
         self.engine = None
         self.conn = None
-        if self.backend == "sqlite" and path != ":memory:" and not db_url.is_url(path):
+        if self.backend == "sqlite" and path != ":memory:":
             if not create and not os.path.exists(path):
                 raise DatabaseMissing(path)
             sniff(path)
