@@ -40,7 +40,9 @@ typecheck: typecheck-stubs
 	$(BIN)/basedpyright -p typecheck/esp32.json
 	$(BIN)/basedpyright -p typecheck/pico_w.json
 
+# The storage tests and the clinic benchmark run on a throw-away PostgreSQL cluster too (Debian's package).
 pytest: $(STAMP) firmware
+	upy/postgres-tools.sh
 	$(BIN)/pytest
 
 # The core's tests on the real MicroPython unix port with a small heap, then
@@ -52,6 +54,7 @@ mpy: $(STAMP)
 	$(BIN)/python bench/compile_mpy.py $(MPY_ARCHS)
 
 bench: $(STAMP) firmware
+	upy/postgres-tools.sh
 	$(BIN)/python -m bench
 
 demo: $(STAMP) build/firmware/micropython-btstack

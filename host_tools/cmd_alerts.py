@@ -43,7 +43,7 @@ def worklist(settings, with_flags=True, with_reminders=True):
                 row["reminders"] = data.reminders
                 lines += ["  " + line for line in data.reminders] or ["  no reminder due"]
             rows.append(row)
-    return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()]
+    return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_shown()]
 
 
 def _every_patient(settings, device, every, with_flags):

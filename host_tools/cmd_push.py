@@ -4,7 +4,7 @@ import datetime
 
 import click
 
-from host_tools import connect, profile_file
+from host_tools import audit, connect, profile_file
 from host_tools.device_command import role_option, run
 from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
@@ -192,7 +192,9 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
                                  now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
-    seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
+    seq, device_id = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute),
+                         "storing the entry")
+    settings.audit(audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
     shown = texts.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
@@ -202,9 +204,9 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
 async def _push_entry(settings, device, role, kind, code, value, flags, day, minute):
     from host_tools.device_link import DeviceError
 
-    async with connect.session(settings, device, role) as (link, _device_id):
+    async with connect.session(settings, device, role) as (link, device_id):
         try:
-            return await link.push_entry(kind, code, value, flags, day, minute)
+            return await link.push_entry(kind, code, value, flags, day, minute), device_id
         except DeviceError as exc:
             if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
                 refuse_entry(exc.code, kind, code, value)

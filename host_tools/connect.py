@@ -62,7 +62,8 @@ async def client(settings, address, at=None):
     Holds the host database's lock meanwhile: one device command at a time per database."""
     from host_tools.db import exclusive
     address = settings.device_given(address)
-    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device"),
+                   _device_id(settings, address)):
         async with _client(settings, address, at) as pair:
             yield pair
 
@@ -191,7 +192,8 @@ async def session(settings, address, role="clinician"):
     from host_tools.device_link import DeviceLink
 
     address = settings.device_given(address)
-    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device"),
+                   _device_id(settings, address)):
         device_id = _device_id(settings, address)
         over_the_air = not settings.port and device_id and _holds_key(device_id, keys.BEACON)
         candidates = await locate_all(settings, device_id) if over_the_air else [None]
@@ -391,8 +393,9 @@ def your_devices(settings):
     one the devices table keeps (its name, else the device id)."""
     ids = set(keys.known_devices())
     labels = {}
-    if os.path.exists(settings.db_path_shown()):
-        with settings.open_db() as db:
+    if settings.db_exists():
+        from host_tools.db import DatabaseMissing
+        with contextlib.suppress(DatabaseMissing), settings.open_db() as db:
             for device_id in db.devices():
                 row = db.device(device_id) or {}
                 ids.add(device_id)
