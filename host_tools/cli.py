@@ -126,6 +126,7 @@ COMMAND_MODULES = [
     "cmd_alerts",
     "cmd_database",
     "cmd_update",
+    "cmd_clinic",
 ]
 
 

@@ -1,0 +1,53 @@
+"""A host database with the three simulated courses (sim/scenarios), each as a pulled device with its label
+and profile, the course ending `ended_days_ago` before today."""
+import time
+
+from host_tools.db import HostDB
+from monitor import catalog, dates, profile_codec, records
+from monitor import profile as P
+from sim.scenario import entry_of, expand_events, load, scenario_path
+
+# label, device id, scenario, days between the course's last day and today, days since its last pull
+PATIENTS = (
+    ("patient fertility", "C0:E2:00:00:01:01", "fertility_16wk", 0, 1),
+    ("patient TRT", "C0:E2:00:00:01:02", "trt_oversuppressed", 0, 9),
+    ("patient bone", "C0:E2:00:00:01:03", "dexa_long_term", 0, 3),
+)
+
+
+def _profile_blob(settings):
+    profile = P.Profile()
+    for key, value in settings.items():
+        if key == "GOAL" and isinstance(value, str):
+            value = catalog.GOALS.index(value)
+        profile_codec.set_param(profile, key, value)
+    return profile_codec.encode(profile)
+
+
+def store_course(db, device_id, name, ended_days_ago=0):
+    scenario = load(scenario_path(name))
+    t = time.gmtime()
+    first = dates.days_from_civil(t.tm_year, t.tm_mon, t.tm_mday) - ended_days_ago - scenario["days"]
+    rows = []
+    for rel in sorted(expand_events(scenario)):
+        for ev in expand_events(scenario)[rel]:
+            entry = entry_of(ev)
+            if entry is not None:
+                kind, code, value, flags = entry
+                rows.append((len(rows), first + rel, 480 + len(rows) % 60, kind, code, value,
+                             flags | (records.FLAG_CLINIC if kind == records.KIND_LAB else 0)))
+    db.ensure_device(device_id, name="e2mon")
+    db.set_profile(device_id, _profile_blob(scenario.get("profile", {})))
+    db.store_records(device_id, rows)
+    return len(rows)
+
+
+def three_patients(db_path):
+    with HostDB(str(db_path)) as db:
+        for label, device_id, name, ended, pulled_days_ago in PATIENTS:
+            store_course(db, device_id, name, ended)
+            db.set_label(device_id, label)
+            # a pull some days ago (no public setter: the pull itself stamps it)
+            db.conn.execute("UPDATE devices SET last_pull=? WHERE device_id=?",
+                            (int(time.time()) - pulled_days_ago * 86400 - 60, device_id))
+    return db_path
