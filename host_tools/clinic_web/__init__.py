@@ -69,7 +69,10 @@ def make_app(db, idle_seconds=clinic_auth.IDLE_SECONDS, secure_cookies=False):
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     def login_form(request, error=None, status=200):
-        token = secrets.token_urlsafe(32)
+        # the token already given stays (a favicon fetch sent to the login must not replace the form's)
+        token = request.cookies.get(LOGIN_COOKIE)
+        if not token or len(token) != 43:
+            token = secrets.token_urlsafe(32)
         response = page(request, "login.html", status, csrf=token, error=error,
                         expired=request.query_params.get("expired") == "1")
         set_cookie(response, LOGIN_COOKIE, token, 600)
