@@ -6,7 +6,7 @@ import sys
 import click
 
 from host_tools.failures import EXIT_AUTH, EXIT_REJECTED, EXIT_USAGE, Failure, reported
-from host_tools.settings import emit, pass_settings
+from host_tools.settings import SummaryGroup, emit, pass_settings
 
 
 def _keys_call(fn, *args):
@@ -17,7 +17,7 @@ def _keys_call(fn, *args):
         raise Failure(str(exc), "see e2mon clinic --help", EXIT_AUTH) from None
 
 
-@click.group("clinic")
+@click.group("clinic", cls=SummaryGroup)
 def clinic_cmd():
     """A clinic: device keys shared by its clinicians, and its web page."""
 
@@ -96,7 +96,7 @@ def clinicians_cmd(settings):
                           for r in rows] or ["no clinician"])
 
 
-@clinic_cmd.group("user")
+@clinic_cmd.group("user", cls=SummaryGroup)
 def user_cmd():
     """Accounts of the clinic page."""
 
