@@ -130,7 +130,8 @@ def _new_identity(name, db):
     raw = identity.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                  serialization.NoEncryption())
     _write_private(_identity_path(), (raw.hex() + "\n").encode())
-    _write_private(_membership_path(), json.dumps({"clinician": name, "db": db}).encode())
+    where = db if "://" in db else os.path.abspath(db)   # the same database from any working directory
+    _write_private(_membership_path(), json.dumps({"clinician": name, "db": where}).encode())
     return identity
 
 

@@ -17,6 +17,13 @@ def _keys_call(fn, *args):
         raise Failure(str(exc), "see e2mon clinic --help", EXIT_AUTH) from None
 
 
+def _db(settings, create=False):
+    """The database's path or URL, after the host database opened it (a missing or damaged one is said
+    here, with its exit code, before any clinic table is touched)."""
+    settings.open_db(create=create).close()
+    return settings.db_path_shown()
+
+
 @click.group("clinic", cls=SummaryGroup)
 def clinic_cmd():
     """A clinic: device keys shared by its clinicians, and its web page."""
@@ -30,8 +37,7 @@ def init_cmd(settings, name):
     """Make the clinic in the database (--db), with this computer as clinician NAME; this computer's
     device key files move into the clinic's store, sealed under the clinic key."""
     from host_tools import clinic_keys
-    db = settings.db_path_shown()
-    settings.open_db(create=True).close()
+    db = _db(settings, create=True)
     moved = _keys_call(clinic_keys.init, db, name)
     emit(settings, {"clinician": name, "devices_moved": moved},
          ["clinic made in %s; this computer is clinician %s" % (db, name),
@@ -45,7 +51,7 @@ def init_cmd(settings, name):
 def join_cmd(settings, name):
     """Ask to join the clinic in the database (--db) as clinician NAME; a member then runs add-clinician."""
     from host_tools import clinic_keys
-    fingerprint = _keys_call(clinic_keys.join, settings.db_path_shown(), name)
+    fingerprint = _keys_call(clinic_keys.join, _db(settings), name)
     emit(settings, {"clinician": name, "fingerprint": fingerprint},
          ["asked to join as %s; this computer's fingerprint: %s" % (name, fingerprint),
           "tell it to a member (in person or by phone): they run e2mon clinic add-clinician %s" % name])
@@ -60,7 +66,7 @@ def join_cmd(settings, name):
 def add_cmd(settings, name, expected):
     """Give clinician NAME (who ran join) the clinic key, after comparing their fingerprint."""
     from host_tools import clinic_keys
-    db = settings.db_path_shown()
+    db = _db(settings)
     shown = _keys_call(clinic_keys.pending_fingerprint, db, name)
     if expected is None:
         expected = click.prompt("fingerprint %s's computer showed (here: %s)" % (name, shown))
@@ -78,7 +84,7 @@ def add_cmd(settings, name, expected):
 def remove_cmd(settings, name):
     """Remove clinician NAME: a new clinic key, device keys sealed again, wrapped for the others only."""
     from host_tools import clinic_keys
-    devices = _keys_call(clinic_keys.remove_clinician, settings.db_path_shown(), name)
+    devices = _keys_call(clinic_keys.remove_clinician, _db(settings), name)
     emit(settings, {"clinician": name, "removed": True, "devices": devices},
          ["%s removed; the clinic key is new and their computer opens no device key in the database" % name,
           "to retire any copy they may have made while a member, provision these devices again: %s"
@@ -91,7 +97,7 @@ def remove_cmd(settings, name):
 def clinicians_cmd(settings):
     """The clinic's clinicians (waiting ones too) and their fingerprints."""
     from host_tools import clinic_keys
-    rows = _keys_call(clinic_keys.clinicians, settings.db_path_shown())
+    rows = _keys_call(clinic_keys.clinicians, _db(settings))
     emit(settings, rows, ["%s  %s  %s" % (r["name"], r["fingerprint"], "member" if r["member"] else "waiting")
                           for r in rows] or ["no clinician"])
 
@@ -121,8 +127,7 @@ def user_add_cmd(settings, username, password_stdin):
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password for %s" % username, hide_input=True, confirmation_prompt=True)
-    settings.open_db().close()
-    _account_call(clinic_auth.add_user, settings.db_path_shown(), username, password)
+    _account_call(clinic_auth.add_user, _db(settings), username, password)
     emit(settings, {"username": username}, "account %s made" % username)
 
 
@@ -133,7 +138,7 @@ def user_add_cmd(settings, username, password_stdin):
 def user_remove_cmd(settings, username):
     """Remove an account and end its sessions."""
     from host_tools import clinic_auth
-    _account_call(clinic_auth.remove_user, settings.db_path_shown(), username)
+    _account_call(clinic_auth.remove_user, _db(settings), username)
     emit(settings, {"username": username, "removed": True}, "account %s removed" % username)
 
 
@@ -143,7 +148,7 @@ def user_remove_cmd(settings, username):
 def user_list_cmd(settings):
     """The page's accounts."""
     from host_tools import clinic_auth
-    names = clinic_auth.users(settings.db_path_shown())
+    names = clinic_auth.users(_db(settings))
     emit(settings, names, names or ["no account (e2mon clinic user add NAME)"])
 
 
@@ -161,8 +166,7 @@ def serve_cmd(settings, host, listen_port, session_minutes):
 
     from host_tools import clinic_auth
     from host_tools.clinic_web import make_app
-    db = settings.db_path_shown()
-    settings.open_db().close()    # a missing or damaged database is said here, not on the first page
+    db = _db(settings)
     if not clinic_auth.users(db):
         raise Failure("the clinic page has no account yet", "make one: e2mon clinic user add NAME", EXIT_USAGE)
     handler = logging.StreamHandler(sys.stderr)
