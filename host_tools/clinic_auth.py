@@ -5,9 +5,11 @@ SameSite=Strict cookie, kept in `web_sessions` only as its SHA-256 digest, with 
 expiry (idle: each request moves it on, never past the absolute limit).
 
 - `add_user(db, username, password)`, `remove_user(db, username)`, `users(db)`
-- `login(db, username, password) -> (token, csrf) or None`; `session(db, token) -> {"username", "csrf"} or
+- `login(db, username, password) -> (token, csrf) or None` (after LOCK_AFTER wrong passwords in a row an
+  account takes no password for LOCK_SECONDS: guessing is slow even from many addresses); `session(db, token) -> {"username", "csrf"} or
   None` (None when unknown or expired); `logout(db, token)`
 """
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -20,6 +22,8 @@ from sqlalchemy import delete, insert, select, update
 from host_tools import clinic_schema as T
 
 IDLE_SECONDS = 30 * 60
+LOCK_AFTER = 5            # wrong passwords in a row before an account waits
+LOCK_SECONDS = 15 * 60
 ABSOLUTE_SECONDS = 12 * 3600
 MIN_PASSWORD = 10
 
@@ -69,12 +73,23 @@ def login(db, username, password, now=None):
     now = int(time.time()) if now is None else now
     with T.engine(db).begin() as conn:
         row = conn.execute(select(T.web_users).where(T.web_users.c.username == username)).first()
+        if row is not None and row.locked_until > now:
+            with contextlib.suppress(VerificationError, InvalidHashError):
+                _hasher.verify(_DUMMY_HASH, password)     # as slow as a real check: a lock says nothing
+            return None
         try:
             _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
+            if row is not None:
+                failed = row.failed_logins + 1
+                conn.execute(update(T.web_users).where(T.web_users.c.username == username).values(
+                    failed_logins=0 if failed >= LOCK_AFTER else failed,
+                    locked_until=now + LOCK_SECONDS if failed >= LOCK_AFTER else 0))
             return None
         if row is None:
             return None
+        if row.failed_logins:
+            conn.execute(update(T.web_users).where(T.web_users.c.username == username).values(failed_logins=0))
         if _hasher.check_needs_rehash(row.password_hash):
             conn.execute(update(T.web_users).where(T.web_users.c.username == username).values(
                 password_hash=_hasher.hash(password)))

@@ -52,6 +52,8 @@ web_users = Table(
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(200), nullable=False),
     Column("created", Integer, nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),   # wrong passwords in a row
+    Column("locked_until", Integer, nullable=False, server_default="0"),
 )
 
 web_sessions = Table(

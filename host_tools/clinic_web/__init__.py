@@ -87,7 +87,8 @@ def make_app(db, idle_seconds=clinic_auth.IDLE_SECONDS, secure_cookies=False):
             return PlainTextResponse("the form's CSRF token is missing or wrong: reload the page", 403)
         made = clinic_auth.login(db, str(form.get("username", "")), str(form.get("password", "")))
         if made is None:
-            return login_form(request, "Wrong user name or password.", 401)
+            return login_form(request, "Wrong user name or password (after %d in a row an account waits %d "
+                                       "minutes)." % (clinic_auth.LOCK_AFTER, clinic_auth.LOCK_SECONDS // 60), 401)
         response = RedirectResponse("/", 303)
         set_cookie(response, SESSION_COOKIE, made[0], clinic_auth.ABSOLUTE_SECONDS)
         response.delete_cookie(LOGIN_COOKIE, path="/")

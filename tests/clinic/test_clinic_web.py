@@ -123,6 +123,17 @@ def test_a_session_ends_after_the_idle_time(db):
     assert clinic_auth.session(db, token) is None
 
 
+def test_wrong_passwords_in_a_row_lock_the_account_for_a_while(db):
+    now = int(time.time())
+    for _ in range(clinic_auth.LOCK_AFTER):
+        assert clinic_auth.login(db, "dr.ana", "guess", now=now) is None
+    assert clinic_auth.login(db, "dr.ana", PASSWORD, now=now + 60) is None          # locked, even the right one
+    assert clinic_auth.login(db, "dr.ana", PASSWORD, now=now + clinic_auth.LOCK_SECONDS + 1) is not None
+    for _ in range(clinic_auth.LOCK_AFTER - 1):                                      # a success starts counting anew
+        assert clinic_auth.login(db, "dr.ana", "guess", now=now + clinic_auth.LOCK_SECONDS + 2) is None
+    assert clinic_auth.login(db, "dr.ana", PASSWORD, now=now + clinic_auth.LOCK_SECONDS + 3) is not None
+
+
 def test_logging_out_ends_the_session(db):
     c = logged_in(db)
     page = c.get("/")
