@@ -4,9 +4,8 @@ import sqlite3
 import time
 
 from host_tools.db import HostDB
-from monitor import catalog, dates, profile_codec, records
-from monitor import profile as P
-from sim.scenario import entry_of, expand_events, load, scenario_path
+from monitor import dates
+from sim.scenario import course_records, load, profile_blob, scenario_path
 
 # label, device id, scenario, days between the course's last day and today, days since its last pull
 PATIENTS = (
@@ -16,29 +15,13 @@ PATIENTS = (
 )
 
 
-def _profile_blob(settings):
-    profile = P.Profile()
-    for key, value in settings.items():
-        if key == "GOAL" and isinstance(value, str):
-            value = catalog.GOALS.index(value)
-        profile_codec.set_param(profile, key, value)
-    return profile_codec.encode(profile)
-
-
 def store_course(db, device_id, name, ended_days_ago=0):
     scenario = load(scenario_path(name))
     t = time.gmtime()
     first = dates.days_from_civil(t.tm_year, t.tm_mon, t.tm_mday) - ended_days_ago - scenario["days"]
-    rows = []
-    for rel in sorted(expand_events(scenario)):
-        for ev in expand_events(scenario)[rel]:
-            entry = entry_of(ev)
-            if entry is not None:
-                kind, code, value, flags = entry
-                rows.append((len(rows), first + rel, 480 + len(rows) % 60, kind, code, value,
-                             flags | (records.FLAG_CLINIC if kind == records.KIND_LAB else 0)))
+    rows = course_records(scenario, first)
     db.ensure_device(device_id, name="e2mon")
-    db.set_profile(device_id, _profile_blob(scenario.get("profile", {})))
+    db.set_profile(device_id, profile_blob(scenario.get("profile", {})))
     db.store_records(device_id, rows)
     return len(rows)
 
