@@ -154,7 +154,8 @@ def user_list_cmd(settings):
 
 @clinic_cmd.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (another than localhost only behind TLS).")
+              help="Address to listen on. Another than this computer's own only behind a TLS proxy: the "
+                   "cookies are then marked Secure (sent over HTTPS only).")
 @click.option("--http-port", "listen_port", default=8022, show_default=True, type=int)
 @click.option("--session-minutes", default=30, show_default=True, type=click.IntRange(1, 720),
               help="A session ends after this long without a request.")
@@ -176,8 +177,12 @@ def serve_cmd(settings, host, listen_port, session_minutes):
     access.setLevel(logging.INFO)
     access.propagate = False
     click.echo("clinic page on http://%s:%d/ (Ctrl-C ends it)" % (host, listen_port), err=True)
-    uvicorn.run(make_app(db, idle_seconds=session_minutes * 60), host=host, port=listen_port, access_log=False,
-                log_level="warning")
+    local = host in LOOPBACK
+    app = make_app(db, idle_seconds=session_minutes * 60, secure_cookies=not local)
+    uvicorn.run(app, host=host, port=listen_port, access_log=False, log_level="warning")
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(cli):

@@ -69,6 +69,12 @@ def test_cookies_are_httponly_and_strict(db):
     assert LOGIN_COOKIE
 
 
+def test_cookies_are_secure_when_served_beyond_this_computer(db):
+    c = client(db, secure_cookies=True)
+    assert "secure" in c.get("/login").headers["set-cookie"].lower()
+    assert "secure" not in client(db).get("/login").headers["set-cookie"].lower()
+
+
 def test_the_overview_puts_who_needs_attention_first(db):
     page = logged_in(db).get("/")
     assert page.status_code == 200
