@@ -127,6 +127,7 @@ COMMAND_MODULES = [
     "cmd_database",
     "cmd_update",
     "cmd_audit",
+    "cmd_clinic",
 ]
 
 
