@@ -306,8 +306,9 @@ class StackLink(radio.InProcessLink):
     """radio.InProcessLink with the device in a MicroPython process on a real stack: the host's bumble
     central in this process, the link cuttable the same way (drop_connection, drop_after)."""
 
-    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, **device_options):
-        self.link = radio._CuttableLink()
+    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, link_delay_s=0.0,
+                 **device_options):
+        self.link = radio._CuttableLink(link_delay_s)
         self.device_address = sim_link.DEVICE_ADDRESS
         self.central_controller, self.central = radio._make_device(self.link, "e2mon-host", central_address)
         self.stack_device = StackDevice(stack, flash_dir, self.link, **device_options)
