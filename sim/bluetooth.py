@@ -435,9 +435,12 @@ class BLE:
             self._irq(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu))
 
         def on_encryption(*_):
-            bonded = bool(self._config["bond"]) and connection.encryption != 0
-            self._irq(_IRQ_ENCRYPTION_UPDATE, (handle, connection.encryption != 0,
-                                               bool(connection.authenticated), bonded, 16))
+            # Integers, as both stacks give them; "authenticated" is MITM protection (0 for Just Works),
+            # not bumble's connection.authenticated (set by any encryption).
+            encrypted = 1 if connection.encryption else 0
+            bonded = 1 if self._config["bond"] and encrypted else 0
+            self._irq(_IRQ_ENCRYPTION_UPDATE, (handle, encrypted, self._mitm_protected(connection) if encrypted
+                                               else 0, bonded, connection.encryption_key_size or 16))
 
         def on_parameters(*_):
             p = connection.parameters
@@ -450,6 +453,24 @@ class BLE:
         connection.on(connection.EVENT_CONNECTION_ENCRYPTION_CHANGE, on_encryption)
         connection.on(connection.EVENT_CONNECTION_PARAMETERS_UPDATE, on_parameters)
         self._irq(_IRQ_CENTRAL_CONNECT, (handle, addr_type, address_view()))
+
+    def _mitm_protected(self, connection):
+        """1 when the link's key came from an authenticated pairing (passkey, numeric comparison), else 0:
+        the pairing in progress says, or else the bond it was stored with."""
+        from bumble.smp import PairingMethod
+
+        session = self.sim_device.smp_manager.sessions.get(connection.handle)
+        if session is not None and session.pairing_method is not None:
+            return 0 if session.pairing_method == PairingMethod.JUST_WORKS else 1
+        entry = self._stored_bond(connection.peer_address)
+        return 1 if entry is not None and entry.ltk is not None and entry.ltk.authenticated else 0
+
+    def _stored_bond(self, address):
+        store = self.sim_device.keystore
+        if not isinstance(store, _SecretKeyStore):
+            return None
+        found = store._decode(store._ask(_IRQ_GET_SECRET, (_SEC_TYPE_PEER, 0, store._key(str(address)))))
+        return None if found is None else found[1]
 
     def _remote_read(self, handle, bearer):
         entry = self._values[handle]
@@ -572,9 +593,10 @@ class BLE:
         if resp_data is not None:
             self._resp_data = bytes(resp_data)
         interval_ms = max(20.0, (int(interval_us) // 625) * 0.625)
+        # Both stacks make non-connectable advertising scannable (ADV_SCAN_IND), scan response data or not
+        # (extmod/btstack: adv_type 2; extmod/nimble: BLE_GAP_DISC_MODE_GEN): never ADV_NONCONN_IND.
         kind = (AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE if connectable
-                else AdvertisingType.UNDIRECTED_SCANNABLE if self._resp_data
-                else AdvertisingType.UNDIRECTED)
+                else AdvertisingType.UNDIRECTED_SCANNABLE)
 
         async def restart():
             if device.is_advertising:

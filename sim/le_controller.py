@@ -8,7 +8,8 @@ host stack notices (bumble's installed files stay as they are: this subclasses t
   reports with the legacy-PDU event types. A scan response is reported only to an active scan of a
   scannable advertiser, with the scan response data (the stock one repeats the advertising data).
 - Advertising: non-connectable and scannable advertising go on the air (the stock one sends ADV_IND only),
-  at the interval asked (the stock one reads the 0.625 ms units as ms: 1.6x slower).
+  at the interval asked plus advDelay (the stock one reads the 0.625 ms units as ms: 1.6x slower); an
+  extended advertising set with legacy PDUs (bumble's own Device advertises so) goes out as legacy PDUs.
 - ACL data to the host is fragmented to the controller's LE ACL buffer size (or the host's, when it gave
   one with Host Buffer Size): NimBLE drops a packet longer than its 255-byte buffers.
 - A public address (BD_ADDR), unique per controller and not zero.
@@ -21,7 +22,7 @@ import hashlib
 import random
 
 from bumble import hci, ll
-from bumble.controller import Controller, LegacyAdvertiser
+from bumble.controller import AdvertisingSet, Controller, LegacyAdvertiser
 
 _ADV = hci.HCI_LE_Set_Advertising_Parameters_Command.AdvertisingType
 _REPORT = hci.HCI_LE_Advertising_Report_Event.EventType
@@ -72,6 +73,32 @@ class _Advertiser(LegacyAdvertiser):
             advertising_type=self.advertising_type, scan_response_data=bytes(self.scan_response_data)))
 
 
+_LEGACY_PDU_USED = 1 << 4          # advertising event properties (LE Set Extended Advertising Parameters)
+_PROPERTY_CONNECTABLE, _PROPERTY_SCANNABLE, _PROPERTY_DIRECTED = 1, 2, 4
+
+
+def _legacy_type(properties):
+    if properties & _PROPERTY_DIRECTED:
+        return _ADV.ADV_DIRECT_IND
+    if properties & _PROPERTY_CONNECTABLE:
+        return _ADV.ADV_IND
+    return _ADV.ADV_SCAN_IND if properties & _PROPERTY_SCANNABLE else _ADV.ADV_NONCONN_IND
+
+
+class _AdvertisingSet(AdvertisingSet):
+    """An extended advertising set whose properties ask for legacy PDUs (what bumble's own Device does for
+    legacy advertising types) sends legacy advertising, typed as asked; other sets stay extended."""
+
+    def send_extended_advertising_data(self):
+        properties = int(self.parameters.advertising_event_properties) if self.parameters else 0
+        if not properties & _LEGACY_PDU_USED or not self.controller.link:
+            super().send_extended_advertising_data()
+            return
+        self.controller.send_advertising_pdu(LegacyAdvertisingPdu(
+            advertiser_address=self.address, data=bytes(self.data), advertising_type=_legacy_type(properties),
+            scan_response_data=bytes(self.scan_response_data)))
+
+
 def public_address_for(name):
     """A public address derived from the controller's name: stable across runs, never zero."""
     digest = hashlib.sha256(name.encode()).digest()
@@ -88,6 +115,22 @@ class LeController(Controller):
         self.le_legacy_advertiser = _Advertiser(self)
         self.legacy_scan = True           # the host's last scan command set: legacy or extended
         self.host_acl_length = None       # the host's ACL buffer, when it said (Host Buffer Size)
+
+    def advertising_address(self):
+        """The address this controller advertises on now (legacy advertising or an enabled set), or None."""
+        if self.le_legacy_advertiser.enabled:
+            return self.le_legacy_advertiser.address
+        for advertising_set in self.advertising_sets.values():
+            if advertising_set.enabled:
+                return advertising_set.address
+        return None
+
+    def on_hci_le_set_extended_advertising_parameters_command(self, command):
+        result = super().on_hci_le_set_extended_advertising_parameters_command(command)
+        advertising_set = self.advertising_sets[command.advertising_handle]
+        if type(advertising_set) is AdvertisingSet:
+            advertising_set.__class__ = _AdvertisingSet   # the stock handler made it; only its sending differs
+        return result
 
     # ---- scanning ---------------------------------------------------------------------------------
     def on_hci_le_set_scan_enable_command(self, command):

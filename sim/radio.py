@@ -238,8 +238,7 @@ class InProcessLink:
         (monitor.beacon), so a test harness asks the radio; `e2mon` finds it by its identifier. A real stack
         left in its default address mode advertises on the controller's public address."""
         radio = self.device_radio()
-        advertiser = radio.le_legacy_advertiser
-        address = advertiser.address if advertiser.enabled else radio.random_address
+        address = radio.advertising_address() or radio.random_address
         if address.address_type == hci.Address.PUBLIC_DEVICE_ADDRESS:
             return str(address)   # with its "/P": a stack without addr_mode set advertises on its public address
         if address == hci.Address.ANY_RANDOM:
