@@ -574,7 +574,8 @@ class BLE:
             else pairing.PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT
         delegate = pairing.PairingDelegate(io_capability=io)
         self.sim_device.pairing_config_factory = lambda connection: pairing.PairingConfig(
-            sc=True, mitm=bool(config["mitm"]), bonding=bool(config["bond"]), delegate=delegate)
+            sc=True, mitm=bool(config["mitm"]), bonding=bool(config["bond"]), delegate=delegate,
+            identity_address_type=pairing.PairingConfig.AddressType.RANDOM)   # the address it advertises on
 
     def irq(self, handler):
         self._handler = handler

@@ -151,6 +151,9 @@ def _make_device(link, name, address):
     controller = _Controller(name, link=link)
     device = Device(name=name, address=hci.Address(address),
                     host=Host(controller, AsyncPipeSink(controller)))
+    # Its links use its static random address, so that is the identity it gives when pairing (bumble would
+    # give the controller's public address, under which no link of it is ever seen).
+    device.config.identity_address_type = hci.Address.RANDOM_DEVICE_ADDRESS
     return controller, device
 
 
