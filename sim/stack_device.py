@@ -152,8 +152,9 @@ class StackDevice:
     """One device process on a bumble link (see the module's docstring)."""
 
     def __init__(self, stack, flash_dir, link, script=MAIN, args=(), heap=HEAP, rtc_start=None,
-                 echo=None, extra_env=None):
+                 echo=None, extra_env=None, name=None):
         self.stack = stack
+        self.name = name or "device-" + stack    # its controller's: two devices on one link need two names
         self.binary = binary(stack)
         self.flash_dir = os.path.abspath(flash_dir)
         self.link = link
@@ -184,7 +185,7 @@ class StackDevice:
         tty = os.path.join(self._tmp, "hci")
         self._transport = await open_pty_transport(tty)
         self._tty = os.path.realpath(tty)
-        self.controller = StackController("device-" + self.stack, host_source=self._transport.source,
+        self.controller = StackController(self.name, host_source=self._transport.source,
                                           host_sink=self._transport.sink, link=self.link)
         self._environ = dict(os.environ, MICROPYBTUART=self._tty, E2MON_FLASH=self.flash_dir,
                              E2MON_RTC_KEEP=os.path.join(self._tmp, "rtc"),   # kept across reboots only
