@@ -313,6 +313,7 @@ class BLE:
         self._last_op = None
         self._tasks = set()
         self._detached = False
+        self._install_builtin_services()
         self._base_attributes = len(device.gatt_server.attributes)
         self._base_services = len(device.gatt_server.services)
         self.sim_stats = {"notifications": 0, "notify_bytes": 0, "notify_refused": 0,
@@ -323,6 +324,30 @@ class BLE:
         device.gatt_server.max_mtu = self._mtu
         self._previous_keystore = device.keystore
         device.keystore = _SecretKeyStore(self)
+
+    def _install_builtin_services(self):
+        """The GAP and GATT services each stack registers ahead of the firmware's, as a central discovers
+        them (bumble's own add Client Supported Features and Database Hash, which neither stack has):
+        NimBLE: GAP with Device Name and Appearance (0x0000), GATT with Service Changed (indicate only, its
+        CCCD); BTstack: GAP with Device Name only, GATT with Service Changed (read, no CCCD). NimBLE's first
+        handle is 10 on the boards (its first registration's handles are not reused): not modelled."""
+        server = self.sim_device.gatt_server
+        del server.attributes[:]
+        del server.services[:]
+        server.attributes_by_handle = {}
+        self.sim_device.gatt_service = None
+        props = gatt.Characteristic.Properties
+        gap = [gatt.Characteristic(core.UUID.from_16_bits(0x2A00), props.READ, att.Attribute.READABLE, b"")]
+        if self._stack == "nimble":
+            gap.append(gatt.Characteristic(core.UUID.from_16_bits(0x2A01), props.READ, att.Attribute.READABLE,
+                                           bytes(2)))
+            service_changed = gatt.Characteristic(core.UUID.from_16_bits(0x2A05), props.INDICATE,
+                                                  att.Attribute.Permissions(0), b"")
+        else:
+            service_changed = gatt.Characteristic(core.UUID.from_16_bits(0x2A05), props.READ,
+                                                  att.Attribute.READABLE, b"")
+        server.add_service(gatt.Service(core.UUID.from_16_bits(0x1800), gap))
+        server.add_service(gatt.Service(core.UUID.from_16_bits(0x1801), [service_changed]))
 
     def _sim_detach(self):
         self._detached = True

@@ -48,8 +48,8 @@ def run(coro, timeout=120):
 @contextlib.asynccontextmanager
 async def device(stack, tmp_path, mode="connectable"):
     """Yields the link (radio.InProcessLink or stack_device.StackLink) with the peripheral advertising."""
-    if stack == "shadow":
-        async with radio.InProcessLink() as link:
+    if stack.startswith("shadow"):   # "shadow" (its NimBLE profile, the default) or "shadow-btstack"
+        async with radio.InProcessLink(stack=stack.partition("-")[2] or "nimble") as link:
             ble = link.peripheral_ble()
             peripheral.Peripheral(ble, mode)
             await ble.sim_settle()
@@ -465,3 +465,35 @@ def test_the_radio_has_a_public_address(stack, tmp_path):
         return
     assert (kind, mac) == (0, bytes(reversed(bytes(public))))
     assert advertised == public
+
+
+_BUILTIN = {   # (service, [(characteristic, properties, descriptors)]) ahead of the firmware's services
+    "nimble": [("1800", [("2a00", ["read"], 0), ("2a01", ["read"], 0)]),
+               ("1801", [("2a05", ["indicate"], 1)])],
+    "btstack": [("1800", [("2a00", ["read"], 0)]),
+                ("1801", [("2a05", ["read"], 0)])],
+}
+
+
+@pytest.mark.parametrize("stack", STACKS + ["shadow-btstack"])
+def test_builtin_gap_and_gatt_services_are_the_stacks(stack, tmp_path):
+    """Each stack registers its own GAP and GATT services first: NimBLE Device Name and Appearance, and a
+    Service Changed that indicates (with its CCCD); BTstack only Device Name, and a Service Changed that is
+    read. The shadow has its profile's (bumble's own Client Supported Features and Database Hash, in
+    neither stack, are gone). The device name is the stack's default until the firmware sets one."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                found = []
+                for service in sorted(client.services, key=lambda s: s.handle):
+                    short = service.uuid[4:8]
+                    if service.uuid.endswith("-0000-1000-8000-00805f9b34fb") and short in ("1800", "1801"):
+                        found.append((short, [(c.uuid[4:8], sorted(c.properties), len(c.descriptors))
+                                              for c in sorted(service.characteristics, key=lambda c: c.handle)]))
+                name = bytes(await client.read_gatt_char("00002a00-0000-1000-8000-00805f9b34fb"))
+                return found, name
+
+    found, name = run(main())
+    profile = stack.rpartition("-")[2] if stack != "shadow" else "nimble"
+    assert found == _BUILTIN[profile]
+    assert name == {"nimble": b"MPY NIMBLE", "btstack": b"MPY BTSTACK"}[profile]
