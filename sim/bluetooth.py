@@ -59,6 +59,7 @@ use them.
 """
 import asyncio
 import errno
+import functools
 import json
 import sys
 import traceback
@@ -66,6 +67,8 @@ import traceback
 from bumble import att, core, gatt, hci
 from bumble.device import AdvertisingType
 from bumble.keys import KeyStore, PairingKeys
+
+from sim import board_thread
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -299,6 +302,7 @@ class BLE:
         self._read_request_irq = read_request_irq
         self._active = False
         self._handler = None
+        self._board = None
         self._mtu = _DEFAULT_MTU
         self._config = {"addr_mode": 1, "rxbuf": 1024, "bond": False, "mitm": False, "io": 3,
                         "le_secure": False}
@@ -398,6 +402,12 @@ class BLE:
     def _invoke(self, event, data):
         if self._detached or self._handler is None:
             return None
+        board = self._board
+        if board is not None and board.alive and board_thread.current() is None:
+            return board.deliver(self._run_handler, event, data)   # on the program's thread, at its next wait
+        return self._run_handler(event, data)
+
+    def _run_handler(self, event, data):
         self.sim_stats["irqs"] += 1
         try:
             return self._handler(event, data)
@@ -604,6 +614,7 @@ class BLE:
 
     def irq(self, handler):
         self._handler = handler
+        self._board = board_thread.current()   # a program on its own thread (sim.board_thread) gets them there
 
     # ---- GAP ----------------------------------------------------------------------------------
     def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
@@ -825,3 +836,21 @@ class BLE:
                 self._send_indication(conn_handle, connection)
 
         self._spawn(wait_for_confirmation(), ordered=False)
+
+
+def _from_the_program(method):
+    """A program on its own thread (sim.board_thread) calls the radio through its loop, as one stack."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        board = board_thread.current()
+        if board is None:
+            return method(self, *args, **kwargs)
+        result = board.call(lambda: method(self, *args, **kwargs))
+        if method.__name__ == "irq":
+            self._board = board
+        return result
+    return call
+
+
+for _name in [name for name in vars(BLE) if not name.startswith(("_", "sim_"))]:
+    setattr(BLE, _name, _from_the_program(getattr(BLE, _name)))

@@ -26,7 +26,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 import ble_conformance_peripheral as peripheral  # noqa: E402
 from bumble import hci  # noqa: E402
 from host_tools import sim_link  # noqa: E402
-from sim import radio, stack_device  # noqa: E402
+from sim import board_thread, radio, stack_device  # noqa: E402
 
 SCRIPT = os.path.join(TESTS, "ble_conformance_peripheral.py")
 STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
@@ -48,6 +48,18 @@ def run(coro, timeout=120):
 @contextlib.asynccontextmanager
 async def device(stack, tmp_path, mode="connectable"):
     """Yields the link (radio.InProcessLink or stack_device.StackLink) with the peripheral advertising."""
+    if stack == "shadow-program":   # the peripheral's own main(), blocking in time.sleep_ms, on its thread
+        async with radio.InProcessLink() as link:
+            link.peripheral_ble()
+            program = board_thread.BoardThread.start(SCRIPT, asyncio.get_running_loop(), argv=(mode,))
+            try:
+                while not link.device_radio().is_advertising:
+                    assert program.alive, "the program ended: %r" % (program.error,)
+                    await asyncio.sleep(0.01)
+                yield link
+            finally:
+                program.stop()
+        return
     if stack.startswith("shadow"):   # "shadow" (its NimBLE profile, the default) or "shadow-btstack"
         async with radio.InProcessLink(stack=stack.partition("-")[2] or "nimble") as link:
             ble = link.peripheral_ble()
@@ -497,3 +509,22 @@ def test_builtin_gap_and_gatt_services_are_the_stacks(stack, tmp_path):
     profile = stack.rpartition("-")[2] if stack != "shadow" else "nimble"
     assert found == _BUILTIN[profile]
     assert name == {"nimble": b"MPY NIMBLE", "btstack": b"MPY BTSTACK"}[profile]
+
+
+@pytest.mark.parametrize("stack", STACKS + ["shadow-program"])
+def test_a_program_blocking_in_sleep_ms_gets_its_irqs(stack, tmp_path):
+    """The peripheral's own main() ends in `while True: time.sleep_ms(100)`: on both stacks (the unix port's
+    delay runs pending events) its handler still serves the central; on the shadow too, when the program runs
+    on its own thread (sim.board_thread), as a board's main thread, instead of blocking the radio's loop."""
+    async def main():
+        async with device(stack, tmp_path) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                handles = [int(h) for h in (await c.command("handles")).split(",")]
+                await client.write_gatt_char(peripheral.RX_UUID, b"while it sleeps", response=True)
+                writes = [f for e, f in await c.events(_IRQ_GATTS_WRITE)]
+                return handles, writes
+
+    handles, writes = run(main())
+    assert len(handles) == 5
+    assert [w[1:] for w in writes] == [(handles[4], b"while it sleeps")]
