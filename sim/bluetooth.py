@@ -91,6 +91,21 @@ _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_READ_REQUEST = 4
+_IRQ_SCAN_RESULT = 5
+_IRQ_SCAN_DONE = 6
+_IRQ_PERIPHERAL_CONNECT = 7
+_IRQ_PERIPHERAL_DISCONNECT = 8
+_IRQ_GATTC_SERVICE_RESULT = 9
+_IRQ_GATTC_SERVICE_DONE = 10
+_IRQ_GATTC_CHARACTERISTIC_RESULT = 11
+_IRQ_GATTC_CHARACTERISTIC_DONE = 12
+_IRQ_GATTC_DESCRIPTOR_RESULT = 13
+_IRQ_GATTC_DESCRIPTOR_DONE = 14
+_IRQ_GATTC_READ_RESULT = 15
+_IRQ_GATTC_READ_DONE = 16
+_IRQ_GATTC_WRITE_DONE = 17
+_IRQ_GATTC_NOTIFY = 18
+_IRQ_GATTC_INDICATE = 19
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
 _IRQ_CONNECTION_UPDATE = 27
@@ -303,6 +318,8 @@ class BLE:
         self._active = False
         self._handler = None
         self._board = None
+        self._scan_task = None
+        self._scanning = False
         self._mtu = _DEFAULT_MTU
         self._config = {"addr_mode": 1, "rxbuf": 1024, "bond": False, "mitm": False, "io": 3,
                         "le_secure": False}
@@ -325,6 +342,7 @@ class BLE:
         self.sim_irq_exceptions = []
         self._set_gap_name(_DEFAULT_GAP_NAMES[stack])   # until the firmware sets one, as each stack shows
         device.on(device.EVENT_CONNECTION, self._on_connection)
+        device.host.on("advertising_report", self._on_advertising_report)
         device.gatt_server.max_mtu = self._mtu
         self._previous_keystore = device.keystore
         device.keystore = _SecretKeyStore(self)
@@ -358,6 +376,7 @@ class BLE:
         self._active = False
         self.sim_device.keystore = self._previous_keystore
         self.sim_device.remove_listener(self.sim_device.EVENT_CONNECTION, self._on_connection)
+        self.sim_device.host.remove_listener("advertising_report", self._on_advertising_report)
         for task in list(self._tasks):
             task.cancel()
 
@@ -443,7 +462,10 @@ class BLE:
 
     # ---- bumble events ------------------------------------------------------------------------
     def _on_connection(self, connection):
-        if not self._active or connection.role != hci.Role.PERIPHERAL:
+        if not self._active:
+            return
+        if connection.role == hci.Role.CENTRAL:
+            self._on_peripheral_connected(connection)
             return
         handle = connection.handle
         self._connections[handle] = connection
@@ -656,6 +678,179 @@ class BLE:
     def gap_pair(self, conn_handle):
         self._require_active()
         self._spawn(self._connection(conn_handle).pair(), ordered=False)
+
+    # ---- central: scanning, connecting, GATT client --------------------------------------------
+    def gap_scan(self, duration_ms, interval_us=1280000, window_us=11250, active=False):
+        """As both stacks: a legacy scan; _IRQ_SCAN_RESULT (addr_type, addr, adv_type, rssi, adv_data) for
+        every report, scan responses included (adv_type 4), then _IRQ_SCAN_DONE; 0 scans until stopped,
+        None stops."""
+        self._require_active()
+        device = self.sim_device
+        if self._scan_task is not None:
+            self._scan_task.cancel()
+            self._scan_task = None
+        if duration_ms is None:
+            self._spawn(self._stop_scan(done=True))
+            return
+
+        async def scan():
+            try:
+                await device.start_scanning(legacy=True, active=bool(active), filter_duplicates=False,
+                                            scan_interval=max(2.5, int(interval_us) / 1000),
+                                            scan_window=max(2.5, min(int(window_us), int(interval_us)) / 1000))
+                self._scanning = True
+                if duration_ms:
+                    await asyncio.sleep(duration_ms / 1000)
+                    await self._stop_scan(done=True)
+            except asyncio.CancelledError:
+                pass
+
+        self._scan_task = self._spawn(scan(), ordered=False)
+
+    async def _stop_scan(self, done):
+        if self._scanning:
+            self._scanning = False
+            await self.sim_device.stop_scanning()
+            if done:
+                self._irq(_IRQ_SCAN_DONE, ())
+
+    def _on_advertising_report(self, report):
+        if not self._scanning or not isinstance(report, hci.HCI_LE_Advertising_Report_Event.Report):
+            return
+        address = report.address
+        self._irq(_IRQ_SCAN_RESULT, (address.address_type & 1, memoryview(_display_address(address)).toreadonly(),
+                                     int(report.event_type), report.rssi,
+                                     memoryview(bytes(report.data)).toreadonly()))
+
+    def gap_connect(self, addr_type, addr, scan_duration_ms=2000, *args):
+        """Connect to (addr_type, addr: most significant byte first); _IRQ_PERIPHERAL_CONNECT (conn_handle,
+        addr_type, addr) once connected. No connection within scan_duration_ms: nothing, as on NimBLE."""
+        self._require_active()
+        address = hci.Address(bytes(reversed(bytes(addr))), hci.Address.PUBLIC_DEVICE_ADDRESS if addr_type == 0
+                              else hci.Address.RANDOM_DEVICE_ADDRESS)
+
+        async def connect():
+            await self._stop_scan(done=True)
+            try:
+                await self.sim_device.connect(address, own_address_type=hci.OwnAddressType.RANDOM,
+                                              timeout=max(scan_duration_ms, 1) / 1000)
+            except (core.TimeoutError, asyncio.TimeoutError, core.ConnectionError):
+                pass
+
+        self._spawn(connect(), ordered=False)
+        return True
+
+    def _on_peripheral_connected(self, connection):
+        handle = connection.handle
+        self._connections[handle] = connection
+        self._in_flight[handle] = []
+        addr_type = connection.peer_address.address_type & 1
+        client = connection.gatt_client
+        notified, indicated = client.on_att_handle_value_notification, client.on_att_handle_value_indication
+
+        def address_view():
+            return memoryview(_display_address(connection.peer_address)).toreadonly()
+
+        def on_notification(notification):   # every one, subscribed through bumble or by a CCCD write
+            self._irq(_IRQ_GATTC_NOTIFY, (handle, notification.attribute_handle,
+                                          memoryview(bytes(notification.attribute_value)).toreadonly()))
+
+        def on_indication(indication):
+            self._irq(_IRQ_GATTC_INDICATE, (handle, indication.attribute_handle,
+                                            memoryview(bytes(indication.attribute_value)).toreadonly()))
+            indicated(indication)   # bumble confirms it
+
+        client.on_att_handle_value_notification = on_notification
+        client.on_att_handle_value_indication = on_indication
+        del notified
+
+        def on_disconnection(reason):
+            self._connections.pop(handle, None)
+            self._in_flight.pop(handle, None)
+            self._irq(_IRQ_PERIPHERAL_DISCONNECT, (handle, addr_type, address_view()))
+
+        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+        connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE,
+                      lambda: self._irq(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu)))
+        self._irq(_IRQ_PERIPHERAL_CONNECT, (handle, addr_type, address_view()))
+
+    def _gattc(self, conn_handle, operation, done_event, done_args):
+        """Run a GATT client operation; its results as it reports them, then done_event (..., status)."""
+        connection = self._connection(conn_handle)
+
+        async def run():
+            status = 0
+            try:
+                await operation(connection.gatt_client)
+            except att.ATT_Error as error:
+                status = error.error_code
+            except (core.TimeoutError, asyncio.TimeoutError):
+                status = _STATUS_TIMEOUT
+            except (core.ConnectionError, ConnectionError):
+                status = _STATUS_NOT_CONNECTED
+            if done_event is not None:
+                self._irq(done_event, done_args + (status,))
+
+        self._spawn(run(), ordered=False)
+
+    def gattc_discover_services(self, conn_handle, uuid=None):
+        self._require_active()
+
+        async def discover(client):
+            for service in await client.discover_services([uuid._to_bumble()] if uuid is not None else []):
+                self._irq(_IRQ_GATTC_SERVICE_RESULT, (conn_handle, service.handle, service.end_group_handle,
+                                                      UUID(bytes(service.uuid.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_SERVICE_DONE, (conn_handle,))
+
+    def gattc_discover_characteristics(self, conn_handle, start_handle, end_handle, uuid=None):
+        self._require_active()
+        from bumble.gatt_client import ServiceProxy
+
+        async def discover(client):
+            service = ServiceProxy(client, start_handle, end_handle, None)
+            found = await client.discover_characteristics([uuid._to_bumble()] if uuid is not None else [],
+                                                          service)
+            for characteristic in found:
+                self._irq(_IRQ_GATTC_CHARACTERISTIC_RESULT, (
+                    conn_handle, characteristic.end_group_handle, characteristic.handle,
+                    int(characteristic.properties), UUID(bytes(characteristic.uuid.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_CHARACTERISTIC_DONE, (conn_handle,))
+
+    def gattc_discover_descriptors(self, conn_handle, start_handle, end_handle):
+        """start_handle is the characteristic's value handle, as both stacks take it (BTstack's
+        gatt_client_characteristic_t, NimBLE's ble_gattc_disc_all_dscs): descriptors come after it."""
+        self._require_active()
+
+        async def discover(client):
+            if start_handle >= end_handle:
+                return
+            for descriptor in await client.discover_descriptors(start_handle=start_handle + 1,
+                                                                end_handle=end_handle):
+                self._irq(_IRQ_GATTC_DESCRIPTOR_RESULT, (conn_handle, descriptor.handle,
+                                                         UUID(bytes(descriptor.type.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_DESCRIPTOR_DONE, (conn_handle,))
+
+    def gattc_read(self, conn_handle, value_handle):
+        self._require_active()
+
+        async def read(client):
+            value = await client.read_value(value_handle, no_long_read=True)
+            self._irq(_IRQ_GATTC_READ_RESULT, (conn_handle, value_handle, memoryview(bytes(value)).toreadonly()))
+
+        self._gattc(conn_handle, read, _IRQ_GATTC_READ_DONE, (conn_handle, value_handle))
+
+    def gattc_write(self, conn_handle, value_handle, data, mode=0):
+        """mode 0: write without response (no event); 1: with response, then _IRQ_GATTC_WRITE_DONE."""
+        self._require_active()
+        value = _buffer(data)
+
+        async def write(client):
+            await client.write_value(value_handle, value, with_response=bool(mode))
+
+        self._gattc(conn_handle, write, _IRQ_GATTC_WRITE_DONE if mode else None, (conn_handle, value_handle))
 
     # ---- GATT server --------------------------------------------------------------------------
     def gatts_register_services(self, services_definition):

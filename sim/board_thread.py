@@ -48,6 +48,7 @@ class BoardThread:
         self.loop_thread = None
         self.thread = None
         self.error = None            # what ended the program, if it raised
+        self.globals = None          # the program's globals, once it ended normally
         self.output = []
         self._pending = queue.Queue()
         self._parked = 0             # >0 while the radio waits for a handler on the program's thread
@@ -71,7 +72,7 @@ class BoardThread:
         saved_argv = sys.argv
         sys.argv = [path] + argv
         try:
-            runpy.run_path(path, run_name="__main__")
+            self.globals = runpy.run_path(path, run_name="__main__")
         except _Stop:
             pass
         except BaseException as exc:  # noqa: BLE001 - kept for the caller, as a board prints and stops
