@@ -53,6 +53,18 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
   reports the result; bonds are stored and looked up through _IRQ_SET_SECRET / _IRQ_GET_SECRET
   (key: the peer's ble_addr_t, value: an opaque blob). `gap_pair(conn)` starts pairing from the
   device; `gap_passkey` is not shadowed (the e2mon boards have no input or display for passkeys).
+  _IRQ_ENCRYPTION_UPDATE's fields are integers, as both stacks give them; authenticated is 1 only for a
+  pairing with MITM protection (0 for Just Works).
+- The GAP and GATT services ahead of the firmware's are the stack profile's (NimBLE: Device Name,
+  Appearance, an indicating Service Changed; BTstack: Device Name, a read Service Changed).
+- `gap_advertise(connectable=False)` is ADV_SCAN_IND, scan response data or not, as both stacks send it.
+- Central role: `gap_scan` (a legacy scan: _IRQ_SCAN_RESULT per report, scan responses as adv_type 4,
+  _IRQ_SCAN_DONE), `gap_connect` (_IRQ_PERIPHERAL_CONNECT/DISCONNECT), `gattc_discover_services`,
+  `_characteristics` ((conn, end_handle, value_handle, properties, uuid)), `_descriptors` (from after the
+  given value handle, as both stacks), `gattc_read`, `gattc_write` (mode 1: _IRQ_GATTC_WRITE_DONE), and
+  _IRQ_GATTC_NOTIFY/INDICATE for every notification and indication.
+- A program that blocks in `time.sleep_ms` (the MicroPython examples' style) runs on its own thread with
+  sim.board_thread: its IRQs run while it waits, as the unix port's delay runs pending events.
 
 Sim-only extras carry a `sim_` prefix (`sim_settle()`, `sim_stats`, `sim_device`); firmware must not
 use them.
