@@ -9,6 +9,7 @@ radio queued for the program, in order. What the program calls on `bluetooth` ru
 the program waits for it, running its IRQs meanwhile; inside a handler the radio waits for (the radio is
 parked), the calls run at once. So nothing deadlocks and nothing runs on two threads at a time.
 
+    sim.env.install()                                               # the shadow modules, as for firmware
     program = BoardThread.start(path, loop, argv=("connectable",))   # runs path as __main__
     ...                                                             # the loop keeps running the radio
     program.stop()                                                  # SystemExit at its next wait
@@ -56,9 +57,8 @@ class BoardThread:
 
     @classmethod
     def start(cls, path, loop, argv=()):
-        from sim import env
-
-        env.install()          # the program's `import time`, `machine`, `bluetooth` get the shadows
+        """Run `path` as __main__ on its own thread; sim.env.install() first, so that its `import time`,
+        `machine` and `bluetooth` get the shadows."""
         board = cls(loop)
         board.loop_thread = threading.get_ident()
         board.thread = threading.Thread(target=board._main, args=(path, list(argv)), daemon=True,

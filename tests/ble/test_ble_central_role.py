@@ -23,7 +23,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 
 import ble_conformance_peripheral as peripheral  # noqa: E402
 from host_tools import sim_link  # noqa: E402
-from sim import bluetooth, board_thread, radio, stack_device  # noqa: E402
+from sim import bluetooth, board_thread, env, radio, stack_device  # noqa: E402
 
 PERIPHERAL = os.path.join(TESTS, "ble_conformance_peripheral.py")
 CENTRAL = os.path.join(TESTS, "ble_conformance_central.py")
@@ -60,6 +60,7 @@ async def _run(central_stack, peripheral_stack, tmp_path):
             controller, shadow = radio._make_device(link, "shadow-central", sim_link.CENTRAL_ADDRESS)
             await shadow.power_on()
             bluetooth.attach(shadow)
+            env.install()
             program = board_thread.BoardThread.start(CENTRAL, loop)
             try:
                 while program.alive:

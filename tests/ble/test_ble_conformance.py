@@ -26,7 +26,7 @@ sys.modules.setdefault("bluetooth", sim.bluetooth)
 import ble_conformance_peripheral as peripheral  # noqa: E402
 from bumble import hci  # noqa: E402
 from host_tools import sim_link  # noqa: E402
-from sim import board_thread, radio, stack_device  # noqa: E402
+from sim import board_thread, env, radio, stack_device  # noqa: E402
 
 SCRIPT = os.path.join(TESTS, "ble_conformance_peripheral.py")
 STACKS = ["shadow"] + [pytest.param(s, marks=pytest.mark.skipif(
@@ -51,6 +51,7 @@ async def device(stack, tmp_path, mode="connectable"):
     if stack == "shadow-program":   # the peripheral's own main(), blocking in time.sleep_ms, on its thread
         async with radio.InProcessLink() as link:
             link.peripheral_ble()
+            env.install()
             program = board_thread.BoardThread.start(SCRIPT, asyncio.get_running_loop(), argv=(mode,))
             try:
                 while not link.device_radio().is_advertising:
