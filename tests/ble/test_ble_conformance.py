@@ -46,7 +46,7 @@ def run(coro, timeout=120):
 
 
 @contextlib.asynccontextmanager
-async def device(stack, tmp_path, mode="connectable"):
+async def device(stack, tmp_path, mode="connectable", link_delay_s=0.0):
     """Yields the link (radio.InProcessLink or stack_device.StackLink) with the peripheral advertising."""
     if stack == "shadow-program":   # the peripheral's own main(), blocking in time.sleep_ms, on its thread
         async with radio.InProcessLink() as link:
@@ -62,13 +62,14 @@ async def device(stack, tmp_path, mode="connectable"):
                 program.stop()
         return
     if stack.startswith("shadow"):   # "shadow" (its NimBLE profile, the default) or "shadow-btstack"
-        async with radio.InProcessLink(stack=stack.partition("-")[2] or "nimble") as link:
+        async with radio.InProcessLink(stack=stack.partition("-")[2] or "nimble", link_delay_s=link_delay_s) as link:
             ble = link.peripheral_ble()
             peripheral.Peripheral(ble, mode)
             await ble.sim_settle()
             yield link
     else:
-        async with stack_device.StackLink(stack, str(tmp_path / "flash"), script=SCRIPT, args=(mode,)) as link:
+        async with stack_device.StackLink(stack, str(tmp_path / "flash"), script=SCRIPT, args=(mode,),
+                                          link_delay_s=link_delay_s) as link:
             yield link
 
 
@@ -529,3 +530,29 @@ def test_a_program_blocking_in_sleep_ms_gets_its_irqs(stack, tmp_path):
     handles, writes = run(main())
     assert len(handles) == 5
     assert [w[1:] for w in writes] == [(handles[4], b"while it sleeps")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_link_delay_slows_each_exchange_and_keeps_the_order(stack, tmp_path):
+    """link_delay_s: what crosses the link arrives that much later, in order. A read (request, response)
+    takes at least two delays; quick writes without response still reach the handler in order."""
+    delay = 0.03
+
+    async def main():
+        async with device(stack, tmp_path, link_delay_s=delay) as link:
+            async with link.client(mtu=247) as client:
+                c = Central(client)
+                await c.command("clear")
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                await client.read_gatt_char(peripheral.TX_UUID)
+                read_s = loop.time() - started
+                values = [b"delayed %d" % i for i in range(8)]
+                for value in values:
+                    await client.write_gatt_char(peripheral.RX_UUID, value, response=False)
+                await asyncio.sleep(4 * delay)
+                return read_s, [f[2] for e, f in await c.events(_IRQ_GATTS_WRITE)], values
+
+    read_s, written, values = run(main())
+    assert read_s >= 2 * delay
+    assert written == values
