@@ -152,9 +152,10 @@ class StackDevice:
     """One device process on a bumble link (see the module's docstring)."""
 
     def __init__(self, stack, flash_dir, link, script=MAIN, args=(), heap=HEAP, rtc_start=None,
-                 echo=None, extra_env=None, name=None):
+                 echo=None, extra_env=None, name=None, cwd=None):
         self.stack = stack
         self.name = name or "device-" + stack    # its controller's: two devices on one link need two names
+        self.cwd = cwd                            # where the program's relative paths go (a board: its flash)
         self.binary = binary(stack)
         self.flash_dir = os.path.abspath(flash_dir)
         self.link = link
@@ -203,7 +204,7 @@ class StackDevice:
         self.process = await asyncio.create_subprocess_exec(
             self.binary, "-X", "heapsize=" + self.heap, self.script, *self.args, env=self._environ,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_end_with_parent)
+            preexec_fn=_end_with_parent, cwd=self.cwd)
         self.boots += 1
         self._reader = asyncio.create_task(self._read_console(self.process))
 

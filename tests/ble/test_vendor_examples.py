@@ -46,10 +46,10 @@ async def _run_pair(sensor_stack, client_stack, package, examples, tmp_path):
     env = {"MICROPYPATH": ":".join((package, ".frozen"))}
     sensor = stack_device.StackDevice(sensor_stack, str(tmp_path / "sensor"), link,
                                       script=os.path.join(examples, "temp_sensor.py"), extra_env=env,
-                                      name="sensor-" + sensor_stack)
+                                      name="sensor-" + sensor_stack, cwd=str(tmp_path))
     client = stack_device.StackDevice(client_stack, str(tmp_path / "client"), link,
                                       script=os.path.join(examples, "temp_client.py"), extra_env=env,
-                                      name="client-" + client_stack)
+                                      name="client-" + client_stack, cwd=str(tmp_path))   # aioble's ble_secrets.json
     try:
         await sensor.start()
         await client.start(wait_advertising=False)
