@@ -41,6 +41,9 @@ class TcpCentral:
         self._transport = await open_transport(self.spec)
         self.central = Device.with_hci("e2mon-host", hci.Address(self.central_address),
                                        self._transport.source, self._transport.sink)
+        # It connects from its static random address: that is its identity when pairing, not the
+        # controller's public address.
+        self.central.config.identity_address_type = hci.Address.RANDOM_DEVICE_ADDRESS
         await self.central.power_on()
         return self
 

@@ -53,12 +53,25 @@ Behaviour copied from the real stacks (where firmware can get it wrong)
   reports the result; bonds are stored and looked up through _IRQ_SET_SECRET / _IRQ_GET_SECRET
   (key: the peer's ble_addr_t, value: an opaque blob). `gap_pair(conn)` starts pairing from the
   device; `gap_passkey` is not shadowed (the e2mon boards have no input or display for passkeys).
+  _IRQ_ENCRYPTION_UPDATE's fields are integers, as both stacks give them; authenticated is 1 only for a
+  pairing with MITM protection (0 for Just Works).
+- The GAP and GATT services ahead of the firmware's are the stack profile's (NimBLE: Device Name,
+  Appearance, an indicating Service Changed; BTstack: Device Name, a read Service Changed).
+- `gap_advertise(connectable=False)` is ADV_SCAN_IND, scan response data or not, as both stacks send it.
+- Central role: `gap_scan` (a legacy scan: _IRQ_SCAN_RESULT per report, scan responses as adv_type 4,
+  _IRQ_SCAN_DONE), `gap_connect` (_IRQ_PERIPHERAL_CONNECT/DISCONNECT), `gattc_discover_services`,
+  `_characteristics` ((conn, end_handle, value_handle, properties, uuid)), `_descriptors` (from after the
+  given value handle, as both stacks), `gattc_read`, `gattc_write` (mode 1: _IRQ_GATTC_WRITE_DONE), and
+  _IRQ_GATTC_NOTIFY/INDICATE for every notification and indication.
+- A program that blocks in `time.sleep_ms` (the MicroPython examples' style) runs on its own thread with
+  sim.board_thread: its IRQs run while it waits, as the unix port's delay runs pending events.
 
 Sim-only extras carry a `sim_` prefix (`sim_settle()`, `sim_stats`, `sim_device`); firmware must not
 use them.
 """
 import asyncio
 import errno
+import functools
 import json
 import sys
 import traceback
@@ -66,6 +79,8 @@ import traceback
 from bumble import att, core, gatt, hci
 from bumble.device import AdvertisingType
 from bumble.keys import KeyStore, PairingKeys
+
+from sim import board_thread
 
 FLAG_READ = 0x0002
 FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -88,6 +103,21 @@ _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_GATTS_READ_REQUEST = 4
+_IRQ_SCAN_RESULT = 5
+_IRQ_SCAN_DONE = 6
+_IRQ_PERIPHERAL_CONNECT = 7
+_IRQ_PERIPHERAL_DISCONNECT = 8
+_IRQ_GATTC_SERVICE_RESULT = 9
+_IRQ_GATTC_SERVICE_DONE = 10
+_IRQ_GATTC_CHARACTERISTIC_RESULT = 11
+_IRQ_GATTC_CHARACTERISTIC_DONE = 12
+_IRQ_GATTC_DESCRIPTOR_RESULT = 13
+_IRQ_GATTC_DESCRIPTOR_DONE = 14
+_IRQ_GATTC_READ_RESULT = 15
+_IRQ_GATTC_READ_DONE = 16
+_IRQ_GATTC_WRITE_DONE = 17
+_IRQ_GATTC_NOTIFY = 18
+_IRQ_GATTC_INDICATE = 19
 _IRQ_GATTS_INDICATE_DONE = 20
 _IRQ_MTU_EXCHANGED = 21
 _IRQ_CONNECTION_UPDATE = 27
@@ -299,6 +329,9 @@ class BLE:
         self._read_request_irq = read_request_irq
         self._active = False
         self._handler = None
+        self._board = None
+        self._scan_task = None
+        self._scanning = False
         self._mtu = _DEFAULT_MTU
         self._config = {"addr_mode": 1, "rxbuf": 1024, "bond": False, "mitm": False, "io": 3,
                         "le_secure": False}
@@ -313,6 +346,7 @@ class BLE:
         self._last_op = None
         self._tasks = set()
         self._detached = False
+        self._install_builtin_services()
         self._base_attributes = len(device.gatt_server.attributes)
         self._base_services = len(device.gatt_server.services)
         self.sim_stats = {"notifications": 0, "notify_bytes": 0, "notify_refused": 0,
@@ -320,15 +354,41 @@ class BLE:
         self.sim_irq_exceptions = []
         self._set_gap_name(_DEFAULT_GAP_NAMES[stack])   # until the firmware sets one, as each stack shows
         device.on(device.EVENT_CONNECTION, self._on_connection)
+        device.host.on("advertising_report", self._on_advertising_report)
         device.gatt_server.max_mtu = self._mtu
         self._previous_keystore = device.keystore
         device.keystore = _SecretKeyStore(self)
+
+    def _install_builtin_services(self):
+        """The GAP and GATT services each stack registers ahead of the firmware's, as a central discovers
+        them (bumble's own add Client Supported Features and Database Hash, which neither stack has):
+        NimBLE: GAP with Device Name and Appearance (0x0000), GATT with Service Changed (indicate only, its
+        CCCD); BTstack: GAP with Device Name only, GATT with Service Changed (read, no CCCD). NimBLE's first
+        handle is 10 on the boards (its first registration's handles are not reused): not modelled."""
+        server = self.sim_device.gatt_server
+        del server.attributes[:]
+        del server.services[:]
+        server.attributes_by_handle = {}
+        self.sim_device.gatt_service = None
+        props = gatt.Characteristic.Properties
+        gap = [gatt.Characteristic(core.UUID.from_16_bits(0x2A00), props.READ, att.Attribute.READABLE, b"")]
+        if self._stack == "nimble":
+            gap.append(gatt.Characteristic(core.UUID.from_16_bits(0x2A01), props.READ, att.Attribute.READABLE,
+                                           bytes(2)))
+            service_changed = gatt.Characteristic(core.UUID.from_16_bits(0x2A05), props.INDICATE,
+                                                  att.Attribute.Permissions(0), b"")
+        else:
+            service_changed = gatt.Characteristic(core.UUID.from_16_bits(0x2A05), props.READ,
+                                                  att.Attribute.READABLE, b"")
+        server.add_service(gatt.Service(core.UUID.from_16_bits(0x1800), gap))
+        server.add_service(gatt.Service(core.UUID.from_16_bits(0x1801), [service_changed]))
 
     def _sim_detach(self):
         self._detached = True
         self._active = False
         self.sim_device.keystore = self._previous_keystore
         self.sim_device.remove_listener(self.sim_device.EVENT_CONNECTION, self._on_connection)
+        self.sim_device.host.remove_listener("advertising_report", self._on_advertising_report)
         for task in list(self._tasks):
             task.cancel()
 
@@ -373,6 +433,12 @@ class BLE:
     def _invoke(self, event, data):
         if self._detached or self._handler is None:
             return None
+        board = self._board
+        if board is not None and board.alive and board_thread.current() is None:
+            return board.deliver(self._run_handler, event, data)   # on the program's thread, at its next wait
+        return self._run_handler(event, data)
+
+    def _run_handler(self, event, data):
         self.sim_stats["irqs"] += 1
         try:
             return self._handler(event, data)
@@ -408,7 +474,10 @@ class BLE:
 
     # ---- bumble events ------------------------------------------------------------------------
     def _on_connection(self, connection):
-        if not self._active or connection.role != hci.Role.PERIPHERAL:
+        if not self._active:
+            return
+        if connection.role == hci.Role.CENTRAL:
+            self._on_peripheral_connected(connection)
             return
         handle = connection.handle
         self._connections[handle] = connection
@@ -435,9 +504,12 @@ class BLE:
             self._irq(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu))
 
         def on_encryption(*_):
-            bonded = bool(self._config["bond"]) and connection.encryption != 0
-            self._irq(_IRQ_ENCRYPTION_UPDATE, (handle, connection.encryption != 0,
-                                               bool(connection.authenticated), bonded, 16))
+            # Integers, as both stacks give them; "authenticated" is MITM protection (0 for Just Works),
+            # not bumble's connection.authenticated (set by any encryption).
+            encrypted = 1 if connection.encryption else 0
+            bonded = 1 if self._config["bond"] and encrypted else 0
+            self._irq(_IRQ_ENCRYPTION_UPDATE, (handle, encrypted, self._mitm_protected(connection) if encrypted
+                                               else 0, bonded, connection.encryption_key_size or 16))
 
         def on_parameters(*_):
             p = connection.parameters
@@ -450,6 +522,24 @@ class BLE:
         connection.on(connection.EVENT_CONNECTION_ENCRYPTION_CHANGE, on_encryption)
         connection.on(connection.EVENT_CONNECTION_PARAMETERS_UPDATE, on_parameters)
         self._irq(_IRQ_CENTRAL_CONNECT, (handle, addr_type, address_view()))
+
+    def _mitm_protected(self, connection):
+        """1 when the link's key came from an authenticated pairing (passkey, numeric comparison), else 0:
+        the pairing in progress says, or else the bond it was stored with."""
+        from bumble.smp import PairingMethod
+
+        session = self.sim_device.smp_manager.sessions.get(connection.handle)
+        if session is not None and session.pairing_method is not None:
+            return 0 if session.pairing_method == PairingMethod.JUST_WORKS else 1
+        entry = self._stored_bond(connection.peer_address)
+        return 1 if entry is not None and entry.ltk is not None and entry.ltk.authenticated else 0
+
+    def _stored_bond(self, address):
+        store = self.sim_device.keystore
+        if not isinstance(store, _SecretKeyStore):
+            return None
+        found = store._decode(store._ask(_IRQ_GET_SECRET, (_SEC_TYPE_PEER, 0, store._key(str(address)))))
+        return None if found is None else found[1]
 
     def _remote_read(self, handle, bearer):
         entry = self._values[handle]
@@ -553,10 +643,12 @@ class BLE:
             else pairing.PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT
         delegate = pairing.PairingDelegate(io_capability=io)
         self.sim_device.pairing_config_factory = lambda connection: pairing.PairingConfig(
-            sc=True, mitm=bool(config["mitm"]), bonding=bool(config["bond"]), delegate=delegate)
+            sc=True, mitm=bool(config["mitm"]), bonding=bool(config["bond"]), delegate=delegate,
+            identity_address_type=pairing.PairingConfig.AddressType.RANDOM)   # the address it advertises on
 
     def irq(self, handler):
         self._handler = handler
+        self._board = board_thread.current()   # a program on its own thread (sim.board_thread) gets them there
 
     # ---- GAP ----------------------------------------------------------------------------------
     def gap_advertise(self, interval_us, adv_data=None, *, resp_data=None, connectable=True):
@@ -572,9 +664,10 @@ class BLE:
         if resp_data is not None:
             self._resp_data = bytes(resp_data)
         interval_ms = max(20.0, (int(interval_us) // 625) * 0.625)
+        # Both stacks make non-connectable advertising scannable (ADV_SCAN_IND), scan response data or not
+        # (extmod/btstack: adv_type 2; extmod/nimble: BLE_GAP_DISC_MODE_GEN): never ADV_NONCONN_IND.
         kind = (AdvertisingType.UNDIRECTED_CONNECTABLE_SCANNABLE if connectable
-                else AdvertisingType.UNDIRECTED_SCANNABLE if self._resp_data
-                else AdvertisingType.UNDIRECTED)
+                else AdvertisingType.UNDIRECTED_SCANNABLE)
 
         async def restart():
             if device.is_advertising:
@@ -597,6 +690,179 @@ class BLE:
     def gap_pair(self, conn_handle):
         self._require_active()
         self._spawn(self._connection(conn_handle).pair(), ordered=False)
+
+    # ---- central: scanning, connecting, GATT client --------------------------------------------
+    def gap_scan(self, duration_ms, interval_us=1280000, window_us=11250, active=False):
+        """As both stacks: a legacy scan; _IRQ_SCAN_RESULT (addr_type, addr, adv_type, rssi, adv_data) for
+        every report, scan responses included (adv_type 4), then _IRQ_SCAN_DONE; 0 scans until stopped,
+        None stops."""
+        self._require_active()
+        device = self.sim_device
+        if self._scan_task is not None:
+            self._scan_task.cancel()
+            self._scan_task = None
+        if duration_ms is None:
+            self._spawn(self._stop_scan(done=True))
+            return
+
+        async def scan():
+            try:
+                await device.start_scanning(legacy=True, active=bool(active), filter_duplicates=False,
+                                            scan_interval=max(2.5, int(interval_us) / 1000),
+                                            scan_window=max(2.5, min(int(window_us), int(interval_us)) / 1000))
+                self._scanning = True
+                if duration_ms:
+                    await asyncio.sleep(duration_ms / 1000)
+                    await self._stop_scan(done=True)
+            except asyncio.CancelledError:
+                pass
+
+        self._scan_task = self._spawn(scan(), ordered=False)
+
+    async def _stop_scan(self, done):
+        if self._scanning:
+            self._scanning = False
+            await self.sim_device.stop_scanning()
+            if done:
+                self._irq(_IRQ_SCAN_DONE, ())
+
+    def _on_advertising_report(self, report):
+        if not self._scanning or not isinstance(report, hci.HCI_LE_Advertising_Report_Event.Report):
+            return
+        address = report.address
+        self._irq(_IRQ_SCAN_RESULT, (address.address_type & 1, memoryview(_display_address(address)).toreadonly(),
+                                     int(report.event_type), report.rssi,
+                                     memoryview(bytes(report.data)).toreadonly()))
+
+    def gap_connect(self, addr_type, addr, scan_duration_ms=2000, *args):
+        """Connect to (addr_type, addr: most significant byte first); _IRQ_PERIPHERAL_CONNECT (conn_handle,
+        addr_type, addr) once connected. No connection within scan_duration_ms: nothing, as on NimBLE."""
+        self._require_active()
+        address = hci.Address(bytes(reversed(bytes(addr))), hci.Address.PUBLIC_DEVICE_ADDRESS if addr_type == 0
+                              else hci.Address.RANDOM_DEVICE_ADDRESS)
+
+        async def connect():
+            await self._stop_scan(done=True)
+            try:
+                await self.sim_device.connect(address, own_address_type=hci.OwnAddressType.RANDOM,
+                                              timeout=max(scan_duration_ms, 1) / 1000)
+            except (core.TimeoutError, asyncio.TimeoutError, core.ConnectionError):
+                pass
+
+        self._spawn(connect(), ordered=False)
+        return True
+
+    def _on_peripheral_connected(self, connection):
+        handle = connection.handle
+        self._connections[handle] = connection
+        self._in_flight[handle] = []
+        addr_type = connection.peer_address.address_type & 1
+        client = connection.gatt_client
+        notified, indicated = client.on_att_handle_value_notification, client.on_att_handle_value_indication
+
+        def address_view():
+            return memoryview(_display_address(connection.peer_address)).toreadonly()
+
+        def on_notification(notification):   # every one, subscribed through bumble or by a CCCD write
+            self._irq(_IRQ_GATTC_NOTIFY, (handle, notification.attribute_handle,
+                                          memoryview(bytes(notification.attribute_value)).toreadonly()))
+
+        def on_indication(indication):
+            self._irq(_IRQ_GATTC_INDICATE, (handle, indication.attribute_handle,
+                                            memoryview(bytes(indication.attribute_value)).toreadonly()))
+            indicated(indication)   # bumble confirms it
+
+        client.on_att_handle_value_notification = on_notification
+        client.on_att_handle_value_indication = on_indication
+        del notified
+
+        def on_disconnection(reason):
+            self._connections.pop(handle, None)
+            self._in_flight.pop(handle, None)
+            self._irq(_IRQ_PERIPHERAL_DISCONNECT, (handle, addr_type, address_view()))
+
+        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+        connection.on(connection.EVENT_CONNECTION_ATT_MTU_UPDATE,
+                      lambda: self._irq(_IRQ_MTU_EXCHANGED, (handle, connection.att_mtu)))
+        self._irq(_IRQ_PERIPHERAL_CONNECT, (handle, addr_type, address_view()))
+
+    def _gattc(self, conn_handle, operation, done_event, done_args):
+        """Run a GATT client operation; its results as it reports them, then done_event (..., status)."""
+        connection = self._connection(conn_handle)
+
+        async def run():
+            status = 0
+            try:
+                await operation(connection.gatt_client)
+            except att.ATT_Error as error:
+                status = error.error_code
+            except (core.TimeoutError, asyncio.TimeoutError):
+                status = _STATUS_TIMEOUT
+            except (core.ConnectionError, ConnectionError):
+                status = _STATUS_NOT_CONNECTED
+            if done_event is not None:
+                self._irq(done_event, done_args + (status,))
+
+        self._spawn(run(), ordered=False)
+
+    def gattc_discover_services(self, conn_handle, uuid=None):
+        self._require_active()
+
+        async def discover(client):
+            for service in await client.discover_services([uuid._to_bumble()] if uuid is not None else []):
+                self._irq(_IRQ_GATTC_SERVICE_RESULT, (conn_handle, service.handle, service.end_group_handle,
+                                                      UUID(bytes(service.uuid.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_SERVICE_DONE, (conn_handle,))
+
+    def gattc_discover_characteristics(self, conn_handle, start_handle, end_handle, uuid=None):
+        self._require_active()
+        from bumble.gatt_client import ServiceProxy
+
+        async def discover(client):
+            service = ServiceProxy(client, start_handle, end_handle, None)
+            found = await client.discover_characteristics([uuid._to_bumble()] if uuid is not None else [],
+                                                          service)
+            for characteristic in found:
+                self._irq(_IRQ_GATTC_CHARACTERISTIC_RESULT, (
+                    conn_handle, characteristic.end_group_handle, characteristic.handle,
+                    int(characteristic.properties), UUID(bytes(characteristic.uuid.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_CHARACTERISTIC_DONE, (conn_handle,))
+
+    def gattc_discover_descriptors(self, conn_handle, start_handle, end_handle):
+        """start_handle is the characteristic's value handle, as both stacks take it (BTstack's
+        gatt_client_characteristic_t, NimBLE's ble_gattc_disc_all_dscs): descriptors come after it."""
+        self._require_active()
+
+        async def discover(client):
+            if start_handle >= end_handle:
+                return
+            for descriptor in await client.discover_descriptors(start_handle=start_handle + 1,
+                                                                end_handle=end_handle):
+                self._irq(_IRQ_GATTC_DESCRIPTOR_RESULT, (conn_handle, descriptor.handle,
+                                                         UUID(bytes(descriptor.type.to_bytes()))))
+
+        self._gattc(conn_handle, discover, _IRQ_GATTC_DESCRIPTOR_DONE, (conn_handle,))
+
+    def gattc_read(self, conn_handle, value_handle):
+        self._require_active()
+
+        async def read(client):
+            value = await client.read_value(value_handle, no_long_read=True)
+            self._irq(_IRQ_GATTC_READ_RESULT, (conn_handle, value_handle, memoryview(bytes(value)).toreadonly()))
+
+        self._gattc(conn_handle, read, _IRQ_GATTC_READ_DONE, (conn_handle, value_handle))
+
+    def gattc_write(self, conn_handle, value_handle, data, mode=0):
+        """mode 0: write without response (no event); 1: with response, then _IRQ_GATTC_WRITE_DONE."""
+        self._require_active()
+        value = _buffer(data)
+
+        async def write(client):
+            await client.write_value(value_handle, value, with_response=bool(mode))
+
+        self._gattc(conn_handle, write, _IRQ_GATTC_WRITE_DONE if mode else None, (conn_handle, value_handle))
 
     # ---- GATT server --------------------------------------------------------------------------
     def gatts_register_services(self, services_definition):
@@ -777,3 +1043,21 @@ class BLE:
                 self._send_indication(conn_handle, connection)
 
         self._spawn(wait_for_confirmation(), ordered=False)
+
+
+def _from_the_program(method):
+    """A program on its own thread (sim.board_thread) calls the radio through its loop, as one stack."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        board = board_thread.current()
+        if board is None:
+            return method(self, *args, **kwargs)
+        result = board.call(lambda: method(self, *args, **kwargs))
+        if method.__name__ == "irq":
+            self._board = board
+        return result
+    return call
+
+
+for _name in [name for name in vars(BLE) if not name.startswith(("_", "sim_"))]:
+    setattr(BLE, _name, _from_the_program(getattr(BLE, _name)))

@@ -26,18 +26,20 @@ When a host process goes away, its controller drops the link like a radio would,
 _IRQ_CENTRAL_DISCONNECT and can advertise again for the next host; when the device process dies, the
 host's bleak client gets its disconnected callback and BleakError on the next operation.
 
-Keyword options of `InProcessLink(...)` and `serve_tcp(...)` beyond the names and addresses go to
+`link_delay_s` (InProcessLink, StackLink) delays what crosses the link, in order, as a connection event would
+(0 by default: the fast tests). Keyword options of `InProcessLink(...)` and `serve_tcp(...)` beyond the names
+and addresses go to
 `sim.bluetooth.attach` (stack="nimble"|"btstack", notify_pool, btstack_heap_limit, read_request_irq).
 `link.central` is the host's bumble Device, e.g. for `BleakScanner(backend=
 host_tools.bleak_backend.BumbleScannerBackend, central=...)`. Connecting needs the device to be advertising:
 the virtual controller connects on the next advertisement, as a real one does.
 """
 import asyncio
+import collections
 import logging
 
 from bleak import BleakClient
 from bumble import hci, ll
-from bumble.controller import Controller
 from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
@@ -45,7 +47,7 @@ from bumble.transport.common import AsyncPipeSink, StreamPacketSource
 
 from host_tools.bleak_backend import BumbleClientBackend
 from host_tools.sim_link import CENTRAL_ADDRESS, DEFAULT_TCP_PORT, DEVICE_ADDRESS
-from sim import bluetooth
+from sim import bluetooth, le_controller
 
 _LINK_LOST = hci.HCI_CONNECTION_TIMEOUT_ERROR  # what both ends report when the radio link dies
 
@@ -61,31 +63,49 @@ class _DroppedWithTheLink(logging.Filter):
 logging.getLogger("bumble.controller").addFilter(_DroppedWithTheLink())
 
 
-class _Controller(Controller):
-    """bumble's virtual controller, plus the spec's answer to LE Create Connection Cancel (the
-    stock one never reports the cancelled attempt, so a timed-out connect would hang)."""
-
-    def on_hci_le_create_connection_cancel_command(self, command):
-        pending = self.pending_le_connection
-        if pending is None:
-            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
-        self.pending_le_connection = None
-        peer = pending.peer_address
-        event = hci.HCI_LE_Connection_Complete_Event(
-            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR, connection_handle=0,
-            role=hci.Role.CENTRAL, peer_address_type=peer.address_type, peer_address=peer,
-            connection_interval=0, peripheral_latency=0, supervision_timeout=0, central_clock_accuracy=0)
-        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
-        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+_Controller = le_controller.LeController   # every controller on the simulator's air answers as a real one
 
 
 class _Air(LocalLink):
     """bumble's LocalLink, where a link-layer PDU to a peer that is gone (its host process vanished before
     its link ended) is lost as on the air, and the sender's link ends as a supervision timeout would, instead
     of the stock InvalidArgumentError that left the sender's host waiting on a link that never ends (so the
-    device never advertised again)."""
+    device never advertised again). Data comes from the address the sender's link uses (the stock link says
+    the sender's random address, wrong for a link on a public address), after `delay_s` (0: none), in order."""
+
+    def __init__(self, delay_s=0.0):
+        super().__init__()
+        self.delay_s = delay_s
+        self._in_transit = collections.deque()
+
+    def send_acl_data(self, sender_controller, destination_address, transport, data):
+        connection = sender_controller.le_connections.get(destination_address)
+        receiver = self.find_le_controller(destination_address)
+        if connection is None or receiver is None or transport != connection.transport:
+            super().send_acl_data(sender_controller, destination_address, transport, data)
+            return
+        self._carry(receiver.on_link_acl_data, connection.self_address, transport, data)
+
+    def _carry(self, deliver, *args):
+        """Deliver after the link's delay, in the order sent (one FIFO: equal timers may fire in any order)."""
+        loop = asyncio.get_running_loop()
+        if not self.delay_s:
+            loop.call_soon(deliver, *args)
+            return
+        self._in_transit.append((deliver, args))
+        loop.call_later(self.delay_s, self._arrive)
+
+    def _arrive(self):
+        deliver, args = self._in_transit.popleft()
+        deliver(*args)
 
     def send_ll_control_pdu(self, sender_address, receiver_address, packet):
+        if self.delay_s:   # behind the data sent before it
+            self._carry(self._send_ll_control_pdu, sender_address, receiver_address, packet)
+        else:
+            self._send_ll_control_pdu(sender_address, receiver_address, packet)
+
+    def _send_ll_control_pdu(self, sender_address, receiver_address, packet):
         if self.find_le_controller(receiver_address) is not None:
             super().send_ll_control_pdu(sender_address, receiver_address, packet)
             return
@@ -106,8 +126,8 @@ class _CuttableLink(_Air):
     """bumble's LocalLink that can die after a given number of ACL packets, in either direction,
     for cuts at arbitrary points of an exchange (between a request and its response, mid-burst)."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, delay_s=0.0):
+        super().__init__(delay_s)
         self.packets = 0  # ACL packets carried so far
         self.cut_at_packet = None  # `packets` when the last armed cut happened
         self._cut_at = None
@@ -131,6 +151,9 @@ def _make_device(link, name, address):
     controller = _Controller(name, link=link)
     device = Device(name=name, address=hci.Address(address),
                     host=Host(controller, AsyncPipeSink(controller)))
+    # Its links use its static random address, so that is the identity it gives when pairing (bumble would
+    # give the controller's public address, under which no link of it is ever seen).
+    device.config.identity_address_type = hci.Address.RANDOM_DEVICE_ADDRESS
     return controller, device
 
 
@@ -168,8 +191,8 @@ class InProcessLink:
     """A device (peripheral) and a host (central) on one bumble LocalLink in this event loop."""
 
     def __init__(self, device_name="", device_address=DEVICE_ADDRESS,
-                 central_address=CENTRAL_ADDRESS, **ble_options):
-        self.link = _CuttableLink()
+                 central_address=CENTRAL_ADDRESS, link_delay_s=0.0, **ble_options):
+        self.link = _CuttableLink(link_delay_s)
         self.device_address = device_address
         self.device_controller, self.device = _make_device(self.link, device_name, device_address)
         self.central_controller, self.central = _make_device(self.link, "e2mon-host", central_address)
@@ -215,9 +238,13 @@ class InProcessLink:
 
     def current_device_address(self):
         """Where the device advertises now: the firmware sets a new random address with each identifier
-        (monitor.beacon), so a test harness asks the radio; `e2mon` finds it by its identifier."""
-        address = self.device_radio().random_address
-        if address is None or address == hci.Address.ANY_RANDOM:
+        (monitor.beacon), so a test harness asks the radio; `e2mon` finds it by its identifier. A real stack
+        left in its default address mode advertises on the controller's public address."""
+        radio = self.device_radio()
+        address = radio.advertising_address() or radio.random_address
+        if address.address_type == hci.Address.PUBLIC_DEVICE_ADDRESS:
+            return str(address)   # with its "/P": a stack without addr_mode set advertises on its public address
+        if address == hci.Address.ANY_RANDOM:
             return self.device_address
         return address.to_string(False)
 

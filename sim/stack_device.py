@@ -152,8 +152,10 @@ class StackDevice:
     """One device process on a bumble link (see the module's docstring)."""
 
     def __init__(self, stack, flash_dir, link, script=MAIN, args=(), heap=HEAP, rtc_start=None,
-                 echo=None, extra_env=None):
+                 echo=None, extra_env=None, name=None, cwd=None):
         self.stack = stack
+        self.name = name or "device-" + stack    # its controller's: two devices on one link need two names
+        self.cwd = cwd                            # where the program's relative paths go (a board: its flash)
         self.binary = binary(stack)
         self.flash_dir = os.path.abspath(flash_dir)
         self.link = link
@@ -184,7 +186,7 @@ class StackDevice:
         tty = os.path.join(self._tmp, "hci")
         self._transport = await open_pty_transport(tty)
         self._tty = os.path.realpath(tty)
-        self.controller = StackController("device-" + self.stack, host_source=self._transport.source,
+        self.controller = StackController(self.name, host_source=self._transport.source,
                                           host_sink=self._transport.sink, link=self.link)
         self._environ = dict(os.environ, MICROPYBTUART=self._tty, E2MON_FLASH=self.flash_dir,
                              E2MON_RTC_KEEP=os.path.join(self._tmp, "rtc"),   # kept across reboots only
@@ -202,7 +204,7 @@ class StackDevice:
         self.process = await asyncio.create_subprocess_exec(
             self.binary, "-X", "heapsize=" + self.heap, self.script, *self.args, env=self._environ,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_end_with_parent)
+            preexec_fn=_end_with_parent, cwd=self.cwd)
         self.boots += 1
         self._reader = asyncio.create_task(self._read_console(self.process))
 
@@ -306,8 +308,9 @@ class StackLink(radio.InProcessLink):
     """radio.InProcessLink with the device in a MicroPython process on a real stack: the host's bumble
     central in this process, the link cuttable the same way (drop_connection, drop_after)."""
 
-    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, **device_options):
-        self.link = radio._CuttableLink()
+    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, link_delay_s=0.0,
+                 **device_options):
+        self.link = radio._CuttableLink(link_delay_s)
         self.device_address = sim_link.DEVICE_ADDRESS
         self.central_controller, self.central = radio._make_device(self.link, "e2mon-host", central_address)
         self.stack_device = StackDevice(stack, flash_dir, self.link, **device_options)

@@ -17,6 +17,13 @@
 #                       "accepted,refused,errors" of both bursts, ";" between
 #   str                 gatts_write(TX, a str), then gatts_notify(conn, TX, a str)
 #   disconnect          gap_disconnect(conn)
+#   rx SIZE             gatts_set_buffer(RX, SIZE): room for a long write
+#   rxinfo              the RX value's length and its last 4 bytes (hex) as "len,hex"
+#
+# `micropython tests/ble_conformance_peripheral.py [MODE]` (Peripheral(ble, MODE) on the shadow) advertises
+# every 100 ms: "connectable" (the default), "scannable" (not connectable, with a scan response) or
+# "nonconnectable" (not connectable, no scan response data); connectable and scannable ones carry RESP_DATA as
+# their scan response.
 import binascii
 import bluetooth
 
@@ -74,11 +81,19 @@ def _adv():
     return b"\x02\x01\x06" + bytes((len(name) + 1, 0x09)) + name
 
 
+RESP_DATA = b"\x09\xffe2-resp"     # manufacturer data: only a scan response carries it
+ADV_INTERVAL_US = const(100000)
+MODES = ("connectable", "scannable", "nonconnectable")
+
+
 class Peripheral:
-    def __init__(self, ble):
+    def __init__(self, ble, mode="connectable"):
+        if mode not in MODES:
+            raise ValueError("mode: " + " | ".join(MODES))
         self.ble = ble
+        self.mode = mode
         ble.active(True)
-        ble.config(mtu=247)
+        ble.config(mtu=512)
         ble.irq(self._irq)
         ((self.cmd, self.log, self.tx, self.ind, self.rx),) = ble.gatts_register_services((_service(),))
         ble.gatts_set_buffer(self.cmd, 64)
@@ -91,7 +106,11 @@ class Peripheral:
         self.advertise()
 
     def advertise(self):
-        self.ble.gap_advertise(100000, _adv())
+        if self.mode == "nonconnectable":
+            self.ble.gap_advertise(ADV_INTERVAL_US, _adv(), connectable=False)
+        else:
+            self.ble.gap_advertise(ADV_INTERVAL_US, _adv(), resp_data=RESP_DATA,
+                                   connectable=self.mode == "connectable")
 
     def _irq(self, event, data):
         if event == _IRQ_GATTS_WRITE:
@@ -151,6 +170,12 @@ class Peripheral:
             self.ble.gatts_write(self.tx, "written as str")
             self.ble.gatts_notify(conn, self.tx, "notified as str")
             self._answer("ok")
+        elif op == "rx":
+            self.ble.gatts_set_buffer(self.rx, int(words[1]))
+            self._answer("ok")
+        elif op == "rxinfo":
+            value = self.ble.gatts_read(self.rx)
+            self._answer("%d,%s" % (len(value), _field(value[-4:])))
         elif op == "disconnect":
             self._answer("ok")
             self.ble.gap_disconnect(conn)
@@ -176,8 +201,9 @@ class Peripheral:
 
 
 def main():
+    import sys
     import time
-    Peripheral(bluetooth.BLE())
+    Peripheral(bluetooth.BLE(), *sys.argv[1:2])
     print("conformance peripheral advertising")
     while True:
         time.sleep_ms(100)

@@ -53,7 +53,8 @@ class Impostor:
                 heard.set_result(bytes(data))
 
         self.device.on("advertisement", on_advertisement)
-        await self.device.start_scanning(filter_duplicates=False)
+        # Passive: each advertisement as sent (an active scan's reports merge it with the scan response).
+        await self.device.start_scanning(active=False, filter_duplicates=False)
         try:
             return await asyncio.wait_for(heard, timeout)
         finally:

@@ -1,13 +1,14 @@
 """MicroPython's `time` for the firmware under CPython: ticks on the simulator's virtual clock.
 
 Installed as sys.modules["time"] by sim.env.install(). Only what MicroPython adds is defined here (ticks_*,
-sleep_ms, sleep_us): time(), gmtime(), localtime(), sleep(), monotonic()... are CPython's own, so bumble,
-asyncio and every host library imported later keep the host's real clock. The board's wall clock is its
+sleep_ms, sleep_us) and sleep, which on a program's own thread (sim.board_thread) runs its bluetooth IRQs while
+it waits, as a board's delay does (elsewhere: the real sleep): time(), gmtime(), localtime(), monotonic()... are
+CPython's own, so bumble, asyncio and every host library imported later keep the host's real clock. The board's wall clock is its
 RTC (machine.RTC on the virtual clock), which is what the firmware reads (monitor.clock).
 """
 import time as _real
 
-from sim import vclock
+from sim import board_thread, vclock
 
 
 def ticks_ms():
@@ -24,11 +25,15 @@ ticks_diff = vclock.ticks_diff
 
 
 def sleep_ms(ms):
-    _real.sleep(ms / 1000)
+    board_thread.sleep(ms / 1000)   # a program on its own thread gets its IRQs meanwhile, as on a board
 
 
 def sleep_us(us):
-    _real.sleep(us / 1000000)
+    board_thread.sleep(us / 1000000)
+
+
+def sleep(seconds):
+    board_thread.sleep(seconds)
 
 
 def __getattr__(name):
