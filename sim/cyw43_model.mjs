@@ -37,6 +37,9 @@ const STATUS_F2_PKT_LEN_SHIFT = 9;
 // function 1 registers
 const SDIO_BACKPLANE_ADDRESS_LOW = 0x1000a;
 const SDIO_CHIP_CLOCK_CSR = 0x1000e;
+const SDIO_SLEEP_CSR = 0x1001f;
+const SBSDIO_SLPCSR_KEEP_SDIO_ON = 0x01;
+const SBSDIO_SLPCSR_DEVICE_ON = 0x02;
 const SBSDIO_ALP_AVAIL = 0x40;
 const SBSDIO_HT_AVAIL = 0x80;
 const SBSDIO_SB_ACCESS_2_4B_FLAG = 0x8000;
@@ -287,6 +290,10 @@ export class Cyw43 {
   readF1(address) {
     if (address >= 0x10000) {
       if (address === SDIO_CHIP_CLOCK_CSR) return (this.f1regs.get(address) ?? 0) | SBSDIO_ALP_AVAIL | SBSDIO_HT_AVAIL;
+      if (address === SDIO_SLEEP_CSR) {       // KEEP_SDIO_ON brings DEVICE_ON with it
+        const v = this.f1regs.get(address) ?? 0;
+        return v & SBSDIO_SLPCSR_KEEP_SDIO_ON ? v | SBSDIO_SLPCSR_DEVICE_ON : v;
+      }
       return this.f1regs.get(address) ?? 0;
     }
     return this.backplane.read8(this.window | (address & BACKPLANE_ADDR_MASK));
@@ -312,6 +319,71 @@ function hex(v) {
 function hexBytes(bytes) {
   const n = Math.min(bytes.length, 24);
   return Buffer.from(bytes.subarray(0, n)).toString('hex') + (bytes.length > n ? `..(${bytes.length})` : '');
+}
+
+// -- WLAN control (function 2): SDPCM frames carrying CDC ioctls -------------------------------------------------
+// Every ioctl gets an answer with its id and no error, so the driver's start-up (the CLM download, the
+// country, the event mask, reading the MAC) completes; there is no WLAN beyond that. Each answer grants
+// credit for the next frames. A GET of `cur_etheraddr` returns MAC; any other GET returns zeros.
+const SDPCM_HEADER_LEN = 12;
+const IOCTL_HEADER_LEN = 16;
+const CDCF_IOC_SET = 0x02;
+export const MODEL_MAC = [0x28, 0xcd, 0xc1, 0x00, 0xe2, 0x01];   // Raspberry Pi's OUI, a made-up device part
+
+export class Wlan {
+  constructor() {
+    this.powerOn();
+    this.ioctls = 0;
+  }
+  powerOn() {
+    this.replies = [];
+    this.sequence = 0;
+  }
+  pending() {
+    return this.replies.length ? this.replies[0].length : 0;
+  }
+  read(size) {
+    const reply = this.replies.shift() || new Uint8Array(size);
+    const out = new Uint8Array(Math.max(size, reply.length));
+    out.set(reply);
+    return out;
+  }
+  write(frame) {
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    if (frame.length < SDPCM_HEADER_LEN) return;
+    const size = view.getUint16(0, true);
+    const hostSequence = frame[4];
+    const channel = frame[5] & 0x0f;
+    const headerLength = frame[7];
+    if (channel !== 0 || size < headerLength + IOCTL_HEADER_LEN) return;   // data frames: no WLAN here
+    const at = headerLength;
+    const cmd = view.getUint32(at, true);
+    const lengths = view.getUint32(at + 4, true);
+    const flags = view.getUint32(at + 8, true);
+    const payload = frame.subarray(at + IOCTL_HEADER_LEN, size);
+    const outLength = lengths & 0xffff;
+    const answer = new Uint8Array(flags & CDCF_IOC_SET ? 0 : outLength);
+    if (!(flags & CDCF_IOC_SET)) {
+      const name = new TextDecoder().decode(payload.subarray(0, Math.max(0, payload.indexOf(0))));
+      if (name === 'cur_etheraddr') answer.set(MODEL_MAC);
+    }
+    this.ioctls++;
+    const total = SDPCM_HEADER_LEN + IOCTL_HEADER_LEN + answer.length;
+    const reply = new Uint8Array((total + 3) & ~3);
+    const out = new DataView(reply.buffer);
+    out.setUint16(0, total, true);
+    out.setUint16(2, ~total & 0xffff, true);
+    reply[4] = this.sequence++ & 0xff;
+    reply[5] = 0;                                   // control channel
+    reply[7] = SDPCM_HEADER_LEN;
+    reply[9] = (hostSequence + 8) & 0xff;           // bus data credit: room for the next frames
+    out.setUint32(12, cmd, true);
+    out.setUint32(16, lengths, true);
+    out.setUint32(20, flags & ~1, true);            // the id kept, no error flag
+    out.setUint32(24, 0, true);                     // status
+    reply.set(answer, SDPCM_HEADER_LEN + IOCTL_HEADER_LEN);
+    this.replies.push(reply);
+  }
 }
 
 // -- Bluetooth over the shared bus (pico-sdk cybt_shared_bus) ------------------------------------------------

@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { RP2040, USBCDC, BasePeripheral, Simulator } from 'rp2040js';
-import { Cyw43, Bluetooth } from './cyw43_model.mjs';
+import { Cyw43, Bluetooth, Wlan } from './cyw43_model.mjs';
 import { connect } from 'node:net';
 
 const SimulationClock = new Simulator().clock.constructor;   // the package exports it only through Simulator
@@ -269,6 +269,7 @@ function boot(reason) {
     for (const pio of pios) pio.run = () => {};
     const trace = process.env.CYW43_TRACE ? (line) => process.stderr.write(`[cyw43 ${simMs().toFixed(1)}] ${line}\n`) : null;
     radio = new Cyw43(chip, { trace });
+    radio.wlan = new Wlan();
     if (hci) new Bluetooth(radio, hci);
   }
   wireSoftI2cTarget(chip.gpio[I2C_SDA], chip.gpio[I2C_SCL], OLED_ADDRESS);
