@@ -44,7 +44,10 @@ const SBSDIO_ALP_AVAIL = 0x40;
 const SBSDIO_HT_AVAIL = 0x80;
 const SBSDIO_SB_ACCESS_2_4B_FLAG = 0x8000;
 const BACKPLANE_ADDR_MASK = 0x7fff;
-const BACKPLANE_PAD_BYTES = 16;          // CYW43_BACKPLANE_READ_PAD_LEN_BYTES: the F1 response delay
+const BACKPLANE_PAD_BYTES = 16;
+const CORE_WRAPPERS = [0x18103000, 0x18104000];   // WLAN ARM CM3, SOC RAM (base + WRAPPER_REGISTER_OFFSET)
+const AI_RESETCTRL_OFFSET = 0x800;
+const AIRC_RESET = 1;          // CYW43_BACKPLANE_READ_PAD_LEN_BYTES: the F1 response delay
 
 const bswap32 = (v) => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 const rev16 = (v) => (((v & 0x00ff00ff) << 8) | ((v >>> 8) & 0x00ff00ff)) >>> 0;
@@ -113,6 +116,9 @@ export class Cyw43 {
     this.lastClock = false;
     this.interrupts = 0;
     this.setF0u32(SPI_READ_TEST_REGISTER, TEST_PATTERN);
+    // Power-on: RAM lost, the WLAN ARM and SOC RAM cores held in reset until the host releases them.
+    this.backplane.pages.clear();
+    for (const wrapper of CORE_WRAPPERS) this.backplane.write8(wrapper + AI_RESETCTRL_OFFSET, AIRC_RESET);
   }
 
   log(...args) {
