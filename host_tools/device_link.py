@@ -28,6 +28,7 @@ port (`write(bytes)`, `read(n)` returning b"" on timeout) sends the key in a COB
 import time
 import asyncio
 import inspect
+import os
 
 from monitor import dates, framing, protocol, protocol_host, protocol_text, records
 from monitor.session import SessionError
@@ -36,7 +37,9 @@ from host_tools import host_crypto, untrusted
 
 ROLES = {"clinician": protocol.ROLE_CLINICIAN, "patient": protocol.ROLE_PATIENT}
 REORDER_WINDOW = 32    # sealed frames held back while an earlier one is still on its way
-REPLY_TIMEOUT_S = 10.0   # the longest wait for any answer of the device (a write, a reply, the next frame)
+# The longest wait for any answer of the device (a write, a reply, the next frame). E2MON_REPLY_TIMEOUT_S
+# lengthens it for a device slower than a board: the Pico W image on the emulated RP2040 (tests/rp2040).
+REPLY_TIMEOUT_S = float(os.environ.get("E2MON_REPLY_TIMEOUT_S", "10"))
 _NOTIFIED = (protocol.CH_AUTH, protocol.CH_CONTROL, protocol.CH_RECORDS, protocol.CH_ENTRY,
              protocol.CH_ALERTS, protocol.CH_PROFILE, protocol.CH_TIME)
 

@@ -16,6 +16,8 @@ import threading
 
 from monitor import framing, protocol, protocol_host
 
+from host_tools import device_link
+
 UUID_CHANNEL = {uuid.lower(): channel for channel, uuid in protocol_host.CHANNEL_UUIDS.items()
                 if channel not in protocol.SHARED_CHANNELS}   # shared ones: write_channel names the channel
 SERIAL_MTU = 247   # frames sized as on a typical BLE link; well under framing.MAX_PACKET
@@ -26,10 +28,10 @@ class SerialLinkError(ConnectionError):
 
 
 class SerialClient:
-    def __init__(self, port, baudrate=115200, serial_factory=None, timeout=10.0):
+    def __init__(self, port, baudrate=115200, serial_factory=None, timeout=None):
         self.port = port
         self.baudrate = baudrate
-        self.timeout = timeout
+        self.timeout = device_link.REPLY_TIMEOUT_S if timeout is None else timeout
         self._factory = serial_factory
         self._serial = None
         self._loop = None

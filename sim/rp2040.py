@@ -60,13 +60,15 @@ def missing():
 
 
 class Rp2040:
-    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM):
+    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM, hci_port=None):
         problem = missing() if uf2 == UF2 else None
         if problem:
             raise EmulatorError(problem)
         argv = ["node", EMULATOR, "--bootrom", bootrom, "--uf2", uf2, "--speed", str(speed)]
         if hold:
             argv += ["--hold", str(BUTTON_PINS[hold])]
+        if hci_port is not None:      # the CYW43 modelled (sim/cyw43_model.mjs), its HCI to this TCP port
+            argv += ["--cyw43", "--hci-port", str(hci_port)]
         self.oled = oled.SSD1306Device()
         self.boots = []            # why the chip (re)started: "power", "reboot", "watchdog"
         self.home = None           # {"ms", "cycles"} since boot when the home screen was first drawn

@@ -18,6 +18,8 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { RP2040, USBCDC, BasePeripheral, Simulator } from 'rp2040js';
+import { Cyw43, Bluetooth, Wlan } from './cyw43_model.mjs';
+import { connect } from 'node:net';
 
 const SimulationClock = new Simulator().clock.constructor;   // the package exports it only through Simulator
 
@@ -157,6 +159,46 @@ loadUf2(readFileSync(arg('uf2')), flashBytes);
 let speed = Number(arg('speed', '1'));
 const held = new Set((arg('hold', '') || '').split(',').filter((s) => s).map(Number));
 let outputLevels = {};
+const withRadio = process.argv.includes('--cyw43') || !!process.env.E2MON_CYW43;
+let radio = null;
+let pios = [];
+// --hci-port N: the radio's HCI (H4 over TCP) to a bumble controller; kept across reboots like the chip's
+// antenna, while each boot's CYW43 model starts powered off.
+const hciPort = arg('hci-port', null);
+const HCI_HOLD_MS = 50;
+const hci = hciPort ? h4Link(Number(hciPort)) : null;
+
+function h4Link(port) {
+  // A real controller answers within microseconds; over TCP the answer takes wall-clock milliseconds. While
+  // a packet to the controller is unanswered (up to HCI_HOLD_MS of wall time) simulated time stands still.
+  const link = {
+    onPacket: null,
+    holdUntil: 0,
+    send: (h4) => { link.holdUntil = Date.now() + HCI_HOLD_MS; socket.write(Buffer.from(h4)); },
+  };
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  let pending = Buffer.alloc(0);
+  socket.on('data', (data) => {
+    pending = Buffer.concat([pending, data]);
+    for (;;) {
+      if (pending.length < 1) return;
+      const type = pending[0];
+      let size;
+      if (type === 4 && pending.length >= 3) size = 3 + pending[2];
+      else if (type === 2 && pending.length >= 5) size = 5 + pending.readUInt16LE(3);
+      else if (type === 5 && pending.length >= 5) size = 5 + (pending.readUInt16LE(3) & 0x3fff);
+      else if (type !== 2 && type !== 4 && type !== 5) throw new Error('H4 packet type ' + type);
+      if (size === undefined || pending.length < size) return;
+      const packet = new Uint8Array(pending.subarray(0, size));
+      pending = pending.subarray(size);
+      link.holdUntil = 0;
+      if (link.onPacket) link.onPacket(packet);
+    }
+  });
+  socket.on('error', (e) => process.stderr.write('hci link: ' + e.message + '\n'));
+  return link;
+}
 
 function loadUf2(data, into) {
   for (let off = 0; off + 512 <= data.length; off += 512) {
@@ -220,6 +262,16 @@ function boot(reason) {
     });
   }
   wireI2c(chip.i2c[0]);
+  if (withRadio) {
+    // rp2040js runs the PIO from timers of its own, apart from the core's simulated time; the gSPI
+    // transfers are timed by the core's loops, so the PIO steps here, a step per core cycle.
+    pios = chip.pio;
+    for (const pio of pios) pio.run = () => {};
+    const trace = process.env.CYW43_TRACE ? (line) => process.stderr.write(`[cyw43 ${simMs().toFixed(1)}] ${line}\n`) : null;
+    radio = new Cyw43(chip, { trace });
+    radio.wlan = new Wlan();
+    if (hci) new Bluetooth(radio, hci);
+  }
   wireSoftI2cTarget(chip.gpio[I2C_SDA], chip.gpio[I2C_SCL], OLED_ADDRESS);
   cdc = new USBCDC(chip.usbCtrl);
   cdc.onDeviceConnected = () => emit({ event: 'usb-ready', ms: simMs() });
@@ -325,6 +377,10 @@ function run() {
   const wallLimit = (Date.now() - wallStart) * 1e6 * speed + 50e6;   // sim may lead the wall by 50 ms
   let ahead = false;
   for (let i = 0; i < 200000; i++) {
+    if (hci && hci.holdUntil) {
+      if (Date.now() < hci.holdUntil) { ahead = true; break; }
+      hci.holdUntil = 0;
+    }
     if (core.waiting) {
       const wait = clock.nanosToNextAlarm;
       if (clock.nanos - simStart + wait > wallLimit) {   // idle ahead of the wall clock: let it catch up
@@ -335,6 +391,7 @@ function run() {
     } else {
       const cycles = core.executeInstruction();
       bootCycles += cycles;
+      for (const pio of pios) if (!pio.stopped) for (let c = 0; c < cycles; c++) pio.step();
       clock.tick(cycles * CYCLE_NANOS);
     }
     if (rebootRequest) break;

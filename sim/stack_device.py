@@ -48,6 +48,7 @@ MAIN = os.path.join(env.FIRMWARE, "main.py")
 HEAP = "320K"
 _LE_ENCRYPT = 0x2017
 _ZEPHYR_READ_STATIC_ADDRESSES = 0xFC09
+_BROADCOM_WRITE_BD_ADDR = 0xFC01       # Broadcom/Cypress vendor command (BTstack's btstack_chipset_bcm)
 _START_TIMEOUT_S = 20
 REBOOT_LINE = "--- reboot (machine.reset) ---"   # in StackDevice.output where each reboot happened
 
@@ -108,6 +109,11 @@ class StackController(radio._Controller):
             parameters = bytes(packet[4:4 + packet[3]])
             if opcode == _LE_ENCRYPT:
                 self._reply(opcode, bytes((hci.HCI_SUCCESS,)) + crypto.e(parameters[:16], parameters[16:32]))
+                return
+            if opcode == _BROADCOM_WRITE_BD_ADDR:
+                # the CYW43439's public address, set by the Pico W's BTstack chipset code at start
+                self.public_address = hci.Address(parameters[:6], hci.Address.PUBLIC_DEVICE_ADDRESS)
+                self._reply(opcode, bytes((hci.HCI_SUCCESS,)))
                 return
             if opcode == _ZEPHYR_READ_STATIC_ADDRESSES:
                 # status, one address (little-endian), its 16-byte identity root (none)
