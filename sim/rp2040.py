@@ -240,6 +240,22 @@ class Rp2040:
     def write(self, data):
         self._usb().sendall(data)
 
+    def read_available(self, quiet=2.0):
+        """What the USB serial port says until it stays quiet for `quiet` seconds (the console's output)."""
+        sock = self._usb()
+        sock.settimeout(quiet)
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                self._serial += chunk
+        except socket.timeout:
+            pass
+        out = bytes(self._serial)
+        del self._serial[:]
+        return out
+
     def read_until(self, ending, timeout=60):
         sock = self._usb()
         deadline = time.monotonic() + timeout

@@ -70,6 +70,17 @@ def test_the_shipped_image_starts_its_radio_and_serves_the_cli_over_ble(on_air):
     done = e2mon(air, home, "--sim", "--device", "pico", "profile", "show")
     assert done.returncode == 0, done.stderr
     assert "LEVEL_E2_CRITICAL" in done.stdout
+    done = e2mon(air, home, "--sim", "--device", "pico", "push", "lab", "E2", "61", "pg/mL")
+    assert done.returncode == 0, done.stderr
+    assert "stored on the device" in done.stdout
+    done = e2mon(air, home, "--sim", "--device", "pico", "pull")
+    assert done.returncode == 0, done.stderr
+    assert "stored" in done.stdout and "new record" in done.stdout   # the entry, and the events since
+    done = e2mon(air, home, "--sim", "--device", "pico", "alerts")
+    assert done.returncode == 0, done.stderr
+    assert "E2" in done.stdout.split("Due reminders")[0]      # 61 pg/mL is flagged
+    # Nothing went wrong on the chip meanwhile: no traceback on its console.
+    assert b"Traceback" not in chip.read_available()
     # The image set its controller's address with the Broadcom vendor command, from the MAC the WLAN side
     # read from the model (cur_etheraddr), plus one, as the Pico W does.
     assert bytes(air.controller.public_address) == bytes(reversed(bytes.fromhex("28cdc100e202")))
