@@ -43,7 +43,7 @@ class SyncApp:
         self.acked = 0
         self.clock_sets = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0, options=0):
         if self.clock is None:
             return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:

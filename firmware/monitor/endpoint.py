@@ -255,11 +255,16 @@ class Endpoint:
     # -- entries ---------------------------------------------------------------------------------------
     def _entry(self, plaintext):
         try:
-            kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
+            if plaintext and plaintext[0] >= protocol.CORRECT_VOID:
+                _op, target, reason, entry = protocol.decode_correction(plaintext)
+                status, seq = self.app.correct(target, reason, entry, self.session.role)
+            else:
+                kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
+                status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role,
+                                                    protocol.entry_options(plaintext))
         except protocol.ProtocolError as exc:
             self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(exc.code, 0))
             return
-        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role)
         self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(status, seq if seq is not None else 0))
 
     # -- blobs: alerts (read) and profile (read, clinician write) --------------------------------------

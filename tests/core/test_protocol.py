@@ -61,6 +61,23 @@ def test_entry_codec():
     assert protocol_host.decode_entry_reply(protocol.encode_entry_reply(0, 77)) == (0, 77)
 
 
+def test_entry_options_and_corrections_codec():
+    # the options byte goes only when set: firmware from before it refuses the longer request
+    plain = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600)
+    assert protocol.entry_options(plain) == 0
+    confirmed = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600, protocol.ENTRY_OPT_DUPLICATE | protocol.ENTRY_OPT_DATE)
+    assert len(confirmed) == protocol.ENTRY_SIZE + 1
+    assert protocol.decode_entry(confirmed) == (0, 0, 385, 2, 9800, 600)
+    assert protocol.entry_options(confirmed) == 3
+    void = protocol_host.encode_void(41, 1)
+    assert protocol.decode_correction(void) == (protocol.CORRECT_VOID, 41, 1, None)
+    amend = protocol_host.encode_amend(41, 2, 0, 0, 300, 2, 9800, 600)
+    assert protocol.decode_correction(amend) == (protocol.CORRECT_AMEND, 41, 2, (0, 0, 300, 2, 9800, 600))
+    assert _protocol_code(protocol.decode_correction, amend[:-1]) == protocol.ERR_BAD_LENGTH
+    assert _protocol_code(protocol.decode_correction, void + b"x") == protocol.ERR_BAD_LENGTH
+    assert _protocol_code(protocol.decode_correction, b"\x12" + void[1:]) == protocol.ERR_BAD_OPCODE
+
+
 def test_alerts_codec():
     flags = [(1, 2, -3), ()]
     reminders = [(9,)]
