@@ -51,7 +51,6 @@ PROFILE_FILE = "profile.bin"
 APP_STATE_FORMAT = "<HHIHHH"
 APP_STATE_SIZE = const(14)
 NO_DAY = const(0xFFFF)
-UNUSUAL_DATE_DAYS = const(365)   # an entry dated this much before the newest record needs the host's confirmation
 CLOCK_FORCED = const(1)   # EVENT_CLOCK_SET flags: set back before the newest record by a clinician's --force
 
 
@@ -239,14 +238,13 @@ class App:
             return status, None
         if self.floor_day != NO_DAY and day < self.floor_day:
             return records.ERR_BEFORE_CLOCK, None
-        if role:
-            if not options & protocol.ENTRY_OPT_DATE:
-                start = self.tracker.st[S.THERAPY_START]
-                if (0 <= start and day < start) or day < self.newest_day - UNUSUAL_DATE_DAYS:
-                    return protocol.ERR_DATE_UNUSUAL, None   # 2006 typed for 2026
+        if role and options & 3 != 3:   # protocol.ENTRY_OPT_DUPLICATE | ENTRY_OPT_DATE
+            from monitor import entry_checks
+            if not options & protocol.ENTRY_OPT_DATE and \
+                    entry_checks.unusual_date(day, self.tracker.st[S.THERAPY_START], self.newest_day):
+                return protocol.ERR_DATE_UNUSUAL, None   # 2006 typed for 2026
             if not options & protocol.ENTRY_OPT_DUPLICATE:
-                from monitor.duplicates import find
-                same = find(self.store, kind, code, value, flags, day, minute)
+                same = entry_checks.find(self.store, kind, code, value, flags, day, minute)
                 if same:
                     return protocol.ERR_DUPLICATE, same
         budget = self._budget

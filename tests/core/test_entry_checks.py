@@ -1,6 +1,6 @@
-# The device's duplicate check (monitor.duplicates) over a real store: an exact duplicate is found among the
+# The duplicate check (monitor.entry_checks) over a real store: an exact duplicate is found among the
 # newest records, a different unit, time or a voided original is not one.
-from monitor import duplicates
+from monitor import entry_checks as duplicates
 from monitor import records as R
 from monitor.store import Store
 from store_fs import each_fs
