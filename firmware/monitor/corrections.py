@@ -136,3 +136,24 @@ def correct(app, target, reason, entry, role):
     rebuild(app)
     app.save_snapshot()
     return 0, seq
+
+
+def own_today(app, limit=6):
+    """The patient's own entries of today that still count, newest first, as (seq, minute, kind, code,
+    value): what the device's menu may void (device.ui)."""
+    now = app.clock.now()
+    if now is None:
+        return []
+    store = app.store
+    found = []
+    start = store.next_seq - 256   # entry_checks.WINDOW: a day's own entries are among the newest
+    for r in store.records(start if start > store.first_seq else store.first_seq):
+        if r[3] == R.KIND_EVENT:
+            for i in range(len(found)):
+                if (r[4] == R.EVENT_VOID or r[4] == R.EVENT_AMEND) and found[i][0] == r[5]:
+                    found.pop(i)
+                    break
+        elif r[1] == now[0] and not r[6] & R.FLAG_CLINIC:
+            found.append((r[0], r[2], r[3], r[4], r[5]))
+    found.reverse()
+    return found[:limit]
