@@ -182,7 +182,8 @@ class UI:
                 self._go(UNDO)
                 return
             # voided in the open: the entry stays in the log, a correction says it no longer counts
-            status, _seq = app.correct(self.selected[0], 0)
+            from monitor.corrections import correct
+            status, _seq = correct(app, self.selected[0], 0)
             self.show_message("Not voided:\n" + app.status_text(status) if status else
                               "Voided:\n%s\nIt no longer\ncounts." % self._entry_name(self.selected))
         elif s == SYMPTOM:

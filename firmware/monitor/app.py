@@ -9,8 +9,7 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
         # flash's size (the simulator's board.FLASH_BYTES; 0 on a board: the file system's own free space)
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0, options=0) -> (status, seq)   # 0 = stored
-        # options: protocol.ENTRY_OPT_* a host confirmed (an exact duplicate, an unusual date)
-    app.correct(target, reason, entry=None, role=0) -> (status, seq)   # void or amend (monitor.corrections)
+        # options: protocol.ENTRY_OPT_* a host confirmed (an exact duplicate, an unusual date: entry_checks)
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
     app.set_clock(day, minute, second, flag=0) -> status  # a jump >= 5 min is logged as EVENT_CLOCK_SET;
@@ -34,13 +33,13 @@ from monitor import records
 from monitor import rules
 from monitor import profile as P
 from monitor import schedule
-from monitor import state as S
 from monitor.store import StoreFull
 from monitor.tracker import Tracker
 
 from micropython import const
 
 from monitor.clock import JUMP_LOG_SECONDS
+from monitor.records import NO_DAY
 from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
@@ -50,7 +49,6 @@ PROFILE_FILE = "profile.bin"
 # the patient's push budget: its day (NO_DAY: none) and the pushes counted that day.
 APP_STATE_FORMAT = "<HHIHHH"
 APP_STATE_SIZE = const(14)
-NO_DAY = const(0xFFFF)
 CLOCK_FORCED = const(1)   # EVENT_CLOCK_SET flags: set back before the newest record by a clinician's --force
 
 
@@ -88,23 +86,17 @@ class App:
         """The state of a device with no log and the default profile."""
         self.profile = P.Profile()
         self.tracker = Tracker(self.profile)
-        self._reset_derived()
+        self.last_sync_day = NO_DAY
+        self.last_sync_seq = 0
+        self.newest_day = 0
+        # Entries dated before floor_day are refused: the day of the last forced set-back (a new clock epoch).
+        self.floor_day = NO_DAY
         self.since_snapshot = 0
         self.changed = 0               # bumped on every stored record: the UI and BLE redraw/notify on change
         # [day, count] of entries the patient's host pushed (profile PUSH_DAY_BUDGET); kept in the snapshot,
         # so a reboot does not renew it. (Names reuse interned ones: README, Performance, the qstr table.)
         self._budget = [-1, 0]
         self._replaying = False
-
-    def _reset_derived(self):
-        """What the log's replay fills in (the tracker apart), as for an empty log."""
-        self.last_sync_day = NO_DAY
-        self.last_sync_seq = 0
-        self.newest_day = 0
-        # Entries dated before floor_day are refused: the day of the last forced set-back (a new clock epoch).
-        self.floor_day = NO_DAY
-        self._skip = None              # record numbers a rebuild leaves out: corrected entries (monitor.corrections)
-        self._corrected = False        # a replay met a correction: the state needs a rebuild without its target
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -117,14 +109,16 @@ class App:
             if self._load_snapshot_blob(blob):
                 start = upto + 1
         self._replaying = start > 0   # after a snapshot: its records count against the push budget
-        self._corrected = False
         replayed = self._replay(start)
         self._replaying = False
-        if self._corrected:
-            # a correction the snapshot does not cover (power cut before it was saved): its target was applied
-            from monitor.corrections import rebuild
-            rebuild(self)
-            self.save_snapshot()
+        for r in self.store.records(start):
+            if r[3] == records.KIND_EVENT and (r[4] == records.EVENT_VOID or r[4] == records.EVENT_AMEND):
+                # a correction the snapshot does not cover (the power went before its own was saved): its
+                # target was applied above; evaluate the log again without it
+                from monitor.corrections import rebuild
+                rebuild(self)
+                self.save_snapshot()
+                break
         self.clock.trust_after(self.newest_day)
         return replayed
 
@@ -167,12 +161,6 @@ class App:
         return self.store.replay(start, self._observe)
 
     def _observe(self, seq, day, minute, kind, code, value, flags):
-        if self._skip is not None:
-            for target in self._skip:   # (MicroPython's array has no `in`)
-                if target == seq:
-                    return   # voided or amended: it no longer counts
-        if kind == records.KIND_EVENT and (code == records.EVENT_VOID or code == records.EVENT_AMEND):
-            self._corrected = True
         self.tracker.apply(seq, day, minute, kind, code, value, flags)
         if self._replaying and kind != records.KIND_EVENT:
             self._budget[1] += 1
@@ -197,13 +185,12 @@ class App:
         self.changed += 1
 
     # -- writing ----------------------------------------------------------------------------------------
-    def _append(self, day, minute, kind, code, value, flags, snapshot=True):
-        # snapshot False: a correction, whose state is only right once rebuilt (monitor.corrections)
+    def _append(self, day, minute, kind, code, value, flags):
         seq = self.store.append(day, minute, kind, code, value, flags)
         self._observe(seq, day, minute, kind, code, value, flags)
         self.changed += 1
         self.since_snapshot += 1
-        if snapshot and self.since_snapshot >= self.snapshot_every:
+        if self.since_snapshot >= self.snapshot_every:
             self.save_snapshot()
         return seq
 
@@ -225,7 +212,7 @@ class App:
         """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored
         (ERR_DUPLICATE: seq is the record already stored). role 0: the device's buttons (may use the
         reserve); else the role of the host that pushed it, whose options (protocol.ENTRY_OPT_*) confirm an
-        exact duplicate or an unusual date."""
+        exact duplicate or an unusual date (monitor.entry_checks)."""
         if kind == records.KIND_EVENT:
             return records.ERR_KIND, None   # events are the device's own records
         now = self.clock.now()
@@ -238,15 +225,11 @@ class App:
             return status, None
         if self.floor_day != NO_DAY and day < self.floor_day:
             return records.ERR_BEFORE_CLOCK, None
-        if role and options & 3 != 3:   # protocol.ENTRY_OPT_DUPLICATE | ENTRY_OPT_DATE
-            from monitor import entry_checks
-            if not options & protocol.ENTRY_OPT_DATE and \
-                    entry_checks.unusual_date(day, self.tracker.st[S.THERAPY_START], self.newest_day):
-                return protocol.ERR_DATE_UNUSUAL, None   # 2006 typed for 2026
-            if not options & protocol.ENTRY_OPT_DUPLICATE:
-                same = entry_checks.find(self.store, kind, code, value, flags, day, minute)
-                if same:
-                    return protocol.ERR_DUPLICATE, same
+        if role and options & 3 != 3:   # a host's push, not confirmed both ways (protocol.ENTRY_OPT_*)
+            from monitor.entry_checks import check
+            status = check(self, kind, code, value, flags, day, minute, options)
+            if status:
+                return status
         budget = self._budget
         if role:
             if self.room() <= 0:
@@ -268,16 +251,6 @@ class App:
             if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                 self.save_snapshot()   # spent: kept across a reboot
         return 0, seq
-
-    def correct(self, target, reason, entry=None, role=0):
-        """Voids record `target` (entry None) or amends it with entry (kind, code, value, flags, day, minute),
-        for `reason` (catalog.REASONS); the log keeps both. role 0: the device's menu (the patient's own
-        entries of today). Returns (status, seq of the correction) as submit_entry does."""
-        from monitor.corrections import correct
-        try:
-            return correct(self, target, reason, entry, role)
-        except StoreFull:
-            return protocol.ERR_STORE_FULL, None
 
     def room(self):
         """Records hosts may still push; the last segment's worth is kept for the device's own buttons and
@@ -333,8 +306,8 @@ class App:
             f.write(blob)
         os.rename(tmp, path)   # atomic on littlefs: the old profile stays until the new one is whole
         self.profile = profile
-        # Derived state depends on the profile: rebuild it from the log (the log is the truth), without
-        # the entries corrections voided or replaced.
+        # Derived state depends on the profile: rebuild it from the log (the log is the truth), without the
+        # entries corrections took back.
         from monitor.corrections import rebuild
         rebuild(self, False)
         self.log_event(records.EVENT_PROFILE_SET, profile.crc() & 0x7FFFFFFF)

@@ -4,7 +4,9 @@
 # Loaded only when a correction is made, or at boot when the log holds one the snapshot does not cover.
 #
 #     correction_target(kind, code, value) -> record number a record corrects, or -1
-#     correct(app, target, reason, entry, role) -> (status, seq of the correction event or None)
+#     correct(app, target, reason, entry=None, role=0) -> (status, seq of the correction event or None)
+#     request(app, buf, role) -> the same for a host's request (protocol.decode_correction)
+#     own_today(app) -> the patient's own entries of today the device's menu may void
 #     rebuild(app, use_snapshots=True) -> False when the log no longer reaches back far enough to be exact
 from array import array
 
@@ -12,6 +14,7 @@ from monitor import records as R
 from monitor import protocol
 from monitor.codes import ROLE_PATIENT
 from monitor.records import RECORD_SIZE, unpack_record
+from monitor.store import StoreFull
 
 REASON_COUNT = 7   # catalog.REASONS
 
@@ -65,8 +68,11 @@ def rebuild(app, use_snapshots=True):
     if start is None:
         start = (0, None)
     budget = app._budget
-    app._reset_derived()
     app.tracker = Tracker(app.profile)
+    app.last_sync_day = R.NO_DAY
+    app.last_sync_seq = 0
+    app.newest_day = 0
+    app.floor_day = R.NO_DAY
     first = 0
     if start[1] is not None and app._load_snapshot_blob(start[1]):
         first = start[0] + 1
@@ -74,11 +80,14 @@ def rebuild(app, use_snapshots=True):
     for i in range(0, len(pairs), 2):
         if pairs[i] >= first:
             skip.append(pairs[i + 1])
-    app._skip = skip
-    try:
-        store.replay(first, app._observe)
-    finally:
-        app._skip = None
+    observe = app._observe
+
+    def counted(seq, day, minute, kind, code, value, flags):
+        for target in skip:   # (MicroPython's array has no `in`)
+            if target == seq:
+                return   # voided or amended: it no longer counts
+        observe(seq, day, minute, kind, code, value, flags)
+    store.replay(first, counted)
     app._budget = budget
     return exact
 
@@ -94,10 +103,16 @@ def _read(store, seq):
     return r if r[0] == seq else None
 
 
-def correct(app, target, reason, entry, role):
+def request(app, buf, role):
+    """A host's correction request (protocol.decode_correction) -> (status, seq) for the entry reply."""
+    _op, target, reason, entry = protocol.decode_correction(buf)
+    return correct(app, target, reason, entry, role)
+
+
+def correct(app, target, reason, entry=None, role=0):
     """Voids record `target` (entry None) or amends it with entry (kind, code, value, flags, day, minute).
-    role 0: the device's menu, which like a patient's host may void only the patient's own entries, the
-    same day. Returns (status, seq of the EVENT_VOID / EVENT_AMEND or None)."""
+    role 0: the device's menu, which like a patient's host may void only the patient's own entry of today.
+    Returns (status, seq of the EVENT_VOID / EVENT_AMEND or None), as app.submit_entry does."""
     if not 0 <= reason < REASON_COUNT:
         return protocol.ERR_BAD_VALUE, None
     now = app.clock.now()
@@ -120,19 +135,24 @@ def correct(app, target, reason, entry, role):
         return protocol.ERR_ROLE, None   # the patient voids only his own entry of today; a clinician amends
     if role and app.room() < 2:
         return protocol.ERR_STORE_FULL, None
-    if entry is not None:
-        kind, code, value, flags, day, minute = entry
-        if kind != old[3] or code != old[4]:
-            return R.ERR_CODE, None   # an amendment corrects the value, date or qualifiers, not what it is
-        status = app.tracker.check(kind, code, value, flags, day, minute, now[0],
-                                   now[0] * R.MINUTES_PER_DAY + now[1])
-        if status:
-            return status, None
-        if old[6] & R.FLAG_CLINIC or role == protocol.ROLE_CLINICIAN:
-            flags |= R.FLAG_CLINIC
-        app._append(day, minute, kind, code, value, flags | R.FLAG_AMENDS, False)
-    seq = app._append(now[0], now[1], R.KIND_EVENT, R.EVENT_VOID if entry is None else R.EVENT_AMEND,
-                      target, reason, False)
+    try:
+        if entry is not None:
+            kind, code, value, flags, day, minute = entry
+            if kind != old[3] or code != old[4]:
+                return R.ERR_CODE, None   # an amendment corrects the value, date or qualifiers, not what it is
+            status = app.tracker.check(kind, code, value, flags, day, minute, now[0],
+                                       now[0] * R.MINUTES_PER_DAY + now[1])
+            if status:
+                return status, None
+            if old[6] & R.FLAG_CLINIC or role == protocol.ROLE_CLINICIAN:
+                flags |= R.FLAG_CLINIC
+            store.append(day, minute, kind, code, value, flags | R.FLAG_AMENDS)
+        # straight to the log: the state is right only once rebuilt without the target (and its snapshot with it)
+        seq = store.append(now[0], now[1], R.KIND_EVENT, R.EVENT_VOID if entry is None else R.EVENT_AMEND,
+                           target, reason)
+    except StoreFull:
+        return protocol.ERR_STORE_FULL, None
+    app.changed += 1
     rebuild(app)
     app.save_snapshot()
     return 0, seq

@@ -256,12 +256,13 @@ class Endpoint:
     def _entry(self, plaintext):
         try:
             if plaintext and plaintext[0] >= protocol.CORRECT_VOID:
-                _op, target, reason, entry = protocol.decode_correction(plaintext)
-                status, seq = self.app.correct(target, reason, entry, self.session.role)
+                from monitor.corrections import request
+                status, seq = request(self.app, plaintext, self.session.role)
             else:
                 kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
+                # the options byte after the entry, if any (protocol.ENTRY_OPT_*)
                 status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role,
-                                                    protocol.entry_options(plaintext))
+                                                    plaintext[-1] if len(plaintext) > protocol.ENTRY_SIZE else 0)
         except protocol.ProtocolError as exc:
             self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(exc.code, 0))
             return

@@ -5,6 +5,8 @@
 from micropython import const
 
 from monitor import records as R
+from monitor.protocol import ENTRY_OPT_DATE, ENTRY_OPT_DUPLICATE, ERR_DATE_UNUSUAL, ERR_DUPLICATE
+from monitor.state import THERAPY_START
 
 WINDOW = const(256)          # records the device looks through: one segment's worth, 4 KB of reads a push
 UNUSUAL_DATE_DAYS = const(365)
@@ -22,6 +24,17 @@ def same(r, kind, code, value, flags, day, minute):
 def unusual_date(day, therapy_start, newest_day):
     """True for a date before the therapy's start (-1: none yet) or over a year before the newest record."""
     return (0 <= therapy_start and day < therapy_start) or day < newest_day - UNUSUAL_DATE_DAYS
+
+
+def check(app, kind, code, value, flags, day, minute, options):
+    """The device's refusal of a host's push, (status, seq of the stored duplicate or None), or None."""
+    if not options & ENTRY_OPT_DATE and unusual_date(day, app.tracker.st[THERAPY_START], app.newest_day):
+        return ERR_DATE_UNUSUAL, None   # 2006 typed for 2026
+    if not options & ENTRY_OPT_DUPLICATE:
+        same = find(app.store, kind, code, value, flags, day, minute)
+        if same:
+            return ERR_DUPLICATE, same
+    return None
 
 
 def find(store, kind, code, value, flags, day, minute):

@@ -204,18 +204,14 @@ CORRECT_HEADER = const(6)
 
 
 def decode_entry(buf):
-    """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape. entry_options(buf) gives
-    the options byte."""
+    """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape. The options byte, if
+    any, is the last."""
     if len(buf) != ENTRY_SIZE and len(buf) != ENTRY_SIZE + 1:
         raise ProtocolError(ERR_BAD_LENGTH)
     kind, code, value, flags, day, minute = struct.unpack_from(ENTRY_FORMAT, buf, 0)
     if kind > 3 or code > 0x3F or minute > 1439:
         raise ProtocolError(ERR_BAD_VALUE)
     return kind, code, value, flags, day, minute
-
-
-def entry_options(buf):
-    return buf[ENTRY_SIZE] if len(buf) > ENTRY_SIZE else 0
 
 
 def decode_correction(buf):

@@ -34,6 +34,7 @@ EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_
 #   seq u32 | day u16 (days since 2000-01-01) | minute u16 (0..1439) |
 #   kindcode u8 | value i32 | flags u8 | check u16 (low 16 bits of CRC-32 over the first 14 bytes)
 RECORD_FORMAT = "<IHHBiB"
+NO_DAY = const(0xFFFF)          # a day field (u16) that holds no day
 RECORD_BODY = const(14)
 RECORD_SIZE = const(16)
 

@@ -63,12 +63,10 @@ def test_entry_codec():
 
 def test_entry_options_and_corrections_codec():
     # the options byte goes only when set: firmware from before it refuses the longer request
-    plain = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600)
-    assert protocol.entry_options(plain) == 0
+    assert len(protocol_host.encode_entry(0, 0, 385, 2, 9800, 600)) == protocol.ENTRY_SIZE
     confirmed = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600, protocol.ENTRY_OPT_DUPLICATE | protocol.ENTRY_OPT_DATE)
-    assert len(confirmed) == protocol.ENTRY_SIZE + 1
+    assert len(confirmed) == protocol.ENTRY_SIZE + 1 and confirmed[-1] == 3   # the options byte, last
     assert protocol.decode_entry(confirmed) == (0, 0, 385, 2, 9800, 600)
-    assert protocol.entry_options(confirmed) == 3
     void = protocol_host.encode_void(41, 1)
     assert protocol.decode_correction(void) == (protocol.CORRECT_VOID, 41, 1, None)
     amend = protocol_host.encode_amend(41, 2, 0, 0, 300, 2, 9800, 600)

@@ -4,6 +4,7 @@
 # after a reboot and after a power cut between the correction and its snapshot.
 import monitor.tracker  # noqa: F401,I001  (the largest import first: least fragmentation)
 from monitor.app import App
+from monitor.corrections import correct
 from monitor.clock import Clock
 from monitor.store import Store
 from monitor import protocol, rules
@@ -65,7 +66,7 @@ def test_voiding_a_high_e2_clears_its_flag_and_stays_cleared_after_a_reboot():
         app = _app(path)
         seq = _course(app)
         assert _e2_flags(app)
-        status, void_seq = app.correct(seq, 1, None, CLINIC)
+        status, void_seq = correct(app, seq, 1, None, CLINIC)
         assert status == 0 and void_seq == seq + 1
         assert _e2_flags(app) == []
         assert app.tracker.latest(R.A_E2) is None
@@ -73,10 +74,10 @@ def test_voiding_a_high_e2_clears_its_flag_and_stays_cleared_after_a_reboot():
         last = list(app.store.records(seq))
         assert last[0][5] == 900
         assert last[1][3:] == (R.KIND_EVENT, R.EVENT_VOID, seq, 1)
-        assert app.correct(seq, 1, None, CLINIC)[0] == protocol.ERR_CORRECTED
-        assert app.correct(void_seq, 1, None, CLINIC)[0] == protocol.ERR_NO_ENTRY     # an event
-        assert app.correct(void_seq + 5, 1, None, CLINIC)[0] == protocol.ERR_NO_ENTRY
-        assert app.correct(1, 99, None, CLINIC)[0] == protocol.ERR_BAD_VALUE          # no such reason
+        assert correct(app, seq, 1, None, CLINIC)[0] == protocol.ERR_CORRECTED
+        assert correct(app, void_seq, 1, None, CLINIC)[0] == protocol.ERR_NO_ENTRY     # an event
+        assert correct(app, void_seq + 5, 1, None, CLINIC)[0] == protocol.ERR_NO_ENTRY
+        assert correct(app, 1, 99, None, CLINIC)[0] == protocol.ERR_BAD_VALUE          # no such reason
         app.store.close()
         again = _app(path)
         assert _e2_flags(again) == [] and again.tracker.latest(R.A_E2) is None
@@ -89,8 +90,8 @@ def test_amending_replaces_the_value_everywhere_the_device_looks():
         app = _app(path)
         seq = _course(app)
         fixed = (R.KIND_LAB, R.A_E2, 300, R.METHOD_LCMS, DAY - 2, 600)
-        assert app.correct(seq, 2, (R.KIND_LAB, R.A_TT, 300, 0, DAY - 2, 600), CLINIC)[0] == R.ERR_CODE
-        status, amend_seq = app.correct(seq, 2, fixed, CLINIC)
+        assert correct(app, seq, 2, (R.KIND_LAB, R.A_TT, 300, 0, DAY - 2, 600), CLINIC)[0] == R.ERR_CODE
+        status, amend_seq = correct(app, seq, 2, fixed, CLINIC)
         assert status == 0
         assert _e2_flags(app) == []
         assert app.tracker.latest(R.A_E2)[0] == 300
@@ -119,12 +120,12 @@ def test_the_patient_voids_only_his_own_entries_of_today():
     def check(path):
         app = _app(path)
         seq = _course(app)
-        assert app.correct(seq, 0)[0] == protocol.ERR_ROLE                       # the clinic's result
+        assert correct(app, seq, 0)[0] == protocol.ERR_ROLE                       # the clinic's result
         yesterday = app.submit_entry(R.KIND_SYMPTOM, R.S_JOINT, 2, 0, DAY - 1, 600)[1]
         today = app.submit_entry(R.KIND_SYMPTOM, R.S_JOINT, 3, 0, DAY, 500)[1]
-        assert app.correct(yesterday, 0)[0] == protocol.ERR_ROLE
-        assert app.correct(today, 0, (R.KIND_SYMPTOM, R.S_JOINT, 1, 0, DAY, 500))[0] == protocol.ERR_ROLE
-        assert app.correct(today, 0)[0] == 0
+        assert correct(app, yesterday, 0)[0] == protocol.ERR_ROLE
+        assert correct(app, today, 0, (R.KIND_SYMPTOM, R.S_JOINT, 1, 0, DAY, 500))[0] == protocol.ERR_ROLE
+        assert correct(app, today, 0)[0] == 0
         assert app.tracker.st[S.SYM_DAY + R.S_JOINT] == DAY - 1    # yesterday's entry counts again
         app.store.close()
     _in(_dir(), check)
@@ -137,7 +138,7 @@ def test_a_correction_the_device_cannot_evaluate_exactly_is_refused():
             assert app.submit_entry(R.KIND_SYMPTOM, i, 1, 0, DAY - 20 + i, 600, CLINIC)[0] == 0
         assert app.acknowledge_sync(app.store.next_seq - 1) == 0     # the host stored them: segments go
         assert app.store.first_seq > 1
-        assert app.correct(1, 0, None, CLINIC)[0] == protocol.ERR_NO_ENTRY           # gone from the device
+        assert correct(app, 1, 0, None, CLINIC)[0] == protocol.ERR_NO_ENTRY           # gone from the device
         for i in range(8):   # snapshots move on; without a new sync mark nothing more is reclaimed
             assert app.submit_entry(R.KIND_SYMPTOM, i, 2, 0, DAY - 5 + i // 4, 600 + i, CLINIC)[0] == 0
         oldest = app.store.load_snapshot(app.store.load_snapshot()[0])[0]
@@ -146,9 +147,9 @@ def test_a_correction_the_device_cannot_evaluate_exactly_is_refused():
         while list(app.store.records(target))[0][3] == R.KIND_EVENT:
             target += 1
         assert target <= oldest
-        assert app.correct(target, 0, None, CLINIC)[0] == protocol.ERR_CORRECT_OLD
+        assert correct(app, target, 0, None, CLINIC)[0] == protocol.ERR_CORRECT_OLD
         newer = app.submit_entry(R.KIND_SYMPTOM, R.S_MOOD, 2, 0, DAY, 600, CLINIC)[1]
-        assert app.correct(newer, 0, None, CLINIC)[0] == 0                             # after the snapshot
+        assert correct(app, newer, 0, None, CLINIC)[0] == 0                             # after the snapshot
         app.store.close()
     _in(_dir(), check)
 
@@ -162,8 +163,8 @@ def test_an_exact_duplicate_needs_the_hosts_confirmation():
         assert app.submit_entry(R.KIND_LAB, R.A_E2, 900, entry[3], DAY - 2, 601, CLINIC)[0] == 0   # another time
         status, again = app.submit_entry(*entry, role=CLINIC, options=protocol.ENTRY_OPT_DUPLICATE)
         assert status == 0 and again > seq
-        assert app.correct(again, 1, None, CLINIC)[0] == 0
-        assert app.correct(seq, 1, None, CLINIC)[0] == 0
+        assert correct(app, again, 1, None, CLINIC)[0] == 0
+        assert correct(app, seq, 1, None, CLINIC)[0] == 0
         assert app.submit_entry(*entry, role=CLINIC)[0] == 0       # both voided: no longer a duplicate
         app.store.close()
     _in(_dir(), check)
