@@ -10,6 +10,8 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
     app.submit_entry(kind, code, value, flags, day, minute, role=0, options=0) -> (status, seq)   # 0 = stored
         # options: protocol.ENTRY_OPT_* a host confirmed (an exact duplicate, an unusual date: entry_checks)
+    app.correct(request, role) -> (status, seq)   # a host's void or amend (monitor.corrections; the menu
+        # calls monitor.corrections.correct)
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
     app.set_clock(day, minute, second, flag=0) -> status  # a jump >= 5 min is logged as EVENT_CLOCK_SET;
@@ -251,6 +253,11 @@ class App:
             if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                 self.save_snapshot()   # spent: kept across a reboot
         return 0, seq
+
+    def correct(self, request, role):
+        """A host's correction request (protocol.decode_correction layout) -> (status, seq), as submit_entry."""
+        from monitor.corrections import request as correct
+        return correct(self, request, role)
 
     def room(self):
         """Records hosts may still push; the last segment's worth is kept for the device's own buttons and

@@ -256,8 +256,7 @@ class Endpoint:
     def _entry(self, plaintext):
         try:
             if plaintext and plaintext[0] >= protocol.CORRECT_VOID:
-                from monitor.corrections import request
-                status, seq = request(self.app, plaintext, self.session.role)
+                status, seq = self.app.correct(plaintext, self.session.role)
             else:
                 kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
                 # the options byte after the entry, if any (protocol.ENTRY_OPT_*)
