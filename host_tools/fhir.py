@@ -13,6 +13,7 @@ fast; tests validate the result with the `fhir.resources` package.
 import datetime
 import io
 import json
+import re
 import uuid
 
 from host_tools.export import catalog, corrections_of, day_text, lab_method
@@ -162,6 +163,9 @@ def write_bundle(db, device_id, out, tz=None):
     return count
 
 
+_STATUS = re.compile(r'"status":"[a-z-]+"')
+
+
 class _CorrectedWriter:
     """Writes the entries of a log with corrections: a voided record's resource says entered-in-error; an
     amendment stands as the record it replaces (its id), status amended, with a note saying why."""
@@ -176,8 +180,7 @@ class _CorrectedWriter:
     def write(self, text):
         fixes, seq = self.fixes, self.seq
         if seq is not None and fixes.voided(seq):
-            text = text.replace('"status":"final"', '"status":"entered-in-error"', 1).replace(
-                '"status":"completed"', '"status":"entered-in-error"', 1)
+            text = _STATUS.sub('"status":"entered-in-error"', text, count=1)
             text = _add_note(text, fixes.note(seq))
         elif self.target is not None:
             # MedicationStatement has no "amended" status: it stays completed, with the note
