@@ -16,7 +16,7 @@ import sim.bluetooth  # noqa: E402
 sys.modules.setdefault("bluetooth", sim.bluetooth)  # what sim/shadow/bluetooth.py does on sys.path
 
 from device.ble_service import BleService  # noqa: E402
-from monitor import protocol, records, validate  # noqa: E402
+from monitor import corrections, protocol, records, validate  # noqa: E402
 from monitor.store import Store, StoreFull  # noqa: E402
 from sim import radio  # noqa: E402
 
@@ -58,7 +58,7 @@ class SyncApp:
 
     def correct(self, request, role):
         # a correction's shape is checked as the device checks it; this stand-in holds no entry to correct
-        protocol.decode_correction(request)
+        corrections.decode_correction(request)
         return protocol.ERR_NO_ENTRY, None
 
     def clock_now(self):

@@ -255,7 +255,7 @@ class App:
         return 0, seq
 
     def correct(self, request, role):
-        """A host's correction request (protocol.decode_correction layout) -> (status, seq), as submit_entry."""
+        """A host's correction request (monitor.corrections.decode_correction) -> (status, seq), as submit_entry."""
         from monitor.corrections import request as correct
         return correct(self, request, role)
 

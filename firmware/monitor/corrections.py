@@ -5,9 +5,10 @@
 #
 #     correction_target(kind, code, value) -> record number a record corrects, or -1
 #     correct(app, target, reason, entry=None, role=0) -> (status, seq of the correction event or None)
-#     request(app, buf, role) -> the same for a host's request (protocol.decode_correction)
+#     request(app, buf, role) -> the same for a host's request (decode_correction)
 #     own_today(app) -> the patient's own entries of today the device's menu may void
 #     rebuild(app, use_snapshots=True) -> False when the log no longer reaches back far enough to be exact
+import struct
 from array import array
 
 from monitor import records as R
@@ -103,9 +104,24 @@ def _read(store, seq):
     return r if r[0] == seq else None
 
 
+def decode_correction(buf):
+    """(op, target record number, reason, corrected entry tuple or None) of a correction request (layout:
+    monitor.protocol, entry characteristic); ProtocolError on a bad shape."""
+    op = buf[0]
+    if op == protocol.CORRECT_VOID and len(buf) == protocol.CORRECT_HEADER:
+        entry = None
+    elif op == protocol.CORRECT_AMEND and len(buf) == protocol.CORRECT_HEADER + protocol.ENTRY_SIZE:
+        entry = protocol.decode_entry(memoryview(buf)[protocol.CORRECT_HEADER:])
+    else:
+        raise protocol.ProtocolError(protocol.ERR_BAD_LENGTH if op in (protocol.CORRECT_VOID, protocol.CORRECT_AMEND)
+                                     else protocol.ERR_BAD_OPCODE)
+    target, reason = struct.unpack_from("<IB", buf, 1)
+    return op, target, reason, entry
+
+
 def request(app, buf, role):
-    """A host's correction request (protocol.decode_correction) -> (status, seq) for the entry reply."""
-    _op, target, reason, entry = protocol.decode_correction(buf)
+    """A host's correction request (decode_correction) -> (status, seq) for the entry reply."""
+    _op, target, reason, entry = decode_correction(buf)
     return correct(app, target, reason, entry, role)
 
 

@@ -191,7 +191,9 @@ def racp_number(count):
 # response: status u8 (0 accepted, else a monitor.records ERR_* or protocol ERR_*) | seq u32
 #           (ERR_DUPLICATE: seq is the record already stored)
 # correction: CORRECT_VOID u8 | target u32 | reason u8, or CORRECT_AMEND u8 | target u32 | reason u8 | the
-#           corrected entry (ENTRY_FORMAT); the same response, seq the correction's EVENT_VOID / EVENT_AMEND
+#           corrected entry (ENTRY_FORMAT); the same response, seq the correction's EVENT_VOID / EVENT_AMEND.
+#           Decoded by monitor.corrections.decode_correction (loaded only for one: the update's staging
+#           needs every byte of the 64K heap this module's code would take)
 ENTRY_FORMAT = "<BBiBHH"
 ENTRY_SIZE = const(11)
 ENTRY_REPLY_FORMAT = "<BI"
@@ -212,19 +214,6 @@ def decode_entry(buf):
     if kind > 3 or code > 0x3F or minute > 1439:
         raise ProtocolError(ERR_BAD_VALUE)
     return kind, code, value, flags, day, minute
-
-
-def decode_correction(buf):
-    """(op, target record number, reason, corrected entry tuple or None); ProtocolError on bad shape."""
-    op = buf[0]
-    if op == CORRECT_VOID and len(buf) == CORRECT_HEADER:
-        entry = None
-    elif op == CORRECT_AMEND and len(buf) == CORRECT_HEADER + ENTRY_SIZE:
-        entry = decode_entry(memoryview(buf)[CORRECT_HEADER:])
-    else:
-        raise ProtocolError(ERR_BAD_LENGTH if op in (CORRECT_VOID, CORRECT_AMEND) else ERR_BAD_OPCODE)
-    target, reason = struct.unpack_from("<IB", buf, 1)
-    return op, target, reason, entry
 
 
 def encode_entry_reply(status, seq):

@@ -61,19 +61,12 @@ def test_entry_codec():
     assert protocol_host.decode_entry_reply(protocol.encode_entry_reply(0, 77)) == (0, 77)
 
 
-def test_entry_options_and_corrections_codec():
+def test_entry_options_codec():
     # the options byte goes only when set: firmware from before it refuses the longer request
     assert len(protocol_host.encode_entry(0, 0, 385, 2, 9800, 600)) == protocol.ENTRY_SIZE
     confirmed = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600, protocol.ENTRY_OPT_DUPLICATE | protocol.ENTRY_OPT_DATE)
     assert len(confirmed) == protocol.ENTRY_SIZE + 1 and confirmed[-1] == 3   # the options byte, last
     assert protocol.decode_entry(confirmed) == (0, 0, 385, 2, 9800, 600)
-    void = protocol_host.encode_void(41, 1)
-    assert protocol.decode_correction(void) == (protocol.CORRECT_VOID, 41, 1, None)
-    amend = protocol_host.encode_amend(41, 2, 0, 0, 300, 2, 9800, 600)
-    assert protocol.decode_correction(amend) == (protocol.CORRECT_AMEND, 41, 2, (0, 0, 300, 2, 9800, 600))
-    assert _protocol_code(protocol.decode_correction, amend[:-1]) == protocol.ERR_BAD_LENGTH
-    assert _protocol_code(protocol.decode_correction, void + b"x") == protocol.ERR_BAD_LENGTH
-    assert _protocol_code(protocol.decode_correction, b"\x12" + void[1:]) == protocol.ERR_BAD_OPCODE
 
 
 def test_alerts_codec():
