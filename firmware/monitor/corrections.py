@@ -69,7 +69,10 @@ def rebuild(app, use_snapshots=True):
     if start is None:
         start = (0, None)
     budget = app._budget
-    app.tracker = Tracker(app.profile)
+    if app.tracker.profile is app.profile:
+        app.tracker.reset()   # in place: no second state array on a small heap
+    else:
+        app.tracker = Tracker(app.profile)   # a new profile (app.set_profile)
     app.last_sync_day = R.NO_DAY
     app.last_sync_seq = 0
     app.newest_day = 0

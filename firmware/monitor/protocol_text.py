@@ -34,7 +34,8 @@ ERROR_TEXT = {
     protocol.ERR_NO_ENTRY: "the device holds no lab result, dose or symptom with that record number",
     protocol.ERR_CORRECTED: "that entry was already voided or amended",
     protocol.ERR_CORRECT_OLD: "the device no longer holds the records it needs to evaluate again without "
-                              "that entry (it keeps about one pull's worth)",
+                              "that entry (once a pull let it free older ones, it keeps them back to its "
+                              "second-newest snapshot)",
 }
 
 
