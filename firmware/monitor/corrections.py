@@ -17,9 +17,6 @@ from monitor.codes import ROLE_PATIENT
 from monitor.records import RECORD_SIZE, unpack_record
 from monitor.store import StoreFull
 
-REASON_COUNT = 7   # catalog.REASONS
-
-
 def correction_target(kind, code, value):
     if kind == R.KIND_EVENT and (code == R.EVENT_VOID or code == R.EVENT_AMEND):
         return value
@@ -132,7 +129,8 @@ def correct(app, target, reason, entry=None, role=0):
     """Voids record `target` (entry None) or amends it with entry (kind, code, value, flags, day, minute).
     role 0: the device's menu, which like a patient's host may void only the patient's own entry of today.
     Returns (status, seq of the EVENT_VOID / EVENT_AMEND or None), as app.submit_entry does."""
-    if not 0 <= reason < REASON_COUNT:
+    from monitor.catalog import REASONS
+    if not 0 <= reason < len(REASONS):
         return protocol.ERR_BAD_VALUE, None
     now = app.clock.now()
     if now is None:

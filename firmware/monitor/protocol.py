@@ -192,8 +192,8 @@ def racp_number(count):
 #           (ERR_DUPLICATE: seq is the record already stored)
 # correction: CORRECT_VOID u8 | target u32 | reason u8, or CORRECT_AMEND u8 | target u32 | reason u8 | the
 #           corrected entry (ENTRY_FORMAT); the same response, seq the correction's EVENT_VOID / EVENT_AMEND.
-#           Decoded by monitor.corrections.decode_correction (loaded only for one: the update's staging
-#           needs every byte of the 64K heap this module's code would take)
+#           Decoded by monitor.corrections.decode_correction, loaded only for one: the resident core (this
+#           module's code and names stay in the heap) does not grow
 ENTRY_FORMAT = "<BBiBHH"
 ENTRY_SIZE = const(11)
 ENTRY_REPLY_FORMAT = "<BI"
