@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UPY := $(BIN)/micropython -X heapsize=64K
 MPY_ARCHS := armv6m xtensawin
 
-.PHONY: test demo bench lint typecheck typecheck-stubs pytest check-upy mpy clean firmware tools qemu-inline-image
+.PHONY: test demo bench lint typecheck typecheck-stubs pytest check-upy mpy clean firmware tools browser qemu-inline-image
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,8 +40,14 @@ typecheck: typecheck-stubs
 	$(BIN)/basedpyright -p typecheck/esp32.json
 	$(BIN)/basedpyright -p typecheck/pico_w.json
 
-pytest: $(STAMP) firmware
+# The storage tests and the clinic benchmark run on a throw-away PostgreSQL cluster too (Debian's package).
+pytest: $(STAMP) firmware browser
+	upy/postgres-tools.sh
 	$(BIN)/pytest
+
+# Debian's chromium and chromium-driver for the clinic page's browser tests (tests/clinic), when missing.
+browser:
+	upy/browser-tools.sh
 
 # The core's tests on the real MicroPython unix port with a small heap, then
 # every firmware file compiled for both boards' architectures.
@@ -52,6 +58,7 @@ mpy: $(STAMP)
 	$(BIN)/python bench/compile_mpy.py $(MPY_ARCHS)
 
 bench: $(STAMP) firmware
+	upy/postgres-tools.sh
 	$(BIN)/python -m bench
 
 demo: $(STAMP) build/firmware/micropython-btstack

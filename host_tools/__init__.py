@@ -19,7 +19,11 @@
     bleak_backend.py  bleak's BleakClient and BleakScanner on a bumble central, for sim_link
     serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
     device_link.py    the protocol client over any link  host_crypto.py  its handshake and frame sealing
-    db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock
+    db.py             SQLite or PostgreSQL: records keyed by (device, record number), atomic batches; 0600, backups, lock
+    schema.py         the tables (SQLAlchemy Core)   migrate.py, migrations/  Alembic's schema upgrades
+    db_url.py         a path (SQLite) or URL -> engine  db_lock.py  the per-database / per-device lock
+    db_copy.py        e2mon db copy, counted and hashed  pg_backup.py  pg_dump
+    audit.py          who changes what (audit log)   settings_file.py  ~/.config/e2mon/settings.toml
     export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
     profile_file.py   the rule profile as an editable text file

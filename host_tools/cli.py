@@ -127,6 +127,8 @@ COMMAND_MODULES = [
     "cmd_alerts",
     "cmd_database",
     "cmd_update",
+    "cmd_audit",
+    "cmd_clinic",
 ]
 
 

@@ -22,28 +22,37 @@ async def _alerts(settings, device, role):
 
 def worklist(settings, with_flags=True, with_reminders=True):
     """Every patient's flags and due reminders as the pulled records give them, with the last pull's date."""
-    from host_tools import report
-
     rows, lines = [], []
     with settings.open_db() as db:
         db.check(full=False)
-        for device_id in db.devices():
-            if db.is_archive(device_id):
-                continue
-            info = db.device(device_id)
-            data = report.gather(db, device_id)
-            last = info["last_pull"]
-            last = datetime.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last else None
-            row = {"device_id": device_id, "label": info["label"], "last_pull": last}
-            lines.append("%s, last pulled %s:" % (device_title(device_id, info["label"]), last or "never"))
+        for row, data in worklist_rows(db):
+            lines.append("%s, last pulled %s:" % (device_title(row["device_id"], row["label"]),
+                                                   row["last_pull"] or "never"))
             if with_flags:
                 row["flags"] = data.flags
                 lines += ["  " + line for line in data.flags] or ["  no flag"]
             if with_reminders:
                 row["reminders"] = data.reminders
                 lines += ["  " + line for line in data.reminders] or ["  no reminder due"]
-            rows.append(row)
-    return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_path_shown()]
+            rows.append({k: row[k] for k in ("device_id", "label", "last_pull", "flags", "reminders") if k in row})
+    return rows, lines or ["no device in %s yet (run e2mon pull)" % settings.db_shown()]
+
+
+def worklist_rows(db, today=None):
+    """(row, report.ReportData) for every patient of an open host database (archived logs left out): the
+    one reading behind `alerts --all`, `reminders --all` and the clinic page. A row holds device_id, label,
+    last_pull ("YYYY-MM-DD HH:MM" or None) and last_pull_seconds."""
+    from host_tools import report
+
+    for device_id in db.devices():
+        if db.is_archive(device_id):
+            continue
+        info = db.device(device_id)
+        data = report.gather(db, device_id, today)
+        last = info["last_pull"]
+        shown = datetime.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last else None
+        yield {"device_id": device_id, "label": info["label"], "last_pull": shown,
+               "last_pull_seconds": last}, data
 
 
 def _every_patient(settings, device, every, with_flags):

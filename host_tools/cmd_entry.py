@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from host_tools import connect, entry_checks
+from host_tools import audit, connect, entry_checks
 from host_tools.cmd_push import _convert, checked_options, parse_when, refuse_entry
 from host_tools.device_command import role_option, run
 from host_tools.failures import EXIT_NOT_FOUND, EXIT_REJECTED, Failure, reported
@@ -62,10 +62,11 @@ def void_cmd(settings, seq, reason, role):
     row, _rows = _pulled_record(settings, seq, False)
 
     async def send():
-        async with connect.session(settings, None, role) as (link, _device_id):
-            return await link.void_entry(seq, _reason_index(reason))
+        async with connect.session(settings, None, role) as (link, device_id):
+            return await link.void_entry(seq, _reason_index(reason)), device_id
 
-    event = run(send(), "voiding record %d" % seq)
+    event, device_id = run(send(), "voiding record %d" % seq)
+    settings.audit(audit.CORRECT, device_id, "record %d voided (record %d): %s, as %s" % (seq, event, reason, role))
     what = " (%s)" % _describe(row) if row else ""
     emit(settings, {"target": seq, "seq": event, "reason": reason},
          "record %d%s voided on the device by record %d: %s" % (seq, what, event, reason))
@@ -121,10 +122,13 @@ def amend_cmd(settings, seq, value, unit, reason, date_text, time_text, method, 
     reason_index = _reason_index(reason)
 
     async def send():
-        async with connect.session(settings, None, role) as (link, _device_id):
-            return await link.amend_entry(seq, reason_index, kind, code, stored, flags, new_day, new_minute)
+        async with connect.session(settings, None, role) as (link, device_id):
+            return await link.amend_entry(seq, reason_index, kind, code, stored, flags, new_day, new_minute), \
+                device_id
 
-    event = run(send(), "amending record %d" % seq)
+    event, device_id = run(send(), "amending record %d" % seq)
+    settings.audit(audit.CORRECT, device_id, "record %d amended by record %d (record %d): %s, as %s"
+                   % (seq, event - 1, event, reason, role))
     new_row = (event - 1, new_day, new_minute, kind, code, stored, flags)
     emit(settings, {"target": seq, "seq": event, "replacement": event - 1, "reason": reason,
                     "was": _describe(row), "now": _describe(new_row)},

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from host_tools import connect, profile_file
+from host_tools import audit, connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
 from host_tools.failures import EXIT_FAILURE, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
@@ -164,6 +164,8 @@ def profile_set(settings, path, device, replace, assume_yes):
         with settings.open_db() as db:
             db.ensure_device(device_id)
             db.set_profile(device_id, blob)
+            db.audit(audit.PROFILE, device_id, "%d change%s: %s" % (len(changes), "" if len(changes) == 1 else "s",
+                                                                 "; ".join(diff)))
     result.update(sent=True, bytes=len(blob))
     emit(settings, result, ["profile of %s: %d change%s sent" % (device_id, len(changes),
                                                                  "" if len(changes) == 1 else "s")] + diff)

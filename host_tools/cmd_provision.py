@@ -5,7 +5,7 @@ import os
 
 import click
 
-from host_tools import connect, keys, profile_file
+from host_tools import clinic_keys, connect, profile_file
 from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_AUTH, EXIT_REJECTED, Failure, reported
 from host_tools.settings import emit, pass_settings, use_port
@@ -88,9 +88,7 @@ async def _provision(settings, device_id, profile, erase_log=False):
             raise Failure("the device refused the new key: %s" % protocol_text.error_text(status),
                           "check it runs the e2mon firmware and is connected over USB", EXIT_AUTH)
         # The device holds the key now: keep the role and beacon keys (never the device key) before anything else.
-        where = None
-        for name, value in host_crypto.host_keys(key).items():
-            where = keys.save_key(device_id, name, value)
+        where = clinic_keys.save_device_keys(device_id, host_crypto.host_keys(key))
         link = DeviceLink(serial_client, host_crypto.role_key(key, connect_role("clinician")), "clinician")
         await link.open_session()
         now = datetime.datetime.now().replace(microsecond=0)
@@ -99,7 +97,7 @@ async def _provision(settings, device_id, profile, erase_log=False):
         blob = profile_codec.encode(profile)
         await link.set_profile(blob)
         await link.close()
-    if where != "keyring":
+    if where not in ("keyring", clinic_keys.CLINIC_STORE):
         where = os.path.dirname(where)
     return {"device_id": device_id, "key_store": where, "clock": now.isoformat(sep=" "),
             "profile_bytes": len(blob)}

@@ -2,7 +2,7 @@
 acknowledged so the device can free it."""
 import click
 
-from host_tools import connect, untrusted
+from host_tools import audit, connect, untrusted
 from host_tools.device_command import device_argument, run
 from host_tools.failures import EXIT_INTERRUPTED, EXIT_LINK, EXIT_STORAGE, Failure, reported
 from host_tools.progress import Progress
@@ -64,71 +64,80 @@ async def pull_into(settings, db, device, progress_out=None, kept=None):
     `kept` (a dict) follows what is stored as it goes: device_id, new, total."""
     from host_tools import host_crypto
 
-    kept = {} if kept is None else kept
     async with connect.session(settings, device, "clinician") as (link, device_id):
         # The session just proved the device holds this key: its history is bound to it, and one stored
         # under another key (provisioned again, on any computer, or another device) is filed apart.
         key_id = host_crypto.key_fingerprint(connect.load_role_key(device_id, "clinician"))
-        held_before = db.count(device_id)
-        filed_apart = db.bind_key(device_id, key_id)
-        firmware = await _firmware(link.client)
-        db.ensure_device(device_id, firmware=firmware)
-        start = db.next_seq(device_id)
-        total = await link.count(start)
-        # The newest record this host holds is asked for again when the device still has it: a device whose
-        # log is another one under the same key (a cloned key file) sends other content there, and
-        # store_records refuses the batch (RecordConflict) before anything of that log is mixed in.
-        overlap = start > 0 and await link.count(start - 1) > total
-        if total == 0 and start > 0 and not overlap:
-            # The device no longer has the newest record this host stored: its numbering went back.
-            raise Failure("device %s has no record %d although this host stored it (was the device reset or "
-                          "replaced?)" % (device_id, start - 1),
-                          "pull it into a separate database (e2mon --db NEW.sqlite pull)", EXIT_STORAGE)
-        progress = Progress(total + overlap, out=progress_out)
-        pending = []
-        stored = [0]
+        return await pull_over(link, device_id, key_id, db, progress_out, kept)
 
-        def flush():
-            if pending:
-                stored[0] += db.store_records(device_id, pending)
-                pending.clear()
-                kept.update(device_id=device_id, new=stored[0], total=db.count(device_id))
 
-        substantive = [0]   # new records other than the device's own sync marks
-        unknown = [0]       # new records whose code this host does not know (stored as received)
-        gaps = []           # (first, last) record numbers the device no longer had
-        expected = [start or None]   # a first pull has nothing before to miss
+async def pull_over(link, device_id, key_id, db, progress_out=None, kept=None):
+    """The pull on an open session (a DeviceLink whose handshake proved the key `key_id` names): what
+    pull_into does once connected, and what bench/bench_clinic.py runs 20 times at once."""
+    kept = {} if kept is None else kept
+    held_before = db.count(device_id)
+    filed_apart = db.bind_key(device_id, key_id)
+    firmware = await _firmware(getattr(link, "client", None))
+    db.ensure_device(device_id, firmware=firmware)
+    start = db.next_seq(device_id)
+    total = await link.count(start)
+    # The newest record this host holds is asked for again when the device still has it: a device whose
+    # log is another one under the same key (a cloned key file) sends other content there, and
+    # store_records refuses the batch (RecordConflict) before anything of that log is mixed in.
+    overlap = start > 0 and await link.count(start - 1) > total
+    if total == 0 and start > 0 and not overlap:
+        # The device no longer has the newest record this host stored: its numbering went back.
+        raise Failure("device %s has no record %d although this host stored it (was the device reset or "
+                      "replaced?)" % (device_id, start - 1),
+                      "pull it into a separate database (e2mon --db NEW.sqlite pull)", EXIT_STORAGE)
+    progress = Progress(total + overlap, out=progress_out)
+    pending = []
+    stored = [0]
 
-        def on_batch(batch):
-            for record in batch:
-                if expected[0] is not None and record[0] > expected[0]:
-                    gaps.append((expected[0], record[0] - 1))
-                expected[0] = max(expected[0] or 0, record[0] + 1)
-            pending.extend(batch)
-            substantive[0] += sum(1 for r in batch if r[0] >= start and not _is_sync_mark(r))
-            unknown[0] += unknown_codes(batch, start)
-            progress.advance(len(batch))
-            if len(pending) >= STORE_BATCH:
-                flush()
+    def flush():
+        if pending:
+            stored[0] += db.store_records(device_id, pending)
+            pending.clear()
+            kept.update(device_id=device_id, new=stored[0], total=db.count(device_id))
 
-        try:
-            await link.pull(start - 1 if overlap else start, on_batch)
-        finally:
-            # Whole, verified records received before an interruption are kept: a rerun resumes after them.
+    substantive = [0]   # new records other than the device's own sync marks
+    unknown = [0]       # new records whose code this host does not know (stored as received)
+    gaps = []           # (first, last) record numbers the device no longer had
+    expected = [start or None]   # a first pull has nothing before to miss
+
+    def on_batch(batch):
+        for record in batch:
+            if expected[0] is not None and record[0] > expected[0]:
+                gaps.append((expected[0], record[0] - 1))
+            expected[0] = max(expected[0] or 0, record[0] + 1)
+        pending.extend(batch)
+        substantive[0] += sum(1 for r in batch if r[0] >= start and not _is_sync_mark(r))
+        unknown[0] += unknown_codes(batch, start)
+        progress.advance(len(batch))
+        if len(pending) >= STORE_BATCH:
             flush()
-            elapsed = progress.finish()
-        try:
-            db.set_profile(device_id, await link.get_profile())   # once the log is known to be this device's
-        except Exception as exc:  # noqa: BLE001 - the report falls back to default bands
-            failure = connect.link_failure(exc, "reading the profile")
-            if failure is not None and failure.exit_code == EXIT_LINK:
-                raise failure from exc
-        last = db.next_seq(device_id) - 1
-        acknowledged = None
-        # Each acknowledgement logs a sync mark on the device: acknowledging only marks would never settle.
-        if last >= 0 and substantive[0]:
-            await link.acknowledge(last)
-            acknowledged = last
+
+    try:
+        await link.pull(start - 1 if overlap else start, on_batch)
+    finally:
+        # Whole, verified records received before an interruption are kept: a rerun resumes after them.
+        flush()
+        elapsed = progress.finish()
+    try:
+        db.set_profile(device_id, await link.get_profile())   # once the log is known to be this device's
+    except Exception as exc:  # noqa: BLE001 - the report falls back to default bands
+        failure = connect.link_failure(exc, "reading the profile")
+        if failure is not None and failure.exit_code == EXIT_LINK:
+            raise failure from exc
+    last = db.next_seq(device_id) - 1
+    acknowledged = None
+    db.audit(audit.PULL, device_id, "%d new records (%d on this host)%s" % (
+        stored[0], db.count(device_id), "; gaps %s" % gaps if gaps else ""))
+    # Each acknowledgement logs a sync mark on the device: acknowledging only marks would never settle.
+    if last >= 0 and substantive[0]:
+        await link.acknowledge(last)
+        acknowledged = last
+        db.audit(audit.ACKNOWLEDGE, device_id, "up to record %d" % last)
     return {"device_id": device_id, "new": stored[0], "total_on_host": db.count(device_id),
             "acknowledged": acknowledged, "seconds": round(elapsed, 3), "firmware": firmware,
             "new_entries": substantive[0],

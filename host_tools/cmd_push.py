@@ -4,7 +4,7 @@ import datetime
 
 import click
 
-from host_tools import connect, entry_checks, profile_file
+from host_tools import audit, connect, entry_checks, profile_file
 from host_tools.device_command import role_option, run
 from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
@@ -196,8 +196,9 @@ def _push(settings, role, kind, code, value, flags, date_text, time_text, confir
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
     options = checked_options(settings, kind, code, value, flags, day, minute, confirm, assume_yes)
-    seq = run(_push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes),
-              "storing the entry")
+    seq, device_id = run(_push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes),
+                         "storing the entry")
+    settings.audit(audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
     shown = texts.format_value(kind, code, value, flags)
     emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
                     "date": dates.format_day(day), "minute": minute},
@@ -222,14 +223,14 @@ def checked_options(settings, kind, code, value, flags, day, minute, confirm, as
 async def _push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes):
     from host_tools.device_link import DeviceError
 
-    async with connect.session(settings, None, role) as (link, _device_id):
+    async with connect.session(settings, None, role) as (link, device_id):
         try:
-            return await link.push_entry(kind, code, value, flags, day, minute, options)
+            return await link.push_entry(kind, code, value, flags, day, minute, options), device_id
         except DeviceError as exc:
             if exc.code == protocol.ERR_DUPLICATE:   # stored since this host last pulled
                 entry_checks.confirm_duplicate(exc.seq, assume_yes, "on the device")
                 return await link.push_entry(kind, code, value, flags, day, minute,
-                                             options | protocol.ENTRY_OPT_DUPLICATE)
+                                             options | protocol.ENTRY_OPT_DUPLICATE), device_id
             device_refusal(exc, kind, code, value)
 
 

@@ -12,7 +12,7 @@ import time
 
 import click
 
-from host_tools import connect, release
+from host_tools import audit, connect, release
 from host_tools.device_command import device_argument, run
 from host_tools.device_link import DeviceError
 from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
@@ -127,6 +127,8 @@ def _record_firmware(settings, result):
         with settings.open_db() as db:
             if db.device(result["device_id"]) is not None:
                 db.ensure_device(result["device_id"], firmware=result["running"])
+            db.audit(audit.FIRMWARE, result["device_id"], "from %s to %s: %s" % (
+                result.get("before"), result["running"], result.get("outcome_text")))
 
 
 async def update(settings, device, data, header_size, manifest, allow_downgrade=False, progress_out=None):

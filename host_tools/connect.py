@@ -25,7 +25,7 @@ import datetime
 import json
 import os
 
-from host_tools import keys, untrusted
+from host_tools import clinic_keys, keys, untrusted
 from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
                                  Failure)
 from monitor import beacon, beacon_host, dates, protocol, protocol_host, protocol_text
@@ -62,7 +62,8 @@ async def client(settings, address, at=None):
     Holds the host database's lock meanwhile: one device command at a time per database."""
     from host_tools.db import exclusive
     address = settings.device_given(address)
-    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device"),
+                   _device_id(settings, address)):
         async with _client(settings, address, at) as pair:
             yield pair
 
@@ -174,7 +175,7 @@ async def _disconnect(ble):
 
 def load_role_key(device_id, role):
     try:
-        return keys.load_key(device_id, role)
+        return clinic_keys.load_key(device_id, role)
     except keys.KeyMissing as exc:
         raise Failure(str(exc), "provision the device over USB first (e2mon --port PORT provision --device %s)"
                       % device_id, EXIT_AUTH) from None
@@ -191,7 +192,8 @@ async def session(settings, address, role="clinician"):
     from host_tools.device_link import DeviceLink
 
     address = settings.device_given(address)
-    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device")):
+    with exclusive(settings.db_path_shown(), "talking to %s" % (address or "the device"),
+                   _device_id(settings, address)):
         device_id = _device_id(settings, address)
         over_the_air = not settings.port and device_id and _holds_key(device_id, keys.BEACON)
         candidates = await locate_all(settings, device_id) if over_the_air else [None]
@@ -330,7 +332,7 @@ async def locate_all(settings, device_id):
     the advertisement carries it too); [device_id] itself when this host holds no beacon key for it (keys
     made before beacons existed: the device is reached at that address)."""
     try:
-        key = keys.load_key(device_id, keys.BEACON)
+        key = clinic_keys.load_key(device_id, keys.BEACON)
     except (keys.KeyMissing, ValueError):
         if not any(_holds_key(device_id, role) for role in ("clinician", "patient")):
             load_role_key(device_id, "clinician")   # not provisioned here: that Failure, not "not found"
@@ -380,7 +382,7 @@ def _provisioned_again(device_id):
 
 def _holds_key(device_id, name):
     try:
-        keys.load_key(device_id, name)
+        clinic_keys.load_key(device_id, name)
     except (keys.KeyMissing, ValueError):
         return False
     return True
@@ -391,8 +393,9 @@ def your_devices(settings):
     one the devices table keeps (its name, else the device id)."""
     ids = set(keys.known_devices())
     labels = {}
-    if os.path.exists(settings.db_path_shown()):
-        with settings.open_db() as db:
+    if settings.db_exists():
+        from host_tools.db import DatabaseMissing
+        with contextlib.suppress(DatabaseMissing), settings.open_db() as db:
             for device_id in db.devices():
                 row = db.device(device_id) or {}
                 ids.add(device_id)
@@ -400,7 +403,7 @@ def your_devices(settings):
     out = {}
     for device_id in ids:
         try:
-            key = keys.load_key(device_id, keys.BEACON)
+            key = clinic_keys.load_key(device_id, keys.BEACON)
         except (keys.KeyMissing, ValueError):
             continue
         out[device_id] = (labels.get(device_id) or device_id, key)

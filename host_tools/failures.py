@@ -85,6 +85,14 @@ class Failure(click.ClickException):
             super().show(file)
 
 
+def _driver_error(exc):
+    """The database driver's own error inside SQLAlchemy's wrapper (sqlite3's, psycopg's)."""
+    import sqlalchemy.exc
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
 def _translate(exc):
     """Maps an exception from a library to a Failure, or None if it is unknown."""
     if isinstance(exc, Failure):
@@ -104,6 +112,15 @@ def _translate(exc):
         return Failure(str(exc), "update e2mon on this computer", EXIT_STORAGE)
     if isinstance(exc, keys.NotPrivate):
         return Failure(str(exc), "", EXIT_STORAGE)
+    from host_tools import db_url, pg_backup, settings_file
+    if isinstance(exc, pg_backup.BackupFailed):
+        return Failure(str(exc), "nothing was changed; make the backup possible, then rerun", EXIT_STORAGE)
+    if isinstance(exc, settings_file.SettingsError):
+        return Failure(str(exc), "fix or remove the file", EXIT_REJECTED)
+    if isinstance(exc, db_url.UnsupportedDatabase):   # a malformed URL, or another database system
+        return Failure(str(exc), "give a file path (SQLite) or postgresql://USER@HOST/NAME",
+                       EXIT_USAGE)
+    exc = _driver_error(exc)
     name = type(exc).__name__
     module = type(exc).__module__ or ""
     if isinstance(exc, sqlite3.DatabaseError) and db.database_damaged(exc):
@@ -111,6 +128,10 @@ def _translate(exc):
     if isinstance(exc, sqlite3.Error):
         return Failure("host database error: %s" % exc,
                        "check the --db path is writable and not used by another e2mon", EXIT_STORAGE)
+    if module.startswith("psycopg"):
+        return Failure("PostgreSQL error: %s" % (str(exc).strip().splitlines() or [name])[0],
+                       "check the --db URL, that the server runs and that this user may use the database",
+                       EXIT_STORAGE)
     if module.startswith("bleak") or name in ("BleakError", "BleakDeviceNotFoundError"):
         if "NotFound" in name:
             return Failure("device not found", "bring it closer, wake it up and retry", EXIT_NOT_FOUND)

@@ -8,6 +8,7 @@ $XDG_CONFIG_HOME, else ~/.config.
 - `save_key(device_id, role, key) -> where` ("keyring" or the file path)
 - `load_key(device_id, role) -> bytes` (raises `KeyMissing`)
 - `known_devices() -> [device_id]` for keys held in files
+- `forget_key(device_id, role)`: removes this computer's copy (moved into a clinic's store, host_tools.clinic_keys)
 - `private_directory(path)` / `private_file(path)` / `check_private(path, what)`: the 0700 / 0600 rule the
   key files follow, shared with the host database (host_tools.db)
 """
@@ -143,6 +144,18 @@ def load_key(device_id, role):
     if len(key) != KEY_BYTES:
         raise KeyMissing("key file %s is damaged (%d bytes, a key has %d)" % (path, len(key), KEY_BYTES))
     return key
+
+
+def forget_key(device_id, role):
+    """Removes this computer's copy of a key (the keyring's entry and the file), when it lives elsewhere now."""
+    _check_names(device_id, role)
+    ring = _keyring()
+    if ring is not None and ring.get_password(SERVICE, "%s/%s" % (device_id, role)):
+        ring.delete_password(SERVICE, "%s/%s" % (device_id, role))
+    try:
+        os.remove(key_path(device_id, role))
+    except FileNotFoundError:
+        pass
 
 
 def known_devices():

@@ -58,6 +58,8 @@ class ReportData:
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
+        self.flag_items = []    # the same flags as alert_text.flag_dict gives them (level, rule, source)
+        self.reminder_items = []   # the same due reminders as alert_text.reminder_dict (state: due/overdue)
         self.bands = {}         # name -> number, from the profile
         # (analyte name, value text, SI text or "", date, method, entered by) per analyte with a result
         self.latest = []
@@ -144,9 +146,12 @@ def gather(db, device_id, today=None, since=None, until=None):
             data.dose_changes.append((day_date(day), catalog(dose, code).name, text))
         last_dose[code] = value
     data.impossible.sort()
-    data.flags = [alert_text.flag_line(f, p=profile.params) for f in tracker.flags(data.today)]
-    data.reminders = [alert_text.reminder_line(r, profile.params) for r in tracker.reminders(data.today)
-                      if alert_text.is_due(r)]
+    flags = tracker.flags(data.today)
+    due = [r for r in tracker.reminders(data.today) if alert_text.is_due(r)]
+    data.flags = [alert_text.flag_line(f, p=profile.params) for f in flags]
+    data.reminders = [alert_text.reminder_line(r, profile.params) for r in due]
+    data.flag_items = [alert_text.flag_dict(f, profile.params) for f in flags]
+    data.reminder_items = [alert_text.reminder_dict(r, profile.params) for r in due]
     data.bands = plot_bands(profile)
     for code in range(len(ANALYTES)):
         latest = tracker.latest(code)   # the tracker's own view: what the rules evaluated
@@ -380,15 +385,22 @@ def render(db, device_id, out_path, today=None, since=None, until=None):
     if ext not in (".png", ".html", ".htm"):
         raise ValueError("report file must end in .png or .html, not %r" % ext)
     data = gather(db, device_id, today, since, until)
-    buf = io.BytesIO()
-    build_figure(data, with_summary=ext == ".png").savefig(buf, format="png")
-    if ext == ".png":
-        content = buf.getvalue()
-    else:
-        content = _html(data, base64.b64encode(buf.getvalue()).decode("ascii")).encode("utf-8")
+    content = png_bytes(data) if ext == ".png" else html_report(data).encode("utf-8")
     with private_output(out_path, binary=True) as f:
         f.write(content)
     return data
+
+
+def png_bytes(data, with_summary=True):
+    buf = io.BytesIO()
+    build_figure(data, with_summary=with_summary).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def html_report(data):
+    """The HTML report: one page, the picture inlined (what `e2mon report --out x.html` writes and the clinic
+    page serves)."""
+    return _html(data, base64.b64encode(png_bytes(data, with_summary=False)).decode("ascii"))
 
 
 def _table(header, rows):

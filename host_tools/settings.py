@@ -14,7 +14,7 @@ import click
 GLOBAL_FLAGS = ("--sim", "--json", "--verbose", "-v")
 GLOBAL_VALUED = ("--port", "--db", "--device")
 GLOBAL_HELP = ("Global options, before or after the command: --sim, --port PORT, --device ADDRESS, "
-               "--json, --db FILE, --verbose.")
+               "--json, --db FILE|URL, --verbose.")
 
 
 def hoist_global_options(args):
@@ -77,13 +77,45 @@ class Settings:
         self.verbose = verbose
 
     def open_db(self, create=False):
-        """The host database; only `pull` and `e2mon db init` create it (a mistyped --db is named)."""
+        """The host database; only `pull` and `e2mon db init` create it (a mistyped --db is named). What is
+        changed through it is attributed (audit log) to this user, machine and clinician."""
+        from host_tools.audit import Actor
         from host_tools.db import HostDB
 
-        return HostDB(self.db_path_shown(), create=create)
+        return HostDB(self.db_path_shown(), create=create, actor=Actor.here(self.clinician()))
+
+    def audit(self, action, device_id=None, detail=None):
+        """Appends an entry to the host database's audit log, when there is a database (a device command
+        run before any pull has none to record in)."""
+        from host_tools.db import DatabaseMissing
+
+        if not self.db_exists():
+            return
+        try:
+            with self.open_db() as db:
+                db.audit(action, device_id, detail)
+        except DatabaseMissing:
+            return
+
+    @staticmethod
+    def clinician():
+        """The clinician's name for the audit log: $E2MON_CLINICIAN, else the settings file's."""
+        from host_tools import settings_file
+        return os.environ.get("E2MON_CLINICIAN") or settings_file.load().get("clinician")
 
     def db_exists(self):
-        return os.path.exists(self.db_path_shown())
+        """Whether there is a host database to open: a SQLite file, or a server database holding e2mon's
+        tables (one that cannot be reached counts as there: opening it then says why)."""
+        from host_tools import db_url
+        target = self.db_path_shown()
+        if not db_url.is_url(target):
+            return os.path.exists(target)
+        return db_url.holds_tables(target)
+
+    def db_shown(self):
+        """The database as printed (a URL's password hidden)."""
+        from host_tools import db_url
+        return db_url.shown(self.db_path_shown())
 
     def device_given(self, positional=None):
         """The device named on the command line (--device, or the older positional form), or None; a label
@@ -94,21 +126,27 @@ class Settings:
                           EXIT_USAGE)
         name = positional or self.device
         if name and self.db_exists():
-            with self.open_db() as db:
-                return db.find_device(name) or name
+            from host_tools.db import DatabaseMissing
+            try:
+                with self.open_db() as db:
+                    return db.find_device(name) or name
+            except DatabaseMissing:   # a PostgreSQL database e2mon has not set up yet
+                return name
         return name
 
     def db_path_shown(self):
         from host_tools.db import HostDB
 
-        return self.db_path or HostDB.default_path()
+        from host_tools import db_url
+        return db_url.as_target(self.db_path or HostDB.default_path())
 
 
 def global_options(fn):
     fn = click.option("--verbose", "-v", is_flag=True,
                       help="Show the Bluetooth libraries' (bumble, bleak) log messages.")(fn)
-    fn = click.option("--db", "db_path", metavar="FILE", envvar="E2MON_DB",
-                      help="Host database file (default: ~/.local/share/e2mon/e2mon.sqlite).")(fn)
+    fn = click.option("--db", "db_path", metavar="FILE|URL", envvar="E2MON_DB",
+                      help="Host database: a file (SQLite; default ~/.local/share/e2mon/e2mon.sqlite, or the "
+                           "settings file's database) or a PostgreSQL URL (postgresql://USER@HOST/NAME).")(fn)
     fn = click.option("--json", "as_json", is_flag=True,
                       help="Machine-readable JSON output; errors too, on stderr.")(fn)
     fn = click.option("--device", metavar="ADDRESS",

@@ -17,6 +17,11 @@ import time as real_time
 from sim import env
 
 SCENARIO = "trt_oversuppressed"
+# The clinic's other patients: each its own simulated device (address) and course, pulled after the first.
+# label, device address, scenario
+PATIENT_LABEL = "patient 1 (TRT)"
+OTHER_PATIENTS = (("patient 2 (fertility)", "C0:E2:00:00:00:02", "fertility_16wk"),
+                  ("patient 3 (bone)", "C0:E2:00:00:00:03", "dexa_long_term"))
 OUT = os.path.join(env.ROOT, "build", "demo")
 BIN = os.path.dirname(sys.executable)
 STEP_TIMEOUT = 180
@@ -159,6 +164,40 @@ async def device_and_host(flash_dir, wall_seconds, env_vars, commands):
     return results, shot, screen, lines, wdt
 
 
+async def other_patients(env_vars, today):
+    """Two more patients: each course played on its own simulated device (shadow stack), which the clinician
+    provisions and pulls by its address. Returns {step: e2mon's exit status}."""
+    from sim.scenario import play, scenario_path
+    from sim.serve import provision, start_device
+    results = {}
+    for label, address, scenario in OTHER_PATIENTS:
+        say()
+        say("== %s: %s on its own device %s" % (label, scenario, address))
+        flash_dir = os.path.join(OUT, "flash-" + address.replace(":", "")[-2:])
+        device, player = play(scenario_path(scenario), flash_dir, None, echo=lambda _text: None, end_day=today)
+        wall = device.clock.wall_seconds()
+        device.shutdown()
+        say("%d entries stored on the device" % player.summary()["entries"])
+        provision(flash_dir, address)
+        server = await start_device(flash_dir, port=0, wall_seconds=wall, device_address=address)
+        env_vars["E2MON_SIM_TRANSPORT"] = "127.0.0.1:%d" % server.port
+        try:
+            results["pull " + address] = await run_e2mon(["--sim", "pull", "--device", address], env_vars)
+        finally:
+            await server.stop()
+        results["label " + address] = await run_e2mon(["devices", "label", address, label], env_vars)
+    return results
+
+
+def clinic_page_lines(db):
+    """How to open the clinic page on the demo's database."""
+    db = os.path.relpath(db, env.ROOT)
+    return ["The clinic page on this database (every patient by need of attention; log in first):",
+            "  .venv/bin/e2mon --db %s clinic user add YOUR-NAME" % db,
+            "  .venv/bin/e2mon --db %s clinic serve" % db,
+            "  then open http://127.0.0.1:8022/ in a browser on this computer"]
+
+
 def main():
     started = real_time.monotonic()
     if os.path.exists(OUT):
@@ -192,6 +231,14 @@ def main():
     say()
     say("== 2. The clinician's `e2mon --sim` talks to the device over BLE (bumble, TCP link)")
     results, shot, screen, lines, wdt = asyncio.run(device_and_host(flash_dir, wall, env_vars, commands))
+    if "devices" in commands:
+        results["label"] = asyncio.run(run_e2mon(["devices", "label", sim_link.DEVICE_ADDRESS, PATIENT_LABEL],
+                                                 env_vars))
+    if "clinic" in commands:
+        results.update(asyncio.run(other_patients(env_vars, today)))
+        say()
+        say("== The clinic's worklist: every patient, from the records pulled")
+        asyncio.run(run_e2mon(["alerts", "--all"], env_vars))
 
     report = os.path.join(OUT, "report.png")
     say()
@@ -205,6 +252,10 @@ def main():
             say("  " + os.path.relpath(path, env.ROOT))
     say("  " + os.path.relpath(os.path.join(OUT, "e2mon.sqlite"), env.ROOT) + " (the clinician's database)")
     say("watchdog expiries: %d; demo took %.1f s" % (wdt, real_time.monotonic() - started))
+    if "clinic" in commands:
+        say()
+        for line in clinic_page_lines(os.path.join(OUT, "e2mon.sqlite")):
+            say(line)
     failed = [name for name, code in results.items() if code]
     if failed:
         say("FAILED: e2mon %s" % ", ".join(failed))

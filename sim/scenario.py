@@ -109,8 +109,25 @@ def entry_of(ev):
     return None
 
 
-def apply_profile(app, settings):
-    """Sets profile parameters by their monitor.param_names names (GOAL may be a catalog.GOALS name)."""
+def course_records(scenario, first_day):
+    """The course's lab, dose and symptom entries as host records (seq, day, minute, kind, code, value, flags)
+    starting on day number `first_day`, without a device (labs as the clinic's entries): a host database
+    with many patients for the clinic page's tests and bench."""
+    rows = []
+    by_day = expand_events(scenario)
+    for rel in sorted(by_day):
+        for ev in by_day[rel]:
+            entry = entry_of(ev)
+            if entry is not None:
+                kind, code, value, flags = entry
+                if kind == records.KIND_LAB:
+                    flags |= records.FLAG_CLINIC
+                rows.append((len(rows), first_day + rel, REPLY_MINUTE + len(rows) % 60, kind, code, value, flags))
+    return rows
+
+
+def profile_blob(settings):
+    """The scenario's "profile" settings as a profile blob (monitor.profile_codec), for a host database."""
     from monitor import profile as P
     profile = P.Profile()
     for key, value in settings.items():
@@ -120,7 +137,12 @@ def apply_profile(app, settings):
             profile_codec.set_param(profile, key, value)
         except ValueError as exc:
             raise ScenarioError("profile: %s" % exc) from None
-    status = app.set_profile(profile_codec.encode(profile))
+    return profile_codec.encode(profile)
+
+
+def apply_profile(app, settings):
+    """Sets profile parameters by their monitor.param_names names (GOAL may be a catalog.GOALS name)."""
+    status = app.set_profile(profile_blob(settings))
     if status:
         raise ScenarioError("profile refused: %s" % app.status_text(status))
 

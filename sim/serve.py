@@ -78,13 +78,16 @@ class DeviceServer:
         await self.radio_server.close()
 
 
-async def start_device(flash_dir, port=None, wall_seconds=None):
+async def start_device(flash_dir, port=None, wall_seconds=None, device_address=None):
     """Boots the simulated device with BLE on bumble's TCP link and starts its event loop (port 0: any free
-    port, read back from .port)."""
+    port, read back from .port); device_address: its static address (several patients' devices, each on its
+    own link), else sim_link.DEVICE_ADDRESS."""
     from sim import radio
     from sim.device import SimDevice
 
     kwargs = {} if port is None else {"port": port}
+    if device_address is not None:
+        kwargs["device_address"] = device_address
     radio_server = await radio.serve_tcp(**kwargs)
     radio_server.peripheral_ble()            # bluetooth.BLE() returns this radio from now on
     device = SimDevice(flash_dir, wall_seconds=vclock.PICO_RTC_EPOCH if wall_seconds is None else wall_seconds)

@@ -17,3 +17,6 @@ for group in sorted(glob.glob(os.path.join(HERE, "*", ""))):
 # image and installs rp2040js first; a plain `pytest` leaves it out instead of skipping it.
 if not os.environ.get("E2MON_RP2"):
     collect_ignore = ["rp2040"]
+
+# PostgreSQL for the storage tests (a throw-away cluster per session; tests/postgres_fixture.py).
+from postgres_fixture import db_target, pg_url, postgres_server  # noqa: E402,F401

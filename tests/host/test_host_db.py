@@ -1,7 +1,7 @@
-"""Host database: keyed by (device, record number), atomic batches, devices never mix."""
-import sqlite3
-
+"""Host database: keyed by (device, record number), atomic batches, devices never mix. Each test runs on
+SQLite and on PostgreSQL (db_target, tests/postgres_fixture.py)."""
 import pytest
+import sqlalchemy.exc
 
 from host_tools.db import HostDB, RecordConflict
 
@@ -10,8 +10,8 @@ def rows(first, count, value=100):
     return [(seq, 9000 + seq // 10, seq % 1440, 0, 0, value + seq, 0) for seq in range(first, first + count)]
 
 
-def test_repull_never_duplicates(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
+def test_repull_never_duplicates(db_target):
+    db = HostDB(db_target)
     db.ensure_device("dev-a")
     assert db.store_records("dev-a", rows(0, 50)) == 50
     assert db.store_records("dev-a", rows(0, 60)) == 10
@@ -20,8 +20,8 @@ def test_repull_never_duplicates(tmp_path):
     assert [r[0] for r in db.records("dev-a")] == list(range(60))
 
 
-def test_two_devices_never_mix(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
+def test_two_devices_never_mix(db_target):
+    db = HostDB(db_target)
     db.ensure_device("dev-a")
     db.ensure_device("dev-b")
     db.store_records("dev-a", rows(0, 10, value=100))
@@ -33,8 +33,8 @@ def test_two_devices_never_mix(tmp_path):
     assert db.devices() == ["dev-a", "dev-b"]
 
 
-def test_conflicting_record_rejects_whole_batch(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
+def test_conflicting_record_rejects_whole_batch(db_target):
+    db = HostDB(db_target)
     db.ensure_device("dev-a")
     db.store_records("dev-a", rows(0, 10))
     bad = rows(5, 10)
@@ -46,23 +46,23 @@ def test_conflicting_record_rejects_whole_batch(tmp_path):
     assert db.next_seq("dev-a") == 10
 
 
-def test_failure_mid_batch_leaves_nothing(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
+def test_failure_mid_batch_leaves_nothing(db_target):
+    db = HostDB(db_target)
     db.ensure_device("dev-a")
     batch = rows(0, 10) + [(10, None, 0, 0, 0, 0, 0)]  # NOT NULL violation on the last row
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
         db.store_records("dev-a", batch)
     assert db.count("dev-a") == 0
 
 
-def test_unknown_device_is_refused(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
-    with pytest.raises(sqlite3.IntegrityError):
+def test_unknown_device_is_refused(db_target):
+    db = HostDB(db_target)
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
         db.store_records("nobody", rows(0, 1))
 
 
-def test_survives_reopen_and_profile(tmp_path):
-    path = str(tmp_path / "h.sqlite")
+def test_survives_reopen_and_profile(db_target):
+    path = db_target
     with HostDB(path) as db:
         db.ensure_device("dev-a", name="e2mon-1", firmware="0.1")
         db.store_records("dev-a", rows(0, 3))
@@ -74,8 +74,8 @@ def test_survives_reopen_and_profile(tmp_path):
         assert db.device("other") is None
 
 
-def test_archive_keeps_old_log_apart(tmp_path):
-    db = HostDB(str(tmp_path / "h.sqlite"))
+def test_archive_keeps_old_log_apart(db_target):
+    db = HostDB(db_target)
     db.ensure_device("dev-a", name="one")
     assert db.archive_device("dev-a") is None          # nothing stored: nothing to keep apart
     db.store_records("dev-a", rows(0, 5))

@@ -37,12 +37,21 @@ def new_record(seq, day, kind, code, value, flags=CONFIRMED):
     return bytes(buf)
 
 
+SCHEMA_2 = """
+CREATE TABLE devices (device_id TEXT PRIMARY KEY, name TEXT, address TEXT, firmware TEXT, profile BLOB,
+                      first_seen INTEGER NOT NULL, last_pull INTEGER, label TEXT);
+CREATE TABLE records (device_id TEXT NOT NULL REFERENCES devices(device_id), seq INTEGER NOT NULL,
+                      day INTEGER NOT NULL, minute INTEGER NOT NULL, kind INTEGER NOT NULL, code INTEGER NOT NULL,
+                      value INTEGER NOT NULL, flags INTEGER NOT NULL, PRIMARY KEY (device_id, seq)) WITHOUT ROWID;
+"""
+
+
 def schema_2_database(path):
     """A clinician's database as the host wrote it before testosterone doses were in µg."""
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     conn = sqlite3.connect(str(path))
-    conn.executescript(host_db.SCHEMA)
+    conn.executescript(SCHEMA_2)
     conn.execute("INSERT INTO devices(device_id, first_seen) VALUES (?, 1)", (DEVICE,))
     conn.executemany("INSERT INTO records VALUES (?, ?, ?, 0, ?, ?, ?, ?)", [
         (DEVICE, 1, DAY, records.KIND_DOSE, T, 100, CONFIRMED),           # 100 mg
@@ -65,10 +74,10 @@ def test_schema_2_testosterone_doses_become_ug_after_a_backup(tmp_path):
     with HostDB(str(path)) as db:
         assert dose_values(db) == [(1, T, 100000, CONFIRMED), (2, A, 500, CONFIRMED), (3, T, 100000, CONFIRMED)]
         assert list(db.lab_results(DEVICE, records.A_TT)) == [(DAY + 8, 0, 640, False)]
-        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == host_db.SCHEMA_VERSION == 4
+        assert db.schema_revision() == "e2mon_%04d" % host_db.SCHEMA_VERSION
     (backup,) = os.listdir(str(path) + ".backups")
     kept = sqlite3.connect(os.path.join(str(path) + ".backups", backup))
-    assert "before-schema-4" in backup and kept.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "before-schema-%d" % host_db.SCHEMA_VERSION in backup and kept.execute("PRAGMA user_version").fetchone()[0] == 2
     assert kept.execute("SELECT value FROM records WHERE seq=1").fetchone()[0] == 100   # the original, as it was
     kept.close()
     with HostDB(str(path)) as db:     # opened again: converted once only, no second backup

@@ -1,0 +1,1 @@
+"""Alembic's scripts for the host database (run by host_tools.migrate; no alembic.ini needed)."""
