@@ -7,6 +7,9 @@
     cmd_database.py   devices (list, label, remove), backup, restore, db init|check
     cmd_scan.py       scan: your devices nearby      cmd_provision.py  provision over USB (--port)
     cmd_pull.py       pull the device's log          cmd_push.py       push lab|dose|symptom
+    cmd_entry.py      entry void|amend: corrections recorded on the device
+    entry_checks.py   a push against what was pulled: exact duplicates (asked), unusual dates (--confirm)
+    corrections.py    what a device's corrections say about pulled records (status, notes, what counts)
     cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check
     cmd_alerts.py     alerts, reminders              device_command.py what those share: run(), --device, --as
     cmd_export.py     export (CSV, JSON, FHIR), report   cmd_evaluate.py  evaluate a history file offline

@@ -10,6 +10,7 @@ import socket
 PULL = "pull"
 ACKNOWLEDGE = "acknowledge"
 PUSH = "push"
+CORRECT = "entry correction"
 PROFILE = "profile change"
 FIRMWARE = "firmware update"
 REMOVE = "devices remove"

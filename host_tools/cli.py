@@ -121,6 +121,7 @@ COMMAND_MODULES = [
     "cmd_provision",
     "cmd_pull",
     "cmd_push",
+    "cmd_entry",
     "cmd_time",
     "cmd_profile",
     "cmd_alerts",

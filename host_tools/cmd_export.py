@@ -22,6 +22,13 @@ def _day_option(text, name):
         raise Failure("%s %s is not a date" % (name, clip(text)), "write it as YYYY-MM-DD", EXIT_REJECTED) from None
 
 
+def _day_range(since, until):
+    first, last = _day_option(since, "--since"), _day_option(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise Failure("--since %s is after --until %s" % (since, until), "swap them", EXIT_REJECTED)
+    return first, last
+
+
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
 @click.option("--out", "out_path", metavar="FILE", help="Write to FILE instead of standard output.")
@@ -32,9 +39,7 @@ def _day_option(text, name):
 def export_cmd(settings, fmt, out_path, since, until):
     """Export a device's pulled records: csv, json, a FHIR R4 Bundle (LOINC, UCUM), or a history
     file for `e2mon evaluate` (what-if review with another profile)."""
-    first, last = _day_option(since, "--since"), _day_option(until, "--until")
-    if first is not None and last is not None and first > last:
-        raise Failure("--since %s is after --until %s" % (since, until), "swap them", EXIT_REJECTED)
+    first, last = _day_range(since, until)
     with settings.open_db() as db:
         db.check()
         device_id = pick_device(db, settings.device_given())
@@ -51,11 +56,16 @@ def export_cmd(settings, fmt, out_path, since, until):
 @click.command("report")
 @click.option("--out", "out_path", metavar="FILE.png|FILE.html", required=True)
 @click.option("--today", metavar="YYYY-MM-DD", help="Evaluate flags and reminders as of this date.")
+@click.option("--since", metavar="YYYY-MM-DD", help="Show only records dated on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Show only records dated on or before this day.")
 @pass_settings
 @reported
-def report_cmd(settings, out_path, today):
-    """Trend picture: estradiol and testosterone with target bands, hematocrit, dose changes, flags."""
+def report_cmd(settings, out_path, today, since, until):
+    """Trend picture: estradiol and testosterone with target bands, hematocrit, dose changes, flags.
+    --since/--until limit the dates shown; the flags still read the whole log."""
     from host_tools import report
+
+    first, last = _day_range(since, until)
 
     if not out_path.lower().endswith((".png", ".html", ".htm")):
         raise Failure("report file %s must end in .png or .html" % out_path, "pick a name like report.png",
@@ -69,7 +79,7 @@ def report_cmd(settings, out_path, today):
     with settings.open_db() as db:
         db.check()
         device_id = pick_device(db, settings.device_given())
-        data = report.render(db, device_id, out_path, day)
+        data = report.render(db, device_id, out_path, day, first, last)
     emit(settings, {"device_id": device_id, "out": out_path, "records": data.count, "flags": data.flags,
                     "reminders": data.reminders, "dose_changes": len(data.dose_changes)},
          "wrote %s (%d records, %d flags, %d due reminders)"

@@ -4,11 +4,11 @@ import datetime
 
 import click
 
-from host_tools import audit, connect, profile_file
+from host_tools import audit, connect, entry_checks, profile_file
 from host_tools.device_command import role_option, run
 from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
-from monitor import catalog, dates, records, texts, validate
+from monitor import catalog, dates, protocol, protocol_text, records, texts, validate
 
 
 def parse_decimal(text):
@@ -86,7 +86,10 @@ def push_group():
 
 
 def _entry_options(fn):
-    fn = click.option("--confirm", is_flag=True, help="Store an unusual value after checking it.")(fn)
+    fn = click.option("--yes", "assume_yes", is_flag=True,
+                      help="Store an exact duplicate of a stored entry without asking.")(fn)
+    fn = click.option("--confirm", is_flag=True,
+                      help="Store an unusual value, or a date before the therapy or a year back, after checking it.")(fn)
     fn = click.option("--time", "time_text", metavar="HH:MM")(fn)
     fn = click.option("--date", "date_text", metavar="YYYY-MM-DD", help="Default: today.")(fn)
     return role_option(fn)
@@ -103,7 +106,7 @@ def _entry_options(fn):
 @_entry_options
 @pass_settings
 @reported
-def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm):
+def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text, time_text, confirm, assume_yes):
     """A lab result, e.g. `push lab E2 38 pg/mL --date 2026-11-01 --method LC-MS/MS`."""
     code = lookup(catalog.ANALYTES, analyte, "lab test")
     stored, is_si = _convert(records.KIND_LAB, code, catalog.ANALYTES[code], value, unit, below_lloq)
@@ -111,7 +114,7 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
+    _push(settings, role, records.KIND_LAB, code, stored, flags, date_text, time_text, confirm, assume_yes)
 
 
 def _convert(kind, code, name, value, unit, limit=False):
@@ -146,7 +149,7 @@ def _convert(kind, code, name, value, unit, limit=False):
 @_entry_options
 @pass_settings
 @reported
-def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
+def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm, assume_yes):
     """A dose taken, e.g. `push dose anastrozole 0.5 mg`."""
     code = lookup(catalog.DRUGS, drug, "medicine")
     stored, _si = _convert(records.KIND_DOSE, code, catalog.DRUGS[code], value, unit)
@@ -154,7 +157,7 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
         raise Failure("%s %s %s: a dose of 0 is not a dose" % (catalog.DRUGS[code], value, unit),
                       "to log that the drug was stopped: e2mon push stop %s" % catalog.DRUGS[code], EXIT_REJECTED)
     flags = records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, None, role, records.KIND_DOSE, code, stored, flags, date_text, time_text)
+    _push(settings, role, records.KIND_DOSE, code, stored, flags, date_text, time_text, confirm, assume_yes)
 
 
 @push_group.command("stop")
@@ -162,10 +165,10 @@ def push_dose(settings, drug, value, unit, role, date_text, time_text, confirm):
 @_entry_options
 @pass_settings
 @reported
-def push_stop(settings, drug, role, date_text, time_text, confirm):
+def push_stop(settings, drug, role, date_text, time_text, confirm, assume_yes):
     """A drug stopped (a dose change: the recheck starts again), e.g. `push stop anastrozole`."""
     code = lookup(catalog.DRUGS, drug, "medicine")
-    _push(settings, None, role, records.KIND_DOSE, code, 0, 0, date_text, time_text)
+    _push(settings, role, records.KIND_DOSE, code, 0, 0, date_text, time_text, confirm, assume_yes)
 
 
 @push_group.command("symptom", context_settings={"ignore_unknown_options": True})
@@ -174,15 +177,15 @@ def push_stop(settings, drug, role, date_text, time_text, confirm):
 @_entry_options
 @pass_settings
 @reported
-def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm):
+def push_symptom(settings, symptom, severity, role, date_text, time_text, confirm, assume_yes):
     """A symptom with its severity 0-3 on the day of onset, e.g. `push symptom JOINT 2`."""
     code = lookup(catalog.SYMPTOMS, symptom, "symptom")
     if not severity.isdigit():
         refuse_entry(records.ERR_SEVERITY, records.KIND_SYMPTOM, code, 0)
-    _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
+    _push(settings, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text, confirm, assume_yes)
 
 
-def _push(settings, device, role, kind, code, value, flags, date_text, time_text):
+def _push(settings, role, kind, code, value, flags, date_text, time_text, confirm, assume_yes):
     day, minute = parse_when(date_text, time_text)
     now = datetime.datetime.now()
     today = dates.days_from_civil(now.year, now.month, now.day)
@@ -192,7 +195,8 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
                                  now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
-    seq, device_id = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute),
+    options = checked_options(settings, kind, code, value, flags, day, minute, confirm, assume_yes)
+    seq, device_id = run(_push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes),
                          "storing the entry")
     settings.audit(audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
     shown = texts.format_value(kind, code, value, flags)
@@ -201,16 +205,43 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
 
 
-async def _push_entry(settings, device, role, kind, code, value, flags, day, minute):
+def checked_options(settings, kind, code, value, flags, day, minute, confirm, assume_yes):
+    """The protocol.ENTRY_OPT_* of a push after the host's own checks on what it has pulled: an unusual date
+    without --confirm is refused, an exact duplicate asked about (entry_checks)."""
+    _device_id, rows = entry_checks.pulled(settings)
+    if not confirm:
+        why = entry_checks.unusual_date(rows, day)
+        if why:
+            entry_checks.refuse_unusual_date(why)
+    same = entry_checks.duplicate_of(rows, kind, code, value, flags, day, minute)
+    if same is not None:
+        entry_checks.confirm_duplicate(same, assume_yes)
+        assume_yes = True
+    return (protocol.ENTRY_OPT_DATE if confirm else 0) | (protocol.ENTRY_OPT_DUPLICATE if assume_yes else 0)
+
+
+async def _push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes):
     from host_tools.device_link import DeviceError
 
-    async with connect.session(settings, device, role) as (link, device_id):
+    async with connect.session(settings, None, role) as (link, device_id):
         try:
-            return await link.push_entry(kind, code, value, flags, day, minute), device_id
+            return await link.push_entry(kind, code, value, flags, day, minute, options), device_id
         except DeviceError as exc:
-            if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
-                refuse_entry(exc.code, kind, code, value)
-            raise
+            if exc.code == protocol.ERR_DUPLICATE:   # stored since this host last pulled
+                entry_checks.confirm_duplicate(exc.seq, assume_yes, "on the device")
+                return await link.push_entry(kind, code, value, flags, day, minute,
+                                             options | protocol.ENTRY_OPT_DUPLICATE), device_id
+            device_refusal(exc, kind, code, value)
+
+
+def device_refusal(exc, kind, code, value):
+    """A device's refusal of an entry in plain words (re-raised when it has none here)."""
+    if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
+        refuse_entry(exc.code, kind, code, value)
+    if exc.code == protocol.ERR_DATE_UNUSUAL:
+        raise Failure("the device refused the date: %s" % protocol_text.error_text(exc.code),
+                      "if the date is right, rerun with --confirm", EXIT_REJECTED) from None
+    raise exc
 
 
 def register(cli):

@@ -342,14 +342,31 @@ class DeviceLink:
             raise RacpFailed(op, code if kind == "response" else protocol.RSP_NOT_COMPLETED)
 
     # -- entries, time, profile, alerts -------------------------------------------------------------------
-    async def push_entry(self, kind, code, value, flags, day, minute):
-        """Stores one entry (value in the stored integer unit); returns its record number."""
+    async def push_entry(self, kind, code, value, flags, day, minute, options=0):
+        """Stores one entry (value in the stored integer unit); returns its record number. options:
+        protocol.ENTRY_OPT_* the user confirmed. A refusal raises DeviceError; its .seq names the record
+        already stored for ERR_DUPLICATE."""
+        return await self._entry_request(protocol_host.encode_entry(kind, code, value, flags, day, minute, options),
+                                         "entry refused")
+
+    async def void_entry(self, target, reason):
+        """Voids record `target` on the device (catalog.REASONS index); returns the EVENT_VOID's number."""
+        return await self._entry_request(protocol_host.encode_void(target, reason), "void refused")
+
+    async def amend_entry(self, target, reason, kind, code, value, flags, day, minute):
+        """Replaces record `target` with this entry; returns the EVENT_AMEND's number (the entry is the one
+        before it)."""
+        return await self._entry_request(
+            protocol_host.encode_amend(target, reason, kind, code, value, flags, day, minute), "amendment refused")
+
+    async def _entry_request(self, payload, what):
         async with self._lock:
-            reply = await self._request(protocol.CH_ENTRY, protocol_host.encode_entry(
-                kind, code, value, flags, day, minute))
+            reply = await self._request(protocol.CH_ENTRY, payload)
         status, seq = protocol_host.decode_entry_reply(reply)
         if status != protocol.STATUS_OK:
-            raise DeviceError(status, "entry refused")
+            error = DeviceError(status, what)
+            error.seq = seq
+            raise error
         return seq
 
     async def set_time(self, when, force=False):

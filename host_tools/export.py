@@ -27,10 +27,12 @@ from monitor.catalog import (
 
 EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
-# valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
+# valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL"); status: final,
+# entered-in-error (voided), amended (a later record replaces it) or amendment (it replaces one), and the
+# correction in words with its reason (host_tools.corrections).
 CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
               "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
-              "raw_flags")
+              "raw_flags", "status", "correction")
 CODE_COUNTS = {records.KIND_LAB: len(ANALYTES), records.KIND_DOSE: len(DRUGS), records.KIND_SYMPTOM: len(SYMPTOMS),
                records.KIND_EVENT: len(records.EVENT_NAMES)}
 
@@ -122,6 +124,14 @@ def entered_by(kind, flags):
     return "clinic" if flags & records.FLAG_CLINIC else "patient"
 
 
+def corrections_of(db, device_id):
+    """The device's corrections (host_tools.corrections), whatever dates a Window shows: a record in the window
+    may be voided by a correction made after it."""
+    from host_tools.corrections import Corrections
+    whole = db.db if isinstance(db, Window) else db
+    return Corrections.of(whole.records(device_id, records.KIND_EVENT))
+
+
 class Window:
     """A HostDB whose records() yields only those dated from `since` to `until` (day numbers, inclusive)."""
 
@@ -172,9 +182,12 @@ def update_text(value, flags, running):
                             else "the version deployed over USB")
 
 
-def event_text(day, minute, code, value, flags, running=None):
+def event_text(day, minute, code, value, flags, running=None, seq=0):
     """A device event's value in words and dates (the raw integer stays in raw_value); running: the release
-    confirmed before it, for an UPDATE event."""
+    confirmed before it, for an UPDATE event; seq: the event's own record number (a correction's)."""
+    if code in (records.EVENT_VOID, records.EVENT_AMEND):
+        from host_tools import corrections
+        return corrections.event_text(code, value, flags, seq)
     if code == records.EVENT_UPDATE:
         return update_text(value, flags, running)
     if code == records.EVENT_CLOCK_SET:
@@ -218,16 +231,19 @@ def rows(db, device_id):
     """One dict per stored record, in record-number order."""
     kind_names = records.KIND_NAMES
     running = None    # the release last confirmed (UPDATE events say where they came from)
+    fixes = corrections_of(db, device_id)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         if not entry.known:
-            yield _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry)
+            row = _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry)
+            row.update(status=fixes.status(seq), correction=fixes.note(seq))
+            yield row
             continue
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
         event = kind == records.KIND_EVENT
         stop = kind == records.KIND_DOSE and value == 0   # a STOP: no amount, no unit
-        value_text = (event_text(day, minute, code, value, flags, running) if event
+        value_text = (event_text(day, minute, code, value, flags, running, seq) if event
                       else "stopped" if stop else texts.format_decimal(value, entry.decimals))
         if event and code == records.EVENT_UPDATE and flags == protocol_host.UPDATE_CONFIRMED:
             running = value
@@ -251,6 +267,8 @@ def rows(db, device_id):
             "unknown_code": False,
             "raw_value": value,
             "raw_flags": flags,
+            "status": fixes.status(seq),
+            "correction": fixes.note(seq),
         }
 
 
@@ -347,7 +365,9 @@ def write_history(db, device_id, out):
                 patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")
             patient["goal"] = GOALS[profile_codec.get_param(profile, "GOAL")]
             patient["fracture_history"] = bool(profile_codec.get_param(profile, "FRACTURE_HISTORY"))
-    entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id)) if e is not None]
+    fixes = corrections_of(db, device_id)   # a voided or amended entry is no longer the patient's history
+    entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id) if fixes.counts(r[0]))
+               if e is not None]
     json.dump({"device_id": device_id, "patient": patient, "entries": entries}, out, indent=1, ensure_ascii=False)
     out.write("\n")
     return len(entries)

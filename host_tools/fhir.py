@@ -13,9 +13,10 @@ fast; tests validate the result with the `fhir.resources` package.
 import datetime
 import io
 import json
+import re
 import uuid
 
-from host_tools.export import catalog, day_text, lab_method
+from host_tools.export import catalog, corrections_of, day_text, lab_method
 from monitor import records, texts
 from monitor.catalog import ANALYTES, LOINC
 
@@ -122,10 +123,19 @@ def write_bundle(db, device_id, out, tz=None):
     values = {}
     lab_kind, symptom_kind, dose_kind = records.KIND_LAB, records.KIND_SYMPTOM, records.KIND_DOSE
     below, method_mask, clinic_bit = records.FLAG_BELOW_LLOQ, records.METHOD_MASK, records.FLAG_CLINIC
-    write = out.write
+    fixes = corrections_of(db, device_id)
+    corrected = _CorrectedWriter(out, fixes) if fixes else None   # only a log with corrections pays for it
+    write = corrected.write if corrected else out.write
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         if kind not in (lab_kind, symptom_kind, dose_kind):
             continue
+        if corrected:
+            if fixes.amended(seq):
+                continue   # its amendment, later in the log, takes its identity (status amended)
+            target = fixes.replaces(seq)
+            corrected.record(seq, target)
+            if target is not None:
+                seq = target
         key = (kind, code, flags & clinic_bit)
         parts = static.get(key)
         if parts is None:
@@ -151,6 +161,41 @@ def write_bundle(db, device_id, out, tz=None):
         count += 1
     out.write("]}\n")
     return count
+
+
+_STATUS = re.compile(r'"status":"[a-z-]+"')
+
+
+class _CorrectedWriter:
+    """Writes the entries of a log with corrections: a voided record's resource says entered-in-error; an
+    amendment stands as the record it replaces (its id), status amended, with a note saying why."""
+
+    def __init__(self, out, fixes):
+        self.out, self.fixes = out, fixes
+        self.seq = self.target = None
+
+    def record(self, seq, target):
+        self.seq, self.target = seq, target
+
+    def write(self, text):
+        fixes, seq = self.fixes, self.seq
+        if seq is not None and fixes.voided(seq):
+            text = _STATUS.sub('"status":"entered-in-error"', text, count=1)
+            text = _add_note(text, fixes.note(seq))
+        elif self.target is not None:
+            # MedicationStatement has no "amended" status: it stays completed, with the note
+            text = text.replace('"status":"final"', '"status":"amended"', 1)
+            text = _add_note(text, "amended: %s (record %d replaces record %d)" % (
+                fixes.reason(self.target), seq, self.target))
+        self.out.write(text)
+
+
+def _add_note(text, note):
+    # one entry's JSON ending in "}}": the note joins the resource's notes, or starts them
+    note = '{"text":%s}' % json.dumps(note)
+    if '"note":[' in text:
+        return text.replace('"note":[', '"note":[%s,' % note, 1)
+    return text[:-2] + ',"note":[%s]}}' % note
 
 
 def _birth_date(blob):

@@ -13,9 +13,9 @@ Bands and thresholds are the profile's (the device's profile when pulled, else
 replaying the stored log, so the host shows what the device computes, except that
 records with impossible dates are left out (and listed).
 
-- `gather(db, device_id, today=None) -> ReportData`
+- `gather(db, device_id, today=None, since=None, until=None) -> ReportData` (since/until: the dates shown)
 - `build_figure(data) -> matplotlib Figure` (Agg, no display needed)
-- `render(db, device_id, out_path, today=None) -> ReportData` (.png or .html by extension)
+- `render(db, device_id, out_path, today=None, since=None, until=None) -> ReportData` (.png or .html by extension)
 """
 import base64
 import datetime
@@ -66,6 +66,7 @@ class ReportData:
         self.first = self.last = None
         self.today = None
         self.count = 0
+        self.corrected = 0      # entries a correction voided or replaced: left out
 
 
 def today_day():
@@ -76,7 +77,10 @@ UNSET_CLOCK_DAY = 0     # 2000-01-01: the date a device with an unset clock give
 CLOCK_SLACK_DAYS = 1    # the device's local day may run one ahead of this computer's
 
 
-def gather(db, device_id, today=None):
+def gather(db, device_id, today=None, since=None, until=None):
+    """since/until (day numbers): the dates the picture and its tables show; the rules still read the whole
+    log. Entries a correction took back (host_tools.corrections) are neither shown nor evaluated."""
+    from host_tools.export import corrections_of
     from host_tools.settings import device_title
     from monitor.tracker import Tracker
 
@@ -90,8 +94,12 @@ def gather(db, device_id, today=None):
     symptoms = {}
     doses = []
     lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
+    fixes = corrections_of(db, device_id)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         data.count += 1
+        if not fixes.counts(seq):
+            data.corrected += 1
+            continue
         if not known(kind, code):
             data.unknown += 1     # its meaning is unknown here: neither plotted nor fed to the rules
             continue
@@ -105,6 +113,10 @@ def gather(db, device_id, today=None):
             data.impossible.append((day, _record_text(kind, code, value, flags)))
             continue
         tracker.apply(seq, day, minute, kind, code, value, flags)
+        if kind == dose:
+            doses.append((day, minute, seq, code, value))   # the dose changes are judged on the whole log
+        if (since is not None and day < since) or (until is not None and day > until):
+            continue
         data.first = day if data.first is None else min(data.first, day)
         data.last = day if data.last is None else max(data.last, day)
         if kind == lab and code in points:
@@ -113,8 +125,6 @@ def gather(db, device_id, today=None):
                                  not flags & records.FLAG_CLINIC))
         elif kind == symptom:
             symptoms.setdefault(code, []).append((day, minute, seq, value))
-        elif kind == dose:
-            doses.append((day, minute, seq, code, value))
     for code in wanted:
         rows = sorted(points[code])
         data.series[code] = ([day_date(r[0]) for r in rows], [r[3] for r in rows], [r[4] for r in rows],
@@ -128,7 +138,8 @@ def gather(db, device_id, today=None):
     for day, minute, seq, code, value in sorted(doses):
         marked = judge.st[S.DRUG_CHANGE + code]
         judge.apply(seq, day, minute, dose, code, value, records.FLAG_CONFIRMED)
-        if judge.st[S.DRUG_CHANGE + code] != marked:
+        shown = (since is None or day >= since) and (until is None or day <= until)
+        if judge.st[S.DRUG_CHANGE + code] != marked and shown:
             text = texts.format_value(dose, code, value)
             if value and last_dose.get(code) == value:
                 text += ", new frequency"
@@ -369,11 +380,11 @@ def summary_lines(data, width=150, limit=13):
     return lines
 
 
-def render(db, device_id, out_path, today=None):
+def render(db, device_id, out_path, today=None, since=None, until=None):
     ext = os.path.splitext(out_path)[1].lower()
     if ext not in (".png", ".html", ".htm"):
         raise ValueError("report file must end in .png or .html, not %r" % ext)
-    data = gather(db, device_id, today)
+    data = gather(db, device_id, today, since, until)
     content = png_bytes(data) if ext == ".png" else html_report(data).encode("utf-8")
     with private_output(out_path, binary=True) as f:
         f.write(content)

@@ -16,7 +16,7 @@ import sim.bluetooth  # noqa: E402
 sys.modules.setdefault("bluetooth", sim.bluetooth)  # what sim/shadow/bluetooth.py does on sys.path
 
 from device.ble_service import BleService  # noqa: E402
-from monitor import protocol, records, validate  # noqa: E402
+from monitor import corrections, protocol, records, validate  # noqa: E402
 from monitor.store import Store, StoreFull  # noqa: E402
 from sim import radio  # noqa: E402
 
@@ -43,7 +43,7 @@ class SyncApp:
         self.acked = 0
         self.clock_sets = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0, options=0):
         if self.clock is None:
             return protocol.ERR_CLOCK_UNSET, None
         if kind == records.KIND_EVENT:
@@ -55,6 +55,11 @@ class SyncApp:
             return 0, self.store.append(day, minute, kind, code, value, flags)
         except StoreFull:
             return protocol.ERR_STORE_FULL, None
+
+    def correct(self, request, role):
+        # a correction's shape is checked as the device checks it; this stand-in holds no entry to correct
+        corrections.decode_correction(request)
+        return protocol.ERR_NO_ENTRY, None
 
     def clock_now(self):
         return self.clock

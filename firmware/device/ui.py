@@ -31,8 +31,10 @@ STATUS = const(7)
 MESSAGE = const(8)
 STOP_DRUG = const(9)
 STOP_CONFIRM = const(10)
+UNDO = const(11)
+UNDO_CONFIRM = const(12)
 
-HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status", "Stop a drug")
+HOME_ITEMS = ("Log symptom", "Reminders", "Flags", "Status", "Stop a drug", "Undo an entry")
 # "Drawn": the sample was taken, the result is awaited (FERTILITY_REVIEW, no sample: "Done")
 REMINDER_ACTIONS = ("Drawn", "Snooze 7 days", "Back")
 SEVERITY_WORDS = ("none", "mild", "moderate", "severe")
@@ -94,7 +96,8 @@ class UI:
         self.symptom = 0
         self.severity = 1
         self.drug = 0
-        self.selected = None      # the reminder or flag tuple a detail screen is about
+        self.selected = None      # the reminder, flag or entry tuple a detail screen is about
+        self.undoable = []        # the patient's own entries of today (monitor.corrections.own_today)
         self.message = None
         self.dirty = True
         self.pressed = 0          # button presses handled, for the simulator's counters
@@ -139,8 +142,10 @@ class UI:
             return max(1, len(self._flag_lines()) - (ROWS - 1) + 1)
         if s == STOP_DRUG:
             return len(catalog.DRUGS) + 1
-        if s == STOP_CONFIRM:
+        if s == STOP_CONFIRM or s == UNDO_CONFIRM:
             return 2
+        if s == UNDO:
+            return max(1, len(self.undoable))
         return 1
 
     def _move(self, step):
@@ -156,12 +161,31 @@ class UI:
         s = self.screen
         app = self.app
         if s == HOME:
-            if self.cursor in (0, 4) and app.clock_now() is None:
+            if self.cursor in (0, 4, 5) and app.clock_now() is None:
                 self.show_message("Clock not set.\nSync with the\nhost first.")
             elif self.cursor == 0:
                 self._go(SYMPTOM)
+            elif self.cursor == 5:
+                from monitor.corrections import own_today
+                self.undoable = own_today(app)
+                self._go(UNDO)
             else:
                 self._go((REMINDERS, FLAGS, STATUS, STOP_DRUG)[self.cursor - 1])
+        elif s == UNDO:
+            if not self.undoable:
+                self._go(HOME, 5)
+                return
+            self.selected = self.undoable[self.cursor % len(self.undoable)]
+            self._go(UNDO_CONFIRM, 1)   # "No" first
+        elif s == UNDO_CONFIRM:
+            if self.cursor != 0:
+                self._go(UNDO)
+                return
+            # voided in the open: the entry stays in the log, a correction says it no longer counts
+            from monitor.corrections import correct
+            status, _seq = correct(app, self.selected[0], 0)
+            self.show_message("Not voided:\n" + app.status_text(status) if status else
+                              "Voided:\n%s\nIt no longer\ncounts." % self._entry_name(self.selected))
         elif s == SYMPTOM:
             self.symptom = self.cursor
             self.severity = 1
@@ -239,6 +263,16 @@ class UI:
         mark = "!" if flag[rules.F_LEVEL] >= P.LEVEL_URGENT else ""
         return mark + SHORT_FLAG.get(rule_id, rule_id)
 
+    def _entry_name(self, entry):
+        _seq, minute, kind, code, value = entry
+        if kind == records.KIND_SYMPTOM:
+            what = "%s %d" % (catalog.SYMPTOMS[code], value)
+        elif kind == records.KIND_DOSE:
+            what = catalog.DRUGS[code] + (" stop" if value == 0 else "")
+        else:
+            what = catalog.ANALYTES[code]
+        return "%02d:%02d %s" % (minute // 60, minute % 60, what)
+
     def _reminder_name(self, reminder):
         reminder_id = catalog.REMINDERS[self.app.reminder_id(reminder)]
         mark = "!" if reminder[schedule.M_STATE] == schedule.OVERDUE else ""
@@ -255,7 +289,7 @@ class UI:
             now = app.clock_now()
             head = "SET TIME" if now is None else format_date(now[0])
             out = [head, "SYNC NEEDED" if app.room() <= 0 else ""]
-            counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "", "")
+            counts = ("", " (%d)" % len(app.due_reminders()), " (%d)" % len(app.flags_now()), "", "", "")
             for i in range(len(HOME_ITEMS)):
                 out.append(("> " if i == self.cursor else "  ") + HOME_ITEMS[i] + counts[i])
             return out
@@ -284,6 +318,12 @@ class UI:
             return self._list("Stop a drug:", list(catalog.DRUGS) + ["Back"])
         if s == STOP_CONFIRM:
             return self._list(("Stop %s?" % catalog.DRUGS[self.drug])[:COLS], ["Yes, stopped", "No"])
+        if s == UNDO:
+            if not self.undoable:
+                return ["Undo an entry", "", "Nothing of yours", "from today.", "", "B: back"]
+            return self._list("Void which?", [self._entry_name(e) for e in self.undoable])
+        if s == UNDO_CONFIRM:
+            return self._list(self._entry_name(self.selected)[:COLS], ["Yes, void it", "No"])
         if s == STATUS:
             now = app.clock_now()
             out = ["Clock: " + ("SET TIME" if now is None else "set"),

@@ -31,6 +31,8 @@ The device's app
     store.py          append-only durable log of records in segment files
     store_files.py    the store's file layer and its small atomic files
     selftest.py       what a new version checks before it confirms itself
+    corrections.py    void and amend in the open: the correcting records, the exact rebuild without them
+    entry_checks.py   a host's push against the log: exact duplicates, dates before the therapy or a year back
 
 Sync and updates
     protocol.py       UUIDs, channels, RACP-style control point, codecs and codes: the one source

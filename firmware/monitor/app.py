@@ -8,7 +8,10 @@ Everything that changes the log goes through here, from the buttons (device.ui) 
         # the board's NAME, a function returning update_boot, the A/B boot selector, and a simulated
         # flash's size (the simulator's board.FLASH_BYTES; 0 on a board: the file system's own free space)
     app.boot()                              # profile from flash, tracker from the snapshot + log replay
-    app.submit_entry(kind, code, value, flags, day, minute, role=0) -> (status, seq)   # status 0 = stored
+    app.submit_entry(kind, code, value, flags, day, minute, role=0, options=0) -> (status, seq)   # 0 = stored
+        # options: protocol.ENTRY_OPT_* a host confirmed (an exact duplicate, an unusual date: entry_checks)
+    app.correct(request, role) -> (status, seq)   # a host's void or amend (monitor.corrections; the menu
+        # calls monitor.corrections.correct)
         # role: 0 = the device's own buttons, else the session role of the host that pushed it
     app.clock_now() -> (day, minute, second) or None      # None: clock unset, no reminder fires
     app.set_clock(day, minute, second, flag=0) -> status  # a jump >= 5 min is logged as EVENT_CLOCK_SET;
@@ -38,6 +41,7 @@ from monitor.tracker import Tracker
 from micropython import const
 
 from monitor.clock import JUMP_LOG_SECONDS
+from monitor.records import NO_DAY
 from monitor.profile import P_PUSH_DAY_BUDGET
 
 SNAPSHOT_EVERY = const(64)        # records between snapshots: bounds the replay at boot
@@ -47,7 +51,6 @@ PROFILE_FILE = "profile.bin"
 # the patient's push budget: its day (NO_DAY: none) and the pushes counted that day.
 APP_STATE_FORMAT = "<HHIHHH"
 APP_STATE_SIZE = const(14)
-NO_DAY = const(0xFFFF)
 CLOCK_FORCED = const(1)   # EVENT_CLOCK_SET flags: set back before the newest record by a clinician's --force
 
 
@@ -110,6 +113,14 @@ class App:
         self._replaying = start > 0   # after a snapshot: its records count against the push budget
         replayed = self._replay(start)
         self._replaying = False
+        for r in self.store.records(start):
+            if r[3] == records.KIND_EVENT and (r[4] == records.EVENT_VOID or r[4] == records.EVENT_AMEND):
+                # a correction the snapshot does not cover (the power went before its own was saved): its
+                # target was applied above; evaluate the log again without it
+                from monitor.corrections import rebuild
+                rebuild(self)
+                self.save_snapshot()
+                break
         self.clock.trust_after(self.newest_day)
         return replayed
 
@@ -199,9 +210,11 @@ class App:
         self.store.save_snapshot(last, blob)
         self.since_snapshot = 0
 
-    def submit_entry(self, kind, code, value, flags, day, minute, role=0):
-        """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored.
-        role 0: the device's buttons (may use the reserve); else the role of the host that pushed it."""
+    def submit_entry(self, kind, code, value, flags, day, minute, role=0, options=0):
+        """Validates and stores one lab, dose or symptom; returns (status, seq) with seq None unless stored
+        (ERR_DUPLICATE: seq is the record already stored). role 0: the device's buttons (may use the
+        reserve); else the role of the host that pushed it, whose options (protocol.ENTRY_OPT_*) confirm an
+        exact duplicate or an unusual date (monitor.entry_checks)."""
         if kind == records.KIND_EVENT:
             return records.ERR_KIND, None   # events are the device's own records
         now = self.clock.now()
@@ -214,6 +227,11 @@ class App:
             return status, None
         if self.floor_day != NO_DAY and day < self.floor_day:
             return records.ERR_BEFORE_CLOCK, None
+        if role and options & 3 != 3:   # a host's push, not confirmed both ways (protocol.ENTRY_OPT_*)
+            from monitor.entry_checks import check
+            status = check(self, kind, code, value, flags, day, minute, options)
+            if status:
+                return status
         budget = self._budget
         if role:
             if self.room() <= 0:
@@ -235,6 +253,11 @@ class App:
             if budget[1] >= self.profile.params[P_PUSH_DAY_BUDGET]:
                 self.save_snapshot()   # spent: kept across a reboot
         return 0, seq
+
+    def correct(self, request, role):
+        """A host's correction request (monitor.corrections.decode_correction) -> (status, seq), as submit_entry."""
+        from monitor.corrections import request as correct
+        return correct(self, request, role)
 
     def room(self):
         """Records hosts may still push; the last segment's worth is kept for the device's own buttons and
@@ -290,12 +313,10 @@ class App:
             f.write(blob)
         os.rename(tmp, path)   # atomic on littlefs: the old profile stays until the new one is whole
         self.profile = profile
-        # Derived state depends on the profile: rebuild it from the log (the log is the truth).
-        self.tracker = Tracker(profile)
-        self.last_sync_day = NO_DAY
-        self.newest_day = 0
-        self.floor_day = NO_DAY
-        self._replay(0)
+        # Derived state depends on the profile: rebuild it from the log (the log is the truth), without the
+        # entries corrections took back.
+        from monitor.corrections import rebuild
+        rebuild(self, False)
         self.log_event(records.EVENT_PROFILE_SET, profile.crc() & 0x7FFFFFFF)
         self.save_snapshot()
         return 0

@@ -23,6 +23,8 @@ LAB_DECIMALS = (1, 0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1, 1, 1)
 DOSE_DECIMALS = (3, 3)   # both stored in µg, shown in mg
 ERROR_NAMES = ("OK", "KIND", "CODE", "UNIT", "PRECISION", "RANGE", "CONFIRM", "FUTURE", "DATE", "CLOCK",
                "SEVERITY", "FLAGS", "FT_ABOVE_TT", "CONFIRM_WEEK", "PROFILE", "BUDGET", "BEFORE_CLOCK")
+# Why an entry was voided or amended: the flags byte of records.EVENT_VOID / EVENT_AMEND indexes this.
+REASONS = ("entered_in_error", "duplicate", "wrong_value", "wrong_unit", "wrong_date", "wrong_patient", "other")
 
 # Rule IDs (monitor.rules R_* order), reminder IDs and states (monitor.schedule order).
 RULES = ("E2_ABOVE", "E2_MILD", "E2_HIGH", "E2_SEVERE", "E2_BONE", "E2_LOW", "E2_LOW_SYMPT", "E2_CRITICAL",

@@ -27,6 +27,13 @@ ERR_MTU = const(0xCF)             # negotiated MTU too small for the protocol
 # 0xD0-0xDF: updates (monitor.protocol ERR_UPDATE_*); 0xE0-: the device's state
 ERR_CLOCK_BACK = const(0xE0)      # the new time is before the newest stored record (refused unless forced)
 ERR_KEY_HELD = const(0xE1)        # provisioning a new key over one in use: the log must be erased with it
+ERR_DUPLICATE = const(0xE2)       # the same entry (kind, code, value, unit, date, time) is stored: the reply's
+                                  # record number names it; the request's ENTRY_OPT_DUPLICATE stores it again
+ERR_DATE_UNUSUAL = const(0xE3)    # dated before the therapy's start or over a year before the newest record
+                                  # (ENTRY_OPT_DATE: the host confirmed it)
+ERR_NO_ENTRY = const(0xE4)        # a correction names no lab, dose or symptom the device holds
+ERR_CORRECTED = const(0xE5)       # that entry was voided or amended already
+ERR_CORRECT_OLD = const(0xE6)     # the device no longer holds the log to evaluate again without that entry
 
 AUTH_HELLO = const(1)
 AUTH_CHALLENGE = const(2)

@@ -255,11 +255,16 @@ class Endpoint:
     # -- entries ---------------------------------------------------------------------------------------
     def _entry(self, plaintext):
         try:
-            kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
+            if plaintext and plaintext[0] >= protocol.CORRECT_VOID:
+                status, seq = self.app.correct(plaintext, self.session.role)
+            else:
+                kind, code, value, flags, day, minute = protocol.decode_entry(plaintext)
+                # the options byte after the entry, if any (protocol.ENTRY_OPT_*)
+                status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role,
+                                                    plaintext[-1] if len(plaintext) > protocol.ENTRY_SIZE else 0)
         except protocol.ProtocolError as exc:
             self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(exc.code, 0))
             return
-        status, seq = self.app.submit_entry(kind, code, value, flags, day, minute, self.session.role)
         self._sealed(protocol.CH_ENTRY, protocol.encode_entry_reply(status, seq if seq is not None else 0))
 
     # -- blobs: alerts (read) and profile (read, clinician write) --------------------------------------

@@ -15,6 +15,7 @@ from monitor.codes import (  # noqa: F401 - re-exported: protocol.* is the publi
     ROLE_CLINICIAN, ROLE_PATIENT, STATUS_OK, ERR_BAD_LENGTH, ERR_BAD_OPCODE, ERR_BAD_VALUE,
     ERR_NO_SESSION, ERR_NOT_PROVISIONED, ERR_BAD_PROOF, ERR_BAD_TAG, ERR_REPLAY, ERR_ROLE, ERR_BUSY,
     ERR_TOO_LARGE, ERR_CLOCK_UNSET, ERR_STORE_FULL, ERR_INTERNAL, ERR_MTU, ERR_CLOCK_BACK, ERR_KEY_HELD,
+    ERR_DUPLICATE, ERR_DATE_UNUSUAL, ERR_NO_ENTRY, ERR_CORRECTED, ERR_CORRECT_OLD,
     AUTH_HELLO, AUTH_CHALLENGE, AUTH_PROOF, AUTH_OPEN, AUTH_REFUSED, NONCE_SIZE, PROOF_SIZE,
 )
 
@@ -184,20 +185,32 @@ def racp_number(count):
 
 
 # ---- entry characteristic ----------------------------------------------------
-# request:  kind u8 | code u8 | value i32 | flags u8 | day u16 | minute u16
+# request:  kind u8 | code u8 | value i32 | flags u8 | day u16 | minute u16 [| options u8]
 #           (value already in the stored integer unit: the host converts with monitor.records)
+#           options: ENTRY_OPT_* the person at the host confirmed (absent: none)
 # response: status u8 (0 accepted, else a monitor.records ERR_* or protocol ERR_*) | seq u32
+#           (ERR_DUPLICATE: seq is the record already stored)
+# correction: CORRECT_VOID u8 | target u32 | reason u8, or CORRECT_AMEND u8 | target u32 | reason u8 | the
+#           corrected entry (ENTRY_FORMAT); the same response, seq the correction's EVENT_VOID / EVENT_AMEND.
+#           Decoded by monitor.corrections.decode_correction, loaded only for one: the resident core (this
+#           module's code and names stay in the heap) does not grow
 ENTRY_FORMAT = "<BBiBHH"
 ENTRY_SIZE = const(11)
 ENTRY_REPLY_FORMAT = "<BI"
 ENTRY_REPLY_SIZE = const(5)
+ENTRY_OPT_DUPLICATE = const(0x01)   # store an exact duplicate of a stored entry
+ENTRY_OPT_DATE = const(0x02)        # store a date before the therapy's start or over a year before the newest
+CORRECT_VOID = const(0x10)          # first byte above any entry kind
+CORRECT_AMEND = const(0x11)
+CORRECT_HEADER = const(6)
 
 
 def decode_entry(buf):
-    """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape."""
-    if len(buf) != ENTRY_SIZE:
+    """(kind, code, value, flags, day, minute); raises ProtocolError on bad shape. The options byte, if
+    any, is the last."""
+    if len(buf) != ENTRY_SIZE and len(buf) != ENTRY_SIZE + 1:
         raise ProtocolError(ERR_BAD_LENGTH)
-    kind, code, value, flags, day, minute = struct.unpack(ENTRY_FORMAT, buf)
+    kind, code, value, flags, day, minute = struct.unpack_from(ENTRY_FORMAT, buf, 0)
     if kind > 3 or code > 0x3F or minute > 1439:
         raise ProtocolError(ERR_BAD_VALUE)
     return kind, code, value, flags, day, minute

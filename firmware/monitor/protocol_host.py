@@ -5,7 +5,8 @@ import struct
 
 from monitor.protocol import (
     AUTH_UUID, ALERTS_UUID, BATTERY_LEVEL, BLOB_GET, BLOB_HEADER, BLOB_PUT, CH_ALERTS, CH_AUTH,
-    CH_CONTROL, CH_ENTRY, CH_PROFILE, CH_RECORDS, CH_TIME, CONTROL_UUID, CTS_CURRENT_TIME, ENTRY_FORMAT,
+    CH_CONTROL, CH_ENTRY, CH_PROFILE, CH_RECORDS, CH_TIME, CONTROL_UUID, CORRECT_AMEND, CORRECT_VOID,
+    CTS_CURRENT_TIME, ENTRY_FORMAT,
     ENTRY_REPLY_FORMAT, ENTRY_REPLY_SIZE, ENTRY_UUID, ERR_BAD_LENGTH, ERR_BAD_OPCODE, FILTER_RECORD_NUMBER, OPERATOR_NULL,
     PROFILE_UUID, RACP_NUMBER_RESPONSE, RACP_RESPONSE, RECORDS_UUID, REQUESTS_UUID, ROLE_CLINICIAN, ROLE_PATIENT,
     ProtocolError,
@@ -48,8 +49,18 @@ def parse_racp_reply(buf):
     raise ProtocolError(ERR_BAD_OPCODE)
 
 
-def encode_entry(kind, code, value, flags, day, minute):
-    return struct.pack(ENTRY_FORMAT, kind, code, value, flags, day, minute)
+def encode_entry(kind, code, value, flags, day, minute, options=0):
+    """An entry request; options (protocol.ENTRY_OPT_*) only when given: firmware before them refuses the byte."""
+    entry = struct.pack(ENTRY_FORMAT, kind, code, value, flags, day, minute)
+    return entry + bytes((options,)) if options else entry
+
+
+def encode_void(target, reason):
+    return struct.pack("<BIB", CORRECT_VOID, target, reason)
+
+
+def encode_amend(target, reason, kind, code, value, flags, day, minute):
+    return struct.pack("<BIB", CORRECT_AMEND, target, reason) + encode_entry(kind, code, value, flags, day, minute)
 
 
 def decode_entry_reply(buf):

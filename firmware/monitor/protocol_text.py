@@ -29,6 +29,13 @@ ERROR_TEXT = {
     protocol.ERR_UPDATE_NO_KEY: "device has no publisher key: redeploy over USB with one",
     protocol.ERR_UPDATE_FLOOR: "the publisher withdrew releases this old; no downgrade can install it",
     protocol.ERR_KEY_HELD: "the device holds another key and a log; a new key erases the log",
+    protocol.ERR_DUPLICATE: "the same entry, date and time is already stored",
+    protocol.ERR_DATE_UNUSUAL: "the date is before the therapy's start or over a year before the newest record",
+    protocol.ERR_NO_ENTRY: "the device holds no lab result, dose or symptom with that record number",
+    protocol.ERR_CORRECTED: "that entry was already voided or amended",
+    protocol.ERR_CORRECT_OLD: "the device no longer holds the records it needs to evaluate again without "
+                              "that entry (once a pull let it free older ones, it keeps them back to its "
+                              "second-newest snapshot)",
 }
 
 

@@ -23,13 +23,18 @@ EVENT_TAPER_START = const(5)    # clinician-entered step-down begins
 EVENT_TAPER_END = const(6)
 EVENT_GOAL = const(7)           # value: goal index (see GOALS)
 EVENT_UPDATE = const(8)         # value: release sequence of the update; flags: update_boot outcome
+# Corrections (monitor.corrections): the entry stays in the log, these say it no longer counts.
+EVENT_VOID = const(9)           # value: record number of the entry voided; flags: reason (catalog.REASONS)
+EVENT_AMEND = const(10)         # value: record number of the entry amended; flags: reason; the record right
+                                # before it (FLAG_AMENDS set) is the corrected entry that replaces it
 EVENT_NAMES = ("CLOCK_SET", "ACK", "SNOOZE", "SYNC_MARK", "PROFILE_SET", "TAPER_START", "TAPER_END", "GOAL",
-               "UPDATE")
+               "UPDATE", "VOID", "AMEND")
 
 # Layout on flash and on the wire, little-endian, 16 bytes:
 #   seq u32 | day u16 (days since 2000-01-01) | minute u16 (0..1439) |
 #   kindcode u8 | value i32 | flags u8 | check u16 (low 16 bits of CRC-32 over the first 14 bytes)
 RECORD_FORMAT = "<IHHBiB"
+NO_DAY = const(0xFFFF)          # a day field (u16) that holds no day
 RECORD_BODY = const(14)
 RECORD_SIZE = const(16)
 
@@ -133,6 +138,9 @@ LAB_FLAGS_ALL = const(0x1F)
 # A lab, dose or symptom entered in a clinician's session, set by the device (never accepted from a host).
 # Without it an entry is the patient's: the buttons, a patient-key push, or firmware before this bit.
 FLAG_CLINIC = const(0x80)
+# A lab, dose or symptom that replaces an earlier entry: the EVENT_AMEND right after it names which. Set by the
+# device (never accepted from a host), so any kind of entry may carry it.
+FLAG_AMENDS = const(0x40)
 
 
 MAX_DECIMALS = const(3)          # digits after the point an entry may carry

@@ -343,14 +343,15 @@ class Store:
         self.fs.rename(tmp, path)
         self.fs.sync_dir(self.directory)
 
-    def load_snapshot(self):
-        """Returns (upto_seq, blob) of the most recently saved whole snapshot, or None if there is none.
+    def load_snapshot(self, before=MAX_SEQ + 1):
+        """Returns (upto_seq, blob) of the most recently saved whole snapshot, or None if there is none;
+        with `before`, the most recent one covering fewer records than that (monitor.corrections).
 
         A whole snap.tmp is newer than snap (a save was cut before its renames); snap.old is older.
         """
         for name in (SNAP_FILE + TMP_SUFFIX, SNAP_FILE, SNAP_OLD_FILE):
             got = read_small(self.fs, self._path(name), SNAP_MAGIC, True)
-            if got is not None and got[0] < self.next_seq:
+            if got is not None and got[0] < self.next_seq and got[0] < before:
                 return got
         return None
 

@@ -61,6 +61,14 @@ def test_entry_codec():
     assert protocol_host.decode_entry_reply(protocol.encode_entry_reply(0, 77)) == (0, 77)
 
 
+def test_entry_options_codec():
+    # the options byte goes only when set: firmware from before it refuses the longer request
+    assert len(protocol_host.encode_entry(0, 0, 385, 2, 9800, 600)) == protocol.ENTRY_SIZE
+    confirmed = protocol_host.encode_entry(0, 0, 385, 2, 9800, 600, protocol.ENTRY_OPT_DUPLICATE | protocol.ENTRY_OPT_DATE)
+    assert len(confirmed) == protocol.ENTRY_SIZE + 1 and confirmed[-1] == 3   # the options byte, last
+    assert protocol.decode_entry(confirmed) == (0, 0, 385, 2, 9800, 600)
+
+
 def test_alerts_codec():
     flags = [(1, 2, -3), ()]
     reminders = [(9,)]

@@ -10,6 +10,8 @@ env.install()
 
 from sim.device import SimDevice  # noqa: E402
 from monitor import records, schedule  # noqa: E402
+from monitor import protocol  # noqa: E402
+from monitor import state as S  # noqa: E402
 
 DAY = 9800
 
@@ -73,7 +75,7 @@ def test_a_drug_stopped_from_the_buttons_restarts_the_recheck(device):
     device.set_clock(DAY - 60, 600)
     device.app.submit_entry(records.KIND_DOSE, records.D_ANASTROZOLE, 1000, 0, DAY - 60, 600)
     device.set_clock(DAY, 600)
-    device.press_sequence("A B")             # up from "Log symptom": "Stop a drug" (the last item)
+    device.press_sequence("A A B")           # up from "Log symptom": "Stop a drug" (before "Undo an entry")
     assert device.screen_lines()[:3] == ["Stop a drug:", "> anastrozole", "  testosterone"]
     device.press_sequence("B")
     assert device.screen_lines()[:3] == ["Stop anastrozole", "  Yes, stopped", "> No"]
@@ -162,3 +164,29 @@ def test_main_boots_the_board_with_ble_and_usb(tmp_path, monkeypatch):
     assert started["usb"].endpoint is not None
     # No radio attached in this test: the app still starts without BLE.
     assert started["ble"] is None or hasattr(started["ble"], "start")
+
+
+def test_the_patient_voids_his_own_entry_of_today_from_the_menu(device):
+    device.set_clock(DAY - 1, 600)
+    device.app.submit_entry(records.KIND_SYMPTOM, records.S_MOOD, 2, 0, DAY - 1, 600)   # yesterday's
+    device.set_clock(DAY, 600)
+    clinic = device.app.submit_entry(records.KIND_LAB, records.A_HCT, 480, 0, DAY, 590, protocol.ROLE_CLINICIAN)
+    assert clinic[0] == 0                        # the clinic's result of today
+    device.press_sequence("B B C C B")           # severe joint pain (a slip: he meant moderate)
+    joint = device.app.store.next_seq - 1
+    assert device.app.tracker.st[S.SYM_DAY + records.S_JOINT] == DAY
+    device.press("B", hold=True)
+    device.press_sequence("A B")                 # home, up to the last item: Undo an entry
+    lines = device.screen_lines()
+    assert lines[0] == "Void which?" and lines[1:] == ["> 10:00 JOINT 3"], lines   # his own, of today only
+    device.press_sequence("B")
+    assert device.screen_lines()[1:] == ["  Yes, void it", "> No"]
+    device.press_sequence("A B")
+    assert device.screen_lines()[0] == "Voided:"
+    last = list(device.app.store.records(joint))
+    assert last[0][3:6] == (records.KIND_SYMPTOM, records.S_JOINT, 3)                   # kept in the log
+    assert last[1][3:6] == (records.KIND_EVENT, records.EVENT_VOID, joint)
+    assert device.app.tracker.st[S.SYM_DAY + records.S_JOINT] == -1      # it no longer counts
+    device.press("B", hold=True)
+    device.press_sequence("A B")
+    assert "Nothing of yours" in " ".join(device.screen_lines())

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from host_tools import clinic_schema, migrate, schema  # clinic_schema: its tables join schema.metadata
+from host_tools import clinic_schema, migrate, schema  # noqa: F401  (clinic_schema: its tables join schema.metadata)
 from host_tools.db import SCHEMA_VERSION, DatabaseTooNew, HostDB
 
 OLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "old_databases")

@@ -41,7 +41,11 @@ def test_options_after_the_command_and_device_named_one_way(sim):
 
 def test_alerts_show_the_date_of_each_result(sim):
     e2mon(sim, "time-sync")
-    assert e2mon(sim, "push", "lab", "HCT", "54.4", "%", "--date", "2026-10-27", "--confirm").exit_code == 0
+    # the same result again is an exact duplicate (asked about, refused without a terminal): another time
+    again = e2mon(sim, "push", "lab", "HCT", "54.4", "%", "--date", "2026-10-27", "--confirm")
+    assert again.exit_code == 6 and "already stored as record" in again.output
+    assert e2mon(sim, "push", "lab", "HCT", "54.4", "%", "--date", "2026-10-27", "--time", "09:00",
+                 "--confirm").exit_code == 0
     text = e2mon(sim, "alerts").output
     hct = [line for line in text.splitlines() if "Hematocrit 54.4 %" in line]
     assert hct and all("2026-10-27" in line for line in hct), text

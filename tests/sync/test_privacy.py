@@ -226,7 +226,7 @@ def test_real_stack_writes_without_a_session_are_refused_and_leave_nothing(stack
             async with link.client() as client:
                 patient = DeviceLink(client, host_crypto.role_key(DEVICE_KEY, role_code("patient")), "patient")
                 await patient.open_session()
-                again = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, START_DAY, START_MINUTE)
+                again = await patient.push_entry(records.KIND_SYMPTOM, 1, 3, 0, START_DAY, START_MINUTE)
                 now = await patient.get_time()
             return now, count, again
 
