@@ -111,7 +111,14 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text)
+    _push(settings, None, role, records.KIND_LAB, code, stored, flags, date_text, time_text,
+          typed=(value.strip(), _unit_spelling(records.KIND_LAB, code, unit)))
+
+
+def _unit_spelling(kind, code, unit):
+    # the unit as the unit table spells it ("PMOL/L" typed is "pmol/L")
+    from monitor import units
+    return units.units_for(kind, code)[units.unit_index(kind, code, unit)][0]
 
 
 def _convert(kind, code, name, value, unit, limit=False):
@@ -182,7 +189,7 @@ def push_symptom(settings, symptom, severity, role, date_text, time_text, confir
     _push(settings, None, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text)
 
 
-def _push(settings, device, role, kind, code, value, flags, date_text, time_text):
+def _push(settings, device, role, kind, code, value, flags, date_text, time_text, typed=None):
     day, minute = parse_when(date_text, time_text)
     now = datetime.datetime.now()
     today = dates.days_from_civil(now.year, now.month, now.day)
@@ -192,23 +199,59 @@ def _push(settings, device, role, kind, code, value, flags, date_text, time_text
                                  now=today * 1440 + now.hour * 60 + now.minute)
     if status != records.ERR_OK:
         refuse_entry(status, kind, code, value)
-    seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute), "storing the entry")
+    device_id, seq = run(_push_entry(settings, device, role, kind, code, value, flags, day, minute),
+                         "storing the entry")
+    _remember_as_typed(settings, device_id, seq, typed, bool(time_text) or not date_text)
     shown = texts.format_value(kind, code, value, flags)
-    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
-                    "date": dates.format_day(day), "minute": minute},
+    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "name": _entry_name(kind, code),
+                    "value": value_json(kind, code, value), "unit": _stored_unit(kind, code, value),
+                    "shown": shown, "date": dates.format_day(day), "time": "%02d:%02d" % divmod(minute, 60),
+                    "entered_as": " ".join(typed) if typed else None},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
 
 
 async def _push_entry(settings, device, role, kind, code, value, flags, day, minute):
     from host_tools.device_link import DeviceError
 
-    async with connect.session(settings, device, role) as (link, _device_id):
+    async with connect.session(settings, device, role) as (link, device_id):
         try:
-            return await link.push_entry(kind, code, value, flags, day, minute)
+            return device_id, await link.push_entry(kind, code, value, flags, day, minute)
         except DeviceError as exc:
             if 0 < exc.code < 0xC0:   # a monitor.records validation code from the device
                 refuse_entry(exc.code, kind, code, value)
             raise
+
+
+def _remember_as_typed(settings, device_id, seq, typed, time_given):
+    """Keeps what was typed next to the stored record (exports show an SI value as entered, and a date
+    entered without a time as a date only); only in a database that exists (push creates none)."""
+    if not settings.db_exists() or (typed is None and time_given):
+        return
+    with settings.open_db() as db:
+        value, unit = typed if typed else ("", "")
+        db.remember_as_typed(device_id, seq, value, unit, time_given)
+
+
+def _entry_name(kind, code):
+    from host_tools.export import catalog as export_catalog
+    return export_catalog(kind, code).name
+
+
+def _stored_unit(kind, code, value):
+    from host_tools.export import catalog as export_catalog
+    if kind == records.KIND_DOSE and value == 0:
+        return ""
+    return export_catalog(kind, code).unit
+
+
+def value_json(kind, code, value):
+    """A stored integer as the number a person reads in its unit (385 -> 38.5 for pg/mL); a STOP is
+    "stopped"."""
+    from host_tools.export import display_value
+    if kind == records.KIND_DOSE and value == 0:
+        return "stopped"
+    number = display_value(kind, code, value)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def register(cli):

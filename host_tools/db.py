@@ -47,7 +47,7 @@ import urllib.parse
 from host_tools import keys
 from monitor.records import D_TESTOSTERONE, KIND_DOSE
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
 
 SCHEMA = """
@@ -76,16 +76,29 @@ CREATE TABLE IF NOT EXISTS device_keys (
     device_id TEXT PRIMARY KEY REFERENCES devices(device_id),
     key_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS entries_as_typed (
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    time_given INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
 """
 
 # Schema upgrades: from version N to N + 1 (a backup is taken first). Up to version 2, testosterone doses
 # were stored in mg; since 3 every dose is in µg, as monitor.records.unpack_record gives a device's records
 # (old mg ones included), so a record pulled again matches the row it was stored as. Since 4 a device's
-# history is bound to the key its records came with (device_keys: a fingerprint, never the key).
+# history is bound to the key its records came with (device_keys: a fingerprint, never the key). Since 5 an
+# entry pushed from this host keeps the value and unit as typed, and whether a time of day was given
+# (entries_as_typed), for the exports.
 MIGRATIONS = {
     1: ("ALTER TABLE devices ADD COLUMN label TEXT",),
     2: ("UPDATE records SET value = value * 1000 WHERE kind = %d AND code = %d" % (KIND_DOSE, D_TESTOSTERONE),),
-    3: (SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS device_keys"):].strip().rstrip(";"),),
+    3: (SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS device_keys"):SCHEMA.index("CREATE TABLE IF NOT EXISTS "
+                                                                                   "entries_as_typed")]
+        .strip().rstrip(";"),),
+    4: (SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS entries_as_typed"):].strip().rstrip(";"),),
 }
 
 ROW_FIELDS = ("seq", "day", "minute", "kind", "code", "value", "flags")
@@ -402,7 +415,7 @@ class HostDB:
         """Deletes a device and its records, after an automatic backup (returned)."""
         kept = self.auto_backup("before-remove")
         with self.transaction():
-            for table in ("records", "device_keys", "devices"):
+            for table in ("records", "entries_as_typed", "device_keys", "devices"):
                 self.conn.execute("DELETE FROM %s WHERE device_id=?" % table, (device_id,))
         return kept
 
@@ -448,6 +461,7 @@ class HostDB:
             self.conn.execute("INSERT INTO device_keys(device_id, key_id) SELECT ?, key_id FROM device_keys "
                               "WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE records SET device_id=? WHERE device_id=?", (archive, device_id))
+            self.conn.execute("UPDATE entries_as_typed SET device_id=? WHERE device_id=?", (archive, device_id))
             self.conn.execute("UPDATE devices SET profile=NULL, last_pull=NULL WHERE device_id=?", (device_id,))
         return archive
 
@@ -520,6 +534,19 @@ class HostDB:
                 "SELECT seq, day, minute, kind, code, value, flags FROM records WHERE device_id=? "
                 "AND kind=? ORDER BY seq", (device_id, kind))
         return iter(cur)
+
+    def remember_as_typed(self, device_id, seq, value, unit, time_given):
+        """An entry pushed from this host: the value and unit as typed, and whether a time of day was given."""
+        with self.transaction():
+            self.conn.execute("INSERT INTO entries_as_typed(device_id, seq, value, unit, time_given) "
+                              "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value=excluded.value, "
+                              "unit=excluded.unit, time_given=excluded.time_given",
+                              (device_id, seq, value, unit, int(time_given)))
+
+    def as_typed(self, device_id):
+        """{record number: (value text, unit, time given)} of the entries pushed from this host."""
+        return {seq: (value, unit, bool(given)) for seq, value, unit, given in self.conn.execute(
+            "SELECT seq, value, unit, time_given FROM entries_as_typed WHERE device_id=?", (device_id,))}
 
     def lab_results(self, device_id, code):
         """One analyte's results as (day, minute, value, below_lloq) in date order (stored integer units)."""

@@ -6,8 +6,14 @@ Codes, units and scales come from `monitor.records` through `host_tools.export.c
 The JSON is written from templates, not built as dicts, so 100,000 records stay
 fast; tests validate the result with the `fhir.resources` package.
 
-- `write_bundle(db, device_id, out, tz=None) -> number of entries`
+- `write_bundle(db, device_id, out, tz=None) -> number of entries`: tz "+HH:MM" for every record, or None
+  for each record's own date's offset in the host's time zone (a July entry in New York is -04:00, a
+  December one -05:00)
 - `bundle_text(db, device_id, tz=None) -> str`
+
+An entry pushed from this host without a time of day has a date-only effectiveDateTime (FHIR allows it);
+a lab value entered in SI units and stored converted carries the value as typed as a standard
+`iso21090-PQ-translation` extension on its valueQuantity and a note saying the conversion happened.
 - `read_lab_values(bundle) -> [(loinc, effectiveDateTime, stored integer)]` (the round trip)
 """
 import datetime
@@ -15,8 +21,8 @@ import io
 import json
 import uuid
 
-from host_tools.export import catalog, day_text, lab_method
-from monitor import records, texts
+from host_tools.export import catalog, day_date, day_text, lab_method
+from monitor import records, texts, units
 from monitor.catalog import ANALYTES, LOINC
 
 NAMESPACE = uuid.UUID("6f1c2d1e-2a7e-4e2a-9d6b-e2a0a1f06d10")
@@ -39,12 +45,54 @@ def _uuid(*parts):
     return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
 
 
-def local_offset():
-    """The host's UTC offset as +HH:MM (device days are local time)."""
-    offset = datetime.datetime.now().astimezone().utcoffset() or datetime.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+def offset_text(offset):
+    minutes = int((offset or datetime.timedelta(0)).total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
+
+
+def local_offset(day=None, minute=720):
+    """The host's UTC offset as +HH:MM on a day (a day number; None: now): device days are local time, and
+    a summer date keeps its summer offset whenever it is exported."""
+    if day is None:
+        return offset_text(datetime.datetime.now().astimezone().utcoffset())
+    try:
+        when = datetime.datetime.combine(day_date(day), datetime.time(minute // 60, minute % 60))
+        return offset_text(when.astimezone().utcoffset())
+    except (OverflowError, OSError, ValueError):   # beyond what the platform's time functions handle
+        return offset_text(datetime.datetime.now().astimezone().utcoffset())
+
+
+class _LocalOffsets:
+    """local_offset per (day, hour), cached: a log's records share days."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def __call__(self, day, minute):
+        key = (day, minute // 60)
+        text = self.cache.get(key)
+        if text is None:
+            text = self.cache[key] = local_offset(day, minute)
+        return text
+
+
+TRANSLATION_URL = "http://hl7.org/fhir/StructureDefinition/iso21090-PQ-translation"
+
+
+def _as_typed_parts(as_typed, flags, entry):
+    """(extension on valueQuantity, note) for a lab value entered in SI units and stored converted."""
+    if not flags & records.FLAG_SI:
+        return "", ""
+    if as_typed is None:   # pushed from another host or entered on the device: only the fact is known
+        note = ("entered in SI units and stored converted to %s; the value as entered was not recorded on this "
+                "computer" % entry.unit)
+        return "", ',"note":[{"text":%s}]' % json.dumps(note)
+    value, unit = as_typed[0], as_typed[1]
+    extension = ('"extension":[{"url":"%s","valueQuantity":{"value":%s,"unit":%s,"system":"%s","code":%s}}],'
+                 % (TRANSLATION_URL, value, json.dumps(unit), UCUM_SYSTEM, json.dumps(units.ucum(unit))))
+    note = "entered as %s %s; stored converted to %s (e2mon's exact integer conversion)" % (value, unit, entry.unit)
+    return extension, ',"note":[{"text":%s}]' % json.dumps(note)
 
 
 _ENTRY = (',{"fullUrl":"urn:uuid:%s%012x","resource":{"resourceType":"%s","id":"%s-%d",%s'
@@ -92,7 +140,8 @@ def _resource_id(device_id, seq):
 
 def write_bundle(db, device_id, out, tz=None):
     """Streams the Bundle as JSON to out; returns the number of entries."""
-    tz = tz or local_offset()
+    offset = (lambda _day, _minute: tz) if tz else _LocalOffsets()
+    typed = db.as_typed(device_id)
     info = db.device(device_id) or {}
     patient = _uuid(device_id, "patient")
     device = _uuid(device_id, "device")
@@ -130,7 +179,11 @@ def write_bundle(db, device_id, out, tz=None):
         parts = static.get(key)
         if parts is None:
             parts = static[key] = _static_parts(kind, code, refs, patient, flags & clinic_bit)
-        when = day_text(day) + _MINUTES[minute] + tz
+        as_typed = typed.get(seq)
+        if as_typed is not None and not as_typed[2]:
+            when = day_text(day)     # no time of day was entered: the date alone, nothing invented
+        else:
+            when = day_text(day) + _MINUTES[minute] + offset(day, minute)
         if kind == symptom_kind or not parts[2].known:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
         elif kind == dose_kind and value == 0:   # a STOP: the drug is no longer taken
@@ -142,9 +195,10 @@ def write_bundle(db, device_id, out, tz=None):
             if text is None:
                 text = values[(kind, code, value)] = texts.format_decimal(value, parts[2].decimals)
             if kind == lab_kind:
-                quantity = '"valueQuantity":{%s"value":%s,%s}%s' % (
-                    '"comparator":"<",' if flags & below else "", text, parts[3],
-                    (',"method":{"text":"%s"}' % lab_method(flags)) if flags & method_mask else "")
+                extension, note = _as_typed_parts(as_typed, flags, parts[2])
+                quantity = '"valueQuantity":{%s%s"value":%s,%s}%s%s' % (
+                    extension, '"comparator":"<",' if flags & below else "", text, parts[3],
+                    (',"method":{"text":"%s"}' % lab_method(flags)) if flags & method_mask else "", note)
             else:
                 quantity = '"dosage":[{"doseAndRate":[{"doseQuantity":{"value":%s,%s}}]}]' % (text, parts[3])
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, quantity))

@@ -65,10 +65,10 @@ def test_schema_2_testosterone_doses_become_ug_after_a_backup(tmp_path):
     with HostDB(str(path)) as db:
         assert dose_values(db) == [(1, T, 100000, CONFIRMED), (2, A, 500, CONFIRMED), (3, T, 100000, CONFIRMED)]
         assert list(db.lab_results(DEVICE, records.A_TT)) == [(DAY + 8, 0, 640, False)]
-        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == host_db.SCHEMA_VERSION == 4
+        assert db.conn.execute("PRAGMA user_version").fetchone()[0] == host_db.SCHEMA_VERSION == 5
     (backup,) = os.listdir(str(path) + ".backups")
     kept = sqlite3.connect(os.path.join(str(path) + ".backups", backup))
-    assert "before-schema-4" in backup and kept.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "before-schema-5" in backup and kept.execute("PRAGMA user_version").fetchone()[0] == 2
     assert kept.execute("SELECT value FROM records WHERE seq=1").fetchone()[0] == 100   # the original, as it was
     kept.close()
     with HostDB(str(path)) as db:     # opened again: converted once only, no second backup
