@@ -6,7 +6,7 @@ import click
 
 from host_tools import connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
-from host_tools.failures import EXIT_FAILURE, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
+from host_tools.failures import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
 from monitor import profile_codec
 from monitor import profile as P
@@ -37,15 +37,10 @@ def profile_show(settings, device, show_default, role):
         except ValueError as exc:
             raise Failure("the device sent a profile this host cannot read (%s)" % exc,
                           "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
-    emit(settings, {name: profile.params[i] for i, name in enumerate(_param_names())},
-         profile_file.to_text(profile).rstrip("\n"))
+    emit(settings, profile_file.to_document(profile), profile_file.to_text(profile).rstrip("\n"))
 
 
-def _param_names():
-    return profile_file.param_names()
-
-
-def _read_profile_file(path, base=None, cross_check=True):
+def _read_profile_file(path, base=None, cross_check=True, base_label="the default profile"):
     """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
     them; without cross_check, only each value alone (a JSON file is then only read)."""
     try:
@@ -59,7 +54,7 @@ def _read_profile_file(path, base=None, cross_check=True):
                       EXIT_REJECTED) from None
     try:
         if not text.lstrip().startswith("{"):
-            return profile_file.parse(text, path, base, cross_check)
+            return profile_file.parse(text, path, base, cross_check, base_label)
         if not cross_check:
             return None
         profile = _json_profile(text, path, base)
@@ -174,10 +169,32 @@ def profile_set(settings, path, device, replace, assume_yes):
 @pass_settings
 @reported
 def profile_check(settings, path):
-    """Validate FILE on top of the default profile without sending it (no device needed)."""
-    profile = _read_profile_file(path)
-    emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
-         "%s is a valid profile (CRC %08x)" % (path, profile.crc()))
+    """Validate FILE without sending it (no device needed): on top of the device's current profile as last
+    read into the host database when one device is known (--device, or the only one), else the defaults."""
+    base, base_label, device_id = _known_profile(settings)
+    profile = _read_profile_file(path, base, base_label=base_label)
+    emit(settings, {"path": path, "valid": True, "crc": profile.crc(), "checked_against": base_label,
+                    "device_id": device_id},
+         "%s is a valid profile on top of %s (CRC %08x)" % (path, base_label, profile.crc()))
+
+
+def _known_profile(settings):
+    """(profile, its description, device id) a file is checked on: the named or only device's profile as
+    the host database holds it, else the defaults."""
+    from host_tools.settings import pick_device
+    given = settings.device_given()
+    if not settings.db_exists():
+        if given:
+            raise Failure("no host database %s to find %s in" % (settings.db_path_shown(), given),
+                          "run e2mon pull first, or check without --device", EXIT_NOT_FOUND)
+        return None, "the default profile", None
+    with settings.open_db() as db:
+        if not given and len([d for d in db.devices() if not db.is_archive(d)]) != 1:
+            return None, "the default profile", None
+        device_id = pick_device(db, given or [d for d in db.devices() if not db.is_archive(d)][0])
+        if not (db.device(device_id) or {}).get("profile"):
+            return None, "the default profile (no profile of %s pulled yet)" % device_id, device_id
+        return profile_file.stored_profile(db, device_id), "the current profile of %s" % device_id, device_id
 
 
 def register(cli):

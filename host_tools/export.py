@@ -13,7 +13,8 @@ exact `Decimal` in the stored unit (`display_value`).
   writer takes it in place of the database
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
 - `write_history(db, device_id, out)`: the log as an `e2mon evaluate` history file (host_tools.history's
-  format: exact values with their units, patient settings from the device's profile), for what-if review
+  format: exact values with their units, the patient settings and every rule parameter of the device's
+  profile), for what-if review
 """
 import csv
 import datetime
@@ -28,7 +29,7 @@ from monitor.catalog import (
 EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
 # valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
-CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
+CSV_FIELDS = ("device_id", "label", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
               "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
               "raw_flags")
 CODE_COUNTS = {records.KIND_LAB: len(ANALYTES), records.KIND_DOSE: len(DRUGS), records.KIND_SYMPTOM: len(SYMPTOMS),
@@ -215,13 +216,14 @@ def event_text(day, minute, code, value, flags, running=None):
 
 
 def rows(db, device_id):
-    """One dict per stored record, in record-number order."""
+    """One dict per stored record, in record-number order (each with the clinic's label for the device)."""
     kind_names = records.KIND_NAMES
+    label = db.label(device_id) or ""
     running = None    # the release last confirmed (UPDATE events say where they came from)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         if not entry.known:
-            yield _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry)
+            yield dict(_unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry), label=label)
             continue
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
@@ -233,6 +235,7 @@ def rows(db, device_id):
             running = value
         yield {
             "device_id": device_id,
+            "label": label,
             "seq": seq,
             "date": day_text(day),
             "time": "%02d:%02d" % (minute // 60, minute % 60),
@@ -276,7 +279,8 @@ def write_csv(db, device_id, out):
 def write_json(db, device_id, out):
     info = db.device(device_id) or {}
     items = list(rows(db, device_id))
-    json.dump({"device": {"device_id": device_id, "name": info.get("name"), "firmware": info.get("firmware")},
+    json.dump({"device": {"device_id": device_id, "label": info.get("label"), "name": info.get("name"),
+                          "firmware": info.get("firmware")},
                "records": items}, out, indent=1)
     out.write("\n")
     return len(items)
@@ -330,24 +334,21 @@ def history_entry(day, minute, kind, code, value, flags):
 
 
 def write_history(db, device_id, out):
+    """The log as a history file with the device's profile (its "patient" and "profile" objects), so
+    `e2mon evaluate` of the file applies the device's own thresholds and levels."""
     info = db.device(device_id) or {}
-    patient = {}
+    document = {"device_id": device_id}
+    if info.get("label"):
+        document["label"] = info["label"]
     if info.get("profile"):
         try:
             profile = profile_codec.decode(bytes(info["profile"]))
         except ValueError:
             profile = None
         if profile is not None:
-            if profile_codec.get_param(profile, "BIRTH_MONTH_DAY") and profile_codec.get_param(profile, "BIRTH_YEAR"):
-                from host_tools.profile_file import birth_date_text
-                patient["birth_date"] = birth_date_text(profile)
-            elif profile_codec.get_param(profile, "BIRTH_YEAR"):
-                patient["birth_year"] = profile_codec.get_param(profile, "BIRTH_YEAR")
-            if profile_codec.get_param(profile, "PLANNED_MONTHS"):
-                patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")
-            patient["goal"] = GOALS[profile_codec.get_param(profile, "GOAL")]
-            patient["fracture_history"] = bool(profile_codec.get_param(profile, "FRACTURE_HISTORY"))
-    entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id)) if e is not None]
-    json.dump({"device_id": device_id, "patient": patient, "entries": entries}, out, indent=1, ensure_ascii=False)
+            from host_tools.profile_file import to_document
+            document.update(to_document(profile))
+    document["entries"] = [e for e in (history_entry(*r[1:]) for r in db.records(device_id)) if e is not None]
+    json.dump(document, out, indent=1, ensure_ascii=False)
     out.write("\n")
-    return len(entries)
+    return len(document["entries"])

@@ -31,6 +31,7 @@ UCUM_SYSTEM = "http://unitsofmeasure.org"
 SYMPTOM_SYSTEM = "urn:e2mon:symptom"
 DRUG_SYSTEM = "urn:e2mon:drug"
 DEVICE_SYSTEM = "urn:e2mon:device"
+LABEL_SYSTEM = "urn:e2mon:clinic-label"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 SOURCE_SYSTEM = "urn:e2mon:source"
 UNKNOWN_CODE_SYSTEM = "urn:e2mon:unknown-code"   # a code this host does not know (newer firmware): raw value
@@ -154,6 +155,9 @@ def write_bundle(db, device_id, out, tz=None):
                        "identifier": [{"system": DEVICE_SYSTEM, "value": device_id}],
                        "deviceName": [{"name": info.get("name") or "e2mon", "type": "user-friendly-name"}],
                        "patient": {"reference": "urn:uuid:" + patient}}
+    if info.get("label"):   # the clinic's own name for the patient ("patient 12")
+        patient_resource["identifier"].append({"system": LABEL_SYSTEM, "value": info["label"]})
+        device_resource["deviceName"].append({"name": info["label"], "type": "other"})
     birth = _birth_date(info.get("profile"))
     if birth:
         patient_resource["birthDate"] = birth

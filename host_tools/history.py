@@ -182,7 +182,7 @@ def _override(profile, key, spec, where):
         raise HistoryError("%s must be an object" % where)
     for field, raw in spec.items():
         here = "%s field '%s'" % (where, field)
-        if key in RETIRED:
+        if key in RETIRED and field != "level":   # E2_ABOVE the rule keeps its level
             raise HistoryError("%s: %s" % (where, RETIRED[key]))
         if field == "threshold":
             if key not in PARAM_NAMES:

@@ -73,3 +73,111 @@ def test_an_si_entry_says_it_was_converted_and_keeps_the_value_as_typed(db):
     assert "extension" not in found[4]["valueQuantity"]
     assert "entered in SI units" in found[4]["note"][0]["text"]
     assert "note" not in found[0] and "extension" not in found[0]["valueQuantity"]
+
+
+# --- JSON in the units people read; profiles that travel -------------------------------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from host_tools import cli as cli_module  # noqa: E402
+from monitor import profile as P  # noqa: E402
+from monitor import profile_codec  # noqa: E402
+
+
+def e2mon(db_path, *args):
+    cli_module._register()
+    return CliRunner().invoke(cli_module.cli, ["--db", str(db_path)] + list(args), catch_exceptions=False)
+
+
+def _device_profile():
+    profile = P.Profile()
+    profile_codec.set_param(profile, "E2_TARGET_LOW", 150)      # 15 pg/mL: the clinician's own band
+    profile_codec.set_param(profile, "E2_LOW", 100)             # 10 pg/mL
+    profile_codec.set_param(profile, "E2_LOW_SYMPT", 80)
+    profile_codec.set_param(profile, "E2_CRITICAL", 50)
+    profile_codec.set_param(profile, "BIRTH_YEAR", 1975)
+    profile_codec.set_param(profile, "TE_RATIO", 85)
+    return profile
+
+
+def _clinic_db(path, label=None):
+    with HostDB(str(path)) as held:
+        held.ensure_device(DEVICE)
+        held.set_profile(DEVICE, profile_codec.encode(_device_profile()))
+        held.store_records(DEVICE, [
+            (0, JULY, 480, records.KIND_DOSE, records.D_ANASTROZOLE, 500, records.FLAG_CLINIC),
+            (1, JULY + 30, 540, records.KIND_LAB, records.A_E2, 130, records.FLAG_CLINIC | records.METHOD_LCMS),
+        ])
+        if label:
+            held.set_label(DEVICE, label)
+
+
+def test_profile_show_json_is_in_readable_units_and_set_reads_it_back(tmp_path):
+    shown = e2mon(tmp_path / "none.sqlite", "--json", "profile", "show", "--default")
+    doc = json.loads(shown.output)
+    assert doc["profile"]["E2_TARGET_LOW"] == {"threshold": "20 pg/mL"}       # not 200
+    assert doc["profile"]["BMD_OSTEOPENIA"]["threshold"] == "-1.0 SD"       # not -10
+    assert doc["profile"]["E2_HIGH"]["level"] in ("info", "discuss", "urgent", "off")
+    edited = tmp_path / "profile.json"
+    doc["profile"]["E2_TARGET_LOW"]["threshold"] = "22 pg/mL"
+    edited.write_text(json.dumps(doc))
+    checked = e2mon(tmp_path / "none.sqlite", "--json", "profile", "check", str(edited))
+    assert checked.exit_code == 0, checked.output
+    expected = P.Profile()
+    profile_codec.set_param(expected, "E2_TARGET_LOW", 220)
+    assert json.loads(checked.output)["crc"] == expected.crc()
+
+
+def test_exported_history_carries_the_devices_profile_for_evaluate(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    _clinic_db(db_path)
+    out = tmp_path / "history.json"
+    assert e2mon(db_path, "export", "--format", "history", "--out", str(out)).exit_code == 0
+    history = json.loads(out.read_text())
+    assert history["profile"]["E2_TARGET_LOW"] == {"threshold": "15 pg/mL"}
+    assert history["profile"]["TE_RATIO"]["threshold"] == 8.5
+    assert history["patient"]["birth_year"] == 1975
+    evaluated = e2mon(db_path, "--json", "evaluate", str(out), "--at", dates.format_day(JULY + 31))
+    flags = json.loads(evaluated.output)["flags"]
+    # 13 pg/mL is low by the defaults (E2_LOW 15) but not by the device's own ladder (E2_LOW 10)
+    assert [f["rule"] for f in flags if f["rule"].startswith("E2_LOW")] == []
+
+
+def test_profile_check_uses_the_devices_profile_and_says_what_is_not_in_the_file(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    _clinic_db(db_path)
+    high = tmp_path / "high.txt"
+    high.write_text("E2_TARGET_HIGH = 14 pg/mL\n")    # below the device's 15 pg/mL low end
+    result = e2mon(db_path, "profile", "check", str(high))
+    assert result.exit_code == 6
+    assert "E2_TARGET_HIGH = 14 pg/mL must be above E2_BONE = 26 pg/mL (from the current profile of %s, not " \
+        "set in %s)" % (DEVICE, high) in result.output
+    fine = tmp_path / "fine.txt"
+    fine.write_text("E2_LOW = 12 pg/mL\n")    # above the device's E2_LOW_SYMPT 8, below the default's 15
+    assert e2mon(tmp_path / "none.sqlite", "profile", "check", str(fine)).exit_code == 6
+    result = e2mon(db_path, "--json", "profile", "check", str(fine))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["checked_against"] == "the current profile of %s" % DEVICE
+
+
+def test_export_with_json_is_json_and_all_writes_one_labelled_file_per_patient(tmp_path):
+    db_path = tmp_path / "h.sqlite"
+    _clinic_db(db_path, label="patient 12")
+    with HostDB(str(db_path)) as held:
+        held.ensure_device("dev-b")
+        held.store_records("dev-b", [(0, JULY, 480, records.KIND_LAB, records.A_E2, 250, 0)])
+    assert json.loads(e2mon(db_path, "--json", "export", "--device", "patient 12").output)["records"][1]["value"] \
+        == "13"
+    folder = tmp_path / "out"
+    result = e2mon(db_path, "--json", "export", "--all", "--format", "fhir", "--out", str(folder))
+    assert result.exit_code == 0, result.output
+    files = {f["device_id"]: f["out"] for f in json.loads(result.output)["files"]}
+    assert sorted(p.name for p in folder.iterdir()) == ["dev-b.fhir.json", "patient_12.fhir.json"]
+    bundle = json.loads(open(files[DEVICE]).read())
+    Bundle.model_validate(bundle)
+    identifiers = bundle["entry"][0]["resource"]["identifier"]
+    assert {"system": fhir.LABEL_SYSTEM, "value": "patient 12"} in identifiers
+    result = e2mon(db_path, "export", "--all", "--out", str(folder))
+    with open(folder / "patient_12.csv") as f:
+        assert all(row.split(",")[1] == "patient 12" for row in f.read().splitlines()[1:])
+    assert e2mon(db_path, "export", "--all").exit_code == 2
