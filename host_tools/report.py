@@ -55,6 +55,7 @@ class ReportData:
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
         self.unknown = 0        # records with a code this host does not know (newer firmware): left out
+        self.later = 0          # clinical records dated after an as-of date given (--today): left out, no fault
         self.dose_changes = []  # (date, drug name, dose text)
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
@@ -81,6 +82,7 @@ def gather(db, device_id, today=None):
     data = ReportData(device_id)
     data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     data.today = today_day() if today is None else today
+    clock_limit = max(data.today, today_day())   # beyond this computer's today too: no clock was right
     profile = profile_file.stored_profile(db, device_id)
     tracker = Tracker(profile)
     wanted = (E2, TT, HCT)
@@ -98,9 +100,12 @@ def gather(db, device_id, today=None):
             # still needs acknowledgements, snoozes and goal changes.
             tracker.apply(seq, day, minute, kind, code, value, flags)
             continue
-        if day == UNSET_CLOCK_DAY or day > data.today + CLOCK_SLACK_DAYS:
+        if day == UNSET_CLOCK_DAY or day > clock_limit + CLOCK_SLACK_DAYS:
             # A result "from 2179" would pass for the latest one: listed apart, kept out of the flags.
             data.impossible.append((day, _record_text(kind, code, value, flags)))
+            continue
+        if day > data.today:
+            data.later += 1     # after the date the report is as of: not yet, as that day saw it
             continue
         tracker.apply(seq, day, minute, kind, code, value, flags)
         data.first = day if data.first is None else min(data.first, day)
@@ -338,8 +343,14 @@ def build_figure(data, with_summary=True):
 def impossible_note(data):
     return ("%d record%s dated after %s or on 2000-01-01 (a device clock that was wrong or unset) "
             "cannot be placed in time: %s left out of the picture and the flags"
-            % (len(data.impossible), "" if len(data.impossible) == 1 else "s", day_date(data.today),
-               "it is" if len(data.impossible) == 1 else "they are"))
+            % (len(data.impossible), "" if len(data.impossible) == 1 else "s",
+               day_date(max(data.today, today_day())), "it is" if len(data.impossible) == 1 else "they are"))
+
+
+def later_note(data):
+    """Records after the as-of date a report was asked for: left out because of the date chosen, not a clock."""
+    return ("%d record%s dated after %s, the date this report is as of, %s left out" % (
+        data.later, "" if data.later == 1 else "s", day_date(data.today), "is" if data.later == 1 else "are"))
 
 
 def summary_lines(data, width=150, limit=13):
@@ -347,6 +358,8 @@ def summary_lines(data, width=150, limit=13):
     lines = []
     if data.unknown:
         lines += textwrap.wrap("Note: %s." % unknown_note(data.unknown), width, subsequent_indent="  ")
+    if data.later:
+        lines += textwrap.wrap("Note: %s." % later_note(data), width, subsequent_indent="  ")
     if data.impossible:
         listed = "; ".join("%s %s" % (day_date(day), what) for day, what in data.impossible[:3])
         more = " and %d more (see the HTML report)" % (len(data.impossible) - 3) if len(data.impossible) > 3 else ""
@@ -399,6 +412,8 @@ def _html(data, png_b64):
                         "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))
                        for code, (when, sev) in data.symptoms.items()])
     impossible = "<p>%s.</p>" % esc(unknown_note(data.unknown)) if data.unknown else ""
+    if data.later:
+        impossible += "<p>%s.</p>" % esc(later_note(data))
     if data.impossible:
         impossible += ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
                       "device clock (e2mon time sync).</p>%s"
