@@ -8,7 +8,8 @@ exact `Decimal` in the stored unit (`display_value`).
   (newer firmware) gets an Entry with known False: its record is exported with its raw value, said so
 - `display_value(kind, code, value) -> Decimal`
 - `rows(db, device_id) -> iterator of dicts` (one per record, events included; an event's value in words,
-  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL")
+  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL";
+  an SI entry pushed from this host has entered_as "150 pmol/L" next to the stored value)
 - `Window(db, since, until)`: the database seen through a date range (`export --since/--until`); every
   writer takes it in place of the database
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
@@ -31,7 +32,7 @@ EPOCH = datetime.date(2000, 1, 1)
 # valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL").
 CSV_FIELDS = ("device_id", "label", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
               "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
-              "raw_flags")
+              "raw_flags", "entered_as")
 CODE_COUNTS = {records.KIND_LAB: len(ANALYTES), records.KIND_DOSE: len(DRUGS), records.KIND_SYMPTOM: len(SYMPTOMS),
                records.KIND_EVENT: len(records.EVENT_NAMES)}
 
@@ -219,11 +220,13 @@ def rows(db, device_id):
     """One dict per stored record, in record-number order (each with the clinic's label for the device)."""
     kind_names = records.KIND_NAMES
     label = db.label(device_id) or ""
+    typed = db.as_typed(device_id)   # what was typed on this host for an entry pushed from it
     running = None    # the release last confirmed (UPDATE events say where they came from)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         if not entry.known:
-            yield dict(_unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry), label=label)
+            yield dict(_unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry), label=label,
+                       entered_as="")
             continue
         lab = kind == records.KIND_LAB
         below = lab and bool(flags & records.FLAG_BELOW_LLOQ)
@@ -254,7 +257,15 @@ def rows(db, device_id):
             "unknown_code": False,
             "raw_value": value,
             "raw_flags": flags,
+            "entered_as": _as_typed_text(typed.get(seq), flags) if lab else "",
         }
+
+
+def _as_typed_text(as_typed, flags):
+    """"150 pmol/L" for a value entered in SI units on this host and stored converted, else ""."""
+    if as_typed is None or not flags & records.FLAG_SI or not as_typed[0]:
+        return ""
+    return "%s %s" % (as_typed[0], as_typed[1])
 
 
 def _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry):

@@ -73,6 +73,11 @@ def test_an_si_entry_says_it_was_converted_and_keeps_the_value_as_typed(db):
     assert "extension" not in found[4]["valueQuantity"]
     assert "entered in SI units" in found[4]["note"][0]["text"]
     assert "note" not in found[0] and "extension" not in found[0]["valueQuantity"]
+    # CSV and JSON carry it next to the stored value too
+    from host_tools import export
+    rows = {row["seq"]: row for row in export.rows(db, DEVICE)}
+    assert (rows[2]["value"], rows[2]["unit"], rows[2]["entered_as"]) == ("40.9", "pg/mL", "150 pmol/L")
+    assert rows[4]["entered_si"] and rows[4]["entered_as"] == "" and rows[0]["entered_as"] == ""
 
 
 # --- JSON in the units people read; profiles that travel -------------------------------------------------
