@@ -26,8 +26,7 @@ import json
 import os
 
 from host_tools import keys, untrusted
-from host_tools.failures import (EXIT_AUTH, EXIT_DEVICE_FULL, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED,
-                                 EXIT_STORAGE, Failure)
+from host_tools.failures import EXIT_AUTH, EXIT_DEVICE_FULL, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, Failure
 from monitor import beacon, beacon_host, dates, protocol, protocol_host, protocol_text
 
 SIM_HOST = "127.0.0.1"
