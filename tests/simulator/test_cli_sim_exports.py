@@ -55,3 +55,20 @@ def test_a_host_clock_days_off_is_named_not_a_second_provisioning(device_env, mo
     line = one_error_line(refused)
     assert "this computer's clock reads" in line and "3 days 0 h apart" in line
     assert "provisioned again" not in line and DEVICE in line
+
+
+def test_profile_show_json_is_accepted_back_by_profile_set(device_env, tmp_path):
+    env = device_env
+    shown = e2mon(env, "--json", "profile", "show")
+    assert shown.exit_code == 0, shown.output
+    doc = json.loads(shown.output)
+    assert doc["profile"]["E2_TARGET_LOW"]["threshold"].endswith(" pg/mL")
+    path = tmp_path / "profile.json"
+    path.write_text(shown.output)
+    same = e2mon(env, "profile", "set", str(path))
+    assert same.exit_code == 0 and "already has these values: nothing sent" in same.output, same.output
+    doc["profile"]["E2_TARGET_LOW"]["threshold"] = "22 pg/mL"
+    path.write_text(json.dumps(doc))
+    changed = e2mon(env, "--json", "profile", "set", str(path), "--yes")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.output)["changes"] == [{"name": "E2_TARGET_LOW", "old": "20 pg/mL", "new": "22 pg/mL"}]
