@@ -57,7 +57,7 @@ def _read_profile_file(path, base=None, cross_check=True, base_label="the defaul
             return profile_file.parse(text, path, base, cross_check, base_label)
         if not cross_check:
             return None
-        profile = _json_profile(text, path, base)
+        profile = _json_profile(text, path, base, base_label)
         profile_file.check(profile, path)
         return profile
     except profile_file.ProfileFileError as exc:
@@ -65,7 +65,7 @@ def _read_profile_file(path, base=None, cross_check=True, base_label="the defaul
                       EXIT_REJECTED) from None
 
 
-def _json_profile(text, path, base):
+def _json_profile(text, path, base, base_label="the default profile"):
     """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
     import decimal
     import json
@@ -80,7 +80,7 @@ def _json_profile(text, path, base):
             raise HistoryError("%s: the top level must be an object" % path)
         if not doc.get("patient") and not doc.get("profile"):
             raise HistoryError("%s sets no parameter: give a \"patient\" or \"profile\" object" % path)
-        return build_profile(doc, path, base)
+        return build_profile(doc, path, base, base_label)
     except json.JSONDecodeError as exc:
         raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
                       "fix it and rerun; nothing was sent", EXIT_REJECTED) from None

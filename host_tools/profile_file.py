@@ -176,21 +176,30 @@ OLDEST_PATIENT_YEARS = 110
 YOUNGEST_PATIENT_YEARS = 18
 
 
+def ladder_text(profile, name="profile", named=None, base_label="the default profile"):
+    """The first threshold out of order, in words with the values ("E2_TARGET_HIGH = 14 pg/mL must be above
+    E2_BONE = 26 pg/mL (from ..., not set in FILE)"), the file's own parameter first; "" if none is."""
+    bad = profile_codec.ladder_fault(profile.params)
+    if not bad:
+        return ""
+    low, high, strict = bad
+
+    def said(i):
+        text = "%s = %s" % (PARAM_NAMES[i], _value_text(i, profile.params[i]))
+        return text if named is None or i in named else "%s (from %s, not set in %s)" % (text, base_label, name)
+    first, second = (low, high) if named is None or low in named or high not in named else (high, low)
+    relation = ("below" if strict else "at most") if first == low else ("above" if strict else "at least")
+    return "%s must be %s %s" % (said(first), relation, said(second))
+
+
 def check(profile, name="profile", this_year=None, named=None, base_label="the default profile"):
     """The device's own check (bounds, ladders in monitor.profile_codec) with the values in words,
     then the birth year against today's date, which only the host can check (the device's clock may
     be unset when it reads its profile at boot). named: the parameters the file sets (None: all); one it
     does not set is said to come from `base_label`."""
-    bad = profile_codec.ladder_fault(profile.params)
-    if bad:
-        low, high, strict = bad
-
-        def said(i):
-            text = "%s = %s" % (PARAM_NAMES[i], _value_text(i, profile.params[i]))
-            return text if named is None or i in named else "%s (from %s, not set in %s)" % (text, base_label, name)
-        first, second = (low, high) if named is None or low in named or high not in named else (high, low)
-        relation = ("below" if strict else "at most") if first == low else ("above" if strict else "at least")
-        raise ProfileFileError("%s: %s must be %s %s" % (name, said(first), relation, said(second)))
+    fault = ladder_text(profile, name, named, base_label)
+    if fault:
+        raise ProfileFileError("%s: %s" % (name, fault))
     try:
         profile_codec.check(profile)
     except ValueError as exc:

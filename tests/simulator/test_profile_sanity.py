@@ -220,7 +220,8 @@ def test_a_json_profile_gets_the_same_checks(tmp_path):
     cli_module._register()
     cases = (('{"patient": {"birth_year": 1980}}', 0, "is a valid profile"),
              ('{"patient": {"birth_year": 2090}}', 6, "BIRTH_YEAR = 2090 is not 18-110 years ago"),
-             ('{"profile": {"E2_CRITICAL": {"threshold": "50 pg/mL"}}}', 6, "E2_CRITICAL must be below"),
+             ('{"profile": {"E2_CRITICAL": {"threshold": "50 pg/mL"}}}', 6,
+              "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL (from the default profile, not set in"),
              ('{"entries": []}', 6, "sets no parameter"))
     for text, code, words in cases:
         path = tmp_path / "p.json"
