@@ -65,16 +65,25 @@ def local_offset(day=None, minute=720):
 
 
 class _LocalOffsets:
-    """local_offset per (day, hour), cached: a log's records share days."""
+    """local_offset per record, cached by day (by hour on a day the offset changes: a DST switch)."""
 
     def __init__(self):
-        self.cache = {}
+        self.by_day = {}
+        self.by_hour = {}
 
     def __call__(self, day, minute):
-        key = (day, minute // 60)
-        text = self.cache.get(key)
+        text = self.by_day.get(day)
+        if text:
+            return text
         if text is None:
-            text = self.cache[key] = local_offset(day, minute)
+            first, last = local_offset(day, 0), local_offset(day, 1439)
+            self.by_day[day] = first if first == last else ""
+            if first == last:
+                return first
+        key = (day, minute // 60)
+        text = self.by_hour.get(key)
+        if text is None:
+            text = self.by_hour[key] = local_offset(day, minute)
         return text
 
 

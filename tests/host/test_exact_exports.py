@@ -186,3 +186,14 @@ def test_export_with_json_is_json_and_all_writes_one_labelled_file_per_patient(t
     with open(folder / "patient_12.csv") as f:
         assert all(row.split(",")[1] == "patient 12" for row in f.read().splitlines()[1:])
     assert e2mon(db_path, "export", "--all").exit_code == 2
+
+
+def test_a_dst_switch_day_gives_each_hour_its_offset(tmp_path, new_york):
+    switch = dates.days_from_civil(2026, 3, 8)    # New York moves from -05:00 to -04:00 at 02:00
+    with HostDB(str(tmp_path / "dst.sqlite")) as held:
+        held.ensure_device(DEVICE)
+        held.store_records(DEVICE, [(0, switch, 60, records.KIND_SYMPTOM, records.S_JOINT, 1, 0),
+                                    (1, switch, 600, records.KIND_SYMPTOM, records.S_JOINT, 2, 0)])
+        found = _observations(fhir.bundle_text(held, DEVICE))
+    assert [found[0]["effectiveDateTime"], found[1]["effectiveDateTime"]] == [
+        "2026-03-08T01:00:00-05:00", "2026-03-08T10:00:00-04:00"]
