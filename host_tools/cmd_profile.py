@@ -189,9 +189,13 @@ def _known_profile(settings):
                           "run e2mon pull first, or check without --device", EXIT_NOT_FOUND)
         return None, "the default profile", None
     with settings.open_db() as db:
-        if not given and len([d for d in db.devices() if not db.is_archive(d)]) != 1:
+        current = [d for d in db.devices() if not db.is_archive(d)]
+        if not given and len(current) > 1:
+            return None, "the default profile (%d devices in the host database: --device names one)" % len(
+                current), None
+        if not given and not current:
             return None, "the default profile", None
-        device_id = pick_device(db, given or [d for d in db.devices() if not db.is_archive(d)][0])
+        device_id = pick_device(db, given or current[0])
         if not (db.device(device_id) or {}).get("profile"):
             return None, "the default profile (no profile of %s pulled yet)" % device_id, device_id
         return profile_file.stored_profile(db, device_id), "the current profile of %s" % device_id, device_id
