@@ -207,13 +207,26 @@ def _dose_panel(ax, drug, steps, end):
     ax.plot(whens[:-1], amounts, linestyle="none", marker="o", markersize=3, color=color, gid="dose_change")
     top = max(amounts) or 1
     ax.set_ylim(-0.12 * top, 1.18 * top)
-    # Round ticks, as many as the low panel holds without their labels touching (a test measures them).
-    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10], min_n_ticks=2))
+    ax.set_yticks(dose_ticks(amounts))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: "%g" % v))
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylabel("mg", fontsize=8)
     ax.set_title("%s dose" % drug.capitalize(), loc="left", fontsize=10)
     ax.grid(True, alpha=0.3)
+
+
+TICK_GAP = 0.22   # of the highest dose: closer tick labels would touch in a panel this low (a test measures)
+
+
+def dose_ticks(amounts):
+    """The doses actually taken as ticks, highest first kept, a lower one only when far enough from the
+    last kept; 0 too when it fits (a stop, or the scale's foot)."""
+    top = max(amounts) or 1
+    kept = []
+    for amount in sorted(set(amounts) | {0.0}, reverse=True):
+        if not kept or kept[-1] - amount >= TICK_GAP * top:
+            kept.append(amount)
+    return sorted(kept)
 
 
 def _renderer(fig):

@@ -79,6 +79,10 @@ def test_dose_panels_show_every_change_with_tick_labels_apart(dense):
         assert len(boxes) >= 3
         for a, b in itertools.combinations(boxes, 2):
             assert not a.overlaps(b), drug
+        assert max(amount for _when, amount in data.dose_steps[drug]) in set(ax.get_yticks())
+    # every anastrozole dose taken is a tick of its own (0.25 mg steps fit)
+    ticks = set(_panels(fig)["Anastrozole dose"].get_yticks())
+    assert {0.25, 0.5, 0.75, 1.0} <= ticks
 
 
 class _Cells(html.parser.HTMLParser):
