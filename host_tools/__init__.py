@@ -9,17 +9,19 @@
     cmd_pull.py       pull the device's log          cmd_push.py       push lab|dose|symptom
     cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check
     cmd_alerts.py     alerts, reminders              device_command.py what those share: run(), --device, --as
-    cmd_export.py     export (CSV, JSON, FHIR), report   cmd_evaluate.py  evaluate a history file offline
+    cmd_export.py     export (CSV, JSON, FHIR, history; --all), report   cmd_evaluate.py  evaluate a history file
     cmd_update.py     release keygen|build, update       cmd_deploy.py    deploy firmware over USB (mpremote)
     connect.py        reaching a device: BLE (bleak), the simulator (--sim), USB (--port)
     sim_link.py       the host's end of the simulator's link (bumble TCP central, its addresses and port)
     bleak_backend.py  bleak's BleakClient and BleakScanner on a bumble central, for sim_link
     serial_link.py    the USB port as a BleakClient-like object, so DeviceLink runs unchanged over USB
     device_link.py    the protocol client over any link  host_crypto.py  its handshake and frame sealing
-    db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock
+    db.py             SQLite: records keyed by (device, record number), atomic batches; 0600, backups, lock;
+                      entries_as_typed: what was typed on this host (an SI value, a date without a time)
     export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
-    profile_file.py   the rule profile as an editable text file
+    profile_file.py   the rule profile as an editable text file, and as JSON (to_document: what profile show
+                      --json prints and profile set reads back)
     keys.py           per-device role keys: keyring, else 0600 files
     outfile.py        every file with patient data: 0600 temporary beside it, renamed; a device or pipe written
                       through, never replaced
