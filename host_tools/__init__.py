@@ -12,7 +12,7 @@
     corrections.py    what a device's corrections say about pulled records (status, notes, what counts)
     cmd_time.py       time sync|show (time-sync)     cmd_profile.py    profile show|set|check
     cmd_alerts.py     alerts, reminders              device_command.py what those share: run(), --device, --as
-    cmd_export.py     export (CSV, JSON, FHIR), report   cmd_evaluate.py  evaluate a history file offline
+    cmd_export.py     export (CSV, JSON, FHIR, history; --all), report   cmd_evaluate.py  evaluate a history file
     cmd_update.py     release keygen|build, update       cmd_deploy.py    deploy firmware over USB (mpremote)
     connect.py        reaching a device: BLE (bleak), the simulator (--sim), USB (--port)
     sim_link.py       the host's end of the simulator's link (bumble TCP central, its addresses and port)
@@ -24,9 +24,11 @@
     db_url.py         a path (SQLite) or URL -> engine  db_lock.py  the per-database / per-device lock
     db_copy.py        e2mon db copy, counted and hashed  pg_backup.py  pg_dump
     audit.py          who changes what (audit log)   settings_file.py  ~/.config/e2mon/settings.toml
+                      entries_as_typed: what was typed on this host (an SI value, a date without a time)
     export.py         rows with units, CSV, JSON      fhir.py  FHIR R4 Bundle (LOINC, UCUM)
     report.py         the trend picture (PNG/HTML)    alert_text.py  flags and reminders in words
-    profile_file.py   the rule profile as an editable text file
+    profile_file.py   the rule profile as an editable text file, and as JSON (to_document: what profile show
+                      --json prints and profile set reads back)
     keys.py           per-device role keys: keyring, else 0600 files
     outfile.py        every file with patient data: 0600 temporary beside it, renamed; a device or pipe written
                       through, never replaced

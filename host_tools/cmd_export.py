@@ -5,12 +5,13 @@ import sys
 import click
 
 from host_tools import export, fhir
-from host_tools.failures import EXIT_REJECTED, Failure, clip, reported
+from host_tools.failures import EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_USAGE, Failure, clip, reported
 from host_tools.outfile import private_output
-from host_tools.settings import emit, pass_settings, pick_device
+from host_tools.settings import device_title, emit, pass_settings, pick_device
 
 WRITERS = {"csv": export.write_csv, "json": export.write_json, "fhir": fhir.write_bundle,
            "history": export.write_history}
+EXTENSIONS = {"csv": ".csv", "json": ".json", "fhir": ".fhir.json", "history": ".history.json"}
 
 
 def _day_option(text, name):
@@ -30,16 +31,24 @@ def _day_range(since, until):
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True)
-@click.option("--out", "out_path", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)),
+              help="csv (the default; json with the global --json), json, fhir or history.")
+@click.option("--out", "out_path", metavar="FILE|FOLDER",
+              help="Write to FILE instead of standard output (with --all: a FOLDER, one file per patient).")
+@click.option("--all", "every", is_flag=True,
+              help="Every patient in the host database, one file each (one FHIR Bundle each), named by label.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Only records dated on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only records dated on or before this day.")
 @pass_settings
 @reported
-def export_cmd(settings, fmt, out_path, since, until):
+def export_cmd(settings, fmt, out_path, every, since, until):
     """Export a device's pulled records: csv, json, a FHIR R4 Bundle (LOINC, UCUM), or a history
     file for `e2mon evaluate` (what-if review with another profile)."""
+    fmt = fmt or ("json" if settings.as_json else "csv")
     first, last = _day_range(since, until)
+    if every:
+        _export_all(settings, fmt, out_path, first, last)
+        return
     with settings.open_db() as db:
         db.check()
         device_id = pick_device(db, settings.device_given())
@@ -51,6 +60,47 @@ def export_cmd(settings, fmt, out_path, since, until):
                  "wrote %d %s entries for %s to %s" % (count, fmt, device_id, out_path))
         else:
             WRITERS[fmt](db, device_id, sys.stdout)
+
+
+def file_stem(device_id, label):
+    """A file name for a patient's export: the clinic's label (else the device id), safe on every system."""
+    name = label or device_id
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_")
+    return stem or "device"
+
+
+def _export_all(settings, fmt, folder, first, last):
+    """One file per patient (archived earlier logs included, each its own file) in FOLDER."""
+    import os
+
+    if settings.device_given():
+        raise Failure("--all exports every patient; --device names one", "pass one of them", EXIT_USAGE)
+    if not folder or folder == "-":
+        raise Failure("--all writes one file per patient", "name a folder with --out FOLDER", EXIT_USAGE)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise Failure("%s is not a folder" % folder, "name a folder with --out FOLDER", EXIT_REJECTED)
+    written = []
+    with settings.open_db() as db:
+        db.check()
+        devices = db.devices()
+        if not devices:
+            raise Failure("the host database %s holds no device yet" % db.path, "run e2mon pull first",
+                          EXIT_NOT_FOUND)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        window = export.Window(db, first, last)
+        used = set()
+        for device_id in devices:
+            stem = file_stem(device_id, db.label(device_id))
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            path = os.path.join(folder, stem + EXTENSIONS[fmt])
+            with private_output(path) as out:
+                count = WRITERS[fmt](window, device_id, out)
+            written.append({"device_id": device_id, "label": db.label(device_id), "out": path, "entries": count})
+    emit(settings, {"format": fmt, "folder": folder, "files": written},
+         ["wrote %d %s entries for %s to %s" % (w["entries"], fmt, device_title(w["device_id"], w["label"]),
+                                                w["out"]) for w in written])
 
 
 @click.command("report")

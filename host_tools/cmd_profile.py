@@ -6,7 +6,7 @@ import click
 
 from host_tools import audit, connect, profile_file
 from host_tools.device_command import device_argument, role_option, run
-from host_tools.failures import EXIT_FAILURE, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
+from host_tools.failures import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
 from monitor import profile_codec
 from monitor import profile as P
@@ -37,15 +37,10 @@ def profile_show(settings, device, show_default, role):
         except ValueError as exc:
             raise Failure("the device sent a profile this host cannot read (%s)" % exc,
                           "update e2mon on this computer or set a new profile", EXIT_REJECTED) from None
-    emit(settings, {name: profile.params[i] for i, name in enumerate(_param_names())},
-         profile_file.to_text(profile).rstrip("\n"))
+    emit(settings, profile_file.to_document(profile), profile_file.to_text(profile).rstrip("\n"))
 
 
-def _param_names():
-    return profile_file.param_names()
-
-
-def _read_profile_file(path, base=None, cross_check=True):
+def _read_profile_file(path, base=None, cross_check=True, base_label="the default profile"):
     """FILE's parameters on top of `base` (the defaults if None), checked as the device and this host check
     them; without cross_check, only each value alone (a JSON file is then only read)."""
     try:
@@ -59,10 +54,10 @@ def _read_profile_file(path, base=None, cross_check=True):
                       EXIT_REJECTED) from None
     try:
         if not text.lstrip().startswith("{"):
-            return profile_file.parse(text, path, base, cross_check)
+            return profile_file.parse(text, path, base, cross_check, base_label)
         if not cross_check:
             return None
-        profile = _json_profile(text, path, base)
+        profile = _json_profile(text, path, base, base_label)
         profile_file.check(profile, path)
         return profile
     except profile_file.ProfileFileError as exc:
@@ -70,7 +65,7 @@ def _read_profile_file(path, base=None, cross_check=True):
                       EXIT_REJECTED) from None
 
 
-def _json_profile(text, path, base):
+def _json_profile(text, path, base, base_label="the default profile"):
     """The "patient" and "profile" objects of an `e2mon evaluate` history file (host_tools.history)."""
     import decimal
     import json
@@ -85,7 +80,7 @@ def _json_profile(text, path, base):
             raise HistoryError("%s: the top level must be an object" % path)
         if not doc.get("patient") and not doc.get("profile"):
             raise HistoryError("%s sets no parameter: give a \"patient\" or \"profile\" object" % path)
-        return build_profile(doc, path, base)
+        return build_profile(doc, path, base, base_label)
     except json.JSONDecodeError as exc:
         raise Failure("bad profile file: %s is not valid JSON (%s)" % (path, exc),
                       "fix it and rerun; nothing was sent", EXIT_REJECTED) from None
@@ -176,10 +171,36 @@ def profile_set(settings, path, device, replace, assume_yes):
 @pass_settings
 @reported
 def profile_check(settings, path):
-    """Validate FILE on top of the default profile without sending it (no device needed)."""
-    profile = _read_profile_file(path)
-    emit(settings, {"path": path, "valid": True, "crc": profile.crc()},
-         "%s is a valid profile (CRC %08x)" % (path, profile.crc()))
+    """Validate FILE without sending it (no device needed): on top of the device's current profile as last
+    read into the host database when one device is known (--device, or the only one), else the defaults."""
+    base, base_label, device_id = _known_profile(settings)
+    profile = _read_profile_file(path, base, base_label=base_label)
+    emit(settings, {"path": path, "valid": True, "crc": profile.crc(), "checked_against": base_label,
+                    "device_id": device_id},
+         "%s is a valid profile on top of %s (CRC %08x)" % (path, base_label, profile.crc()))
+
+
+def _known_profile(settings):
+    """(profile, its description, device id) a file is checked on: the named or only device's profile as
+    the host database holds it, else the defaults."""
+    from host_tools.settings import pick_device
+    given = settings.device_given()
+    if not settings.db_exists():
+        if given:
+            raise Failure("no host database %s to find %s in" % (settings.db_path_shown(), given),
+                          "run e2mon pull first, or check without --device", EXIT_NOT_FOUND)
+        return None, "the default profile", None
+    with settings.open_db() as db:
+        current = [d for d in db.devices() if not db.is_archive(d)]
+        if not given and len(current) > 1:
+            return None, "the default profile (%d devices in the host database: --device names one)" % len(
+                current), None
+        if not given and not current:
+            return None, "the default profile", None
+        device_id = pick_device(db, given or current[0])
+        if not (db.device(device_id) or {}).get("profile"):
+            return None, "the default profile (no profile of %s pulled yet)" % device_id, device_id
+        return profile_file.stored_profile(db, device_id), "the current profile of %s" % device_id, device_id
 
 
 def register(cli):

@@ -114,7 +114,14 @@ def push_lab(settings, analyte, value, unit, method, below_lloq, role, date_text
     flags |= records.FLAG_SI if is_si else 0
     flags |= records.FLAG_BELOW_LLOQ if below_lloq else 0
     flags |= records.FLAG_CONFIRMED if confirm else 0
-    _push(settings, role, records.KIND_LAB, code, stored, flags, date_text, time_text, confirm, assume_yes)
+    _push(settings, role, records.KIND_LAB, code, stored, flags, date_text, time_text, confirm, assume_yes,
+          typed=(value.strip(), _unit_spelling(records.KIND_LAB, code, unit)))
+
+
+def _unit_spelling(kind, code, unit):
+    # the unit as the unit table spells it ("PMOL/L" typed is "pmol/L")
+    from monitor import units
+    return units.units_for(kind, code)[units.unit_index(kind, code, unit)][0]
 
 
 def _convert(kind, code, name, value, unit, limit=False):
@@ -185,7 +192,7 @@ def push_symptom(settings, symptom, severity, role, date_text, time_text, confir
     _push(settings, role, records.KIND_SYMPTOM, code, int(severity), 0, date_text, time_text, confirm, assume_yes)
 
 
-def _push(settings, role, kind, code, value, flags, date_text, time_text, confirm, assume_yes):
+def _push(settings, role, kind, code, value, flags, date_text, time_text, confirm, assume_yes, typed=None):
     day, minute = parse_when(date_text, time_text)
     now = datetime.datetime.now()
     today = dates.days_from_civil(now.year, now.month, now.day)
@@ -199,9 +206,12 @@ def _push(settings, role, kind, code, value, flags, date_text, time_text, confir
     seq, device_id = run(_push_entry(settings, role, kind, code, value, flags, day, minute, options, assume_yes),
                          "storing the entry")
     settings.audit(audit.PUSH, device_id, "record %d (%s) as %s" % (seq, records.KIND_NAMES[kind], role))
+    _remember_as_typed(settings, device_id, seq, typed, bool(time_text) or not date_text)
     shown = texts.format_value(kind, code, value, flags)
-    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "value": value, "flags": flags,
-                    "date": dates.format_day(day), "minute": minute},
+    emit(settings, {"seq": seq, "kind": records.KIND_NAMES[kind], "code": code, "name": _entry_name(kind, code),
+                    "value": value_json(kind, code, value), "unit": _stored_unit(kind, code, value),
+                    "shown": shown, "date": dates.format_day(day), "time": "%02d:%02d" % divmod(minute, 60),
+                    "entered_as": " ".join(typed) if typed else None},
          "stored on the device as record %d: %s on %s" % (seq, shown, dates.format_day(day)))
 
 
@@ -242,6 +252,38 @@ def device_refusal(exc, kind, code, value):
         raise Failure("the device refused the date: %s" % protocol_text.error_text(exc.code),
                       "if the date is right, rerun with --confirm", EXIT_REJECTED) from None
     raise exc
+
+
+def _remember_as_typed(settings, device_id, seq, typed, time_given):
+    """Keeps what was typed next to the stored record (exports show an SI value as entered, and a date
+    entered without a time as a date only); only in a database that exists (push creates none)."""
+    if not settings.db_exists() or (typed is None and time_given):
+        return
+    with settings.open_db() as db:
+        value, unit = typed if typed else ("", "")
+        db.remember_as_typed(device_id, seq, value, unit, time_given)
+
+
+def _entry_name(kind, code):
+    from host_tools.export import catalog as export_catalog
+    return export_catalog(kind, code).name
+
+
+def _stored_unit(kind, code, value):
+    from host_tools.export import catalog as export_catalog
+    if kind == records.KIND_DOSE and value == 0:
+        return ""
+    return export_catalog(kind, code).unit
+
+
+def value_json(kind, code, value):
+    """A stored integer as the number a person reads in its unit (385 -> 38.5 for pg/mL); a STOP is
+    "stopped"."""
+    from host_tools.export import display_value
+    if kind == records.KIND_DOSE and value == 0:
+        return "stopped"
+    number = display_value(kind, code, value)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def register(cli):

@@ -15,7 +15,7 @@ import click
 from host_tools import audit, connect, release
 from host_tools.device_command import device_argument, run
 from host_tools.device_link import DeviceError
-from host_tools.failures import EXIT_LINK, EXIT_REJECTED, Failure, reported
+from host_tools.failures import EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE, Failure, reported
 from host_tools.progress import Progress
 from host_tools.settings import emit, pass_settings
 from monitor import protocol, protocol_host, protocol_text
@@ -65,8 +65,8 @@ def build_cmd(settings, board, version, sequence, floor, key_name, out_path):
 
     The firmware is compiled as e2mon deploy compiles it and signed with the publisher key."""
     if not os.path.exists(key_name + ".prv"):
-        raise Failure("no publisher key %s.prv" % key_name, "create one with e2mon release keygen NAME",
-                      EXIT_REJECTED)
+        raise Failure("file not found: %s.prv (the publisher key)" % key_name,   # a missing input file: storage
+                      "check the path, or create a key with e2mon release keygen NAME", EXIT_STORAGE)
     try:
         info = release.build(board, version, sequence, key_name, out_path, floor=floor)
     except release.ReleaseError as exc:

@@ -26,7 +26,7 @@ import json
 import os
 
 from host_tools import clinic_keys, keys, untrusted
-from host_tools.failures import (EXIT_AUTH, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED, EXIT_STORAGE,
+from host_tools.failures import (EXIT_AUTH, EXIT_DEVICE_FULL, EXIT_LINK, EXIT_NOT_FOUND, EXIT_REJECTED,
                                  Failure)
 from monitor import beacon, beacon_host, dates, protocol, protocol_host, protocol_text
 
@@ -44,10 +44,14 @@ def sim_endpoint(settings):
         return SIM_HOST, sim_link.DEFAULT_TCP_PORT
     host, _, port = spec.rpartition(":")
     try:
-        return host or SIM_HOST, int(port)
+        number = int(port)
     except ValueError:
         raise Failure("E2MON_SIM_TRANSPORT=%r is not host:port" % spec, "set it like 127.0.0.1:47212",
                       EXIT_REJECTED) from None
+    if not 1 <= number <= 65535:
+        raise Failure("E2MON_SIM_TRANSPORT=%r: port %d is outside 1 to 65535" % (spec, number),
+                      "set it like 127.0.0.1:47212", EXIT_REJECTED)
+    return host or SIM_HOST, number
 
 
 def normalize_address(address):
@@ -273,7 +277,9 @@ def link_failure(exc, doing):
             return Failure("the device does not allow this for the role used",
                            "use the clinician key (provisioned on this computer)", EXIT_AUTH)
         if code == protocol.ERR_STORE_FULL:
-            return Failure("the device's storage is full", "pull and acknowledge now (e2mon pull)", EXIT_STORAGE)
+            return Failure("the device's storage is full while %s (this computer's disk is not the problem)" % doing,
+                           "pull now (e2mon pull): what a pull acknowledges is freed on the device",
+                           EXIT_DEVICE_FULL)
         if code == protocol.ERR_CLOCK_UNSET:
             return Failure("the device clock is not set", "run e2mon time sync", EXIT_REJECTED)
         return Failure("the device refused while %s: %s" % (doing, exc), "check the request and retry",
@@ -349,14 +355,57 @@ async def locate_all(settings, device_id):
             if address not in found:
                 found.append(address)
                 first_heard.append(loop.time())
-        elif not others and beacon_host.identifier_in(manufacturer_data) is not None:
-            others.append(address)
+        elif len(others) < OTHERS_KEPT and beacon_host.identifier_in(manufacturer_data) is not None:
+            ident = beacon_host.identifier_in(manufacturer_data)
+            if ident not in others:
+                others.append(ident)
 
     await _advertisements(settings, LOCATE_SECONDS, on_advertisement,
                           until=lambda: bool(first_heard) and loop.time() - first_heard[0] > CANDIDATE_SECONDS)
     if not found:
+        skew = clock_skew(key, others)
+        if skew is not None:
+            raise clock_off(device_id, skew)
         raise not_found(device_id, bool(others))
     return found
+
+
+OTHERS_KEPT = 16          # identifiers of other keys' windows kept from one search (to test for a wrong clock)
+SKEW_SEARCH_DAYS = 400    # how far from this computer's clock a device's identifier is looked for on failure
+
+
+def clock_skew(key, identifiers, now=None):
+    """Minutes between this computer's clock and the window one of `identifiers` was made for with `key`,
+    looked for up to SKEW_SEARCH_DAYS either side (beyond the day Matcher covers); None if none is this key's.
+    A device not found while its identifier, made for another time, is heard: one of the two clocks is off."""
+    if not identifiers:
+        return None
+    now = now or datetime.datetime.now()
+    here = beacon.clock_window(*_day_minute(now))
+    wanted = {bytes(i) for i in identifiers}
+    span = SKEW_SEARCH_DAYS * 24 * 60 // beacon.WINDOW_MINUTES
+    for distance in range(span + 1):
+        for window in ((here - distance, here + distance) if distance else (here,)):
+            if beacon.identifier(key, window) in wanted:
+                return (window - here) * beacon.WINDOW_MINUTES
+    return None
+
+
+def clock_off(device_id, minutes):
+    """Device heard, but its identifier is for a time more than a day from this computer's clock."""
+    now = datetime.datetime.now().replace(second=0, microsecond=0)
+    device_time = now + datetime.timedelta(minutes=minutes)
+    return Failure("device %s not recognised: this computer's clock reads %s, but the device advertises for %s "
+                   "(%s apart); the identifier it advertises follows the clock"
+                   % (device_id, now.strftime("%Y-%m-%d %H:%M"), device_time.strftime("%Y-%m-%d %H:%M"),
+                      _apart(minutes)),
+                   "check this computer's date, time and time zone; if they are right, the device's clock is off: "
+                   "set it over USB (e2mon --port PORT time sync --device %s)" % device_id, EXIT_NOT_FOUND)
+
+
+def _apart(minutes):
+    days, rest = divmod(abs(minutes), 1440)
+    return "%d day%s %d h" % (days, "" if days == 1 else "s", rest // 60) if days else "%d h" % (rest // 60)
 
 
 def not_found(device_id, others_heard):

@@ -58,7 +58,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from host_tools import db_url, keys, migrate
 from host_tools.db_lock import DatabaseBusy, exclusive  # noqa: F401 - the lock's home for its callers
-from host_tools.schema import audit_log, device_keys, devices, records
+from host_tools.schema import audit_log, device_keys, devices, entries_as_typed, records
 
 SCHEMA_VERSION = migrate.revision_number(migrate.head())
 BACKUPS_KEPT = 10      # automatic backups kept per database (the oldest go first)
@@ -436,7 +436,7 @@ class HostDB:
         """Deletes a device and its records, after an automatic backup (returned)."""
         kept = self.auto_backup("before-remove")
         with self.transaction() as conn:
-            for table in (records, device_keys, devices):
+            for table in (records, entries_as_typed, device_keys, devices):
                 conn.execute(table.delete().where(table.c.device_id == device_id))
         return kept
 
@@ -488,6 +488,8 @@ class HostDB:
                 ("device_id", "key_id"), sa.select(sa.literal(archive, sa.Text), device_keys.c.key_id)
                 .where(device_keys.c.device_id == device_id)))
             conn.execute(records.update().where(records.c.device_id == device_id).values(device_id=archive))
+            conn.execute(entries_as_typed.update().where(entries_as_typed.c.device_id == device_id)
+                         .values(device_id=archive))
             conn.execute(devices.update().where(devices.c.device_id == device_id)
                          .values(profile=None, last_pull=None))
         return archive
@@ -576,6 +578,22 @@ class HostDB:
             query = query.where(records.c.kind == kind)
         with self._read() as conn:
             return iter([tuple(row) for row in conn.execute(query.order_by(records.c.seq))])
+
+    def remember_as_typed(self, device_id, seq, value, unit, time_given):
+        """An entry pushed from this host: the value and unit as typed, and whether a time of day was given."""
+        with self.transaction() as conn:
+            upsert = self._insert(entries_as_typed).values(device_id=device_id, seq=seq, value=value, unit=unit,
+                                                           time_given=int(time_given))
+            conn.execute(upsert.on_conflict_do_update(
+                index_elements=["device_id", "seq"],
+                set_={c: upsert.excluded[c] for c in ("value", "unit", "time_given")}))
+
+    def as_typed(self, device_id):
+        """{record number: (value text, unit, time given)} of the entries pushed from this host."""
+        t = entries_as_typed
+        with self._read() as conn:
+            return {seq: (value, unit, bool(given)) for seq, value, unit, given in conn.execute(
+                sa.select(t.c.seq, t.c.value, t.c.unit, t.c.time_given).where(t.c.device_id == device_id))}
 
     def lab_results(self, device_id, code):
         """One analyte's results as (day, minute, value, below_lloq) in date order (stored integer units)."""

@@ -8,12 +8,14 @@ exact `Decimal` in the stored unit (`display_value`).
   (newer firmware) gets an Entry with known False: its record is exported with its raw value, said so
 - `display_value(kind, code, value) -> Decimal`
 - `rows(db, device_id) -> iterator of dicts` (one per record, events included; an event's value in words,
-  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL")
+  `event_text`; a lab result below the lab's limit of quantitation has comparator "<" and shown "<24 pg/mL";
+  an SI entry pushed from this host has entered_as "150 pmol/L" next to the stored value)
 - `Window(db, since, until)`: the database seen through a date range (`export --since/--until`); every
   writer takes it in place of the database
 - `write_csv(db, device_id, out)`, `write_json(db, device_id, out)`
 - `write_history(db, device_id, out)`: the log as an `e2mon evaluate` history file (host_tools.history's
-  format: exact values with their units, patient settings from the device's profile), for what-if review
+  format: exact values with their units, the patient settings and every rule parameter of the device's
+  profile), for what-if review
 """
 import csv
 import datetime
@@ -29,10 +31,10 @@ EPOCH = datetime.date(2000, 1, 1)
 # comparator: "<" for a lab result below the lab's limit of quantitation (value is that limit; FHIR's
 # valueQuantity.comparator), else empty; shown: the value as people read it ("<24 pg/mL"); status: final,
 # entered-in-error (voided), amended (a later record replaces it) or amendment (it replaces one), and the
-# correction in words with its reason (host_tools.corrections).
-CSV_FIELDS = ("device_id", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit", "shown",
-              "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
-              "raw_flags", "status", "correction")
+# correction in words with its reason (host_tools.corrections); entered_as: an SI value as typed on this host.
+CSV_FIELDS = ("device_id", "label", "seq", "date", "time", "kind", "code", "name", "comparator", "value", "unit",
+              "shown", "method", "below_lloq", "confirmed", "entered_si", "entered_by", "unknown_code", "raw_value",
+              "raw_flags", "status", "correction", "entered_as")
 CODE_COUNTS = {records.KIND_LAB: len(ANALYTES), records.KIND_DOSE: len(DRUGS), records.KIND_SYMPTOM: len(SYMPTOMS),
                records.KIND_EVENT: len(records.EVENT_NAMES)}
 
@@ -228,14 +230,17 @@ def event_text(day, minute, code, value, flags, running=None, seq=0):
 
 
 def rows(db, device_id):
-    """One dict per stored record, in record-number order."""
+    """One dict per stored record, in record-number order (each with the clinic's label for the device)."""
     kind_names = records.KIND_NAMES
+    label = db.label(device_id) or ""
+    typed = db.as_typed(device_id)   # what was typed on this host for an entry pushed from it
     running = None    # the release last confirmed (UPDATE events say where they came from)
     fixes = corrections_of(db, device_id)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         entry = catalog(kind, code)
         if not entry.known:
-            row = _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry)
+            row = dict(_unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry), label=label,
+                       entered_as="")
             row.update(status=fixes.status(seq), correction=fixes.note(seq))
             yield row
             continue
@@ -249,6 +254,7 @@ def rows(db, device_id):
             running = value
         yield {
             "device_id": device_id,
+            "label": label,
             "seq": seq,
             "date": day_text(day),
             "time": "%02d:%02d" % (minute // 60, minute % 60),
@@ -269,7 +275,15 @@ def rows(db, device_id):
             "raw_flags": flags,
             "status": fixes.status(seq),
             "correction": fixes.note(seq),
+            "entered_as": _as_typed_text(typed.get(seq), flags) if lab else "",
         }
+
+
+def _as_typed_text(as_typed, flags):
+    """"150 pmol/L" for a value entered in SI units on this host and stored converted, else ""."""
+    if as_typed is None or not flags & records.FLAG_SI or not as_typed[0]:
+        return ""
+    return "%s %s" % (as_typed[0], as_typed[1])
 
 
 def _unknown_row(device_id, seq, day, minute, kind, code, value, flags, entry):
@@ -294,7 +308,8 @@ def write_csv(db, device_id, out):
 def write_json(db, device_id, out):
     info = db.device(device_id) or {}
     items = list(rows(db, device_id))
-    json.dump({"device": {"device_id": device_id, "name": info.get("name"), "firmware": info.get("firmware")},
+    json.dump({"device": {"device_id": device_id, "label": info.get("label"), "name": info.get("name"),
+                          "firmware": info.get("firmware")},
                "records": items}, out, indent=1)
     out.write("\n")
     return len(items)
@@ -348,26 +363,23 @@ def history_entry(day, minute, kind, code, value, flags):
 
 
 def write_history(db, device_id, out):
+    """The log as a history file with the device's profile (its "patient" and "profile" objects), so
+    `e2mon evaluate` of the file applies the device's own thresholds and levels."""
     info = db.device(device_id) or {}
-    patient = {}
+    document = {"device_id": device_id}
+    if info.get("label"):
+        document["label"] = info["label"]
     if info.get("profile"):
         try:
             profile = profile_codec.decode(bytes(info["profile"]))
         except ValueError:
             profile = None
         if profile is not None:
-            if profile_codec.get_param(profile, "BIRTH_MONTH_DAY") and profile_codec.get_param(profile, "BIRTH_YEAR"):
-                from host_tools.profile_file import birth_date_text
-                patient["birth_date"] = birth_date_text(profile)
-            elif profile_codec.get_param(profile, "BIRTH_YEAR"):
-                patient["birth_year"] = profile_codec.get_param(profile, "BIRTH_YEAR")
-            if profile_codec.get_param(profile, "PLANNED_MONTHS"):
-                patient["planned_months"] = profile_codec.get_param(profile, "PLANNED_MONTHS")
-            patient["goal"] = GOALS[profile_codec.get_param(profile, "GOAL")]
-            patient["fracture_history"] = bool(profile_codec.get_param(profile, "FRACTURE_HISTORY"))
+            from host_tools.profile_file import to_document
+            document.update(to_document(profile))
     fixes = corrections_of(db, device_id)   # a voided or amended entry is no longer the patient's history
-    entries = [e for e in (history_entry(*r[1:]) for r in db.records(device_id) if fixes.counts(r[0]))
-               if e is not None]
-    json.dump({"device_id": device_id, "patient": patient, "entries": entries}, out, indent=1, ensure_ascii=False)
+    document["entries"] = [e for e in (history_entry(*r[1:]) for r in db.records(device_id) if fixes.counts(r[0]))
+                           if e is not None]
+    json.dump(document, out, indent=1, ensure_ascii=False)
     out.write("\n")
-    return len(entries)
+    return len(document["entries"])

@@ -21,6 +21,7 @@ EXIT_LINK = 5           # link dropped, timeout
 EXIT_REJECTED = 6       # bad input, refused by validation or by the device
 EXIT_STORAGE = 7        # host database or file problem; a missing input file too, in every command
 EXIT_BUSY = 8           # another e2mon is using the same host database
+EXIT_DEVICE_FULL = 9    # the device's own storage is full (not this computer's: that is EXIT_STORAGE)
 EXIT_INTERRUPTED = 130  # Ctrl-C (after what was stored was kept)
 
 # (code, name in --json errors, meaning): printed by `e2mon --help`; the README has the same table.
@@ -34,6 +35,7 @@ EXIT_CODES = (
     (EXIT_REJECTED, "rejected", "bad input: refused by validation here or on the device"),
     (EXIT_STORAGE, "storage", "host database or file problem (missing, not a database, damaged, permissions, disk)"),
     (EXIT_BUSY, "busy", "another e2mon is using the same host database"),
+    (EXIT_DEVICE_FULL, "device_full", "the device's storage is full: pull to free it"),
     (EXIT_INTERRUPTED, "interrupted", "Ctrl-C; what was stored is kept"),
 )
 _NAMES = {code: name for code, name, _meaning in EXIT_CODES}
@@ -100,6 +102,9 @@ def _translate(exc):
     from host_tools import db, keys, outfile
     if isinstance(exc, outfile.NotRegularFile):
         return Failure(str(exc), "name a file to write", EXIT_REJECTED)
+    if isinstance(exc, outfile.FolderMissing):
+        return Failure(str(exc), "create the folder first (mkdir -p %s) or name another" % exc.folder,
+                       EXIT_STORAGE)
     if isinstance(exc, db.DatabaseDamaged):
         return Failure(str(exc), restore_hint(exc.path, exc.newest_backup), EXIT_STORAGE)
     if isinstance(exc, db.DatabaseMissing):

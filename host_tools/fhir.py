@@ -6,8 +6,14 @@ Codes, units and scales come from `monitor.records` through `host_tools.export.c
 The JSON is written from templates, not built as dicts, so 100,000 records stay
 fast; tests validate the result with the `fhir.resources` package.
 
-- `write_bundle(db, device_id, out, tz=None) -> number of entries`
+- `write_bundle(db, device_id, out, tz=None) -> number of entries`: tz "+HH:MM" for every record, or None
+  for each record's own date's offset in the host's time zone (a July entry in New York is -04:00, a
+  December one -05:00)
 - `bundle_text(db, device_id, tz=None) -> str`
+
+An entry pushed from this host without a time of day has a date-only effectiveDateTime (FHIR allows it);
+a lab value entered in SI units and stored converted carries the value as typed as a standard
+`iso21090-PQ-translation` extension on its valueQuantity and a note saying the conversion happened.
 - `read_lab_values(bundle) -> [(loinc, effectiveDateTime, stored integer)]` (the round trip)
 """
 import datetime
@@ -16,8 +22,8 @@ import json
 import re
 import uuid
 
-from host_tools.export import catalog, corrections_of, day_text, lab_method
-from monitor import records, texts
+from host_tools.export import catalog, corrections_of, day_date, day_text, lab_method
+from monitor import records, texts, units
 from monitor.catalog import ANALYTES, LOINC
 
 NAMESPACE = uuid.UUID("6f1c2d1e-2a7e-4e2a-9d6b-e2a0a1f06d10")
@@ -26,6 +32,7 @@ UCUM_SYSTEM = "http://unitsofmeasure.org"
 SYMPTOM_SYSTEM = "urn:e2mon:symptom"
 DRUG_SYSTEM = "urn:e2mon:drug"
 DEVICE_SYSTEM = "urn:e2mon:device"
+LABEL_SYSTEM = "urn:e2mon:clinic-label"
 CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 SOURCE_SYSTEM = "urn:e2mon:source"
 UNKNOWN_CODE_SYSTEM = "urn:e2mon:unknown-code"   # a code this host does not know (newer firmware): raw value
@@ -40,12 +47,63 @@ def _uuid(*parts):
     return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
 
 
-def local_offset():
-    """The host's UTC offset as +HH:MM (device days are local time)."""
-    offset = datetime.datetime.now().astimezone().utcoffset() or datetime.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+def offset_text(offset):
+    minutes = int((offset or datetime.timedelta(0)).total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return "%s%02d:%02d" % (sign, abs(minutes) // 60, abs(minutes) % 60)
+
+
+def local_offset(day=None, minute=720):
+    """The host's UTC offset as +HH:MM on a day (a day number; None: now): device days are local time, and
+    a summer date keeps its summer offset whenever it is exported."""
+    if day is None:
+        return offset_text(datetime.datetime.now().astimezone().utcoffset())
+    try:
+        when = datetime.datetime.combine(day_date(day), datetime.time(minute // 60, minute % 60))
+        return offset_text(when.astimezone().utcoffset())
+    except (OverflowError, OSError, ValueError):   # beyond what the platform's time functions handle
+        return offset_text(datetime.datetime.now().astimezone().utcoffset())
+
+
+class _LocalOffsets:
+    """local_offset per record, cached by day (by hour on a day the offset changes: a DST switch)."""
+
+    def __init__(self):
+        self.by_day = {}
+        self.by_hour = {}
+
+    def __call__(self, day, minute):
+        text = self.by_day.get(day)
+        if text:
+            return text
+        if text is None:
+            first, last = local_offset(day, 0), local_offset(day, 1439)
+            self.by_day[day] = first if first == last else ""
+            if first == last:
+                return first
+        key = (day, minute // 60)
+        text = self.by_hour.get(key)
+        if text is None:
+            text = self.by_hour[key] = local_offset(day, minute)
+        return text
+
+
+TRANSLATION_URL = "http://hl7.org/fhir/StructureDefinition/iso21090-PQ-translation"
+
+
+def _as_typed_parts(as_typed, flags, entry):
+    """(extension on valueQuantity, note) for a lab value entered in SI units and stored converted."""
+    if not flags & records.FLAG_SI:
+        return "", ""
+    if as_typed is None:   # pushed from another host or entered on the device: only the fact is known
+        note = ("entered in SI units and stored converted to %s; the value as entered was not recorded on this "
+                "computer" % entry.unit)
+        return "", ',"note":[{"text":%s}]' % json.dumps(note)
+    value, unit = as_typed[0], as_typed[1]
+    extension = ('"extension":[{"url":"%s","valueQuantity":{"value":%s,"unit":%s,"system":"%s","code":%s}}],'
+                 % (TRANSLATION_URL, value, json.dumps(unit), UCUM_SYSTEM, json.dumps(units.ucum(unit))))
+    note = "entered as %s %s; stored converted to %s (e2mon's exact integer conversion)" % (value, unit, entry.unit)
+    return extension, ',"note":[{"text":%s}]' % json.dumps(note)
 
 
 _ENTRY = (',{"fullUrl":"urn:uuid:%s%012x","resource":{"resourceType":"%s","id":"%s-%d",%s'
@@ -93,7 +151,8 @@ def _resource_id(device_id, seq):
 
 def write_bundle(db, device_id, out, tz=None):
     """Streams the Bundle as JSON to out; returns the number of entries."""
-    tz = tz or local_offset()
+    offset = (lambda _day, _minute: tz) if tz else _LocalOffsets()
+    typed = db.as_typed(device_id)
     info = db.device(device_id) or {}
     patient = _uuid(device_id, "patient")
     device = _uuid(device_id, "device")
@@ -106,6 +165,9 @@ def write_bundle(db, device_id, out, tz=None):
                        "identifier": [{"system": DEVICE_SYSTEM, "value": device_id}],
                        "deviceName": [{"name": info.get("name") or "e2mon", "type": "user-friendly-name"}],
                        "patient": {"reference": "urn:uuid:" + patient}}
+    if info.get("label"):   # the clinic's own name for the patient ("patient 12")
+        patient_resource["identifier"].append({"system": LABEL_SYSTEM, "value": info["label"]})
+        device_resource["deviceName"].append({"name": info["label"], "type": "other"})
     birth = _birth_date(info.get("profile"))
     if birth:
         patient_resource["birthDate"] = birth
@@ -140,7 +202,11 @@ def write_bundle(db, device_id, out, tz=None):
         parts = static.get(key)
         if parts is None:
             parts = static[key] = _static_parts(kind, code, refs, patient, flags & clinic_bit)
-        when = day_text(day) + _MINUTES[minute] + tz
+        as_typed = typed.get(seq)
+        if as_typed is not None and not as_typed[2]:
+            when = day_text(day)     # no time of day was entered: the date alone, nothing invented
+        else:
+            when = day_text(day) + _MINUTES[minute] + offset(day, minute)
         if kind == symptom_kind or not parts[2].known:
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, '"valueInteger":%d' % value))
         elif kind == dose_kind and value == 0:   # a STOP: the drug is no longer taken
@@ -152,9 +218,10 @@ def write_bundle(db, device_id, out, tz=None):
             if text is None:
                 text = values[(kind, code, value)] = texts.format_decimal(value, parts[2].decimals)
             if kind == lab_kind:
-                quantity = '"valueQuantity":{%s"value":%s,%s}%s' % (
-                    '"comparator":"<",' if flags & below else "", text, parts[3],
-                    (',"method":{"text":"%s"}' % lab_method(flags)) if flags & method_mask else "")
+                extension, note = _as_typed_parts(as_typed, flags, parts[2])
+                quantity = '"valueQuantity":{%s%s"value":%s,%s}%s%s' % (
+                    extension, '"comparator":"<",' if flags & below else "", text, parts[3],
+                    (',"method":{"text":"%s"}' % lab_method(flags)) if flags & method_mask else "", note)
             else:
                 quantity = '"dosage":[{"doseAndRate":[{"doseQuantity":{"value":%s,%s}}]}]' % (text, parts[3])
             write(_ENTRY % (url_prefix, seq, parts[0], id_prefix, seq, parts[1], when, quantity))

@@ -23,7 +23,7 @@ File: {"at": "YYYY-MM-DD" (optional), "patient": {...}, "profile": {...}, "entri
 import decimal
 import json
 
-from host_tools.profile_file import RETIRED, set_birth_date
+from host_tools.profile_file import RETIRED, ladder_text, set_birth_date
 from monitor import catalog, dates, profile_codec, records, schedule, units
 from monitor import profile as P
 from monitor.param_names import PARAM_NAMES
@@ -96,8 +96,9 @@ def _name_index(names, value, where, what):
     return -1
 
 
-def build_profile(doc, name="history", base=None):
-    """A profile.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest)."""
+def build_profile(doc, name="history", base=None, base_label="the default profile"):
+    """A profile.Profile from the file's "patient" and "profile" objects (`base`, else defaults, for the rest;
+    a threshold out of order that the file left alone is said to come from `base_label`)."""
     profile = P.Profile()
     if base is not None:
         profile.params[:] = base.params
@@ -129,6 +130,11 @@ def build_profile(doc, name="history", base=None):
         raise HistoryError("%s: 'profile' must be an object" % name)
     for key, spec in overrides.items():
         _override(profile, key, spec, "%s: profile '%s'" % (name, key))
+    start = base.params if base is not None else P.Profile().params
+    changed = {i for i in range(P.PARAM_COUNT) if profile.params[i] != start[i]}
+    fault = ladder_text(profile, name, changed, base_label)   # in words, as a profile file's check gives them
+    if fault:
+        raise HistoryError("%s: %s" % (name, fault))
     try:
         profile_codec.check(profile)
     except ValueError as exc:
@@ -182,7 +188,7 @@ def _override(profile, key, spec, where):
         raise HistoryError("%s must be an object" % where)
     for field, raw in spec.items():
         here = "%s field '%s'" % (where, field)
-        if key in RETIRED:
+        if key in RETIRED and field != "level":   # E2_ABOVE the rule keeps its level
             raise HistoryError("%s: %s" % (where, RETIRED[key]))
         if field == "threshold":
             if key not in PARAM_NAMES:

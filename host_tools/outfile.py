@@ -22,6 +22,14 @@ class NotRegularFile(ValueError):
     """The target exists and is neither a regular file nor something to write through (failures: rejected)."""
 
 
+class FolderMissing(FileNotFoundError):
+    """The folder a file was to be written in does not exist (failures: storage, the user's path named)."""
+
+    def __init__(self, path, folder):
+        super().__init__("cannot write %s: the folder %s does not exist" % (path, folder))
+        self.path, self.folder = path, folder
+
+
 def _target(path):
     """("stream" | "file", the path to replace): stat follows links, so /dev/stdout resolves."""
     try:
@@ -36,10 +44,13 @@ def _target(path):
 
 
 @contextlib.contextmanager
-def _temporary(real):
+def _temporary(real, shown=None):
     """(fd, path) of a new 0600 file beside real, renamed over real on success and removed on failure."""
     directory, base = os.path.split(real)
-    fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix="." + base + ".", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory or ".", prefix="." + base + ".", suffix=".part")
+    except FileNotFoundError:   # named as the user wrote it, not as the hidden temporary file
+        raise FolderMissing(shown or real, os.path.dirname(shown or real) or directory) from None
     try:
         os.fchmod(fd, PRIVATE_MODE)
         yield fd, tmp
@@ -58,7 +69,7 @@ def private_output(path, binary=False):
         with open(os.open(path, os.O_WRONLY | os.O_NOCTTY), mode, **options) as out:
             yield out
         return
-    with _temporary(real) as (fd, _tmp):
+    with _temporary(real, path) as (fd, _tmp):
         with open(fd, mode, **options) as out:
             yield out
             out.flush()
@@ -70,6 +81,6 @@ def private_output_path(path):
     kind, real = _target(path)
     if kind == "stream":
         raise NotRegularFile("%s is not a regular file; refusing to write a database copy to it" % path)
-    with _temporary(real) as (fd, tmp):
+    with _temporary(real, path) as (fd, tmp):
         os.close(fd)
         yield tmp

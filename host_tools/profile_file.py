@@ -130,9 +130,10 @@ def copy(profile):
     return twin
 
 
-def parse(text, name="profile", base=None, cross_check=True):
+def parse(text, name="profile", base=None, cross_check=True, base_label="the default profile"):
     """`base` (default: the defaults) with the file's NAME = VALUE lines applied, then checked
-    (each value alone always; with cross_check, the whole profile: ladders, birth year).
+    (each value alone always; with cross_check, the whole profile: ladders, birth year). A fault with a
+    parameter the file does not name says where that value comes from (`base_label`).
 
     A file that names no parameter is refused: it would change nothing, which is never what was meant."""
     profile = P.Profile() if base is None else copy(base)
@@ -167,7 +168,7 @@ def parse(text, name="profile", base=None, cross_check=True):
         raise ProfileFileError("%s sets no parameter: write NAME = VALUE lines (e2mon profile show --default "
                                "prints them all)" % name)
     if cross_check:
-        check(profile, name)
+        check(profile, name, named={PARAM_NAMES.index(key) for key in seen}, base_label=base_label)
     return profile
 
 
@@ -175,16 +176,30 @@ OLDEST_PATIENT_YEARS = 110
 YOUNGEST_PATIENT_YEARS = 18
 
 
-def check(profile, name="profile", this_year=None):
+def ladder_text(profile, name="profile", named=None, base_label="the default profile"):
+    """The first threshold out of order, in words with the values ("E2_TARGET_HIGH = 14 pg/mL must be above
+    E2_BONE = 26 pg/mL (from ..., not set in FILE)"), the file's own parameter first; "" if none is."""
+    bad = profile_codec.ladder_fault(profile.params)
+    if not bad:
+        return ""
+    low, high, strict = bad
+
+    def said(i):
+        text = "%s = %s" % (PARAM_NAMES[i], _value_text(i, profile.params[i]))
+        return text if named is None or i in named else "%s (from %s, not set in %s)" % (text, base_label, name)
+    first, second = (low, high) if named is None or low in named or high not in named else (high, low)
+    relation = ("below" if strict else "at most") if first == low else ("above" if strict else "at least")
+    return "%s must be %s %s" % (said(first), relation, said(second))
+
+
+def check(profile, name="profile", this_year=None, named=None, base_label="the default profile"):
     """The device's own check (bounds, ladders in monitor.profile_codec) with the values in words,
     then the birth year against today's date, which only the host can check (the device's clock may
-    be unset when it reads its profile at boot)."""
-    bad = profile_codec.ladder_fault(profile.params)
-    if bad:
-        low, high, strict = bad
-        raise ProfileFileError("%s: %s = %s must be %s %s = %s" % (
-            name, PARAM_NAMES[low], _value_text(low, profile.params[low]), "below" if strict else "at most",
-            PARAM_NAMES[high], _value_text(high, profile.params[high])))
+    be unset when it reads its profile at boot). named: the parameters the file sets (None: all); one it
+    does not set is said to come from `base_label`."""
+    fault = ladder_text(profile, name, named, base_label)
+    if fault:
+        raise ProfileFileError("%s: %s" % (name, fault))
     try:
         profile_codec.check(profile)
     except ValueError as exc:
@@ -226,6 +241,48 @@ def birth_date_text(profile):
     if not year:
         return ""
     return "%04d-%02d-%02d" % (year, month_day // 100, month_day % 100) if month_day else "%04d" % year
+
+
+PATIENT_FIELDS = (P.P_BIRTH_YEAR, P.P_GOAL, P.P_FRACTURE_HISTORY, P.P_PLANNED_MONTHS, P.P_BIRTH_MONTH_DAY)
+
+
+def patient_document(profile):
+    """The patient's settings as a history file's "patient" object (host_tools.history)."""
+    patient = {}
+    birth = birth_date_text(profile)
+    if len(birth) == 10:
+        patient["birth_date"] = birth
+    else:
+        patient["birth_year"] = profile.params[P.P_BIRTH_YEAR]
+    patient["planned_months"] = profile.params[P.P_PLANNED_MONTHS]
+    goal = profile.params[P.P_GOAL]
+    patient["goal"] = catalog.GOALS[goal] if 0 <= goal < len(catalog.GOALS) else goal
+    patient["fracture_history"] = bool(profile.params[P.P_FRACTURE_HISTORY])
+    return patient
+
+
+def rules_document(profile):
+    """Every rule parameter as a history file's "profile" object, in the units people read: lab
+    thresholds as "55 pg/mL", rule levels as words, the T:E ratio as a decimal, days as integers."""
+    out = {}
+    for i in range(P.P_LEVELS):
+        if i in PATIENT_FIELDS:
+            continue
+        value = profile.params[i]
+        analyte = profile_codec.param_analyte(i)
+        if analyte >= 0:
+            value = texts.format_value(records.KIND_LAB, analyte, value)
+        elif i == P.P_TE_RATIO:
+            value = value // 10 if value % 10 == 0 else value / 10
+        out[PARAM_NAMES[i]] = {"threshold": value}
+    for rule in range(len(catalog.RULES)):   # a rule named like its threshold (E2_HIGH) gets both fields
+        out.setdefault(catalog.RULES[rule], {})["level"] = catalog.level_name(profile.params[P.P_LEVELS + rule])
+    return out
+
+
+def to_document(profile):
+    """The whole profile as JSON `profile set` (and `evaluate`) reads back: {"patient": ..., "profile": ...}."""
+    return {"patient": patient_document(profile), "profile": rules_document(profile)}
 
 
 def set_birth_date(profile, text):

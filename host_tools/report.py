@@ -28,14 +28,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from host_tools import alert_text, profile_file  # noqa: E402
 from host_tools.export import (  # noqa: E402
-    EPOCH, catalog, day_date, display_value, entered_by, known, lab_method, unknown_note,
+    EPOCH, catalog, day_date, display_value, entered_by, known, lab_method, unknown_note, update_text,
 )
 from host_tools.outfile import private_output  # noqa: E402
-from monitor import profile_codec, records, texts  # noqa: E402
+from monitor import profile_codec, protocol_host, records, texts  # noqa: E402
 from monitor import state as S  # noqa: E402
 from monitor.catalog import ANALYTES  # noqa: E402
 from monitor.texts import SYMPTOM_WORDS  # noqa: E402
@@ -55,7 +56,10 @@ class ReportData:
         self.symptoms = {}      # symptom code -> ([date], [severity 0-3]), by date
         self.impossible = []    # (day, what) of clinical records dated where no clock can have been right
         self.unknown = 0        # records with a code this host does not know (newer firmware): left out
+        self.updates = []       # (date, what became of a firmware update, in words: export.update_text)
+        self.later = 0          # clinical records dated after an as-of date given (--today): left out, no fault
         self.dose_changes = []  # (date, drug name, dose text)
+        self.dose_steps = {}    # drug name -> [(date, dose in its unit as a float, 0 for a stop)], the changes
         self.flags = []         # plain-words lines
         self.reminders = []     # plain-words lines
         self.flag_items = []    # the same flags as alert_text.flag_dict gives them (level, rule, source)
@@ -87,6 +91,7 @@ def gather(db, device_id, today=None, since=None, until=None):
     data = ReportData(device_id)
     data.device_id = device_title(device_id, db.label(device_id))   # what the titles show: the label first
     data.today = today_day() if today is None else today
+    clock_limit = max(data.today, today_day())   # beyond this computer's today too: no clock was right
     profile = profile_file.stored_profile(db, device_id)
     tracker = Tracker(profile)
     wanted = (E2, TT, HCT)
@@ -95,6 +100,7 @@ def gather(db, device_id, today=None, since=None, until=None):
     doses = []
     lab, dose, symptom = records.KIND_LAB, records.KIND_DOSE, records.KIND_SYMPTOM
     fixes = corrections_of(db, device_id)
+    running = None    # the release last confirmed (an update says where it came from)
     for seq, day, minute, kind, code, value, flags in db.records(device_id):
         data.count += 1
         if not fixes.counts(seq):
@@ -107,10 +113,17 @@ def gather(db, device_id, today=None, since=None, until=None):
             # Sync marks, clock and other events: no clinical value and no date to plot; the tracker
             # still needs acknowledgements, snoozes and goal changes.
             tracker.apply(seq, day, minute, kind, code, value, flags)
+            if kind == records.KIND_EVENT and code == records.EVENT_UPDATE:   # in words, as every export
+                data.updates.append((day_date(day), update_text(value, flags, running)))
+                if flags == protocol_host.UPDATE_CONFIRMED:
+                    running = value
             continue
-        if day == UNSET_CLOCK_DAY or day > data.today + CLOCK_SLACK_DAYS:
+        if day == UNSET_CLOCK_DAY or day > clock_limit + CLOCK_SLACK_DAYS:
             # A result "from 2179" would pass for the latest one: listed apart, kept out of the flags.
             data.impossible.append((day, _record_text(kind, code, value, flags)))
+            continue
+        if day > data.today:
+            data.later += 1     # after the date the report is as of: not yet, as that day saw it
             continue
         tracker.apply(seq, day, minute, kind, code, value, flags)
         if kind == dose:
@@ -144,6 +157,8 @@ def gather(db, device_id, today=None, since=None, until=None):
             if value and last_dose.get(code) == value:
                 text += ", new frequency"
             data.dose_changes.append((day_date(day), catalog(dose, code).name, text))
+            data.dose_steps.setdefault(catalog(dose, code).name, []).append(
+                (day_date(day), float(display_value(dose, code, value))))
         last_dose[code] = value
     data.impossible.sort()
     flags = tracker.flags(data.today)
@@ -186,35 +201,55 @@ def _band(ax, low, high, label):
         ax.axhspan(low, high, color="#2e8b57", alpha=0.15, label=label, gid="band")
 
 
-MAX_DOSE_LABELS = 16
-
-
 def _dose_markers(ax, data, with_labels):
-    """Every dose change as a dotted vertical line (one collection per drug); labels only where they fit."""
+    """Every dose change as a dotted vertical line (one collection per drug), so a result can be read against
+    the dose it was drawn on; the amounts are written in the dose panel, never over a result."""
     by_drug = {}
     for when, drug, _text in data.dose_changes:
         by_drug.setdefault(drug, []).append(when)
     for drug, whens in by_drug.items():
         ax.vlines(whens, 0, 1, transform=ax.get_xaxis_transform(), colors=COLORS.get(drug, "#555555"),
                   linestyles=":", linewidth=1.2, gid="dose", label="%s change" % drug if with_labels else None)
-    if not with_labels or not data.dose_changes:
-        return
-    # Label the most recent changes, at least span/MAX_DOSE_LABELS days apart so the text stays legible.
-    span = max(1, (data.dose_changes[-1][0] - data.dose_changes[0][0]).days)
-    gap = span / MAX_DOSE_LABELS
-    same_day = {}
-    for when, drug, text in data.dose_changes:
-        same_day.setdefault(when, []).append((drug, text))
-    last = None
-    for when in sorted(same_day, reverse=True):
-        if last is not None and (last - when).days < gap:
-            continue
-        last = when
-        changes = same_day[when]
-        ax.annotate("\n".join("%s %s" % change for change in changes), xy=(when, 1.0),
-                    xycoords=("data", "axes fraction"), xytext=(2, -2), textcoords="offset points",
-                    rotation=90, va="top", fontsize=7, color=COLORS.get(changes[0][0], "#555555"),
-                    gid="dose_label")
+
+
+def _dose_panel(ax, drug, steps, end):
+    """One drug's dose as a step line from each change to the next (to `end` for the last), the amounts on
+    the y axis: no text over the picture, however often the dose changed; a dot marks each change (a new
+    frequency at the same amount too)."""
+    color = COLORS.get(drug, "#555555")
+    whens = [when for when, _ in steps] + [max(end, steps[-1][0])]
+    amounts = [amount for _, amount in steps]
+    ax.step(whens, amounts + amounts[-1:], where="post", color=color, linewidth=1.6, gid="dose_step")
+    ax.plot(whens[:-1], amounts, linestyle="none", marker="o", markersize=3, color=color, gid="dose_change")
+    top = max(amounts) or 1
+    ax.set_ylim(-0.12 * top, 1.18 * top)
+    ax.set_yticks(dose_ticks(amounts))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: "%g" % v))
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_ylabel("mg", fontsize=8)
+    ax.set_title("%s dose" % drug.capitalize(), loc="left", fontsize=10)
+    ax.grid(True, alpha=0.3)
+
+
+TICK_GAP = 0.22   # of the highest dose: closer tick labels would touch in a panel this low (a test measures)
+
+
+def dose_ticks(amounts):
+    """The doses actually taken as ticks, highest first kept, a lower one only when far enough from the
+    last kept; 0 too when it fits (a stop, or the scale's foot)."""
+    top = max(amounts) or 1
+    kept = []
+    for amount in sorted(set(amounts) | {0.0}, reverse=True):
+        if not kept or kept[-1] - amount >= TICK_GAP * top:
+            kept.append(amount)
+    return sorted(kept)
+
+
+def _renderer(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
 
 
 def _series(ax, data, code, color, low=None, high=None, out_label="outside target"):
@@ -250,11 +285,15 @@ def _series(ax, data, code, color, low=None, high=None, out_label="outside targe
 def _below_lloq(ax, data, code, color):
     """Results below the limit of quantitation: a "<" marker at the limit, labelled "<24 pg/mL"."""
     shown = [(d, v, t) for d, v, b, t, _p in zip(*data.series[code], strict=True) if b]
-    ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=11,
-            color=color, zorder=6, gid="below_lloq", label="below the lab's limit (<)")
-    for when, value, text in shown:
-        ax.annotate(text, xy=(when, value), xytext=(6, -3), textcoords="offset points", fontsize=7, color=color,
-                    va="top", gid="below_lloq_label")
+    limits = []
+    for _d, _v, text in shown:
+        if text not in limits:
+            limits.append(text)
+    # The limits are named in the legend, beside the panel: a label at each point ran into its neighbours
+    # and the dose lines when results stayed below the limit for months.
+    named = ", ".join(limits[:3]) + (" ..." if len(limits) > 3 else "")
+    ax.plot([d for d, _, _ in shown], [v for _, v, _ in shown], linestyle="none", marker="$<$", markersize=9,
+            color=color, zorder=6, gid="below_lloq", label="below the lab's limit: %s" % named)
 
 
 def _threshold(ax, value, text, color="#b03a2e", width=0.8):
@@ -297,12 +336,16 @@ def _symptom_panel(ax, data):
 def build_figure(data, with_summary=True):
     """The picture; the HTML report lists flags and reminders itself (with_summary=False)."""
     fig = Figure(figsize=FIG_INCHES, dpi=DPI)
-    ratios = (3, 3, 2, 1 + 0.25 * max(len(data.symptoms), 2)) + ((3.2,) if with_summary else ())
-    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.45)
-    ax_e2 = fig.add_subplot(grid[0])
-    ax_tt = fig.add_subplot(grid[1], sharex=ax_e2)
-    ax_hct = fig.add_subplot(grid[2], sharex=ax_e2)
-    ax_sym = fig.add_subplot(grid[3], sharex=ax_e2)
+    drugs = [drug for drug in COLORS if drug in data.dose_steps] + sorted(
+        drug for drug in data.dose_steps if drug not in COLORS)
+    ratios = (1.5,) * len(drugs) + (3, 2.4, 1.8, 1 + 0.25 * max(len(data.symptoms), 2)) + (
+        (2.4,) if with_summary else ())
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios, hspace=0.55)
+    ax_e2 = fig.add_subplot(grid[len(drugs)])
+    dose_axes = [fig.add_subplot(grid[row], sharex=ax_e2) for row in range(len(drugs))]
+    ax_tt = fig.add_subplot(grid[len(drugs) + 1], sharex=ax_e2)
+    ax_hct = fig.add_subplot(grid[len(drugs) + 2], sharex=ax_e2)
+    ax_sym = fig.add_subplot(grid[len(drugs) + 3], sharex=ax_e2)
     b = data.bands
 
     _band(ax_e2, b["e2_low"], b["e2_high"], "E2 target %g-%g" % (b["e2_low"], b["e2_high"]))
@@ -331,31 +374,58 @@ def build_figure(data, with_summary=True):
     if data.first is not None:
         first, last = data.first, max(data.last, data.today)
         # Room on the left for the threshold labels (no point lies before the first record).
-        ax_e2.set_xlim(day_date(first - max(7, (last - first) // 5)), day_date(last + max(7, (last - first) // 50)))
+        start, end = day_date(first - max(7, (last - first) // 5)), day_date(last + max(7, (last - first) // 50))
     else:   # nothing to place in time: the month up to today
-        ax_e2.set_xlim(day_date(data.today - 30), day_date(data.today + 7))
-    for ax in (ax_e2, ax_tt, ax_hct, ax_sym):
+        start, end = day_date(data.today - 30), day_date(data.today + 7)
+    for ax, drug in zip(dose_axes, drugs, strict=True):
+        _dose_panel(ax, drug, data.dose_steps[drug], day_date(max(data.last or data.today, data.today)))
+    ax_e2.set_xlim(start, end)
+    panels = dose_axes + [ax_e2, ax_tt, ax_hct, ax_sym]
+    for ax in panels:
         locator = mdates.AutoDateLocator(maxticks=12)   # labels that never run into each other
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
     if with_summary:
-        ax_text = fig.add_subplot(grid[4])
+        ax_text = fig.add_subplot(grid[len(drugs) + 4])
         ax_text.axis("off")
         ax_text.text(0.0, 1.0, "\n".join(summary_lines(data)), va="top", ha="left", fontsize=7.5,
                      family="monospace", transform=ax_text.transAxes, gid="summary", parse_math=False)
-    fig.subplots_adjust(top=0.95, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
+    fig.subplots_adjust(top=0.93, bottom=0.02 if with_summary else 0.06, left=0.12, right=0.80)
     # Texts that carry a device's label or stored words are drawn as written ("$" is not mathtext).
     fig.suptitle("e2mon %s - %d records, as of %s" % (data.device_id, data.count, day_date(data.today)),
                  fontsize=11, parse_math=False)
+    fit_left_margin(fig, panels)
     return fig
+
+
+MARGIN_PIXELS = 6   # between the figure's left edge and the widest axis label
+
+
+def fit_left_margin(fig, axes):
+    """Moves the panels right until every axis's tick labels and y label start inside the figure ("reduced
+    sense of well-being" was cut to "uced sense of well-being")."""
+    renderer = _renderer(fig)
+    width = fig.get_figwidth() * fig.dpi
+    for _attempt in range(3):
+        leftmost = min(ax.get_tightbbox(renderer).x0 for ax in axes)
+        if leftmost >= MARGIN_PIXELS:
+            return
+        left = fig.subplotpars.left + (MARGIN_PIXELS - leftmost) / width
+        fig.subplots_adjust(left=min(left, 0.4))
 
 
 def impossible_note(data):
     return ("%d record%s dated after %s or on 2000-01-01 (a device clock that was wrong or unset) "
             "cannot be placed in time: %s left out of the picture and the flags"
-            % (len(data.impossible), "" if len(data.impossible) == 1 else "s", day_date(data.today),
-               "it is" if len(data.impossible) == 1 else "they are"))
+            % (len(data.impossible), "" if len(data.impossible) == 1 else "s",
+               day_date(max(data.today, today_day())), "it is" if len(data.impossible) == 1 else "they are"))
+
+
+def later_note(data):
+    """Records after the as-of date a report was asked for: left out because of the date chosen, not a clock."""
+    return ("%d record%s dated after %s, the date this report is as of, %s left out" % (
+        data.later, "" if data.later == 1 else "s", day_date(data.today), "is" if data.later == 1 else "are"))
 
 
 def summary_lines(data, width=150, limit=13):
@@ -363,6 +433,8 @@ def summary_lines(data, width=150, limit=13):
     lines = []
     if data.unknown:
         lines += textwrap.wrap("Note: %s." % unknown_note(data.unknown), width, subsequent_indent="  ")
+    if data.later:
+        lines += textwrap.wrap("Note: %s." % later_note(data), width, subsequent_indent="  ")
     if data.impossible:
         listed = "; ".join("%s %s" % (day_date(day), what) for day, what in data.impossible[:3])
         more = " and %d more (see the HTML report)" % (len(data.impossible) - 3) if len(data.impossible) > 3 else ""
@@ -422,6 +494,11 @@ def _html(data, png_b64):
                         "%d on %s" % (max(sev), when[sev.index(max(sev))].isoformat()), len(sev))
                        for code, (when, sev) in data.symptoms.items()])
     impossible = "<p>%s.</p>" % esc(unknown_note(data.unknown)) if data.unknown else ""
+    if data.updates:
+        impossible = ("<h2>Firmware updates</h2>%s" % _table(("date", "update"), [
+            (when.isoformat(), esc(text)) for when, text in data.updates])) + impossible
+    if data.later:
+        impossible += "<p>%s.</p>" % esc(later_note(data))
     if data.impossible:
         impossible += ("<h2>Records with impossible dates</h2><p>%s. They are kept as stored; check the "
                       "device clock (e2mon time sync).</p>%s"

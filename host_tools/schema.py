@@ -49,6 +49,17 @@ device_keys = sa.Table(
     sa.Column("key_id", sa.Text, nullable=False),
 )
 
+# An entry pushed from this host: the value and unit as typed (an SI value before conversion) and whether a
+# time of day was given, for the exports (migration e2mon_0007). Kept beside the record it describes.
+entries_as_typed = sa.Table(
+    "entries_as_typed", metadata,
+    sa.Column("device_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("time_given", sa.Integer, nullable=False),
+)
+
 # Who changed what, from where, when. Append-only: e2mon only inserts, and a trigger on either backend
 # refuses UPDATE and DELETE (migration e2mon_0005). No foreign key: the log outlives a removed device.
 audit_log = sa.Table(

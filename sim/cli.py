@@ -22,6 +22,18 @@ from sim import env
 DEFAULT_FLASH = os.path.join(env.ROOT, "build", "sim", "flash")
 
 
+def tcp_port(text):
+    """argparse type: a TCP port, 0 (any free one) to 65535, said in words otherwise (not an OverflowError from
+    bind)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a port number" % text) from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("port %d is outside 0 to 65535" % port)
+    return port
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="python -m sim", description="e2mon device simulator")
     sub = p.add_subparsers(dest="command", required=True)
@@ -35,7 +47,7 @@ def _parser():
     serve.add_argument("--stack", choices=("shadow", "btstack", "nimble"), default="shadow",
                        help="the BLE stack under the firmware (default: the shadow)")
     serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
-    serve.add_argument("--port", type=int, default=None, help="TCP port (default: host_tools.sim_link's)")
+    serve.add_argument("--port", type=tcp_port, default=None, help="TCP port (default: host_tools.sim_link's)")
     serve.add_argument("--scenario", metavar="FILE", help="play this scenario first (fresh flash)")
     serve.add_argument("--no-keyboard", action="store_true", help="do not read buttons from stdin")
     sub.add_parser("demo", help="what `make demo` runs")

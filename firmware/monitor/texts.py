@@ -53,13 +53,21 @@ def format_value(kind, code, value, flags=0):
 
 
 def format_lab_si(code, value):
-    # A stored lab value in its SI unit (2 decimals, rounded half up), or None without one.
+    # A stored lab value in its SI unit, or None without one: exact where the unit is a power of ten of the
+    # stored one (54.4 % is 0.544 L/L, not 0.54), else 2 decimals, rounded half up.
     from monitor import units   # the conversion tables: hosts' reports, not the device's screens
     for row in units.LAB_UNITS[code]:
         if row[3]:
-            # stored = si * mul / div  =>  si * 100 = stored * div * 100 / mul
-            hundredths = units.scale_round_half_up(value, row[2] * 100, row[1])
-            return "%s %s" % (format_decimal(hundredths, 2), row[0])
+            decimals = 2
+            if row[2] == 1:
+                scale = 1
+                while scale < row[1] and row[1] % (scale * 10) == 0:
+                    scale *= 10
+                if scale == row[1]:
+                    decimals = max(decimals, len(str(scale)) - 1)
+            # stored = si * mul / div  =>  si * 10**decimals = stored * div * 10**decimals / mul
+            scaled = units.scale_round_half_up(value, row[2] * 10 ** decimals, row[1])
+            return "%s %s" % (format_decimal(scaled, decimals), row[0])
     return None
 
 

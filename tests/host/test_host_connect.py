@@ -3,7 +3,7 @@ import pytest
 
 from host_tools import connect
 from host_tools.device_link import DeviceError, LinkLost
-from host_tools.failures import EXIT_AUTH, EXIT_LINK, EXIT_REJECTED, EXIT_STORAGE
+from host_tools.failures import EXIT_AUTH, EXIT_DEVICE_FULL, EXIT_LINK, EXIT_REJECTED
 from host_tools.settings import Settings
 from monitor import protocol, protocol_text
 
@@ -12,7 +12,7 @@ from monitor import protocol, protocol_text
     (protocol.ERR_BAD_PROOF, EXIT_AUTH, "provision it again"),
     (protocol.ERR_NOT_PROVISIONED, EXIT_AUTH, "provision it again"),
     (protocol.ERR_ROLE, EXIT_AUTH, "clinician key"),
-    (protocol.ERR_STORE_FULL, EXIT_STORAGE, "pull and acknowledge"),
+    (protocol.ERR_STORE_FULL, EXIT_DEVICE_FULL, "pull now"),
     (protocol.ERR_CLOCK_UNSET, EXIT_REJECTED, "time sync"),
     (protocol.ERR_BUSY, EXIT_REJECTED, protocol_text.error_text(protocol.ERR_BUSY)),
 ])

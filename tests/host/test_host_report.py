@@ -61,7 +61,8 @@ def test_plotted_data_bands_and_markers(tmp_path):
     db = build_db(tmp_path)
     fig = report.build_figure(report.gather(db, "dev", today=START + 95))
     axes = axes_by_title(fig)
-    assert set(axes) == {"Estradiol", "Total testosterone", "Hematocrit", "Symptoms (severity 0-3)"}
+    assert set(axes) == {"Anastrozole dose", "Estradiol", "Total testosterone", "Hematocrit",
+                         "Symptoms (severity 0-3)"}
     ax_e2 = axes["Estradiol"]
     (line,) = gid_artists(ax_e2, "series")
     assert [as_date(x) for x in line.get_xdata()] == [dates_of(d) for d, _ in E2]
@@ -86,8 +87,10 @@ def test_plotted_data_bands_and_markers(tmp_path):
     xs = sorted(as_date(segment[0][0]) for segment in markers.get_segments())
     assert xs == [dates_of(START), dates_of(START + 35), dates_of(START + 65)]
     assert len(gid_artists(axes["Hematocrit"], "dose")) == 1
-    labels = [t.get_text() for t in ax_e2.texts]
-    assert "anastrozole 0.25 mg" in labels
+    # The amounts are a step line in the dose panel (1 mg, 0.5 mg, 0.25 mg), never text over the results.
+    (steps,) = gid_artists(axes["Anastrozole dose"], "dose_step")
+    assert list(steps.get_ydata()[:3]) == [1.0, 0.5, 0.25]
+    assert [t.get_gid() for t in ax_e2.texts] == ["threshold_label"]
     # The summary lists the flags in plain words (E2 15 pg/mL with joint pain).
     summary = [t for t in fig.texts + [t for ax in fig.axes for t in ax.texts] if t.get_gid() == "summary"]
     text = summary[0].get_text()

@@ -133,7 +133,8 @@ def test_push_validates_in_plain_words_then_stores(sim):
     ok = e2mon(sim, "--json", "push", "lab", "E2", "150", "pmol/L", "--method", "LC-MS/MS")
     assert ok.exit_code == 0, ok.output
     pushed = json.loads(ok.output)
-    assert pushed["value"] == 409 and pushed["flags"] & records.FLAG_SI
+    # in the unit a person reads, with it and with what was typed (not the stored integer 409)
+    assert (pushed["value"], pushed["unit"], pushed["entered_as"]) == (40.9, "pg/mL", "150 pmol/L")
     e2mon(sim, "pull")
     with HostDB(sim["E2MON_DB"]) as db:
         stored = [r for r in db.records(DEVICE) if r[0] == pushed["seq"]]
@@ -161,7 +162,7 @@ def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
     e2mon(sim, "time", "sync")
     bmd = e2mon(sim, "--json", "push", "lab", "BMD_T", "-2.5", "SD")       # negative, without `--`
     assert bmd.exit_code == 0, bmd.output
-    assert json.loads(bmd.output)["value"] == -25
+    assert (json.loads(bmd.output)["value"], json.loads(bmd.output)["unit"]) == (-2.5, "SD")   # not -25
     below = e2mon(sim, "push", "lab", "E2", "24", "pg/mL", "--below-lloq", "--method", "immunoassay")
     assert below.exit_code == 0 and "<24 pg/mL" in below.output, below.output
     flags = json.loads(e2mon(sim, "--json", "alerts").output)["flags"]
@@ -173,11 +174,11 @@ def test_values_keep_their_sign_qualifier_and_precision(sim, tmp_path):
     assert precise.exit_code == 6 and "at most 1 decimal in pg/mL" in one_error_line(precise)
     assert e2mon(sim, "push", "lab", "PSA", "0.001", "ng/mL").exit_code == 6
     gel = e2mon(sim, "--json", "push", "dose", "testosterone", "12.5", "mg")
-    assert gel.exit_code == 0 and json.loads(gel.output)["value"] == 12500         # stored in µg, exactly
+    assert gel.exit_code == 0 and json.loads(gel.output)["value"] == 12.5         # mg, as a person reads it
     zero = e2mon(sim, "push", "dose", "testosterone", "0", "mg")
     assert zero.exit_code == 6 and "push stop testosterone" in zero.output
     stop = e2mon(sim, "--json", "push", "stop", "testosterone")
-    assert stop.exit_code == 0 and json.loads(stop.output)["value"] == 0, stop.output
+    assert stop.exit_code == 0 and json.loads(stop.output)["value"] == "stopped", stop.output
     ahead = datetime.datetime.now() + datetime.timedelta(minutes=30)
     future = e2mon(sim, "push", "symptom", "JOINT", "1", "--date", ahead.date().isoformat(),
                    "--time", ahead.strftime("%H:%M"))

@@ -18,6 +18,10 @@ from monitor.param_names import PARAM_NAMES
 THIS_YEAR = datetime.date.today().year
 
 
+# A fault with a parameter the file does not set says where that value comes from; the file's own comes first.
+DEFAULT = " (from the default profile, not set in p)"
+
+
 def params_of(profile):
     return dict(zip(PARAM_NAMES, profile.params, strict=True))
 
@@ -28,14 +32,14 @@ def test_defaults_satisfy_every_ladder():
 
 
 @pytest.mark.parametrize("line, message", [
-    ("E2_CRITICAL = 50 pg/mL", "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL"),
-    ("E2_LOW = 30 pg/mL", "E2_LOW = 30 pg/mL must be below E2_BONE = 26 pg/mL"),
-    ("E2_SEVERE = 55 pg/mL", "E2_HIGH = 60 pg/mL must be below E2_SEVERE = 55 pg/mL"),
-    ("E2_MILD_LOW = 35 pg/mL", "E2_TARGET_HIGH = 40 pg/mL must be below E2_MILD_LOW = 35 pg/mL"),
-    ("E2_TARGET_HIGH = 20 pg/mL", "E2_BONE = 26 pg/mL must be below E2_TARGET_HIGH = 20 pg/mL"),
-    ("TT_LOW = 600 ng/dL", "TT_LOW = 600 ng/dL must be below TT_TARGET_LOW = 500 ng/dL"),
-    ("TT_TARGET_HIGH = 500 ng/dL", "TT_TARGET_LOW = 500 ng/dL must be below TT_TARGET_HIGH = 500 ng/dL"),
-    ("HCT_WARN = 55 %\nLEVEL_HCT_WARN = info", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %"),
+    ("E2_CRITICAL = 50 pg/mL", "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL" + DEFAULT),
+    ("E2_LOW = 30 pg/mL", "E2_LOW = 30 pg/mL must be below E2_BONE = 26 pg/mL" + DEFAULT),
+    ("E2_SEVERE = 55 pg/mL", "E2_SEVERE = 55 pg/mL must be above E2_HIGH = 60 pg/mL" + DEFAULT),
+    ("E2_MILD_LOW = 35 pg/mL", "E2_MILD_LOW = 35 pg/mL must be above E2_TARGET_HIGH = 40 pg/mL" + DEFAULT),
+    ("E2_TARGET_HIGH = 20 pg/mL", "E2_TARGET_HIGH = 20 pg/mL must be above E2_BONE = 26 pg/mL" + DEFAULT),
+    ("TT_LOW = 600 ng/dL", "TT_LOW = 600 ng/dL must be below TT_TARGET_LOW = 500 ng/dL" + DEFAULT),
+    ("TT_TARGET_HIGH = 500 ng/dL", "TT_TARGET_HIGH = 500 ng/dL must be above TT_TARGET_LOW = 500 ng/dL" + DEFAULT),
+    ("HCT_WARN = 55 %\nLEVEL_HCT_WARN = info", "HCT_WARN = 55 % must be below HCT_HIGH = 54 %" + DEFAULT),
 ])
 def test_an_unordered_ladder_is_refused_in_words(line, message):
     with pytest.raises(profile_file.ProfileFileError) as caught:
@@ -51,8 +55,8 @@ def test_a_sane_change_beside_a_rule_switched_off_is_accepted(text):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("HCT_HIGH = 0.52 L/L\nLEVEL_HCT_WARN = info", "HCT_WARN = 52 % must be below HCT_HIGH = 52 %"),
-    ("E2_LOW = 15 pg/mL", "E2_LOW_SYMPT = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
+    ("HCT_HIGH = 0.52 L/L\nLEVEL_HCT_WARN = info", "HCT_HIGH = 52 % must be above HCT_WARN = 52 %" + DEFAULT),
+    ("E2_LOW = 15 pg/mL", "E2_LOW = 15 pg/mL must be above E2_LOW_SYMPT = 15 pg/mL" + DEFAULT),
     ("E2_LOW = 55.07 pmol/L\nLEVEL_E2_LOW_SYMPT = off\nE2_CRITICAL = 15 pg/mL",
      "E2_CRITICAL = 15 pg/mL must be below E2_LOW = 15 pg/mL"),
 ])
@@ -216,7 +220,8 @@ def test_a_json_profile_gets_the_same_checks(tmp_path):
     cli_module._register()
     cases = (('{"patient": {"birth_year": 1980}}', 0, "is a valid profile"),
              ('{"patient": {"birth_year": 2090}}', 6, "BIRTH_YEAR = 2090 is not 18-110 years ago"),
-             ('{"profile": {"E2_CRITICAL": {"threshold": "50 pg/mL"}}}', 6, "E2_CRITICAL must be below"),
+             ('{"profile": {"E2_CRITICAL": {"threshold": "50 pg/mL"}}}', 6,
+              "E2_CRITICAL = 50 pg/mL must be below E2_LOW_SYMPT = 15 pg/mL (from the default profile, not set in"),
              ('{"entries": []}', 6, "sets no parameter"))
     for text, code, words in cases:
         path = tmp_path / "p.json"
