@@ -98,7 +98,7 @@ def test_a_patient_page_shows_flags_with_sources_reminders_entries_and_exports(d
     report = c.get("/p/%s/report" % pid)
     assert "e2mon report: patient TRT" in report.text and "data:image/png;base64," in report.text
     csv = c.post("/p/%s/export" % pid, data={"csrf": csrf_of(page), "format": "csv"})
-    assert csv.status_code == 200 and csv.text.startswith("device_id,seq,")
+    assert csv.status_code == 200 and csv.text.startswith("device_id,label,seq,")
     assert "patient" not in csv.headers["content-disposition"]
 
 
