@@ -353,9 +353,10 @@ function wireHciUart(uart) {
   const raise = () => chip.setInterrupt(uart.irq, !!(uart.interruptStatus & uart.interruptMask));
   uart.checkInterrupts = raise;     // no TX interrupt on every access: set only as the TX FIFO drains
   const txTrigger = () => TX_TRIGGER[state.ifls & 7] ?? 16;
+  // rp2040js's clock leaves an alarm's `scheduled` set once it fired: each callback clears its own
   state.txAlarm = clock.createAlarm(() => {
+    state.txAlarm.scheduled = false;
     const byte = state.txFifo.shift();
-    if (process.env.E2MON_HCI_DEBUG) process.stderr.write(`tx ${byte} reset ${radioInReset} t ${simMs()}\n`);
     if (!radioInReset && hciClient) hciClient.write(Buffer.from([byte]));
     if (state.txFifo.length === txTrigger()) {     // drained down to the trigger level: the interrupt
       uart.interruptStatus |= UART_TXINTR;
@@ -364,10 +365,10 @@ function wireHciUart(uart) {
     if (state.txFifo.length) state.txAlarm.schedule(byteNanos(uart));
   });
   state.rxAlarm = clock.createAlarm(() => {
+    state.rxAlarm.scheduled = false;
     // one byte lands in the RX FIFO; the radio holds the next while the FIFO is full (RTS deasserted)
     if (!hciInbound.length || radioInReset) return;
     if (!uart.rxFIFO.full) {
-      if (process.env.E2MON_HCI_DEBUG) process.stderr.write(`rx ${hciInbound[0]} mask ${uart.interruptMask} st ${uart.interruptStatus} t ${simMs()}\n`);
       uart.rxFIFO.push(hciInbound.shift());
       uart.interruptStatus |= UART_RXINTR;
       raise();
