@@ -4,46 +4,20 @@ emulated RP2040 (rp2040js) with that UART joined to bumble's virtual controller 
 host's own DeviceLink through bleak's BleakClient API on the same link `e2mon --sim` reaches."""
 import asyncio
 import datetime
-import os
 
 import pytest
 
 import sync_fixtures as fx
-from host_tools import host_crypto
-from host_tools.device_link import DeviceLink, role_code
+from bench import bench_rp2040_onair as onair
+from bench.bench_rp2040_onair import FULL_PULL, KEY, link_for
 from monitor import dates, records
-from monitor.session import KEY_FILE
-from monitor.store import Store
 from sim import rp2040_radio
-
-KEY = bytes(range(32))
-FIRST_DAY = 9400
-FULL_PULL = 2000
 
 pytestmark = pytest.mark.skipif(not rp2040_radio.built(), reason=rp2040_radio.missing() or "")
 
 
 def log_files(tmp_path, n):
-    """A provisioned device's data directory holding n symptom records, written by the device's own Store:
-    {path: bytes} for ChipDevice, and the records as the device will report them."""
-    flash = str(tmp_path / "flash")
-    os.makedirs(flash)
-    store = Store(flash)
-    for i in range(n):
-        store.append(FIRST_DAY + i // 30, (i * 37) % 1440, records.KIND_SYMPTOM, i % 13, i % 4, 0)
-    log = list(store.records(0))
-    store.close()
-    files = {KEY_FILE: KEY}
-    for dirpath, _dirs, names in os.walk(flash):
-        for name in names:
-            path = os.path.join(dirpath, name)
-            with open(path, "rb") as f:
-                files[os.path.relpath(path, flash).replace(os.sep, "/")] = f.read()
-    return files, log
-
-
-def link_for(client, role="clinician"):
-    return DeviceLink(client, host_crypto.role_key(KEY, role_code(role)), role, timeout=120)
+    return onair.log_files(str(tmp_path), n)
 
 
 def run(coro, timeout=900):
@@ -69,15 +43,15 @@ def test_time_sync_push_alerts_profile_incremental_pull_and_a_radio_loss_mid_pul
                 clinician = link_for(client)
                 await clinician.open_session()
                 assert await clinician.set_time(when) == (day, 9 * 60 + 41, 7)
+                profile = await clinician.get_profile()
+                await clinician.set_profile(profile)
+                assert await clinician.get_profile() == profile
                 patient = link_for(client, "patient")
                 await patient.open_session()
                 seq = await patient.push_entry(records.KIND_SYMPTOM, 1, 2, 0, day, 9 * 60)
                 assert seq == len(log) + 2          # the clock-set event, then this entry
                 flags, reminders = await patient.alerts()
                 assert isinstance(flags, list) and isinstance(reminders, list)
-                profile = await clinician.get_profile()
-                await clinician.set_profile(profile)
-                assert await clinician.get_profile() == profile
             # a pull cut by a radio loss after 3 records frames, then resumed from the last stored record
             interrupted = await fx.cut_pull(link, KEY, host, store_batch, 3)
             resumed = await fx.cut_pull(link, KEY, host, store_batch, None)
@@ -100,18 +74,7 @@ def test_time_sync_push_alerts_profile_incremental_pull_and_a_radio_loss_mid_pul
 def test_a_full_2000_record_pull_through_the_emulated_chip(tmp_path):
     files, log = log_files(tmp_path, FULL_PULL)
 
-    async def main():
-        async with rp2040_radio.ChipLink(files=files) as link:
-            async with link.client(mtu=247) as client:
-                clinician = link_for(client)
-                await clinician.open_session()
-                got = []
-                before = await asyncio.to_thread(link.chip.stats)
-                result = await clinician.pull(0, got.extend)
-                after = await asyncio.to_thread(link.chip.stats)
-            return got, result, before, after
-
-    got, result, before, after = run(main())
+    got, result, before, after = run(onair.full_pull(files))
     assert (result.count, result.first_seq, result.last_seq) == (FULL_PULL, 1, FULL_PULL)
     assert got == log
     seconds = (after["ms"] - before["ms"]) / 1000
