@@ -55,7 +55,7 @@ class ChipDevice:
         self.echo = echo
         self.chip = None
         self.controller = None
-        self.resets = 0               # times the firmware held the radio module in reset
+        self.reset_in_boot = []       # for each time the firmware held the radio module in reset: the boot (1...)
         self._transport = None
         self._loop = None
 
@@ -104,10 +104,10 @@ class ChipDevice:
 
     def _on_pin(self, pin, level, ms):
         if pin == RADIO_RESET_PIN and not level:
-            self._loop.call_soon_threadsafe(self._radio_reset)
+            self._loop.call_soon_threadsafe(self._radio_reset, len(self.chip.boots))
 
-    def _radio_reset(self):
-        self.resets += 1
+    def _radio_reset(self, boot):
+        self.reset_in_boot.append(boot)
         if self.controller is not None:
             self.controller.power_off()
 
@@ -127,14 +127,15 @@ class ChipDevice:
             await asyncio.sleep(0.05)
 
     async def wait_boot(self, boots, timeout=_BOOT_TIMEOUT_S):
-        """Until the chip has started `boots` times in all (power-on, then each reset) and advertises again."""
+        """Until the chip has started `boots` times in all (power-on, then each reset), that boot's firmware has
+        reset the radio module (the old boot's advertising ends there) and it advertises again."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.boots < boots:
+        while self.boots < boots or not any(boot >= boots for boot in self.reset_in_boot):
             if loop.time() > deadline:
-                raise TimeoutError("the RP2040 did not reboot in %d s (boots: %s)" % (timeout, self.chip.boots))
+                raise TimeoutError("the RP2040 did not reboot and restart its radio in %d s (boots: %s)"
+                                   % (timeout, self.chip.boots))
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)      # the old boot's advertising ends with the module's reset
         await self.wait_advertising(max(1.0, deadline - loop.time()))
 
     @property

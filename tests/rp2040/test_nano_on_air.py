@@ -70,7 +70,7 @@ def test_time_sync_push_alerts_profile_incremental_pull_and_a_radio_loss_mid_pul
     assert duplicates == []
     assert sorted(host) == list(range(1, max(host) + 1)) and max(host) >= newer > seq   # no gap
     assert [host[i + 1] for i in range(len(log))] == log
-    assert host[newer][3:5] == (2, 1)
+    assert host[newer][3:5] == (records.KIND_SYMPTOM, 2)
     assert boots == ["power", "reboot"]     # safe mode to load the log, then one boot of the app: no reset
 
 
