@@ -49,26 +49,38 @@ class EmulatorError(RuntimeError):
     pass
 
 
-def missing():
+def missing(uf2=UF2, make_target="make firmware-rp2"):
     """What is missing to run the image, in words, or None."""
     if shutil.which("node") is None:
         return "node is not installed"
-    for path, how in ((NODE_MODULES, "npm ci"), (UF2, "make firmware-rp2"), (BOOTROM, "make firmware-rp2")):
+    for path, how in ((NODE_MODULES, "npm ci"), (uf2, make_target), (BOOTROM, "make firmware-rp2")):
         if not os.path.exists(path):
             return "%s is missing (%s)" % (os.path.relpath(path, ROOT), how)
     return None
 
 
 class Rp2040:
-    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM, hci_port=None):
+    """The Pico W image by default. A board with its radio module on an HCI UART (sim/rp2040_radio.py) passes
+    hci_uart (the UART's number: a second TCP port, .hci_port, carries its H4 bytes), radio_reset (the
+    module's reset pin: its level changes come to on_pin) and its flash size. The Pico W with its CYW43439
+    modelled (sim/pico_w_air.py) passes cyw43_hci_port: the TCP port of the controller the model's HCI
+    goes to."""
+
+    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM, flash_mb=2, hci_uart=None,
+                 radio_reset=None, on_pin=None, cyw43_hci_port=None):
         problem = missing() if uf2 == UF2 else None
         if problem:
             raise EmulatorError(problem)
-        argv = ["node", EMULATOR, "--bootrom", bootrom, "--uf2", uf2, "--speed", str(speed)]
+        argv = ["node", EMULATOR, "--bootrom", bootrom, "--uf2", uf2, "--speed", str(speed),
+                "--flash-mb", str(flash_mb)]
         if hold:
             argv += ["--hold", str(BUTTON_PINS[hold])]
-        if hci_port is not None:      # the CYW43 modelled (sim/cyw43_model.mjs), its HCI to this TCP port
-            argv += ["--cyw43", "--hci-port", str(hci_port)]
+        if cyw43_hci_port is not None:   # the CYW43 modelled (sim/cyw43_model.mjs), its HCI to this TCP port
+            argv += ["--cyw43", "--hci-port", str(cyw43_hci_port)]
+        if hci_uart is not None:
+            argv += ["--hci-uart", str(hci_uart), "--radio-reset", str(radio_reset),
+                     "--watch", "%d,%d" % (SIGNAL_PIN, radio_reset)]
+        self.on_pin = on_pin       # called (pin, level, ms) from the reader thread
         self.oled = oled.SSD1306Device()
         self.boots = []            # why the chip (re)started: "power", "reboot", "watchdog"
         self.home = None           # {"ms", "cycles"} since boot when the home screen was first drawn
@@ -83,6 +95,7 @@ class Rp2040:
                                      text=True, bufsize=1)
         self._reader = threading.Thread(target=self._read_events, daemon=True)
         self._reader.start()
+        self.hci_port = self._wait_event("hci", 30)["port"] if hci_uart is not None else None
         self.usb_port = self._wait_event("usb", 30)["port"]
 
     # -- the emulator process -------------------------------------------------------------------------------
@@ -104,6 +117,8 @@ class Rp2040:
                     self.home = None
             elif kind == "pin":
                 (self.signal if event["pin"] == SIGNAL_PIN else self.radio_power).append((event["ms"], event["value"]))
+                if self.on_pin is not None:
+                    self.on_pin(event["pin"], event["value"], event["ms"])
             self.events.put(event)
         self.events.put({"event": "exit"})
 
@@ -240,22 +255,6 @@ class Rp2040:
     def write(self, data):
         self._usb().sendall(data)
 
-    def read_available(self, quiet=2.0):
-        """What the USB serial port says until it stays quiet for `quiet` seconds (the console's output)."""
-        sock = self._usb()
-        sock.settimeout(quiet)
-        try:
-            while True:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                self._serial += chunk
-        except socket.timeout:
-            pass
-        out = bytes(self._serial)
-        del self._serial[:]
-        return out
-
     def read_until(self, ending, timeout=60):
         sock = self._usb()
         deadline = time.monotonic() + timeout
@@ -276,6 +275,22 @@ class Rp2040:
         out = bytes(self._serial[:end])
         del self._serial[:end]
         return out
+
+    def read_available(self, wait=0.2):
+        """Everything the chip printed on the USB serial port that no read_until took yet (text)."""
+        sock = self._usb()
+        sock.settimeout(wait)
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                self._serial += chunk
+        except socket.timeout:
+            pass
+        out = bytes(self._serial)
+        del self._serial[:]
+        return out.decode("utf-8", "replace")
 
     def raw_repl(self, timeout=120):
         """Enters MicroPython's raw REPL (Ctrl-C, Ctrl-A); the app must not own the port (safe mode)."""
