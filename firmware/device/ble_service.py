@@ -53,8 +53,6 @@ import time
 
 from micropython import const
 
-from device import memory
-
 from monitor import beacon, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
@@ -142,7 +140,6 @@ class BleService:
         import gc
         self._mem_free = getattr(gc, "mem_free", None)   # MicroPython; CPython (the shadow) has none
         self._heap_left = 0          # the free heap read last, less what was handed to the stack since
-        self._pulling = False        # the heap policy of a pull is in force (device.memory.pulling)
         self._budget = max_in_flight
         self._task = None
         self._handles = {}
@@ -391,9 +388,6 @@ class BleService:
         """A new tick: a fresh budget of max_in_flight frames, then send."""
         self._budget = self.max_in_flight
         self._drop_idle()
-        if self.endpoint.pulling != self._pulling:
-            self._pulling = not self._pulling
-            memory.pulling(self._pulling)
         if self._advertise_due and self._conn is None:
             self._advertise_due = False
             self._advertise()

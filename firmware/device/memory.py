@@ -11,21 +11,3 @@ GC_EVERY_BYTES = 4096
 def tune():
     if hasattr(gc, "threshold"):   # MicroPython; CPython (the simulator) manages its own heap
         gc.threshold(GC_EVERY_BYTES)
-
-
-_saved = []   # the policy in force before pulling(True)
-
-
-def pulling(on):
-    """While a pull runs, no collection every GC_EVERY_BYTES: its garbage is frames and hashes of a few
-    sizes that leave no holes, and a collection every 4 KB of it (every 3-4 frames) was a third of the
-    device's time per record (qemu Cortex-M3). The heap is collected when it is full, or by the BLE pump
-    at HEAP_FLOOR; the boot policy returns when the pull ends."""
-    if not hasattr(gc, "threshold"):
-        return
-    if on:
-        if not _saved:
-            _saved.append(gc.threshold())
-            gc.threshold(-1)
-    elif _saved:
-        gc.threshold(_saved.pop())

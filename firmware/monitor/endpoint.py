@@ -13,12 +13,18 @@
 # MAX_QUEUED replies plus one records frame exist at a time (the memory cap).
 from micropython import const
 
+import gc
 import sys
 
 from monitor import protocol
 from monitor import session as sessions
 
 MAX_QUEUED = const(8)
+# While a pull runs the heap is collected only when full (or by a transport's heap check), not by the
+# board's policy of a collection every few KB (device.memory): a pull's garbage is frames and hashes of a
+# few sizes, and a collection every 3-4 frames was a third of the device's time per record (qemu
+# Cortex-M3). The policy is back when the pull ends, however it ends.
+_threshold = getattr(gc, "threshold", None)   # MicroPython; CPython manages its own heap
 
 
 class Endpoint:
@@ -33,6 +39,7 @@ class Endpoint:
         self._queue = []
         self._pull_next = -1          # next record number to send, -1 when no pull is running
         self._pull_sent = 0
+        self._gc_every = None         # the heap policy a running pull set aside (gc.threshold)
         self._records_buf = None
         self._alerts = None           # alerts snapshot served in chunks
         self._profile_in = None       # profile being received: bytearray of the announced size
@@ -47,7 +54,7 @@ class Endpoint:
     def disconnected(self):
         self.session.close()
         self._queue = []
-        self._pull_next = -1
+        self._end_pull()
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
@@ -69,7 +76,7 @@ class Endpoint:
             return
         self._key = key
         self.session = sessions.DeviceSession(key, self._random)
-        self._pull_next = -1
+        self._end_pull()
 
     @property
     def has_key(self):
@@ -100,6 +107,12 @@ class Endpoint:
         self.refusals += 1
         self._queue.append((protocol.CH_AUTH, protocol.encode_refusal(code)))
 
+    def _end_pull(self):
+        self._pull_next = -1
+        if self._gc_every is not None:
+            _threshold(self._gc_every)   # pyright: ignore[reportOptionalCall]  (set only where it exists)
+            self._gc_every = None
+
     def _next_records_frame(self):
         from monitor.records import RECORD_SIZE   # loaded by the app anyway; not needed before a pull
         per_frame = protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE)
@@ -107,7 +120,7 @@ class Endpoint:
             self._records_buf = bytearray(per_frame * RECORD_SIZE)
         count, next_seq = self.app.store.read_into(self._pull_next, self._records_buf)
         if count == 0:
-            self._pull_next = -1
+            self._end_pull()
             return protocol.CH_CONTROL, self.session.seal(protocol.CH_CONTROL, protocol.racp_response(
                 protocol.RACP_REPORT, protocol.RSP_SUCCESS if self._pull_sent else protocol.RSP_NO_RECORDS))
         self._pull_next = next_seq
@@ -120,7 +133,7 @@ class Endpoint:
         if len(self._queue) >= MAX_QUEUED:
             # The peer writes faster than it reads replies: end the session rather than grow.
             self.session.close()
-            self._pull_next = -1
+            self._end_pull()
             self._queue = []
             self._refuse(protocol.ERR_BUSY)
             return
@@ -137,7 +150,7 @@ class Endpoint:
         try:
             plaintext = self.session.open(channel, data)
         except sessions.SessionError as exc:
-            self._pull_next = -1
+            self._end_pull()
             self._refuse(exc.code)
             return
         try:
@@ -153,7 +166,7 @@ class Endpoint:
         op = data[0]
         try:
             if op == protocol.AUTH_HELLO:
-                self._pull_next = -1
+                self._end_pull()
                 if self.mtu < protocol.MIN_MTU:
                     self.session.close()
                     raise sessions.SessionError(protocol.ERR_MTU)
@@ -227,7 +240,7 @@ class Endpoint:
             return
         if op == protocol.RACP_ABORT:
             if self._permitted("abort"):
-                self._pull_next = -1
+                self._end_pull()
                 self._sealed(reply, protocol.racp_response(op, protocol.RSP_SUCCESS))
             return
         if op == protocol.RACP_DELETE:
@@ -250,6 +263,9 @@ class Endpoint:
         else:
             # No count first (a CRC pass over the log): a pull that finds nothing ends with NO_RECORDS.
             self._pull_next = start
+            if _threshold is not None and self._gc_every is None:
+                self._gc_every = _threshold()
+                _threshold(-1)
             self._pull_sent = 0
 
     # -- entries ---------------------------------------------------------------------------------------
