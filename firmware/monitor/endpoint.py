@@ -18,6 +18,7 @@ import sys
 
 from monitor import protocol
 from monitor import session as sessions
+from monitor.records import RECORD_SIZE
 
 MAX_QUEUED = const(8)
 # While a pull runs the heap is collected only when full (or by a transport's heap check), not by the
@@ -58,6 +59,7 @@ class Endpoint:
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
+        self._records_buf = None
         updating = sys.modules.get("monitor.update")
         if updating is not None:        # what is staged stays on flash; the next BEGIN resumes it
             updating.disconnected(self)
@@ -114,19 +116,20 @@ class Endpoint:
             self._gc_every = None
 
     def _next_records_frame(self):
-        from monitor.records import RECORD_SIZE   # loaded by the app anyway; not needed before a pull
-        per_frame = protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE)
-        if self._records_buf is None or len(self._records_buf) != per_frame * RECORD_SIZE:
-            self._records_buf = bytearray(per_frame * RECORD_SIZE)
-        count, next_seq = self.app.store.read_into(self._pull_next, self._records_buf)
+        buf = self._records_buf       # sized for the MTU (None again when it changes)
+        if buf is None:
+            buf = self._records_buf = bytearray(
+                protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE) * RECORD_SIZE)
+        count, next_seq = self.app.store.read_into(self._pull_next, buf)
         if count == 0:
             self._end_pull()
             return protocol.CH_CONTROL, self.session.seal(protocol.CH_CONTROL, protocol.racp_response(
                 protocol.RACP_REPORT, protocol.RSP_SUCCESS if self._pull_sent else protocol.RSP_NO_RECORDS))
         self._pull_next = next_seq
         self._pull_sent += count
-        body = memoryview(self._records_buf)[:count * RECORD_SIZE]
-        return protocol.CH_RECORDS, self.session.seal(protocol.CH_RECORDS, body)
+        size = count * RECORD_SIZE
+        body = buf if size == len(buf) else memoryview(buf)[:size]
+        return protocol.CH_RECORDS, self.session.outgoing.seal(protocol.CH_RECORDS, body)
 
     # -- input ------------------------------------------------------------------------------------
     def receive(self, channel, data):

@@ -77,7 +77,7 @@ def filter(buf, count: int, seq: int) -> int:
 @micropython.viper
 def counter_blocks(buf, offset: int, counter: int, blocks: int):
     """monitor.session's CTR input: blocks of 16 bytes at offset, block i = counter u32 LE | 8 zero
-    bytes | i u32 BE."""
+    bytes | i u32 BE, for fewer than 256 blocks in a fresh buffer (its zero bytes are there)."""
     b = ptr8(buf)  # noqa: F821  # pyright: ignore[reportUndefinedVariable]
     c0 = counter & 0xFF
     c1 = (counter >> 8) & 0xFF
@@ -90,10 +90,6 @@ def counter_blocks(buf, offset: int, counter: int, blocks: int):
         b[o + 1] = c1
         b[o + 2] = c2
         b[o + 3] = c3
-        j = o + 4
-        while j < o + 15:
-            b[j] = 0
-            j += 1
         b[o + 15] = i
         i += 1
         o += 16
