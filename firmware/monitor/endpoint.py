@@ -91,7 +91,7 @@ class Endpoint:
     def next_frame(self):
         if self._queue:
             return self._queue.pop(0)
-        if self._pull_next >= 0 and self.session.is_open:
+        if self._pull_next >= 0 and self.session.outgoing is not None:   # is_open, without a property call a frame
             return self._next_records_frame()
         return None
 
