@@ -473,7 +473,7 @@ _ticks_diff = getattr(time, "ticks_diff", None)
 
 
 def _elapsed_ms(since):
-    if _ticks_diff is None:   # CPython (the shadow)
+    if _ticks_diff is None or _ticks_ms is None:   # CPython (the shadow)
         return _uptime_ms() - since
     return _ticks_diff(_ticks_ms(), since)
 
