@@ -19,7 +19,7 @@
 # no frame is handed over while the free heap may be below HEAP_FLOOR (heap_waits counts the pauses).
 # gc.mem_free() walks the heap's whole allocation table (about 150,000 instructions on a 64 KB heap,
 # more than sealing a frame), so it is read only when the last reading, less every frame handed to the
-# stack since (HANDED_COST bytes over its length), would be under the floor: a lower bound of the free
+# stack since (_HANDED_COST bytes over its length), would be under the floor: a lower bound of the free
 # heap, as a stack frees what it sent and the rest is garbage a collection takes back.
 # And each tick (tick_ms) sends at most
 # max_in_flight notifications, whether from the tick or from IRQs, a refused one is put back at the head of the queue and
@@ -82,7 +82,7 @@ _REFRESH_MS = const(1000)       # time and battery values refreshed this often
 SESSION_WAIT_MS = protocol.SESSION_WAIT_MS
 SESSION_IDLE_MS = const(60000)  # an open session with no host write and no frame sent for this long ends
 HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
-HANDED_COST = const(32)         # heap a queued notification takes besides its value (btstack's pending op)
+_HANDED_COST = const(32)         # heap a queued notification takes besides its value (btstack's pending op)
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
@@ -433,7 +433,7 @@ class BleService:
                 break
             self.notifications += 1
             self.att_bytes += len(frame)
-            self._heap_left -= len(frame) + HANDED_COST
+            self._heap_left -= len(frame) + _HANDED_COST
             self._budget -= 1
             sent += 1
         if sent and endpoint.session.is_open:   # a long pull or transfer is not idle; a challenge sent is no session
@@ -467,18 +467,16 @@ class BleService:
 
 
 
-# Looked up once: pump() stamps the time after every frame it sends, tick() reads it.
-_ticks_ms = getattr(time, "ticks_ms", None)
-_ticks_diff = getattr(time, "ticks_diff", None)
-
-
+# time is imported once, at the top: pump() stamps the time after every frame it sends, tick() reads it.
 def _elapsed_ms(since):
-    if _ticks_diff is None or _ticks_ms is None:   # CPython (the shadow)
+    ticks_diff = getattr(time, "ticks_diff", None)
+    if ticks_diff is None:   # CPython (the shadow)
         return _uptime_ms() - since
-    return _ticks_diff(_ticks_ms(), since)
+    return ticks_diff(time.ticks_ms(), since)
 
 
 def _uptime_ms():
-    if _ticks_ms is None:   # CPython (the shadow)
+    ticks_ms = getattr(time, "ticks_ms", None)
+    if ticks_ms is None:   # CPython (the shadow)
         return int(getattr(time, "monotonic", time.time)() * 1000)
-    return _ticks_ms()   # wraps after 2**30 ms (12 days): one window sequence restarts, harmless
+    return ticks_ms()   # wraps after 2**30 ms (12 days): one window sequence restarts, harmless

@@ -141,8 +141,7 @@ class FrameCipher:
     def __init__(self, enc_key, mac_key, direction):
         self._aes = _aes(enc_key, _ECB)
         self._mac = Hmac(mac_key)
-        self._direction = direction
-        self._heads = {}    # channel -> the tag's first two bytes (direction, channel)
+        self._dir = bytearray((direction, 0))   # the tag's first two bytes: direction, then the channel
         self.counter = 0    # next counter to send, or the next one expected
 
     def _crypt(self, counter, data, buf, offset):
@@ -160,9 +159,8 @@ class FrameCipher:
 
     def _tag(self, channel, counted):
         """The tag of counted (the frame's counter and ciphertext, one buffer): two updates of the inner hash."""
-        head = self._heads.get(channel)
-        if head is None:
-            head = self._heads[channel] = bytes((self._direction, channel))
+        head = self._dir
+        head[1] = channel
         mac = self._mac                      # Hmac.digest written out: one call less per frame
         inner = hashlib.sha256(mac._ipad)
         inner.update(head)
