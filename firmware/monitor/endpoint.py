@@ -13,6 +13,7 @@
 # MAX_QUEUED replies plus one records frame exist at a time (the memory cap).
 from micropython import const
 
+import gc
 import sys
 
 from monitor import protocol
@@ -23,8 +24,8 @@ MAX_QUEUED = const(8)
 # While a pull runs the heap is collected only when full (or by a transport's heap check), not by the
 # board's policy of a collection every few KB (device.memory): a pull's garbage is frames and hashes of a
 # few sizes, and a collection every 3-4 frames was a third of the device's time per record (qemu
-# Cortex-M3). The policy is back when the pull ends, however it ends. (gc is imported where it is used:
-# a name more in this module's globals is heap on a board.)
+# Cortex-M3). The policy is back when the pull ends, however it ends.
+_threshold = getattr(gc, "threshold", None)   # MicroPython; CPython manages its own heap
 
 
 class Endpoint:
@@ -111,8 +112,7 @@ class Endpoint:
     def _end_pull(self):
         self._pull_next = -1
         if self._gc_every is not None:
-            import gc
-            gc.threshold(self._gc_every)
+            _threshold(self._gc_every)   # pyright: ignore[reportOptionalCall]  (set only where it exists)
             self._gc_every = None
 
     def _next_records_frame(self):
@@ -266,10 +266,9 @@ class Endpoint:
         else:
             # No count first (a CRC pass over the log): a pull that finds nothing ends with NO_RECORDS.
             self._pull_next = start
-            import gc
-            if self._gc_every is None and hasattr(gc, "threshold"):   # MicroPython; CPython manages its own heap
-                self._gc_every = gc.threshold()
-                gc.threshold(-1)
+            if _threshold is not None and self._gc_every is None:
+                self._gc_every = _threshold()
+                _threshold(-1)
             self._pull_sent = 0
 
     # -- entries ---------------------------------------------------------------------------------------
