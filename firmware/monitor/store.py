@@ -91,9 +91,9 @@ class Store:
         self._counts = []          # slots in each segment (records, good or bad)
         self._valid = []           # good records in each sealed segment once counted, else -1
         self._active = None        # open file of the last segment while appending
-        # (first seq, open file, the seq the file stands at or -1, the segment's end) of the segment read
-        # last: a pull reads on in it
-        self._reading = None
+        self._reading = None       # (first seq, open file) of the segment read last: a pull reads on in it
+        self._read_at = -1         # the seq that file stands at, when the last read ended inside it
+        self._read_end = 0         # and the end of that segment's slots
         self._appendable = False   # the last segment ends on a whole slot at next_seq
         self._record = bytearray(RECORD_SIZE)
         self.acked = 0
@@ -233,6 +233,7 @@ class Store:
 
     def _close_active(self):
         """Closes the segment open for appending and the one kept open for reading."""
+        self._read_at = -1
         if self._reading is not None:
             f = self._reading[1]
             self._reading = None
@@ -371,18 +372,17 @@ class Store:
         count is 0 only when there is nothing more to read. Bad records are skipped.
         """
         cap = len(buf) // RECORD_SIZE
-        reading = self._reading
-        if reading is not None and start_seq == reading[2] and start_seq + cap <= reading[3]:
+        if start_seq == self._read_at and start_seq + cap <= self._read_end:
             # A pull reading on: a whole buffer of the segment it stopped in, from where the file stands.
             try:
-                got = reading[1].readinto(buf) or 0  # pyright: ignore[reportAttributeAccessIssue]  (stubs' IO lacks readinto)
+                got = self._reading[1].readinto(buf) or 0  # pyright: ignore[reportOptionalSubscript, reportAttributeAccessIssue]  (_read_at is set only with a reader; stubs' IO lacks readinto)
             except OSError:
                 self._close_active()
                 raise
             if got == cap * RECORD_SIZE:
                 count = filter(buf, cap, start_seq)
                 if count:
-                    self._reading = (reading[0], reading[1], start_seq + cap, reading[3])
+                    self._read_at = start_seq + cap
                     return count, start_seq + cap
             # Short, or every record bad: the general path reads it again.
         if cap == 0:
@@ -412,7 +412,7 @@ class Store:
                 continue
             if self._reading is None or self._reading[0] != first:
                 self._close_active()
-                self._reading = (first, self.fs.open(self._segment_path(first), "rb"), -1, end)
+                self._reading = (first, self.fs.open(self._segment_path(first), "rb"))
             f = self._reading[1]
             try:
                 f.seek((seq - first) * RECORD_SIZE)
@@ -429,11 +429,13 @@ class Store:
             except OSError:
                 self._close_active()
                 raise
-            self._reading = (first, f, at, end)
+            self._read_end = end
             i += 1
+        self._read_at = at
         if count < cap and self._reading is not None:   # read to the end: its buffers go back to the heap
             f = self._reading[1]
             self._reading = None
+            self._read_at = -1
             f.close()
         return count, seq
 
