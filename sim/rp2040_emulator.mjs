@@ -4,16 +4,18 @@
 // decoder, sim/oled.py) and button pins pulled up. Driven by sim/rp2040.py over stdin/stdout:
 //
 //   node sim/rp2040_emulator.mjs --bootrom B.bin --uf2 FIRMWARE.uf2 [--hold PIN] [--speed X]
-//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250}
+//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250,"after":0}
 //       {"cmd":"reboot","hold":[14]}
 //       {"cmd":"speed","value":1000}  {"cmd":"stats","id":N}  {"cmd":"quit"}
 //   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
-//       {"event":"pin","pin":17,"value":1,"ms":T}  {"event":"boot","reason":"power|reboot|watchdog"}
-//       {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
+//       {"event":"pin","pin":17,"value":1,"ms":T,"cycles":C}  {"event":"boot","reason":"power|reboot|watchdog"}
+//       {"event":"pressed","pin":14,"ms":T,"cycles":C}  {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
 //       {"event":"stats","id":N,"cycles":C,"ms":T}   (C: instructions' cycles since the last boot)
 //
-// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI) jumps to the next timer
-// alarm, but never further ahead of the wall clock than --speed times (1: a real board's pace).
+// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI or WFE, rp2040js's core.waiting)
+// jumps to the next timer alarm, but never further ahead of the wall clock than --speed times (1: a real
+// board's pace). So C (cycles executed) over T is the core's awake fraction: the rest it spent waiting.
+// (machine.lightsleep runs its few clock-switching instructions at 12 MHz; they are counted at 8 ns.)
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -205,7 +207,12 @@ function boot(reason) {
   chip.core.PC = 0x10000000;
   chip.watchdog = chip.peripherals[0x40058];
   if (chip.watchdog && 'onWatchdogTrigger' in chip.watchdog) {
-    chip.watchdog.onWatchdogTrigger = () => { rebootRequest = 'watchdog'; };
+    // rp2040js 1.4.1 re-arms the expired countdown at 0 ns, so the clock would fire it forever: stop its
+    // alarm first (the chip is reset anyway), then reboot.
+    chip.watchdog.onWatchdogTrigger = () => {
+      if (chip.watchdog.alarm) chip.watchdog.alarm.enable = false;
+      rebootRequest = 'watchdog';
+    };
   }
   chip.adc.channelValues[ADC_BATTERY] = Math.round((3950 / 3 / 3300) * 4095);
   for (const pin of BUTTON_PINS) chip.gpio[pin].setInputValue(!held.has(pin));
@@ -215,7 +222,7 @@ function boot(reason) {
       const value = chip.gpio[pin].outputValue ? 1 : 0;
       if (outputLevels[pin] !== value) {
         outputLevels[pin] = value;
-        emit({ event: 'pin', pin, value, ms: simMs() });
+        emit({ event: 'pin', pin, value, ms: simMs(), cycles: bootCycles });
       }
     });
   }
@@ -366,17 +373,22 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       else held.add(msg.pin);
       chip.gpio[msg.pin].setInputValue(!!msg.value);
       break;
-    case 'press': {   // held down for msg.ms of simulated time, released, 'released' msg.gap ms later
+    case 'press': {   // msg.after ms from now (simulated) held down for msg.ms, released, 'released' msg.gap ms later
       const pin = msg.pin;
-      held.add(pin);
-      chip.gpio[pin].setInputValue(false);
       const done = clock.createAlarm(() => emit({ event: 'released', pin, ms: simMs() }));
       const release = clock.createAlarm(() => {
         held.delete(pin);
         chip.gpio[pin].setInputValue(true);
         done.schedule((msg.gap || 0) * 1e6);
       });
-      release.schedule(msg.ms * 1e6);
+      const down = () => {
+        held.add(pin);
+        chip.gpio[pin].setInputValue(false);
+        emit({ event: 'pressed', pin, ms: simMs(), cycles: bootCycles });
+        release.schedule(msg.ms * 1e6);
+      };
+      if (msg.after) clock.createAlarm(down).schedule(msg.after * 1e6);
+      else down();
       break;
     }
     case 'reboot':   // a power cycle: RAM and peripherals lost, the flash kept

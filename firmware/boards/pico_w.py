@@ -4,7 +4,6 @@ Wiring: OLED SDA GP4 / SCL GP5 (I2C0), buttons A/B/C on GP14/GP15/GP16 to GND, b
 battery as VSYS/3 on ADC3 (GP29). The RTC restarts at its epoch after power loss: the clock is then unset.
 """
 import machine
-import time
 
 NAME = "pico_w"
 DATA_DIR = "/data"
@@ -43,5 +42,7 @@ def watchdog(timeout_ms):
 
 
 def sleep_ms(ms):
-    # lightsleep on the Pico W stops the CYW43 radio's clock; a plain sleep idles the core (WFI) instead.
-    time.sleep_ms(ms)
+    # The runner's idle slice (device.power): PLLs and unused clocks stopped, the timer wakes the core. The
+    # CYW43 keeps its own clock and advertises on; what it raises meanwhile is served after the slice
+    # (MicroPython skips the sleep while a CYW43 poll is pending).
+    machine.lightsleep(ms)

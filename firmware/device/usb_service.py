@@ -3,7 +3,7 @@
 #
 #   usb = UsbService(app, read, write, key_path=None)   # read() -> available bytes or b""; write(bytes)
 #   usb.poll() -> frames sent                           # call from the event loop
-#   await usb.run(interval_ms=20)
+#   await usb.run(interval_ms=20)                      # usb.active_ms: when it last answered a frame
 #   read, write = stdio_port()                          # the board's USB CDC (sys.stdin/sys.stdout)
 #
 # On a board the port is also the REPL: stdio_port() turns Ctrl-C off (micropython.kbd_intr(-1)) since
@@ -57,6 +57,7 @@ class UsbService:
                                  allow_provision=True, key_path=key_path)
         self.endpoint.connected(USB_MTU)
         self.reader = framing.FrameReader()
+        self.active_ms = None   # ticks_ms() of the last frame answered
 
     def poll(self):
         return framing.serve_serial(self.endpoint, self.reader, self._read, self._write)
@@ -64,8 +65,10 @@ class UsbService:
     async def run(self, interval_ms=20):
         import asyncio
         sleep_ms = getattr(asyncio, "sleep_ms", None)
+        import time
         while True:
-            self.poll()
+            if self.poll():
+                self.active_ms = time.ticks_ms()   # the runner does not idle while a host talks
             if sleep_ms is not None:
                 await sleep_ms(interval_ms)
             else:

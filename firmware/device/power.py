@@ -1,0 +1,23 @@
+"""The device's power budget in one place: how long it idles, how often the radio speaks, why.
+
+A patient's device spends its day with the screen off and no host connected. Then the event loop sleeps
+in slices of IDLE_SLEEP_MS through the board's sleep_ms (machine.lightsleep on the Pico W: PLLs off, the
+timer wakes it) and looks at the buttons between slices, so a press wakes the screen within
+WAKE_BUDGET_MS even on a chip whose pin interrupts cannot end a lightsleep. bench/bench_energy.py measures
+the awake fraction this gives on the emulated RP2040 and models the battery from it.
+"""
+from micropython import const
+
+IDLE_SLEEP_MS = const(80)        # one lightsleep slice: a press waits at most this long, plus one poll
+WAKE_BUDGET_MS = const(100)      # a press lights the screen within this (tests/rp2040/test_pico_w_energy.py)
+HOST_ACTIVE_MS = const(5000)     # no idling this long after a USB frame: a wired host is served at full pace
+
+# Advertising: 1022.5 ms, the longest of the intervals Apple's Accessory Design Guidelines list for
+# accessories that must stay discoverable (section "Advertising Interval"). The radio's cost is one event
+# (three channels) per interval, so this is a quarter of the 250 ms the device used before; a clinician's
+# scan (host_tools.connect.SCAN_SECONDS, 4 s) still hears it three times.
+ADV_INTERVAL_US = const(1022500)
+# Connection parameters stay the central's: a connection exists only while a host syncs or a clinician
+# pulls, short sessions (device.ble_service.SESSION_IDLE_MS ends an idle one) where the fastest interval
+# moves the most records per radio wake-up. MicroPython's bluetooth API gives a peripheral no call to
+# ask for others, so the device never slows a link its clinician opened.
