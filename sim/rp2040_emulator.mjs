@@ -402,7 +402,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       simStart = clock.nanos;
       break;
     case 'stats':
-      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR,
+      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR, waiting: chip.core.waiting,
              stack: Array.from({ length: 24 }, (_, i) => chip.readUint32(chip.core.SP + 4 * i)),
              flash: { erases: flash.erases, programs: flash.programs } });
       break;

@@ -41,8 +41,8 @@ def watchdog(timeout_ms):
     return machine.WDT(timeout=min(timeout_ms, 8388))   # the RP2040's watchdog limit
 
 
-def sleep_ms(ms):
-    # The runner's idle slice (device.power): PLLs and unused clocks stopped, the timer wakes the core. The
-    # CYW43 keeps its own clock and advertises on; what it raises meanwhile is served after the slice
-    # (MicroPython skips the sleep while a CYW43 poll is pending).
-    machine.lightsleep(ms)
+# The runner's idle slice (device.power): PLLs and unused clocks stopped, the timer wakes the core. The
+# CYW43 keeps its own clock and advertises on; what it raises meanwhile is served after the slice
+# (MicroPython skips the sleep while a CYW43 poll is pending). The native function itself: a Python
+# wrapper would allocate a frame at every slice.
+sleep_ms = machine.lightsleep

@@ -2,7 +2,7 @@
 
 A patient's device spends its day with the screen off and no host connected. Then the event loop sleeps
 in slices of IDLE_SLEEP_MS through the board's sleep_ms (machine.lightsleep on the Pico W: PLLs off, the
-timer wakes it) and looks at the buttons between slices, so a press wakes the screen within
+timer wakes it), IDLE_BURST_SLICES at a time, and looks at the buttons between slices, so a press wakes the screen within
 WAKE_BUDGET_MS even on a chip whose pin interrupts cannot end a lightsleep. bench/bench_energy.py measures
 the awake fraction this gives on the emulated RP2040 and models the battery from it.
 """
@@ -10,6 +10,10 @@ from micropython import const
 
 IDLE_SLEEP_MS = const(80)        # one lightsleep slice: a press waits at most this long, plus one poll
 WAKE_BUDGET_MS = const(100)      # a press lights the screen within this (tests/rp2040/test_pico_w_energy.py)
+# Slices slept back to back before the event loop runs its other tasks (a second): each return to the loop
+# costs several times a slice's own wake-up, and nothing else needs the core more often while idle (the
+# watchdog is fed every 4 s, reminders are checked every minute, a USB host's first frame waits this long).
+IDLE_BURST_SLICES = const(12)
 HOST_ACTIVE_MS = const(5000)     # no idling this long after a USB frame: a wired host is served at full pace
 
 # Advertising: 1022.5 ms, the longest of the intervals Apple's Accessory Design Guidelines list for

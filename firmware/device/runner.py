@@ -163,20 +163,44 @@ class Runner:
         return active is not None and time.ticks_diff(time.ticks_ms(), active) < power.HOST_ACTIVE_MS
 
     async def idle_task(self):
-        # With the screen off and no host, the board sleeps a slice at a time (the other tasks that came due
-        # run between slices) and a held button wakes the screen after the slice it was pressed in.
+        # With the screen off and no host, the board sleeps in bursts of slices (the other tasks that came due
+        # run between bursts) and a held button wakes the screen after the slice it was pressed in. Only
+        # native calls in a slice's path: a Python call allocates its frame.
+        from device import memory
+        pins = self.board.buttons
+        sleep = self.board.sleep_ms
+        idling = False
         while self.running:
             slept = 0
-            if not self.screen_on and not self.wake_on_press() and not self.host_active():
-                self.sleeps += 1
-                start = time.ticks_ms()
-                self.board.sleep_ms(power.IDLE_SLEEP_MS)
-                slept = time.ticks_diff(time.ticks_ms(), start)
-                if not self.screen_on:
+            pressed = False
+            if not self.screen_on:
+                for pin in pins:
+                    if pin.value() == 0:
+                        pressed = True
+                if pressed:
                     self.wake_on_press()
+                elif not self.host_active():
+                    if not idling:
+                        idling = True
+                        memory.idle(True)
+                    self.sleeps += 1
+                    start = time.ticks_ms()
+                    slices = power.IDLE_BURST_SLICES
+                    while slices and not pressed:     # the loop's other tasks wait for the burst's end
+                        slices -= 1
+                        sleep(power.IDLE_SLEEP_MS)
+                        for pin in pins:
+                            if pin.value() == 0:
+                                pressed = True
+                    slept = time.ticks_diff(time.ticks_ms(), start)
+                    if pressed:
+                        self.wake_on_press()
+            if idling and (self.screen_on or pressed or self.host_active()):
+                idling = False
+                memory.idle(False)
             # A board that slept the slice only yields; one whose sleep returns at once (the simulator's
             # shadow board) waits here instead.
-            await sleep_ms(max(0, power.IDLE_SLEEP_MS - slept))
+            await sleep_ms(power.IDLE_SLEEP_MS - slept if 0 <= slept < power.IDLE_SLEEP_MS else 0)
 
     def start_radio(self):
         """Starts BLE; a radio that fails (no CYW43 answer, a stack error) leaves the device logging and
