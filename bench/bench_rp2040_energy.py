@@ -84,7 +84,7 @@ def _wake_latencies(chip, rng):
         _wait_dark(chip)
         wakes = len(chip.screen_wakes)
         chip.press("C", after_ms=rng.uniform(0, 2000))
-        chip.wait(lambda: len(chip.screen_wakes) > wakes, "the screen waking", timeout=120)
+        chip.wait(lambda n=wakes: len(chip.screen_wakes) > n, "the screen waking", timeout=120)
         latencies.append(chip.screen_wakes[wakes][0] - chip.presses[-1][0])
     return latencies
 
@@ -106,9 +106,12 @@ def run():
         raise SystemExit("bench rp2040_energy: %s" % problem)
     per_record = bench_rp2040.measured()["rp2040_cycles_per_record_pull"]
     rng = random.Random(5)
-    with rp2040.Rp2040(speed=100000) as chip:     # idle as fast as the emulator goes
+    with rp2040.Rp2040(speed=1000) as chip:
         chip.wait_for_home()
+        chip.read_until(b"Bluetooth unavailable", timeout=300)   # the radio's one try at boot is over
+        chip.close_usb()
         reminder_s, reminder_cycles = _reminder(chip)
+        chip.set_speed(100000)                       # idle as fast as the emulator goes
         _wait_sim(chip, HOST_QUIET_S, "the host's quiet time")
         _wait_dark(chip)
         idle_s, idle_cycles = _idle(chip)

@@ -48,7 +48,7 @@ def test_a_press_at_a_random_moment_of_idle_wakes_the_screen_in_budget(chip):
         wakes = len(chip.screen_wakes)
         # any phase of an 80 ms slice, and of the tasks' own periods
         chip.press("C", after_ms=rng.uniform(0, 2000))
-        chip.wait(lambda: len(chip.screen_wakes) > wakes, "the screen waking", timeout=60)
+        chip.wait(lambda n=wakes: len(chip.screen_wakes) > n, "the screen waking", timeout=60)
         pressed_ms = chip.presses[-1][0]
         latencies.append(chip.screen_wakes[wakes][0] - pressed_ms)
         # the waking press only lit the screen: the home cursor did not move down
