@@ -10,9 +10,11 @@ sim/rp2040_emulator.mjs, with the board's flash, USB serial, SSD1306 and buttons
         chip.put_file("local.py", "/remote.py")
         chip.reboot(hold=None)                # power cycle: RAM lost, flash (littlefs) kept
         chip.stats()                          # {"cycles": since boot, "ms": simulated time since boot}
+        chip.presses, chip.screen_wakes       # (ms, cycles) of each button press and display switched on
 
 Simulated time runs at the wall clock's pace while the chip idles (speed=1, like a board) or up to `speed`
-times faster; while it computes, it runs as fast as the emulator can (cycles at 125 MHz).
+times faster; while it computes, it runs as fast as the emulator can (cycles at 125 MHz). Cycles over
+simulated time is the core's awake fraction (the rest it waits in WFI/WFE: bench/bench_energy.py).
 """
 import json
 import os
@@ -33,7 +35,7 @@ EMULATOR = os.path.join(ROOT, "sim", "rp2040_emulator.mjs")
 STAMPED = os.path.join(ROOT, "build", "rp2", "frozen", "monitor", "version.py")   # what upy/rp2.sh froze
 NODE_MODULES = os.path.join(ROOT, "node_modules", "rp2040js")
 CLOCK_HZ = 125000000
-CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than the idle button poll (device.runner.IDLE_POLL_MS)
+CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than an idle slice (device.power.IDLE_SLEEP_MS)
 HOME_ITEM = "> Log symptom"     # the home screen's first item, under the cursor after boot
 
 
@@ -85,7 +87,10 @@ class Rp2040:
         self.boots = []            # why the chip (re)started: "power", "reboot", "watchdog"
         self.home = None           # {"ms", "cycles"} since boot when the home screen was first drawn
         self.signal = []           # (simulated ms, level) of the buzzer/LED pin
+        self.signal_cycles = []    # the core's cycles since boot at each of those
         self.radio_power = []      # (simulated ms, level) of WL_ON (GP23): the firmware powering the CYW43
+        self.presses = []          # (simulated ms, cycles) since boot when a button went down
+        self.screen_wakes = []     # (simulated ms, cycles) since boot when the app switched the display on
         self.events = queue.Queue()
         self._lock = threading.Lock()
         self._sock = None
@@ -106,7 +111,10 @@ class Rp2040:
             if kind == "i2c":
                 with self._lock:
                     frames = self.oled.frames
+                    was_on = self.oled.on
                     self.oled.write(bytes.fromhex(event["data"]))
+                    if self.oled.on and not was_on:
+                        self.screen_wakes.append((event["ms"], event["cycles"]))
                     if self.home is None and self.oled.frames != frames and HOME_ITEM in self.oled.text_lines():
                         self.home = {"ms": event["ms"], "cycles": event["cycles"]}
                         self.events.put({"event": "home"})
@@ -116,9 +124,15 @@ class Rp2040:
                 with self._lock:
                     self.home = None
             elif kind == "pin":
-                (self.signal if event["pin"] == SIGNAL_PIN else self.radio_power).append((event["ms"], event["value"]))
+                if event["pin"] == SIGNAL_PIN:
+                    self.signal.append((event["ms"], event["value"]))
+                    self.signal_cycles.append(event["cycles"])
+                else:
+                    self.radio_power.append((event["ms"], event["value"]))
                 if self.on_pin is not None:
                     self.on_pin(event["pin"], event["value"], event["ms"])
+            elif kind == "pressed":
+                self.presses.append((event["ms"], event["cycles"]))
             self.events.put(event)
         self.events.put({"event": "exit"})
 
@@ -174,11 +188,12 @@ class Rp2040:
         self.close()
 
     # -- buttons and screen ---------------------------------------------------------------------------------
-    def press(self, name, hold=False, timeout=60):
-        """Holds a button down (HOLD_MS for a hold) and lets it go, in simulated time. The app polls the
-        buttons every 20 ms, every 200 ms with the screen off: a press and the pause after it outlast that."""
+    def press(self, name, hold=False, timeout=60, after_ms=0):
+        """Holds a button down (HOLD_MS for a hold) and lets it go, in simulated time, after_ms from now. The
+        app polls the buttons every 20 ms, between idle slices with the screen off: a press outlasts both."""
         pin = BUTTON_PINS[name]
-        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else CHIP_PRESS_MS, gap=CHIP_PRESS_MS)
+        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else CHIP_PRESS_MS, gap=CHIP_PRESS_MS,
+                     after=after_ms)
         self._wait_event("released", timeout, lambda e: e["pin"] == pin)
 
     def press_sequence(self, names):

@@ -10,16 +10,18 @@
 //       RX FIFO has room (its RTS), the TX side through a 32-byte FIFO whose interrupt fires when it drains
 //       to the trigger level, as the PL011's does (rp2040js's own UART sends at once and raises its TX
 //       interrupt on every register access, which livelocks a driver that enables it).
-//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250}
+//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250,"after":0}
 //       {"cmd":"reboot","hold":[14]}
 //       {"cmd":"speed","value":1000}  {"cmd":"stats","id":N}  {"cmd":"quit"}
 //   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"hci","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
-//       {"event":"pin","pin":17,"value":1,"ms":T}  {"event":"boot","reason":"power|reboot|watchdog"}
-//       {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
+//       {"event":"pin","pin":17,"value":1,"ms":T,"cycles":C}  {"event":"boot","reason":"power|reboot|watchdog"}
+//       {"event":"pressed","pin":14,"ms":T,"cycles":C}  {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
 //       {"event":"stats","id":N,"cycles":C,"ms":T}   (C: instructions' cycles since the last boot)
 //
-// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI) jumps to the next timer
-// alarm, but never further ahead of the wall clock than --speed times (1: a real board's pace).
+// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI or WFE, rp2040js's core.waiting)
+// jumps to the next timer alarm, but never further ahead of the wall clock than --speed times (1: a real
+// board's pace). So C (cycles executed) over T is the core's awake fraction: the rest it spent waiting.
+// (machine.lightsleep runs its few clock-switching instructions at 12 MHz; they are counted at 8 ns.)
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -255,7 +257,12 @@ function boot(reason) {
   chip.core.PC = 0x10000000;
   chip.watchdog = chip.peripherals[0x40058];
   if (chip.watchdog && 'onWatchdogTrigger' in chip.watchdog) {
-    chip.watchdog.onWatchdogTrigger = () => { rebootRequest = 'watchdog'; };
+    // rp2040js 1.4.1 re-arms the expired countdown at 0 ns, so the clock would fire it forever: stop its
+    // alarm first (the chip is reset anyway), then reboot.
+    chip.watchdog.onWatchdogTrigger = () => {
+      if (chip.watchdog.alarm) chip.watchdog.alarm.enable = false;
+      rebootRequest = 'watchdog';
+    };
   }
   chip.adc.channelValues[ADC_BATTERY] = Math.round((3950 / 3 / 3300) * 4095);
   for (const pin of BUTTON_PINS) chip.gpio[pin].setInputValue(!held.has(pin));
@@ -267,7 +274,7 @@ function boot(reason) {
       const value = (pin === RADIO_RESET ? !gpio.outputEnable || gpio.outputValue : gpio.outputValue) ? 1 : 0;
       if (outputLevels[pin] !== value) {
         outputLevels[pin] = value;
-        emit({ event: 'pin', pin, value, ms: simMs() });
+        emit({ event: 'pin', pin, value, ms: simMs(), cycles: bootCycles });
         if (pin === RADIO_RESET) radioResetLine(value);
       }
     });
@@ -555,17 +562,22 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       else held.add(msg.pin);
       chip.gpio[msg.pin].setInputValue(!!msg.value);
       break;
-    case 'press': {   // held down for msg.ms of simulated time, released, 'released' msg.gap ms later
+    case 'press': {   // msg.after ms from now (simulated) held down for msg.ms, released, 'released' msg.gap ms later
       const pin = msg.pin;
-      held.add(pin);
-      chip.gpio[pin].setInputValue(false);
       const done = clock.createAlarm(() => emit({ event: 'released', pin, ms: simMs() }));
       const release = clock.createAlarm(() => {
         held.delete(pin);
         chip.gpio[pin].setInputValue(true);
         done.schedule((msg.gap || 0) * 1e6);
       });
-      release.schedule(msg.ms * 1e6);
+      const down = () => {
+        held.add(pin);
+        chip.gpio[pin].setInputValue(false);
+        emit({ event: 'pressed', pin, ms: simMs(), cycles: bootCycles });
+        release.schedule(msg.ms * 1e6);
+      };
+      if (msg.after) clock.createAlarm(down).schedule(msg.after * 1e6);
+      else down();
       break;
     }
     case 'reboot':   // a power cycle: RAM and peripherals lost, the flash kept
@@ -579,7 +591,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       simStart = clock.nanos;
       break;
     case 'stats':
-      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR,
+      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR, waiting: chip.core.waiting,
              stack: Array.from({ length: 24 }, (_, i) => chip.readUint32(chip.core.SP + 4 * i)),
              flash: { erases: flash.erases, programs: flash.programs } });
       break;

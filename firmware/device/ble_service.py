@@ -53,6 +53,7 @@ import time
 
 from micropython import const
 
+from device import power
 from monitor import beacon, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
@@ -77,7 +78,6 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _ATT_READ_NOT_PERMITTED = const(0x02)
 
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
-_ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
 SESSION_WAIT_MS = protocol.SESSION_WAIT_MS
 SESSION_IDLE_MS = const(60000)  # an open session with no host write and no frame sent for this long ends
@@ -267,7 +267,7 @@ class BleService:
         ident = None
         if self._beacon_key is not None:
             ident = beacon.identifier(self._beacon_key, window)
-        ble.gap_advertise(_ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
+        ble.gap_advertise(power.ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
 
     def _plain_values(self, session_open):
         """Device Information, the time and the battery level: their values in a session, else empty."""
