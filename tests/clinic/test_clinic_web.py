@@ -1,6 +1,6 @@
 """The clinic page over HTTP (Starlette's test client, the real app and database): login required, CSRF
 on every form, sessions expire, patients sorted by need of attention, patient data never in a URL or the
-access log."""
+access log. Every test runs on SQLite and on PostgreSQL (tests/postgres_fixture.py)."""
 import logging
 import re
 import time
@@ -16,10 +16,10 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = str(three_patients(tmp_path / "clinic.sqlite"))
-    clinic_auth.add_user(path, "dr.ana", PASSWORD)
-    return path
+def db(db_target):
+    target = str(three_patients(db_target))
+    clinic_auth.add_user(target, "dr.ana", PASSWORD)
+    return target
 
 
 def client(db, **options):
@@ -98,7 +98,7 @@ def test_a_patient_page_shows_flags_with_sources_reminders_entries_and_exports(d
     report = c.get("/p/%s/report" % pid)
     assert "e2mon report: patient TRT" in report.text and "data:image/png;base64," in report.text
     csv = c.post("/p/%s/export" % pid, data={"csrf": csrf_of(page), "format": "csv"})
-    assert csv.status_code == 200 and csv.text.startswith("device_id,seq,")
+    assert csv.status_code == 200 and csv.text.startswith("device_id,label,seq,")
     assert "patient" not in csv.headers["content-disposition"]
 
 
