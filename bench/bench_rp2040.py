@@ -52,7 +52,7 @@ def run():
     cycles_per_us = rp2040.CLOCK_HZ // 1_000_000
     per_record = chip_figures["pull_us"] * cycles_per_us / chip_figures["pull_records"]
     pull_s = per_record * PULL_RECORDS / rp2040.CLOCK_HZ
-    return {
+    figures = {
         "rp2040_boot_ms": round(boot["ms"], 1),
         "rp2040_boot_cycles": boot["cycles"],
         "rp2040_heap_free_after_boot_bytes": heap_free,
@@ -61,3 +61,15 @@ def run():
         "rp2040_pull_10k_device_s": round(pull_s, 3),
         "rp2040_pull_vs_link_ratio": round(pull_s / link_seconds(PULL_RECORDS), 3),
     }
+    _measured.update(figures)
+    return figures
+
+
+_measured = {}
+
+
+def measured():
+    """run()'s figures, measured once per process (bench_rp2040_energy, run after it, reuses them)."""
+    if not _measured:
+        run()
+    return _measured

@@ -18,8 +18,10 @@
 - update_verify_hash_calls: SHA-256 calls (monitor/lms.stats) for the device to verify a production
   signature (HSS L=1, LMS H10, LM-OTS W4) on the manifest, the mean over the vectors of tests/core.
 - update_verify_instructions_unix: instructions (valgrind --tool=callgrind, Ir) the MicroPython unix port
-  (x86-64, the PyPI build) spends in one such verify: a run with the verify minus one without. The
-  qemu Cortex-M3 count (update_verify_instructions) needs the qemu image of `make firmware`; absent here.
+  (x86-64, the PyPI build) spends in one such verify: a run with the verify minus one without.
+- update_verify_instructions: guest instructions of that verify on the qemu Cortex-M3 image of `make
+  firmware`, with monitor/lms.py frozen as a board runs it (-icount shift=0: ticks_us() x 1,000), and
+  update_verify_ms_at_133mhz: that at one instruction a cycle on an RP2040.
 """
 import math
 import os
@@ -149,6 +151,34 @@ def verify_instructions_unix():
     return with_verify - without
 
 
+QEMU_VERIFY_SCRIPT = """
+import time
+from lms_vectors import PRODUCTION
+from monitor import lms
+pub, msg, sig = [bytes.fromhex(x) for x in PRODUCTION]
+start = time.ticks_us()
+ok = lms.verify_hss(pub, msg, sig)
+print("VERIFY", int(ok), time.ticks_diff(time.ticks_us(), start))
+"""
+
+
+def verify_instructions_qemu():
+    """One production-vector verify on the qemu image (monitor.lms and the vectors frozen), or None without
+    the image or qemu."""
+    from bench import qemu_device
+    if not os.path.exists(qemu_device.IMAGE) or shutil.which("qemu-system-arm") is None:
+        return None
+    repl = qemu_device.RawRepl("256K", timeout=600, icount=True)
+    try:
+        out = repl.exec(QEMU_VERIFY_SCRIPT)
+    finally:
+        repl.close()
+    ok, us = out.split("VERIFY", 1)[1].split()
+    if ok != "1":
+        raise AssertionError("the production vector did not verify on qemu: %r" % out)
+    return int(us) * 1000
+
+
 def run():
     figures = powercut_figures()
     size, files = typical_bundle_bytes()
@@ -163,4 +193,8 @@ def run():
     instructions = verify_instructions_unix()
     if instructions is not None:
         figures["update_verify_instructions_unix"] = instructions
+    instructions = verify_instructions_qemu()
+    if instructions is not None:
+        figures["update_verify_instructions"] = instructions
+        figures["update_verify_ms_at_133mhz"] = round(instructions / 133_000, 1)
     return figures

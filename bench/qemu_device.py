@@ -2,7 +2,7 @@
 (build/firmware/qemu-mps2-an385.elf: firmware, core tests and the memory bench's harness frozen), a
 32-bit heap of any size up to 512 KB chosen per run, and a flash that is a littlefs file on the host.
 
-    RawRepl(heap, flash)                      the REPL on qemu's UART (stdin/stdout), in raw mode
+    RawRepl(heap, icount=False)               the REPL on qemu's UART (stdin/stdout), in raw mode
     launch(heap, args, icount=False)          a bench device (bench/device_central.run_device's launch)
 """
 import os
@@ -69,8 +69,8 @@ class RawRepl:
     """One qemu; exec() runs code and returns what it printed (raises QemuError with the traceback);
     soft_reset() starts a fresh interpreter with an empty heap and nothing mounted."""
 
-    def __init__(self, heap, timeout=1800, image=None):
-        self.proc = _start(heap, timeout=timeout, image=image)
+    def __init__(self, heap, timeout=1800, image=None, icount=False):
+        self.proc = _start(heap, icount=icount, timeout=timeout, image=image)
         _enter_raw_repl(self.proc)
 
     def exec(self, code):

@@ -16,6 +16,11 @@ FIRMWARE = "firmware update"
 REMOVE = "devices remove"
 LABEL = "devices label"
 COPY = "db copy"
+CLINIC = "clinic made"
+CLINICIAN_ADD = "clinician added"
+CLINICIAN_REMOVE = "clinician removed"
+ACCOUNT_ADD = "page account added"
+ACCOUNT_REMOVE = "page account removed"
 
 
 class Actor:

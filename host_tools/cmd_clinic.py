@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from host_tools import audit
 from host_tools.failures import EXIT_AUTH, EXIT_REJECTED, EXIT_USAGE, Failure, reported
 from host_tools.settings import SummaryGroup, emit, pass_settings
 
@@ -39,6 +40,7 @@ def init_cmd(settings, name):
     from host_tools import clinic_keys
     db = _db(settings, create=True)
     moved = _keys_call(clinic_keys.init, db, name)
+    settings.audit(audit.CLINIC, None, "first clinician %s; %d device keys moved in" % (name, len(moved)))
     emit(settings, {"clinician": name, "devices_moved": moved},
          ["clinic made in %s; this computer is clinician %s" % (db, name),
           "device keys moved into the clinic's store: %s" % (", ".join(moved) or "none")])
@@ -74,6 +76,7 @@ def add_cmd(settings, name, expected):
         raise Failure("the fingerprint given does not match %s's key in the database (%s)" % (name, shown),
                       "someone may have replaced their key: ask them to join again", EXIT_REJECTED)
     _keys_call(clinic_keys.add_clinician, db, name)
+    settings.audit(audit.CLINICIAN_ADD, None, "%s (fingerprint %s)" % (name, shown))
     emit(settings, {"clinician": name, "added": True}, "%s can now pull the clinic's devices" % name)
 
 
@@ -85,6 +88,7 @@ def remove_cmd(settings, name):
     """Remove clinician NAME: a new clinic key, device keys sealed again, wrapped for the others only."""
     from host_tools import clinic_keys
     devices = _keys_call(clinic_keys.remove_clinician, _db(settings), name)
+    settings.audit(audit.CLINICIAN_REMOVE, None, "%s; the clinic key renewed" % name)
     emit(settings, {"clinician": name, "removed": True, "devices": devices},
          ["%s removed; the clinic key is new and their computer opens no device key in the database" % name,
           "to retire any copy they may have made while a member, provision these devices again: %s"
@@ -128,6 +132,7 @@ def user_add_cmd(settings, username, password_stdin):
     else:
         password = click.prompt("password for %s" % username, hide_input=True, confirmation_prompt=True)
     _account_call(clinic_auth.add_user, _db(settings), username, password)
+    settings.audit(audit.ACCOUNT_ADD, None, username)
     emit(settings, {"username": username}, "account %s made" % username)
 
 
@@ -139,6 +144,7 @@ def user_remove_cmd(settings, username):
     """Remove an account and end its sessions."""
     from host_tools import clinic_auth
     _account_call(clinic_auth.remove_user, _db(settings), username)
+    settings.audit(audit.ACCOUNT_REMOVE, None, username)
     emit(settings, {"username": username, "removed": True}, "account %s removed" % username)
 
 

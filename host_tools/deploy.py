@@ -40,7 +40,7 @@ PLATFORM_BOARD = {"esp32": "esp32", "rp2": "pico_w"}
 # Run from source on the board: MicroPython only executes these by their .py name.
 KEEP_AS_SOURCE = ("main.py", "boot.py")
 # Build inputs, not modules: never copied to a board (the freeze manifests of `make firmware`).
-NOT_ON_BOARD = ("manifest.mpy", "manifest_pico_w.mpy")
+NOT_ON_BOARD = ("manifest.mpy", "manifest_pico_w.mpy", "manifest_nano_rp2040.mpy")
 
 
 class CompileError(Exception):

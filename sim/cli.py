@@ -3,12 +3,14 @@
     python -m sim run SCENARIO [--json OUT] [--screenshots DIR] [--quiet]
         plays a therapy course into the real device app in time warp and lists every flag and reminder
         with the day it appeared (and cleared), then shows the device's screen.
-    python -m sim serve [--stack shadow|btstack|nimble] [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
+    python -m sim serve [--stack shadow|btstack|nimble|rp2040] [--flash DIR] [--port N] [--scenario FILE] [--no-keyboard]
         runs the device's event loop with its GATT service on bumble's TCP link, waiting for `e2mon --sim`.
         --stack shadow (default): the firmware under CPython on sim/bluetooth.py, with its screen and buttons
         from the keyboard: a / b / c press, A / B / C hold, s prints the screen, d / w warp a day / a week
         ahead, q quits. --stack btstack|nimble: the unchanged firmware on the from-source MicroPython with
         its real BLE stack (sim/stack_device.py; `make firmware` builds it), headless; q quits.
+        --stack rp2040: the Arduino Nano RP2040 Connect image (MicroPython's rp2 port, NimBLE over UART1) on an
+        emulated RP2040, its HCI UART on bumble's link (sim/rp2040_radio.py; `make firmware-rp2-nano`, npm ci).
     python -m sim demo
         what `make demo` runs (sim/demo.py).
 """
@@ -44,7 +46,7 @@ def _parser():
     run.add_argument("--flash", metavar="DIR", help="the device's flash directory (default: a fresh one)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     serve = sub.add_parser("serve", help="run the device and wait for `e2mon --sim` on bumble's TCP link")
-    serve.add_argument("--stack", choices=("shadow", "btstack", "nimble"), default="shadow",
+    serve.add_argument("--stack", choices=("shadow", "btstack", "nimble", "rp2040"), default="shadow",
                        help="the BLE stack under the firmware (default: the shadow)")
     serve.add_argument("--flash", metavar="DIR", default=DEFAULT_FLASH)
     serve.add_argument("--port", type=tcp_port, default=None, help="TCP port (default: host_tools.sim_link's)")

@@ -46,7 +46,7 @@ class PicoWOnAir:
         self.server.device_controller = self.controller
         loop = asyncio.get_running_loop()
         self.chip = await loop.run_in_executor(
-            None, lambda: Rp2040(hold=self.hold, speed=self.speed, hci_port=hci_port))
+            None, lambda: Rp2040(hold=self.hold, speed=self.speed, cyw43_hci_port=hci_port))
         return self
 
     async def __aexit__(self, *exc):

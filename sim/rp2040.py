@@ -10,9 +10,11 @@ sim/rp2040_emulator.mjs, with the board's flash, USB serial, SSD1306 and buttons
         chip.put_file("local.py", "/remote.py")
         chip.reboot(hold=None)                # power cycle: RAM lost, flash (littlefs) kept
         chip.stats()                          # {"cycles": since boot, "ms": simulated time since boot}
+        chip.presses, chip.screen_wakes       # (ms, cycles) of each button press and display switched on
 
 Simulated time runs at the wall clock's pace while the chip idles (speed=1, like a board) or up to `speed`
-times faster; while it computes, it runs as fast as the emulator can (cycles at 125 MHz).
+times faster; while it computes, it runs as fast as the emulator can (cycles at 125 MHz). Cycles over
+simulated time is the core's awake fraction (the rest it waits in WFI/WFE: bench/bench_energy.py).
 """
 import json
 import os
@@ -33,7 +35,7 @@ EMULATOR = os.path.join(ROOT, "sim", "rp2040_emulator.mjs")
 STAMPED = os.path.join(ROOT, "build", "rp2", "frozen", "monitor", "version.py")   # what upy/rp2.sh froze
 NODE_MODULES = os.path.join(ROOT, "node_modules", "rp2040js")
 CLOCK_HZ = 125000000
-CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than the idle button poll (device.runner.IDLE_POLL_MS)
+CHIP_PRESS_MS = 4 * PRESS_MS    # 240 ms: longer than an idle slice (device.power.IDLE_SLEEP_MS)
 HOME_ITEM = "> Log symptom"     # the home screen's first item, under the cursor after boot
 
 
@@ -49,31 +51,46 @@ class EmulatorError(RuntimeError):
     pass
 
 
-def missing():
+def missing(uf2=UF2, make_target="make firmware-rp2"):
     """What is missing to run the image, in words, or None."""
     if shutil.which("node") is None:
         return "node is not installed"
-    for path, how in ((NODE_MODULES, "npm ci"), (UF2, "make firmware-rp2"), (BOOTROM, "make firmware-rp2")):
+    for path, how in ((NODE_MODULES, "npm ci"), (uf2, make_target), (BOOTROM, "make firmware-rp2")):
         if not os.path.exists(path):
             return "%s is missing (%s)" % (os.path.relpath(path, ROOT), how)
     return None
 
 
 class Rp2040:
-    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM, hci_port=None):
+    """The Pico W image by default. A board with its radio module on an HCI UART (sim/rp2040_radio.py) passes
+    hci_uart (the UART's number: a second TCP port, .hci_port, carries its H4 bytes), radio_reset (the
+    module's reset pin: its level changes come to on_pin) and its flash size. The Pico W with its CYW43439
+    modelled (sim/pico_w_air.py) passes cyw43_hci_port: the TCP port of the controller the model's HCI
+    goes to."""
+
+    def __init__(self, uf2=UF2, hold=None, speed=1.0, bootrom=BOOTROM, flash_mb=2, hci_uart=None,
+                 radio_reset=None, on_pin=None, cyw43_hci_port=None):
         problem = missing() if uf2 == UF2 else None
         if problem:
             raise EmulatorError(problem)
-        argv = ["node", EMULATOR, "--bootrom", bootrom, "--uf2", uf2, "--speed", str(speed)]
+        argv = ["node", EMULATOR, "--bootrom", bootrom, "--uf2", uf2, "--speed", str(speed),
+                "--flash-mb", str(flash_mb)]
         if hold:
             argv += ["--hold", str(BUTTON_PINS[hold])]
-        if hci_port is not None:      # the CYW43 modelled (sim/cyw43_model.mjs), its HCI to this TCP port
-            argv += ["--cyw43", "--hci-port", str(hci_port)]
+        if cyw43_hci_port is not None:   # the CYW43 modelled (sim/cyw43_model.mjs), its HCI to this TCP port
+            argv += ["--cyw43", "--hci-port", str(cyw43_hci_port)]
+        if hci_uart is not None:
+            argv += ["--hci-uart", str(hci_uart), "--radio-reset", str(radio_reset),
+                     "--watch", "%d,%d" % (SIGNAL_PIN, radio_reset)]
+        self.on_pin = on_pin       # called (pin, level, ms) from the reader thread
         self.oled = oled.SSD1306Device()
         self.boots = []            # why the chip (re)started: "power", "reboot", "watchdog"
         self.home = None           # {"ms", "cycles"} since boot when the home screen was first drawn
         self.signal = []           # (simulated ms, level) of the buzzer/LED pin
+        self.signal_cycles = []    # the core's cycles since boot at each of those
         self.radio_power = []      # (simulated ms, level) of WL_ON (GP23): the firmware powering the CYW43
+        self.presses = []          # (simulated ms, cycles) since boot when a button went down
+        self.screen_wakes = []     # (simulated ms, cycles) since boot when the app switched the display on
         self.events = queue.Queue()
         self._lock = threading.Lock()
         self._sock = None
@@ -83,6 +100,7 @@ class Rp2040:
                                      text=True, bufsize=1)
         self._reader = threading.Thread(target=self._read_events, daemon=True)
         self._reader.start()
+        self.hci_port = self._wait_event("hci", 30)["port"] if hci_uart is not None else None
         self.usb_port = self._wait_event("usb", 30)["port"]
 
     # -- the emulator process -------------------------------------------------------------------------------
@@ -93,7 +111,10 @@ class Rp2040:
             if kind == "i2c":
                 with self._lock:
                     frames = self.oled.frames
+                    was_on = self.oled.on
                     self.oled.write(bytes.fromhex(event["data"]))
+                    if self.oled.on and not was_on:
+                        self.screen_wakes.append((event["ms"], event["cycles"]))
                     if self.home is None and self.oled.frames != frames and HOME_ITEM in self.oled.text_lines():
                         self.home = {"ms": event["ms"], "cycles": event["cycles"]}
                         self.events.put({"event": "home"})
@@ -103,7 +124,15 @@ class Rp2040:
                 with self._lock:
                     self.home = None
             elif kind == "pin":
-                (self.signal if event["pin"] == SIGNAL_PIN else self.radio_power).append((event["ms"], event["value"]))
+                if event["pin"] == SIGNAL_PIN:
+                    self.signal.append((event["ms"], event["value"]))
+                    self.signal_cycles.append(event["cycles"])
+                else:
+                    self.radio_power.append((event["ms"], event["value"]))
+                if self.on_pin is not None:
+                    self.on_pin(event["pin"], event["value"], event["ms"])
+            elif kind == "pressed":
+                self.presses.append((event["ms"], event["cycles"]))
             self.events.put(event)
         self.events.put({"event": "exit"})
 
@@ -159,11 +188,12 @@ class Rp2040:
         self.close()
 
     # -- buttons and screen ---------------------------------------------------------------------------------
-    def press(self, name, hold=False, timeout=60):
-        """Holds a button down (HOLD_MS for a hold) and lets it go, in simulated time. The app polls the
-        buttons every 20 ms, every 200 ms with the screen off: a press and the pause after it outlast that."""
+    def press(self, name, hold=False, timeout=60, after_ms=0):
+        """Holds a button down (HOLD_MS for a hold) and lets it go, in simulated time, after_ms from now. The
+        app polls the buttons every 20 ms, between idle slices with the screen off: a press outlasts both."""
         pin = BUTTON_PINS[name]
-        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else CHIP_PRESS_MS, gap=CHIP_PRESS_MS)
+        self.command(cmd="press", pin=pin, ms=HOLD_MS if hold else CHIP_PRESS_MS, gap=CHIP_PRESS_MS,
+                     after=after_ms)
         self._wait_event("released", timeout, lambda e: e["pin"] == pin)
 
     def press_sequence(self, names):
@@ -240,22 +270,6 @@ class Rp2040:
     def write(self, data):
         self._usb().sendall(data)
 
-    def read_available(self, quiet=2.0):
-        """What the USB serial port says until it stays quiet for `quiet` seconds (the console's output)."""
-        sock = self._usb()
-        sock.settimeout(quiet)
-        try:
-            while True:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                self._serial += chunk
-        except socket.timeout:
-            pass
-        out = bytes(self._serial)
-        del self._serial[:]
-        return out
-
     def read_until(self, ending, timeout=60):
         sock = self._usb()
         deadline = time.monotonic() + timeout
@@ -276,6 +290,22 @@ class Rp2040:
         out = bytes(self._serial[:end])
         del self._serial[:end]
         return out
+
+    def read_available(self, wait=0.2):
+        """Everything the chip printed on the USB serial port that no read_until took yet (text)."""
+        sock = self._usb()
+        sock.settimeout(wait)
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                self._serial += chunk
+        except socket.timeout:
+            pass
+        out = bytes(self._serial)
+        del self._serial[:]
+        return out.decode("utf-8", "replace")
 
     def raw_repl(self, timeout=120):
         """Enters MicroPython's raw REPL (Ctrl-C, Ctrl-A); the app must not own the port (safe mode)."""

@@ -3,17 +3,25 @@
 // serial port as a TCP port, an I2C bus whose 0x3C device acks (its bytes go to the host's SSD1306
 // decoder, sim/oled.py) and button pins pulled up. Driven by sim/rp2040.py over stdin/stdout:
 //
-//   node sim/rp2040_emulator.mjs --bootrom B.bin --uf2 FIRMWARE.uf2 [--hold PIN] [--speed X]
-//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250}
+//   node sim/rp2040_emulator.mjs --bootrom B.bin --uf2 FIRMWARE.uf2 [--hold PIN] [--speed X] [--flash-mb N]
+//       [--watch 17,23] [--hci-uart 1 --radio-reset 3]
+//   --hci-uart U: UART U is an HCI H4 line to a radio module, served as a second TCP port ({"event":"hci"}):
+//       bytes move at the UART's baud rate in simulated time both ways, the RX side only while the chip's
+//       RX FIFO has room (its RTS), the TX side through a 32-byte FIFO whose interrupt fires when it drains
+//       to the trigger level, as the PL011's does (rp2040js's own UART sends at once and raises its TX
+//       interrupt on every register access, which livelocks a driver that enables it).
+//   stdin, one JSON object a line:  {"cmd":"pin","pin":14,"value":0}  {"cmd":"press","pin":14,"ms":250,"gap":250,"after":0}
 //       {"cmd":"reboot","hold":[14]}
 //       {"cmd":"speed","value":1000}  {"cmd":"stats","id":N}  {"cmd":"quit"}
-//   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
-//       {"event":"pin","pin":17,"value":1,"ms":T}  {"event":"boot","reason":"power|reboot|watchdog"}
-//       {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
+//   stdout, one JSON object a line: {"event":"usb","port":P}  {"event":"hci","port":P}  {"event":"i2c","addr":60,"data":"hex","ms":T,"cycles":C}
+//       {"event":"pin","pin":17,"value":1,"ms":T,"cycles":C}  {"event":"boot","reason":"power|reboot|watchdog"}
+//       {"event":"pressed","pin":14,"ms":T,"cycles":C}  {"event":"released","pin":14,"ms":T}  {"event":"usb-ready","ms":T}
 //       {"event":"stats","id":N,"cycles":C,"ms":T}   (C: instructions' cycles since the last boot)
 //
-// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI) jumps to the next timer
-// alarm, but never further ahead of the wall clock than --speed times (1: a real board's pace).
+// Time is simulated: 8 ns a cycle (125 MHz) while the core runs; idle (WFI or WFE, rp2040js's core.waiting)
+// jumps to the next timer alarm, but never further ahead of the wall clock than --speed times (1: a real
+// board's pace). So C (cycles executed) over T is the core's awake fraction: the rest it spent waiting.
+// (machine.lightsleep runs its few clock-switching instructions at 12 MHz; they are counted at 8 ns.)
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -23,19 +31,20 @@ import { connect } from 'node:net';
 
 const SimulationClock = new Simulator().clock.constructor;   // the package exports it only through Simulator
 
-const CYCLE_NANOS = 8;
-const BUTTON_PINS = [14, 15, 16];        // boards.pico_w: A, B, C to GND, pulled up
-const WATCHED_PINS = [17, 23];           // the buzzer / LED signal (boards.pico_w); WL_ON, the CYW43's power
-const OLED_ADDRESS = 0x3c;
-const I2C_SDA = 4;                       // boards.pico_w: I2C0
-const I2C_SCL = 5;
-const FLASH_SIZE = 2 * 1024 * 1024;      // the Pico W's W25Q16
-const ADC_BATTERY = 3;                   // VSYS/3 on ADC3
-
 function arg(name, fallback) {
   const i = process.argv.indexOf('--' + name);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
+
+const CYCLE_NANOS = 8;
+const BUTTON_PINS = [14, 15, 16];        // boards.pico_w: A, B, C to GND, pulled up
+// the buzzer / LED signal (boards.pico_w); WL_ON, the CYW43's power (or a radio module's reset line)
+const WATCHED_PINS = (arg('watch', '17,23') || '').split(',').filter((s) => s).map(Number);
+const OLED_ADDRESS = 0x3c;
+const I2C_SDA = 4;                       // boards.pico_w: I2C0
+const I2C_SCL = 5;
+const FLASH_SIZE = Number(arg('flash-mb', '2')) * 1024 * 1024;   // 2: the Pico W's W25Q16
+const ADC_BATTERY = 3;                   // VSYS/3 on ADC3
 
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -217,17 +226,18 @@ let clock = null;
 let cdc = null;
 let client = null;
 let pendingOut = [];
-let pendingRead = null;
+let pendingReads = new Map();   // OUT endpoint -> size the firmware armed (CDC's, and e.g. a USB MSC's)
 
 let hostBytes = [];   // host -> device, unbounded (rp2040js's own FIFO drops what exceeds 512 bytes)
 
 function serveRead() {
-  if (!pendingRead || !hostBytes.length || pendingRead.endpoint !== cdc.outEndpoint) return;
-  const n = Math.min(pendingRead.size, hostBytes.length);
+  const size = pendingReads.get(cdc.outEndpoint);
+  if (size === undefined || !hostBytes.length) return;
+  const n = Math.min(size, hostBytes.length);
   const buffer = Uint8Array.from(hostBytes.slice(0, n));
   hostBytes = hostBytes.slice(n);
-  const { endpoint } = pendingRead;
-  pendingRead = null;
+  const endpoint = cdc.outEndpoint;
+  pendingReads.delete(endpoint);
   chip.usbCtrl.endpointReadDone(endpoint, buffer);
 }
 let bootCycles = 0;
@@ -247,20 +257,32 @@ function boot(reason) {
   chip.core.PC = 0x10000000;
   chip.watchdog = chip.peripherals[0x40058];
   if (chip.watchdog && 'onWatchdogTrigger' in chip.watchdog) {
-    chip.watchdog.onWatchdogTrigger = () => { rebootRequest = 'watchdog'; };
+    // rp2040js 1.4.1 re-arms the expired countdown at 0 ns, so the clock would fire it forever: stop its
+    // alarm first (the chip is reset anyway), then reboot.
+    chip.watchdog.onWatchdogTrigger = () => {
+      if (chip.watchdog.alarm) chip.watchdog.alarm.enable = false;
+      rebootRequest = 'watchdog';
+    };
   }
   chip.adc.channelValues[ADC_BATTERY] = Math.round((3950 / 3 / 3300) * 4095);
   for (const pin of BUTTON_PINS) chip.gpio[pin].setInputValue(!held.has(pin));
   outputLevels = {};
   for (const pin of WATCHED_PINS) {
     chip.gpio[pin].addListener(() => {
-      const value = chip.gpio[pin].outputValue ? 1 : 0;
+      const gpio = chip.gpio[pin];
+      // a reset line is pulled up on the module: only a driven 0 holds it in reset
+      const value = (pin === RADIO_RESET ? !gpio.outputEnable || gpio.outputValue : gpio.outputValue) ? 1 : 0;
       if (outputLevels[pin] !== value) {
         outputLevels[pin] = value;
-        emit({ event: 'pin', pin, value, ms: simMs() });
+        emit({ event: 'pin', pin, value, ms: simMs(), cycles: bootCycles });
+        if (pin === RADIO_RESET) radioResetLine(value);
       }
     });
   }
+  hciUart = null;
+  hciInbound = [];
+  radioInReset = false;
+  if (HCI_UART !== null) wireHciUart(chip.uart[Number(HCI_UART)]);
   wireI2c(chip.i2c[0]);
   if (withRadio) {
     // rp2040js runs the PIO from timers of its own, apart from the core's simulated time; the gSPI
@@ -277,10 +299,10 @@ function boot(reason) {
   cdc.onDeviceConnected = () => emit({ event: 'usb-ready', ms: simMs() });
   // rp2040js answers every OUT transfer the firmware arms at once, with zero bytes when the host sent
   // nothing: TinyUSB re-arms at once and the core never sleeps. A real host answers only with data.
-  pendingRead = null;
+  pendingReads = new Map();
   hostBytes = [];
   chip.usbCtrl.onEndpointRead = (endpoint, size) => {
-    pendingRead = { endpoint, size };
+    pendingReads.set(endpoint, size);
     serveRead();
   };
   cdc.onSerialData = (buffer) => {
@@ -361,9 +383,116 @@ function wireSoftI2cTarget(sda, scl, address) {
   update();
 }
 
+// -- an HCI UART to a radio module (--hci-uart) ---------------------------------------------------------------
+const HCI_UART = arg('hci-uart', null);
+const RADIO_RESET = Number(arg('radio-reset', '-1'));   // the module's reset pin (watched: --watch lists it)
+const UART_FIFO = 32;
+const UARTFR_BUSY = 1 << 3;
+const UARTFR_RXFE = 1 << 4;
+const UARTFR_TXFF = 1 << 5;
+const UARTFR_RXFF = 1 << 6;
+const UARTFR_TXFE = 1 << 7;
+const UART_TXINTR = 1 << 5;
+const UART_RXINTR = 1 << 4;
+const TX_TRIGGER = [4, 8, 16, 24, 28];     // UARTIFLS.TXIFLSEL: 1/8 .. 7/8 of the FIFO
+let hciClient = null;
+let hciInbound = [];          // radio -> chip, waiting for the line (unbounded: the radio's own buffer)
+let hciUart = null;           // {uart, txFifo, rxAlarm, txAlarm} of the current boot
+let radioInReset = false;     // the chip holds the module's reset line low: it neither sends nor listens
+
+function byteNanos(uart) {
+  const baud = uart.baudDivider ? uart.baudRate : 115200;
+  return Math.round(10e9 / baud);   // start, 8 data, stop
+}
+
+function wireHciUart(uart) {
+  const state = { uart, txFifo: [], txAlarm: null, rxAlarm: null, ifls: 0x12 };
+  const read = uart.readUint32.bind(uart);
+  const write = uart.writeUint32.bind(uart);
+  const raise = () => chip.setInterrupt(uart.irq, !!(uart.interruptStatus & uart.interruptMask));
+  uart.checkInterrupts = raise;     // no TX interrupt on every access: set only as the TX FIFO drains
+  const txTrigger = () => TX_TRIGGER[state.ifls & 7] ?? 16;
+  // rp2040js's clock leaves an alarm's `scheduled` set once it fired: each callback clears its own
+  state.txAlarm = clock.createAlarm(() => {
+    state.txAlarm.scheduled = false;
+    const byte = state.txFifo.shift();
+    if (!radioInReset && hciClient) hciClient.write(Buffer.from([byte]));
+    if (state.txFifo.length === txTrigger()) {     // drained down to the trigger level: the interrupt
+      uart.interruptStatus |= UART_TXINTR;
+      raise();
+    }
+    if (state.txFifo.length) state.txAlarm.schedule(byteNanos(uart));
+  });
+  state.rxAlarm = clock.createAlarm(() => {
+    state.rxAlarm.scheduled = false;
+    // one byte lands in the RX FIFO; the radio holds the next while the FIFO is full (RTS deasserted)
+    if (!hciInbound.length || radioInReset) return;
+    if (!uart.rxFIFO.full) {
+      uart.rxFIFO.push(hciInbound.shift());
+      uart.interruptStatus |= UART_RXINTR;
+      raise();
+    }
+    if (hciInbound.length) state.rxAlarm.schedule(byteNanos(uart));
+  });
+  uart.readUint32 = (offset) => {
+    if (offset === 0x18) {   // UARTFR
+      const tx = state.txFifo.length;
+      return (uart.rxFIFO.full ? UARTFR_RXFF : 0) | (uart.rxFIFO.empty ? UARTFR_RXFE : 0) |
+        (tx >= UART_FIFO ? UARTFR_TXFF : 0) | (tx === 0 ? UARTFR_TXFE : UARTFR_BUSY);
+    }
+    if (offset === 0x34) return state.ifls;
+    const value = read(offset);
+    if (offset === 0x00 && hciInbound.length && !state.rxAlarm.scheduled) state.rxAlarm.schedule(byteNanos(uart));
+    return value;
+  };
+  uart.writeUint32 = (offset, value) => {
+    if (offset === 0x00) {   // UARTDR: into the TX FIFO (a full FIFO drops the byte, as the PL011 does)
+      if (state.txFifo.length < UART_FIFO) state.txFifo.push(value & 0xff);
+      if (state.txFifo.length > txTrigger()) uart.interruptStatus &= ~UART_TXINTR;
+      if (!state.txAlarm.scheduled) state.txAlarm.schedule(byteNanos(uart));
+      raise();
+      return;
+    }
+    if (offset === 0x34) {   // UARTIFLS
+      state.ifls = value & 0x3f;
+      return;
+    }
+    write(offset, value);
+  };
+  hciUart = state;
+  kickHciRx();
+}
+
+function kickHciRx() {
+  if (hciUart && hciInbound.length && !hciUart.rxAlarm.scheduled && !radioInReset) {
+    hciUart.rxAlarm.schedule(byteNanos(hciUart.uart));
+  }
+}
+
+function radioResetLine(level) {
+  // the module's reset (watched pin, driven by the firmware): low drops what either side had in flight
+  radioInReset = !level;
+  if (radioInReset) hciInbound = [];
+  else kickHciRx();
+}
+
+const hciServer = HCI_UART === null ? null : createServer((socket) => {
+  if (hciClient) hciClient.destroy();
+  hciClient = socket;
+  socket.setNoDelay(true);
+  socket.on('data', (data) => {
+    if (radioInReset) return;
+    for (const b of data) hciInbound.push(b);
+    kickHciRx();
+  });
+  socket.on('close', () => { if (hciClient === socket) hciClient = null; });
+  socket.on('error', () => {});
+});
+
 // -- running -----------------------------------------------------------------------------------------------
 let rebootRequest = null;
 let quitting = false;
+let computing = false;   // the core ran instructions since it last waited
 
 function run() {
   if (quitting) return;
@@ -374,7 +503,7 @@ function run() {
     boot(reason);
   }
   const core = chip.core;
-  const wallLimit = (Date.now() - wallStart) * 1e6 * speed + 50e6;   // sim may lead the wall by 50 ms
+  let wallLimit = (Date.now() - wallStart) * 1e6 * speed + 50e6;   // sim may lead the wall by 50 ms
   let ahead = false;
   for (let i = 0; i < 200000; i++) {
     if (hci && hci.holdUntil) {
@@ -382,6 +511,15 @@ function run() {
       hci.holdUntil = 0;
     }
     if (core.waiting) {
+      if (computing && HCI_UART !== null && clock.nanos - simStart < wallLimit - 100e6) {
+        // Idle after computing, behind the wall clock: with a radio on the line, idle time must not race
+        // ahead to catch up, or a controller's answer (prompt on the wall clock) would arrive seconds late
+        // in the chip's time. Idle time runs at the wall's pace from here.
+        wallStart = Date.now();
+        simStart = clock.nanos;
+        wallLimit = 50e6;
+      }
+      computing = false;
       const wait = clock.nanosToNextAlarm;
       if (clock.nanos - simStart + wait > wallLimit) {   // idle ahead of the wall clock: let it catch up
         ahead = true;
@@ -389,6 +527,7 @@ function run() {
       }
       clock.tick(wait);
     } else {
+      computing = true;
       const cycles = core.executeInstruction();
       bootCycles += cycles;
       for (const pio of pios) if (!pio.stopped) for (let c = 0; c < cycles; c++) pio.step();
@@ -423,17 +562,22 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       else held.add(msg.pin);
       chip.gpio[msg.pin].setInputValue(!!msg.value);
       break;
-    case 'press': {   // held down for msg.ms of simulated time, released, 'released' msg.gap ms later
+    case 'press': {   // msg.after ms from now (simulated) held down for msg.ms, released, 'released' msg.gap ms later
       const pin = msg.pin;
-      held.add(pin);
-      chip.gpio[pin].setInputValue(false);
       const done = clock.createAlarm(() => emit({ event: 'released', pin, ms: simMs() }));
       const release = clock.createAlarm(() => {
         held.delete(pin);
         chip.gpio[pin].setInputValue(true);
         done.schedule((msg.gap || 0) * 1e6);
       });
-      release.schedule(msg.ms * 1e6);
+      const down = () => {
+        held.add(pin);
+        chip.gpio[pin].setInputValue(false);
+        emit({ event: 'pressed', pin, ms: simMs(), cycles: bootCycles });
+        release.schedule(msg.ms * 1e6);
+      };
+      if (msg.after) clock.createAlarm(down).schedule(msg.after * 1e6);
+      else down();
       break;
     }
     case 'reboot':   // a power cycle: RAM and peripherals lost, the flash kept
@@ -447,7 +591,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       simStart = clock.nanos;
       break;
     case 'stats':
-      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR,
+      emit({ event: 'stats', id: msg.id, cycles: bootCycles, ms: simMs(), pc: chip.core.PC, lr: chip.core.LR, waiting: chip.core.waiting,
              stack: Array.from({ length: 24 }, (_, i) => chip.readUint32(chip.core.SP + 4 * i)),
              flash: { erases: flash.erases, programs: flash.programs } });
       break;
@@ -460,8 +604,17 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 });
 process.stdin.on('end', () => process.exit(0));
 
-server.listen(0, '127.0.0.1', () => {
+function start() {
   emit({ event: 'usb', port: server.address().port });
   boot('power');
   run();
+}
+
+server.listen(0, '127.0.0.1', () => {
+  if (hciServer) {
+    hciServer.listen(0, '127.0.0.1', () => {
+      emit({ event: 'hci', port: hciServer.address().port });
+      start();
+    });
+  } else start();
 });

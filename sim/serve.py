@@ -208,6 +208,8 @@ async def _serve(args, stop):
         from host_tools import sim_link
         where = provision(args.flash, sim_link.DEVICE_ADDRESS)
         print("provisioned the simulated device as USB provisioning would: host keys in %s" % where[0])
+    if getattr(args, "stack", "shadow") == "rp2040":
+        return await serve_chip(args, stop)
     if getattr(args, "stack", "shadow") != "shadow":
         return await serve_stack(args, wall, stop)
     try:
@@ -270,6 +272,47 @@ async def serve_stack(args, wall=None, stop=None):
         await device.stop()
         await server.close()
         atexit.unregister(_kill)
+    return 1 if crashed else 0
+
+
+async def serve_chip(args, stop):
+    """`serve --stack rp2040`: the Nano RP2040 Connect image on the emulated chip, NimBLE over its HCI UART to a
+    bumble controller on the TCP link (sim/rp2040_radio.py). The chip's flash starts blank each time: the
+    device key from --flash is copied onto it in safe mode, as provisioning would."""
+    from sim import rp2040_radio
+    problem = rp2040_radio.missing()
+    if problem:
+        print("cannot run the emulated RP2040: %s" % problem, file=sys.stderr)
+        return 2
+    with open(os.path.join(args.flash, KEY_FILE), "rb") as f:
+        files = {KEY_FILE: f.read()}
+    try:
+        server, device = await rp2040_radio.serve(args.port, files)
+    except OSError as exc:
+        print("cannot listen for hosts: %s (another simulator running? pick one with --port N and set "
+              "E2MON_SIM_TRANSPORT=127.0.0.1:N for e2mon)" % exc, file=sys.stderr)
+        return 2
+    print("e2mon simulator: the Nano RP2040 Connect image on an emulated RP2040 (MicroPython v1.28.0, NimBLE over "
+          "UART1), advertising on bumble's TCP link (port %d)" % server.port, flush=True)
+    loop = asyncio.get_running_loop()
+    if not args.no_keyboard and sys.stdin.isatty():
+        def keyboard():
+            line = sys.stdin.readline()
+            if not line or "q" in line:
+                stop.set()
+        loop.add_reader(sys.stdin, keyboard)
+        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
+    try:
+        exited = asyncio.ensure_future(asyncio.to_thread(device.chip.proc.wait))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([exited, stopped], return_when=asyncio.FIRST_COMPLETED)
+        crashed = exited.done()
+        stopped.cancel()
+        if crashed:
+            print("the emulator exited (%s)" % device.chip.proc.returncode, file=sys.stderr)
+    finally:
+        await device.stop()
+        await server.close()
     return 1 if crashed else 0
 
 

@@ -44,7 +44,7 @@ def watchdog(timeout_ms):
     return machine.WDT(timeout=timeout_ms)
 
 
-def sleep_ms(ms):
-    # machine.lightsleep would stop NimBLE's advertising, so a host could not connect: idle the cores
-    # (WFI, radio running) instead. The screen is off and buttons are polled slowly while this runs.
-    time.sleep_ms(ms)
+# machine.lightsleep would stop NimBLE's advertising, so a host could not connect: the runner's idle slice
+# (device.power) idles the cores (WFI, radio running) instead; the native function itself, as a Python
+# wrapper would allocate a frame at every slice.
+sleep_ms = time.sleep_ms

@@ -16,7 +16,11 @@
 # return False) when its buffers are full and never says when they drain; btstack
 # (Pico W) never refuses: it copies queued notifications onto the heap and frees them once sent,
 # so a link slower than the ticks would fill the heap. The free heap is btstack's only signal:
-# no frame is handed over while gc.mem_free() is below HEAP_FLOOR (heap_waits counts the pauses).
+# no frame is handed over while the free heap may be below HEAP_FLOOR (heap_waits counts the pauses).
+# gc.mem_free() walks the heap's whole allocation table (about 150,000 instructions on a 64 KB heap,
+# more than sealing a frame), so it is read only when the last reading, less every frame handed to the
+# stack since (_HANDED_COST bytes over its length), would be under the floor: a lower bound of the free
+# heap, as a stack frees what it sent and the rest is garbage a collection takes back.
 # And each tick (tick_ms) sends at most
 # max_in_flight notifications, whether from the tick or from IRQs, a refused one is put back at the head of the queue and
 # retried on the next tick, and at most one indication is outstanding (ATT allows one).
@@ -45,9 +49,11 @@
 # SESSION_WAIT_MS after connecting (or after its session closed) is disconnected, and so is a session with
 # no host write and no frame sent for SESSION_IDLE_MS. A HELLO alone does not restart the clock.
 import bluetooth
+import time
 
 from micropython import const
 
+from device import power
 from monitor import beacon, protocol
 from monitor import session as sessions
 from monitor.endpoint import Endpoint
@@ -72,11 +78,11 @@ _FLAG_WRITE_ENCRYPTED = const(0x1000)
 _ATT_READ_NOT_PERMITTED = const(0x02)
 
 _WRITE_BUFFER = const(256)      # >= protocol.MAX_MTU - 3, the largest frame a host sends
-_ADV_INTERVAL_US = const(250000)
 _REFRESH_MS = const(1000)       # time and battery values refreshed this often
 SESSION_WAIT_MS = protocol.SESSION_WAIT_MS
 SESSION_IDLE_MS = const(60000)  # an open session with no host write and no frame sent for this long ends
 HEAP_FLOOR = const(4096)        # bytes kept free while btstack queues notifications: 4 ticks' frames at MTU 247
+_HANDED_COST = const(32)         # heap a queued notification takes besides its value (btstack's pending op)
 KEY_FILE = sessions.KEY_FILE
 MANUFACTURER = b"e2mon project"      # Device Information: what a central reads
 MODEL_NUMBER = b"e2mon-1"
@@ -133,6 +139,7 @@ class BleService:
         self.heap_waits = 0          # ticks cut short because the free heap was at HEAP_FLOOR
         import gc
         self._mem_free = getattr(gc, "mem_free", None)   # MicroPython; CPython (the shadow) has none
+        self._heap_left = 0          # the free heap read last, less what was handed to the stack since
         self._budget = max_in_flight
         self._task = None
         self._handles = {}
@@ -260,7 +267,7 @@ class BleService:
         ident = None
         if self._beacon_key is not None:
             ident = beacon.identifier(self._beacon_key, window)
-        ble.gap_advertise(_ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
+        ble.gap_advertise(power.ADV_INTERVAL_US, adv_data=beacon.advertising_payload(ident), connectable=True)
 
     def _plain_values(self, session_open):
         """Device Information, the time and the battery level: their values in a session, else empty."""
@@ -339,6 +346,7 @@ class BleService:
             if isinstance(channel, tuple):   # protocol.SHARED_CHANNELS
                 channel = self.endpoint.session.channel_of(data, channel)
             self.endpoint.receive(channel, data)
+            self._heap_left = 0   # a request may leave more in the heap: read it again before sending
             is_open = self.endpoint.session.is_open
             flipped = is_open != self._was_open
             if flipped:
@@ -395,12 +403,15 @@ class BleService:
         endpoint = self.endpoint
         mem_free = self._mem_free
         while self._budget > 0:
-            if mem_free is not None and mem_free() < HEAP_FLOOR:
-                import gc
-                gc.collect()    # garbage counts as used until collected: pause only for live data
-                if mem_free() < HEAP_FLOOR:
-                    self.heap_waits += 1
-                    break
+            if mem_free is not None and self._heap_left < HEAP_FLOOR:
+                self._heap_left = mem_free()
+                if self._heap_left < HEAP_FLOOR:
+                    import gc
+                    gc.collect()    # garbage counts as used until collected: pause only for live data
+                    self._heap_left = mem_free()
+                    if self._heap_left < HEAP_FLOOR:
+                        self.heap_waits += 1
+                        break
             item = endpoint.next_frame()
             if item is None:
                 break
@@ -422,6 +433,7 @@ class BleService:
                 break
             self.notifications += 1
             self.att_bytes += len(frame)
+            self._heap_left -= len(frame) + _HANDED_COST
             self._budget -= 1
             sent += 1
         if sent and endpoint.session.is_open:   # a long pull or transfer is not idle; a challenge sent is no session
@@ -455,8 +467,8 @@ class BleService:
 
 
 
+# time is imported once, at the top: pump() stamps the time after every frame it sends, tick() reads it.
 def _elapsed_ms(since):
-    import time
     ticks_diff = getattr(time, "ticks_diff", None)
     if ticks_diff is None:   # CPython (the shadow)
         return _uptime_ms() - since
@@ -464,7 +476,6 @@ def _elapsed_ms(since):
 
 
 def _uptime_ms():
-    import time
     ticks_ms = getattr(time, "ticks_ms", None)
     if ticks_ms is None:   # CPython (the shadow)
         return int(getattr(time, "monotonic", time.time)() * 1000)

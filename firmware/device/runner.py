@@ -1,9 +1,10 @@
 """One asyncio event loop for the device: buttons, display, reminder checks, watchdog, BLE, idle sleep.
 
     run(board, app, ble_service=None, usb_service=None)     # never returns on a board
-The loop's tasks sleep between events; with the screen off (after 30 s without a press) the buttons are
-polled 10x slower and, while no central is connected, the board's sleep_ms() idles the core with the
-radio still advertising. Once the app says an update is staged (app.update_staged) and the host has gone,
+The loop's tasks sleep between events. With the screen off (after 30 s without a press), no central
+connected and no USB host talking, the screen and button tasks wait and the idle task sleeps the board in
+slices (device.power: lightsleep on the Pico W, the radio still advertising), looking at the buttons
+between slices: the press that wakes the screen lights it at once and does nothing else. Once the app says an update is staged (app.update_staged) and the host has gone,
 the loop ends and board.reset() restarts into the new version.
 """
 import asyncio
@@ -12,13 +13,13 @@ import time
 
 from micropython import const
 
+from device import power
 from device.ui import UI
 
 # MicroPython's asyncio has sleep_ms; CPython's (the simulator) only sleep(seconds).
 sleep_ms = getattr(asyncio, "sleep_ms", None) or (lambda ms: asyncio.sleep(ms / 1000))
 
 BUTTON_POLL_MS = const(20)
-IDLE_POLL_MS = const(200)          # button poll while the screen is off
 SCREEN_TIMEOUT_MS = const(30000)
 REMINDER_CHECK_MS = const(60000)
 REMINDER_POLL_MS = const(1000)     # how soon a change is noticed
@@ -38,6 +39,9 @@ class Runner:
         self.buttons = Buttons(board.buttons)
         self.last_input_ms = time.ticks_ms()
         self.screen_on = True
+        self.screen_woken = asyncio.Event()   # set while the screen is on: its tasks wait on it otherwise
+        self.screen_woken.set()
+        self._swallow = False           # the press that woke the screen: ignored until it ends
         self.signalled = set()          # (reminder, state, due day) already signalled since boot
         self.signal_count = 0
         self.reminder_checks = 0
@@ -57,18 +61,31 @@ class Runner:
 
     async def buttons_task(self):
         while self.running:
+            if not self.screen_on:
+                await self.screen_woken.wait()      # idle_task watches the buttons meanwhile
             event = self.buttons.poll()
+            if self._swallow and (event is not None or not self.buttons.any_pressed()):
+                self._swallow = False               # the waking press ended: its gesture does nothing
+                event = None
             if event is not None:
                 self.last_input_ms = time.ticks_ms()
-                if not self.screen_on:
-                    self._screen(True)      # the first press only wakes the screen
-                else:
-                    self.ui.on_button(event[0], event[1])
-            await sleep_ms(BUTTON_POLL_MS if self.screen_on else IDLE_POLL_MS)
+                self.ui.on_button(event[0], event[1])
+            await sleep_ms(BUTTON_POLL_MS)
+
+    def wake_on_press(self):
+        """With the screen off: a button held down lights the screen now. Returns whether one was."""
+        if not self.buttons.any_pressed():
+            return False
+        self.last_input_ms = time.ticks_ms()
+        self._swallow = True
+        self._screen(True)
+        return True
 
     async def display_task(self):
         seen = -1
         while self.running:
+            if not self.screen_on:
+                await self.screen_woken.wait()
             if self.app.changed != seen:
                 seen = self.app.changed
                 self.ui.dirty = True
@@ -80,6 +97,10 @@ class Runner:
 
     def _screen(self, on):
         self.screen_on = on
+        if on:
+            self.screen_woken.set()
+        else:
+            self.screen_woken.clear()
         d = self.board.display
         if d is not None:
             if on:
@@ -132,15 +153,54 @@ class Runner:
             self.wdt = self.board.watchdog(WATCHDOG_MS)
         while self.running:
             self.wdt.feed()
-            await sleep_ms(WATCHDOG_MS // 4)
+            await sleep_ms(WATCHDOG_MS // 2)   # fed twice per period: a late slice still lands in time
+
+    def host_active(self):
+        """A central connected, or a USB host that sent a frame within power.HOST_ACTIVE_MS."""
+        if self.ble_connected():
+            return True
+        active = getattr(self.usb, "active_ms", None)
+        return active is not None and time.ticks_diff(time.ticks_ms(), active) < power.HOST_ACTIVE_MS
 
     async def idle_task(self):
-        # With the screen off and no central, let the board sleep between button polls.
+        # With the screen off and no host, the board sleeps in bursts of slices (the other tasks that came due
+        # run between bursts) and a held button wakes the screen after the slice it was pressed in. Only
+        # native calls in a slice's path: a Python call allocates its frame.
+        from device import memory
+        pins = self.board.buttons
+        sleep = self.board.sleep_ms
+        idling = False
         while self.running:
-            if not self.screen_on and not self.ble_connected():
-                self.sleeps += 1
-                self.board.sleep_ms(IDLE_POLL_MS)
-            await sleep_ms(IDLE_POLL_MS)
+            slept = 0
+            pressed = False
+            if not self.screen_on:
+                for pin in pins:
+                    if pin.value() == 0:
+                        pressed = True
+                if pressed:
+                    self.wake_on_press()
+                elif not self.host_active():
+                    if not idling:
+                        idling = True
+                        memory.idle(True)
+                    self.sleeps += 1
+                    start = time.ticks_ms()
+                    slices = power.IDLE_BURST_SLICES
+                    while slices and not pressed:     # the loop's other tasks wait for the burst's end
+                        slices -= 1
+                        sleep(power.IDLE_SLEEP_MS)
+                        for pin in pins:
+                            if pin.value() == 0:
+                                pressed = True
+                    slept = time.ticks_diff(time.ticks_ms(), start)
+                    if pressed:
+                        self.wake_on_press()
+            if idling and (self.screen_on or pressed or self.host_active()):
+                idling = False
+                memory.idle(False)
+            # A board that slept the slice only yields; one whose sleep returns at once (the simulator's
+            # shadow board) waits here instead.
+            await sleep_ms(power.IDLE_SLEEP_MS - slept if 0 <= slept < power.IDLE_SLEEP_MS else 0)
 
     def start_radio(self):
         """Starts BLE; a radio that fails (no CYW43 answer, a stack error) leaves the device logging and

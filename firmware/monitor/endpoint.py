@@ -13,12 +13,19 @@
 # MAX_QUEUED replies plus one records frame exist at a time (the memory cap).
 from micropython import const
 
+import gc
 import sys
 
 from monitor import protocol
 from monitor import session as sessions
+from monitor.records import RECORD_SIZE
 
 MAX_QUEUED = const(8)
+# While a pull runs the heap is collected only when full (or by a transport's heap check), not by the
+# board's policy of a collection every few KB (device.memory): a pull's garbage is frames and hashes of a
+# few sizes, and a collection every 3-4 frames was a third of the device's time per record (qemu
+# Cortex-M3). The policy is back when the pull ends, however it ends.
+_threshold = getattr(gc, "threshold", None)   # MicroPython; CPython manages its own heap
 
 
 class Endpoint:
@@ -33,6 +40,7 @@ class Endpoint:
         self._queue = []
         self._pull_next = -1          # next record number to send, -1 when no pull is running
         self._pull_sent = 0
+        self._gc_every = None         # the heap policy a running pull set aside (gc.threshold)
         self._records_buf = None
         self._alerts = None           # alerts snapshot served in chunks
         self._profile_in = None       # profile being received: bytearray of the announced size
@@ -47,10 +55,11 @@ class Endpoint:
     def disconnected(self):
         self.session.close()
         self._queue = []
-        self._pull_next = -1
+        self._end_pull()
         self._alerts = None
         self._profile_in = None
         self.mtu = protocol.DEFAULT_MTU
+        self._records_buf = None
         updating = sys.modules.get("monitor.update")
         if updating is not None:        # what is staged stays on flash; the next BEGIN resumes it
             updating.disconnected(self)
@@ -69,7 +78,7 @@ class Endpoint:
             return
         self._key = key
         self.session = sessions.DeviceSession(key, self._random)
-        self._pull_next = -1
+        self._end_pull()
 
     @property
     def has_key(self):
@@ -82,7 +91,7 @@ class Endpoint:
     def next_frame(self):
         if self._queue:
             return self._queue.pop(0)
-        if self._pull_next >= 0 and self.session.is_open:
+        if self._pull_next >= 0 and self.session.outgoing is not None:   # is_open, without a property call a frame
             return self._next_records_frame()
         return None
 
@@ -100,27 +109,34 @@ class Endpoint:
         self.refusals += 1
         self._queue.append((protocol.CH_AUTH, protocol.encode_refusal(code)))
 
+    def _end_pull(self):
+        self._pull_next = -1
+        if self._gc_every is not None:
+            _threshold(self._gc_every)   # pyright: ignore[reportOptionalCall]  (set only where it exists)
+            self._gc_every = None
+
     def _next_records_frame(self):
-        from monitor.records import RECORD_SIZE   # loaded by the app anyway; not needed before a pull
-        per_frame = protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE)
-        if self._records_buf is None or len(self._records_buf) != per_frame * RECORD_SIZE:
-            self._records_buf = bytearray(per_frame * RECORD_SIZE)
-        count, next_seq = self.app.store.read_into(self._pull_next, self._records_buf)
+        buf = self._records_buf       # sized for the MTU (None again when it changes)
+        if buf is None:
+            buf = self._records_buf = bytearray(
+                protocol.records_per_frame(self.mtu, sessions.FRAME_OVERHEAD, RECORD_SIZE) * RECORD_SIZE)
+        count, next_seq = self.app.store.read_into(self._pull_next, buf)
         if count == 0:
-            self._pull_next = -1
+            self._end_pull()
             return protocol.CH_CONTROL, self.session.seal(protocol.CH_CONTROL, protocol.racp_response(
                 protocol.RACP_REPORT, protocol.RSP_SUCCESS if self._pull_sent else protocol.RSP_NO_RECORDS))
         self._pull_next = next_seq
         self._pull_sent += count
-        body = memoryview(self._records_buf)[:count * RECORD_SIZE]
-        return protocol.CH_RECORDS, self.session.seal(protocol.CH_RECORDS, body)
+        size = count * RECORD_SIZE
+        body = buf if size == len(buf) else memoryview(buf)[:size]
+        return protocol.CH_RECORDS, self.session.outgoing.seal(protocol.CH_RECORDS, body)
 
     # -- input ------------------------------------------------------------------------------------
     def receive(self, channel, data):
         if len(self._queue) >= MAX_QUEUED:
             # The peer writes faster than it reads replies: end the session rather than grow.
             self.session.close()
-            self._pull_next = -1
+            self._end_pull()
             self._queue = []
             self._refuse(protocol.ERR_BUSY)
             return
@@ -137,7 +153,7 @@ class Endpoint:
         try:
             plaintext = self.session.open(channel, data)
         except sessions.SessionError as exc:
-            self._pull_next = -1
+            self._end_pull()
             self._refuse(exc.code)
             return
         try:
@@ -153,7 +169,7 @@ class Endpoint:
         op = data[0]
         try:
             if op == protocol.AUTH_HELLO:
-                self._pull_next = -1
+                self._end_pull()
                 if self.mtu < protocol.MIN_MTU:
                     self.session.close()
                     raise sessions.SessionError(protocol.ERR_MTU)
@@ -227,7 +243,7 @@ class Endpoint:
             return
         if op == protocol.RACP_ABORT:
             if self._permitted("abort"):
-                self._pull_next = -1
+                self._end_pull()
                 self._sealed(reply, protocol.racp_response(op, protocol.RSP_SUCCESS))
             return
         if op == protocol.RACP_DELETE:
@@ -250,6 +266,9 @@ class Endpoint:
         else:
             # No count first (a CRC pass over the log): a pull that finds nothing ends with NO_RECORDS.
             self._pull_next = start
+            if _threshold is not None and self._gc_every is None:
+                self._gc_every = _threshold()
+                _threshold(-1)
             self._pull_sent = 0
 
     # -- entries ---------------------------------------------------------------------------------------

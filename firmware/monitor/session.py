@@ -53,11 +53,17 @@ LABEL_MAC = b"mac"
 
 
 if getattr(sys.implementation, "_mpy", 0) >> 10 > 2:   # .mpy arch of a board's core, not CPython's or x86's
-    from monitor.native import __xor__   # native code (the unix port, on x86, runs the boards' .mpy without it)
+    from monitor.native import __xor__, counter_blocks   # native code (the unix port, on x86, runs the boards' .mpy without it)
 else:
     def __xor__(buf, offset, data, key, n):
         for i in range(n):
             buf[offset + i] = data[i] ^ key[i]
+
+    def counter_blocks(buf, offset, counter, blocks):
+        """CTR input blocks at offset (buf fresh: its zero bytes are there)."""
+        for i in range(blocks):
+            struct.pack_into("<I", buf, offset + 16 * i, counter)
+            struct.pack_into(">I", buf, offset + 16 * i + 12, i)
 
 
 class SessionError(Exception):
@@ -135,7 +141,7 @@ class FrameCipher:
     def __init__(self, enc_key, mac_key, direction):
         self._aes = _aes(enc_key, _ECB)
         self._mac = Hmac(mac_key)
-        self._dir = bytes((direction,))
+        self._dir = bytearray((direction, 0))   # the tag's first two bytes: direction, then the channel
         self.counter = 0    # next counter to send, or the next one expected
 
     def _crypt(self, counter, data, buf, offset):
@@ -147,25 +153,32 @@ class FrameCipher:
             stream = memoryview(buf)[offset:offset + 16 * blocks]
         else:
             stream = bytearray(16 * blocks)
-        for i in range(blocks):
-            struct.pack_into("<I", stream, 16 * i, counter)
-            struct.pack_into(">I", stream, 16 * i + 12, i)
+        counter_blocks(stream, 0, counter, blocks)
         self._aes.encrypt(stream, stream)
         __xor__(buf, offset, data, stream, n)
 
-    def _tag(self, channel, counter_bytes, ciphertext):
-        return self._mac.digest(self._dir, bytes((channel,)), counter_bytes, ciphertext)[:TAG_SIZE]
+    def _tag(self, channel, counted):
+        """The tag of counted (the frame's counter and ciphertext, one buffer): two updates of the inner hash."""
+        head = self._dir
+        head[1] = channel
+        mac = self._mac                      # Hmac.digest written out: one call less per frame
+        inner = hashlib.sha256(mac._ipad)
+        inner.update(head)
+        inner.update(counted)
+        outer = hashlib.sha256(mac._opad)
+        outer.update(inner.digest())
+        return outer.digest()[:TAG_SIZE]
 
     def seal(self, channel, plaintext):
-        if self.counter >= COUNTER_LIMIT:
+        counter = self.counter
+        if counter >= COUNTER_LIMIT:
             raise SessionError(protocol.ERR_REPLAY)
         n = len(plaintext)
         frame = bytearray(COUNTER_SIZE + n + TAG_SIZE)   # built in place: no concatenated copies
-        struct.pack_into("<I", frame, 0, self.counter)
-        self._crypt(self.counter, plaintext, frame, COUNTER_SIZE)
-        self.counter += 1
-        mv = memoryview(frame)
-        frame[COUNTER_SIZE + n:] = self._tag(channel, mv[:COUNTER_SIZE], mv[COUNTER_SIZE:COUNTER_SIZE + n])
+        struct.pack_into("<I", frame, 0, counter)
+        self._crypt(counter, plaintext, frame, COUNTER_SIZE)
+        self.counter = counter + 1
+        frame[COUNTER_SIZE + n:] = self._tag(channel, memoryview(frame)[:COUNTER_SIZE + n])
         return frame
 
     def tag_ok(self, channel, frame):
@@ -173,20 +186,19 @@ class FrameCipher:
         if len(frame) < FRAME_OVERHEAD:
             return False
         frame = memoryview(frame)
-        counter_bytes = bytes(frame[:COUNTER_SIZE])
-        ciphertext = bytes(frame[COUNTER_SIZE:len(frame) - TAG_SIZE])
-        return equal(self._tag(channel, counter_bytes, ciphertext), frame[len(frame) - TAG_SIZE:])
+        end = len(frame) - TAG_SIZE
+        return equal(self._tag(channel, frame[:end]), frame[end:])
 
     def open(self, channel, frame):
         """The plaintext; SessionError(ERR_BAD_TAG / ERR_REPLAY / ERR_BAD_LENGTH) otherwise."""
         if len(frame) < FRAME_OVERHEAD:
             raise SessionError(protocol.ERR_BAD_LENGTH)
         frame = memoryview(frame)
-        counter_bytes = bytes(frame[:COUNTER_SIZE])
-        ciphertext = bytes(frame[COUNTER_SIZE:len(frame) - TAG_SIZE])
-        if not equal(self._tag(channel, counter_bytes, ciphertext), frame[len(frame) - TAG_SIZE:]):
+        end = len(frame) - TAG_SIZE
+        if not equal(self._tag(channel, frame[:end]), frame[end:]):
             raise SessionError(protocol.ERR_BAD_TAG)
-        counter = struct.unpack("<I", counter_bytes)[0]
+        ciphertext = bytes(frame[COUNTER_SIZE:end])
+        counter = struct.unpack_from("<I", frame, 0)[0]
         if counter != self.counter:
             raise SessionError(protocol.ERR_REPLAY)
         self.counter += 1

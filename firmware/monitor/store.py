@@ -92,6 +92,8 @@ class Store:
         self._valid = []           # good records in each sealed segment once counted, else -1
         self._active = None        # open file of the last segment while appending
         self._reading = None       # (first seq, open file) of the segment read last: a pull reads on in it
+        self._read_at = -1         # the seq that file stands at, when the last read ended inside it
+        self._read_end = 0         # and the end of that segment's slots
         self._appendable = False   # the last segment ends on a whole slot at next_seq
         self._record = bytearray(RECORD_SIZE)
         self.acked = 0
@@ -231,6 +233,7 @@ class Store:
 
     def _close_active(self):
         """Closes the segment open for appending and the one kept open for reading."""
+        self._read_at = -1
         if self._reading is not None:
             f = self._reading[1]
             self._reading = None
@@ -370,6 +373,19 @@ class Store:
         count is 0 only when there is nothing more to read. Bad records are skipped.
         """
         cap = len(buf) // RECORD_SIZE
+        if start_seq == self._read_at and start_seq + cap <= self._read_end:
+            # A pull reading on: a whole buffer of the segment it stopped in, from where the file stands.
+            try:
+                got = self._reading[1].readinto(buf) or 0  # pyright: ignore[reportOptionalSubscript, reportAttributeAccessIssue]  (_read_at is set only with a reader; stubs' IO lacks readinto)
+            except OSError:
+                self._close_active()
+                raise
+            if got == cap * RECORD_SIZE:
+                count = filter(buf, cap, start_seq)
+                if count:
+                    self._read_at = start_seq + cap
+                    return count, start_seq + cap
+            # Short, or every record bad: the general path reads it again.
         if cap == 0:
             raise ValueError("buffer smaller than one record (%d bytes)" % RECORD_SIZE)
         seq = start_seq if start_seq > 0 else 0
@@ -386,6 +402,7 @@ class Store:
         i = lo - 1 if lo > 0 else 0
         mv = memoryview(buf)
         count = 0
+        at = -1
         while count < cap and i < len(firsts):
             first = firsts[i]
             end = first + counts[i]
@@ -406,15 +423,20 @@ class Store:
                     whole = got // RECORD_SIZE
                     count += filter(mv[count * RECORD_SIZE:], whole, seq)
                     seq += whole
+                    at = seq
                     if whole < want:
                         seq = end      # the file is shorter than its slots: truncated in place
+                        at = -1
             except OSError:
                 self._close_active()
                 raise
+            self._read_end = end
             i += 1
+        self._read_at = at
         if count < cap and self._reading is not None:   # read to the end: its buffers go back to the heap
             f = self._reading[1]
             self._reading = None
+            self._read_at = -1
             f.close()
         return count, seq
 

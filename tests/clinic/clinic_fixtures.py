@@ -1,9 +1,9 @@
 """A host database with the three simulated courses (sim/scenarios), each as a pulled device with its label
 and profile, the course ending `ended_days_ago` before today."""
-import sqlite3
 import time
 
 from host_tools.db import HostDB
+from host_tools.schema import devices
 from monitor import dates
 from sim.scenario import course_records, load, profile_blob, scenario_path
 
@@ -27,15 +27,14 @@ def store_course(db, device_id, name, ended_days_ago=0):
 
 
 def three_patients(db_path):
+    """db_path: a SQLite path or a database URL (PostgreSQL)."""
     with HostDB(str(db_path)) as db:
         for label, device_id, name, ended, _pulled_days_ago in PATIENTS:
             store_course(db, device_id, name, ended)
             db.set_label(device_id, label)
-    # each one's last pull some days ago (no public setter: a pull stamps it), through SQLite itself
-    conn = sqlite3.connect(str(db_path))
-    with conn:
-        for _label, device_id, _name, _ended, pulled_days_ago in PATIENTS:
-            conn.execute("UPDATE devices SET last_pull=? WHERE device_id=?",
-                         (int(time.time()) - pulled_days_ago * 86400 - 60, device_id))
-    conn.close()
+        # each one's last pull some days ago (no public setter: a pull stamps it), in the table itself
+        with db.transaction() as conn:
+            for _label, device_id, _name, _ended, pulled_days_ago in PATIENTS:
+                conn.execute(devices.update().where(devices.c.device_id == device_id)
+                             .values(last_pull=int(time.time()) - pulled_days_ago * 86400 - 60))
     return db_path

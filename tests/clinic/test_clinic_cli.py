@@ -39,6 +39,9 @@ def test_accounts_are_made_listed_and_removed(tmp_path):
     assert short.exit_code == 6 and "at least" in short.output
     assert e2mon(db, "clinic", "user", "remove", "dr.ana").exit_code == 0
     assert "no account" in e2mon(db, "clinic", "user", "list").output
+    # both changes are attributed in the audit log, which e2mon cannot edit
+    shown = e2mon(db, "audit").output
+    assert "page account added" in shown and "page account removed" in shown and "dr.ana" in shown
 
 
 def test_serve_needs_an_account_and_a_database(tmp_path):

@@ -1,6 +1,6 @@
 """The clinic page over HTTP (Starlette's test client, the real app and database): login required, CSRF
 on every form, sessions expire, patients sorted by need of attention, patient data never in a URL or the
-access log."""
+access log. Every test runs on SQLite and on PostgreSQL (tests/postgres_fixture.py)."""
 import logging
 import re
 import time
@@ -16,10 +16,10 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = str(three_patients(tmp_path / "clinic.sqlite"))
-    clinic_auth.add_user(path, "dr.ana", PASSWORD)
-    return path
+def db(db_target):
+    target = str(three_patients(db_target))
+    clinic_auth.add_user(target, "dr.ana", PASSWORD)
+    return target
 
 
 def client(db, **options):

@@ -190,3 +190,34 @@ def test_the_patient_voids_his_own_entry_of_today_from_the_menu(device):
     device.press("B", hold=True)
     device.press_sequence("A B")
     assert "Nothing of yours" in " ".join(device.screen_lines())
+
+
+def test_a_press_in_idle_only_wakes_the_screen(device):
+    """With the screen off the loop sleeps in slices; a held button lights the screen after the slice it
+    came in, and that press does not also move the cursor."""
+    from sim.device import BUTTON_PINS
+    device.set_clock(DAY, 600)
+    runner = device.runner
+    pin = BUTTON_PINS["C"]
+
+    async def press_in_idle():
+        task = asyncio.create_task(runner.main())
+        await asyncio.sleep(0.3)
+        device.clock.warp(31)                 # past the screen timeout
+        await asyncio.sleep(0.4)
+        assert not runner.screen_on
+        sleeps = runner.sleeps
+        device.machine.set_level(pin, 0)      # C held: "down" if it were handled as a press
+        await asyncio.sleep(0.3)
+        woke = runner.screen_on
+        device.machine.set_level(pin, 1)
+        await asyncio.sleep(0.3)
+        runner.running = False
+        await asyncio.wait_for(task, 3)
+        return sleeps, woke
+
+    sleeps, woke = asyncio.run(press_in_idle())
+    assert sleeps >= 1 and woke and device.oled.on
+    assert device.screen_lines()[2] == "> Log symptom"    # the cursor did not move
+    device.press("C")                                     # the next press does
+    assert device.screen_lines()[3].startswith(">")

@@ -80,7 +80,7 @@ def test_the_shipped_image_starts_its_radio_and_serves_the_cli_over_ble(on_air):
     assert done.returncode == 0, done.stderr
     assert "E2" in done.stdout.split("Due reminders")[0]      # 61 pg/mL is flagged
     # Nothing went wrong on the chip meanwhile: no traceback on its console.
-    assert b"Traceback" not in chip.read_available()
+    assert "Traceback" not in chip.read_available(wait=2.0)
     # The image set its controller's address with the Broadcom vendor command, from the MAC the WLAN side
     # read from the model (cur_etheraddr), plus one, as the Pico W does.
     assert bytes(air.controller.public_address) == bytes(reversed(bytes.fromhex("28cdc100e202")))

@@ -178,6 +178,38 @@ def test_stack_refusals_are_retried_in_order(stack, limits):
     run(main())
 
 
+def test_free_heap_is_read_near_the_floor_not_before_every_frame():
+    """gc.mem_free() walks the whole heap (more instructions than sealing a frame): the pump reads it
+    again only when the last reading, less the frames handed to the stack since, nears HEAP_FLOOR. A
+    roomy heap is read once per request; one just above the floor every few frames."""
+    from device import ble_service
+    app = SyncApp(tempfile.mkdtemp())
+    fill(app, 2000)
+    reads = []
+    free = [1 << 20]
+
+    def mem_free():
+        reads.append(free[0])
+        return free[0]
+
+    async def main():
+        async with device_and_link(app) as (link, service):
+            service._mem_free = mem_free        # CPython's gc has none: the board's reading, counted
+            async with session(link) as dl:
+                got = []
+                await dl.pull(0, got.extend)
+                assert got == device_log(app)
+                assert len(reads) <= 4          # the handshake's two writes and the pull request's
+                del reads[:]
+                free[0] = ble_service.HEAP_FLOOR + 3 * 300   # about three frames above the floor
+                got = []
+                await dl.pull(0, got.extend)
+                frames = len(got) // 14
+                assert got == device_log(app) and frames // 4 <= len(reads) <= frames // 2
+                assert service.heap_waits == 0
+    run(main())
+
+
 def test_small_mtu_gets_fewer_records_per_notification_and_the_same_log():
     app = SyncApp(tempfile.mkdtemp())
     fill(app, 200)
