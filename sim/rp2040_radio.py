@@ -24,7 +24,7 @@ import posixpath
 from bumble.transport.tcp_client import open_tcp_client_transport
 
 from host_tools import sim_link
-from sim import radio, rp2040
+from sim import radio, rp2040, stack_device
 from sim.stack_device import StackController
 
 UF2 = os.path.join(rp2040.ROOT, "build", "firmware", "e2mon-nano_rp2040.uf2")
@@ -154,49 +154,16 @@ class ChipDevice:
             await asyncio.to_thread(self.chip.close)
 
 
-class ChipLink(radio.InProcessLink):
-    """radio.InProcessLink with the device on the emulated chip: the host's bumble central in this process, the
-    link cuttable the same way (drop_connection, drop_after)."""
+class ChipLink(stack_device.DeviceProcessLink):
+    """The device on the emulated chip (ChipDevice, as `chip_device`; its Rp2040 as `chip`)."""
 
     def __init__(self, files=None, central_address=sim_link.CENTRAL_ADDRESS, **device_options):
-        self.link = radio._CuttableLink()
-        self.device_address = sim_link.DEVICE_ADDRESS
-        self.central_controller, self.central = radio._make_device(self.link, "e2mon-host", central_address)
-        self.chip_device = ChipDevice(self.link, files=files, **device_options)
-        self.device = None
-        self._ble = None
+        super().__init__(central_address)
+        self.chip_device = self.process_device = ChipDevice(self.link, files=files, **device_options)
 
     @property
     def chip(self):
         return self.chip_device.chip
-
-    async def __aenter__(self):
-        await self.central.power_on()
-        try:
-            await self.chip_device.start()
-        except BaseException:
-            await self.chip_device.stop()
-            raise
-        return self
-
-    async def close(self):
-        radio._drop_le_connections(self.central_controller)
-        await self.chip_device.stop()
-        try:
-            await self.central.host.flush()
-        except Exception:  # noqa: BLE001 - best effort at teardown
-            pass
-
-    def peripheral_ble(self):
-        raise RuntimeError("the device runs on the emulated RP2040")
-
-    def device_radio(self):
-        return self.chip_device.controller
-
-    async def drop_connection(self, timeout=5.0):
-        dropped = radio._drop_le_connections(self.central_controller)
-        await radio._wait_idle(self.central, timeout)
-        return dropped
 
 
 async def serve(port=None, files=None, echo=print):

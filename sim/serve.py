@@ -251,28 +251,35 @@ async def serve_stack(args, wall=None, stop=None):
     atexit.register(_kill, device)
     print("e2mon simulator: the firmware on MicroPython with %s, advertising on bumble's TCP link (port %d); "
           "flash in %s" % (args.stack, server.port, args.flash), flush=True)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if not args.no_keyboard and sys.stdin.isatty():
-        def keyboard():
-            line = sys.stdin.readline()
-            if not line or "q" in line:
-                stop.set()
-        loop.add_reader(sys.stdin, keyboard)
-        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
     try:
-        exited = asyncio.ensure_future(device.process.wait())
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait([exited, stopped], return_when=asyncio.FIRST_COMPLETED)
-        crashed = exited.done()   # before stop() below ends the process itself
-        stopped.cancel()
-        if crashed:
-            print("the device process exited (%s)" % device.process.returncode, file=sys.stderr)
+        crashed = await _until_stopped_or_exited(args, stop, device.process.wait(),
+                                                 lambda: "the device process exited (%s)" % device.process.returncode)
     finally:
         await device.stop()
         await server.close()
         atexit.unregister(_kill)
     return 1 if crashed else 0
+
+
+async def _until_stopped_or_exited(args, stop, exited, why):
+    """Serves until q (+ Enter, when stdin is a terminal), `stop` or the device's end (`exited`, awaited);
+    True when the device ended first (why() says how)."""
+    stop = stop or asyncio.Event()
+    if not args.no_keyboard and sys.stdin.isatty():
+        def keyboard():
+            line = sys.stdin.readline()
+            if not line or "q" in line:
+                stop.set()
+        asyncio.get_running_loop().add_reader(sys.stdin, keyboard)
+        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
+    ended = asyncio.ensure_future(exited)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([ended, stopped], return_when=asyncio.FIRST_COMPLETED)
+    crashed = ended.done()   # before the caller's stop() ends the device itself
+    stopped.cancel()
+    if crashed:
+        print(why(), file=sys.stderr)
+    return crashed
 
 
 async def serve_chip(args, stop):
@@ -294,22 +301,9 @@ async def serve_chip(args, stop):
         return 2
     print("e2mon simulator: the Nano RP2040 Connect image on an emulated RP2040 (MicroPython v1.28.0, NimBLE over "
           "UART1), advertising on bumble's TCP link (port %d)" % server.port, flush=True)
-    loop = asyncio.get_running_loop()
-    if not args.no_keyboard and sys.stdin.isatty():
-        def keyboard():
-            line = sys.stdin.readline()
-            if not line or "q" in line:
-                stop.set()
-        loop.add_reader(sys.stdin, keyboard)
-        print("waiting for `e2mon --sim ...`  (q + Enter quits)")
     try:
-        exited = asyncio.ensure_future(asyncio.to_thread(device.chip.proc.wait))
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait([exited, stopped], return_when=asyncio.FIRST_COMPLETED)
-        crashed = exited.done()
-        stopped.cancel()
-        if crashed:
-            print("the emulator exited (%s)" % device.chip.proc.returncode, file=sys.stderr)
+        crashed = await _until_stopped_or_exited(args, stop, asyncio.to_thread(device.chip.proc.wait),
+                                                 lambda: "the emulator exited (%s)" % device.chip.proc.returncode)
     finally:
         await device.stop()
         await server.close()

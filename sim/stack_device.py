@@ -310,46 +310,55 @@ class StackDevice:
         return self.process.returncode if self.process is not None else None
 
 
-class StackLink(radio.InProcessLink):
-    """radio.InProcessLink with the device in a MicroPython process on a real stack: the host's bumble
-    central in this process, the link cuttable the same way (drop_connection, drop_after)."""
+class DeviceProcessLink(radio.InProcessLink):
+    """radio.InProcessLink with the device outside this process (a MicroPython process on a real stack, the
+    emulated chip): the host's bumble central in this process, the link cuttable the same way
+    (drop_connection, drop_after). A subclass sets `self.process_device` (start(), stop(), .controller)."""
 
-    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, link_delay_s=0.0,
-                 **device_options):
+    def __init__(self, central_address=sim_link.CENTRAL_ADDRESS, link_delay_s=0.0):
         self.link = radio._CuttableLink(link_delay_s)
         self.device_address = sim_link.DEVICE_ADDRESS
         self.central_controller, self.central = radio._make_device(self.link, "e2mon-host", central_address)
-        self.stack_device = StackDevice(stack, flash_dir, self.link, **device_options)
+        self.process_device = None
         self.device = None
         self._ble = None
 
     async def __aenter__(self):
         await self.central.power_on()
         try:
-            await self.stack_device.start()
+            await self.process_device.start()
         except BaseException:
-            await self.stack_device.stop()
+            await self.process_device.stop()
             raise
         return self
 
     async def close(self):
         radio._drop_le_connections(self.central_controller)
-        await self.stack_device.stop()
+        await self.process_device.stop()
         try:
             await self.central.host.flush()
         except Exception:  # noqa: BLE001 - best effort at teardown
             pass
 
     def peripheral_ble(self):
-        raise RuntimeError("the device runs in its own MicroPython process")
+        raise RuntimeError("the device runs outside this process")
 
     def device_radio(self):
-        return self.stack_device.controller
+        return self.process_device.controller
 
     async def drop_connection(self, timeout=5.0):
         dropped = radio._drop_le_connections(self.central_controller)
         await radio._wait_idle(self.central, timeout)
         return dropped
+
+
+class StackLink(DeviceProcessLink):
+    """The device in a MicroPython process on a real stack (StackDevice, as `stack_device`)."""
+
+    def __init__(self, stack, flash_dir, central_address=sim_link.CENTRAL_ADDRESS, link_delay_s=0.0,
+                 **device_options):
+        super().__init__(central_address, link_delay_s)
+        self.stack_device = self.process_device = StackDevice(stack, flash_dir, self.link, **device_options)
 
 
 async def serve(stack, flash_dir, port=None, rtc_start=None, echo=print):
