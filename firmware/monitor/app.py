@@ -99,6 +99,7 @@ class App:
         # so a reboot does not renew it. (Names reuse interned ones: README, Performance, the qstr table.)
         self._budget = [-1, 0]
         self._replaying = False
+        self._corrected = False        # a correction seen since boot's replay began (boot re-evaluates)
 
     # -- boot -------------------------------------------------------------------------------------------
     def boot(self):
@@ -111,16 +112,15 @@ class App:
             if self._load_snapshot_blob(blob):
                 start = upto + 1
         self._replaying = start > 0   # after a snapshot: its records count against the push budget
+        self._corrected = False       # set by _observe: a correction after the snapshot
         replayed = self._replay(start)
         self._replaying = False
-        for r in self.store.records(start):
-            if r[3] == records.KIND_EVENT and (r[4] == records.EVENT_VOID or r[4] == records.EVENT_AMEND):
-                # a correction the snapshot does not cover (the power went before its own was saved): its
-                # target was applied above; evaluate the log again without it
-                from monitor.corrections import rebuild
-                rebuild(self)
-                self.save_snapshot()
-                break
+        if self._corrected:
+            # a correction the snapshot does not cover (the power went before its own was saved): its
+            # target was applied above; evaluate the log again without it
+            from monitor.corrections import rebuild
+            rebuild(self)
+            self.save_snapshot()
         self.clock.trust_after(self.newest_day)
         return replayed
 
@@ -168,13 +168,16 @@ class App:
             self._budget[1] += 1
         if day > self.newest_day:
             self.newest_day = day
-        if kind == records.KIND_EVENT and code == records.EVENT_SYNC_MARK:
-            self.last_sync_day = day
-            self.last_sync_seq = value
-        elif kind == records.KIND_EVENT and code == records.EVENT_CLOCK_SET and flags & CLOCK_FORCED:
-            # a new clock epoch: the records before it carry the old clock's dates
-            self.newest_day = day
-            self.floor_day = day
+        if kind == records.KIND_EVENT:
+            if code == records.EVENT_SYNC_MARK:
+                self.last_sync_day = day
+                self.last_sync_seq = value
+            elif code == records.EVENT_CLOCK_SET and flags & CLOCK_FORCED:
+                # a new clock epoch: the records before it carry the old clock's dates
+                self.newest_day = day
+                self.floor_day = day
+            elif code == records.EVENT_VOID or code == records.EVENT_AMEND:
+                self._corrected = True
 
     def wipe(self):
         """Erases the log and the profile (a new device key over USB, monitor.endpoint): the app starts as
@@ -227,7 +230,8 @@ class App:
             return status, None
         if self.floor_day != NO_DAY and day < self.floor_day:
             return records.ERR_BEFORE_CLOCK, None
-        if role and options & 3 != 3:   # a host's push, not confirmed both ways (protocol.ENTRY_OPT_*)
+        both = protocol.ENTRY_OPT_DUPLICATE | protocol.ENTRY_OPT_DATE
+        if role and options & both != both:   # a host's push not confirmed both ways: entry_checks may refuse
             from monitor.entry_checks import check
             status = check(self, kind, code, value, flags, day, minute, options)
             if status:
